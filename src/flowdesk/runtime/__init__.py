@@ -1,0 +1,1 @@
+"""Drives the pure engine against the store: bootstrap, jobs, timers, message correlation."""

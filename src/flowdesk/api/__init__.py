@@ -1,0 +1,1 @@
+"""The HTTP service (FastAPI). Only this package imports FastAPI."""

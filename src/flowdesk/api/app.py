@@ -1,0 +1,64 @@
+"""The FastAPI application factory: wiring of store, middleware, error mapping and routes."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
+from pydantic import BaseModel
+
+from flowdesk import __version__
+from flowdesk.api import problems
+from flowdesk.api.limits import BodySizeLimit
+from flowdesk.api.metrics import HttpMetrics
+from flowdesk.settings import Settings
+from flowdesk.store import Store
+
+
+class Health(BaseModel):
+    status: Literal["ok", "unavailable"]
+    version: str
+    database: str
+    event_log_head: int | None = None
+
+
+def create_app(settings: Settings, store: Store) -> FastAPI:
+    app = FastAPI(
+        title="Flowdesk",
+        version=__version__,
+        description="Customer process management: experience flows, rules, one queue, one log.",
+    )
+    app.state.settings = settings
+    app.state.store = store
+    registry = CollectorRegistry()
+    head_gauge = Gauge(
+        "flowdesk_event_log_head", "Sequence number of the newest event", registry=registry
+    )
+    problems.install(app)
+
+    @app.get("/health", response_model=Health, tags=["operations"])
+    def health(request: Request) -> Response:
+        """Liveness and readiness: 200 when the database answers, 503 when it does not."""
+        store_: Store = request.app.state.store
+        try:
+            head = store_.events.head()
+        except Exception:
+            body = Health(status="unavailable", version=__version__, database=store_.dialect)
+            return JSONResponse(body.model_dump(), status_code=503)
+        body = Health(status="ok", version=__version__, database=store_.dialect, event_log_head=head)
+        return JSONResponse(body.model_dump())
+
+    @app.get("/metrics", tags=["operations"], response_class=Response)
+    def metrics(request: Request) -> Response:
+        """Prometheus text exposition."""
+        try:
+            head_gauge.set(request.app.state.store.events.head())
+        except Exception:
+            head_gauge.set(-1)
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    app.add_middleware(HttpMetrics, registry=registry)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    return app

@@ -1,0 +1,1 @@
+"""The `flowdesk` command line (Typer + Rich)."""

@@ -1,0 +1,155 @@
+"""`flowdesk`: serve, migrate, export events. Errors users can fix print one line, exit 2."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from flowdesk import __version__
+from flowdesk.core.errors import FlowdeskError
+
+app = typer.Typer(
+    name="flowdesk",
+    help="Flowdesk: customer process management (BPMN experience flows, DMN rules, one queue).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+events_app = typer.Typer(help="The event log.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(events_app, name="events")
+
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {escape(message)}", markup=True)
+    return typer.Exit(code)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"flowdesk {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print version.")
+    ] = False,
+) -> None:
+    """Flowdesk command line."""
+
+
+def _open_store(database_url: str | None) -> Any:
+    from flowdesk.runtime.bootstrap import open_store
+    from flowdesk.settings import Settings
+
+    settings = Settings() if database_url is None else Settings(database_url=database_url)
+    return settings, open_store(settings)
+
+
+DbUrl = Annotated[
+    str | None,
+    typer.Option("--database-url", help="Overrides FLOWDESK_DATABASE_URL.", show_default=False),
+]
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="TCP port.")] = None,
+    database_url: DbUrl = None,
+    demo: Annotated[bool, typer.Option(help="Load the demo company if the store is empty.")] = True,
+) -> None:
+    """Migrate the database, load the demo content and serve the API and web UI."""
+    import uvicorn
+
+    from flowdesk.api.app import create_app
+    from flowdesk.logs import configure_logging
+    from flowdesk.runtime.bootstrap import load_demo_content
+
+    settings, store = _open_store(database_url)
+    configure_logging(settings.log_level, json=settings.log_json)
+    store.upgrade()
+    if demo and settings.load_demo:
+        for line in load_demo_content(store):
+            err.print(line)
+    host = host or settings.host
+    port = port or settings.port
+    application = create_app(settings, store)
+    url = f"http://{host}:{port}"
+    err.print(f"Flowdesk {__version__} on {store.dialect}: [bold]{url}[/]  (health: {url}/health)")
+    uvicorn.run(application, host=host, port=port, log_level=settings.log_level)
+
+
+@db_app.command("upgrade")
+def db_upgrade(database_url: DbUrl = None) -> None:
+    """Apply every pending schema migration."""
+    from flowdesk.store import migrate
+
+    _, store = _open_store(database_url)
+    before = migrate.current_revision(store.engine)
+    store.upgrade()
+    after = migrate.current_revision(store.engine)
+    typer.echo(f"database at revision {after} (was {before or 'empty'})")
+
+
+@events_app.command("export")
+def events_export(
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File to write (default stdout).")
+    ] = None,
+    after: Annotated[int, typer.Option(help="Only events with a sequence above this.")] = 0,
+    batch: Annotated[
+        bool, typer.Option("--batch", help="One CloudEvents JSON batch (array), not JSON lines.")
+    ] = False,
+    database_url: DbUrl = None,
+) -> None:
+    """Export the event log as CloudEvents 1.0 JSON (JSON lines, or a batch with --batch)."""
+    import json
+
+    from flowdesk.core.cloudevents import to_cloudevent
+    from flowdesk.core.jsonutil import json_default
+
+    _, store = _open_store(database_url)
+    out = output.open("w", encoding="utf-8") if output else sys.stdout
+    count = 0
+    try:
+        if batch:
+            out.write("[")
+        for event in store.events.iterate(after):
+            if batch and count:
+                out.write(",")
+            out.write(json.dumps(to_cloudevent(event), default=json_default))
+            if not batch:
+                out.write("\n")
+            count += 1
+        if batch:
+            out.write("]\n")
+    finally:
+        if output:
+            out.close()
+    if output:
+        err.print(f"wrote {count} events to {output}")
+
+
+def main() -> None:
+    try:
+        app()
+    except FlowdeskError as exc:
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,104 @@
+"""The Store: one database, units of work, and the event log on top of it.
+
+One command = one unit of work = one transaction. Events appended during the unit are buffered
+and written last, right before COMMIT; on PostgreSQL they are written under a transaction-level
+advisory lock so that the global sequence order is also the commit order. Without it, a consumer
+could read seq 11 (committed) while seq 10 (still in flight) is invisible, advance its cursor past
+10 and never see it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Connection, Engine, text
+
+from flowdesk.core.events import NewEvent
+from flowdesk.core.ids import IdGenerator, UuidIds
+from flowdesk.store import migrate
+from flowdesk.store.database import create_database_engine
+from flowdesk.store.eventlog import EventLog, event_row
+from flowdesk.store.tables import events
+
+#: Arbitrary constant naming the event-log append lock (pg_advisory_xact_lock key).
+EVENT_LOG_LOCK = 7_414_303
+
+
+class UnitOfWork:
+    """The transaction of one command. Use `connection` for state, `append` for events."""
+
+    def __init__(self, connection: Connection, ids: IdGenerator, lock_sql: str | None):
+        self.connection = connection
+        self._ids = ids
+        self._lock_sql = lock_sql
+        self._pending: list[NewEvent] = []
+        self._after_commit: list[Callable[[], None]] = []
+
+    def append(self, *new_events: NewEvent) -> None:
+        self._pending.extend(new_events)
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run `callback` only once the transaction committed (wake a worker, notify)."""
+        self._after_commit.append(callback)
+
+    def _flush_events(self) -> None:
+        if not self._pending:
+            return
+        if self._lock_sql is not None:
+            self.connection.exec_driver_sql(self._lock_sql)
+        rows = [event_row(e, e.id or self._ids.new_id()) for e in self._pending]
+        self.connection.execute(events.insert(), rows)
+        self._pending.clear()
+
+
+class Store:
+    def __init__(self, engine: Engine, *, ids: IdGenerator | None = None):
+        self.engine = engine
+        self.dialect = engine.dialect.name
+        self.ids = ids or UuidIds()
+        self._lock_sql = (
+            f"SELECT pg_advisory_xact_lock({EVENT_LOG_LOCK})"
+            if self.dialect == "postgresql"
+            else None
+        )
+        self.events = EventLog(self)
+
+    @classmethod
+    def open(cls, url: str, **options: Any) -> Store:
+        """Open (and check) the database; does not migrate: call `upgrade()` for that."""
+        return cls(create_database_engine(url, **options))
+
+    def upgrade(self) -> None:
+        migrate.upgrade(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[UnitOfWork]:
+        with self.engine.connect() as connection:
+            uow = UnitOfWork(connection, self.ids, self._lock_sql)
+            with connection.begin():
+                yield uow
+                uow._flush_events()
+        for callback in uow._after_commit:
+            callback()
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A read-only snapshot; on SQLite it does not take the write lock."""
+        with (
+            self.engine.connect().execution_options(readonly=True) as connection,
+            connection.begin(),
+        ):
+            yield connection
+
+    def ping(self) -> bool:
+        try:
+            with self.reading() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception:
+            return False
+        return True

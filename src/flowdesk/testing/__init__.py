@@ -1,0 +1,1 @@
+"""Helpers for Flowdesk's own tests and benchmarks (real servers, not mocks)."""

@@ -1,0 +1,62 @@
+"""Shared fixtures: a real PostgreSQL server for the session, and a store on each backend."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from flowdesk.core.clock import FixedClock
+from flowdesk.store import Store
+from flowdesk.testing.postgres import INSTALL_HINT, PostgresServer, find_pg_bin
+
+_db_names = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PostgresServer]:
+    if find_pg_bin() is None:
+        pytest.skip(INSTALL_HINT)
+    server = PostgresServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def pg_url(pg_server: PostgresServer) -> str:
+    """A fresh, empty database on the session's PostgreSQL server."""
+    return pg_server.create_database(f"test_{next(_db_names)}")
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'var' / 'flowdesk.db'}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest) -> str:
+    """The URL of an empty database, once per backend."""
+    if request.param == "sqlite":
+        return str(request.getfixturevalue("sqlite_url"))
+    return str(request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture
+def store(database_url: str) -> Iterator[Store]:
+    """A migrated store, once on SQLite and once on a real PostgreSQL."""
+    s = Store.open(database_url)
+    s.upgrade()
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
