@@ -1,0 +1,644 @@
+"""BPMN 2.0 XML (as Camunda Modeler / bpmn.io write it) -> frozen Definitions.
+
+Parsing never stops at the first problem: every unsupported construct, dangling reference and
+untranslatable expression is collected, then validation adds the structural checks, and the
+caller gets one BpmnModelError listing them all with file, line and element id.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+
+from flowdesk.bpmn import extensions as ext
+from flowdesk.bpmn.errors import Issues
+from flowdesk.bpmn.model import (
+    Bounds,
+    DataObject,
+    Definitions,
+    Diagram,
+    Edge,
+    EventDefinition,
+    IoMapping,
+    Lane,
+    LoopSpec,
+    Node,
+    Participant,
+    Process,
+    SequenceFlow,
+    Shape,
+    TaskSpec,
+)
+from flowdesk.core.xmlsafe import local_name, namespace, parse_xml
+
+BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+BPMNDI = "http://www.omg.org/spec/BPMN/20100524/DI"
+DC = "http://www.omg.org/spec/DD/20100524/DC"
+DI = "http://www.omg.org/spec/DD/20100524/DI"
+
+NODE_KINDS = frozenset(
+    {
+        "startEvent",
+        "endEvent",
+        "intermediateCatchEvent",
+        "intermediateThrowEvent",
+        "boundaryEvent",
+        "task",
+        "userTask",
+        "manualTask",
+        "serviceTask",
+        "sendTask",
+        "receiveTask",
+        "scriptTask",
+        "businessRuleTask",
+        "exclusiveGateway",
+        "parallelGateway",
+        "inclusiveGateway",
+        "eventBasedGateway",
+        "subProcess",
+        "callActivity",
+    }
+)
+#: Elements that carry no execution semantics in Flowdesk (documentation and data artifacts).
+ARTIFACTS = frozenset(
+    {
+        "dataObject",
+        "dataObjectReference",
+        "dataStoreReference",
+        "textAnnotation",
+        "association",
+        "group",
+        "documentation",
+        "extensionElements",
+        "laneSet",
+        "sequenceFlow",
+        "ioSpecification",
+        "property",
+        "category",
+    }
+)
+UNSUPPORTED = {
+    "complexGateway": "use an inclusive or exclusive gateway",
+    "transaction": "model it as an embedded subProcess with error/compensation handling",
+    "adHocSubProcess": "use an embedded subProcess with user tasks",
+    "callChoreography": "choreographies are not executable",
+    "subChoreography": "choreographies are not executable",
+    "choreographyTask": "choreographies are not executable",
+    "implicitThrowEvent": "use an intermediateThrowEvent",
+}
+TIMER_PARTS = {"timeDate": "date", "timeDuration": "duration", "timeCycle": "cycle"}
+
+
+def parse_bpmn(source: bytes | str | Path, *, filename: str | None = None) -> Definitions:
+    """Parse and validate a BPMN document. Raises BpmnModelError listing every problem."""
+    from flowdesk.bpmn.validate import validate
+
+    if isinstance(source, Path):
+        filename = filename or str(source)
+    root = parse_xml(source, filename=filename)
+    issues = Issues(filename)
+    definitions = _Parser(issues, filename).definitions(root)
+    validate(definitions, issues)
+    issues.raise_if_any()
+    return definitions
+
+
+def load_bpmn(path: str | Path) -> Definitions:
+    return parse_bpmn(Path(path))
+
+
+@dataclass
+class _Refs:
+    messages: dict[str, str] = field(default_factory=dict)
+    message_keys: dict[str, str] = field(default_factory=dict)
+    signals: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    escalations: dict[str, str] = field(default_factory=dict)
+
+
+class _Parser:
+    def __init__(self, issues: Issues, filename: str | None) -> None:
+        self.issues = issues
+        self.filename = filename
+        self.refs = _Refs()
+        self.names: dict[str, str] = {}
+
+    def add(
+        self,
+        message: str,
+        el: etree._Element | None,
+        element_id: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        line = _line(el) if el is not None else None
+        if element_id is None and el is not None:
+            element_id = el.get("id")
+        self.issues.add(message, line=line, element_id=element_id, hint=hint)
+
+    def reporter(self, el: etree._Element) -> ext.Report:
+        def report(message: str, hint: str | None) -> None:
+            self.add(message, el, hint=hint)
+
+        return report
+
+    # -- document -------------------------------------------------------------------------
+    def definitions(self, root: etree._Element) -> Definitions:
+        if local_name(root) != "definitions" or namespace(root) != BPMN:
+            self.add(
+                f"root element is '{local_name(root)}', not bpmn:definitions",
+                root,
+                hint="is this a BPMN 2.0 file? (namespace " + BPMN + ")",
+            )
+            return Definitions(file=self.filename)
+        for child in root:
+            kind = local_name(child)
+            cid = child.get("id") or ""
+            if kind == "message":
+                self.refs.messages[cid] = child.get("name") or cid
+                sub = ext.zeebe_child(child, "subscription")
+                if sub is not None and sub.get("correlationKey"):
+                    key = ext.feel_expr(sub.get("correlationKey"), self.reporter(child))
+                    if key is not None:
+                        self.refs.message_keys[cid] = key
+            elif kind == "signal":
+                self.refs.signals[cid] = child.get("name") or cid
+            elif kind == "error":
+                self.refs.errors[cid] = child.get("errorCode") or child.get("name") or cid
+            elif kind == "escalation":
+                self.refs.escalations[cid] = child.get("escalationCode") or child.get("name") or cid
+        processes: dict[str, Process] = {}
+        participants: list[Participant] = []
+        diagram: Diagram | None = None
+        for child in root:
+            kind = local_name(child)
+            if kind == "process":
+                proc = self.process(child)
+                processes[proc.id] = proc
+            elif kind == "collaboration":
+                for part in child:
+                    if local_name(part) == "participant":
+                        participants.append(
+                            Participant(
+                                part.get("id") or "", part.get("name"), part.get("processRef")
+                            )
+                        )
+                        if part.get("name"):
+                            self.names[part.get("id") or ""] = part.get("name") or ""
+            elif kind == "BPMNDiagram" and diagram is None:
+                diagram = self.diagram(child)
+            elif kind in UNSUPPORTED or kind in ("choreography", "globalTask"):
+                self.add(f"{kind} '{child.get('id')}' is not supported", child)
+        for participant in participants:
+            if participant.process is not None and participant.process not in processes:
+                self.add(
+                    f"participant '{participant.id}' references process "
+                    f"'{participant.process}' which does not exist",
+                    None,
+                    participant.id,
+                )
+        return Definitions(
+            id=root.get("id"),
+            file=self.filename,
+            processes=processes,
+            messages=dict(self.refs.messages),
+            signals=dict(self.refs.signals),
+            errors=dict(self.refs.errors),
+            escalations=dict(self.refs.escalations),
+            participants=tuple(participants),
+            diagram=diagram,
+            element_names=self.names,
+        )
+
+    # -- process --------------------------------------------------------------------------
+    def process(self, el: etree._Element) -> Process:
+        pid = el.get("id") or ""
+        raw_nodes: dict[str, dict[str, Any]] = {}
+        flows: list[SequenceFlow] = []
+        data_objects: list[DataObject] = []
+        associations: list[tuple[str, str]] = []
+        lanes: list[Lane] = []
+        for child in el:
+            if local_name(child) == "laneSet":
+                self.lanes(child, lanes)
+        self.container(el, pid, raw_nodes, flows, data_objects, associations)
+        lane_of: dict[str, str] = {}
+        for lane in lanes:  # innermost lanes come last and win
+            for nid in lane.nodes:
+                lane_of[nid] = lane.name or lane.id
+        outgoing: dict[str, list[str]] = {}
+        incoming: dict[str, list[str]] = {}
+        for flow in flows:
+            outgoing.setdefault(flow.source, []).append(flow.id)
+            incoming.setdefault(flow.target, []).append(flow.id)
+        for source, target in associations:
+            node = raw_nodes.get(source)
+            if node is not None and node["type"] == "boundaryEvent":
+                node["compensation_handler"] = target
+        nodes: dict[str, Node] = {}
+        for nid, kwargs in raw_nodes.items():
+            # Lanes of a subprocess' children default to the lane of the subprocess.
+            lane_name = lane_of.get(nid)
+            scope = kwargs["scope"]
+            while lane_name is None and scope in raw_nodes:
+                lane_name = lane_of.get(scope)
+                scope = raw_nodes[scope]["scope"]
+            nodes[nid] = Node(
+                incoming=tuple(incoming.get(nid, ())),
+                outgoing=tuple(outgoing.get(nid, ())),
+                lane=lane_name,
+                **kwargs,
+            )
+        return Process(
+            id=pid,
+            name=el.get("name"),
+            executable=el.get("isExecutable", "true").lower() != "false",
+            line=_line(el),
+            nodes=nodes,
+            flows={f.id: f for f in flows},
+            lanes=tuple(lanes),
+            data_objects=tuple(data_objects),
+        )
+
+    def lanes(self, lane_set: etree._Element, out: list[Lane]) -> None:
+        for lane in lane_set:
+            if local_name(lane) != "lane":
+                continue
+            refs = tuple(
+                (r.text or "").strip() for r in lane if local_name(r) == "flowNodeRef" and r.text
+            )
+            out.append(Lane(lane.get("id") or "", lane.get("name"), refs))
+            if lane.get("name"):
+                self.names[lane.get("id") or ""] = lane.get("name") or ""
+            for child in lane:
+                if local_name(child) == "childLaneSet":
+                    self.lanes(child, out)
+
+    def container(
+        self,
+        el: etree._Element,
+        scope: str,
+        nodes: dict[str, dict[str, Any]],
+        flows: list[SequenceFlow],
+        data_objects: list[DataObject],
+        associations: list[tuple[str, str]],
+    ) -> None:
+        for child in el:
+            kind = local_name(child)
+            cid = child.get("id") or ""
+            if not kind or namespace(child) != BPMN:
+                continue
+            if kind in NODE_KINDS:
+                if not cid:
+                    self.add(f"{kind} without an id", child, hint="give every element an id")
+                    continue
+                if cid in nodes:
+                    self.add(f"duplicate element id '{cid}'", child, hint="ids must be unique")
+                    continue
+                nodes[cid] = self.node(child, kind, scope)
+                if child.get("name"):
+                    self.names[cid] = child.get("name") or ""
+                if kind == "subProcess":
+                    self.container(child, cid, nodes, flows, data_objects, associations)
+            elif kind == "sequenceFlow":
+                flows.append(self.flow(child))
+                if child.get("name"):
+                    self.names[cid] = child.get("name") or ""
+            elif kind == "dataObject":
+                data_objects.append(
+                    DataObject(cid, child.get("name"), child.get("isCollection") == "true")
+                )
+            elif kind == "association":
+                associations.append((child.get("sourceRef") or "", child.get("targetRef") or ""))
+            elif kind in UNSUPPORTED:
+                self.add(f"{kind} '{cid}' is not supported", child, hint=UNSUPPORTED[kind])
+            elif kind not in ARTIFACTS and kind not in ("incoming", "outgoing", "laneSet"):
+                if kind in (
+                    "multiInstanceLoopCharacteristics",
+                    "standardLoopCharacteristics",
+                    "dataInputAssociation",
+                    "dataOutputAssociation",
+                    "timerEventDefinition",
+                ):
+                    continue
+                self.add(f"unknown element '{kind}' ('{cid}') is not supported", child)
+
+    def flow(self, el: etree._Element) -> SequenceFlow:
+        condition = None
+        for child in el:
+            if local_name(child) == "conditionExpression":
+                condition = self.condition(child, el)
+        return SequenceFlow(
+            id=el.get("id") or "",
+            source=el.get("sourceRef") or "",
+            target=el.get("targetRef") or "",
+            name=el.get("name"),
+            condition=condition,
+            line=_line(el),
+        )
+
+    def condition(self, expr: etree._Element, owner: etree._Element) -> str | None:
+        language = (expr.get("language") or "").lower()
+        text = (expr.text or "").strip()
+        if language and language not in ("feel", "juel", "http://www.omg.org/spec/feel/20140401"):
+            self.add(
+                f"condition language '{language}' is not supported",
+                owner,
+                hint="write the condition in FEEL (e.g. amount > 100)",
+            )
+            return None
+        if expr.get("{http://camunda.org/schema/1.0/bpmn}resource"):
+            self.add("external condition resources are not supported", owner)
+            return None
+        if not text:
+            return None
+        return ext.feel_expr(text, self.reporter(owner))
+
+    # -- nodes ----------------------------------------------------------------------------
+    def node(self, el: etree._Element, kind: str, scope: str) -> dict[str, Any]:
+        report = self.reporter(el)
+        out: dict[str, Any] = {
+            "id": el.get("id"),
+            "type": kind,
+            "scope": scope,
+            "name": el.get("name"),
+            "line": _line(el),
+        }
+        for name in ext.unsupported_extensions(el):
+            self.add(
+                f"{name} on {kind} '{el.get('id')}' is not supported (listeners run Java/scripts)",
+                el,
+                hint="model the behaviour as tasks, or use the runtime's event hooks",
+            )
+        if el.get("default"):
+            out["default"] = el.get("default")
+        events = self.event_definitions(el, kind)
+        if events:
+            out["events"] = events
+        if kind == "boundaryEvent":
+            out["attached_to"] = el.get("attachedToRef") or ""
+            out["cancel_activity"] = el.get("cancelActivity", "true").lower() != "false"
+        if kind == "startEvent" and el.get("isInterrupting", "true").lower() == "false":
+            out["cancel_activity"] = False
+        if kind == "subProcess" and el.get("triggeredByEvent", "false").lower() == "true":
+            out["triggered_by_event"] = True
+        if el.get("isForCompensation", "false").lower() == "true":
+            out["for_compensation"] = True
+        if (ext.camunda_attr(el, "asyncBefore") or ext.camunda_attr(el, "async")) == "true":
+            out["async_before"] = True
+        if ext.camunda_attr(el, "asyncAfter") == "true":
+            out["async_after"] = True
+        if kind in ("callActivity",):
+            inputs, outputs = ext.call_mappings(el, report)
+            io_in, io_out = ext.io_mappings(el, report)
+            inputs, outputs = inputs + io_in, outputs + io_out
+        else:
+            inputs, outputs = ext.io_mappings(el, report)
+        if inputs:
+            out["inputs"] = inputs
+        if outputs:
+            out["outputs"] = outputs
+        task = self.task(el, kind, report)
+        if task is not None:
+            out["task"] = task
+        loop = self.loop(el, report)
+        if loop is not None:
+            out["loop"] = loop
+        return out
+
+    def task(self, el: etree._Element, kind: str, report: ext.Report) -> TaskSpec | None:
+        if kind not in (
+            "userTask",
+            "serviceTask",
+            "sendTask",
+            "receiveTask",
+            "scriptTask",
+            "businessRuleTask",
+            "callActivity",
+            "task",
+            "manualTask",
+        ):
+            return None
+        attrs = ext.task_attributes(el, report)
+        if kind == "scriptTask":
+            fmt = (el.get("scriptFormat") or "feel").lower()
+            body = None
+            for child in el:
+                if local_name(child) == "script":
+                    body = (child.text or "").strip()
+            if body is not None or "script" not in attrs:
+                if fmt != "feel":
+                    self.add(
+                        f"scriptFormat '{fmt}' on scriptTask '{el.get('id')}' is not supported",
+                        el,
+                        hint='write the script as a FEEL expression (scriptFormat="feel") '
+                        "and name camunda:resultVariable",
+                    )
+                elif body:
+                    attrs["script"] = ext.feel_expr(body, report)
+                elif "script" not in attrs:
+                    self.add(f"scriptTask '{el.get('id')}' has no script", el)
+        if kind == "callActivity" and el.get("calledElement"):
+            attrs["called_element"] = ext.value_expr(el.get("calledElement"), report)
+        if kind in ("sendTask", "receiveTask") and el.get("messageRef"):
+            ref = el.get("messageRef") or ""
+            if ref not in self.refs.messages:
+                self.add(f"messageRef '{ref}' does not exist", el, hint="declare a bpmn:message")
+            else:
+                attrs["message"] = self.refs.messages[ref]
+                if ref in self.refs.message_keys:
+                    attrs["correlation_key"] = "=" + self.refs.message_keys[ref]
+        if not attrs:
+            return None
+        return TaskSpec(**attrs)
+
+    def loop(self, el: etree._Element, report: ext.Report) -> LoopSpec | None:
+        for child in el:
+            kind = local_name(child)
+            if kind == "multiInstanceLoopCharacteristics":
+                out: dict[str, Any] = {
+                    "kind": "multi",
+                    "sequential": child.get("isSequential", "false").lower() == "true",
+                }
+                collection = ext.camunda_attr(child, "collection")
+                if collection is not None:
+                    out["collection"] = ext.feel_expr(collection, report)
+                out["element_variable"] = ext.camunda_attr(child, "elementVariable")
+                zloop = ext.zeebe_child(child, "loopCharacteristics")
+                if zloop is not None:
+                    out["collection"] = ext.feel_expr(zloop.get("inputCollection"), report)
+                    out["element_variable"] = zloop.get("inputElement")
+                    out["output_collection"] = zloop.get("outputCollection")
+                    out["output_element"] = ext.feel_expr(zloop.get("outputElement"), report)
+                for part in child:
+                    pk = local_name(part)
+                    if pk == "loopCardinality":
+                        out["cardinality"] = ext.feel_expr(part.text, report)
+                    elif pk == "completionCondition":
+                        out["completion_condition"] = ext.feel_expr(part.text, report)
+                    elif pk == "loopDataInputRef" and part.text:
+                        out["collection"] = part.text.strip()
+                    elif pk == "inputDataItem" and part.get("name"):
+                        out["element_variable"] = part.get("name")
+                return LoopSpec(**{k: v for k, v in out.items() if v is not None})
+            if kind == "standardLoopCharacteristics":
+                maximum = child.get("loopMaximum")
+                condition = None
+                for part in child:
+                    if local_name(part) == "loopCondition":
+                        condition = ext.feel_expr(part.text, report)
+                return LoopSpec(
+                    kind="standard",
+                    loop_condition=condition,
+                    loop_maximum=int(maximum) if maximum and maximum.isdigit() else None,
+                    test_before=child.get("testBefore", "false").lower() == "true",
+                )
+        return None
+
+    def event_definitions(self, el: etree._Element, kind: str) -> tuple[EventDefinition, ...]:
+        found: list[EventDefinition] = []
+        for child in el:
+            name = local_name(child)
+            if not name.endswith("EventDefinition"):
+                continue
+            definition = self.event_definition(child, name[: -len("EventDefinition")], el)
+            if definition is not None:
+                found.append(definition)
+        if len(found) > 1:
+            self.add(
+                f"{kind} '{el.get('id')}' has {len(found)} event definitions "
+                "(multiple/parallel multiple events are not supported)",
+                el,
+                hint="split it into separate events, e.g. behind an event-based gateway",
+            )
+            return tuple(found[:1])
+        return tuple(found)
+
+    def event_definition(
+        self, child: etree._Element, kind: str, owner: etree._Element
+    ) -> EventDefinition | None:
+        report = self.reporter(owner)
+        if kind in ("message", "signal", "error", "escalation"):
+            attr = f"{kind}Ref"
+            ref = child.get(attr)
+            table = {
+                "message": self.refs.messages,
+                "signal": self.refs.signals,
+                "error": self.refs.errors,
+                "escalation": self.refs.escalations,
+            }[kind]
+            if ref is None:
+                if kind in ("message", "signal"):
+                    self.add(
+                        f"{kind}EventDefinition without {attr}",
+                        owner,
+                        hint=f"reference a bpmn:{kind} so the event has a name",
+                    )
+                    return None
+                return EventDefinition(kind)
+            if ref not in table:
+                self.add(
+                    f"{attr} '{ref}' does not exist",
+                    owner,
+                    hint=f'declare <bpmn:{kind} id="{ref}">',
+                )
+                return None
+            key = self.refs.message_keys.get(ref) if kind == "message" else None
+            return EventDefinition(kind, ref=table[ref], correlation_key=key)
+        if kind == "timer":
+            for part in child:
+                timer_kind = TIMER_PARTS.get(local_name(part))
+                if timer_kind is not None:
+                    value = ext.value_expr((part.text or "").strip(), report)
+                    return EventDefinition("timer", timer=timer_kind, value=value)
+            self.add("timerEventDefinition without timeDate, timeDuration or timeCycle", owner)
+            return None
+        if kind == "terminate":
+            return EventDefinition("terminate")
+        if kind == "link":
+            return EventDefinition("link", ref=child.get("name") or "")
+        if kind == "conditional":
+            text = None
+            for part in child:
+                if local_name(part) == "condition":
+                    text = ext.feel_expr(part.text, report)
+            if text is None:
+                self.add("conditionalEventDefinition without a condition", owner)
+                return None
+            return EventDefinition("conditional", value=text)
+        if kind == "compensate":
+            return EventDefinition("compensate", ref=child.get("activityRef"))
+        self.add(
+            f"{kind}EventDefinition on '{owner.get('id')}' is not supported",
+            owner,
+            hint="cancel events belong to transactions, which Flowdesk does not run"
+            if kind == "cancel"
+            else None,
+        )
+        return None
+
+    # -- diagram --------------------------------------------------------------------------
+    def diagram(self, el: etree._Element) -> Diagram:
+        shapes: list[Shape] = []
+        edges: list[Edge] = []
+        for plane in el:
+            if local_name(plane) != "BPMNPlane":
+                continue
+            for item in plane:
+                kind = local_name(item)
+                element = item.get("bpmnElement") or ""
+                if kind == "BPMNShape":
+                    bounds = _bounds(item)
+                    if bounds is None:
+                        continue
+                    expanded = item.get("isExpanded")
+                    horizontal = item.get("isHorizontal")
+                    shapes.append(
+                        Shape(
+                            element,
+                            bounds,
+                            expanded=None if expanded is None else expanded == "true",
+                            horizontal=None if horizontal is None else horizontal == "true",
+                            label=_label(item),
+                        )
+                    )
+                elif kind == "BPMNEdge":
+                    points = tuple(
+                        (float(p.get("x") or 0), float(p.get("y") or 0))
+                        for p in item
+                        if local_name(p) == "waypoint"
+                    )
+                    edges.append(Edge(element, points, label=_label(item)))
+        return Diagram(tuple(shapes), tuple(edges))
+
+
+def _line(el: etree._Element) -> int | None:
+    line: object = el.sourceline
+    return line if isinstance(line, int) else None
+
+
+def _bounds(el: etree._Element) -> Bounds | None:
+    for child in el:
+        if local_name(child) == "Bounds":
+            try:
+                return Bounds(
+                    float(child.get("x") or 0),
+                    float(child.get("y") or 0),
+                    float(child.get("width") or 0),
+                    float(child.get("height") or 0),
+                )
+            except ValueError:
+                return None
+    return None
+
+
+def _label(el: etree._Element) -> Bounds | None:
+    for child in el:
+        if local_name(child) == "BPMNLabel":
+            return _bounds(child)
+    return None
+
+
+__all__ = ["IoMapping", "load_bpmn", "parse_bpmn"]
