@@ -64,10 +64,12 @@ def test_a_failing_event_insert_rolls_back_the_state_change(
 ) -> None:
     with accounts_store.unit_of_work() as uow:
         uow.append(NewEvent("first", clock.now(), {}, id="fixed-id"))
-    with pytest.raises(Exception, match=r"(?i)unique|duplicate"):  # noqa: B017
-        with accounts_store.unit_of_work() as uow:
-            uow.connection.execute(accounts.update().values(balance=99))
-            uow.append(NewEvent("again", clock.now(), {}, id="fixed-id"))
+    with (
+        pytest.raises(Exception, match=r"(?i)unique|duplicate"),
+        accounts_store.unit_of_work() as uow,
+    ):
+        uow.connection.execute(accounts.update().values(balance=99))
+        uow.append(NewEvent("again", clock.now(), {}, id="fixed-id"))
     assert _balance(accounts_store) == 10
     assert [e.type for e in accounts_store.events.after(0)] == ["first"]
 

@@ -47,7 +47,9 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
         except Exception:
             body = Health(status="unavailable", version=__version__, database=store_.dialect)
             return JSONResponse(body.model_dump(), status_code=503)
-        body = Health(status="ok", version=__version__, database=store_.dialect, event_log_head=head)
+        body = Health(
+            status="ok", version=__version__, database=store_.dialect, event_log_head=head
+        )
         return JSONResponse(body.model_dump())
 
     @app.get("/metrics", tags=["operations"], response_class=Response)

@@ -32,7 +32,7 @@ class NewEvent:
 
 @dataclass(frozen=True, slots=True)
 class StoredEvent:
-    """An event as read back from the log: `seq` is its global position; seq order is commit order."""
+    """An event read back from the log; `seq` is its global position, in commit order."""
 
     seq: int
     id: str

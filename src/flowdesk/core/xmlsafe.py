@@ -44,7 +44,9 @@ def parse_xml(
         try:
             data = source.read_bytes()
         except OSError as exc:
-            raise ModelError(f"cannot read file: {exc.strerror}", position=Position(file=filename)) from exc
+            raise ModelError(
+                f"cannot read file: {exc.strerror}", position=Position(file=filename)
+            ) from exc
     elif isinstance(source, str):
         data = source.encode("utf-8")
         if data.lstrip().startswith(b"<?xml"):
@@ -88,21 +90,27 @@ def _check_depth(root: etree._Element, max_depth: int, filename: str | None) -> 
         if depth > max_depth:
             raise ModelError(
                 f"elements nested deeper than {max_depth} levels",
-                position=Position(file=filename, line=element.sourceline),
+                position=Position(file=filename, line=source_line(element)),
             )
         stack.extend((child, depth + 1) for child in element)
 
 
+def source_line(element: etree._Element) -> int | None:
+    """The 1-based line where the element starts (lxml-stubs type this loosely)."""
+    line: object = element.sourceline
+    return line if isinstance(line, int) else None
+
+
 def local_name(element: etree._Element) -> str:
     """The tag without its namespace (``{ns}task`` -> ``task``); comments give ''."""
-    tag = element.tag
+    tag: object = element.tag
     if not isinstance(tag, str):
         return ""
     return etree.QName(tag).localname
 
 
 def namespace(element: etree._Element) -> str | None:
-    tag = element.tag
+    tag: object = element.tag
     if not isinstance(tag, str):
         return None
     return etree.QName(tag).namespace

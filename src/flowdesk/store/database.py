@@ -56,9 +56,7 @@ def _prepare_sqlite_file(path: str) -> None:
             f"cannot create the database directory {directory}: {exc.strerror}; "
             "set FLOWDESK_DATABASE_URL to a writable location"
         ) from None
-    if not os.access(directory, os.W_OK) or (
-        Path(path).exists() and not os.access(path, os.W_OK)
-    ):
+    if not os.access(directory, os.W_OK) or (Path(path).exists() and not os.access(path, os.W_OK)):
         raise ConfigurationError(
             f"the database {path} is not writable; fix the permissions or set "
             "FLOWDESK_DATABASE_URL to a writable location"
@@ -83,9 +81,7 @@ def create_database_engine(
         )
         _install_sqlite_pragmas(engine, sqlite_synchronous, sqlite_busy_timeout_ms)
     else:
-        engine = create_engine(
-            url, pool_size=pool_size, pool_pre_ping=True, json_serializer=dumps
-        )
+        engine = create_engine(url, pool_size=pool_size, pool_pre_ping=True, json_serializer=dumps)
     check_connection(engine)
     return engine
 
@@ -106,10 +102,12 @@ def _install_sqlite_pragmas(engine: Engine, synchronous: str, busy_timeout_ms: i
     def _on_begin(connection: Any) -> None:
         # A writer takes the lock up front, so two commands never deadlock upgrading read locks;
         # readers (execution option readonly=True) start a deferred snapshot and never block.
+        # Straight to the driver: this runs once per transaction, on the hot path.
+        dbapi = connection.connection.dbapi_connection
         if connection.get_execution_options().get("readonly"):
-            connection.exec_driver_sql("BEGIN")
+            dbapi.execute("BEGIN")
         else:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            dbapi.execute("BEGIN IMMEDIATE")
 
 
 def check_connection(engine: Engine) -> None:

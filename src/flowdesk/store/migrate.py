@@ -1,4 +1,4 @@
-"""Alembic migrations shipped inside the package, run by `flowdesk db upgrade` and at serve start."""
+"""Alembic migrations shipped in the package; run by `flowdesk db upgrade` and at serve start."""
 
 from __future__ import annotations
 

@@ -19,20 +19,16 @@ from flowdesk.core.events import NewEvent
 from flowdesk.core.ids import IdGenerator, UuidIds
 from flowdesk.store import migrate
 from flowdesk.store.database import create_database_engine
-from flowdesk.store.eventlog import EventLog, event_row
-from flowdesk.store.tables import events
-
-#: Arbitrary constant naming the event-log append lock (pg_advisory_xact_lock key).
-EVENT_LOG_LOCK = 7_414_303
+from flowdesk.store.eventlog import EventLog, EventWriter
 
 
 class UnitOfWork:
     """The transaction of one command. Use `connection` for state, `append` for events."""
 
-    def __init__(self, connection: Connection, ids: IdGenerator, lock_sql: str | None):
+    def __init__(self, connection: Connection, ids: IdGenerator, writer: EventWriter):
         self.connection = connection
         self._ids = ids
-        self._lock_sql = lock_sql
+        self._writer = writer
         self._pending: list[NewEvent] = []
         self._after_commit: list[Callable[[], None]] = []
 
@@ -46,10 +42,7 @@ class UnitOfWork:
     def _flush_events(self) -> None:
         if not self._pending:
             return
-        if self._lock_sql is not None:
-            self.connection.exec_driver_sql(self._lock_sql)
-        rows = [event_row(e, e.id or self._ids.new_id()) for e in self._pending]
-        self.connection.execute(events.insert(), rows)
+        self._writer.write(self.connection, self._pending, self._ids)
         self._pending.clear()
 
 
@@ -58,11 +51,7 @@ class Store:
         self.engine = engine
         self.dialect = engine.dialect.name
         self.ids = ids or UuidIds()
-        self._lock_sql = (
-            f"SELECT pg_advisory_xact_lock({EVENT_LOG_LOCK})"
-            if self.dialect == "postgresql"
-            else None
-        )
+        self._writer = EventWriter(engine.dialect)
         self.events = EventLog(self)
 
     @classmethod
@@ -79,7 +68,7 @@ class Store:
     @contextmanager
     def unit_of_work(self) -> Iterator[UnitOfWork]:
         with self.engine.connect() as connection:
-            uow = UnitOfWork(connection, self.ids, self._lock_sql)
+            uow = UnitOfWork(connection, self.ids, self._writer)
             with connection.begin():
                 yield uow
                 uow._flush_events()

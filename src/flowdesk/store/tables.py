@@ -23,6 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Dialect
 
+
 class UtcDateTime(TypeDecorator[datetime]):
     """Always UTC-aware in Python; SQLite (which keeps no zone) stores UTC wall time."""
 

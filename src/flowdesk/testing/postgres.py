@@ -7,6 +7,7 @@ package creates.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import shutil
@@ -71,7 +72,7 @@ class PostgresServer:
     def _run(self, *args: str) -> None:
         result = subprocess.run(
             [str(self.bin_dir / args[0]), *args[1:]],
-            preexec_fn=self._demote,  # noqa: PLW1509 - demotion to the postgres user is required
+            preexec_fn=self._demote,  # demotion to the postgres user: initdb refuses root
             capture_output=True,
             text=True,
             cwd=self.root,
@@ -124,10 +125,8 @@ class PostgresServer:
 
     def stop(self) -> None:
         if self.data.exists():
-            try:
+            with contextlib.suppress(RuntimeError):
                 self._run("pg_ctl", "stop", "-D", str(self.data), "-m", "immediate", "-w")
-            except RuntimeError:
-                pass
         shutil.rmtree(self.root, ignore_errors=True)
 
     def __enter__(self) -> PostgresServer:

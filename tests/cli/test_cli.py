@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from flowdesk.core.clock import FixedClock
+from flowdesk.core.events import NewEvent
+from flowdesk.store import Store
+from flowdesk.testing.postgres import free_port
+
+
+def flowdesk(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "flowdesk.cli.main", *args],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, **(env or {})),
+        timeout=60,
+    )
+
+
+def test_help_lists_the_commands() -> None:
+    result = flowdesk("--help")
+    assert result.returncode == 0
+    for command in ("serve", "db", "events"):
+        assert command in result.stdout
+
+
+def test_db_upgrade_migrates_the_configured_database(database_url: str) -> None:
+    result = flowdesk("db", "upgrade", env={"FLOWDESK_DATABASE_URL": database_url})
+    assert result.returncode == 0, result.stderr
+    assert "database at revision 0001 (was empty)" in result.stdout
+    again = flowdesk("db", "upgrade", "--database-url", database_url)
+    assert "(was 0001)" in again.stdout
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("not a url", "is not a database URL"),
+        ("mysql://root@localhost/x", "'mysql', which Flowdesk does not support"),
+        (f"postgresql://u@127.0.0.1:{free_port()}/x", "cannot connect to PostgreSQL at 127.0.0.1"),
+    ],
+)
+def test_bad_database_urls_give_one_clear_line(url: str, expected: str) -> None:
+    result = flowdesk("db", "upgrade", env={"FLOWDESK_DATABASE_URL": url})
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ")
+    assert expected in lines[0]
+
+
+def test_unwritable_database_location_is_a_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "var"
+    blocker.write_text("a file where the data directory should be")
+    result = flowdesk("db", "upgrade", "--database-url", f"sqlite:///{blocker}/flowdesk.db")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "cannot create the database directory" in result.stderr
+    assert "writable location" in result.stderr
+
+
+def test_events_export_writes_cloudevents(database_url: str, clock: FixedClock) -> None:
+    store = Store.open(database_url)
+    store.upgrade()
+    with store.unit_of_work() as uow:
+        uow.append(NewEvent("case.opened", clock.now(), {"reason": "refund"}, case_id="c1"))
+        uow.append(NewEvent("case.closed", clock.now(), {}, case_id="c1"))
+    store.close()
+    lines = flowdesk("events", "export", "--database-url", database_url).stdout.splitlines()
+    events = [json.loads(line) for line in lines]
+    assert [e["type"] for e in events] == ["io.flowdesk.case.opened", "io.flowdesk.case.closed"]
+    assert all(e["specversion"] == "1.0" and e["caseid"] == "c1" for e in events)
+    batch = flowdesk("events", "export", "--batch", "--after", "1", "--database-url", database_url)
+    assert [e["type"] for e in json.loads(batch.stdout)] == ["io.flowdesk.case.closed"]
