@@ -1,0 +1,166 @@
+"""Item definitions (DMN 1.5 section 7.3.2) resolved into types that check and coerce values.
+
+A value bound to a typed variable (input data, decision, BKM parameter, context entry, table
+output) is checked against its type. Per the spec (10.3.2.9.4) a value that does not conform
+becomes null and the problem is reported as a diagnostic; a singleton list is unwrapped for a
+non-collection type and a single value is wrapped for a collection type. Input data also get a
+convenience: ISO text for a date, time, date and time or duration type is parsed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from flowdesk.dmn.feel_bridge import UnaryTests
+from flowdesk.feel import values
+from flowdesk.feel.errors import FeelRuntimeError
+from flowdesk.feel.runtime import Env, FeelFunction
+
+#: typeRef spellings (XML Schema names of DMN 1.1, FEEL names) -> FEEL type name.
+BUILTIN_TYPES: dict[str, str] = {
+    "number": "number",
+    "decimal": "number",
+    "integer": "number",
+    "double": "number",
+    "string": "string",
+    "boolean": "boolean",
+    "date": "date",
+    "time": "time",
+    "date and time": "date and time",
+    "dateTime": "date and time",
+    "days and time duration": "days and time duration",
+    "dayTimeDuration": "days and time duration",
+    "years and months duration": "years and months duration",
+    "yearMonthDuration": "years and months duration",
+    "duration": "duration",
+    "context": "context",
+    "list": "list",
+    "function": "function",
+    "range": "range",
+    "Any": "Any",
+    "any": "Any",
+}
+
+_PARSERS = {
+    "date": "parse_date",
+    "time": "parse_time",
+    "date and time": "parse_date_time",
+    "days and time duration": "parse_duration",
+    "years and months duration": "parse_duration",
+}
+
+
+@dataclass(eq=False)
+class ItemType:
+    """A resolved type: a FEEL base type, a structure of components, or a collection of one.
+
+    `base` is a FEEL type name ("number", "context", ...) or "Any". Constraints from
+    allowedValues / typeConstraint apply to the value (to each element of a collection).
+    """
+
+    name: str
+    base: str = "Any"
+    components: dict[str, ItemType] | None = None
+    element: ItemType | None = None  # set when this is a collection
+    allowed: list[tuple[UnaryTests, str]] = field(default_factory=list)
+
+    @property
+    def is_collection(self) -> bool:
+        return self.element is not None
+
+    def conforms(self, value: Any, env: Env) -> bool:
+        """True when `value` is an instance of this type (null conforms to every type)."""
+        if value is None:
+            return True
+        if self.element is not None:
+            return isinstance(value, list) and all(self.element.conforms(v, env) for v in value)
+        if self.components is not None:
+            if not isinstance(value, dict):
+                return False
+            for key, comp in self.components.items():
+                if key in value and not comp.conforms(value[key], env):
+                    return False
+        elif not _base_conforms(self.base, value):
+            return False
+        return all(test.matches(value, {}, env) is True for test, _ in self.allowed)
+
+    def coerce(self, value: Any, env: Env, what: str) -> Any:
+        """The value as this type per spec, or None plus a diagnostic naming `what`."""
+        if (
+            self.base == "Any"
+            and self.components is None
+            and self.element is None
+            and not self.allowed
+        ):
+            return value
+        if self.conforms(value, env):
+            return value
+        if (
+            self.element is not None
+            and not isinstance(value, list)
+            and self.element.conforms(value, env)
+        ):
+            return [value]
+        if (
+            self.element is None
+            and isinstance(value, list)
+            and len(value) == 1
+            and self.conforms(value[0], env)
+        ):
+            return value[0]
+        env.diagnostics.add(
+            f"{what}: value {_show(value)} does not conform to type '{self.name}'; using null",
+            severity="error",
+        )
+        return None
+
+    def coerce_input(self, value: Any, env: Env, what: str) -> Any:
+        """Like coerce, but first parses ISO text for temporal types (API convenience)."""
+        if isinstance(value, str) and self.base in _PARSERS and self.element is None:
+            try:
+                value = getattr(values, _PARSERS[self.base])(value)
+            except FeelRuntimeError as exc:
+                env.diagnostics.add(f"{what}: {exc}; using null")
+                return None
+        return self.coerce(value, env, what)
+
+
+ANY = ItemType("Any")
+
+
+def _base_conforms(base: str, value: Any) -> bool:
+    if base == "Any":
+        return True
+    if base == "number":
+        return isinstance(value, Decimal)
+    if base == "function":
+        return isinstance(value, FeelFunction)
+    if base == "duration":
+        return values.type_name(value) in ("days and time duration", "years and months duration")
+    try:
+        return values.type_name(value) == base
+    except TypeError:
+        return False
+
+
+def builtin_type(name: str) -> ItemType | None:
+    """The ItemType for a built-in typeRef spelling, also `feel:number` and `list<number>`."""
+    local = name.split(":", 1)[1] if name.startswith(("feel:", "FEEL:", "xsd:")) else name
+    local = local.strip()
+    if local in BUILTIN_TYPES:
+        return ItemType(local, BUILTIN_TYPES[local])
+    if local.startswith("list<") and local.endswith(">"):
+        inner = builtin_type(local[5:-1])
+        if inner is not None:
+            return ItemType(local, "list", element=inner)
+    return None
+
+
+def _show(value: Any) -> str:
+    try:
+        text = values.to_string(value)
+    except Exception:  # rendering a diagnostic must never fail
+        text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
