@@ -43,6 +43,7 @@ class Evaluation:
         self.converted = converted
         self.memo: dict[int, Any] = {}
         self.active: set[int] = set()
+        self._free: Scope | None = None
 
     def value_of(self, element: Element) -> Any:
         from flowdesk.dmn.model import BusinessKnowledgeModel, Decision, DecisionService, InputData
@@ -85,8 +86,31 @@ class Evaluation:
         self.memo[key] = value
         return value
 
+    def free_inputs(self) -> Scope:
+        """Given inputs that name no element of the model (converted once per evaluation).
+
+        A decision sees them as variables too, so a table written against plain variables
+        (no inputData elements, as in BPMN engines' business rule tasks) can be evaluated.
+        Declared requirements take precedence over them.
+        """
+        if self._free is None:
+            self._free = {}
+            known = self.model.element_keys
+            for key, raw in self.inputs.items():
+                if key in known:
+                    continue
+                if self.converted:
+                    self._free[key] = raw
+                    continue
+                try:
+                    self._free[key] = values.to_feel(raw)
+                except TypeError as exc:
+                    self.env.diagnostics.add(f"input '{key}': {exc}; using null")
+                    self._free[key] = None
+        return self._free
+
     def scope(self, requirements: list[Requirement]) -> Scope:
-        scope: Scope = {}
+        scope: Scope = dict(self.free_inputs()) if self.inputs else {}
         for req in requirements:
             value = self.value_of(req.element)
             if req.prefix:

@@ -111,6 +111,10 @@ class DmnModel:
                 self._by_key[element.id] = element
         for element in self.main.elements.values():
             self._by_key[element.name] = element
+        #: every key naming an element or an import prefix (inputs not in it are free inputs)
+        self.element_keys = frozenset(self._by_key) | {
+            e.prefix for e in self._by_key.values() if e.prefix
+        }
 
     @property
     def name(self) -> str:
