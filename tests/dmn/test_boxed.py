@@ -137,3 +137,30 @@ def test_expression_type_ref_coerces_result() -> None:
     assert decide(body) is None
     body = '<literalExpression typeRef="number"><text>[n]</text></literalExpression>'
     assert decide(body, {"n": 7}) == Decimal(7)  # singleton list unwrapped
+
+
+def test_bkm_whose_body_is_a_decision_table() -> None:
+    bkm = """<businessKnowledgeModel id="b" name="Band Of">
+      <encapsulatedLogic><formalParameter name="score" typeRef="number"/>
+        <decisionTable hitPolicy="FIRST">
+          <input label="score"><inputExpression><text>score</text></inputExpression></input>
+          <output name="band" typeRef="string"/>
+          <rule><inputEntry><text>&gt;= 700</text></inputEntry>
+            <outputEntry><text>"good"</text></outputEntry></rule>
+          <rule><inputEntry><text>-</text></inputEntry>
+            <outputEntry><text>"poor"</text></outputEntry></rule>
+        </decisionTable></encapsulatedLogic></businessKnowledgeModel>"""
+    body = '<knowledgeRequirement><requiredKnowledge href="#b"/></knowledgeRequirement>' + lit(
+        "[Band Of(n), Band Of(score: 10)]"
+    )
+    assert decide(body, {"n": 720}, extra=bkm) == ["good", "poor"]
+
+
+def test_bkm_parameter_type_is_checked() -> None:
+    bkm = f"""<businessKnowledgeModel id="b" name="Twice">
+      <encapsulatedLogic><formalParameter name="v" typeRef="number"/>{lit("v * 2")}
+      </encapsulatedLogic></businessKnowledgeModel>"""
+    body = '<knowledgeRequirement><requiredKnowledge href="#b"/></knowledgeRequirement>' + lit(
+        'Twice("x")'
+    )
+    assert decide(body, {}, extra=bkm) is None

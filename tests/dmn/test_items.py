@@ -92,4 +92,7 @@ def test_builtin_type_spellings() -> None:
     assert nums is not None and nums.conforms([Decimal(1)], env)
     assert not nums.conforms(["a"], env)
     assert builtin_type("tUnknown") is None
+    ctx = builtin_type("context<a: number>")
+    assert ctx is not None and ctx.conforms({"a": Decimal(1)}, env)
+    assert not ctx.conforms([1], env)
     assert ItemType("Any").coerce("x", env, "v") == "x"

@@ -46,7 +46,10 @@ def _fail(message: str) -> typer.Exit:
 
 
 def decide(
-    models: Annotated[list[Path], typer.Argument(help="DMN file, then the files it imports.")],
+    models: Annotated[
+        list[Path],
+        typer.Argument(help="DMN file, then the files it imports.", metavar="MODEL.dmn..."),
+    ],
     decision: Annotated[
         str | None, typer.Option("--decision", "-d", help="Decision name or id.")
     ] = None,

@@ -155,6 +155,9 @@ def builtin_type(name: str) -> ItemType | None:
         inner = builtin_type(local[5:-1])
         if inner is not None:
             return ItemType(local, "list", element=inner)
+    for generic in ("context", "range", "function"):  # DMN 1.5 FEEL type syntax
+        if local.startswith(generic + "<"):
+            return ItemType(local, generic)
     return None
 
 
