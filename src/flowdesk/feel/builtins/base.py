@@ -1,0 +1,202 @@
+"""The machinery every built-in shares: overloads chosen by argument count or parameter names,
+null propagation, and argument checks with messages that name the function and parameter."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from flowdesk.feel.errors import FeelRuntimeError
+from flowdesk.feel.numbers import is_integral
+from flowdesk.feel.runtime import Env, FeelFunction
+from flowdesk.feel.values import type_name
+
+Impl = Callable[..., Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Signature:
+    """One overload. `required` leading params must be given; a `variadic` signature collects
+    surplus positional arguments into a list for its last parameter; `list_or_varargs` takes
+    either one list or any number of separate values (`min([1, 2])` and `min(1, 2)`)."""
+
+    params: tuple[str, ...]
+    impl: Impl
+    required: int
+    variadic: bool = False
+    list_or_varargs: bool = False
+    nullable: frozenset[str] = frozenset()
+
+
+class Builtin(FeelFunction):
+    """A built-in FEEL function with one or more overloads (spec parameter names)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.signatures: list[Signature] = []
+        self.params = ()
+
+    def add(self, sig: Signature) -> None:
+        self.signatures.append(sig)
+        if len(self.signatures) == 1:
+            self.params = sig.params
+
+    def invoke(self, env: Env, positional: list[Any] | None, named: dict[str, Any] | None) -> Any:
+        if named is not None:
+            sig, args = self._bind_named(named)
+        else:
+            sig, args = self._bind_positional(list(positional or []))
+        for pname, value in zip(sig.params[: sig.required], args, strict=False):
+            if value is None and pname not in sig.nullable:
+                return None
+        return sig.impl(env, *args)
+
+    def call(self, env: Env, args: list[Any]) -> Any:
+        return self.invoke(env, args, None)
+
+    def _bind_positional(self, args: list[Any]) -> tuple[Signature, list[Any]]:
+        n = len(args)
+        for sig in self.signatures:
+            if sig.list_or_varargs:
+                if n == 1 and isinstance(args[0], list):
+                    return sig, [args[0]]
+                if n >= 1:
+                    return sig, [args]
+                continue
+            if sig.variadic:
+                fixed = len(sig.params) - 1
+                if n >= sig.required:
+                    return sig, args[:fixed] + [None] * (fixed - n) + [args[fixed:]]
+                continue
+            if sig.required <= n <= len(sig.params):
+                return sig, args + [None] * (len(sig.params) - n)
+        counts = sorted({s.required for s in self.signatures})
+        raise FeelRuntimeError(
+            f"{self.name}: wrong number of arguments ({n}); expected "
+            + " or ".join(self._describe(s) for s in self.signatures)
+            + ("" if counts else "")
+        )
+
+    def _bind_named(self, named: dict[str, Any]) -> tuple[Signature, list[Any]]:
+        known = {p for s in self.signatures for p in s.params}
+        unknown = [k for k in named if k not in known]
+        if unknown:
+            raise FeelRuntimeError(f"{self.name}: unknown parameter '{unknown[0]}'")
+        for sig in self.signatures:
+            if set(named) <= set(sig.params) and all(
+                p in named for p in sig.params[: sig.required]
+            ):
+                args = [named.get(p) for p in sig.params]
+                if sig.variadic and not isinstance(args[-1], list):
+                    args[-1] = [] if args[-1] is None else [args[-1]]
+                return sig, args
+        raise FeelRuntimeError(
+            f"{self.name}: no form takes the parameters ({', '.join(named)}); expected "
+            + " or ".join(self._describe(s) for s in self.signatures)
+        )
+
+    def _describe(self, sig: Signature) -> str:
+        names = list(sig.params)
+        if sig.variadic or sig.list_or_varargs:
+            names[-1] += "..."
+        shown = [p if i < sig.required else f"{p}?" for i, p in enumerate(names)]
+        return f"{self.name}({', '.join(shown)})"
+
+
+REGISTRY: dict[str, Builtin] = {}
+
+
+def builtin(
+    name: str,
+    *params: str,
+    required: int | None = None,
+    variadic: bool = False,
+    list_or_varargs: bool = False,
+    nullable: tuple[str, ...] = (),
+) -> Callable[[Impl], Impl]:
+    """Register `fn(env, *args)` as an overload of the built-in `name`. A null in a required
+    parameter (not listed in `nullable`) makes the result null without calling `fn`."""
+
+    def deco(fn: Impl) -> Impl:
+        sig = Signature(
+            params=params,
+            impl=fn,
+            required=len(params) if required is None else required,
+            variadic=variadic,
+            list_or_varargs=list_or_varargs,
+            nullable=frozenset(nullable),
+        )
+        REGISTRY.setdefault(name, Builtin(name)).add(sig)
+        return fn
+
+    return deco
+
+
+# --- argument checks ------------------------------------------------------------------------
+
+
+def bad(fname: str, pname: str, expected: str, value: Any) -> FeelRuntimeError:
+    return FeelRuntimeError(f"{fname}: {pname} must be {expected}, got {type_name(value)}")
+
+
+def num(fname: str, pname: str, value: Any) -> Decimal:
+    if not isinstance(value, Decimal):
+        raise bad(fname, pname, "a number", value)
+    return value
+
+
+def integer(fname: str, pname: str, value: Any) -> int:
+    n = num(fname, pname, value)
+    if not is_integral(n):
+        raise FeelRuntimeError(f"{fname}: {pname} must be an integer, got {n}")
+    if abs(n) > 10**9:
+        raise FeelRuntimeError(f"{fname}: {pname} {n} is out of range")
+    return int(n)
+
+
+def text(fname: str, pname: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise bad(fname, pname, "a string", value)
+    return value
+
+
+def a_list(fname: str, pname: str, value: Any) -> list[Any]:
+    if not isinstance(value, list):
+        raise bad(fname, pname, "a list", value)
+    return value
+
+
+def boolean(fname: str, pname: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise bad(fname, pname, "a boolean", value)
+    return value
+
+
+def context(fname: str, pname: str, value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise bad(fname, pname, "a context", value)
+    return value
+
+
+def function(fname: str, pname: str, value: Any) -> FeelFunction:
+    if not isinstance(value, FeelFunction):
+        raise bad(fname, pname, "a function", value)
+    return value
+
+
+def a_date(fname: str, pname: str, value: Any) -> date:
+    """A date or a date and time (whose date part is used by the date functions)."""
+    if not isinstance(value, date):
+        raise bad(fname, pname, "a date or date and time", value)
+    return value
+
+
+def temporal_or_duration(value: Any) -> bool:
+    return isinstance(value, date | time | timedelta) or type_name(value).endswith("duration")
+
+
+def is_date_only(value: Any) -> bool:
+    return isinstance(value, date) and not isinstance(value, datetime)
