@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flowdesk.core.clock import FixedClock
 from flowdesk.dmn import load_model
 
 NS = "https://www.omg.org/spec/DMN/20230324/MODEL/"
@@ -40,3 +41,10 @@ def test_unconvertible_input_becomes_null_with_diagnostic() -> None:
     assert result.value is None
     assert any("amount" in m for m in result.messages())
     assert not result.ok
+
+
+def test_clock_is_injected() -> None:
+    from datetime import date
+
+    result = load_model(FREE).evaluate("Today", {}, clock=FixedClock())
+    assert result.value == date(2026, 1, 5)

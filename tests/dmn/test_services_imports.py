@@ -49,3 +49,17 @@ def test_imported_type_checks_the_input() -> None:
 def test_missing_import_is_a_model_error() -> None:
     with pytest.raises(ModelError, match="imports 'people'.*not loaded"):
         load_model(DATA / "loan-with-import.dmn")
+
+
+def test_non_dmn_imports_are_not_required() -> None:
+    xml = (
+        (DATA / "dmn11-table.dmn")
+        .read_text()
+        .replace(
+            "<itemDefinition",
+            '<import name="schemas" namespace="http://example.com/xsd" '
+            'importType="http://www.w3.org/2001/XMLSchema"/><itemDefinition',
+            1,
+        )
+    )
+    assert load_model(xml).evaluate("Band", {"Score": 800}).value == "good"

@@ -134,6 +134,9 @@ class _Loader:
                 name=root.get("name") or "", namespace=root.get("namespace") or "", file=file
             )
             for imp in _children(root, "import"):
+                import_type = imp.get("importType")
+                if import_type is not None and import_type not in DMN_NAMESPACES:
+                    continue  # XSD / PMML imports: not models this loader resolves
                 if imp.get("name") is not None and imp.get("namespace"):
                     defs.imports[imp.get("name") or ""] = imp.get("namespace") or ""
             self.defs.append(defs)
