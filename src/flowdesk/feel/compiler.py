@@ -44,7 +44,7 @@ def builtins() -> dict[str, FeelFunction]:
     if _BUILTINS is None:
         try:
             from flowdesk.feel.builtins import BUILTINS
-        except ImportError:
+        except Exception:  # not written yet, or broken: only the fallbacks are available
             return _FALLBACK_BUILTINS
         merged = dict(_FALLBACK_BUILTINS)
         merged.update(BUILTINS)
@@ -853,15 +853,23 @@ class Compiler:
             fname = target.name
 
             def resolve(scope: Scope, env: Env) -> Any:
+                # A variable that holds a function wins; a variable of another type does not
+                # hide the built-in of that name (`count` may be both).
                 s: Scope | None = scope
+                found: Any = MISSING
                 while s is not None:
                     v = s.vars.get(fname, MISSING)
-                    if v is not MISSING and isinstance(v, FeelFunction):
-                        return v
+                    if v is not MISSING:
+                        if isinstance(v, FeelFunction):
+                            return v
+                        if found is MISSING:
+                            found = v
                     s = s.parent
                 fn = builtins().get(fname)
                 if fn is None:
-                    fail(env, f"unknown function '{fname}'", node, text)
+                    if found is MISSING or found is None:
+                        fail(env, f"unknown function '{fname}'", node, text)
+                    return found if found is not MISSING else None
                 return fn
 
         else:

@@ -130,7 +130,7 @@ def _global_index() -> NameIndex:
         from flowdesk.feel.builtins import BUILTINS
 
         names.update(BUILTINS)
-    except ImportError:
+    except Exception:  # built-ins not importable (yet): the spec list is enough to parse
         complete = False
     index: NameIndex = {}
     for name in sorted(names):
