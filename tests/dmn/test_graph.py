@@ -48,3 +48,16 @@ def test_clock_is_injected() -> None:
 
     result = load_model(FREE).evaluate("Today", {}, clock=FixedClock())
     assert result.value == date(2026, 1, 5)
+
+
+def test_bkm_body_sees_its_parameters_not_the_callers_inputs() -> None:
+    xml = f"""<definitions xmlns="{NS}" id="x" name="m" namespace="http://example.com/bkm">
+      <businessKnowledgeModel id="b" name="Add">
+        <encapsulatedLogic><formalParameter name="v"/>
+          <literalExpression><text>v + amount</text></literalExpression></encapsulatedLogic>
+      </businessKnowledgeModel>
+      <decision id="d" name="D">
+        <knowledgeRequirement><requiredKnowledge href="#b"/></knowledgeRequirement>
+        <literalExpression><text>[Add(1), Add(v: 2) = null, amount]</text></literalExpression>
+      </decision></definitions>"""
+    assert load_model(xml).evaluate("D", {"amount": 5}).value == [None, True, 5]

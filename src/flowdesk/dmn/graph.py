@@ -73,7 +73,7 @@ class Evaluation:
                     element.name,
                     element.parameters,
                     element.body,
-                    self.scope(element.requirements),
+                    self.scope(element.requirements, free=False),
                     element.kind,
                     element.result_type,
                 )
@@ -109,8 +109,9 @@ class Evaluation:
                     self._free[key] = None
         return self._free
 
-    def scope(self, requirements: list[Requirement]) -> Scope:
-        scope: Scope = dict(self.free_inputs()) if self.inputs else {}
+    def scope(self, requirements: list[Requirement], *, free: bool = True) -> Scope:
+        """The names a decision (or, with free=False, a BKM's body) sees."""
+        scope: Scope = dict(self.free_inputs()) if free and self.inputs else {}
         for req in requirements:
             value = self.value_of(req.element)
             if req.prefix:

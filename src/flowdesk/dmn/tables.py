@@ -3,6 +3,12 @@
 Every cell is compiled once at load. An evaluation computes each input expression once, then
 tries the rules in order: `-` cells are skipped, a rule stops at its first failing cell, and
 output entries are only evaluated for matched rules (only the first one for hit policy FIRST).
+
+When no rule matches, the result is built from the default output entries if the table has
+any; otherwise it is null for single-hit policies and C+ / C< / C> (like FEEL sum/min/max of
+an empty list), 0 for C#, and an empty list for R, O and C. An input value outside the input
+column's inputValues, or an output value outside outputValues / its typeRef, is an error:
+null plus a diagnostic (for an output: that output).
 """
 
 from __future__ import annotations
