@@ -1,0 +1,90 @@
+"""Start, end, intermediate catch/throw and boundary events."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from flowdesk.bpmn.model import Node
+from flowdesk.engine.behaviours.base import Behaviour
+from flowdesk.engine.state import Token
+
+if TYPE_CHECKING:
+    from flowdesk.engine.run import Run
+
+
+def throw(run: Run, token: Token, node: Node) -> bool:
+    """Do what a throwing event does. False when the token no longer exists afterwards or
+    must wait (error, escalation caught by an interrupting handler, compensation running)."""
+    definition = node.event
+    if definition is None:
+        return True
+    kind = definition.kind
+    engine = run.engine
+    if kind == "message":
+        spec = node.task
+        key = spec.correlation_key if spec else None
+        engine.throw_message(run, token, definition.ref or "", key)
+    elif kind == "signal":
+        engine.throw_signal(run, token, definition.ref or "")
+    elif kind == "error":
+        engine.throw_error(run, token, definition.ref, None, {})
+        return False
+    elif kind == "escalation":
+        engine.throw_escalation(run, token, definition.ref)
+        return token.id in run.state.tokens
+    elif kind == "compensate":
+        from flowdesk.engine.behaviours import compensation
+
+        return compensation.throw(run, token, node, definition.ref)
+    return True
+
+
+class StartEvent(Behaviour):
+    """Start events fire when their token is created (the trigger happened before)."""
+
+
+class EndEvent(Behaviour):
+    def activate(self, run: Run, token: Token, node: Node) -> None:
+        kind = node.event_kind
+        if kind == "terminate":
+            run.terminate_scope(token.scope, keep=token.id)
+            run.complete(token)
+            return
+        if throw(run, token, node):
+            run.complete(token)
+
+
+class IntermediateThrowEvent(Behaviour):
+    def activate(self, run: Run, token: Token, node: Node) -> None:
+        if throw(run, token, node):
+            run.complete(token)
+
+    def leave(self, run: Run, token: Token, node: Node) -> None:
+        if node.event_kind == "link":
+            target = run.process.link_targets[(node.scope, node.event.ref or "")]  # type: ignore[union-attr]
+            run.enter(target, token.scope)
+            run.remove(token)
+            return
+        run.take_outgoing(token, node)
+
+
+class IntermediateCatchEvent(Behaviour):
+    def activate(self, run: Run, token: Token, node: Node) -> None:
+        definition = node.event
+        if token.data and token.data.get("fired") or definition is None:
+            run.complete(token)
+            return
+        if definition.kind == "link":
+            run.complete(token)
+            return
+        if definition.kind == "conditional" and run.condition(
+            definition.value or "false", run.scope_of(token)
+        ):
+            run.complete(token)
+            return
+        token.wait = "event"
+        run.subscribe(definition, node, token.id, run.scope_of(token))
+
+
+class BoundaryEvent(Behaviour):
+    """Entered only after it was triggered; passes through to its outgoing flows."""
