@@ -9,10 +9,10 @@ from flowdesk.store.tables import metadata
 def test_upgrade_creates_the_schema_and_is_idempotent(database_url: str) -> None:
     store = Store.open(database_url)
     try:
-        assert migrate.current_revision(store.engine) is None
+        assert migrate.current_revisions(store.engine) == ()
         store.upgrade()
         store.upgrade()  # a second run changes nothing and does not fail
-        assert migrate.current_revision(store.engine) == migrate.head_revision()
+        assert migrate.current_revisions(store.engine) == migrate.head_revisions()
         inspector = inspect(store.engine)
         for table in metadata.sorted_tables:
             assert table.name in inspector.get_table_names()
@@ -30,7 +30,7 @@ def test_downgrade_to_base_removes_everything(database_url: str) -> None:
         store.upgrade()
         migrate.downgrade(store.engine, "base")
         assert "events" not in inspect(store.engine).get_table_names()
-        assert migrate.current_revision(store.engine) is None
+        assert migrate.current_revisions(store.engine) == ()
     finally:
         store.close()
 

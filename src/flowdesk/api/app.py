@@ -13,6 +13,8 @@ from flowdesk import __version__
 from flowdesk.api import problems
 from flowdesk.api.limits import BodySizeLimit
 from flowdesk.api.metrics import HttpMetrics
+from flowdesk.api.routes import auth as auth_routes
+from flowdesk.core.clock import Clock, SystemClock
 from flowdesk.settings import Settings
 from flowdesk.store import Store
 
@@ -24,7 +26,7 @@ class Health(BaseModel):
     event_log_head: int | None = None
 
 
-def create_app(settings: Settings, store: Store) -> FastAPI:
+def create_app(settings: Settings, store: Store, clock: Clock | None = None) -> FastAPI:
     app = FastAPI(
         title="Flowdesk",
         version=__version__,
@@ -32,6 +34,7 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     )
     app.state.settings = settings
     app.state.store = store
+    app.state.clock = clock or SystemClock()
     registry = CollectorRegistry()
     head_gauge = Gauge(
         "flowdesk_event_log_head", "Sequence number of the newest event", registry=registry
@@ -61,6 +64,7 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
             head_gauge.set(-1)
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
+    app.include_router(auth_routes.router)
     app.add_middleware(HttpMetrics, registry=registry)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app

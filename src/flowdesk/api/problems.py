@@ -20,6 +20,9 @@ STATUS_BY_CODE = {
     "not-found": 404,
     "conflict": 409,
     "configuration": 503,
+    "invalid-input": 422,
+    "unauthenticated": 401,
+    "forbidden": 403,
 }
 
 
@@ -36,7 +39,7 @@ def install(app: FastAPI) -> None:
     async def _flowdesk_error(request: Request, exc: FlowdeskError) -> JSONResponse:
         status = STATUS_BY_CODE.get(exc.code, 400)
         position = exc.position
-        return problem(
+        response = problem(
             status,
             exc.code.replace("-", " ").capitalize(),
             str(exc),
@@ -46,6 +49,9 @@ def install(app: FastAPI) -> None:
             column=position.column if position else None,
             element_id=position.element_id if position else None,
         )
+        if status == 401:
+            response.headers["WWW-Authenticate"] = 'Bearer realm="flowdesk"'
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

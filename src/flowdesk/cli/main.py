@@ -23,8 +23,12 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 events_app = typer.Typer(help="The event log.", no_args_is_help=True)
+users_app = typer.Typer(help="Users and roles.", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys (stored hashed; shown once).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(events_app, name="events")
+app.add_typer(users_app, name="users")
+app.add_typer(keys_app, name="keys")
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -98,10 +102,10 @@ def db_upgrade(database_url: DbUrl = None) -> None:
     from flowdesk.store import migrate
 
     _, store = _open_store(database_url)
-    before = migrate.current_revision(store.engine)
+    before = ", ".join(migrate.current_revisions(store.engine)) or "empty"
     store.upgrade()
-    after = migrate.current_revision(store.engine)
-    typer.echo(f"database at revision {after} (was {before or 'empty'})")
+    after = ", ".join(migrate.current_revisions(store.engine))
+    typer.echo(f"database at revision {after} (was {before})")
 
 
 @events_app.command("export")
@@ -141,6 +145,83 @@ def events_export(
             out.close()
     if output:
         err.print(f"wrote {count} events to {output}")
+
+
+@users_app.command("add")
+def users_add(
+    username: Annotated[str, typer.Argument(help="Login name, e.g. ana.agent")],
+    role: Annotated[
+        list[str], typer.Option("--role", "-r", help="admin, supervisor, agent or integration")
+    ],
+    group: Annotated[
+        list[str] | None, typer.Option("--group", "-g", help="Department / candidate group")
+    ] = None,
+    name: Annotated[str | None, typer.Option(help="Display name")] = None,
+    email: Annotated[str | None, typer.Option(help="E-mail address")] = None,
+    password: Annotated[
+        str | None,
+        typer.Option(
+            help="Password for web login (prompted when --prompt-password is given)",
+            envvar="FLOWDESK_NEW_USER_PASSWORD",
+        ),
+    ] = None,
+    prompt_password: Annotated[bool, typer.Option(help="Ask for the password")] = False,
+    database_url: DbUrl = None,
+) -> None:
+    """Create a user with roles and groups."""
+    from flowdesk.auth import service
+    from flowdesk.core.clock import SystemClock
+
+    if prompt_password:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    _, store = _open_store(database_url)
+    store.upgrade()
+    user = service.create_user(
+        store,
+        SystemClock(),
+        username=username,
+        roles=role,
+        groups=group or [],
+        display_name=name,
+        email=email,
+        password=password,
+        actor="cli",
+    )
+    typer.echo(f"created user {user.username} ({', '.join(user.roles)}) id {user.user_id}")
+
+
+@users_app.command("list")
+def users_list(database_url: DbUrl = None) -> None:
+    """List users with their roles and groups."""
+    from rich.table import Table
+
+    from flowdesk.auth import service
+
+    _, store = _open_store(database_url)
+    table = Table("username", "name", "roles", "groups")
+    for user in service.list_users(store):
+        table.add_row(
+            user.username, user.display_name, ", ".join(user.roles), ", ".join(user.groups)
+        )
+    Console().print(table)
+
+
+@keys_app.command("create")
+def keys_create(
+    user: Annotated[str, typer.Option("--user", "-u", help="Owner of the key")],
+    name: Annotated[str, typer.Option(help="What the key is for, e.g. crm-worker")] = "cli",
+    database_url: DbUrl = None,
+) -> None:
+    """Create an API key; it is printed once on stdout, only its hash is stored."""
+    from flowdesk.auth import service
+    from flowdesk.core.clock import SystemClock
+
+    _, store = _open_store(database_url)
+    key_id, key = service.create_api_key(
+        store, SystemClock(), username=user, name=name, actor="cli"
+    )
+    err.print(f"API key {key_id} for {user} (shown once, store it now):")
+    typer.echo(key)
 
 
 def main() -> None:

@@ -1,0 +1,1 @@
+"""HTTP routers, one module per area, mounted under /api/v1 by the app factory."""

@@ -1,0 +1,61 @@
+"""Who is calling and what they may do. Every route depends on `require(permission)` or is
+listed in PUBLIC; a test walks the app and fails on any route that is neither."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from flowdesk.auth import service
+from flowdesk.auth.roles import Permission
+from flowdesk.auth.service import AuthError, Forbidden, Principal
+
+SESSION_COOKIE = "flowdesk_session"
+PUBLIC = {
+    "/health",
+    "/metrics",
+    "/openapi.json",
+    "/docs",
+    "/docs/oauth2-redirect",
+    "/redoc",
+    "/api/v1/auth/login",
+    "/api/v1/auth/logout",
+}
+
+_bearer = HTTPBearer(auto_error=False, description="An API key (fdk_...) as a bearer token")
+_api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="An API key (fdk_...)")
+
+
+def current_principal(
+    request: Request,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    api_key: Annotated[str | None, Depends(_api_key)],
+) -> Principal:
+    store = request.app.state.store
+    token = (bearer.credentials if bearer else None) or api_key
+    if token:
+        return service.authenticate_key(store, token)
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        return service.authenticate_session(store, request.app.state.clock, cookie)
+    raise AuthError(
+        "authentication required",
+        hint="send an API key as 'Authorization: Bearer fdk_...' or log in",
+    )
+
+
+def require(permission: Permission) -> Callable[..., Principal]:
+    def dependency(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+        if not principal.can(permission):
+            raise Forbidden(
+                f"{principal.username} may not do this: it needs the permission "
+                f"'{permission.value}'",
+                hint="ask an administrator for a role that grants it",
+            )
+        return principal
+
+    dependency.__flowdesk_permission__ = permission  # type: ignore[attr-defined]
+    return dependency

@@ -1,0 +1,254 @@
+"""Use cases of the auth domain: users, API keys, sessions. Each change is one unit of work
+and lands in the event log (`user.created`, `api_key.created`, ...), never with a secret."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Row, select, update
+
+from flowdesk.auth import hashing
+from flowdesk.auth.models import api_keys, sessions, users
+from flowdesk.auth.roles import Permission, Role, permissions_of
+from flowdesk.core.clock import Clock
+from flowdesk.core.errors import ConflictError, FlowdeskError, NotFoundError
+from flowdesk.core.events import NewEvent
+from flowdesk.store import Store
+
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,99}$")
+SESSION_TTL = timedelta(hours=12)
+
+
+class AuthError(FlowdeskError):
+    code = "unauthenticated"
+
+
+class InvalidInput(FlowdeskError):
+    code = "invalid-input"
+
+
+class Forbidden(FlowdeskError):
+    code = "forbidden"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: a user (through a session or one of their API keys)."""
+
+    user_id: str
+    username: str
+    display_name: str
+    roles: tuple[str, ...]
+    groups: tuple[str, ...]
+    permissions: frozenset[Permission]
+
+    def can(self, permission: Permission) -> bool:
+        return permission in self.permissions
+
+
+def _principal(row: Row[Any]) -> Principal:
+    m = row._mapping
+    return Principal(
+        user_id=m["id"],
+        username=m["username"],
+        display_name=m["display_name"],
+        roles=tuple(m["roles"]),
+        groups=tuple(m["groups"]),
+        permissions=permissions_of(tuple(m["roles"])),
+    )
+
+
+def create_user(
+    store: Store,
+    clock: Clock,
+    *,
+    username: str,
+    roles: list[str],
+    display_name: str | None = None,
+    email: str | None = None,
+    password: str | None = None,
+    groups: list[str] | None = None,
+    actor: str | None = None,
+) -> Principal:
+    if not USERNAME.match(username):
+        raise InvalidInput(
+            f"username {username!r} is not valid",
+            hint="use 2-100 lower-case letters, digits, '.', '_' or '-'",
+        )
+    valid = {r.value for r in Role}
+    unknown = [r for r in roles if r not in valid]
+    if unknown or not roles:
+        raise InvalidInput(
+            f"unknown role {unknown[0]!r}" if unknown else "a user needs at least one role",
+            hint=f"roles are {', '.join(sorted(valid))}",
+        )
+    if password is not None and len(password) < 8:
+        raise InvalidInput("the password is too short", hint="use at least 8 characters")
+    user_id = store.ids.new_id()
+    with store.unit_of_work() as uow:
+        exists = uow.connection.execute(
+            select(users.c.id).where(users.c.username == username)
+        ).first()
+        if exists:
+            raise ConflictError(f"a user named {username!r} already exists")
+        uow.connection.execute(
+            users.insert().values(
+                id=user_id,
+                username=username,
+                display_name=display_name or username,
+                email=email,
+                password_hash=hashing.hash_password(password) if password else None,
+                roles=list(roles),
+                groups=list(groups or []),
+                active=True,
+                created_at=clock.now(),
+            )
+        )
+        uow.append(
+            NewEvent(
+                "user.created",
+                clock.now(),
+                {"user_id": user_id, "username": username, "roles": roles, "groups": groups or []},
+                actor=actor,
+            )
+        )
+    return get_user(store, username)
+
+
+def get_user(store: Store, username: str) -> Principal:
+    with store.reading() as conn:
+        row = conn.execute(select(users).where(users.c.username == username)).first()
+    if row is None:
+        raise NotFoundError(f"no user named {username!r}")
+    return _principal(row)
+
+
+def list_users(store: Store) -> list[Principal]:
+    with store.reading() as conn:
+        return [_principal(r) for r in conn.execute(select(users).order_by(users.c.username))]
+
+
+def create_api_key(
+    store: Store, clock: Clock, *, username: str, name: str, actor: str | None = None
+) -> tuple[str, str]:
+    """Returns (key id, the key). The key is shown once; only its hash is stored."""
+    user = get_user(store, username)
+    token, prefix = hashing.new_token("k")
+    key_id = store.ids.new_id()
+    with store.unit_of_work() as uow:
+        uow.connection.execute(
+            api_keys.insert().values(
+                id=key_id,
+                prefix=prefix,
+                key_hash=hashing.hash_token(token),
+                user_id=user.user_id,
+                name=name,
+                created_at=clock.now(),
+            )
+        )
+        uow.append(
+            NewEvent(
+                "api_key.created",
+                clock.now(),
+                {"key_id": key_id, "user_id": user.user_id, "name": name},
+                actor=actor or username,
+            )
+        )
+    return key_id, token
+
+
+def revoke_api_key(store: Store, clock: Clock, *, key_id: str, actor: str | None = None) -> None:
+    with store.unit_of_work() as uow:
+        result = uow.connection.execute(
+            update(api_keys)
+            .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
+            .values(revoked_at=clock.now())
+        )
+        if result.rowcount == 0:
+            raise NotFoundError(f"no active API key {key_id!r}")
+        uow.append(NewEvent("api_key.revoked", clock.now(), {"key_id": key_id}, actor=actor))
+
+
+def authenticate_key(store: Store, token: str) -> Principal:
+    prefix = hashing.token_prefix(token)
+    if prefix is None or not token.startswith("fdk_"):
+        raise AuthError("malformed API key", hint="send the key exactly as it was issued")
+    digest = hashing.hash_token(token)
+    with store.reading() as conn:
+        rows = conn.execute(
+            select(users, api_keys.c.key_hash)
+            .join(api_keys, api_keys.c.user_id == users.c.id)
+            .where(api_keys.c.prefix == prefix, api_keys.c.revoked_at.is_(None))
+        ).all()
+    for row in rows:
+        if hashing.hmac_equal(row._mapping["key_hash"], digest) and row._mapping["active"]:
+            return _principal(row)
+    raise AuthError("unknown or revoked API key")
+
+
+def login(store: Store, clock: Clock, *, username: str, password: str) -> tuple[str, Principal]:
+    """Check the password and open a session; returns (session token, principal)."""
+    with store.reading() as conn:
+        row = conn.execute(select(users).where(users.c.username == username)).first()
+    stored = row._mapping["password_hash"] if row is not None else None
+    if row is None or not stored or not row._mapping["active"]:
+        hashing.verify_password(password, _dummy_hash())  # same time whether the user exists
+        raise AuthError("wrong username or password")
+    if not hashing.verify_password(password, stored):
+        raise AuthError("wrong username or password")
+    token, prefix = hashing.new_token("s")
+    principal = _principal(row)
+    with store.unit_of_work() as uow:
+        uow.connection.execute(
+            sessions.insert().values(
+                id=store.ids.new_id(),
+                prefix=prefix,
+                token_hash=hashing.hash_token(token),
+                user_id=principal.user_id,
+                created_at=clock.now(),
+                expires_at=clock.now() + SESSION_TTL,
+            )
+        )
+        uow.append(NewEvent("user.logged_in", clock.now(), {}, actor=username))
+    return token, principal
+
+
+def authenticate_session(store: Store, clock: Clock, token: str) -> Principal:
+    prefix = hashing.token_prefix(token)
+    if prefix is None or not token.startswith("fds_"):
+        raise AuthError("malformed session")
+    digest = hashing.hash_token(token)
+    with store.reading() as conn:
+        rows = conn.execute(
+            select(users, sessions.c.token_hash, sessions.c.expires_at)
+            .join(sessions, sessions.c.user_id == users.c.id)
+            .where(sessions.c.prefix == prefix)
+        ).all()
+    for row in rows:
+        m = row._mapping
+        if hashing.hmac_equal(m["token_hash"], digest):
+            if m["expires_at"] <= clock.now() or not m["active"]:
+                raise AuthError("the session has expired", hint="log in again")
+            return _principal(row)
+    raise AuthError("unknown session", hint="log in again")
+
+
+def logout(store: Store, token: str) -> None:
+    prefix = hashing.token_prefix(token)
+    if prefix is None:
+        return
+    with store.unit_of_work() as uow:
+        uow.connection.execute(
+            sessions.delete().where(
+                sessions.c.prefix == prefix, sessions.c.token_hash == hashing.hash_token(token)
+            )
+        )
+
+
+@cache
+def _dummy_hash() -> str:
+    return hashing.hash_password("timing-equaliser")
