@@ -82,3 +82,24 @@ def test_errors_exit_2_with_one_line() -> None:
         assert code == 2, args
         assert out == ""
         assert err.startswith("error: ") and err.count("\n") == 1, err
+
+
+def test_temporal_values_print_as_iso_text(tmp_path: Path) -> None:
+    model = tmp_path / "dates.dmn"
+    model.write_text(
+        '<definitions xmlns="https://www.omg.org/spec/DMN/20230324/MODEL/" id="x" name="dates"'
+        ' namespace="http://example.com/dates">'
+        '<inputData id="i" name="Start"><variable name="Start" typeRef="date"/></inputData>'
+        '<decision id="d" name="Due"><informationRequirement><requiredInput href="#i"/>'
+        "</informationRequirement><literalExpression><text>"
+        '{due: Start + duration("P30D"), span: duration("P1DT2H"), months: duration("P14M"),'
+        " ratio: 1.5}</text></literalExpression></decision></definitions>"
+    )
+    code, out, _ = run(str(model), "-d", "Due", "-i", '{"Start": "2026-01-31"}')
+    assert code == 0, out
+    assert json.loads(out) == {
+        "due": "2026-03-02",
+        "span": "P1DT2H",
+        "months": "P1Y2M",
+        "ratio": 1.5,
+    }
