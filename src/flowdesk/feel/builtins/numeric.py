@@ -31,12 +31,12 @@ def _scaled(fname: str, n: Any, scale: Any, rounding: str) -> Decimal:
     s = 0 if scale is None else integer(fname, "scale", scale)
     if not _MIN_SCALE <= s <= _MAX_SCALE:
         raise FeelRuntimeError(f"{fname}: scale {s} is outside {_MIN_SCALE}..{_MAX_SCALE}")
-    exponent = value.as_tuple().exponent
-    if isinstance(exponent, int) and exponent >= -s:
-        return value  # already no finer than the scale (also avoids quantize overflow)
     try:
         result = value.quantize(Decimal(1).scaleb(-s), rounding=rounding, context=FEEL_CONTEXT)
     except decimal.InvalidOperation:
+        exponent = value.as_tuple().exponent
+        if isinstance(exponent, int) and exponent >= -s:
+            return value  # more than 34 digits at that scale, but nothing to round
         raise FeelRuntimeError(f"{fname}: {value} cannot be rounded to scale {s}") from None
     return Decimal(0) if result.is_zero() else result
 
