@@ -370,7 +370,8 @@ class Compiler:
             value = code.fn(EMPTY_SCOPE, env)
         except FeelLimitError:
             return code
-        if env.diagnostics:
+        if env.diagnostics or type(value) is str:
+            # strings are left to run time, where the caller's string limit applies
             return code
         return constant(value)
 

@@ -130,7 +130,7 @@ def _equality_test(c: Any, node: ast.Node, text: str) -> TestFn:
         def bool_test(v: Any, scope: Scope, env: Env | None) -> bool | None:
             if type(v) is bool:
                 return v is b
-            return match_value(v, b, env, node, text)
+            return False if v is None else None
 
         return bool_test
 

@@ -1,0 +1,73 @@
+"""Safety limits: nesting depth, string size, iteration count; the compile cache."""
+
+from __future__ import annotations
+
+import pytest
+
+from flowdesk.feel import Env, FeelLimitError, Limits, compile_expression, evaluate
+
+
+def test_hundred_thousand_parentheses_raise_limit_error() -> None:
+    text = "(" * 100_000 + "1" + ")" * 100_000
+    with pytest.raises(FeelLimitError):
+        compile_expression(text)
+
+
+def test_nesting_within_the_limit_evaluates() -> None:
+    text = "(" * 150 + "1" + ")" * 150
+    assert evaluate(text) == 1
+
+
+def test_deep_lists_hit_the_configured_depth() -> None:
+    text = "[" * 50 + "1" + "]" * 50
+    with pytest.raises(FeelLimitError, match="limit of 10"):
+        compile_expression(text, limits=Limits(max_depth=10))
+
+
+def test_string_literal_limit() -> None:
+    with pytest.raises(FeelLimitError):
+        compile_expression('"' + "x" * 20 + '"', limits=Limits(max_string=10))
+
+
+def test_string_result_limit() -> None:
+    env = Env(limits=Limits(max_string=10))
+    with pytest.raises(FeelLimitError, match="exceeds the limit of 10"):
+        evaluate('"abcdef" + "ghijkl"', env=env)
+
+
+def test_string_result_limit_on_repeated_concatenation() -> None:
+    env = Env(limits=Limits(max_string=1000))
+    with pytest.raises(FeelLimitError):
+        evaluate('for i in 1..20 return if i = 1 then "ab" else partial[-1] + partial[-1]', env=env)
+
+
+def test_iteration_limit_across_for_some_every_and_filters() -> None:
+    env = Env(limits=Limits(max_iterations=100))
+    with pytest.raises(FeelLimitError, match="limit of 100 iterations"):
+        evaluate("for x in 1..20, y in 1..20 return x * y", env=env)
+    env = Env(limits=Limits(max_iterations=100))
+    with pytest.raises(FeelLimitError):
+        evaluate("every x in 1..1000 satisfies x > 0", env=env)
+    env = Env(limits=Limits(max_iterations=100))
+    with pytest.raises(FeelLimitError):
+        evaluate("(for x in 1..60 return x)[item > 0]", env=env)
+
+
+def test_huge_range_is_refused_before_allocating() -> None:
+    env = Env(limits=Limits(max_iterations=1000))
+    with pytest.raises(FeelLimitError):
+        evaluate("for x in 1..1000000000000 return x", env=env)
+
+
+def test_iterations_are_counted_in_env() -> None:
+    env = Env()
+    evaluate("for x in [1, 2, 3] return x", env=env)
+    assert env.iterations == 3
+
+
+def test_compiled_expressions_are_cached_by_text_and_names() -> None:
+    a = compile_expression("cache test + 1")
+    assert compile_expression("cache test + 1") is a
+    b = compile_expression("cache test + 1", names=["cache test"])
+    assert b is not a
+    assert compile_expression("cache test + 1", names=("cache test",)) is b
