@@ -53,7 +53,7 @@ from flowdesk.feel.errors import (
 )
 from flowdesk.feel.parser import parse_expression, parse_unary_tests
 from flowdesk.feel.runtime import Env, FeelFunction, Limits
-from flowdesk.feel.unary import Matcher, compile_tests
+from flowdesk.feel.unary import FullMatcher, Matcher, compile_tests, fast_matcher
 
 __all__ = [
     "CompiledExpression",
@@ -72,6 +72,7 @@ __all__ = [
 ]
 
 _DEFAULT_LIMITS = Limits()
+_EMPTY: Mapping[str, Any] = {}
 _PLAIN = frozenset({type(None), bool, str, Decimal, date, datetime, time, timedelta})
 
 
@@ -94,9 +95,10 @@ def _is_feel(value: Any, depth: int = 0) -> bool:
 def _prepare(context: Mapping[str, Any] | None, env: Env) -> Mapping[str, Any]:
     """The evaluation context with host values converted to FEEL values (no copy if none)."""
     if not context:
-        return {}
+        return _EMPTY
+    plain = _PLAIN
     for value in context.values():
-        if not _is_feel(value):
+        if type(value) not in plain and not _is_feel(value):
             break
     else:
         return context
@@ -152,9 +154,16 @@ class CompiledExpression:
 
 
 class CompiledUnaryTests:
-    """Compiled DMN unary tests (an input entry); `matches` is the hot path of decision tables."""
+    """Compiled DMN unary tests (an input entry); `matches` is the hot path of decision tables.
 
-    __slots__ = ("_match", "names", "pure", "text", "tree")
+    `matches(input_value, context=None, env=None) -> bool` is an instance attribute: for the
+    common shapes (`-`, a literal, a list of literals, `< 10`, `[1..5]`) it is a closure that
+    decides with one type check and one comparison, and falls back to the full semantics for
+    any other input type."""
+
+    __slots__ = ("_match", "matches", "names", "pure", "text", "tree")
+
+    matches: FullMatcher
 
     def __init__(
         self, text: str, names: tuple[str, ...], tree: ast.Node, match: Matcher, pure: bool
@@ -165,8 +174,9 @@ class CompiledUnaryTests:
         self._match = match
         #: True when matching never reads the context (literals, `< 10`, `[1..5]`, `-`).
         self.pure = pure
+        self.matches = fast_matcher(tree, self._general) or self._general
 
-    def matches(
+    def _general(
         self, input_value: Any, context: Mapping[str, Any] | None = None, env: Env | None = None
     ) -> bool:
         """Whether `input_value` satisfies the tests; runtime problems count as no match."""
@@ -188,9 +198,6 @@ class CompiledUnaryTests:
 
     def __repr__(self) -> str:
         return f"CompiledUnaryTests({self.text!r})"
-
-
-_EMPTY: Mapping[str, Any] = {}
 
 
 @lru_cache(maxsize=4096)

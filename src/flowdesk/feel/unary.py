@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from flowdesk.feel import ast, values
 from flowdesk.feel.compiler import EMPTY_SCOPE, Compiler, Scope, compare_op, exception_message, fail
@@ -279,3 +279,200 @@ def compile_tests(node: ast.Node, text: str) -> tuple[Matcher, bool]:
 
 def _is_plain_literal(node: ast.Node) -> bool:
     return isinstance(node, ast.Number | ast.String | ast.Boolean | ast.Null | ast.Temporal)
+
+
+class FullMatcher(Protocol):
+    """`matches(input_value, context=None, env=None) -> bool` of CompiledUnaryTests."""
+
+    def __call__(
+        self,
+        input_value: Any,
+        context: Mapping[str, Any] | None = None,
+        env: Env | None = None,
+    ) -> bool: ...
+
+
+def _literal_value(node: ast.Node) -> Any:
+    """The value of a number or string literal node, else the _NOT_LITERAL marker."""
+    if isinstance(node, ast.Number | ast.String):
+        return node.value
+    return _NOT_LITERAL
+
+
+_NOT_LITERAL: Any = object()
+
+
+def fast_matcher(node: ast.Node, general: FullMatcher) -> FullMatcher | None:
+    """A matcher for the most common input entries that decides with one type check and one
+    comparison, handing any other input type to `general` (full semantics, diagnostics)."""
+    if isinstance(node, ast.AnyInput):
+
+        def anything(
+            input_value: Any, context: Mapping[str, Any] | None = None, env: Env | None = None
+        ) -> bool:
+            return True
+
+        return anything
+    if not isinstance(node, ast.UnaryTests) or node.negated:
+        return None
+    tests = node.tests
+    if len(tests) > 1:
+        consts = [_literal_value(t) for t in tests]
+        if any(c is _NOT_LITERAL for c in consts) or len({type(c) for c in consts}) != 1:
+            return None
+        members = frozenset(consts)
+        tm = type(consts[0])
+
+        def member(
+            input_value: Any, context: Mapping[str, Any] | None = None, env: Env | None = None
+        ) -> bool:
+            if type(input_value) is tm:
+                return input_value in members
+            return general(input_value, context, env)
+
+        return member
+    test = tests[0]
+    c = _literal_value(test)
+    if c is not _NOT_LITERAL:
+        tc = type(c)
+
+        def equal(
+            input_value: Any, context: Mapping[str, Any] | None = None, env: Env | None = None
+        ) -> bool:
+            if type(input_value) is tc:
+                return bool(input_value == c)
+            return general(input_value, context, env)
+
+        return equal
+    if isinstance(test, ast.UnaryCompare):
+        return _fast_compare(test.op, _literal_value(test.endpoint), general)
+    if isinstance(test, ast.RangeLiteral) and test.start is not None and test.end is not None:
+        lo, hi = _literal_value(test.start), _literal_value(test.end)
+        if lo is _NOT_LITERAL or type(lo) is not type(hi):
+            return None
+        return _fast_interval(lo, hi, test.start_included, test.end_included, general)
+    return None
+
+
+def _fast_compare(op: str, c: Any, general: FullMatcher) -> FullMatcher | None:
+    if c is _NOT_LITERAL:
+        return None
+    tc = type(c)
+    fn: FullMatcher
+    if op == "<":
+
+        def fn(
+            input_value: Any, context: Mapping[str, Any] | None = None, env: Env | None = None
+        ) -> bool:
+            return (
+                bool(input_value < c)
+                if type(input_value) is tc
+                else general(input_value, context, env)
+            )
+
+    elif op == "<=":
+
+        def fn(
+            input_value: Any, context: Mapping[str, Any] | None = None, env: Env | None = None
+        ) -> bool:
+            return (
+                bool(input_value <= c)
+                if type(input_value) is tc
+                else general(input_value, context, env)
+            )
+
+    elif op == ">":
+
+        def fn(
+            input_value: Any, context: Mapping[str, Any] | None = None, env: Env | None = None
+        ) -> bool:
+            return (
+                bool(input_value > c)
+                if type(input_value) is tc
+                else general(input_value, context, env)
+            )
+
+    elif op == ">=":
+
+        def fn(
+            input_value: Any, context: Mapping[str, Any] | None = None, env: Env | None = None
+        ) -> bool:
+            return (
+                bool(input_value >= c)
+                if type(input_value) is tc
+                else general(input_value, context, env)
+            )
+
+    elif op == "=":
+
+        def fn(
+            input_value: Any, context: Mapping[str, Any] | None = None, env: Env | None = None
+        ) -> bool:
+            return (
+                bool(input_value == c)
+                if type(input_value) is tc
+                else general(input_value, context, env)
+            )
+
+    else:
+
+        def fn(
+            input_value: Any, context: Mapping[str, Any] | None = None, env: Env | None = None
+        ) -> bool:
+            return (
+                bool(input_value != c)
+                if type(input_value) is tc
+                else general(input_value, context, env)
+            )
+
+    return fn
+
+
+def _fast_interval(lo: Any, hi: Any, si: bool, ei: bool, general: FullMatcher) -> FullMatcher:
+    tc = type(lo)
+    fn: FullMatcher
+    if si and ei:
+
+        def fn(
+            input_value: Any, context: Mapping[str, Any] | None = None, env: Env | None = None
+        ) -> bool:
+            return (
+                bool(lo <= input_value <= hi)
+                if type(input_value) is tc
+                else general(input_value, context, env)
+            )
+
+    elif si:
+
+        def fn(
+            input_value: Any, context: Mapping[str, Any] | None = None, env: Env | None = None
+        ) -> bool:
+            return (
+                bool(lo <= input_value < hi)
+                if type(input_value) is tc
+                else general(input_value, context, env)
+            )
+
+    elif ei:
+
+        def fn(
+            input_value: Any, context: Mapping[str, Any] | None = None, env: Env | None = None
+        ) -> bool:
+            return (
+                bool(lo < input_value <= hi)
+                if type(input_value) is tc
+                else general(input_value, context, env)
+            )
+
+    else:
+
+        def fn(
+            input_value: Any, context: Mapping[str, Any] | None = None, env: Env | None = None
+        ) -> bool:
+            return (
+                bool(lo < input_value < hi)
+                if type(input_value) is tc
+                else general(input_value, context, env)
+            )
+
+    return fn
