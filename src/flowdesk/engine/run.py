@@ -369,7 +369,8 @@ class Run:
             self.result.calls_cancelled.append(token.id)
         for inc in [i for i in state.incidents.values() if i.token == token.id]:
             del state.incidents[inc.id]
-        self.emit(ev.ELEMENT_TERMINATED, node, token)
+        if not (token.data and token.data.get("thrown")):
+            self.emit(ev.ELEMENT_TERMINATED, node, token)
         state.tokens.pop(token.id, None)
 
     def terminate_scope(self, scope_id: str, keep: str | None = None) -> None:

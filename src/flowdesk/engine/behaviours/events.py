@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from flowdesk.bpmn.model import Node
+from flowdesk.engine import events as ev
 from flowdesk.engine.behaviours.base import Behaviour
 from flowdesk.engine.state import Token
 
@@ -21,12 +22,13 @@ def throw(run: Run, token: Token, node: Node) -> bool:
     kind = definition.kind
     engine = run.engine
     if kind == "message":
-        spec = node.task
-        key = spec.correlation_key if spec else None
-        engine.throw_message(run, token, definition.ref or "", key)
+        key = definition.correlation_key
+        engine.throw_message(run, token, definition.ref or "", "=" + key if key else None)
     elif kind == "signal":
         engine.throw_signal(run, token, definition.ref or "")
     elif kind == "error":
+        run.emit(ev.ELEMENT_COMPLETED, node, token)  # the event happened; its scope is what ends
+        token.data = {**(token.data or {}), "thrown": 1}
         engine.throw_error(run, token, definition.ref, None, {})
         return False
     elif kind == "escalation":
