@@ -181,3 +181,8 @@ def test_years_and_months_duration_errors() -> None:
     assert call(
         "years and months duration", **{"from": P("2011-12-22"), "to": P("2013-08-24")}
     ) == YearsMonthsDuration(20)
+
+
+def test_number_out_of_range() -> None:
+    with pytest.raises(FeelRuntimeError, match="outside the FEEL number range"):
+        call("number", "1e99999")

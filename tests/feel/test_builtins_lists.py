@@ -11,7 +11,7 @@ import pytest
 from flowdesk.feel.builtins import BUILTINS
 from flowdesk.feel.errors import FeelRuntimeError
 from flowdesk.feel.runtime import Env, FeelFunction
-from flowdesk.feel.values import compare, to_feel
+from flowdesk.feel.values import compare, parse_temporal, to_feel
 
 
 def call(name: str, *args: Any, **named: Any) -> Any:
@@ -184,3 +184,23 @@ def test_list_replace() -> None:
         call("list replace", [1], PyFunction(lambda a, b: "yes", "a", "b"), 5)
     with pytest.raises(FeelRuntimeError, match="match must be a function"):
         call("list replace", list=[1], match=1, newItem=2)
+
+
+def test_distinct_values_keeps_feel_types_apart() -> None:
+    values = [True, D(1), D("1.0"), "1", None, None, [D(1)], [D(1)], True]
+    assert call("distinct values", values) == [True, D(1), "1", None, [D(1)]]
+    paris = parse_temporal("2024-01-01T10:00:00@Europe/Paris")
+    utc = parse_temporal("2024-01-01T09:00:00Z")
+    assert call("distinct values", [paris, utc]) == [paris]
+    assert call("union", [D(1), None], [None, D(2)]) == [D(1), None, D(2)]
+
+
+def test_distinct_values_is_fast_for_scalars() -> None:
+    many = [D(i % 100) for i in range(50_000)]
+    assert call("distinct values", many) == [D(i) for i in range(100)]
+
+
+def test_named_list_argument_must_be_a_list() -> None:
+    with pytest.raises(FeelRuntimeError, match="sum: list must be a list, got number"):
+        call("sum", list=5)
+    assert call("sum", list=None) is None

@@ -235,7 +235,7 @@ def test_to_feel() -> None:
     assert to_feel({"a": [2.5, None]}) == {"a": [D("2.5"), None]}
     d = datetime(2024, 1, 1, tzinfo=UTC)
     assert to_feel(d) is d
-    for bad in ({1, 2}, b"x", object(), {1: "a"}, float("nan")):
+    for bad in ({1, 2}, b"x", object(), {1: "a"}, float("nan"), D("NaN"), D("-Infinity")):
         with pytest.raises(TypeError):
             to_feel(bad)
 

@@ -6,7 +6,7 @@ FEEL numbers follow IEEE 754-2008 Decimal128, so every arithmetic result goes th
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Context, Decimal, DecimalException, InvalidOperation
 from typing import Any, TypeGuard
 
 from flowdesk.feel.errors import FeelRuntimeError
@@ -28,12 +28,15 @@ def normalize(value: Decimal) -> Decimal:
         raise FeelRuntimeError(f"number is not finite: {value}")
     if value.is_zero():
         return Decimal(0)
-    if value == value.to_integral_value(context=FEEL_CONTEXT):
-        try:
-            return value.quantize(_ONE, context=FEEL_CONTEXT)
-        except InvalidOperation:
-            return value.normalize(FEEL_CONTEXT)
-    return value.normalize(FEEL_CONTEXT)
+    try:
+        if value == value.to_integral_value(context=FEEL_CONTEXT):
+            try:
+                return value.quantize(_ONE, context=FEEL_CONTEXT)
+            except InvalidOperation:
+                pass  # more than 34 integer digits: keep an exponent
+        return value.normalize(FEEL_CONTEXT)
+    except DecimalException:
+        raise FeelRuntimeError(f"number {value:.6E} is outside the FEEL number range") from None
 
 
 def checked(op: str, value: Decimal) -> Decimal:

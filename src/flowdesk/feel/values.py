@@ -87,6 +87,8 @@ def _to_feel(value: Any, depth: int) -> Any:
         return value
     if isinstance(value, int | float):
         return from_python(value)
+    if isinstance(value, Decimal) and not value.is_finite():
+        raise TypeError(f"{value} is not a finite number")
     if isinstance(value, _SCALARS):
         return value
     if isinstance(value, list | tuple):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -52,7 +52,10 @@ class Builtin(FeelFunction):
         for pname, value in zip(sig.params[: sig.required], args, strict=False):
             if value is None and pname not in sig.nullable:
                 return None
-        return sig.impl(env, *args)
+        try:
+            return sig.impl(env, *args)
+        except (ArithmeticError, ValueError) as exc:  # decimal signals, overflow, bad dates
+            raise FeelRuntimeError(f"{self.name}: {exc}") from None
 
     def call(self, env: Env, args: list[Any]) -> Any:
         return self.invoke(env, args, None)
@@ -73,11 +76,9 @@ class Builtin(FeelFunction):
                 continue
             if sig.required <= n <= len(sig.params):
                 return sig, args + [None] * (len(sig.params) - n)
-        counts = sorted({s.required for s in self.signatures})
         raise FeelRuntimeError(
             f"{self.name}: wrong number of arguments ({n}); expected "
             + " or ".join(self._describe(s) for s in self.signatures)
-            + ("" if counts else "")
         )
 
     def _bind_named(self, named: dict[str, Any]) -> tuple[Signature, list[Any]]:
@@ -92,6 +93,8 @@ class Builtin(FeelFunction):
                 args = [named.get(p) for p in sig.params]
                 if sig.variadic and not isinstance(args[-1], list):
                     args[-1] = [] if args[-1] is None else [args[-1]]
+                if sig.list_or_varargs and args[0] is not None and not isinstance(args[0], list):
+                    raise bad(self.name, sig.params[0], "a list", args[0])
                 return sig, args
         raise FeelRuntimeError(
             f"{self.name}: no form takes the parameters ({', '.join(named)}); expected "
@@ -192,11 +195,3 @@ def a_date(fname: str, pname: str, value: Any) -> date:
     if not isinstance(value, date):
         raise bad(fname, pname, "a date or date and time", value)
     return value
-
-
-def temporal_or_duration(value: Any) -> bool:
-    return isinstance(value, date | time | timedelta) or type_name(value).endswith("duration")
-
-
-def is_date_only(value: Any) -> bool:
-    return isinstance(value, date) and not isinstance(value, datetime)

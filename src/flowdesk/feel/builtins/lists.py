@@ -3,11 +3,13 @@ Positions are 1-based; negative positions count from the end (-1 is the last ite
 
 from __future__ import annotations
 
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import cmp_to_key
 from typing import Any
 
 from flowdesk.feel.builtins.base import a_list, builtin, integer, num
+from flowdesk.feel.durations import YearsMonthsDuration
 from flowdesk.feel.equality import compare, equals
 from flowdesk.feel.errors import FeelRuntimeError
 from flowdesk.feel.numbers import FEEL_CONTEXT, normalize
@@ -15,11 +17,10 @@ from flowdesk.feel.runtime import Env, FeelFunction
 from flowdesk.feel.values import type_name
 
 
-def _index(fname: str, position: Any, length: int, *, insert: bool = False) -> int:
+def _index(fname: str, position: Any, length: int) -> int:
     """0-based index for a 1-based (or negative, from the end) position inside the list."""
     p = integer(fname, "position", position)
-    upper = length + 1 if insert else length
-    if p > 0 and p <= upper:
+    if 0 < p <= length:
         return p - 1
     if p < 0 and -p <= length:
         return length + p
@@ -28,6 +29,31 @@ def _index(fname: str, position: Any, length: int, *, insert: bool = False) -> i
 
 def _contains(items: list[Any], value: Any) -> bool:
     return any(equals(item, value) is True for item in items)
+
+
+# Types whose Python equality and hash agree with FEEL equality, so sets can deduplicate them
+# (Decimal('1') and Decimal('1.0') hash alike; bool is kept apart from numbers by the type name).
+_HASHABLE = (str, bool, Decimal, date, timedelta, YearsMonthsDuration)
+
+
+def _distinct(values: list[Any]) -> list[Any]:
+    """Items in first-seen order without FEEL-equal repeats; linear for scalar items."""
+    out: list[Any] = []
+    seen: set[tuple[str, Any]] = set()
+    for v in values:
+        if isinstance(v, _HASHABLE) and not (isinstance(v, datetime) and v.tzinfo is not None):
+            key = (type_name(v), v)
+            if key in seen:
+                continue
+            seen.add(key)
+            out.append(v)
+        elif v is None:
+            if ("Null", None) not in seen:
+                seen.add(("Null", None))
+                out.append(v)
+        elif not _contains(out, v):
+            out.append(v)
+    return out
 
 
 def _numbers(fname: str, items: list[Any]) -> list[Decimal] | None:
@@ -227,21 +253,12 @@ def index_of(env: Env, items: Any, match: Any) -> list[Any]:
 
 @builtin("union", "list", required=0, variadic=True)
 def union(env: Env, lists: list[Any]) -> list[Any]:
-    out: list[Any] = []
-    for item in lists:
-        for v in a_list("union", "list", item):
-            if not _contains(out, v):
-                out.append(v)
-    return out
+    return _distinct([v for item in lists for v in a_list("union", "list", item)])
 
 
 @builtin("distinct values", "list")
 def distinct_values(env: Env, items: Any) -> list[Any]:
-    out: list[Any] = []
-    for v in a_list("distinct values", "list", items):
-        if not _contains(out, v):
-            out.append(v)
-    return out
+    return _distinct(a_list("distinct values", "list", items))
 
 
 @builtin("flatten", "list")
