@@ -1,0 +1,306 @@
+"""Process mining on a generated ~1,000,000-event log: Flowdesk (Polars) against pm4py.
+
+Generates a seeded log of refund and complaint cases (variants, rework loops, departments,
+resources), writes it as gzip XES to a temp dir, then in the same run imports it and computes
+the process map (directly-follows counts), variants, start/end activities and turnaround time
+(mean/median/p90 case duration) with Flowdesk and with pm4py, checks that the counts are
+identical and prints seconds for each step and the ratios. Import and analysis are timed apart.
+
+pm4py is a benchmark peer only (AGPL, heavy); it runs in .bench-venv (git-ignored) as a
+subprocess of this script (`--peer`), or in-process if the running Python has it.
+
+    python benchmarks/mining.py [--quick] [--events N] [--seed S] [--keep DIR]
+
+Ends with ONE JSON line of figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# -- the generated log -----------------------------------------------------------------------
+
+FRONT, BACK, FINANCE, QUALITY = "Front office", "Back office", "Finance", "Quality"
+DEPT_STAFF = {FRONT: 40, BACK: 25, FINANCE: 10, QUALITY: 12}
+Step = tuple[str, str, float]  # activity, department, mean hours until it happens
+
+
+def refund_case(rnd: random.Random) -> list[Step]:
+    steps: list[Step] = [("Register refund request", FRONT, 0.1)]
+    if rnd.random() < 0.3:
+        steps.append(("Identify customer", FRONT, 0.2))
+    steps.append(("Check eligibility", BACK, 6))
+    for _ in range(min(3, int(rnd.expovariate(2.5)))):  # rework loop: missing documents
+        steps += [("Request documents", FRONT, 1), ("Receive documents", BACK, 30)]
+        steps.append(("Check eligibility", BACK, 4))
+    amount = rnd.lognormvariate(4, 1)
+    if amount > 250:
+        steps.append(("Approve refund", FINANCE, 20))
+        if rnd.random() < 0.15:
+            steps += [("Reject refund", FINANCE, 2), ("Notify customer", FRONT, 1)]
+            if rnd.random() < 0.4:
+                steps += [("Receive complaint", FRONT, 48), ("Review decision", QUALITY, 24)]
+                steps.append(("Pay refund", FINANCE, 12))
+            return steps + [("Close case", FRONT, 2)]
+    steps.append(("Pay refund", FINANCE, 8))
+    if rnd.random() < 0.05:
+        steps += [("Payment failed", FINANCE, 24), ("Pay refund", FINANCE, 8)]
+    steps.append(("Notify customer", FRONT, 0.5))
+    if rnd.random() < 0.3:
+        steps.append(("Send survey", FRONT, 24))
+    return steps + [("Close case", FRONT, 1)]
+
+
+def complaint_case(rnd: random.Random) -> list[Step]:
+    steps: list[Step] = [("Log complaint", FRONT, 0.1), ("Classify complaint", FRONT, 0.5)]
+    if rnd.random() < 0.6:
+        steps.append(("Investigate", QUALITY, 24))
+    else:
+        steps.append(("Investigate", BACK, 12))
+    for _ in range(min(4, int(rnd.expovariate(1.8)))):
+        steps += [("Contact customer", FRONT, 8), ("Investigate", QUALITY, 16)]
+    steps.append(("Propose resolution", QUALITY, 6))
+    if rnd.random() < 0.2:
+        steps += [("Escalate", QUALITY, 4), ("Management review", BACK, 48)]
+        steps.append(("Propose resolution", QUALITY, 6))
+    if rnd.random() < 0.25:
+        steps.append(("Compensate customer", FINANCE, 24))
+    steps.append(("Resolve complaint", FRONT, 2))
+    if rnd.random() < 0.1:
+        steps += [("Reopen complaint", FRONT, 72), ("Resolve complaint", FRONT, 24)]
+    return steps + [("Close case", FRONT, 1)]
+
+
+def generate(events: int, seed: int) -> dict[str, list[Any]]:
+    """Columns of a log with about `events` events (whole cases), seeded."""
+    rnd = random.Random(seed)
+    start = datetime(2025, 1, 1, tzinfo=UTC)
+    cols: dict[str, list[Any]] = {
+        "case": [],
+        "activity": [],
+        "timestamp": [],
+        "resource": [],
+        "department": [],
+        "channel": [],
+    }
+    staff = {
+        d: [f"{d.split()[0].lower()}-{i:02d}" for i in range(n)] for d, n in DEPT_STAFF.items()
+    }
+    channels = ["phone", "email", "chat", "web", "letter"]
+    n = 0
+    case_no = 0
+    while n < events:
+        case_no += 1
+        steps = refund_case(rnd) if rnd.random() < 0.6 else complaint_case(rnd)
+        when = start + timedelta(seconds=rnd.randrange(365 * 86400))
+        channel = rnd.choice(channels)
+        case = f"case-{case_no:07d}"
+        for activity, department, hours in steps:
+            when += timedelta(seconds=1 + int(rnd.expovariate(1 / (hours * 3600))))
+            cols["case"].append(case)
+            cols["activity"].append(activity)
+            cols["timestamp"].append(when)
+            cols["resource"].append(rnd.choice(staff[department]))
+            cols["department"].append(department)
+            cols["channel"].append(channel)
+        n += len(steps)
+    return cols
+
+
+# -- pm4py, the peer ----------------------------------------------------------------------
+
+
+def run_pm4py(xes: Path) -> dict[str, Any]:
+    """Import and mine `xes` with pm4py; times and results as JSON-able data."""
+    import numpy
+    import pm4py
+
+    t0 = time.perf_counter()
+    df = pm4py.read_xes(str(xes))
+    t1 = time.perf_counter()
+    dfg, starts, ends = pm4py.discover_dfg(df)
+    variants = pm4py.get_variants(df)
+    durations = pm4py.get_all_case_durations(df)
+    kpi = {
+        "mean": float(numpy.mean(durations)),
+        "median": float(numpy.median(durations)),
+        "p90": float(numpy.percentile(durations, 90)),
+    }
+    t2 = time.perf_counter()
+    return {
+        "import_s": t1 - t0,
+        "analysis_s": t2 - t1,
+        "events": len(df),
+        "dfg": sorted([a, b, int(c)] for (a, b), c in dfg.items()),
+        "start": {k: int(v) for k, v in starts.items()},
+        "end": {k: int(v) for k, v in ends.items()},
+        "variants": sorted([list(k), _count(v)] for k, v in variants.items()),
+        "turnaround": kpi,
+        "version": pm4py.__version__,
+    }
+
+
+def _count(value: Any) -> int:
+    return len(value) if isinstance(value, list) else int(value)
+
+
+def pm4py_peer(xes: Path) -> dict[str, Any] | None:
+    """Run run_pm4py here if pm4py imports, else in .bench-venv; None when neither has it."""
+    try:
+        import pm4py  # noqa: F401
+    except ImportError:
+        python = ROOT / ".bench-venv" / "bin" / "python"
+        if not python.exists():
+            return None
+        with tempfile.NamedTemporaryFile(suffix=".json") as out:
+            done = subprocess.run(
+                [str(python), __file__, "--peer", str(xes), out.name],
+                capture_output=True,
+                text=True,
+            )
+            if done.returncode != 0:
+                print(done.stderr[-2000:], file=sys.stderr)
+                return None
+            result: dict[str, Any] = json.loads(Path(out.name).read_text())
+            return result
+    return run_pm4py(xes)
+
+
+# -- Flowdesk -----------------------------------------------------------------------------
+
+
+def run_flowdesk(xes: Path) -> dict[str, Any]:
+    from flowdesk.analytics.dfg import directly_follows
+    from flowdesk.analytics.endpoints import endpoints
+    from flowdesk.analytics.turnaround import turnaround
+    from flowdesk.analytics.variants import variants
+    from flowdesk.analytics.xes import read_xes
+
+    t0 = time.perf_counter()
+    log = read_xes(xes)
+    t1 = time.perf_counter()
+    dfg = directly_follows(log)
+    found = variants(log)
+    ends = endpoints(log)
+    kpi = turnaround(log)
+    t2 = time.perf_counter()
+    return {
+        "import_s": t1 - t0,
+        "analysis_s": t2 - t1,
+        "events": log.event_count,
+        "dfg": sorted([e.source, e.target, e.count] for e in dfg.edges),
+        "start": ends.start,
+        "end": ends.end,
+        "variants": sorted([list(v.activities), v.count] for v in found),
+        "turnaround": {
+            "mean": kpi.mean_seconds,
+            "median": kpi.median_seconds,
+            "p90": kpi.p90_seconds,
+        },
+    }
+
+
+def timed(label: str, fn: Callable[[], Any]) -> tuple[Any, float]:
+    t0 = time.perf_counter()
+    result = fn()
+    seconds = time.perf_counter() - t0
+    print(f"{label:<34} {seconds:8.2f} s", flush=True)
+    return result, seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="about 100k events, under 30 s")
+    parser.add_argument("--events", type=int, default=None)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--keep", type=Path, default=None, help="copy the XES file here")
+    parser.add_argument("--peer", nargs=2, metavar=("XES", "OUT"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.peer:
+        Path(args.peer[1]).write_text(json.dumps(run_pm4py(Path(args.peer[0]))))
+        return
+
+    import polars as pl
+
+    from flowdesk.analytics.export import write_xes
+    from flowdesk.analytics.log import EventLog
+
+    events = args.events or (100_000 if args.quick else 1_000_000)
+    with tempfile.TemporaryDirectory(prefix="flowdesk-mining-") as tmp:
+        xes = Path(tmp) / "log.xes.gz"
+        cols, gen_s = timed(f"generate {events:,} events", lambda: generate(events, args.seed))
+        log = EventLog.from_frame(pl.DataFrame(cols))
+        del cols
+        _, write_s = timed("write XES (gzip)", lambda: write_xes(log, xes))
+        size = xes.stat().st_size
+        print(f"  {log.event_count:,} events, {log.case_count:,} cases, {size / 1e6:.1f} MB gz")
+        if args.keep:
+            shutil.copy(xes, args.keep)
+        ours, _ = timed("Flowdesk import + analysis", lambda: run_flowdesk(xes))
+        print(f"  import {ours['import_s']:.2f} s, analysis {ours['analysis_s']:.3f} s")
+        peer, _ = timed("pm4py import + analysis", lambda: pm4py_peer(xes))
+    figures: dict[str, Any] = {
+        "benchmark": "mining",
+        "events": ours["events"],
+        "cases": log.case_count,
+        "xes_gz_mb": round(size / 1e6, 2),
+        "generate_s": round(gen_s, 3),
+        "write_xes_s": round(write_s, 3),
+        "flowdesk_import_s": round(ours["import_s"], 3),
+        "flowdesk_analysis_s": round(ours["analysis_s"], 4),
+        "edges": len(ours["dfg"]),
+        "variants": len(ours["variants"]),
+    }
+    if peer is None:
+        print("pm4py not available (install it in .bench-venv): no comparison")
+        figures["pm4py"] = None
+    else:
+        print(f"  import {peer['import_s']:.2f} s, analysis {peer['analysis_s']:.3f} s")
+        same = {
+            key: ours[key] == peer[key] for key in ("events", "dfg", "start", "end", "variants")
+        }
+        same["turnaround"] = all(
+            math.isclose(ours["turnaround"][k], peer["turnaround"][k], rel_tol=1e-9)
+            for k in ("mean", "median", "p90")
+        )
+        import_ratio = peer["import_s"] / ours["import_s"]
+        analysis_ratio = peer["analysis_s"] / ours["analysis_s"]
+        total_ratio = (peer["import_s"] + peer["analysis_s"]) / (
+            ours["import_s"] + ours["analysis_s"]
+        )
+        print(f"identical counts: {same}")
+        print(
+            f"speed-up vs pm4py: import {import_ratio:.1f}x, analysis {analysis_ratio:.1f}x, "
+            f"total {total_ratio:.1f}x"
+        )
+        figures.update(
+            {
+                "pm4py": peer["version"],
+                "pm4py_import_s": round(peer["import_s"], 3),
+                "pm4py_analysis_s": round(peer["analysis_s"], 4),
+                "import_speedup": round(import_ratio, 2),
+                "analysis_speedup": round(analysis_ratio, 2),
+                "total_speedup": round(total_ratio, 2),
+                "identical": all(same.values()),
+                "checks": same,
+            }
+        )
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
