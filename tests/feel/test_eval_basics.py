@@ -31,6 +31,8 @@ D = Decimal
         ("1", D(1)),
         (".5", D("0.5")),
         ("1.25", D("1.25")),
+        ("1.50", D("1.5")),
+        ("5.0", D(5)),
         ("-3", D(-3)),
         ('"hello"', "hello"),
         ('"a\\"b"', 'a"b'),
@@ -308,3 +310,11 @@ def test_unconvertible_input_is_null_with_diagnostic() -> None:
 
 def test_comments_anywhere() -> None:
     assert ev("1 /* one */ + // plus\n 2") == D(3)
+
+
+def test_number_literals_are_canonical() -> None:
+    assert str(ev("1.50")) == "1.5"
+    assert str(ev("5.000")) == "5"
+    assert str(ev("12345678901234567890123456789012345678")) == str(
+        D("1.234567890123456789012345678901235E+37")
+    )

@@ -247,3 +247,14 @@ def test_deep_unary_minus_and_contexts_are_limited() -> None:
         p("-" * 5000 + "x")
     with pytest.raises(FeelLimitError):
         p("{a: " * 5000 + "1" + "}" * 5000)
+
+
+def test_unknown_name_may_contain_of() -> None:
+    assert p("Level of risk") == ast.Name(1, 1, "Level of risk")
+    assert isinstance(p("x instance of number"), ast.InstanceOf)
+
+
+def test_empty_unary_tests_mean_any() -> None:
+    assert isinstance(parse_unary_tests("  "), ast.AnyInput)
+    assert isinstance(parse_unary_tests("-"), ast.AnyInput)
+    assert isinstance(parse_unary_tests(" - "), ast.AnyInput)

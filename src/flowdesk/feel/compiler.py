@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from flowdesk.feel import ast, values
 from flowdesk.feel.errors import FeelLimitError, FeelRuntimeError, FeelSyntaxError
+from flowdesk.feel.numbers import normalize
 from flowdesk.feel.runtime import Env, FeelFunction, bind_arguments
 from flowdesk.feel.types import FeelType, NamedType
 
@@ -301,7 +302,8 @@ class Compiler:
     # -- literals ----------------------------------------------------------------------------
 
     def c_Number(self, node: ast.Number) -> Code:
-        return constant(node.value)
+        # `1.50` is the number 1.5: literals get the canonical form arithmetic results have.
+        return constant(normalize(node.value))
 
     def c_String(self, node: ast.String) -> Code:
         return constant(node.value)

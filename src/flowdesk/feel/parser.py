@@ -242,7 +242,10 @@ class Parser:
         j = self.i + 1
         while True:
             t = self.tokens[j]
-            if t.kind != NAME or t.value in KEYWORDS or t.start == self.tokens[j - 1].end:
+            if t.kind != NAME or t.start == self.tokens[j - 1].end:
+                break
+            # `of` only has a meaning after `instance`, so "Level of risk" is one name.
+            if t.value in KEYWORDS and (t.value != "of" or words[-1] == "instance"):
                 break
             words.append(t.value)
             j += 1
@@ -279,6 +282,9 @@ class Parser:
 
     def parse_unary_tests(self) -> ast.Node:
         tok = self.tok
+        if tok.kind == EOF:
+            # An empty input entry is read as `-` (what modelling tools write for "any").
+            return ast.AnyInput(tok.line, tok.column)
         if tok.kind == OP and tok.value == "-" and self.peek().kind == EOF:
             return ast.AnyInput(tok.line, tok.column)
         if tok.kind == NAME and tok.value == "not" and self.peek().value == "(":
