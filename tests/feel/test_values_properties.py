@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 from hypothesis import given
@@ -14,6 +14,7 @@ from flowdesk.feel.values import (
     compare,
     equals,
     parse_date,
+    parse_date_time,
     parse_duration,
     subtract,
     to_string,
@@ -61,3 +62,31 @@ def test_years_months_duration_round_trip(d: YearsMonthsDuration) -> None:
 def test_date_minus_date_inverts_date_plus_days(d: date, delta: timedelta) -> None:
     whole_days = timedelta(days=delta.days % 3000)
     assert subtract(add(d, whole_days), d) == whole_days
+
+
+offsets = st.integers(min_value=-18 * 60, max_value=18 * 60).map(
+    lambda m: timezone(timedelta(minutes=m))
+)
+zoned = st.datetimes(
+    min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30), timezones=offsets
+)
+
+
+@given(zoned)
+def test_date_time_round_trip(dt: datetime) -> None:
+    parsed = parse_date_time(to_string(dt))
+    assert parsed == dt
+    assert parsed.utcoffset() == dt.utcoffset()
+
+
+@given(zoned, zoned)
+def test_date_time_compare_matches_difference(a: datetime, b: datetime) -> None:
+    diff = subtract(a, b)
+    assert isinstance(diff, timedelta)
+    assert compare(a, b) == (diff > timedelta(0)) - (diff < timedelta(0))
+    assert compare(a, b) == -(compare(b, a) or 0)
+
+
+@given(durations, durations)
+def test_duration_add_subtract_inverse(a: timedelta, b: timedelta) -> None:
+    assert subtract(add(a, b), b) == a

@@ -112,8 +112,10 @@ def _num_op(op: str, fn: Any, a: Decimal, b: Decimal) -> Decimal:
         return checked(op, fn(a, b))
     except decimal.DivisionByZero:
         raise FeelRuntimeError(f"{op}: division by zero") from None
-    except decimal.DecimalException as exc:
-        raise FeelRuntimeError(f"{op}: {type(exc).__name__} for {a} and {b}") from None
+    except decimal.Overflow:
+        raise FeelRuntimeError(f"{op}: result is too large (more than 1E+6144)") from None
+    except decimal.DecimalException:
+        raise FeelRuntimeError(f"{op}: undefined for {a} and {b}") from None
 
 
 def add(a: Any, b: Any) -> Any:
