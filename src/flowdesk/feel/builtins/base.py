@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from flowdesk.feel.errors import FeelRuntimeError
 from flowdesk.feel.numbers import is_integral
@@ -15,6 +15,7 @@ from flowdesk.feel.runtime import Env, FeelFunction
 from flowdesk.feel.values import type_name
 
 Impl = Callable[..., Any]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,10 +146,27 @@ def bad(fname: str, pname: str, expected: str, value: Any) -> FeelRuntimeError:
     return FeelRuntimeError(f"{fname}: {pname} must be {expected}, got {type_name(value)}")
 
 
-def num(fname: str, pname: str, value: Any) -> Decimal:
-    if not isinstance(value, Decimal):
-        raise bad(fname, pname, "a number", value)
-    return value
+class _Expect(Generic[T]):
+    """An argument check: `text("substring", "string", v)` returns v if it is a string and
+    raises "substring: string must be a string, got number" otherwise."""
+
+    def __init__(self, kind: type[T], label: str) -> None:
+        self.kind = kind
+        self.label = label
+
+    def __call__(self, fname: str, pname: str, value: Any) -> T:
+        if not isinstance(value, self.kind):
+            raise bad(fname, pname, self.label, value)
+        return value
+
+
+num = _Expect(Decimal, "a number")  # Decimal never matches bool, so booleans are rejected
+text = _Expect(str, "a string")
+a_list: _Expect[list[Any]] = _Expect(list, "a list")
+boolean = _Expect(bool, "a boolean")
+context: _Expect[dict[str, Any]] = _Expect(dict, "a context")
+function = _Expect(FeelFunction, "a function")
+a_date = _Expect(date, "a date or date and time")  # a date and time is a date here
 
 
 def integer(fname: str, pname: str, value: Any) -> int:
@@ -158,40 +176,3 @@ def integer(fname: str, pname: str, value: Any) -> int:
     if abs(n) > 10**9:
         raise FeelRuntimeError(f"{fname}: {pname} {n} is out of range")
     return int(n)
-
-
-def text(fname: str, pname: str, value: Any) -> str:
-    if not isinstance(value, str):
-        raise bad(fname, pname, "a string", value)
-    return value
-
-
-def a_list(fname: str, pname: str, value: Any) -> list[Any]:
-    if not isinstance(value, list):
-        raise bad(fname, pname, "a list", value)
-    return value
-
-
-def boolean(fname: str, pname: str, value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise bad(fname, pname, "a boolean", value)
-    return value
-
-
-def context(fname: str, pname: str, value: Any) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise bad(fname, pname, "a context", value)
-    return value
-
-
-def function(fname: str, pname: str, value: Any) -> FeelFunction:
-    if not isinstance(value, FeelFunction):
-        raise bad(fname, pname, "a function", value)
-    return value
-
-
-def a_date(fname: str, pname: str, value: Any) -> date:
-    """A date or a date and time (whose date part is used by the date functions)."""
-    if not isinstance(value, date):
-        raise bad(fname, pname, "a date or date and time", value)
-    return value
