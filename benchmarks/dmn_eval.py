@@ -137,11 +137,10 @@ def feel_rates(seconds: float, rounds: int) -> dict[str, float]:
     rates: dict[str, float] = {}
     for text in FEEL_EXPRESSIONS:
         compiled = compile_expression(text)
-        env = Env()
 
-        def run(reps: int, compiled: Any = compiled, env: Env = env) -> None:
-            for _ in range(reps):
-                compiled.evaluate(context, env)
+        def run(reps: int, compiled: Any = compiled) -> None:
+            for _ in range(reps):  # a fresh Env per evaluation, as an engine does
+                compiled.evaluate(context, Env())
 
         reps = calibrate(run, seconds)
         samples = []
