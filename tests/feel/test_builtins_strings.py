@@ -101,6 +101,7 @@ def test_substring_before_after() -> None:
         (("a\nb", "a.b", "x"), "a\nb"),
         (("ab cd", "b c", "X", "x"), "ab cd"),
         (("abcd", "b c", "X", "x"), "aXd"),
+        (("abc", "x*", "-"), "-a-b-c-"),
     ],
 )
 def test_replace(args: tuple[Any, ...], expected: str) -> None:
@@ -156,6 +157,8 @@ def test_split() -> None:
     assert call("split", "John Doe", r"\s") == ["John", "Doe"]
     assert call("split", "a;b;c;;", ";") == ["a", "b", "c", "", ""]
     assert call("split", "a1b22c", r"(\d)+") == ["a", "b", "c"]
+    assert call("split", "", ",") == []
+    assert call("split", ",", ",") == ["", ""]
     with pytest.raises(FeelRuntimeError, match="matches the empty string"):
         call("split", "abc", "x*")
 

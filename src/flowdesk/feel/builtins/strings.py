@@ -77,6 +77,8 @@ def substring_after(env: Env, string: Any, match: Any) -> str:
 
 @builtin("replace", "input", "pattern", "replacement", "flags", required=3)
 def replace(env: Env, input: Any, pattern: Any, repl: Any, flags: Any) -> str:
+    """XPath fn:replace. A pattern matching the empty string is allowed (as in XPath 4.0):
+    `replace("abc", "x*", "-")` is "-a-b-c-"."""
     s = _limit(env, "replace", text("replace", "input", input))
     flag_text = None if flags is None else text("replace", "flags", flags)
     rx = compile_xpath("replace", text("replace", "pattern", pattern), flag_text)
@@ -111,11 +113,14 @@ def matches(env: Env, input: Any, pattern: Any, flags: Any) -> bool:
 
 @builtin("split", "string", "delimiter")
 def split(env: Env, string: Any, delimiter: Any) -> list[Any]:
-    """XPath fn:tokenize: the delimiter is a pattern; groups in it are not returned."""
+    """XPath fn:tokenize: the delimiter is a pattern; groups in it are not returned; an empty
+    string gives an empty list."""
     s = _limit(env, "split", text("split", "string", string))
     rx = compile_xpath("split", text("split", "delimiter", delimiter), None)
     if rx.fullmatch(""):
         raise FeelRuntimeError("split: the delimiter pattern matches the empty string")
+    if not s:
+        return []
     parts: list[Any] = []
     last = 0
     for m in rx.finditer(s):
