@@ -79,6 +79,16 @@ def test_iso_text_parsed_for_temporal_input_types() -> None:
     assert echo("string", "2024-01-31")[0] == "2024-01-31"
 
 
+def test_iso_text_parsed_inside_components_and_collections() -> None:
+    value, messages = echo("tPerson", {"name": "Ada", "born": "1815-12-10"})
+    assert value == {"name": "Ada", "born": date(1815, 12, 10)}, messages
+    assert echo("list&lt;date&gt;", ["2024-01-01", "2024-02-01"])[0] == [
+        date(2024, 1, 1),
+        date(2024, 2, 1),
+    ]
+    assert echo("tPerson", {"name": "Ada", "born": "yesterday"})[0] is None
+
+
 def test_null_conforms_to_every_type() -> None:
     assert echo("tPerson", None) == (None, [])
 

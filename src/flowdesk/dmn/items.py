@@ -117,14 +117,29 @@ class ItemType:
         return None
 
     def coerce_input(self, value: Any, env: Env, what: str) -> Any:
-        """Like coerce, but first parses ISO text for temporal types (API convenience)."""
-        if isinstance(value, str) and self.base in _PARSERS and self.element is None:
+        """Like coerce, but first parses ISO text where the type (or a component or element
+        of it) is a date, time, date and time or duration: an API convenience for JSON."""
+        return self.coerce(self._parse_text(value, env, what), env, what)
+
+    def _parse_text(self, value: Any, env: Env, what: str) -> Any:
+        if isinstance(value, str) and self.element is None and self.base in _PARSERS:
             try:
-                value = getattr(values, _PARSERS[self.base])(value)
+                return getattr(values, _PARSERS[self.base])(value)
             except FeelRuntimeError as exc:
-                env.diagnostics.add(f"{what}: {exc}; using null")
-                return None
-        return self.coerce(value, env, what)
+                env.diagnostics.add(f"{what}: {exc}")
+                return value  # left as text: coerce reports the type mismatch
+        if self.element is not None and isinstance(value, list):
+            return [self.element._parse_text(v, env, what) for v in value]
+        if self.components is not None and isinstance(value, dict):
+            return {
+                key: (
+                    self.components[key]._parse_text(v, env, f"{what}.{key}")
+                    if key in self.components
+                    else v
+                )
+                for key, v in value.items()
+            }
+        return value
 
 
 ANY = ItemType("Any")
