@@ -165,6 +165,8 @@ def test_parse_duration_errors(text: str, message: str) -> None:
         ("2024-01-31", date(2024, 1, 31)),
         ("2024-01-31T10:00:00", datetime(2024, 1, 31, 10)),
         ("10:00:00", time(10)),
+        ("10:00:00@Etc/GMT", time(10, tzinfo=ZoneInfo("Etc/GMT"))),
+        ("2024-01-31T10:00:00@Etc/GMT", datetime(2024, 1, 31, 10, tzinfo=ZoneInfo("Etc/GMT"))),
         ("P1M", YearsMonthsDuration(1)),
         ("-PT5M", timedelta(minutes=-5)),
     ],

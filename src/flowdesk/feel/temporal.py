@@ -117,7 +117,7 @@ def parse_temporal(text: str) -> date | time | datetime | timedelta | YearsMonth
     stripped = text.strip()
     if stripped.startswith(("P", "-P")):
         return parse_duration(stripped)
-    if "T" in stripped:
+    if re.match(r"-?\d+-\d+-\d+T", stripped):
         return parse_date_time(stripped)
     if _DATE.fullmatch(stripped):
         return parse_date(stripped)
