@@ -24,6 +24,8 @@ class Issues:
     def __init__(self, file: str | None = None) -> None:
         self.file = file
         self.items: list[ModelError] = []
+        #: element ids whose expression was already reported (no follow-up "missing" errors)
+        self.reported: set[str] = set()
 
     def add(
         self,

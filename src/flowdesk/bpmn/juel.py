@@ -152,7 +152,13 @@ class _Parser:
         if tok.kind == "name" and tok.text == "empty":
             self.take()
             operand = self.unary()
-            return f'({operand} = null or {operand} = "" or {operand} = [])'
+            return (
+                f"(if {operand} = null then true "
+                f"else if {operand} instance of string then string length({operand}) = 0 "
+                f"else if {operand} instance of list then count({operand}) = 0 "
+                f"else if {operand} instance of context then count(get entries({operand})) = 0 "
+                "else false)"
+            )
         return self.postfix()
 
     def postfix(self) -> str:

@@ -354,7 +354,10 @@ class _Parser:
             return None
         if not text:
             return None
-        return ext.feel_expr(text, self.reporter(owner))
+        result = ext.feel_expr(text, self.reporter(owner))
+        if result is None:
+            self.issues.reported.add(owner.get("id") or "")
+        return result
 
     # -- nodes ----------------------------------------------------------------------------
     def node(self, el: etree._Element, kind: str, scope: str) -> dict[str, Any]:

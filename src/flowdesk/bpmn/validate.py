@@ -64,7 +64,14 @@ class _Validator:
             hint=hint,
         )
 
-    def feel(self, node: Node | None, what: str, text: str | None, line: int | None = None) -> None:
+    def feel(
+        self,
+        node: Node | None,
+        what: str,
+        text: str | None,
+        line: int | None = None,
+        element_id: str | None = None,
+    ) -> None:
         if text is None or self.compiler is None:
             return
         if text.startswith("="):
@@ -78,8 +85,7 @@ class _Validator:
             self.issues.add(
                 f"FEEL error in {what}{where}: {message}",
                 line=line if line is not None else (node.line if node else None),
-                element_id=node.id if node else None,
-                column=None,
+                element_id=node.id if node else element_id,
                 hint=getattr(exc, "hint", None),
             )
 
@@ -115,6 +121,7 @@ class _Validator:
                     f"the condition of sequenceFlow '{flow.id}'",
                     flow.condition,
                     line=flow.line,
+                    element_id=flow.id,
                 )
                 if flow.source in p.nodes and p.nodes[flow.source].type in (
                     "parallelGateway",
@@ -234,7 +241,7 @@ class _Validator:
         if n.type in ("exclusiveGateway", "inclusiveGateway") and len(n.outgoing) > 1:
             for fid in n.outgoing:
                 flow = p.flows[fid]
-                if fid != n.default and flow.condition is None:
+                if fid != n.default and flow.condition is None and fid not in self.issues.reported:
                     self.issues.add(
                         f"sequenceFlow '{fid}' leaves {n.type} '{n.id}' without a condition",
                         line=flow.line,

@@ -1,0 +1,145 @@
+# ruff: noqa: E501
+"""Deploy-time validation: every problem reported together, with line, element and a fix."""
+
+from __future__ import annotations
+
+import pytest
+
+from flowdesk.bpmn.errors import BpmnModelError
+from flowdesk.bpmn.parser import parse_bpmn
+from flowdesk.core.errors import ModelError
+from flowdesk.engine.testing import cond, wrap
+
+
+def problems(xml: str) -> list[ModelError]:
+    with pytest.raises(BpmnModelError) as info:
+        parse_bpmn(xml, filename="model.bpmn")
+    return list(info.value.errors)
+
+
+def messages(xml: str) -> list[str]:
+    return [e.message for e in problems(xml)]
+
+
+def test_all_problems_are_collected_with_positions() -> None:
+    xml = wrap(f"""
+      <bpmn:startEvent id="s"/>
+      <bpmn:exclusiveGateway id="g"/>
+      <bpmn:complexGateway id="g1"/>
+      <bpmn:userTask id="a"/><bpmn:userTask id="b"/>
+      <bpmn:sequenceFlow id="f0" sourceRef="s" targetRef="g"/>
+      <bpmn:sequenceFlow id="fa" sourceRef="g" targetRef="a">{cond("x > 1")}</bpmn:sequenceFlow>
+      <bpmn:sequenceFlow id="fb" sourceRef="g" targetRef="b"/>
+      <bpmn:sequenceFlow id="fz" sourceRef="b" targetRef="ghost"/>
+    """)
+    found = problems(xml)
+    texts = [e.message for e in found]
+    assert "complexGateway 'g1' is not supported" in texts
+    assert "sequenceFlow 'fb' leaves exclusiveGateway 'g' without a condition" in texts
+    assert "sequenceFlow 'fz' targetRef 'ghost' does not exist" in texts
+    fz = next(e for e in found if "ghost" in e.message)
+    assert fz.position is not None
+    assert (fz.position.file, fz.position.element_id, fz.position.line) == ("model.bpmn", "fz", 13)
+    assert fz.hint
+    assert "model.bpmn, line 13, element 'fz'" in str(fz)
+
+
+def test_no_start_event() -> None:
+    assert "process 'p' has no start event" in messages(wrap('<bpmn:userTask id="u"/>'))
+
+
+def test_gateway_without_outgoing_flow() -> None:
+    xml = wrap("""
+      <bpmn:startEvent id="s"/><bpmn:parallelGateway id="g"/>
+      <bpmn:sequenceFlow id="f0" sourceRef="s" targetRef="g"/>
+    """)
+    assert "parallelGateway 'g' has no outgoing sequence flow" in messages(xml)
+
+
+def test_dangling_references() -> None:
+    xml = wrap("""
+      <bpmn:startEvent id="s"/>
+      <bpmn:exclusiveGateway id="g" default="nope"/>
+      <bpmn:userTask id="u"/>
+      <bpmn:boundaryEvent id="b" attachedToRef="missing"><bpmn:timerEventDefinition><bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:boundaryEvent>
+      <bpmn:intermediateCatchEvent id="m"><bpmn:messageEventDefinition messageRef="unknown_msg"/></bpmn:intermediateCatchEvent>
+      <bpmn:sequenceFlow id="f0" sourceRef="s" targetRef="g"/>
+      <bpmn:sequenceFlow id="f1" sourceRef="g" targetRef="u"/>
+      <bpmn:sequenceFlow id="f2" sourceRef="b" targetRef="u"/>
+      <bpmn:sequenceFlow id="f3" sourceRef="u" targetRef="m"/>
+    """)
+    texts = messages(xml)
+    assert "default flow 'nope' of 'g' does not exist" in texts
+    assert "boundaryEvent 'b' attachedToRef 'missing' does not exist" in texts
+    assert "messageRef 'unknown_msg' does not exist" in texts
+
+
+def test_feel_syntax_error_reports_the_column() -> None:
+    xml = wrap(f"""
+      <bpmn:startEvent id="s"/><bpmn:exclusiveGateway id="g" default="f2"/><bpmn:endEvent id="e"/>
+      <bpmn:sequenceFlow id="f0" sourceRef="s" targetRef="g"/>
+      <bpmn:sequenceFlow id="f1" sourceRef="g" targetRef="e">{cond("amount > ")}</bpmn:sequenceFlow>
+      <bpmn:sequenceFlow id="f2" sourceRef="g" targetRef="e"/>
+    """)
+    (error,) = problems(xml)
+    assert error.position is not None and error.position.element_id == "f1"
+    assert "FEEL error in the condition of sequenceFlow 'f1' at column" in error.message
+    assert "column 9 of 'amount >'" in error.message
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ('<bpmn:transaction id="t"/>', "transaction 't' is not supported"),
+        ('<bpmn:adHocSubProcess id="h"/>', "adHocSubProcess 'h' is not supported"),
+        (
+            '<bpmn:scriptTask id="py" scriptFormat="python"><bpmn:script>x = 1</bpmn:script></bpmn:scriptTask>',
+            "scriptFormat 'python' on scriptTask 'py' is not supported",
+        ),
+        (
+            '<bpmn:endEvent id="c"><bpmn:cancelEventDefinition/></bpmn:endEvent>',
+            "cancelEventDefinition on 'c' is not supported",
+        ),
+        (
+            '<bpmn:userTask id="l"><bpmn:extensionElements><camunda:taskListener event="create" class="x"/></bpmn:extensionElements></bpmn:userTask>',
+            "camunda:taskListener on userTask 'l' is not supported (listeners run Java/scripts)",
+        ),
+        ('<bpmn:serviceTask id="svc"/>', "serviceTask 'svc' has no implementation"),
+        ('<bpmn:callActivity id="ca"/>', "callActivity 'ca' has no calledElement"),
+        (
+            '<bpmn:intermediateThrowEvent id="lk"><bpmn:linkEventDefinition name="nowhere"/></bpmn:intermediateThrowEvent>',
+            "link 'nowhere' thrown by 'lk' has no catching link event in the same (sub)process",
+        ),
+        (
+            '<bpmn:intermediateCatchEvent id="t"><bpmn:timerEventDefinition><bpmn:timeDuration>soon</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>',
+            "timer of 't': 'soon' is not an ISO 8601 duration (e.g. PT15M, P2D, P1Y2M)",
+        ),
+        (
+            '<bpmn:userTask id="mi"><bpmn:multiInstanceLoopCharacteristics/></bpmn:userTask>',
+            "multi-instance 'mi' has neither a collection nor a cardinality",
+        ),
+    ],
+)
+def test_unsupported_and_incomplete_constructs_are_named(body: str, expected: str) -> None:
+    texts = messages(wrap('<bpmn:startEvent id="s0"/>' + body))
+    assert expected in texts
+
+
+def test_untranslatable_juel_is_a_deploy_error() -> None:
+    xml = wrap(f"""
+      <bpmn:startEvent id="s"/><bpmn:exclusiveGateway id="g" default="f2"/><bpmn:endEvent id="e"/>
+      <bpmn:sequenceFlow id="f0" sourceRef="s" targetRef="g"/>
+      <bpmn:sequenceFlow id="f1" sourceRef="g" targetRef="e">{cond("${order.isLarge()}")}</bpmn:sequenceFlow>
+      <bpmn:sequenceFlow id="f2" sourceRef="g" targetRef="e"/>
+    """)
+    (error,) = problems(xml)
+    assert "cannot be translated to FEEL" in error.message and "column" in error.message
+
+
+def test_unsafe_xml_is_refused() -> None:
+    with pytest.raises(ModelError, match="DOCTYPE"):
+        parse_bpmn('<!DOCTYPE x [<!ENTITY a "b">]><x/>')
+
+
+def test_not_bpmn() -> None:
+    assert any("not bpmn:definitions" in m for m in messages("<definitions/>"))
