@@ -2,8 +2,12 @@ from __future__ import annotations
 
 from sqlalchemy import inspect
 
+import flowdesk.auth.models
+import flowdesk.store.process_tables
 from flowdesk.store import Store, migrate
 from flowdesk.store.tables import metadata
+
+assert flowdesk.auth.models.users.name in metadata.tables
 
 
 def test_upgrade_creates_the_schema_and_is_idempotent(database_url: str) -> None:

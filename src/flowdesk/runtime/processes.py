@@ -1,0 +1,908 @@
+"""The process runtime: every engine command as one transaction against the store.
+
+A command loads the instance row, applies the pure engine, and in the same unit of work writes
+the new state (optimistic lock on the row version), the work items, jobs and subscriptions it
+opened or closed, and its events to the event log; then it commits. Nothing about an instance
+stays in memory between commands, so any number of server and worker processes can share one
+PostgreSQL. Follow-ups the engine asks for (child instances of call activities, thrown messages
+and signals, the outcome of a child for its parent, buffered messages for a new subscription)
+run inside the same transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import Any, TypeVar
+
+from flowdesk.bpmn import timers
+from flowdesk.bpmn.model import Definitions
+from flowdesk.core.clock import Clock, SystemClock
+from flowdesk.core.errors import ConflictError, FlowdeskError, NotFoundError
+from flowdesk.core.events import NewEvent
+from flowdesk.core.ids import IdGenerator, UuidIds
+from flowdesk.engine.engine import DecisionEvaluator, Engine, ServiceHandler
+from flowdesk.engine.events import CommandResult, Event
+from flowdesk.engine.state import InstanceState, state_from_dict
+from flowdesk.runtime.registry import StoreRegistry
+from flowdesk.store import Store, UnitOfWork
+from flowdesk.store.processes import JobRow, ProcessRepository
+
+T = TypeVar("T")
+
+EVENT_TYPES = {
+    "process_started": "process.started",
+    "process_completed": "process.completed",
+    "process_cancelled": "process.cancelled",
+    "element_activated": "element.activated",
+    "element_completed": "element.completed",
+    "element_terminated": "element.terminated",
+    "variables_changed": "variables.changed",
+    "incident_raised": "incident.raised",
+    "incident_resolved": "incident.resolved",
+}
+
+
+class DeploymentError(FlowdeskError):
+    code = "invalid-model"
+
+
+@dataclass(frozen=True, slots=True)
+class DeployedDefinition:
+    id: str
+    key: str
+    version: int
+    name: str | None
+    new: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Deployment:
+    id: str
+    name: str
+    definitions: list[DeployedDefinition]
+
+
+@dataclass(frozen=True, slots=True)
+class ExternalTask:
+    id: str
+    topic: str
+    instance_id: str
+    element_id: str
+    business_key: str | None
+    variables: dict[str, Any]
+    retries: int | None
+    lock_expires_at: datetime
+
+
+def _parse_time(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+@dataclass
+class _Tx:
+    """One unit of work: the repository and the instances this command has touched."""
+
+    uow: UnitOfWork
+    repo: ProcessRepository
+    touched: dict[str, tuple[InstanceState, int, str]] = field(default_factory=dict)
+
+
+class ProcessRuntime:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        clock: Clock | None = None,
+        ids: IdGenerator | None = None,
+        handlers: Mapping[str, ServiceHandler] | None = None,
+        decisions: DecisionEvaluator | None = None,
+        worker_id: str = "flowdesk",
+        message_ttl: timedelta = timedelta(hours=1),
+        job_retries: int = 3,
+        retry_backoff: timedelta = timedelta(seconds=10),
+        job_lock: timedelta = timedelta(minutes=5),
+    ) -> None:
+        self.store = store
+        self.clock = clock or SystemClock()
+        self.ids = ids or UuidIds()
+        self.registry = StoreRegistry(store)
+        self.engine = Engine(
+            self.registry, clock=self.clock, ids=self.ids, handlers=handlers, decisions=decisions
+        )
+        self.worker_id = worker_id
+        self.message_ttl = message_ttl
+        self.job_retries = job_retries
+        self.retry_backoff = retry_backoff
+        self.job_lock = job_lock
+
+    # -- plumbing ----------------------------------------------------------------------------
+    def _run(self, body: Callable[[_Tx], T], *, attempts: int = 3) -> T:
+        """Run `body` in one transaction; retry on an optimistic-lock conflict."""
+        for attempt in range(attempts):
+            try:
+                with self.store.unit_of_work() as uow:
+                    return body(_Tx(uow, ProcessRepository(uow.connection)))
+            except ConflictError as exc:
+                if attempt == attempts - 1 or "changed by another command" not in exc.message:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _load(self, tx: _Tx, instance_id: str) -> tuple[InstanceState, int, str]:
+        if instance_id in tx.touched:
+            return tx.touched[instance_id]
+        loaded = tx.repo.load(instance_id)
+        if loaded is None:
+            raise NotFoundError(f"no process instance {instance_id!r}")
+        state = state_from_dict(loaded.state)
+        return state, loaded.version, loaded.definition_id
+
+    def _latest_id(self, repo: ProcessRepository, key: str) -> str:
+        row = repo.latest_definition(key)
+        if row is None:
+            raise NotFoundError(
+                f"no process '{key}' is deployed", hint="deploy its BPMN file first"
+            )
+        return str(row["id"])
+
+    def _absorb(
+        self,
+        tx: _Tx,
+        result: CommandResult,
+        *,
+        before: tuple[InstanceState, int, str] | None,
+        definition_id: str,
+        completed_item: str | None = None,
+        actor: str | None = None,
+    ) -> InstanceState:
+        state = result.state
+        now = self.clock.now()
+        snapshot = result.snapshot()
+        ended = now if state.status != "active" else None
+        repo = tx.repo
+        if before is None:
+            parent: list[str | None] = list(state.parent) if state.parent else [None, None]
+            repo.insert_instance(
+                {
+                    "id": state.id,
+                    "definition_id": definition_id,
+                    "process_key": definition_id.rsplit(":", 1)[0],
+                    "business_key": state.business_key,
+                    "status": state.status,
+                    "version": 1,
+                    "state": snapshot,
+                    "parent_id": parent[0],
+                    "parent_token": parent[1],
+                    "started_at": now,
+                    "ended_at": ended,
+                }
+            )
+            version = 1
+            old_subs: set[tuple[Any, ...]] = set()
+        else:
+            version = repo.save(state.id, before[1], snapshot, state.status, ended)
+            old_subs = _sub_keys(before[0])
+        tx.touched[state.id] = (state, version, definition_id)
+        key = definition_id.rsplit(":", 1)[0]
+
+        repo.insert_work_items(
+            [
+                {
+                    "id": w.id,
+                    "instance_id": state.id,
+                    "definition_id": definition_id,
+                    "process_key": key,
+                    "element_id": w.el,
+                    "name": w.name,
+                    "lane": w.lane,
+                    "assignee": w.assignee,
+                    "candidate_groups": list(w.candidate_groups),
+                    "candidate_users": list(w.candidate_users),
+                    "form_key": w.form_key,
+                    "due_at": _parse_time(w.due),
+                    "priority": w.priority,
+                    "status": "open",
+                    "created_at": now,
+                }
+                for w in result.work_items_created
+            ]
+        )
+        closed = [i for i in result.work_items_closed if i != completed_item]
+        if completed_item is not None and completed_item in result.work_items_closed:
+            repo.close_work_items([completed_item], "completed", now, actor)
+        repo.close_work_items(closed, "cancelled", now, None)
+        created_ids = {j.id for j in result.jobs_created}
+        repo.insert_jobs(
+            [
+                {
+                    "id": j.id,
+                    "instance_id": state.id,
+                    "definition_id": definition_id,
+                    "kind": j.kind,
+                    "element_id": j.el,
+                    "topic": j.topic,
+                    "due_at": _parse_time(j.due) or (now if j.kind == "async" else None),
+                    "retries": j.retries,
+                    "attempts": 0,
+                    "status": "ready",
+                    "created_at": now,
+                }
+                for j in result.jobs_created
+                if j.id not in result.jobs_removed
+            ]
+        )
+        repo.delete_jobs(j for j in result.jobs_removed if j not in created_ids)
+        new_subs = _sub_keys(state)
+        if new_subs != old_subs:
+            repo.replace_subscriptions(
+                state.id,
+                [
+                    {
+                        "id": f"{state.id}:{sid}",
+                        "instance_id": state.id,
+                        "definition_id": definition_id,
+                        "kind": kind,
+                        "name": name,
+                        "correlation_key": ckey,
+                        "element_id": el,
+                    }
+                    for sid, kind, name, ckey, el in sorted(new_subs)
+                ],
+            )
+        tx.uow.append(*(self._event(e, definition_id, state) for e in result.events))
+
+        # Follow-ups, in the same transaction.
+        for token_id in result.calls_cancelled:
+            child = repo.child_of(state.id, token_id)
+            if child is not None:
+                self._apply(tx, child, lambda s: self.engine.cancel(s, "parent ended"))
+        for call in result.calls:
+            child_def = self._latest_id(repo, call.process_key)
+            child_result = self.engine.start(
+                child_def,
+                call.variables,
+                call.business_key,
+                parent=(call.parent_instance, call.parent_token),
+            )
+            self._absorb(tx, child_result, before=None, definition_id=child_def)
+        outcome = result.call_outcome
+        if outcome is not None:
+            parent_id, token = outcome.parent_instance, outcome.parent_token
+            if outcome.error_code is not None:
+                code, message = outcome.error_code, outcome.error_message
+                self._apply(tx, parent_id, lambda s: self.engine.fail_call(s, token, code, message))
+            else:
+                variables = outcome.variables
+                self._apply(tx, parent_id, lambda s: self.engine.complete_call(s, token, variables))
+        for thrown in result.messages:
+            self._correlate(tx, thrown.name, thrown.correlation_key, thrown.variables)
+        for signal in result.signals:
+            self._broadcast(tx, signal.name, signal.variables)
+        # A message that arrived before this instance could receive it was buffered: deliver it.
+        for _sid, kind, name, ckey, _el in sorted(new_subs - old_subs):
+            if kind != "message" or tx.touched[state.id][0].status != "active":
+                continue
+            buffered = repo.take_buffered(name, ckey, now)
+            if buffered is not None:
+                self._deliver(tx, state.id, name, ckey, buffered["variables"])
+        return tx.touched[state.id][0]
+
+    def _deliver(
+        self, tx: _Tx, instance_id: str, name: str, key: str | None, variables: dict[str, Any]
+    ) -> None:
+        def command(s: InstanceState) -> CommandResult:
+            return self.engine.correlate_message(s, name, key, variables)
+
+        self._apply(tx, instance_id, command)
+
+    def _apply(
+        self,
+        tx: _Tx,
+        instance_id: str,
+        command: Callable[[InstanceState], CommandResult],
+        *,
+        completed_item: str | None = None,
+        actor: str | None = None,
+    ) -> InstanceState:
+        before = self._load(tx, instance_id)
+        result = command(before[0])
+        return self._absorb(
+            tx,
+            result,
+            before=before,
+            definition_id=before[2],
+            completed_item=completed_item,
+            actor=actor,
+        )
+
+    def _event(self, e: Event, definition_id: str, state: InstanceState) -> NewEvent:
+        data: dict[str, Any] = {"definition_id": definition_id}
+        if e.element_type:
+            data["element_type"] = e.element_type
+            name = self.registry.element_name(definition_id, e.element_id)
+            if name:
+                data["element_name"] = name
+        if e.token:
+            data["token"] = e.token
+        if e.data:
+            data.update(e.data)
+        if e.type == "process_started" and state.business_key:
+            data["business_key"] = state.business_key
+        return NewEvent(
+            EVENT_TYPES.get(e.type, e.type.replace("_", ".")),
+            e.time,
+            data,
+            process_instance_id=e.instance,
+            element_id=e.element_id,
+            actor=e.actor,
+            department=e.lane,
+        )
+
+    # -- deployment -------------------------------------------------------------------------
+    def deploy(
+        self, name: str, resources: Sequence[tuple[str, bytes]], *, actor: str | None = None
+    ) -> Deployment:
+        """Deploy BPMN (and DMN) files. A changed process becomes a new version; an unchanged
+        one keeps its version. Every file is validated before anything is written."""
+        parsed: list[tuple[str, str, str, str, Definitions | None]] = []
+        for filename, content in resources:
+            text = content.decode("utf-8")
+            sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
+            if filename.lower().endswith(".dmn"):
+                from flowdesk.dmn import load_model
+
+                load_model(text)  # validate; raises ModelError with positions
+                parsed.append((filename, text, sha, "dmn", None))
+            else:
+                parsed.append(
+                    (filename, text, sha, "bpmn", self.registry.parse(text, filename, sha))
+                )
+
+        def body(tx: _Tx) -> Deployment:
+            now = self.clock.now()
+            deployment_id = self.ids.new_id()
+            tx.repo.insert_deployment(
+                {"id": deployment_id, "name": name, "created_at": now, "actor": actor}
+            )
+            deployed: list[DeployedDefinition] = []
+            for filename, text, sha, kind, definitions in parsed:
+                resource_id = self.ids.new_id()
+                tx.repo.insert_resource(
+                    {
+                        "id": resource_id,
+                        "deployment_id": deployment_id,
+                        "name": filename,
+                        "kind": kind,
+                        "sha256": sha,
+                        "content": text,
+                    }
+                )
+                if definitions is None:
+                    continue
+                for key, process in definitions.processes.items():
+                    if not process.executable:
+                        continue
+                    latest = tx.repo.latest_definition(key)
+                    if latest is not None and latest["sha256"] == sha:
+                        deployed.append(
+                            DeployedDefinition(
+                                latest["id"], key, latest["version"], latest["name"], False
+                            )
+                        )
+                        continue
+                    version = (latest["version"] + 1) if latest else 1
+                    definition_id = f"{key}:{version}"
+                    tx.repo.insert_definition(
+                        {
+                            "id": definition_id,
+                            "key": key,
+                            "version": version,
+                            "name": process.name,
+                            "deployment_id": deployment_id,
+                            "resource_id": resource_id,
+                            "sha256": sha,
+                            "created_at": now,
+                        }
+                    )
+                    self._register_starts(tx, key, definition_id, process, now)
+                    deployed.append(
+                        DeployedDefinition(definition_id, key, version, process.name, True)
+                    )
+                    tx.uow.append(
+                        NewEvent(
+                            "process_definition.deployed",
+                            now,
+                            {"definition_id": definition_id, "key": key, "version": version},
+                            actor=actor,
+                        )
+                    )
+            tx.uow.append(
+                NewEvent(
+                    "deployment.created",
+                    now,
+                    {"deployment_id": deployment_id, "name": name, "files": [p[0] for p in parsed]},
+                    actor=actor,
+                )
+            )
+            return Deployment(deployment_id, name, deployed)
+
+        return self._run(body, attempts=1)
+
+    def _register_starts(
+        self, tx: _Tx, key: str, definition_id: str, process: Any, now: datetime
+    ) -> None:
+        """Message and signal start events become subscriptions; timer starts become jobs.
+        Only the newest version of a process listens for its start events."""
+        rows = []
+        tx.repo.delete_start_timers(f"{key}:%")
+        for start_id in process.start_events.get(process.id, ()):
+            event = process.nodes[start_id].event
+            if event is None:
+                continue
+            if event.kind in ("message", "signal") and event.ref:
+                rows.append(
+                    {
+                        "id": f"{definition_id}:{start_id}",
+                        "instance_id": None,
+                        "definition_id": definition_id,
+                        "kind": event.kind,
+                        "name": event.ref,
+                        "correlation_key": None,
+                        "element_id": start_id,
+                    }
+                )
+            elif event.kind == "timer" and event.value and not event.value.startswith("="):
+                due, remaining = timers.first_due(event.timer or "date", event.value, now)
+                tx.repo.insert_jobs(
+                    [
+                        {
+                            "id": self.ids.new_id(),
+                            "instance_id": None,
+                            "definition_id": definition_id,
+                            "kind": "start-timer",
+                            "element_id": start_id,
+                            "due_at": due,
+                            "attempts": 0,
+                            "status": "ready",
+                            "payload": {"remaining": remaining},
+                            "created_at": now,
+                        }
+                    ]
+                )
+        tx.repo.replace_start_subscriptions(key, rows)
+
+    # -- instance commands ------------------------------------------------------------------
+    def start(
+        self,
+        process_key: str,
+        variables: Mapping[str, Any] | None = None,
+        *,
+        business_key: str | None = None,
+        actor: str | None = None,
+    ) -> InstanceState:
+        def body(tx: _Tx) -> InstanceState:
+            definition_id = self._latest_id(tx.repo, process_key)
+            result = self.engine.start(definition_id, variables, business_key, actor=actor)
+            return self._absorb(tx, result, before=None, definition_id=definition_id)
+
+        return self._run(body)
+
+    def complete_work_item(
+        self,
+        item_id: str,
+        variables: Mapping[str, Any] | None = None,
+        *,
+        actor: str | None = None,
+    ) -> InstanceState:
+        def body(tx: _Tx) -> InstanceState:
+            row = tx.repo.work_item(item_id)
+            if row is None:
+                raise NotFoundError(f"no work item {item_id!r}")
+            if row["status"] != "open":
+                raise ConflictError(f"work item {item_id} is already {row['status']}")
+            if actor is not None and row["assignee"] not in (None, actor):
+                raise ConflictError(
+                    f"work item {item_id} is claimed by {row['assignee']}",
+                    hint="ask them to unclaim it, or have it delegated to you",
+                )
+            return self._apply(
+                tx,
+                row["instance_id"],
+                lambda s: self.engine.complete_work_item(s, item_id, variables, actor=actor),
+                completed_item=item_id,
+                actor=actor,
+            )
+
+        return self._run(body)
+
+    def claim(self, item_id: str, user: str) -> None:
+        self._assign(item_id, user, expect="unassigned", event="work_item.claimed", actor=user)
+
+    def unclaim(self, item_id: str, user: str) -> None:
+        self._assign(item_id, None, expect=None, event="work_item.unclaimed", actor=user)
+
+    def delegate(self, item_id: str, to_user: str, *, actor: str) -> None:
+        self._assign(item_id, to_user, expect=None, event="work_item.delegated", actor=actor)
+
+    def _assign(
+        self, item_id: str, assignee: str | None, *, expect: str | None, event: str, actor: str
+    ) -> None:
+        def body(tx: _Tx) -> None:
+            row = tx.repo.work_item(item_id)
+            if row is None or row["status"] != "open":
+                raise NotFoundError(f"no open work item {item_id!r}")
+            if not tx.repo.set_assignee(item_id, assignee, expect=expect):
+                raise ConflictError(f"work item {item_id} is already claimed by {row['assignee']}")
+            tx.uow.append(
+                NewEvent(
+                    event,
+                    self.clock.now(),
+                    {"work_item_id": item_id, "assignee": assignee, "previous": row["assignee"]},
+                    process_instance_id=row["instance_id"],
+                    element_id=row["element_id"],
+                    actor=actor,
+                    department=row["lane"],
+                )
+            )
+
+        self._run(body, attempts=1)
+
+    def correlate_message(
+        self,
+        name: str,
+        correlation_key: Any = None,
+        variables: Mapping[str, Any] | None = None,
+    ) -> list[str]:
+        """Deliver to waiting instances (or start a process with that message start event);
+        with no receiver the message is buffered for `message_ttl`. Returns the instance ids."""
+        return self._run(lambda tx: self._correlate(tx, name, correlation_key, variables))
+
+    def _correlate(
+        self, tx: _Tx, name: str, correlation_key: Any, variables: Mapping[str, Any] | None
+    ) -> list[str]:
+        key = None if correlation_key is None else str(correlation_key)
+        for sub in tx.repo.find_subscribers("message", name, key):
+            if sub["instance_id"] is None:
+                continue
+            state = self._apply(
+                tx,
+                sub["instance_id"],
+                lambda s: self.engine.correlate_message(s, name, correlation_key, variables),
+            )
+            return [state.id]
+        for sub in tx.repo.find_subscribers("message", name, None):
+            if sub["instance_id"] is None:
+                result = self.engine.start(
+                    sub["definition_id"], variables, key, start_event=sub["element_id"]
+                )
+                return [
+                    self._absorb(tx, result, before=None, definition_id=sub["definition_id"]).id
+                ]
+        now = self.clock.now()
+        tx.repo.buffer_message(
+            {
+                "id": self.ids.new_id(),
+                "name": name,
+                "correlation_key": key,
+                "variables": dict(variables or {}),
+                "created_at": now,
+                "expires_at": now + self.message_ttl,
+            }
+        )
+        tx.uow.append(NewEvent("message.buffered", now, {"name": name, "correlation_key": key}))
+        return []
+
+    def broadcast_signal(self, name: str, variables: Mapping[str, Any] | None = None) -> list[str]:
+        return self._run(lambda tx: self._broadcast(tx, name, variables))
+
+    def _broadcast(self, tx: _Tx, name: str, variables: Mapping[str, Any] | None) -> list[str]:
+        reached: list[str] = []
+        for sub in tx.repo.find_subscribers("signal", name, None):
+            if sub["instance_id"] is None:
+                result = self.engine.start(
+                    sub["definition_id"], variables, start_event=sub["element_id"]
+                )
+                reached.append(
+                    self._absorb(tx, result, before=None, definition_id=sub["definition_id"]).id
+                )
+            elif sub["instance_id"] not in reached:
+                state = self._apply(
+                    tx,
+                    sub["instance_id"],
+                    lambda s: self.engine.broadcast_signal(s, name, variables),
+                )
+                reached.append(state.id)
+        return reached
+
+    def set_variables(
+        self, instance_id: str, variables: Mapping[str, Any], *, actor: str | None = None
+    ) -> InstanceState:
+        return self._run(
+            lambda tx: self._apply(
+                tx, instance_id, lambda s: self.engine.set_variables(s, variables)
+            )
+        )
+
+    def cancel(self, instance_id: str, reason: str | None = None) -> InstanceState:
+        return self._run(
+            lambda tx: self._apply(tx, instance_id, lambda s: self.engine.cancel(s, reason))
+        )
+
+    def resolve_incident(
+        self, instance_id: str, incident_id: str, *, retries: int | None = None
+    ) -> InstanceState:
+        def body(tx: _Tx) -> InstanceState:
+            state = self._apply(
+                tx,
+                instance_id,
+                lambda s: self.engine.resolve_incident(s, incident_id, retries=retries),
+            )
+            for job in tx.repo.jobs_of(instance_id):
+                if job.status == "incident":
+                    tx.repo.update_job(
+                        job.id,
+                        status="ready",
+                        attempts=0,
+                        locked_by=None,
+                        lock_expires_at=None,
+                        due_at=self.clock.now(),
+                    )
+            return state
+
+        return self._run(body)
+
+    # -- jobs: timers and async continuations -------------------------------------------------
+    def run_due_jobs(self, *, limit: int = 100, worker: str | None = None) -> int:
+        """Acquire due timers / continuations (SKIP LOCKED on PostgreSQL), run each in its own
+        transaction. A job that fails is retried with backoff, then becomes an incident."""
+        worker = worker or self.worker_id
+        now = self.clock.now()
+        acquired = self._run(
+            lambda tx: tx.repo.acquire(
+                kinds=("timer", "async", "start-timer"),
+                now=now,
+                worker=worker,
+                lock_until=now + self.job_lock,
+                limit=limit,
+            ),
+            attempts=1,
+        )
+        done = 0
+        for job in acquired:
+            try:
+                self._run(partial(self._execute_job, job=job, worker=worker))
+                done += 1
+            except Exception as exc:  # the job failed: record it, never lose it
+                self._job_failed(job, exc)
+        return done
+
+    def _execute_job(self, tx: _Tx, *, job: JobRow, worker: str) -> None:
+        current = tx.repo.job(job.id)
+        if current is None or current.locked_by != worker:
+            return  # already done by someone else, or the lock expired and was taken over
+        if job.kind == "start-timer":
+            self._fire_start_timer(tx, current)
+            return
+        assert job.instance_id is not None
+        if job.kind == "timer":
+            self._apply(tx, job.instance_id, lambda s: self.engine.fire_timer(s, job.id))
+        else:
+            self._apply(tx, job.instance_id, lambda s: self.engine.execute_job(s, job.id))
+        tx.repo.delete_jobs([job.id])
+
+    def _fire_start_timer(self, tx: _Tx, job: JobRow) -> None:
+        assert job.definition_id is not None
+        result = self.engine.start(job.definition_id, start_event=job.element_id)
+        self._absorb(tx, result, before=None, definition_id=job.definition_id)
+        remaining = (job.payload or {}).get("remaining")
+        process = self.registry.get(job.definition_id)
+        event = process.nodes[job.element_id].event
+        if event is not None and event.timer == "cycle" and remaining != 0 and event.value:
+            cycle = timers.parse_cycle(event.value)
+            assert job.due_at is not None
+            tx.repo.update_job(
+                job.id,
+                due_at=cycle.interval.add_to(job.due_at),
+                locked_by=None,
+                lock_expires_at=None,
+                attempts=0,
+                payload={"remaining": None if remaining is None else remaining - 1},
+            )
+        else:
+            tx.repo.delete_jobs([job.id])
+
+    def _job_failed(self, job: JobRow, exc: Exception) -> None:
+        message = f"{type(exc).__name__}: {exc}"
+
+        def body(tx: _Tx) -> None:
+            now = self.clock.now()
+            if job.attempts >= self.job_retries:
+                tx.repo.update_job(
+                    job.id,
+                    status="incident",
+                    last_error=message,
+                    locked_by=None,
+                    lock_expires_at=None,
+                )
+                tx.uow.append(
+                    NewEvent(
+                        "incident.raised",
+                        now,
+                        {"job_id": job.id, "message": message, "kind": job.kind},
+                        process_instance_id=job.instance_id,
+                        element_id=job.element_id,
+                    )
+                )
+            else:
+                tx.repo.update_job(
+                    job.id,
+                    last_error=message,
+                    locked_by=None,
+                    lock_expires_at=None,
+                    due_at=now + self.retry_backoff * (2 ** (job.attempts - 1)),
+                )
+
+        self._run(body, attempts=1)
+
+    # -- external tasks ----------------------------------------------------------------------
+    def fetch_and_lock(
+        self,
+        worker: str,
+        topics: Sequence[str],
+        *,
+        max_tasks: int = 10,
+        lock_duration: timedelta = timedelta(minutes=5),
+    ) -> list[ExternalTask]:
+        def body(tx: _Tx) -> list[ExternalTask]:
+            now = self.clock.now()
+            until = now + lock_duration
+            jobs = tx.repo.acquire(
+                kinds=("external",),
+                now=now,
+                worker=worker,
+                lock_until=until,
+                limit=max_tasks,
+                topics=list(topics),
+            )
+            tasks = []
+            for job in jobs:
+                assert job.instance_id is not None
+                state, _, _ = self._load(tx, job.instance_id)
+                tasks.append(
+                    ExternalTask(
+                        job.id,
+                        job.topic or "",
+                        job.instance_id,
+                        job.element_id,
+                        state.business_key,
+                        dict(state.vars),
+                        job.retries,
+                        until,
+                    )
+                )
+            return tasks
+
+        return self._run(body, attempts=1)
+
+    def _locked_job(self, tx: _Tx, job_id: str, worker: str) -> JobRow:
+        job = tx.repo.job(job_id)
+        if job is None or job.kind != "external":
+            raise NotFoundError(f"no external task {job_id!r}")
+        if job.locked_by != worker or (
+            job.lock_expires_at is not None and job.lock_expires_at < self.clock.now()
+        ):
+            raise ConflictError(
+                f"external task {job_id} is not locked by worker {worker!r}",
+                hint="fetch and lock it again; its lock may have expired",
+            )
+        return job
+
+    def complete_external_task(
+        self, job_id: str, worker: str, variables: Mapping[str, Any] | None = None
+    ) -> InstanceState:
+        def body(tx: _Tx) -> InstanceState:
+            job = self._locked_job(tx, job_id, worker)
+            assert job.instance_id is not None
+            state = self._apply(
+                tx,
+                job.instance_id,
+                lambda s: self.engine.complete_external_task(s, job_id, variables),
+            )
+            tx.repo.delete_jobs([job_id])
+            return state
+
+        return self._run(body)
+
+    def fail_external_task(
+        self,
+        job_id: str,
+        worker: str,
+        message: str,
+        *,
+        retries: int | None = None,
+        retry_timeout: timedelta = timedelta(0),
+    ) -> InstanceState:
+        def body(tx: _Tx) -> InstanceState:
+            job = self._locked_job(tx, job_id, worker)
+            assert job.instance_id is not None
+            state = self._apply(
+                tx,
+                job.instance_id,
+                lambda s: self.engine.fail_external_task(s, job_id, message, retries),
+            )
+            left = retries if retries is not None else max((job.retries or 1) - 1, 0)
+            tx.repo.update_job(
+                job_id,
+                retries=left,
+                last_error=message,
+                locked_by=None,
+                lock_expires_at=None,
+                status="ready" if left > 0 else "incident",
+                due_at=self.clock.now() + retry_timeout,
+            )
+            return state
+
+        return self._run(body)
+
+    def external_bpmn_error(
+        self,
+        job_id: str,
+        worker: str,
+        code: str,
+        message: str | None = None,
+        variables: Mapping[str, Any] | None = None,
+    ) -> InstanceState:
+        def body(tx: _Tx) -> InstanceState:
+            job = self._locked_job(tx, job_id, worker)
+            assert job.instance_id is not None
+            state = self._apply(
+                tx,
+                job.instance_id,
+                lambda s: self.engine.external_bpmn_error(s, job_id, code, message, variables),
+            )
+            tx.repo.delete_jobs([job_id])
+            return state
+
+        return self._run(body)
+
+    def extend_lock(self, job_id: str, worker: str, duration: timedelta) -> datetime:
+        def body(tx: _Tx) -> datetime:
+            self._locked_job(tx, job_id, worker)
+            until = self.clock.now() + duration
+            tx.repo.update_job(job_id, lock_expires_at=until)
+            return until
+
+        return self._run(body, attempts=1)
+
+    # -- queries ----------------------------------------------------------------------------
+    def instance(self, instance_id: str) -> InstanceState:
+        with self.store.reading() as conn:
+            loaded = ProcessRepository(conn).load(instance_id)
+        if loaded is None:
+            raise NotFoundError(f"no process instance {instance_id!r}")
+        return state_from_dict(loaded.state)
+
+    def work_items(self, **filters: Any) -> list[dict[str, Any]]:
+        with self.store.reading() as conn:
+            return ProcessRepository(conn).query_work_items(**filters)
+
+    def history(self, instance_id: str) -> list[Any]:
+        return self.store.events.where(process_instance_id=instance_id)
+
+    def definitions(self) -> list[dict[str, Any]]:
+        with self.store.reading() as conn:
+            return ProcessRepository(conn).definitions()
+
+
+def _sub_keys(state: InstanceState) -> set[tuple[Any, ...]]:
+    return {
+        (s.id, s.kind, s.name, s.key, s.el)
+        for s in state.subs.values()
+        if s.kind in ("message", "signal") and s.name
+    }

@@ -1,0 +1,398 @@
+"""Repository of the process runtime, on the connection of one unit of work.
+
+Hot statements (load and save an instance, open and close work items, add and remove jobs) are
+built once at import and executed with parameters. Job acquisition uses
+`FOR UPDATE SKIP LOCKED` on PostgreSQL so several workers take disjoint jobs; on SQLite the
+writer lock (`BEGIN IMMEDIATE`) already serialises acquirers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, bindparam, delete, func, or_, select, update
+
+from flowdesk.core.errors import ConflictError
+from flowdesk.store.process_tables import (
+    buffered_messages,
+    deployment_resources,
+    deployments,
+    jobs,
+    process_definitions,
+    process_instances,
+    subscriptions,
+    work_items,
+)
+
+_LOAD = select(
+    process_instances.c.state, process_instances.c.version, process_instances.c.definition_id
+).where(process_instances.c.id == bindparam("iid"))
+_SAVE = (
+    update(process_instances)
+    .where(process_instances.c.id == bindparam("iid"))
+    .where(process_instances.c.version == bindparam("expected"))
+    .values(
+        state=bindparam("state"),
+        version=bindparam("new_version"),
+        status=bindparam("status"),
+        ended_at=bindparam("ended_at"),
+    )
+)
+_INSERT_INSTANCE = process_instances.insert()
+_INSERT_WORK = work_items.insert()
+_CLOSE_WORK = (
+    update(work_items)
+    .where(work_items.c.id == bindparam("wid"))
+    .where(work_items.c.status == "open")
+    .values(status=bindparam("new_status"), closed_at=bindparam("at"), closed_by=bindparam("by"))
+)
+_INSERT_JOB = jobs.insert()
+_DELETE_JOB = delete(jobs).where(jobs.c.id == bindparam("jid"))
+_INSERT_SUB = subscriptions.insert()
+_DELETE_SUBS = delete(subscriptions).where(subscriptions.c.instance_id == bindparam("iid"))
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedInstance:
+    state: dict[str, Any]
+    version: int
+    definition_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class JobRow:
+    id: str
+    instance_id: str | None
+    definition_id: str | None
+    kind: str
+    element_id: str
+    topic: str | None
+    due_at: datetime | None
+    retries: int | None
+    attempts: int
+    locked_by: str | None
+    lock_expires_at: datetime | None
+    last_error: str | None
+    status: str
+    payload: dict[str, Any] | None
+
+
+def _job(row: Any) -> JobRow:
+    m = row._mapping
+    return JobRow(**{k: m[k] for k in JobRow.__slots__})
+
+
+class ProcessRepository:
+    def __init__(self, connection: Connection):
+        self.c = connection
+        self.postgres = connection.dialect.name == "postgresql"
+
+    # -- deployments ------------------------------------------------------------------------
+    def insert_deployment(self, row: dict[str, Any]) -> None:
+        self.c.execute(deployments.insert().values(**row))
+
+    def insert_resource(self, row: dict[str, Any]) -> None:
+        self.c.execute(deployment_resources.insert().values(**row))
+
+    def insert_definition(self, row: dict[str, Any]) -> None:
+        self.c.execute(process_definitions.insert().values(**row))
+
+    def latest_definition(self, key: str) -> dict[str, Any] | None:
+        row = self.c.execute(
+            select(process_definitions)
+            .where(process_definitions.c.key == key)
+            .order_by(process_definitions.c.version.desc())
+            .limit(1)
+        ).first()
+        return dict(row._mapping) if row else None
+
+    def definition(self, definition_id: str) -> dict[str, Any] | None:
+        row = self.c.execute(
+            select(process_definitions).where(process_definitions.c.id == definition_id)
+        ).first()
+        return dict(row._mapping) if row else None
+
+    def definitions(self) -> list[dict[str, Any]]:
+        rows = self.c.execute(
+            select(process_definitions).order_by(
+                process_definitions.c.key, process_definitions.c.version
+            )
+        )
+        return [dict(r._mapping) for r in rows]
+
+    def resource(self, resource_id: str) -> dict[str, Any] | None:
+        row = self.c.execute(
+            select(deployment_resources).where(deployment_resources.c.id == resource_id)
+        ).first()
+        return dict(row._mapping) if row else None
+
+    def deployment_list(self) -> list[dict[str, Any]]:
+        rows = self.c.execute(select(deployments).order_by(deployments.c.created_at))
+        return [dict(r._mapping) for r in rows]
+
+    # -- instances --------------------------------------------------------------------------
+    def insert_instance(self, row: dict[str, Any]) -> None:
+        self.c.execute(_INSERT_INSTANCE, row)
+
+    def load(self, instance_id: str, *, for_update: bool = False) -> LoadedInstance | None:
+        statement = _LOAD.with_for_update() if for_update and self.postgres else _LOAD
+        row = self.c.execute(statement, {"iid": instance_id}).first()
+        if row is None:
+            return None
+        return LoadedInstance(row[0], row[1], row[2])
+
+    def save(
+        self,
+        instance_id: str,
+        expected_version: int,
+        state: dict[str, Any],
+        status: str,
+        ended_at: datetime | None,
+    ) -> int:
+        result = self.c.execute(
+            _SAVE,
+            {
+                "iid": instance_id,
+                "expected": expected_version,
+                "new_version": expected_version + 1,
+                "state": state,
+                "status": status,
+                "ended_at": ended_at,
+            },
+        )
+        if result.rowcount != 1:
+            raise ConflictError(
+                f"process instance {instance_id} was changed by another command",
+                hint="reload it and try again",
+            )
+        return expected_version + 1
+
+    def instance_row(self, instance_id: str) -> dict[str, Any] | None:
+        row = self.c.execute(
+            select(process_instances).where(process_instances.c.id == instance_id)
+        ).first()
+        return dict(row._mapping) if row else None
+
+    def instances(
+        self,
+        *,
+        process_key: str | None = None,
+        business_key: str | None = None,
+        status: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[dict[str, Any]]:
+        query = select(process_instances).order_by(process_instances.c.started_at.desc())
+        if process_key:
+            query = query.where(process_instances.c.process_key == process_key)
+        if business_key:
+            query = query.where(process_instances.c.business_key == business_key)
+        if status:
+            query = query.where(process_instances.c.status == status)
+        rows = self.c.execute(query.limit(limit).offset(offset))
+        return [dict(r._mapping) for r in rows]
+
+    def child_of(self, parent_id: str, parent_token: str) -> str | None:
+        return self.c.execute(
+            select(process_instances.c.id).where(
+                process_instances.c.parent_id == parent_id,
+                process_instances.c.parent_token == parent_token,
+                process_instances.c.status == "active",
+            )
+        ).scalar_one_or_none()
+
+    # -- work items -------------------------------------------------------------------------
+    def insert_work_items(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            self.c.execute(_INSERT_WORK, rows)
+
+    def close_work_items(
+        self, ids: Iterable[str], status: str, at: datetime, by: str | None
+    ) -> None:
+        params = [{"wid": i, "new_status": status, "at": at, "by": by} for i in ids]
+        if params:
+            self.c.execute(_CLOSE_WORK, params)
+
+    def work_item(self, item_id: str) -> dict[str, Any] | None:
+        row = self.c.execute(select(work_items).where(work_items.c.id == item_id)).first()
+        return dict(row._mapping) if row else None
+
+    def set_assignee(self, item_id: str, assignee: str | None, *, expect: str | None) -> bool:
+        query = update(work_items).where(work_items.c.id == item_id, work_items.c.status == "open")
+        if expect == "unassigned":
+            query = query.where(work_items.c.assignee.is_(None))
+        result = self.c.execute(query.values(assignee=assignee))
+        return result.rowcount == 1
+
+    def query_work_items(
+        self,
+        *,
+        status: str | None = "open",
+        assignee: str | None = None,
+        candidate_group: str | None = None,
+        groups_visible: Sequence[str] | None = None,
+        user: str | None = None,
+        process_key: str | None = None,
+        instance_id: str | None = None,
+        due_before: datetime | None = None,
+        limit: int = 200,
+        offset: int = 0,
+    ) -> list[dict[str, Any]]:
+        query = select(work_items)
+        if status:
+            query = query.where(work_items.c.status == status)
+        if assignee:
+            query = query.where(work_items.c.assignee == assignee)
+        if process_key:
+            query = query.where(work_items.c.process_key == process_key)
+        if instance_id:
+            query = query.where(work_items.c.instance_id == instance_id)
+        if due_before:
+            query = query.where(work_items.c.due_at <= due_before)
+        query = query.order_by(
+            work_items.c.priority.desc().nulls_last(), work_items.c.created_at, work_items.c.id
+        )
+        rows = [dict(r._mapping) for r in self.c.execute(query)]
+        # Group membership lives in JSON lists; filter portably in Python.
+        if candidate_group:
+            rows = [r for r in rows if candidate_group in (r["candidate_groups"] or [])]
+        if groups_visible is not None:
+            visible = set(groups_visible)
+            rows = [
+                r
+                for r in rows
+                if r["assignee"] == user
+                or (user is not None and user in (r["candidate_users"] or []))
+                or visible.intersection(r["candidate_groups"] or [])
+                or (r["lane"] is not None and r["lane"] in visible)
+            ]
+        return rows[offset : offset + limit]
+
+    # -- jobs -------------------------------------------------------------------------------
+    def insert_jobs(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            self.c.execute(_INSERT_JOB, rows)
+
+    def delete_jobs(self, ids: Iterable[str]) -> None:
+        params = [{"jid": i} for i in ids]
+        if params:
+            self.c.execute(_DELETE_JOB, params)
+
+    def job(self, job_id: str) -> JobRow | None:
+        row = self.c.execute(select(jobs).where(jobs.c.id == job_id)).first()
+        return _job(row) if row else None
+
+    def acquire(
+        self,
+        *,
+        kinds: Sequence[str],
+        now: datetime,
+        worker: str,
+        lock_until: datetime,
+        limit: int,
+        topics: Sequence[str] | None = None,
+    ) -> list[JobRow]:
+        """Lock up to `limit` due, unlocked jobs for `worker` and return them."""
+        query = (
+            select(jobs.c.id)
+            .where(jobs.c.kind.in_(kinds), jobs.c.status == "ready")
+            .where(or_(jobs.c.due_at.is_(None), jobs.c.due_at <= now))
+            .where(or_(jobs.c.locked_by.is_(None), jobs.c.lock_expires_at < now))
+            .order_by(jobs.c.due_at.nulls_first(), jobs.c.created_at, jobs.c.id)
+            .limit(limit)
+        )
+        if topics is not None:
+            query = query.where(jobs.c.topic.in_(topics))
+        if self.postgres:
+            query = query.with_for_update(skip_locked=True)
+        ids = list(self.c.execute(query).scalars())
+        if not ids:
+            return []
+        self.c.execute(
+            update(jobs)
+            .where(jobs.c.id.in_(ids))
+            .values(locked_by=worker, lock_expires_at=lock_until, attempts=jobs.c.attempts + 1)
+        )
+        rows = self.c.execute(select(jobs).where(jobs.c.id.in_(ids)))
+        by_id = {r.id: _job(r) for r in rows}
+        return [by_id[i] for i in ids]
+
+    def update_job(self, job_id: str, **values: Any) -> None:
+        self.c.execute(update(jobs).where(jobs.c.id == job_id).values(**values))
+
+    def jobs_of(self, instance_id: str) -> list[JobRow]:
+        rows = self.c.execute(select(jobs).where(jobs.c.instance_id == instance_id))
+        return [_job(r) for r in rows]
+
+    def job_counts(self) -> dict[tuple[str, str], int]:
+        rows = self.c.execute(
+            select(jobs.c.kind, jobs.c.status, func.count()).group_by(jobs.c.kind, jobs.c.status)
+        )
+        return {(r[0], r[1]): int(r[2]) for r in rows}
+
+    def incident_jobs(self) -> list[JobRow]:
+        return [_job(r) for r in self.c.execute(select(jobs).where(jobs.c.status == "incident"))]
+
+    def delete_start_timers(self, definition_key_prefix: str) -> None:
+        self.c.execute(
+            delete(jobs).where(
+                jobs.c.kind == "start-timer", jobs.c.definition_id.like(definition_key_prefix)
+            )
+        )
+
+    # -- subscriptions and buffered messages --------------------------------------------------
+    def replace_subscriptions(self, instance_id: str, rows: list[dict[str, Any]]) -> None:
+        self.c.execute(_DELETE_SUBS, {"iid": instance_id})
+        if rows:
+            self.c.execute(_INSERT_SUB, rows)
+
+    def replace_start_subscriptions(self, key: str, rows: list[dict[str, Any]]) -> None:
+        self.c.execute(
+            delete(subscriptions).where(
+                subscriptions.c.instance_id.is_(None),
+                subscriptions.c.definition_id.like(f"{key}:%"),
+            )
+        )
+        if rows:
+            self.c.execute(_INSERT_SUB, rows)
+
+    def find_subscribers(self, kind: str, name: str, key: str | None) -> list[dict[str, Any]]:
+        query = select(subscriptions).where(
+            subscriptions.c.kind == kind, subscriptions.c.name == name
+        )
+        if kind == "message" and key is not None:
+            # As the engine matches: a subscription without a key accepts any key.
+            query = query.where(
+                or_(subscriptions.c.correlation_key == key, subscriptions.c.correlation_key.is_(None))
+            )
+        rows = self.c.execute(query.order_by(subscriptions.c.id))
+        return [dict(r._mapping) for r in rows]
+
+    def buffer_message(self, row: dict[str, Any]) -> None:
+        self.c.execute(buffered_messages.insert().values(**row))
+
+    def take_buffered(self, name: str, key: str | None, now: datetime) -> dict[str, Any] | None:
+        key_test = (
+            buffered_messages.c.correlation_key.is_(None)
+            if key is None
+            else buffered_messages.c.correlation_key == key
+        )
+        row = self.c.execute(
+            select(buffered_messages)
+            .where(buffered_messages.c.name == name, key_test, buffered_messages.c.expires_at > now)
+            .order_by(buffered_messages.c.created_at)
+            .limit(1)
+        ).first()
+        if row is None:
+            return None
+        self.c.execute(delete(buffered_messages).where(buffered_messages.c.id == row.id))
+        return dict(row._mapping)
+
+    def purge_expired_messages(self, now: datetime) -> int:
+        result = self.c.execute(
+            delete(buffered_messages).where(and_(buffered_messages.c.expires_at <= now))
+        )
+        return int(result.rowcount)
