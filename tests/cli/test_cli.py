@@ -80,3 +80,15 @@ def test_events_export_writes_cloudevents(database_url: str, clock: FixedClock) 
     assert all(e["specversion"] == "1.0" and e["caseid"] == "c1" for e in events)
     batch = flowdesk("events", "export", "--batch", "--after", "1", "--database-url", database_url)
     assert [e["type"] for e in json.loads(batch.stdout)] == ["io.flowdesk.case.closed"]
+
+
+def test_decide_is_wired_into_the_flowdesk_command() -> None:
+    model = "../shared/peers/dmn/discount-feel.dmn"
+    if not os.path.exists(model):
+        pytest.skip("../shared/peers is not beside the repository")
+    inputs = '{"segment": "gold", "amount": 500, "tenure": 3, "channel": "web"}'
+    result = flowdesk("decide", model, "--decision", "Discount", "--input", inputs)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {"discount": 0.1, "rule": "R02"}
+    bad = flowdesk("decide", model, "--decision", "Discount", "--input", "{not json")
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr

@@ -30,6 +30,16 @@ app.add_typer(events_app, name="events")
 app.add_typer(users_app, name="users")
 app.add_typer(keys_app, name="keys")
 
+
+def _register_domain_commands() -> None:
+    """Commands that live with their domain (each module exposes `register(app)`)."""
+    from flowdesk.cli import decide
+
+    decide.register(app)
+
+
+_register_domain_commands()
+
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
