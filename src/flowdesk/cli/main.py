@@ -106,6 +106,48 @@ def serve(
     uvicorn.run(application, host=host, port=port, log_level=settings.log_level)
 
 
+@app.command()
+def worker(
+    database_url: DbUrl = None,
+    worker_id: Annotated[
+        str | None, typer.Option("--id", help="Worker name (default host:pid)")
+    ] = None,
+    batch: Annotated[int, typer.Option(help="Jobs acquired per poll.")] = 50,
+    poll: Annotated[float, typer.Option(help="Seconds to sleep when nothing is due.")] = 1.0,
+    until_idle: Annotated[
+        bool, typer.Option("--until-idle", help="Exit when no job is due (batch runs, tests).")
+    ] = False,
+) -> None:
+    """Run due timers and async continuations. Start several (on PostgreSQL they take
+    disjoint jobs with SKIP LOCKED); no instance state is kept between jobs."""
+    import os
+    import socket
+    import time
+
+    from flowdesk.logs import configure_logging, get_logger
+    from flowdesk.runtime.processes import ProcessRuntime
+
+    settings, store = _open_store(database_url)
+    configure_logging(settings.log_level, json=settings.log_json)
+    log = get_logger("flowdesk.worker")
+    name = worker_id or f"{socket.gethostname()}:{os.getpid()}"
+    runtime = ProcessRuntime(store, worker_id=name)
+    total = 0
+    log.info("worker started", worker=name, database=store.dialect)
+    try:
+        while True:
+            done = runtime.run_due_jobs(limit=batch)
+            total += done
+            if done == 0:
+                if until_idle:
+                    break
+                time.sleep(poll)
+    except KeyboardInterrupt:
+        pass
+    log.info("worker stopped", worker=name, jobs=total)
+    typer.echo(f"{name} ran {total} jobs")
+
+
 @db_app.command("upgrade")
 def db_upgrade(database_url: DbUrl = None) -> None:
     """Apply every pending schema migration."""

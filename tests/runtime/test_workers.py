@@ -1,0 +1,79 @@
+"""Several `flowdesk worker` processes on one PostgreSQL: every timer fires exactly once."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections import Counter
+
+import pytest
+from sqlalchemy import func, select
+
+from flowdesk.engine.testing import wrap
+from flowdesk.runtime.processes import ProcessRuntime
+from flowdesk.store import Store
+from flowdesk.store.process_tables import jobs, process_instances
+
+REMINDER = wrap(
+    """
+    <bpmn:startEvent id="s"/>
+    <bpmn:intermediateCatchEvent id="wait">
+      <bpmn:timerEventDefinition><bpmn:timeDuration>PT0S</bpmn:timeDuration></bpmn:timerEventDefinition>
+    </bpmn:intermediateCatchEvent>
+    <bpmn:endEvent id="e"/>
+    <bpmn:sequenceFlow id="f0" sourceRef="s" targetRef="wait"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="wait" targetRef="e"/>
+    """,
+    process_id="reminder",
+)
+
+
+@pytest.mark.postgres
+def test_two_worker_processes_fire_2000_timers_exactly_once(pg_url: str) -> None:
+    store = Store.open(pg_url)
+    store.upgrade()
+    runtime = ProcessRuntime(store)
+    runtime.deploy("reminder", [("reminder.bpmn", REMINDER.encode())])
+    ids = {runtime.start("reminder").id for _ in range(2000)}
+    env = dict(os.environ, FLOWDESK_DATABASE_URL=pg_url, FLOWDESK_LOG_LEVEL="warning")
+    workers = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "flowdesk.cli.main",
+                "worker",
+                "--id",
+                f"w{n}",
+                "--until-idle",
+                "--batch",
+                "20",
+            ],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for n in (1, 2)
+    ]
+    outputs = [w.communicate(timeout=240) for w in workers]
+    assert [w.returncode for w in workers] == [0, 0], outputs
+    ran = [int(out.split(" ran ")[1].split()[0]) for out, _ in outputs]
+    assert sum(ran) == 2000
+    assert all(n > 0 for n in ran), f"both workers should take jobs: {ran}"
+
+    fired = Counter(
+        e.process_instance_id
+        for e in store.events.after(0, limit=100_000)
+        if e.type == "element.completed" and e.element_id == "wait"
+    )
+    assert set(fired) == ids
+    assert set(fired.values()) == {1}  # exactly once each
+    with store.reading() as conn:
+        assert conn.execute(select(func.count()).select_from(jobs)).scalar_one() == 0
+        statuses = conn.execute(
+            select(process_instances.c.status, func.count()).group_by(process_instances.c.status)
+        ).all()
+    assert dict(statuses) == {"completed": 2000}
+    store.close()
