@@ -71,3 +71,30 @@ def test_compiled_expressions_are_cached_by_text_and_names() -> None:
     b = compile_expression("cache test + 1", names=["cache test"])
     assert b is not a
     assert compile_expression("cache test + 1", names=("cache test",)) is b
+
+
+def test_iteration_budget_is_per_evaluation_even_when_env_is_reused() -> None:
+    env = Env(limits=Limits(max_iterations=50))
+    expr = compile_expression("for x in 1..40 return x")
+    for _ in range(10):
+        assert len(expr.evaluate({}, env)) == 40
+    assert env.iterations == 40
+
+
+def test_nested_evaluation_shares_the_outer_budget() -> None:
+    from typing import Any
+
+    from flowdesk.feel import FeelFunction
+
+    inner = compile_expression("for x in 1..30 return x")
+
+    class Nested(FeelFunction):
+        name = "nested"
+        params = ()
+
+        def call(self, env: Env, args: list[Any]) -> Any:
+            return inner.evaluate({}, env)
+
+    env = Env(limits=Limits(max_iterations=50))
+    with pytest.raises(FeelLimitError):
+        evaluate("for i in 1..2 return nested()", {"nested": Nested()}, env=env)

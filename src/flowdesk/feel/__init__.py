@@ -36,6 +36,7 @@ Decimal, tuples to lists); values that have no FEEL form become null with a diag
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -72,6 +73,15 @@ __all__ = [
 ]
 
 _DEFAULT_LIMITS = Limits()
+
+
+class _EvaluationState(threading.local):
+    """Per thread: how many evaluations are active (BKMs and FEEL functions nest them)."""
+
+    depth = 0
+
+
+_STATE = _EvaluationState()
 _EMPTY: Mapping[str, Any] = {}
 _PLAIN = frozenset({type(None), bool, str, Decimal, date, datetime, time, timedelta})
 
@@ -138,6 +148,12 @@ class CompiledExpression:
         """Value of the expression; null plus a diagnostic in `env` on runtime problems."""
         if env is None:
             env = Env()
+        state = _STATE
+        outer = state.depth
+        if not outer:
+            # The iteration budget is per outermost evaluation; an Env may be reused.
+            env.iterations = 0
+        state.depth = outer + 1
         try:
             return self._fn(Scope(_prepare(context, env)), env)
         except FeelLimitError:
@@ -148,6 +164,8 @@ class CompiledExpression:
         except Exception as exc:  # a bug in an operator or built-in must not escape
             env.diagnostics.add(f"internal error: {type(exc).__name__}: {exc}", self.text)
             return None
+        finally:
+            state.depth = outer
 
     def __repr__(self) -> str:
         return f"CompiledExpression({self.text!r})"
@@ -188,7 +206,15 @@ class CompiledUnaryTests:
                 return self._match(input_value, _EMPTY, env)
             if env is None:
                 env = Env()
-            return self._match(input_value, _prepare(context, env), env)
+            state = _STATE
+            outer = state.depth
+            if not outer:
+                env.iterations = 0
+            state.depth = outer + 1
+            try:
+                return self._match(input_value, _prepare(context, env), env)
+            finally:
+                state.depth = outer
         except FeelLimitError:
             raise
         except Exception as exc:

@@ -8,6 +8,7 @@ types, unknown names, errors raised by operators or built-ins) become null plus 
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -124,6 +125,17 @@ _ARITHMETIC: dict[str, Callable[[Any, Any], Any]] = {
     "*": values.multiply,
     "/": values.divide,
     "**": values.power,
+}
+
+
+# Same-type numbers and strings compare like Python values (exact decimals, code points).
+_FAST_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
+    "=": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
 }
 
 
@@ -415,39 +427,28 @@ class Compiler:
                 fail(env, exception_message(exc), node, text)
                 return None
 
+        fast = _FAST_COMPARE[op]
         fn: Fn
-        if op == "=":
+        if right.const and type(right.value) in (Decimal, str):
+            # `amount > 100`, `segment = "gold"`: one type check, then the Python operator.
+            c = right.value
+            tc = type(c)
+
+            def fn(scope: Scope, env: Env) -> Any:
+                a = lf(scope, env)
+                if type(a) is tc:
+                    return fast(a, c)
+                return general(a, c, env)
+
+        else:
 
             def fn(scope: Scope, env: Env) -> Any:
                 a = lf(scope, env)
                 b = rf(scope, env)
                 ta = type(a)
                 if ta is type(b) and (ta is Decimal or ta is str):
-                    return a == b
+                    return fast(a, b)
                 return general(a, b, env)
-
-        elif op == "<":
-
-            def fn(scope: Scope, env: Env) -> Any:
-                a = lf(scope, env)
-                b = rf(scope, env)
-                if type(a) is Decimal and type(b) is Decimal:
-                    return a < b
-                return general(a, b, env)
-
-        elif op == ">":
-
-            def fn(scope: Scope, env: Env) -> Any:
-                a = lf(scope, env)
-                b = rf(scope, env)
-                if type(a) is Decimal and type(b) is Decimal:
-                    return a > b
-                return general(a, b, env)
-
-        else:
-
-            def fn(scope: Scope, env: Env) -> Any:
-                return general(lf(scope, env), rf(scope, env), env)
 
         return self.fold(Code(fn), left, right)
 

@@ -346,6 +346,11 @@ def fast_matcher(node: ast.Node, general: FullMatcher) -> FullMatcher | None:
         return equal
     if isinstance(test, ast.UnaryCompare):
         return _fast_compare(test.op, _literal_value(test.endpoint), general)
+    if isinstance(test, ast.Comparison) and test.left == ast.Name(
+        test.left.line, test.left.column, "?"
+    ):
+        # `? > 3` is `> 3`
+        return _fast_compare(test.op, _literal_value(test.right), general)
     if isinstance(test, ast.RangeLiteral) and test.start is not None and test.end is not None:
         lo, hi = _literal_value(test.start), _literal_value(test.end)
         if lo is _NOT_LITERAL or type(lo) is not type(hi):
