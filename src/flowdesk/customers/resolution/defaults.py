@@ -1,12 +1,13 @@
 """The model used to match one contact against the customer base, where EM cannot be fitted.
 
 Matching a single inbound contact has no batch of candidate pairs to fit a model on, so it uses
-fixed m- and u-probabilities. They are set by hand from what the levels mean (a one-letter typo
-in a family name is common within one person's records and rare between two people), in line
-with what EM estimates on the FEBRL data, and with a low prior: among the customers a contact is
-compared with, almost none is the sender. The effect, checked in tests/customers: the same name
-alone is not enough; name plus birth date or plus postcode is, typos and swapped day and month
-included; a different birth date outweighs a matching name.
+fixed m- and u-probabilities, set by hand from what the levels mean. The u-probabilities are
+those among the customers blocking brings up (same family-name sound, birth date or postcode),
+not among random people: there, agreeing on the postcode or the town says little, which keeps a
+household (same family name, same address, other first name and birth date) apart. The effect,
+checked in tests/customers: the same name alone is not enough (a person reviews it); name plus
+birth date, or name plus full address, is, with typos, transpositions and missing fields; a
+different birth date and first name outweigh a shared surname and address.
 """
 
 from __future__ import annotations
@@ -26,20 +27,20 @@ _M = (
     (0.0, 0.05, 0.95),  # region
     (0.0, 0.05, 0.05, 0.10, 0.80),  # id_number
 )
-_U = (
+_U = (  # among the customers blocking brings up (same family-name sound, birth date or postcode)
     (0.0, 0.90, 0.05, 0.03, 0.02),
-    (0.0, 0.93, 0.04, 0.02, 0.01),
-    (0.0, 0.985, 0.01, 0.004, 0.001),
-    (0.0, 0.95, 0.05),
-    (0.0, 0.97, 0.02, 0.007, 0.003),
-    (0.0, 0.97, 0.02, 0.007, 0.003),
-    (0.0, 0.95, 0.02, 0.01, 0.02),
-    (0.0, 0.97, 0.02, 0.01),
-    (0.0, 0.70, 0.30),
+    (0.0, 0.70, 0.10, 0.10, 0.10),
+    (0.0, 0.97, 0.01, 0.01, 0.01),
+    (0.0, 0.85, 0.15),
+    (0.0, 0.90, 0.04, 0.03, 0.03),
+    (0.0, 0.90, 0.04, 0.03, 0.03),
+    (0.0, 0.50, 0.05, 0.05, 0.40),
+    (0.0, 0.55, 0.05, 0.40),
+    (0.0, 0.40, 0.60),
     (0.0, 0.9999, 0.00005, 0.00003, 0.00002),
 )
 
-CONTACT_MODEL = FellegiSunter(m=_M, u=_U, prior=0.001)
+CONTACT_MODEL = FellegiSunter(m=_M, u=_U, prior=0.01)
 
 #: At or above: the contact is this customer. Between REVIEW and MATCH: a person decides.
 MATCH_PROBABILITY = 0.95
