@@ -1,0 +1,186 @@
+#!/usr/bin/env python3
+"""Refund instances per second: Flowdesk's engine vs SpiffWorkflow, on the same model and data.
+
+    .venv/bin/python benchmarks/engine_refund.py --mode memory            # N = 9000
+    .venv/bin/python benchmarks/engine_refund.py --mode memory --quick    # N = 1000
+    .venv/bin/python benchmarks/engine_refund.py --mode memory -n 20000
+
+Workload (the peer's, ../shared/peers/README.md): N instances of the refund model, one after the
+other, each run to completion. User-task data: capture {amount} alternating 50/500 (so N/2 go
+through approve), approve {approved: true}, notify {notified: true}, crm {crm_updated: true}.
+Flowdesk runs tests/data/bpmn/refund.bpmn (FEEL conditions, FEEL script task) through the pure
+engine API (Engine.start / Engine.complete_work_item on the returned state). The peer is
+../shared/peers/spiff_bench.py in .bench-venv (created on demand), run as a subprocess between
+two Flowdesk rounds; Flowdesk's figure is the mean of the two rounds around it, so a drift in
+machine speed hits both alike. Both sides must pass the same checks (all completed, N/2
+approvals, refunded true). Max snapshot bytes is the largest JSON state at any wait state.
+
+Modes: ``memory`` only for now. A persisted mode (load the snapshot from the store, apply the
+command, write it back) plugs in at ``Steps``: replace ``load``/``save`` with store calls.
+The last line printed is one JSON object with all figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "src"))
+
+from flowdesk.bpmn.parser import load_bpmn  # noqa: E402
+from flowdesk.core.clock import FixedClock  # noqa: E402
+from flowdesk.core.ids import SequentialIds  # noqa: E402
+from flowdesk.engine.engine import DefinitionRegistry, Engine  # noqa: E402
+from flowdesk.engine.state import InstanceState, state_to_json  # noqa: E402
+
+MODEL = REPO / "tests" / "data" / "bpmn" / "refund.bpmn"
+PEER = REPO / ".." / "shared" / "peers" / "spiff_bench.py"
+VENV = REPO / ".bench-venv"
+PEER_PYTHON = VENV / "bin" / "python"
+FORMS: dict[str, dict[str, Any]] = {
+    "approve": {"approved": True},
+    "notify": {"notified": True},
+    "crm": {"crm_updated": True},
+}
+
+
+class Steps:
+    """How a step gets and keeps the state. In memory it is simply passed along; a persisted
+    mode would save the snapshot after every command and load it before the next one."""
+
+    def __init__(self, measure: bool) -> None:
+        self.measure = measure
+        self.max_bytes = 0
+
+    def save(self, state: InstanceState) -> InstanceState:
+        if self.measure:
+            self.max_bytes = max(self.max_bytes, len(state_to_json(state)))
+        return state
+
+
+def run_instance(engine: Engine, steps: Steps, amount: int) -> tuple[InstanceState, list[str]]:
+    state = steps.save(engine.start("refund").state)
+    done: list[str] = []
+    while state.status == "active":
+        item = next(iter(state.work.values()))
+        data = {"amount": amount} if item.el == "capture" else FORMS[item.el]
+        done.append(item.el)
+        state = steps.save(engine.complete_work_item(state, item.id, data).state)
+    return state, done
+
+
+def flowdesk_round(engine: Engine, n: int) -> dict[str, Any]:
+    steps = Steps(measure=False)
+    completed = approved = refunded = 0
+    cpu0, t0 = time.process_time(), time.perf_counter()
+    for i in range(n):
+        state, done = run_instance(engine, steps, 50 if i % 2 == 0 else 500)
+        completed += state.status == "completed"
+        approved += "approve" in done
+        refunded += state.vars.get("refunded") is True
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+    ok = completed == n and approved == n // 2 and refunded == n
+    return {
+        "seconds": round(seconds, 3),
+        "inst_per_s": round(n / seconds, 1),
+        "cpu_ms_per_inst": round(cpu * 1000 / n, 3),
+        "completed": completed,
+        "approved": approved,
+        "refunded": refunded,
+        "ok": ok,
+    }
+
+
+def ensure_peer_venv() -> None:
+    if PEER_PYTHON.exists():
+        return
+    print("creating the peer venv .bench-venv (SpiffWorkflow) ...", flush=True)
+    subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
+    subprocess.run([str(VENV / "bin" / "pip"), "install", "-q", "spiffworkflow"], check=True)
+
+
+def peer_round(mode: str, n: int) -> dict[str, Any]:
+    ensure_peer_venv()
+    proc = subprocess.run(
+        [str(PEER_PYTHON), str(PEER), "--mode", mode, "-n", str(n)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
+    if not lines:
+        raise SystemExit(f"peer produced no JSON (exit {proc.returncode}): {proc.stderr[-2000:]}")
+    result: dict[str, Any] = json.loads(lines[-1])
+    return result
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--mode", choices=["memory"], default="memory")
+    ap.add_argument("-n", type=int, default=None, help="instances per round (default 9000)")
+    ap.add_argument("--quick", action="store_true", help="1000 instances")
+    ap.add_argument("--no-peer", action="store_true", help="skip SpiffWorkflow")
+    args = ap.parse_args()
+    n = args.n or (1000 if args.quick else 9000)
+
+    t0 = time.perf_counter()
+    definitions = load_bpmn(MODEL)
+    parse_ms = (time.perf_counter() - t0) * 1000
+    engine = Engine(DefinitionRegistry(definitions), clock=FixedClock(), ids=SequentialIds())
+
+    sample = Steps(measure=True)  # snapshot sizes along both paths, outside the timed rounds
+    for amount in (50, 500):
+        run_instance(engine, sample, amount)
+    flowdesk_round(engine, min(n, 200))  # warm-up (FEEL compile cache, allocator)
+
+    first = flowdesk_round(engine, n)
+    peer = None if args.no_peer else peer_round(args.mode, n)
+    second = flowdesk_round(engine, n)
+    rate = (first["inst_per_s"] + second["inst_per_s"]) / 2
+    ok = first["ok"] and second["ok"] and (peer is None or bool(peer.get("ok")))
+
+    print(f"model            {MODEL.relative_to(REPO)} (parsed in {parse_ms:.1f} ms)")
+    print(f"instances/round  {n}")
+    print(
+        f"flowdesk         {rate:,.0f} inst/s  (rounds {first['inst_per_s']:,.0f} and "
+        f"{second['inst_per_s']:,.0f}; {1000 / rate:.3f} ms/instance)"
+    )
+    print(
+        f"checks           completed {second['completed']}/{n}, approvals {second['approved']}, "
+        f"refunded {second['refunded']}"
+    )
+    print(f"max snapshot     {sample.max_bytes} bytes (JSON, at any wait state)")
+    ratio = None
+    if peer is not None:
+        ratio = rate / float(peer["inst_per_s"])
+        print(f"{peer['engine']:<16} {float(peer['inst_per_s']):,.0f} inst/s  (ok={peer['ok']})")
+        print(f"ratio            {ratio:.1f}x SpiffWorkflow")
+    print(
+        json.dumps(
+            {
+                "benchmark": "engine_refund",
+                "mode": args.mode,
+                "n": n,
+                "flowdesk_inst_per_s": round(rate, 1),
+                "flowdesk_rounds": [first, second],
+                "parse_ms": round(parse_ms, 2),
+                "max_snapshot_bytes": sample.max_bytes,
+                "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+                "peer": peer,
+                "ratio": None if ratio is None else round(ratio, 2),
+                "ok": ok,
+            }
+        )
+    )
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()
