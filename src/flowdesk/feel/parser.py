@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 from flowdesk.feel import ast
 from flowdesk.feel.errors import FeelLimitError, FeelSyntaxError
@@ -94,6 +95,7 @@ Parts = tuple[tuple[str, bool], ...]
 NameIndex = dict[str, list[tuple[Parts, str]]]
 
 
+@lru_cache(maxsize=8192)
 def name_parts(name: str) -> Parts | None:
     """Token values of `name` with a flag telling whether whitespace precedes each one."""
     try:
@@ -140,6 +142,19 @@ def _global_index() -> NameIndex:
     return index
 
 
+@lru_cache(maxsize=256)
+def _names_index(names: frozenset[str]) -> NameIndex:
+    """Index of the caller's multi-word names; shared by every text compiled with them."""
+    index: NameIndex = {}
+    for name in names:
+        parts = name_parts(name)
+        if parts is not None and len(parts) > 1:
+            index.setdefault(parts[0][0], []).append((parts, name))
+    for bucket in index.values():
+        bucket.sort(key=lambda e: len(e[0]), reverse=True)
+    return index
+
+
 def normalize_name(raw: str) -> str:
     return re.sub(r"\s+", " ", raw.strip())
 
@@ -156,9 +171,8 @@ class Parser:
         self.depth = 0
         self.no_filter = False
         self.global_index = _global_index()
-        self.index: NameIndex = {}
-        for name in names:
-            _add_to_index(self.index, name)
+        self.names_index = _names_index(names if isinstance(names, frozenset) else frozenset(names))
+        self.index: NameIndex = {}  # names bound inside the text (context keys, parameters)
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -232,7 +246,11 @@ class Parser:
         tok = self.tok
         if tok.kind != NAME:
             return None
-        found = self._match_known(self.index) or self._match_known(self.global_index)
+        found = (
+            self._match_known(self.index)
+            or self._match_known(self.names_index)
+            or self._match_known(self.global_index)
+        )
         if found is not None:
             self.i = found[1]
             return found[0]
@@ -508,7 +526,11 @@ class Parser:
 
     def name_or_keyword(self, tok: Token) -> ast.Node:
         word = tok.value
-        if word in KEYWORDS and self._match_known(self.index) is None:
+        if (
+            word in KEYWORDS
+            and self._match_known(self.index) is None
+            and self._match_known(self.names_index) is None
+        ):
             if word == "true" or word == "false":
                 self.i += 1
                 return ast.Boolean(tok.line, tok.column, word == "true")
