@@ -72,6 +72,16 @@ class DefinitionRegistry:
         except KeyError:
             raise EngineError(f"no process '{process_key}' is deployed") from None
 
+    def timer_starts(self) -> list[tuple[str, str, str, str]]:
+        """(process key, start event id, timer kind, value) for the runtime to schedule."""
+        found = []
+        for key, process in self._processes.items():
+            for sid in process.start_events.get(process.id, ()):
+                definition = process.nodes[sid].event
+                if definition is not None and definition.kind == "timer":
+                    found.append((key, sid, definition.timer or "", definition.value or ""))
+        return found
+
     def start_events(self, kind: str, name: str) -> list[tuple[str, str]]:
         """(process key, start event id) of top-level message/signal start events for ``name``."""
         found = []
