@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from flowdesk.feel import ast, values
 from flowdesk.feel.errors import FeelLimitError, FeelRuntimeError, FeelSyntaxError
 from flowdesk.feel.numbers import normalize
-from flowdesk.feel.runtime import Env, FeelFunction, bind_arguments
+from flowdesk.feel.runtime import Env, FeelFunction
 from flowdesk.feel.types import FeelType, NamedType
 
 
@@ -909,4 +909,4 @@ def compile_node(node: ast.Node, text: str) -> Fn:
     return Compiler(text).compile(node).fn
 
 
-__all__ = ["Code", "Compiler", "Env", "Fn", "Scope", "UserFunction", "bind_arguments"]
+__all__ = ["Code", "Compiler", "Fn", "Scope", "UserFunction", "compile_node"]

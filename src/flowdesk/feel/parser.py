@@ -309,19 +309,19 @@ class Parser:
             saved = self.i
             try:
                 self.i += 2
-                tests = self._positive_tests(")")
+                tests = self._positive_tests()
                 self.expect(")")
                 if self.tok.kind == EOF:
                     return ast.UnaryTests(tok.line, tok.column, tuple(tests), True)
             except FeelSyntaxError:
                 pass
             self.i = saved
-        tests = self._positive_tests(None)
+        tests = self._positive_tests()
         if self.tok.kind != EOF:
             raise self.error("',' or end of unary tests")
         return ast.UnaryTests(tok.line, tok.column, tuple(tests), False)
 
-    def _positive_tests(self, closing: str | None) -> list[ast.Node]:
+    def _positive_tests(self) -> list[ast.Node]:
         tests = [self.positive_test(0)]
         while self.at(","):
             self.i += 1
