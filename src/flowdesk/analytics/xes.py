@@ -14,7 +14,7 @@ import io
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NoReturn
 
 import polars as pl
 from lxml import etree
@@ -34,6 +34,8 @@ from flowdesk.analytics.log import (
 from flowdesk.core.errors import ModelError, Position
 
 CHUNK = 1 << 20
+#: Events collected before a batch is turned into columns.
+BATCH_EVENTS = 100_000
 #: The prolog (before the root element) is searched for DOCTYPE within this many bytes.
 MAX_PROLOG = 1 << 20
 
@@ -153,54 +155,62 @@ def _check_prolog(data: bytes, name: str, *, complete: bool) -> bool:
 
 
 class _Reader:
-    """Collects one column per attribute while streaming `<trace>` and `<event>` elements."""
+    """Streams finished `<trace>` elements, keeps their attributes, then drops them.
+
+    The pull parser reports only trace ends (one Python step per trace, not per element);
+    events are read from the finished trace, collected in row batches and turned into Polars
+    columns batch by batch, so memory holds the table, not the XML tree.
+    """
 
     def __init__(self, name: str):
         self.name = name
-        self.acts: list[str | None] = []
-        self.times: list[str | None] = []
-        self.cycles: list[str | None] = []
-        self.resources: list[str | None] = []
-        self.groups: list[str | None] = []
-        self.trace_of_event: list[int] = []
+        self.frames: list[pl.DataFrame] = []
+        self.rows: list[dict[str, str]] = []
         self.lines: list[int] = []
-        self.extras: list[dict[str, str] | None] = []
+        self.case_of_row: list[str] = []
         self.types: dict[str, str] = {}
         self.trace_rows: list[dict[str, str]] = []
         self.trace_types: dict[str, str] = {}
-        self.local: dict[Any, str] = {}
+        self.kinds: dict[Any, str | None] = {}
 
-    def _local(self, tag: Any) -> str:
-        name = self.local.get(tag)
-        if name is None:
-            name = tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
-            self.local[tag] = name
-        return name
+    def _kind(self, tag: Any) -> str | None:
+        """The XES attribute type of a tag (`string`, `date` ...), 'event', or None."""
+        if tag in self.kinds:
+            return self.kinds[tag]
+        local = tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+        kind = local if local in _SIMPLE_TYPES or local in ("event", "log", "trace") else None
+        self.kinds[tag] = kind
+        return kind
 
     def read(self, chunks: Iterator[bytes]) -> EventLog:
         parser = etree.XMLPullParser(
             events=("end",),
-            tag=("{*}event", "{*}trace"),
+            tag="{*}trace",
             resolve_entities=False,
             no_network=True,
             load_dtd=False,
             huge_tree=False,
             remove_comments=True,
             remove_pis=True,
+            remove_blank_text=True,
+            collect_ids=False,
         )
         checked = False
         try:
             for chunk in chunks:
                 parser.feed(chunk)
                 for _, found in parser.read_events():
-                    element: Any = found
+                    trace: Any = found
                     if not checked:
-                        self._check_root(element)
+                        self._check_root(trace)
                         checked = True
-                    if self._local(element.tag) == "event":
-                        self._event(element)
-                    else:
-                        self._trace(element)
+                    self._trace(trace)
+                    trace.clear()
+                    parent = trace.getparent()
+                    if parent is not None:
+                        parent.remove(trace)
+                    if len(self.rows) >= BATCH_EVENTS:
+                        self._flush()
             root: Any = parser.close()
         except etree.XMLSyntaxError as exc:
             line, column = exc.position if exc.position else (None, None)
@@ -208,13 +218,20 @@ class _Reader:
                 f"malformed XML: {exc.msg or exc}",
                 position=Position(file=self.name, line=line, column=column),
             ) from exc
-        if self._local(root.tag) != "log":
+        if self._kind(root.tag) != "log":
             raise ModelError(
-                f"root element is <{self._local(root.tag)}>, an XES file has <log>",
+                f"root element is <{root.tag}>, an XES file has <log>",
                 position=Position(file=self.name, line=_line(root)),
             )
         if not checked:
             self._check_root(root)
+        for child in root.iter():
+            if self._kind(child.tag) == "event":
+                raise ModelError(
+                    "<event> outside a <trace>",
+                    position=Position(file=self.name, line=_line(child)),
+                )
+        self._flush()
         return self._build()
 
     def _check_root(self, element: Any) -> None:
@@ -225,120 +242,115 @@ class _Reader:
                 position=Position(file=self.name, line=1),
             )
 
-    def _event(self, element: Any) -> None:
-        parent = element.getparent()
-        if parent is None or self._local(parent.tag) != "trace":
-            raise ModelError(
-                "<event> outside a <trace>", position=Position(file=self.name, line=_line(element))
-            )
-        acts = time = cycle = resource = group = None
-        extra: dict[str, str] | None = None
-        for child in element:
-            kind = self._local(child.tag)
-            if kind not in _SIMPLE_TYPES:
-                continue  # list/container values and nested meta-attributes are not columns
-            key = child.get("key")
-            value = child.get("value")
-            if key is None or value is None:
-                raise ModelError(
-                    f"<{kind}> attribute without key or value",
-                    position=Position(file=self.name, line=_line(child)),
-                )
-            if key == "concept:name":
-                acts = value
-            elif key == "time:timestamp":
-                time = value
-            elif key == "lifecycle:transition":
-                cycle = value
-            elif key == "org:resource":
-                resource = value
-            elif key == "org:group":
-                group = value
-            else:
-                if extra is None:
-                    extra = {}
-                extra[key] = value
-                _note_type(self.types, key, kind)
-        if acts is None:
-            raise ModelError(
-                "event without a concept:name (activity)",
-                position=Position(file=self.name, line=_line(element)),
-            )
-        self.acts.append(acts)
-        self.times.append(time)
-        self.cycles.append(cycle)
-        self.resources.append(resource)
-        self.groups.append(group)
-        self.extras.append(extra)
-        self.lines.append(_line(element) or 0)
-        self.trace_of_event.append(len(self.trace_rows))
-        element.clear()
-        parent.remove(element)
-
-    def _trace(self, element: Any) -> None:
+    def _trace(self, trace: Any) -> None:
+        """Collect the trace's events as rows and its own attributes as a case row."""
+        kinds = self.kinds
+        types = self.types
+        rows = self.rows
+        lines = self.lines
+        first = len(rows)
         attributes: dict[str, str] = {}
-        for child in element:
-            kind = self._local(child.tag)
-            if kind in _SIMPLE_TYPES and (key := child.get("key")) is not None:
+        for child in trace:
+            tag = child.tag
+            kind = kinds[tag] if tag in kinds else self._kind(tag)
+            if kind == "event":
+                row: dict[str, str] = {}
+                for attribute in child:
+                    key = attribute.get("key")
+                    value = attribute.get("value")
+                    if key is None or value is None:
+                        kind = self._kind(attribute.tag)
+                        if kind in _SIMPLE_TYPES:
+                            self._missing(attribute, kind)
+                        continue  # list/container values are not columns
+                    row[key] = value
+                    if key not in types:
+                        kind = self._kind(attribute.tag)
+                        if kind not in _SIMPLE_TYPES:
+                            raise ModelError(
+                                f"unexpected <{attribute.tag}> in an event",
+                                position=Position(file=self.name, line=_line(attribute)),
+                            )
+                        types[key] = kind
+                if "concept:name" not in row:
+                    raise ModelError(
+                        "event without a concept:name (activity)",
+                        position=Position(file=self.name, line=_line(child)),
+                    )
+                rows.append(row)
+                lines.append(child.sourceline or 0)
+            elif kind in _SIMPLE_TYPES:
+                key = child.get("key")
                 value = child.get("value")
-                if value is not None:
-                    attributes[key] = value
-                    _note_type(self.trace_types, key, kind)
+                if key is None or value is None:
+                    self._missing(child, kind)
+                attributes[key] = value
+                self.trace_types.setdefault(key, kind)
         if "concept:name" not in attributes:
             attributes["concept:name"] = f"trace-{len(self.trace_rows) + 1}"
             self.trace_types.setdefault("concept:name", "string")
         self.trace_rows.append(attributes)
-        element.clear()
-        parent = element.getparent()
-        if parent is not None:
-            parent.remove(element)
+        self.case_of_row.extend([attributes["concept:name"]] * (len(rows) - first))
+
+    def _missing(self, element: Any, kind: str | None) -> NoReturn:
+        raise ModelError(
+            f"<{kind}> attribute without key or value",
+            position=Position(file=self.name, line=_line(element)),
+        )
+
+    def _flush(self) -> None:
+        if not self.rows:
+            return
+        rows = self.rows
+        columns = {
+            key: pl.Series(key, [row.get(key) for row in rows], dtype=pl.String)
+            for key in self.types
+        }
+        batch = pl.DataFrame(columns).with_columns(
+            pl.Series(CASE, self.case_of_row, dtype=pl.String)
+        )
+        if "time:timestamp" in batch.columns:
+            raw = batch.get_column("time:timestamp")
+            parsed = parse_timestamps(raw)
+            bad = parsed.is_null() & raw.is_not_null()
+            if bad.any():
+                index = int(bad.arg_true()[0])
+                raise ModelError(
+                    f"time:timestamp '{raw[index]}' is not an ISO 8601 date-time",
+                    position=Position(file=self.name, line=self.lines[index] or None),
+                )
+            batch = batch.with_columns(parsed)
+        self.frames.append(batch)
+        self.rows = []
+        self.lines = []
+        self.case_of_row = []
 
     def _build(self) -> EventLog:
+        if self.frames:
+            frame = pl.concat(self.frames, how="diagonal")
+        else:
+            frame = pl.DataFrame(schema={CASE: pl.String, "concept:name": pl.String})
+        renames: dict[str, str] = {}
+        extras: list[pl.Series] = []
+        for key in frame.columns:
+            if key in KEY_TO_COLUMN:
+                renames[key] = KEY_TO_COLUMN[key]
+            elif key != CASE:
+                extras.append(_typed(frame.get_column(key), self.types[key]))
+                renames[key] = _column_name(key)
+        frame = frame.with_columns(extras).rename(renames)
+        if TIMESTAMP in frame.columns and frame.schema[TIMESTAMP] == pl.String:
+            frame = frame.with_columns(parse_timestamps(frame.get_column(TIMESTAMP)))
+        frame = frame.with_columns(pl.int_range(pl.len(), dtype=pl.Int64).alias(ORDER))
         case_names = pl.Series([row["concept:name"] for row in self.trace_rows], dtype=pl.String)
-        n = len(self.acts)
-        frame = pl.DataFrame(
-            {
-                CASE: case_names.gather(pl.Series(self.trace_of_event, dtype=pl.UInt32))
-                if n
-                else pl.Series([], dtype=pl.String),
-                ACTIVITY: pl.Series(self.acts, dtype=pl.String),
-                TIMESTAMP: self._timestamps(pl.Series(self.times, dtype=pl.String)),
-                LIFECYCLE: pl.Series(self.cycles, dtype=pl.String),
-                RESOURCE: pl.Series(self.resources, dtype=pl.String),
-                DEPARTMENT: pl.Series(self.groups, dtype=pl.String),
-                ORDER: pl.int_range(n, dtype=pl.Int64, eager=True),
-            }
-        )
-        extras = [
-            _typed(
-                key, [e.get(key) if e else None for e in self.extras], kind, self._bad_value(key)
-            )
-            for key, kind in self.types.items()
-        ]
-        if extras:
-            frame = frame.with_columns([s.alias(_column_name(s.name)) for s in extras])
         trace_columns: dict[str, pl.Series] = {CASE: case_names}
         for key, kind in self.trace_types.items():
             if key == "concept:name":
                 continue
-            values = [row.get(key) for row in self.trace_rows]
-            trace_columns[key] = _typed(key, values, kind, self._bad_value(key))
+            values = pl.Series(key, [row.get(key) for row in self.trace_rows], dtype=pl.String)
+            trace_columns[key] = _typed(values, kind)
         cases = pl.DataFrame(trace_columns)
         return EventLog.from_frame(frame, cases)
-
-    def _bad_value(self, key: str) -> str:
-        return f"{self.name}: attribute '{key}'"
-
-    def _timestamps(self, raw: pl.Series) -> pl.Series:
-        parsed = parse_timestamps(raw)
-        bad = parsed.is_null() & raw.is_not_null()
-        if bad.any():
-            index = int(bad.arg_true()[0])
-            raise ModelError(
-                f"time:timestamp '{raw[index]}' is not an ISO 8601 date-time",
-                position=Position(file=self.name, line=self.lines[index] or None),
-            )
-        return parsed
 
 
 def parse_timestamps(raw: pl.Series) -> pl.Series:
@@ -361,14 +373,9 @@ def parse_timestamps(raw: pl.Series) -> pl.Series:
     return frame.to_series().alias(raw.name)
 
 
-def _note_type(types: dict[str, str], key: str, kind: str) -> None:
-    seen = types.setdefault(key, kind)
-    if seen != kind:
-        types[key] = "string"  # mixed types in one key: keep the text
-
-
-def _typed(key: str, values: list[str | None], kind: str, where: str) -> pl.Series:
-    text = pl.Series(key, values, dtype=pl.String)
+def _typed(text: pl.Series, kind: str) -> pl.Series:
+    """Text values of an attribute converted to its XES type; kept as text if any fails
+    (XES allows one key to carry different types in different events)."""
     if kind == "int":
         result = text.cast(pl.Int64, strict=False)
     elif kind == "float":
@@ -384,15 +391,14 @@ def _typed(key: str, values: list[str | None], kind: str, where: str) -> pl.Seri
                 .otherwise(None)
             )
             .to_series()
-            .alias(key)
+            .alias(text.name)
         )
     elif kind == "date":
         result = parse_timestamps(text)
     else:
         return text
-    bad = result.is_null() & text.is_not_null()
-    if bad.any():
-        raise ModelError(f"{where}: '{text.filter(bad)[0]}' is not a valid {kind}")
+    if (result.is_null() & text.is_not_null()).any():
+        return text
     return result
 
 
