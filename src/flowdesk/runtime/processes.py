@@ -141,6 +141,7 @@ class ProcessRuntime:
         if loaded is None:
             raise NotFoundError(f"no process instance {instance_id!r}")
         state = state_from_dict(loaded.state)
+        self.registry.ensure(tx.repo, loaded.definition_id)
         return state, loaded.version, loaded.definition_id
 
     def _latest_id(self, repo: ProcessRepository, key: str) -> str:
@@ -149,6 +150,7 @@ class ProcessRuntime:
             raise NotFoundError(
                 f"no process '{key}' is deployed", hint="deploy its BPMN file first"
             )
+        self.registry.ensure(repo, row["id"])
         return str(row["id"])
 
     def _absorb(
@@ -578,6 +580,7 @@ class ProcessRuntime:
             return [state.id]
         for sub in tx.repo.find_subscribers("message", name, None):
             if sub["instance_id"] is None:
+                self.registry.ensure(tx.repo, sub["definition_id"])
                 result = self.engine.start(
                     sub["definition_id"], variables, key, start_event=sub["element_id"]
                 )
@@ -605,6 +608,7 @@ class ProcessRuntime:
         reached: list[str] = []
         for sub in tx.repo.find_subscribers("signal", name, None):
             if sub["instance_id"] is None:
+                self.registry.ensure(tx.repo, sub["definition_id"])
                 result = self.engine.start(
                     sub["definition_id"], variables, start_event=sub["element_id"]
                 )
@@ -698,6 +702,7 @@ class ProcessRuntime:
 
     def _fire_start_timer(self, tx: _Tx, job: JobRow) -> None:
         assert job.definition_id is not None
+        self.registry.ensure(tx.repo, job.definition_id)
         result = self.engine.start(job.definition_id, start_event=job.element_id)
         self._absorb(tx, result, before=None, definition_id=job.definition_id)
         remaining = (job.payload or {}).get("remaining")

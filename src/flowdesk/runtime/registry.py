@@ -26,11 +26,18 @@ class StoreRegistry:
         if process is not None:
             return process
         with self._store.reading() as conn:
-            repo = ProcessRepository(conn)
-            row = repo.definition(process_key)
-            if row is None:
-                raise EngineError(f"no process definition '{process_key}' is deployed")
-            resource = repo.resource(row["resource_id"])
+            return self.ensure(ProcessRepository(conn), process_key)
+
+    def ensure(self, repo: ProcessRepository, process_key: str) -> Process:
+        """Load a definition through the caller's transaction (the runtime calls this before
+        the engine needs it, so no second connection is opened inside a unit of work)."""
+        process = self._processes.get(process_key)
+        if process is not None:
+            return process
+        row = repo.definition(process_key)
+        if row is None:
+            raise EngineError(f"no process definition '{process_key}' is deployed")
+        resource = repo.resource(row["resource_id"])
         assert resource is not None
         definitions = self.parse(resource["content"], resource["name"], resource["sha256"])
         process = definitions.processes[row["key"]]

@@ -15,6 +15,7 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.exc import DBAPIError as _DBAPIError
+from sqlalchemy.pool import StaticPool
 
 from flowdesk.core.errors import ConfigurationError
 from flowdesk.core.jsonutil import dumps
@@ -72,12 +73,16 @@ def create_database_engine(
 ) -> Engine:
     url = parse_database_url(raw_url)
     if url.get_backend_name() == "sqlite":
-        if url.database not in (None, "", ":memory:"):
+        memory = url.database in (None, "", ":memory:")
+        if not memory:
+            assert url.database is not None
             _prepare_sqlite_file(url.database)
         engine = create_engine(
             url,
             connect_args={"timeout": sqlite_busy_timeout_ms / 1000, "check_same_thread": False},
             json_serializer=dumps,
+            # In memory there is one database per connection: share one across threads.
+            **({"poolclass": StaticPool} if memory else {}),
         )
         _install_sqlite_pragmas(engine, sqlite_synchronous, sqlite_busy_timeout_ms)
     else:

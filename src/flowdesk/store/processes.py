@@ -366,7 +366,10 @@ class ProcessRepository:
         if kind == "message" and key is not None:
             # As the engine matches: a subscription without a key accepts any key.
             query = query.where(
-                or_(subscriptions.c.correlation_key == key, subscriptions.c.correlation_key.is_(None))
+                or_(
+                    subscriptions.c.correlation_key == key,
+                    subscriptions.c.correlation_key.is_(None),
+                )
             )
         rows = self.c.execute(query.order_by(subscriptions.c.id))
         return [dict(r._mapping) for r in rows]
