@@ -143,3 +143,15 @@ def test_unsafe_xml_is_refused() -> None:
 
 def test_not_bpmn() -> None:
     assert any("not bpmn:definitions" in m for m in messages("<definitions/>"))
+
+
+def test_peer_python_model_is_refused_with_every_reason() -> None:
+    from pathlib import Path
+
+    peer = Path(__file__).resolve().parents[3] / "shared" / "peers" / "refund.bpmn"
+    if not peer.exists():
+        pytest.skip("peer models not available")
+    texts = [e.message for e in problems(peer.read_text())]
+    assert texts.count("condition language 'python' is not supported") == 2
+    assert "scriptFormat 'python' on scriptTask 'issue' is not supported" in texts
+    assert not any("without a condition" in t for t in texts)

@@ -343,6 +343,7 @@ class _Parser:
         language = (expr.get("language") or "").lower()
         text = (expr.text or "").strip()
         if language and language not in ("feel", "juel", "http://www.omg.org/spec/feel/20140401"):
+            self.issues.reported.add(owner.get("id") or "")
             self.add(
                 f"condition language '{language}' is not supported",
                 owner,
@@ -350,6 +351,7 @@ class _Parser:
             )
             return None
         if expr.get("{http://camunda.org/schema/1.0/bpmn}resource"):
+            self.issues.reported.add(owner.get("id") or "")
             self.add("external condition resources are not supported", owner)
             return None
         if not text:
