@@ -145,3 +145,16 @@ def test_path_on_a_value_without_that_property_is_null_with_diagnostic() -> None
     env = Env()
     assert evaluate('"abc".size', env=env) is None
     assert "string has no property 'size'" in env.diagnostics.messages()[0]
+
+
+def test_results_are_fresh_lists_callers_may_mutate() -> None:
+    from flowdesk.feel import compile_expression
+
+    expr = compile_expression("[[1, 2], [3]]")
+    first = expr.evaluate({})
+    first[0].append(D(99))
+    first.append("x")
+    assert expr.evaluate({}) == [nums(1, 2), nums(3)]
+    inner = compile_expression("[[1, 2], [3]][1]")
+    inner.evaluate({}).append(D(5))
+    assert inner.evaluate({}) == nums(1, 2)

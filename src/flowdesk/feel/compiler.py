@@ -736,6 +736,8 @@ class Compiler:
         def list_(scope: Scope, env: Env) -> Any:
             return [f(scope, env) for f in fns]
 
+        if any(isinstance(i.value, list) for i in items):
+            return Code(list_)  # a folded constant would share its inner lists with callers
         return self.fold(Code(list_), *items)
 
     def c_ContextLiteral(self, node: ast.ContextLiteral) -> Code:

@@ -106,7 +106,10 @@ def tokenize(text: str, *, max_string: int = 1_000_000) -> list[Token]:
         if m is None:
             line, col = pos.at(i)
             raise FeelSyntaxError(
-                f"unexpected character {text[i]!r}", text=text, line=line, column=col
+                f"expected a name, number, string or operator, found character {text[i]!r}",
+                text=text,
+                line=line,
+                column=col,
             )
         kind = m.lastgroup
         end = m.end()
@@ -171,7 +174,8 @@ def _read_string(text: str, start: int, pos: Positions, max_string: int) -> tupl
                 if len(digits) != width or not _is_hex(digits) or int(digits, 16) > 0x10FFFF:
                     line, col = pos.at(i)
                     raise FeelSyntaxError(
-                        f"invalid unicode escape: expected {width} hex digits after '\\{esc}'",
+                        f"invalid unicode escape: expected {width} hex digits after "
+                        f"'\\{esc}', found {text[i + 2 : i + 2 + width]!r}",
                         text=text,
                         line=line,
                         column=col,
@@ -187,11 +191,11 @@ def _read_string(text: str, start: int, pos: Positions, max_string: int) -> tupl
             else:
                 line, col = pos.at(i)
                 raise FeelSyntaxError(
-                    f"invalid escape sequence '\\{esc}' in string literal",
+                    f"invalid escape sequence in string literal: expected one of "
+                    f"\\\" \\\\ \\n \\r \\t \\u \\U after '\\', found {esc!r}",
                     text=text,
                     line=line,
                     column=col,
-                    hint='use \\" \\\\ \\n \\r \\t \\uXXXX or \\UXXXXXX',
                 )
         else:
             out.append(ch)
