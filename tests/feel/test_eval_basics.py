@@ -318,3 +318,18 @@ def test_number_literals_are_canonical() -> None:
     assert str(ev("12345678901234567890123456789012345678")) == str(
         D("1.234567890123456789012345678901235E+37")
     )
+
+
+def test_nested_host_values_are_converted() -> None:
+    ctx = {"order": {"lines": [{"qty": 2, "price": 1.5}, {"qty": 1, "price": 3}]}}
+    assert ev("order.lines[1].qty * order.lines[1].price", ctx) == D(3)
+    assert ev("for l in order.lines return l.qty", ctx) == [D(2), D(1)]
+    assert ev("x", {"x": (1, 2)}) == [D(1), D(2)]
+
+
+def test_feel_context_is_used_without_copying() -> None:
+    from flowdesk.feel import compile_expression
+
+    big = {"l": [D(i) for i in range(100_000)]}
+    expr = compile_expression("l[-1]")
+    assert expr.evaluate(big) == D(99_999)

@@ -86,17 +86,32 @@ _EMPTY: Mapping[str, Any] = {}
 _PLAIN = frozenset({type(None), bool, str, Decimal, date, datetime, time, timedelta})
 
 
+_SAMPLE = 8
+
+
 def _is_feel(value: Any, depth: int = 0) -> bool:
-    """Whether a value already is a FEEL value (so the context needs no conversion)."""
+    """Whether a value looks like a FEEL value already, so the context needs no conversion.
+
+    Lists and contexts are checked on their first few items only (recursively, a few levels):
+    a context is prepared on every evaluation and must not cost time proportional to its size.
+    Host data is uniform in practice (all ints, or all Decimals); an unconverted value deeper
+    in a large list would only make an operator give null with a diagnostic."""
     t = type(value)
     if t in _PLAIN:
         return True
-    if depth > 50:
-        return False
     if t is list:
-        return all(_is_feel(v, depth + 1) for v in value)
+        if depth > 3:
+            return True
+        return all(_is_feel(v, depth + 1) for v in value[:_SAMPLE])
     if t is dict:
-        return all(type(k) is str and _is_feel(v, depth + 1) for k, v in value.items())
+        if depth > 3:
+            return True
+        for n, (k, v) in enumerate(value.items()):
+            if n >= _SAMPLE:
+                break
+            if type(k) is not str or not _is_feel(v, depth + 1):
+                return False
+        return True
     from flowdesk.feel import values
 
     return isinstance(value, values.YearsMonthsDuration | values.Range | FeelFunction)
