@@ -3,6 +3,10 @@
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from flowdesk.engine.memory import MemoryEngine
 from flowdesk.engine.testing import cond, wrap
 
 MODEL = wrap(f"""
@@ -49,3 +53,19 @@ def test_default_when_no_condition_holds(make) -> None:
     engine = make(MODEL)
     state = engine.start("p", {"email": False, "sms": False})
     assert els(engine, state) == ["letter"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(email=st.booleans(), sms=st.booleans(), order=st.randoms(use_true_random=False))
+def test_any_branch_subset_in_any_order_joins_exactly_once(email, sms, order) -> None:
+    engine = MemoryEngine(MODEL, roundtrip=True)
+    state = engine.start("p", {"email": email, "sms": sms})
+    expected = [n for n, on in (("email", email), ("sms", sms)) if on] or ["letter"]
+    items = engine.work_items(state.id)
+    assert sorted(w.el for w in items) == expected
+    order.shuffle(items)
+    for item in items:
+        state = engine.complete_work_item(item.id)
+    assert [w.el for w in engine.work_items(state.id)] == ["done"]
+    fired = [e for e in engine.events if e.element_id == "join" and e.type == "element_completed"]
+    assert len(fired) == 1

@@ -128,3 +128,28 @@ def test_cycle_timer_event_subprocess_repeats_then_stops(make, clock) -> None:
     assert state.jobs == {}
     state = engine.complete_work_item(engine.work_items(state.id)[0].id)
     assert state.status == "completed"
+
+
+LEAVING = wrap(f"""
+    <bpmn:startEvent id="s"/>
+    <bpmn:userTask id="check"/>
+    <bpmn:userTask id="yes"/><bpmn:userTask id="no"/>
+    <bpmn:sequenceFlow id="f0" sourceRef="s" targetRef="check"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="check" targetRef="yes">{cond("ok")}</bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="f2" sourceRef="check" targetRef="no">{cond("not(ok)")}</bpmn:sequenceFlow>
+""")
+
+
+def test_incident_while_leaving_is_retried_without_redoing_the_task(make) -> None:
+    engine = make(LEAVING)
+    state = engine.start("p")
+    state = engine.complete_work_item(engine.work_items(state.id)[0].id, {"other": 1})
+    incident = next(iter(state.incidents.values()))
+    assert incident.el == "check" and engine.work_items(state.id) == []
+    engine.set_variables(state.id, {"ok": False})
+    state = engine.engine.resolve_incident(engine.get(state.id), incident.id).state
+    assert [t.el for t in state.tokens.values()] == ["no"]
+    created = [
+        e for e in engine.events if e.type == "element_activated" and e.element_id == "check"
+    ]
+    assert len(created) == 1

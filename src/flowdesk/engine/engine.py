@@ -361,7 +361,10 @@ class Engine:
             return self._finish(run)
         token.wait = ""
         node = run.nodes[token.el]
-        run.guarded(token, lambda t: run.begin(t, node))
+        if token.data and token.data.pop("leave", None):
+            run.guarded(token, lambda t: run.leave(t, node))
+        else:
+            run.guarded(token, lambda t: run.begin(t, node))
         return self._finish(run)
 
     def cancel(self, state: InstanceState, reason: str | None = None) -> CommandResult:

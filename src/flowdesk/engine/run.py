@@ -87,6 +87,7 @@ class Run:
         self.agenda: deque[str] = deque()
         self.changed: dict[str, Any] = {}
         self.actor_token: str | None = None  # the token whose completion the actor caused
+        self.leaving: Token | None = None  # the token whose outgoing flows are being chosen
 
     # -- ids and events ---------------------------------------------------------------------
     def next_id(self) -> str:
@@ -199,7 +200,11 @@ class Run:
             step(token)
         except Incident as exc:
             if token.id in self.state.tokens:
+                if self.leaving is token:  # completed already: a retry only has to leave
+                    token.data = {**(token.data or {}), "leave": 1}
                 self.raise_incident(token, exc.message)
+        finally:
+            self.leaving = None
 
     def raise_incident(self, token: Token, message: str, job: str | None = None) -> None:
         token.wait = "incident"
@@ -281,6 +286,7 @@ class Run:
             token.wait = "async-after"
             self.add_job(Job(self.engine.new_id(), "async", node.id, token.id))
             return
+        self.leaving = token
         self.leave(token, node)
 
     def pop_actor(self, token: Token) -> str | None:
