@@ -272,3 +272,17 @@ def test_support_case_lanes_are_departments_in_the_log(
     assert triage_done[0].actor == "ana"
     assert triage_done[0].data["element_name"] == "Triage"
     assert (DATA / "support_case.bpmn").exists()
+
+
+def test_work_items_are_announced_in_the_event_log(runtime: ProcessRuntime) -> None:
+    runtime.deploy("approval", [("approval.bpmn", APPROVAL.encode())])
+    state = runtime.start("approval", {"amount": 10}, business_key="B-7")
+    (item,) = runtime.work_items(instance_id=state.id)
+    runtime.complete_work_item(item["id"], actor="ana")
+    log = [e for e in runtime.history(state.id) if e.type.startswith("work_item.")]
+    assert [e.type for e in log] == ["work_item.created", "work_item.completed"]
+    created = log[0]
+    assert created.data["work_item_id"] == item["id"]
+    assert created.data["candidate_groups"] == ["billing"]
+    assert created.data["business_key"] == "B-7"
+    assert log[1].actor == "ana"

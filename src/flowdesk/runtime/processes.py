@@ -219,6 +219,40 @@ class ProcessRuntime:
         if completed_item is not None and completed_item in result.work_items_closed:
             repo.close_work_items([completed_item], "completed", now, actor)
         repo.close_work_items(closed, "cancelled", now, None)
+        # Work-item facts for the queue, routing and analytics consumers of the event log.
+        # Closures first, then what the engine did, then the new items: reads in causal order.
+        created_items: list[NewEvent] = [
+            NewEvent(
+                "work_item.created",
+                now,
+                {
+                    "work_item_id": w.id,
+                    "name": w.name,
+                    "candidate_groups": list(w.candidate_groups),
+                    "candidate_users": list(w.candidate_users),
+                    "assignee": w.assignee,
+                    "form_key": w.form_key,
+                    "due": w.due,
+                    "priority": w.priority,
+                    "process_key": key,
+                    "business_key": state.business_key,
+                },
+                process_instance_id=state.id,
+                element_id=w.el,
+                department=w.lane,
+            )
+            for w in result.work_items_created
+        ]
+        closed_items = [
+            NewEvent(
+                "work_item.completed" if item_id == completed_item else "work_item.cancelled",
+                now,
+                {"work_item_id": item_id},
+                process_instance_id=state.id,
+                actor=actor if item_id == completed_item else None,
+            )
+            for item_id in result.work_items_closed
+        ]
         created_ids = {j.id for j in result.jobs_created}
         repo.insert_jobs(
             [
@@ -257,7 +291,11 @@ class ProcessRuntime:
                     for sid, kind, name, ckey, el in sorted(new_subs)
                 ],
             )
-        tx.uow.append(*(self._event(e, definition_id, state) for e in result.events))
+        tx.uow.append(
+            *closed_items,
+            *(self._event(e, definition_id, state) for e in result.events),
+            *created_items,
+        )
 
         # Follow-ups, in the same transaction.
         for token_id in result.calls_cancelled:
