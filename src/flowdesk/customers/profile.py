@@ -73,8 +73,6 @@ def _birth_date(value: Any) -> str | None:
         parsed = date.fromisoformat(text)
     except ValueError:
         raise InvalidFieldError("birth_date", f"{text!r} is not a date like 1985-04-23") from None
-    if parsed.year < 1900:
-        raise InvalidFieldError("birth_date", f"{text!r} is before 1900")
     return parsed.isoformat()
 
 
