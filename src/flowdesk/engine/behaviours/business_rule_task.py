@@ -15,24 +15,27 @@ if TYPE_CHECKING:
 
 
 def map_result(result: Any, mapping: str | None) -> Any:
-    """Camunda 7 mapDecisionResult over a list of matched rule outputs (dicts)."""
-    if mapping is None or not isinstance(result, list):
+    """Camunda 7 mapDecisionResult. Works on a list of rule outputs (dicts, Camunda's shape) and
+    on the DMN-native value flowdesk.dmn returns (scalar for one output, context for several,
+    list for COLLECT)."""
+    if mapping is None:
         return result
-    rows = [r for r in result if isinstance(r, dict)]
+    rows = result if isinstance(result, list) else ([] if result is None else [result])
     if mapping == "resultList":
         return rows
-    if mapping == "singleResult":
-        if len(rows) > 1:
-            raise Incident(f"decision returned {len(rows)} results, singleResult expects one")
-        return rows[0] if rows else None
     if mapping == "collectEntries":
-        if any(len(r) != 1 for r in rows):
+        if any(isinstance(r, dict) and len(r) != 1 for r in rows):
             raise Incident("collectEntries needs exactly one output per rule")
-        return [next(iter(r.values())) for r in rows]
-    if mapping == "singleEntry":
-        if len(rows) > 1 or any(len(r) != 1 for r in rows):
-            raise Incident("singleEntry needs one rule result with one output")
-        return next(iter(rows[0].values())) if rows else None
+        return [next(iter(r.values())) if isinstance(r, dict) else r for r in rows]
+    if mapping in ("singleResult", "singleEntry"):
+        if len(rows) > 1:
+            raise Incident(f"decision returned {len(rows)} results, {mapping} expects one")
+        row = rows[0] if rows else None
+        if mapping == "singleEntry" and isinstance(row, dict):
+            if len(row) != 1:
+                raise Incident("singleEntry needs one rule result with one output")
+            return next(iter(row.values()))
+        return row
     raise Incident(f"unknown mapDecisionResult '{mapping}'")
 
 
