@@ -104,6 +104,8 @@ def test_unary_tests_agree_with_comparisons(a: Decimal, b: Decimal) -> None:
     for op in ("<", "<=", ">", ">=", "=", "!="):
         test = compile_unary_tests(f"{op} ({b})" if b < 0 else f"{op} {b}")
         assert test.matches(a, {}) is evaluate(f"a {op} b", {"a": a, "b": b}), op
+        negated = compile_unary_tests(f"not({op} {b})" if b >= 0 else f"not({op} ({b}))")
+        assert negated.matches(a, {}) is not test.matches(a, {}), op
 
 
 @settings(max_examples=100, deadline=None)

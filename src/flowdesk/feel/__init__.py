@@ -151,16 +151,23 @@ def _to_input(value: Any) -> Any:
 class CompiledExpression:
     """A parsed and compiled FEEL expression; evaluate it as often as needed."""
 
-    __slots__ = ("_fn", "names", "text", "tree")
+    __slots__ = ("_fn", "_name", "names", "text", "tree")
 
     def __init__(self, text: str, names: tuple[str, ...], tree: ast.Node, fn: Fn) -> None:
         self.text = text
         self.names = names
         self.tree = tree
         self._fn = fn
+        # A bare name (a DMN input expression such as `amount`) is looked up directly.
+        self._name = tree.name if isinstance(tree, ast.Name) and tree.name != "?" else None
 
     def evaluate(self, context: Mapping[str, Any] | None = None, env: Env | None = None) -> Any:
         """Value of the expression; null plus a diagnostic in `env` on runtime problems."""
+        name = self._name
+        if name is not None and context:
+            value = context.get(name, _EMPTY)
+            if type(value) in _PLAIN:
+                return value
         if env is None:
             env = Env()
         state = _STATE

@@ -313,8 +313,10 @@ def fast_matcher(node: ast.Node, general: FullMatcher) -> FullMatcher | None:
             return True
 
         return anything
-    if not isinstance(node, ast.UnaryTests) or node.negated:
+    if not isinstance(node, ast.UnaryTests):
         return None
+    if node.negated:
+        return _fast_negated(node.tests, general)
     tests = node.tests
     if len(tests) > 1:
         consts = [_literal_value(t) for t in tests]
@@ -481,3 +483,42 @@ def _fast_interval(lo: Any, hi: Any, si: bool, ei: bool, general: FullMatcher) -
             )
 
     return fn
+
+
+def _typed_predicate(tests: tuple[ast.Node, ...]) -> tuple[type, Callable[[Any], bool]] | None:
+    """(T, p): for an input of exact type T, p(input) tells whether any test matches."""
+    consts = [_literal_value(t) for t in tests]
+    if all(c is not _NOT_LITERAL for c in consts) and len({type(c) for c in consts}) == 1:
+        members = frozenset(consts)
+        return type(consts[0]), members.__contains__
+    if len(tests) != 1 or not isinstance(tests[0], ast.UnaryCompare):
+        return None
+    op, c = tests[0].op, _literal_value(tests[0].endpoint)
+    if c is _NOT_LITERAL:
+        return None
+    predicates: dict[str, Callable[[Any], bool]] = {
+        "<": c.__gt__,
+        "<=": c.__ge__,
+        ">": c.__lt__,
+        ">=": c.__le__,
+        "=": c.__eq__,
+        "!=": c.__ne__,
+    }
+    return type(c), predicates[op]
+
+
+def _fast_negated(tests: tuple[ast.Node, ...], general: FullMatcher) -> FullMatcher | None:
+    """`not("a", "b")`, `not(< 5)`: the negation of a typed predicate."""
+    typed = _typed_predicate(tests)
+    if typed is None:
+        return None
+    tc, pred = typed
+
+    def none_match(
+        input_value: Any, context: Mapping[str, Any] | None = None, env: Env | None = None
+    ) -> bool:
+        if type(input_value) is tc:
+            return not pred(input_value)
+        return general(input_value, context, env)
+
+    return none_match
