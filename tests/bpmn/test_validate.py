@@ -155,3 +155,25 @@ def test_peer_python_model_is_refused_with_every_reason() -> None:
     assert texts.count("condition language 'python' is not supported") == 2
     assert "scriptFormat 'python' on scriptTask 'issue' is not supported" in texts
     assert not any("without a condition" in t for t in texts)
+
+
+def test_non_executable_pools_are_kept_but_not_checked() -> None:
+    xml = wrap('<bpmn:startEvent id="s"/>').replace(
+        "</bpmn:definitions>",
+        '<bpmn:process id="docs" isExecutable="false"><bpmn:complexGateway id="cg"/>'
+        "</bpmn:process></bpmn:definitions>",
+    )
+    definitions = parse_bpmn(xml)
+    assert definitions.processes["docs"].executable is False
+    from flowdesk.engine.engine import DefinitionRegistry
+    from flowdesk.engine.errors import EngineError
+
+    registry = DefinitionRegistry(definitions)
+    assert registry.get("p").id == "p"
+    with pytest.raises(EngineError, match="no process 'docs'"):
+        registry.get("docs")
+
+
+def test_a_document_without_executable_process_is_refused() -> None:
+    xml = wrap('<bpmn:startEvent id="s"/>').replace('isExecutable="true"', 'isExecutable="false"')
+    assert "no process in the document is executable" in messages(xml)

@@ -175,7 +175,14 @@ class _Parser:
         for child in root:
             kind = local_name(child)
             if kind == "process":
-                proc = self.process(child)
+                executable = (child.get("isExecutable") or "true").lower() != "false"
+                real_issues = self.issues
+                if not executable:  # documentation-only pools are kept but never checked
+                    self.issues = Issues(self.filename)
+                try:
+                    proc = self.process(child)
+                finally:
+                    self.issues = real_issues
                 processes[proc.id] = proc
             elif kind == "collaboration":
                 for part in child:

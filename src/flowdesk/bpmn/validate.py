@@ -43,9 +43,15 @@ def validate(definitions: Definitions, issues: Issues) -> None:
     """Append every structural and expression problem of ``definitions`` to ``issues``."""
     if not definitions.processes:
         issues.add("the document contains no bpmn:process", hint="add a process to the model")
+    elif not any(p.executable for p in definitions.processes.values()):
+        issues.add(
+            "no process in the document is executable",
+            hint='set isExecutable="true" on the process to deploy (Camunda Modeler: "Executable")',
+        )
     compiler = _feel_compiler()
     for process in definitions.processes.values():
-        _Validator(process, issues, compiler).run()
+        if process.executable:
+            _Validator(process, issues, compiler).run()
 
 
 class _Validator:

@@ -62,9 +62,10 @@ class DefinitionRegistry:
             self.deploy(definition)
 
     def deploy(self, definitions: Definitions) -> list[str]:
-        for process in definitions.processes.values():
+        deployed = [p for p in definitions.processes.values() if p.executable]
+        for process in deployed:
             self._processes[process.id] = process
-        return list(definitions.processes)
+        return [p.id for p in deployed]
 
     def get(self, process_key: str) -> Process:
         try:
