@@ -182,7 +182,7 @@ def task_attributes(el: etree._Element, report: Report) -> dict[str, Any]:
         ("priority", "priority"),
     ):
         put(key, value_expr(camunda_attr(el, attr), report))
-    put("form_key", camunda_attr(el, "formKey"))
+    put("form_key", camunda_attr(el, "formKey") or camunda_attr(el, "formRef"))
     if camunda_attr(el, "type") == "external":
         put("topic", value_expr(camunda_attr(el, "topic"), report))
     elif camunda_attr(el, "type") is not None:

@@ -16,10 +16,10 @@ if TYPE_CHECKING:
 class ExclusiveGateway(Behaviour):
     def leave(self, run: Run, token: Token, node: Node) -> None:
         outgoing = node.outgoing
-        if len(outgoing) == 1 and node.default is None:
+        flows = run.process.flows
+        if len(outgoing) == 1 and node.default is None and flows[outgoing[0]].condition is None:
             run.take(token, outgoing)
             return
-        flows = run.process.flows
         for fid in outgoing:
             if fid == node.default:
                 continue
