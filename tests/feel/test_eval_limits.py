@@ -98,3 +98,29 @@ def test_nested_evaluation_shares_the_outer_budget() -> None:
     env = Env(limits=Limits(max_iterations=50))
     with pytest.raises(FeelLimitError):
         evaluate("for i in 1..2 return nested()", {"nested": Nested()}, env=env)
+
+
+def test_long_flat_chains_compile_and_evaluate() -> None:
+    n = 5000
+    assert evaluate(" + ".join(["1"] * n)) == n
+    assert evaluate(" - ".join(["1"] * n)) == 2 - n
+    assert evaluate(" or ".join([f"x = {i}" for i in range(n)]), {"x": n - 1}) is True
+    assert evaluate(" and ".join(["true"] * n)) is True
+    assert evaluate(" and ".join(["true"] * n + ["null"])) is None
+    assert evaluate(" or ".join(["false"] * n + ["null"])) is None
+    assert evaluate(" + ".join(['"a"'] * 20)) == "a" * 20
+
+
+def test_long_chain_errors_are_null_with_diagnostic() -> None:
+    env = Env()
+    text = " + ".join(["1"] * 20 + ['"x"'] + ["1"] * 5)
+    assert evaluate(text, env=env) is None
+    assert "cannot add number and string" in env.diagnostics.messages()[0]
+
+
+def test_long_chain_in_unary_test() -> None:
+    from flowdesk.feel import compile_unary_tests
+
+    text = " or ".join([f"? = {i}" for i in range(3000)])
+    assert compile_unary_tests(text).matches(2999, {}) is True
+    assert compile_unary_tests(text).matches(3000, {}) is False

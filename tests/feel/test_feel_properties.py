@@ -116,3 +116,29 @@ def test_filter_agrees_with_for(items: list[Decimal], pivot: Decimal) -> None:
     assert filtered == [x for x in items if x > pivot]
     via_for = "(for x in l return if x > p then x else null)[item != null]"
     assert evaluate(f"l[item > p] = {via_for}", ctx) is True
+
+
+def _and3(a: bool | None, b: bool | None) -> bool | None:
+    if a is False or b is False:
+        return False
+    return True if a is True and b is True else None
+
+
+def _or3(a: bool | None, b: bool | None) -> bool | None:
+    if a is True or b is True:
+        return True
+    return False if a is False and b is False else None
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from([True, False, None]), min_size=1, max_size=24))
+def test_long_and_or_chains_follow_ternary_logic(items: list[bool | None]) -> None:
+    names = [f"v{i}" for i in range(len(items))]
+    ctx: dict[str, Any] = dict(zip(names, items, strict=True))
+    expected_and: bool | None = items[0]
+    expected_or: bool | None = items[0]
+    for v in items[1:]:
+        expected_and = _and3(expected_and, v)
+        expected_or = _or3(expected_or, v)
+    assert evaluate(" and ".join(names), ctx) is expected_and
+    assert evaluate(" or ".join(names), ctx) is expected_or

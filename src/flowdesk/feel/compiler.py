@@ -276,26 +276,39 @@ def property_of(value: Any, name: str) -> Any:
     return MISSING
 
 
+_CHAIN = 8
+
+
+def _chain_length(node: ast.Node, kind: type) -> int:
+    """How many `kind` nodes are on the left spine of `node` (stops counting past _CHAIN)."""
+    count = 0
+    while isinstance(node, kind) and count <= _CHAIN:
+        count += 1
+        node = node.left  # type: ignore[attr-defined]
+    return count
+
+
 def refers_to_input(node: ast.Node) -> bool:
-    """Whether `?` (the unary-test input) occurs anywhere in `node`."""
-    if isinstance(node, ast.Name):
-        return node.name == "?"
-    for field in node.__slots__:
-        child = getattr(node, field, None)
-        if isinstance(child, ast.Node):
-            if refers_to_input(child):
+    """Whether `?` (the unary-test input) occurs anywhere in `node` (iterative walk)."""
+    stack: list[ast.Node] = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, ast.Name):
+            if n.name == "?":
                 return True
-        elif isinstance(child, tuple):
-            for item in child:
-                if isinstance(item, ast.Node) and refers_to_input(item):
-                    return True
-                if (
-                    isinstance(item, tuple)
-                    and len(item) == 2
-                    and isinstance(item[1], ast.Node)
-                    and refers_to_input(item[1])
-                ):
-                    return True
+            continue
+        for field in n.__slots__:
+            child = getattr(n, field, None)
+            if isinstance(child, ast.Node):
+                stack.append(child)
+            elif isinstance(child, tuple):
+                for item in child:
+                    if isinstance(item, ast.Node):
+                        stack.append(item)
+                    elif (
+                        isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], ast.Node)
+                    ):
+                        stack.append(item[1])
     return False
 
 
@@ -390,6 +403,8 @@ class Compiler:
         return constant(value)
 
     def c_Arithmetic(self, node: ast.Arithmetic) -> Code:
+        if _chain_length(node, ast.Arithmetic) > _CHAIN:
+            return self.arithmetic_chain(node)
         left = self.compile(node.left)
         right = self.compile(node.right)
         lf, rf = left.fn, right.fn
@@ -452,7 +467,64 @@ class Compiler:
 
         return self.fold(Code(fn), left, right)
 
+    def arithmetic_chain(self, node: ast.Arithmetic) -> Code:
+        """`a + b - c * d + ...` with a long left spine, compiled as a loop (no deep recursion
+        at compile or run time for long generated expressions)."""
+        steps: list[ast.Arithmetic] = []
+        n: ast.Node = node
+        while isinstance(n, ast.Arithmetic):
+            steps.append(n)
+            n = n.left
+        steps.reverse()
+        base = self.compile(n).fn
+        ops = tuple((_ARITHMETIC[st.op], self.compile(st.right).fn, st) for st in steps)
+        text = self.text
+
+        def chain(scope: Scope, env: Env) -> Any:
+            acc = base(scope, env)
+            for op, rf, st in ops:
+                b = rf(scope, env)
+                try:
+                    acc = op(acc, b)
+                except FeelLimitError:
+                    raise
+                except Exception as exc:
+                    fail(env, exception_message(exc), st, text)
+                    acc = None
+                if type(acc) is str and len(acc) > env.limits.max_string:
+                    check_string(env, acc)
+            return acc
+
+        return Code(chain)
+
+    def logic_chain(self, node: ast.And | ast.Or) -> Code:
+        """Long `a and b and c ...` / `a or b or ...` chains as one loop, same short-circuit."""
+        kind = type(node)
+        operands: list[ast.Node] = []
+        n: ast.Node = node
+        while isinstance(n, kind):
+            operands.append(n.right)
+            n = n.left
+        operands.append(n)
+        operands.reverse()
+        fns = tuple(self.compile(o).fn for o in operands)
+        decisive = kind is ast.Or  # `or` stops at true, `and` at false
+
+        def chain(scope: Scope, env: Env) -> Any:
+            unknown = False
+            for f in fns:
+                v = f(scope, env)
+                if v is decisive:
+                    return decisive
+                if v is not (not decisive):
+                    unknown = True
+            return None if unknown else (not decisive)
+
+        return Code(chain)
+
     def c_And(self, node: ast.And) -> Code:
+        if _chain_length(node, ast.And) > _CHAIN:
+            return self.logic_chain(node)
         left = self.compile(node.left)
         right = self.compile(node.right)
         lf, rf = left.fn, right.fn
@@ -471,6 +543,8 @@ class Compiler:
         return self.fold(Code(conj), left, right)
 
     def c_Or(self, node: ast.Or) -> Code:
+        if _chain_length(node, ast.Or) > _CHAIN:
+            return self.logic_chain(node)
         left = self.compile(node.left)
         right = self.compile(node.right)
         lf, rf = left.fn, right.fn
