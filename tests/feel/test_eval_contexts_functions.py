@@ -172,3 +172,9 @@ def test_builtin_is_a_value() -> None:
 
 def test_variable_does_not_hide_builtin_function() -> None:
     assert ev("not(not)", {"not": True}) is False
+
+
+def test_context_keys_and_parameters_with_name_symbols() -> None:
+    assert ev("{Date-Time: 5, r: Date-Time + 1}.r") == D(6)
+    assert ev("{f: function(net+gross, tax/rate) net+gross * tax/rate, r: f(10, 2)}.r") == D(20)
+    assert ev("{Customer's Name: \"Ann\", r: Customer's Name}.r") == "Ann"

@@ -124,3 +124,13 @@ def test_long_chain_in_unary_test() -> None:
     text = " or ".join([f"? = {i}" for i in range(3000)])
     assert compile_unary_tests(text).matches(2999, {}) is True
     assert compile_unary_tests(text).matches(3000, {}) is False
+
+
+def test_very_long_postfix_chains_raise_limit_error() -> None:
+    from flowdesk.feel import compile_unary_tests
+
+    for text in ("a" + ".b" * 5000, "f" + "()" * 5000, "l" + "[1]" * 5000):
+        with pytest.raises(FeelLimitError):
+            compile_expression(text)
+        with pytest.raises(FeelLimitError):
+            compile_unary_tests(text)
