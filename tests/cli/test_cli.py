@@ -92,3 +92,32 @@ def test_decide_is_wired_into_the_flowdesk_command() -> None:
     assert json.loads(result.stdout) == {"discount": 0.1, "rule": "R02"}
     bad = flowdesk("decide", model, "--decision", "Discount", "--input", "{not json")
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+def test_customers_commands_are_wired_into_flowdesk(database_url: str) -> None:
+    data = "tests/data/customers/customers.csv"
+    result = flowdesk(
+        "customers",
+        "import",
+        data,
+        "--region",
+        "GB",
+        "--no-progress",
+        "--database-url",
+        database_url,
+    )
+    assert result.returncode == 0, result.stderr
+    store = Store.open(database_url)
+    try:
+        assert any(e.type == "customer.created" for e in store.events.after(0))
+    finally:
+        store.close()
+    bad = flowdesk(
+        "customers",
+        "import",
+        "tests/data/customers/bad_row.csv",
+        "--no-progress",
+        "--database-url",
+        database_url,
+    )
+    assert bad.returncode != 0 and "Traceback" not in bad.stderr

@@ -33,9 +33,10 @@ app.add_typer(keys_app, name="keys")
 
 def _register_domain_commands() -> None:
     """Commands that live with their domain (each module exposes `register(app)`)."""
-    from flowdesk.cli import decide
+    from flowdesk.cli import customers, decide
 
     decide.register(app)
+    customers.register(app)
 
 
 _register_domain_commands()
