@@ -178,3 +178,11 @@ def test_context_keys_and_parameters_with_name_symbols() -> None:
     assert ev("{Date-Time: 5, r: Date-Time + 1}.r") == D(6)
     assert ev("{f: function(net+gross, tax/rate) net+gross * tax/rate, r: f(10, 2)}.r") == D(20)
     assert ev("{Customer's Name: \"Ann\", r: Customer's Name}.r") == "Ann"
+
+
+def test_typed_parameters_coerce_singleton_lists() -> None:
+    assert ev("{f: function(a: number) a + 1, r: f([4])}.r") == D(5)
+    assert ev("{f: function(l: list<number>) l, r: f(4)}.r") == [D(4)]
+    env = Env()
+    assert evaluate("{f: function(a: number) a, r: f([1, 2])}.r", env=env) is None
+    assert "expects number, got list" in env.diagnostics.messages()[0]

@@ -158,3 +158,12 @@ def test_results_are_fresh_lists_callers_may_mutate() -> None:
     inner = compile_expression("[[1, 2], [3]][1]")
     inner.evaluate({}).append(D(5))
     assert inner.evaluate({}) == nums(1, 2)
+
+
+def test_for_over_date_ranges() -> None:
+    from datetime import date
+
+    days = [date(2024, 2, 28), date(2024, 2, 29), date(2024, 3, 1)]
+    assert ev('for d in @"2024-02-28"..@"2024-03-01" return d') == days
+    assert ev('for d in @"2024-03-01"..@"2024-02-28" return d') == days[::-1]
+    assert ev('for d in [@"2024-02-28"..@"2024-03-01") return d') == days[:2]

@@ -20,7 +20,7 @@ from flowdesk.feel import ast, values
 from flowdesk.feel.errors import FeelLimitError, FeelRuntimeError, FeelSyntaxError
 from flowdesk.feel.numbers import normalize
 from flowdesk.feel.runtime import Env, FeelFunction
-from flowdesk.feel.types import FeelType, NamedType
+from flowdesk.feel.types import FeelType, ListType, NamedType
 
 
 class Scope:
@@ -174,12 +174,26 @@ class UserFunction(FeelFunction):
         self.scope = scope
 
     def call(self, env: Env, args: list[Any]) -> Any:
-        for name, ptype, arg in zip(self.params, self.param_types, args, strict=True):
-            if ptype is not None and arg is not None and not ptype.is_instance(arg):
-                raise FeelRuntimeError(
-                    f"parameter '{name}' expects {ptype}, got {values.type_name(arg)}"
-                )
+        if any(t is not None for t in self.param_types):
+            args = [
+                coerce_argument(name, ptype, arg)
+                for name, ptype, arg in zip(self.params, self.param_types, args, strict=True)
+            ]
         return self.body(Scope(dict(zip(self.params, args, strict=True)), self.scope), env)
+
+
+def coerce_argument(name: str, ptype: FeelType | None, arg: Any) -> Any:
+    """Type conformance of a typed parameter, with the spec's singleton-list coercions
+    (DMN 1.5 10.3.2.9.4): `[x]` is `x` where a non-list is expected, `x` is `[x]` where a
+    list is expected."""
+    if ptype is None or arg is None or ptype.is_instance(arg):
+        return arg
+    if isinstance(ptype, ListType) and not isinstance(arg, list):
+        if ptype.is_instance([arg]):
+            return [arg]
+    elif isinstance(arg, list) and len(arg) == 1 and ptype.is_instance(arg[0]):
+        return arg[0]
+    raise FeelRuntimeError(f"parameter '{name}' expects {ptype}, got {values.type_name(arg)}")
 
 
 def _seconds(td: timedelta) -> tuple[int, int, int, int, int]:
@@ -669,6 +683,8 @@ class Compiler:
         text = self.text
 
         def integers(a: Any, b: Any, env: Env) -> list[Any] | None:
+            if type(a) is date and type(b) is date:
+                return days(a, b, env)
             if not (type(a) is Decimal and type(b) is Decimal) or a != a.to_integral_value():
                 fail(env, "a numeric range in an iteration needs integer bounds", it, text)
                 return None
@@ -682,6 +698,17 @@ class Compiler:
                 )
             step = 1 if hi >= lo else -1
             return [Decimal(k) for k in range(lo, hi + step, step)]
+
+        def days(a: date, b: date, env: Env) -> list[Any]:
+            """`@"2024-01-01"..@"2024-01-03"`: every day from a to b (either direction)."""
+            span = (b - a).days
+            if abs(span) >= env.limits.max_iterations:
+                raise FeelLimitError(
+                    f"date range of {abs(span)} days exceeds the limit of "
+                    f"{env.limits.max_iterations} iterations"
+                )
+            step = 1 if span >= 0 else -1
+            return [a + timedelta(days=k) for k in range(0, span + step, step)]
 
         def domain(scope: Scope, env: Env) -> list[Any] | None:
             d = start(scope, env)
@@ -700,7 +727,16 @@ class Compiler:
                     if (b - a) * step < 0:
                         return []
                     return integers(a, b, env)
-                fail(env, "can only iterate over a range of integers", it, text)
+                if type(a) is date and type(b) is date:
+                    one = timedelta(days=1) if b >= a else timedelta(days=-1)
+                    if not d.start_included:
+                        a += one
+                    if not d.end_included:
+                        b -= one
+                    if (b - a) / one < 0:
+                        return []
+                    return days(a, b, env)
+                fail(env, "can only iterate over a range of integers or dates", it, text)
                 return None
             if d is None:
                 fail(env, f"cannot iterate over null in '{it.name}'", it, text)
