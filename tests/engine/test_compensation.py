@@ -34,3 +34,34 @@ def test_throw_waits_for_handlers_then_continues(make) -> None:
     state = engine.complete_work_item(engine.work_items(state.id)[0].id)
     assert [w.el for w in engine.work_items(state.id)] == ["after"]
     assert state.comp == []
+
+
+IN_ESP = wrap("""
+    <bpmn:startEvent id="s"/>
+    <bpmn:task id="reserve"/>
+    <bpmn:boundaryEvent id="cb" attachedToRef="reserve"><bpmn:compensateEventDefinition/></bpmn:boundaryEvent>
+    <bpmn:scriptTask id="release" isForCompensation="true" scriptFormat="feel" camunda:resultVariable="released"><bpmn:script>true</bpmn:script></bpmn:scriptTask>
+    <bpmn:serviceTask id="charge"><bpmn:extensionElements><zeebe:taskDefinition type="charge"/></bpmn:extensionElements></bpmn:serviceTask>
+    <bpmn:endEvent id="e"/>
+    <bpmn:sequenceFlow id="f0" sourceRef="s" targetRef="reserve"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="reserve" targetRef="charge"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="charge" targetRef="e"/>
+    <bpmn:association id="a1" sourceRef="cb" targetRef="release"/>
+    <bpmn:subProcess id="on_error" triggeredByEvent="true">
+      <bpmn:startEvent id="es"><bpmn:errorEventDefinition/></bpmn:startEvent>
+      <bpmn:endEvent id="undo_all"><bpmn:compensateEventDefinition/></bpmn:endEvent>
+      <bpmn:sequenceFlow id="e0" sourceRef="es" targetRef="undo_all"/>
+    </bpmn:subProcess>
+""")
+
+
+def test_compensation_from_an_error_event_subprocess(make) -> None:
+    from flowdesk.engine.errors import BpmnError
+
+    def charge(call):
+        raise BpmnError("DECLINED")
+
+    engine = make(IN_ESP, handlers={"charge": charge})
+    state = engine.start("p")
+    assert state.vars.get("released") is True
+    assert state.status == "completed"

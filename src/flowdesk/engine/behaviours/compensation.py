@@ -17,9 +17,13 @@ def throw(run: Run, token: Token, node: Node, activity: str | None) -> bool:
     state = run.state
     started = 0
     remaining: list[list[str]] = []
+    target = token.scope
+    enclosing = state.scopes.get(target)
+    if enclosing is not None and enclosing.kind == "esp":
+        target = enclosing.parent  # an event subprocess compensates the scope it belongs to
     for entry in reversed(state.comp):
         element, scope = entry
-        if scope != token.scope or (activity is not None and element != activity):
+        if scope != target or (activity is not None and element != activity):
             remaining.append(entry)
             continue
         for bid in run.process.boundaries.get(element, ()):
