@@ -356,9 +356,9 @@ class Compiler:
     def c_Temporal(self, node: ast.Temporal) -> Code:
         try:
             return constant(values.parse_temporal(node.text))
-        except FeelRuntimeError as exc:
+        except Exception as exc:  # FeelRuntimeError, or anything the parser lets through
             raise FeelSyntaxError(
-                f"invalid temporal literal: {exc}",
+                f"invalid temporal literal: {exception_message(exc)}",
                 text=self.text,
                 line=node.line,
                 column=node.column,
