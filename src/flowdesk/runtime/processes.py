@@ -386,10 +386,17 @@ class ProcessRuntime:
 
     # -- deployment -------------------------------------------------------------------------
     def deploy(
-        self, name: str, resources: Sequence[tuple[str, bytes]], *, actor: str | None = None
+        self,
+        name: str,
+        resources: Sequence[tuple[str, bytes]],
+        *,
+        actor: str | None = None,
+        also: Callable[[UnitOfWork, Deployment], None] | None = None,
     ) -> Deployment:
         """Deploy BPMN (and DMN) files. A changed process becomes a new version; an unchanged
-        one keeps its version. Every file is validated before anything is written."""
+        one keeps its version. Every file is validated before anything is written. `also` runs
+        inside the same transaction once the definitions are written (an experience bundle
+        stores its experience there), so a failure in it leaves nothing deployed."""
         parsed: list[tuple[str, str, str, str, Definitions | None]] = []
         for filename, content in resources:
             text = content.decode("utf-8")
@@ -470,7 +477,10 @@ class ProcessRuntime:
                     actor=actor,
                 )
             )
-            return Deployment(deployment_id, name, deployed)
+            deployment = Deployment(deployment_id, name, deployed)
+            if also is not None:
+                also(tx.uow, deployment)
+            return deployment
 
         return self._run(body, attempts=1)
 
