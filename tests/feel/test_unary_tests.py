@@ -151,3 +151,9 @@ def test_syntax_error_in_tests() -> None:
 
 def test_cache_returns_the_same_object() -> None:
     assert compile_unary_tests("< 42") is compile_unary_tests("< 42")
+
+
+@pytest.mark.parametrize("tests", ["< 10", "[1..5]", "1, 2", "5", "not(< 3)", "not(1, 2)", "? > 1"])
+@pytest.mark.parametrize("nan", [D("NaN"), D("sNaN")])
+def test_nan_input_never_raises(tests: str, nan: Decimal) -> None:
+    assert compile_unary_tests(tests).matches(nan, {}, Env()) in (True, False)

@@ -136,7 +136,10 @@ def _equality_test(c: Any, node: ast.Node, text: str) -> TestFn:
 
     def eq_test(v: Any, scope: Scope, env: Env | None) -> bool | None:
         if type(v) is tc:
-            return bool(v == c)
+            try:
+                return bool(v == c)
+            except ArithmeticError:
+                return None
         if v is None:
             return False
         return match_value(v, c, env, node, text)
@@ -329,7 +332,10 @@ def fast_matcher(node: ast.Node, general: FullMatcher) -> FullMatcher | None:
             input_value: Any, context: Mapping[str, Any] | None = None, env: Env | None = None
         ) -> bool:
             if type(input_value) is tm:
-                return input_value in members
+                try:
+                    return input_value in members
+                except TypeError:  # an unhashable signalling NaN
+                    pass
             return general(input_value, context, env)
 
         return member
@@ -342,7 +348,10 @@ def fast_matcher(node: ast.Node, general: FullMatcher) -> FullMatcher | None:
             input_value: Any, context: Mapping[str, Any] | None = None, env: Env | None = None
         ) -> bool:
             if type(input_value) is tc:
-                return bool(input_value == c)
+                try:
+                    return bool(input_value == c)
+                except ArithmeticError:  # a signalling NaN
+                    pass
             return general(input_value, context, env)
 
         return equal
@@ -370,67 +379,73 @@ def _fast_compare(op: str, c: Any, general: FullMatcher) -> FullMatcher | None:
 
         def fn(
             input_value: Any, context: Mapping[str, Any] | None = None, env: Env | None = None
-        ) -> bool:
-            return (
-                bool(input_value < c)
-                if type(input_value) is tc
-                else general(input_value, context, env)
-            )
+        ) -> Any:  # bool: Decimal and str comparisons
+            if type(input_value) is tc:
+                try:
+                    return input_value < c
+                except ArithmeticError:  # a NaN that slipped in: full semantics
+                    pass
+            return general(input_value, context, env)
 
     elif op == "<=":
 
         def fn(
             input_value: Any, context: Mapping[str, Any] | None = None, env: Env | None = None
-        ) -> bool:
-            return (
-                bool(input_value <= c)
-                if type(input_value) is tc
-                else general(input_value, context, env)
-            )
+        ) -> Any:  # bool: Decimal and str comparisons
+            if type(input_value) is tc:
+                try:
+                    return input_value <= c
+                except ArithmeticError:  # a NaN that slipped in: full semantics
+                    pass
+            return general(input_value, context, env)
 
     elif op == ">":
 
         def fn(
             input_value: Any, context: Mapping[str, Any] | None = None, env: Env | None = None
-        ) -> bool:
-            return (
-                bool(input_value > c)
-                if type(input_value) is tc
-                else general(input_value, context, env)
-            )
+        ) -> Any:  # bool: Decimal and str comparisons
+            if type(input_value) is tc:
+                try:
+                    return input_value > c
+                except ArithmeticError:  # a NaN that slipped in: full semantics
+                    pass
+            return general(input_value, context, env)
 
     elif op == ">=":
 
         def fn(
             input_value: Any, context: Mapping[str, Any] | None = None, env: Env | None = None
-        ) -> bool:
-            return (
-                bool(input_value >= c)
-                if type(input_value) is tc
-                else general(input_value, context, env)
-            )
+        ) -> Any:  # bool: Decimal and str comparisons
+            if type(input_value) is tc:
+                try:
+                    return input_value >= c
+                except ArithmeticError:  # a NaN that slipped in: full semantics
+                    pass
+            return general(input_value, context, env)
 
     elif op == "=":
 
         def fn(
             input_value: Any, context: Mapping[str, Any] | None = None, env: Env | None = None
-        ) -> bool:
-            return (
-                bool(input_value == c)
-                if type(input_value) is tc
-                else general(input_value, context, env)
-            )
+        ) -> Any:  # bool: Decimal and str comparisons
+            if type(input_value) is tc:
+                try:
+                    return input_value == c
+                except ArithmeticError:  # a NaN that slipped in: full semantics
+                    pass
+            return general(input_value, context, env)
 
     else:
 
         def fn(
             input_value: Any, context: Mapping[str, Any] | None = None, env: Env | None = None
-        ) -> bool:
-            return (
-                bool(input_value != c)
-                if type(input_value) is tc
-                else general(input_value, context, env)
-            )
+        ) -> Any:  # bool: Decimal and str comparisons
+            if type(input_value) is tc:
+                try:
+                    return input_value != c
+                except ArithmeticError:
+                    pass
+            return general(input_value, context, env)
 
     return fn
 
@@ -442,45 +457,49 @@ def _fast_interval(lo: Any, hi: Any, si: bool, ei: bool, general: FullMatcher) -
 
         def fn(
             input_value: Any, context: Mapping[str, Any] | None = None, env: Env | None = None
-        ) -> bool:
-            return (
-                bool(lo <= input_value <= hi)
-                if type(input_value) is tc
-                else general(input_value, context, env)
-            )
+        ) -> Any:  # bool: Decimal and str comparisons
+            if type(input_value) is tc:
+                try:
+                    return lo <= input_value <= hi
+                except ArithmeticError:  # a NaN that slipped in: full semantics
+                    pass
+            return general(input_value, context, env)
 
     elif si:
 
         def fn(
             input_value: Any, context: Mapping[str, Any] | None = None, env: Env | None = None
-        ) -> bool:
-            return (
-                bool(lo <= input_value < hi)
-                if type(input_value) is tc
-                else general(input_value, context, env)
-            )
+        ) -> Any:  # bool: Decimal and str comparisons
+            if type(input_value) is tc:
+                try:
+                    return lo <= input_value < hi
+                except ArithmeticError:  # a NaN that slipped in: full semantics
+                    pass
+            return general(input_value, context, env)
 
     elif ei:
 
         def fn(
             input_value: Any, context: Mapping[str, Any] | None = None, env: Env | None = None
-        ) -> bool:
-            return (
-                bool(lo < input_value <= hi)
-                if type(input_value) is tc
-                else general(input_value, context, env)
-            )
+        ) -> Any:  # bool: Decimal and str comparisons
+            if type(input_value) is tc:
+                try:
+                    return lo < input_value <= hi
+                except ArithmeticError:  # a NaN that slipped in: full semantics
+                    pass
+            return general(input_value, context, env)
 
     else:
 
         def fn(
             input_value: Any, context: Mapping[str, Any] | None = None, env: Env | None = None
-        ) -> bool:
-            return (
-                bool(lo < input_value < hi)
-                if type(input_value) is tc
-                else general(input_value, context, env)
-            )
+        ) -> Any:  # bool: Decimal and str comparisons
+            if type(input_value) is tc:
+                try:
+                    return lo < input_value < hi
+                except ArithmeticError:
+                    pass
+            return general(input_value, context, env)
 
     return fn
 
@@ -518,7 +537,10 @@ def _fast_negated(tests: tuple[ast.Node, ...], general: FullMatcher) -> FullMatc
         input_value: Any, context: Mapping[str, Any] | None = None, env: Env | None = None
     ) -> bool:
         if type(input_value) is tc:
-            return not pred(input_value)
+            try:
+                return not pred(input_value)
+            except (ArithmeticError, TypeError):
+                pass
         return general(input_value, context, env)
 
     return none_match
