@@ -78,7 +78,7 @@ def identity_owner(connection: Connection, kind: str, value: str) -> str | None:
 
 
 def insert_identity(
-    uow: UnitOfWork,
+    connection: Connection,
     clock: Clock,
     ids: IdGenerator,
     customer_id: str,
@@ -86,7 +86,12 @@ def insert_identity(
     value: str,
     raw: str,
     verified: bool,
-) -> Identity:
+) -> tuple[Identity, NewEvent]:
+    """Insert an identity row; the caller appends the returned event once all inserts succeeded.
+
+    The unique (kind, value) constraint is the last word on ownership: if a concurrent command
+    took the identifier first, this raises IntegrityError before any event was appended.
+    """
     identity = Identity(
         id=ids.new_id(),
         customer_id=customer_id,
@@ -96,7 +101,7 @@ def insert_identity(
         verified=verified,
         created_at=clock.now(),
     )
-    uow.connection.execute(
+    connection.execute(
         customer_identities.insert().values(
             id=identity.id,
             customer_id=customer_id,
@@ -107,15 +112,13 @@ def insert_identity(
             created_at=identity.created_at,
         )
     )
-    uow.append(
-        NewEvent(
-            "customer.identity_added",
-            identity.created_at,
-            {"identity_id": identity.id, "kind": kind, "value": value, "verified": verified},
-            customer_id=customer_id,
-        )
+    event = NewEvent(
+        "customer.identity_added",
+        identity.created_at,
+        {"identity_id": identity.id, "kind": kind, "value": value, "verified": verified},
+        customer_id=customer_id,
     )
-    return identity
+    return identity, event
 
 
 def create_customer(
@@ -167,7 +170,7 @@ def create_customer(
             **fields,
         )
     )
-    uow.append(
+    events = [
         NewEvent(
             "customer.created",
             now,
@@ -180,15 +183,18 @@ def create_customer(
             actor=actor,
             channel=channel,
         )
-    )
+    ]
     seen: set[tuple[str, str]] = set()
     for kind, value, item in normalised:
         if (kind, value) in seen:
             continue
         seen.add((kind, value))
-        insert_identity(uow, clock, generator, customer_id, kind, value, item.value, item.verified)
+        _, event = insert_identity(
+            uow.connection, clock, generator, customer_id, kind, value, item.value, item.verified
+        )
+        events.append(event)
     if review:
-        uow.append(
+        events.append(
             NewEvent(
                 "customer.review_requested",
                 now,
@@ -197,6 +203,7 @@ def create_customer(
                 channel=channel,
             )
         )
+    uow.append(*events)
     return get_customer(uow.connection, customer_id, follow_merges=False)
 
 
@@ -293,7 +300,11 @@ def add_identity(
             bool(existing.verified),
             existing.created_at,
         )
-    return insert_identity(uow, clock, _ids(ids), customer_id, kind, normalised, value, verified)
+    identity, event = insert_identity(
+        uow.connection, clock, _ids(ids), customer_id, kind, normalised, value, verified
+    )
+    uow.append(event)
+    return identity
 
 
 def find_by_identity(

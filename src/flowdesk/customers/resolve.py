@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from sqlalchemy import Connection, or_, select
+from sqlalchemy.exc import IntegrityError
 
 from flowdesk.core.clock import Clock
 from flowdesk.core.events import NewEvent
@@ -145,7 +146,12 @@ def resolve_contact(
     create_provisional: bool = True,
     ids: IdGenerator | None = None,
 ) -> Resolution:
-    """The customer behind a contact; creates a provisional one for an unknown sender."""
+    """The customer behind a contact; creates a provisional one for an unknown sender.
+
+    Two contacts from one unknown sender may arrive at once. The unique (kind, value) index
+    decides: the second one's insert fails inside a savepoint, and it resolves, by identity,
+    to the provisional customer the first one created.
+    """
     generator = ids or UuidIds()
     valid: list[tuple[str, str, IdentityInput]] = []
     rejected: list[Rejected] = []
@@ -158,39 +164,22 @@ def resolve_contact(
             rejected.append(Rejected(given.kind, given.value, str(exc)))
             continue
         valid.append((kind, value, given))
+    known = _by_identity(uow, clock, valid, tuple(rejected), channel)
+    if known is not None:
+        return known
     conn = uow.connection
-    owners: dict[str, str] = {}  # kind -> survivor id (first identifier of each kind)
-    unknown: list[tuple[str, str, IdentityInput]] = []
-    for kind, value, given in valid:
-        owner = identity_owner(conn, kind, value)
-        if owner is None:
-            unknown.append((kind, value, given))
-        else:
-            owners.setdefault(kind, resolve_survivor(conn, owner))
-    if owners:
-        ranked = sorted(owners.items(), key=lambda kv: KIND_PRIORITY.index(kv[0]))
-        chosen = ranked[0][1]
-        others = sorted({cid for _, cid in ranked} - {chosen})
-        reason = None
-        if others:
-            reason = f"identifiers of one contact belong to customers {chosen}, {', '.join(others)}"
-            _flag(uow, clock, [chosen, *others], reason, channel)
-        return Resolution(
-            chosen,
-            "identity",
-            probability=1.0,
-            review_required=reason is not None,
-            review_reason=reason,
-            rejected=tuple(rejected),
-            candidates=tuple((cid, 1.0) for cid in others),
-        )
     matches = search_people(connection=conn, person=person or {}, limit=5) if person else []
     best = matches[0] if matches else None
     if best is not None and best.probability >= MATCH_PROBABILITY:
-        for kind, value, given in unknown:  # learnt, unverified: next time it is deterministic
-            insert_identity(
-                uow, clock, generator, best.customer.id, kind, value, given.value, False
-            )
+        for kind, value, given in valid:  # learnt, unverified: next time it is deterministic
+            try:
+                with conn.begin_nested():
+                    _, event = insert_identity(
+                        conn, clock, generator, best.customer.id, kind, value, given.value, False
+                    )
+            except IntegrityError:
+                continue  # a concurrent command attached it first
+            uow.append(event)
         return Resolution(
             best.customer.id,
             "probabilistic",
@@ -213,17 +202,24 @@ def resolve_contact(
     else:
         reason = f"unknown sender{' on ' + channel if channel else ''}"
     profile = clean_profile({k: v for k, v in (person or {}).items() if v not in (None, "")})
-    created = create_customer(
-        uow=uow,
-        clock=clock,
-        ids=generator,
-        profile=profile,
-        identities=[given for _, _, given in unknown],
-        status="provisional",
-        review_reason=reason,
-        default_region=default_region,
-        channel=channel,
-    )
+    try:
+        with conn.begin_nested():
+            created = create_customer(
+                uow=uow,
+                clock=clock,
+                ids=generator,
+                profile=profile,
+                identities=[given for _, _, given in valid],
+                status="provisional",
+                review_reason=reason,
+                default_region=default_region,
+                channel=channel,
+            )
+    except IntegrityError:
+        raced = _by_identity(uow, clock, valid, tuple(rejected), channel)
+        if raced is None:  # pragma: no cover - the conflict was not on an identity
+            raise
+        return raced
     return Resolution(
         created.id,
         "provisional",
@@ -232,6 +228,40 @@ def resolve_contact(
         review_reason=reason,
         rejected=tuple(rejected),
         candidates=tuple((m.customer.id, m.probability) for m in possible),
+    )
+
+
+def _by_identity(
+    uow: UnitOfWork,
+    clock: Clock,
+    valid: list[tuple[str, str, IdentityInput]],
+    rejected: tuple[Rejected, ...],
+    channel: str | None,
+) -> Resolution | None:
+    """Deterministic resolution; identifiers of several customers flag them all for review."""
+    conn = uow.connection
+    owners: dict[str, str] = {}  # kind -> survivor id (first identifier of each kind)
+    for kind, value, _ in valid:
+        owner = identity_owner(conn, kind, value)
+        if owner is not None:
+            owners.setdefault(kind, resolve_survivor(conn, owner))
+    if not owners:
+        return None
+    ranked = sorted(owners.items(), key=lambda kv: KIND_PRIORITY.index(kv[0]))
+    chosen = ranked[0][1]
+    others = sorted({cid for _, cid in ranked} - {chosen})
+    reason = None
+    if others:
+        reason = f"identifiers of one contact belong to customers {chosen}, {', '.join(others)}"
+        _flag(uow, clock, [chosen, *others], reason, channel)
+    return Resolution(
+        chosen,
+        "identity",
+        probability=1.0,
+        review_required=reason is not None,
+        review_reason=reason,
+        rejected=rejected,
+        candidates=tuple((cid, 1.0) for cid in others),
     )
 
 
