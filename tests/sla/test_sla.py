@@ -97,7 +97,9 @@ def test_breach_prediction() -> None:
 def test_catalog_picks_the_most_specific_policy() -> None:
     catalog = SlaCatalog.from_dict(
         {
-            "calendars": {"office": {"zone": "Europe/Amsterdam", "hours": {"mon-fri": "09:00-17:00"}}},
+            "calendars": {
+                "office": {"zone": "Europe/Amsterdam", "hours": {"mon-fri": "09:00-17:00"}}
+            },
             "policies": [
                 {"name": "default", "resolution_minutes": 2880},
                 {"name": "refund", "reason": "refund", "first_response_minutes": 60,
