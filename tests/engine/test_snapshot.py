@@ -69,3 +69,11 @@ def test_temporal_values_round_trip() -> None:
 def test_snapshot_version_is_checked() -> None:
     with pytest.raises(ValueError):
         state_from_dict({"v": 99})
+
+
+def test_events_are_json_able() -> None:
+    eng = engine()
+    result = eng.start("refund", {"amount": Decimal("10.5"), "when": date(2026, 1, 1)})
+    text = json.dumps([e.to_dict() for e in result.events])
+    assert '"$n": "10.5"' in text
+    assert '"type": "process_started"' in text

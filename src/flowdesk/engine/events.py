@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from flowdesk.engine.state import InstanceState, Job, WorkItem, state_to_dict
+from flowdesk.engine.state import InstanceState, Job, WorkItem, encode_value, state_to_dict
 
 # Event types
 PROCESS_STARTED = "process_started"
@@ -36,12 +36,15 @@ class Event:
     data: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-able form for the event log (FEEL numbers and dates as tagged values)."""
         out: dict[str, Any] = {"type": self.type, "instance": self.instance}
         out["time"] = self.time.isoformat()
-        for key in ("element_id", "element_type", "lane", "actor", "token", "data"):
+        for key in ("element_id", "element_type", "lane", "actor", "token"):
             value = getattr(self, key)
             if value is not None:
                 out[key] = value
+        if self.data is not None:
+            out["data"] = encode_value(self.data)
         return out
 
 
