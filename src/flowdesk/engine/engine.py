@@ -115,7 +115,7 @@ class Engine:
         self._behaviours = dict(BEHAVIOURS)
         self._behaviours.update(behaviours or {})
         self._upstream: dict[tuple[str, str], frozenset[str]] = {}
-        self._checked: set[int] = set()
+        self._checked: dict[int, Process] = {}  # holds the object so its id stays unique
 
     @property
     def expressions(self) -> ExpressionLanguage:
@@ -447,7 +447,7 @@ class Engine:
         return token
 
     def _check_process(self, process: Process) -> None:
-        if id(process) in self._checked:
+        if self._checked.get(id(process)) is process:
             return
         if self.decisions is None:
             for node in process.nodes.values():
@@ -457,7 +457,7 @@ class Engine:
                         f"'{process.id}' needs a DecisionEvaluator",
                         hint="pass decisions=... (flowdesk.dmn) to Engine",
                     )
-        self._checked.add(id(process))
+        self._checked[id(process)] = process
 
     # -- triggers ---------------------------------------------------------------------------
     def trigger(self, run: Run, sub: Subscription, variables: dict[str, Any]) -> None:
