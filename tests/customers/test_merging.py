@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from flowdesk.core.clock import FixedClock
@@ -21,7 +23,12 @@ def _two(store: Store, clock: FixedClock) -> tuple[service.Customer, service.Cus
         b = service.create_customer(
             uow=uow,
             clock=clock,
-            profile={"given_name": "Jane", "family_name": "Doe", "birth_date": "1985-04-23"},
+            profile={
+                "given_name": "Jane",
+                "family_name": "Doe",
+                "birth_date": "1985-04-23",
+                "value": "10",
+            },
             identities=[("phone", "+442079460958"), ("account", "AC-9")],
             status="provisional",
         )
@@ -39,12 +46,13 @@ def test_merge_moves_identities_and_fills_empty_fields(store: Store, clock: Fixe
             reason="same person",
             actor="agent-1",
         )
-    assert record.status == "merged" and record.filled_fields == {"birth_date": "1985-04-23"}
+    assert record.status == "merged"
+    assert record.filled_fields == {"birth_date": "1985-04-23", "value": "10.00"}
     assert len(record.moved_identities) == 2
     with store.reading() as conn:
         survivor = get_customer(conn, a.id)
         assert {i.kind for i in survivor.identities} == {"email", "phone", "account"}
-        assert survivor.birth_date == "1985-04-23"
+        assert survivor.birth_date == "1985-04-23" and survivor.value == Decimal("10.00")
         # the merged id still resolves, to the survivor
         assert get_customer(conn, b.id).id == a.id
         merged = get_customer(conn, b.id, follow_merges=False)
@@ -76,11 +84,13 @@ def test_unmerge_restores_both_customers(store: Store, clock: FixedClock) -> Non
     assert restored.id == b.id and restored.status == "provisional" and restored.review_required
     assert sorted(i.value for i in restored.identities) == ["+442079460958", "AC-9"]
     assert sorted(i.value for i in survivor.identities) == ["jane@example.com", "jd@example.net"]
-    assert survivor.birth_date is None
+    assert survivor.birth_date is None and survivor.value is None
     assert [h.id for h in history] == [record.id]
     event = store.events.where(customer_id=a.id)[-1]
     assert event.type == "customer.unmerged"
-    assert event.data["cleared_fields"] == ["birth_date"] and event.data["kept_fields"] == []
+    assert (
+        event.data["cleared_fields"] == ["birth_date", "value"] and event.data["kept_fields"] == []
+    )
     with pytest.raises(ConflictError, match="already undone"), store.unit_of_work() as uow:
         unmerge(uow=uow, clock=clock, merge_id=record.id)
 
@@ -97,6 +107,8 @@ def test_unmerge_keeps_a_filled_field_changed_since(store: Store, clock: FixedCl
     with store.reading() as conn:
         assert get_customer(conn, a.id).birth_date == "1985-04-24"
     assert store.events.where(customer_id=a.id)[-1].data["kept_fields"] == ["birth_date"]
+    with store.reading() as conn:
+        assert get_customer(conn, a.id).value is None  # unchanged since the merge: cleared
 
 
 def test_merge_refuses_nonsense(store: Store, clock: FixedClock) -> None:

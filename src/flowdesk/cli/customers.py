@@ -104,7 +104,10 @@ def find_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines.")] = False,
     database_url: DbUrl = None,
 ) -> None:
-    """Find customers by an identifier (exact) or by name, birth date and postcode (fuzzy)."""
+    """Find customers by an identifier (exact) or by name, birth date and postcode (fuzzy).
+
+    Exits with status 1 when no customer is found.
+    """
     from flowdesk.customers.resolve import search_people
     from flowdesk.customers.service import find_by_identity
 

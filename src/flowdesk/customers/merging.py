@@ -5,6 +5,9 @@ profile fields from the merged one, and marks the merged customer "merged" (its 
 old events and references still resolve). The audit row records exactly what moved and what was
 filled, so an unmerge restores both sides: the identities go back, the filled fields are
 cleared again unless someone has changed them since.
+
+Preferences and consents stay with the customer they were given for: consent to be contacted is
+a statement about one record, and is not silently carried over to another.
 """
 
 from __future__ import annotations

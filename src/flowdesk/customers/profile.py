@@ -101,7 +101,7 @@ def clean_profile(values: Mapping[str, Any]) -> dict[str, Any]:
         elif field == "value":
             out[field] = _value(value)
         elif field == "country":
-            country = _text(field, value, 2 + 10)
+            country = _text(field, value, 100)
             if country is not None and not _COUNTRY.match(country.upper()):
                 raise InvalidFieldError(field, f"{country!r} is not an ISO 3166 code like GB")
             out[field] = country.upper() if country else None
