@@ -9,89 +9,37 @@ persists ``result.snapshot()`` (load, apply, write back, with the version for op
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any, Protocol
+from collections.abc import Mapping
+from typing import Any
 
-from flowdesk.bpmn.model import Definitions, Node, Process
+from flowdesk.bpmn.model import Node, Process
 from flowdesk.core.clock import Clock, SystemClock
 from flowdesk.core.ids import IdGenerator, UuidIds
 from flowdesk.engine import commands as cmd
 from flowdesk.engine import events as ev
 from flowdesk.engine.behaviours import BEHAVIOURS, Behaviour
-from flowdesk.engine.behaviours.inclusive_gateway import try_join
-from flowdesk.engine.errors import EngineError, Incident, InstanceEndedError, UnknownItemError
-from flowdesk.engine.events import CallOutcome, CommandResult, ThrownMessage, ThrownSignal
+from flowdesk.engine.errors import EngineError, InstanceEndedError, UnknownItemError
+from flowdesk.engine.events import CommandResult
 from flowdesk.engine.expressions import ExpressionLanguage, FeelLanguage
+from flowdesk.engine.propagation import throw_error, trigger
+from flowdesk.engine.registry import (
+    DecisionEvaluator,
+    DefinitionRegistry,
+    ProcessRegistry,
+    ServiceCall,
+    ServiceHandler,
+)
 from flowdesk.engine.run import Run, key_text
-from flowdesk.engine.state import InstanceState, Subscription, Token
+from flowdesk.engine.state import InstanceState, Scope, Token
 
-
-class ProcessRegistry(Protocol):
-    """Where the engine finds the definition an instance runs (the runtime may version keys)."""
-
-    def get(self, process_key: str) -> Process: ...
-
-
-class DecisionEvaluator(Protocol):
-    """DMN for business rule tasks: the runtime supplies it (flowdesk.dmn behind it)."""
-
-    def evaluate(self, decision: str, variables: Mapping[str, Any]) -> Any: ...
-
-
-@dataclass(frozen=True, slots=True)
-class ServiceCall:
-    """What a service handler gets; it returns variables to set (or None) or raises BpmnError."""
-
-    instance_id: str
-    element_id: str
-    topic: str
-    variables: Mapping[str, Any]
-    business_key: str | None
-
-
-ServiceHandler = Callable[[ServiceCall], Mapping[str, Any] | None]
-
-
-class DefinitionRegistry:
-    """In-memory registry: the latest deployed version of each process id."""
-
-    def __init__(self, *definitions: Definitions) -> None:
-        self._processes: dict[str, Process] = {}
-        for definition in definitions:
-            self.deploy(definition)
-
-    def deploy(self, definitions: Definitions) -> list[str]:
-        deployed = [p for p in definitions.processes.values() if p.executable]
-        for process in deployed:
-            self._processes[process.id] = process
-        return [p.id for p in deployed]
-
-    def get(self, process_key: str) -> Process:
-        try:
-            return self._processes[process_key]
-        except KeyError:
-            raise EngineError(f"no process '{process_key}' is deployed") from None
-
-    def timer_starts(self) -> list[tuple[str, str, str, str]]:
-        """(process key, start event id, timer kind, value) for the runtime to schedule."""
-        found = []
-        for key, process in self._processes.items():
-            for sid in process.start_events.get(process.id, ()):
-                definition = process.nodes[sid].event
-                if definition is not None and definition.kind == "timer":
-                    found.append((key, sid, definition.timer or "", definition.value or ""))
-        return found
-
-    def start_events(self, kind: str, name: str) -> list[tuple[str, str]]:
-        """(process key, start event id) of top-level message/signal start events for ``name``."""
-        found = []
-        for key, process in self._processes.items():
-            for sid in process.start_events.get(process.id, ()):
-                definition = process.nodes[sid].event
-                if definition is not None and definition.kind == kind and definition.ref == name:
-                    found.append((key, sid))
-        return found
+__all__ = [
+    "DecisionEvaluator",
+    "DefinitionRegistry",
+    "Engine",
+    "ProcessRegistry",
+    "ServiceCall",
+    "ServiceHandler",
+]
 
 
 class Engine:
@@ -215,7 +163,7 @@ class Engine:
                 and (key is None or sub.key is None or sub.key == key)
             ):
                 run = self._begin(state)
-                self.trigger(run, run.state.subs[sub.id], dict(variables or {}))
+                trigger(run, run.state.subs[sub.id], dict(variables or {}))
                 return self._finish(run)
         return CommandResult(state, matched=False)
 
@@ -231,7 +179,7 @@ class Engine:
         for sub_id in ids:
             sub = run.state.subs.get(sub_id)
             if sub is not None:
-                self.trigger(run, sub, dict(variables or {}))
+                trigger(run, sub, dict(variables or {}))
                 run.drain()
         return self._finish(run)
 
@@ -240,7 +188,7 @@ class Engine:
         sub = run.state.subs.get(job_id)
         if sub is None or sub.kind != "timer":
             raise UnknownItemError(f"timer job '{job_id}' is not pending in instance '{state.id}'")
-        self.trigger(run, sub, {})
+        trigger(run, sub, {})
         return self._finish(run)
 
     def execute_job(self, state: InstanceState, job_id: str) -> CommandResult:
@@ -295,7 +243,7 @@ class Engine:
     ) -> CommandResult:
         run, token = self._external(state, job_id)
         token.wait = ""
-        run.guarded(token, lambda t: self.throw_error(run, t, code, message, dict(variables or {})))
+        run.guarded(token, lambda t: throw_error(run, t, code, message, dict(variables or {})))
         return self._finish(run)
 
     def complete_call(
@@ -308,8 +256,6 @@ class Engine:
         if node.outputs:
             local = run.state.scopes.get(token.id)
             if local is None:
-                from flowdesk.engine.state import Scope
-
                 local = Scope(token.id, node.id, token.scope, "local")
                 run.state.scopes[token.id] = local
             local.vars.update(variables or {})
@@ -326,7 +272,7 @@ class Engine:
         run = self._begin(state)
         token = self._call_token(run, token_id)
         token.wait = ""
-        run.guarded(token, lambda t: self.throw_error(run, t, code, message, {}))
+        run.guarded(token, lambda t: throw_error(run, t, code, message, {}))
         return self._finish(run)
 
     def set_variables(
@@ -459,154 +405,6 @@ class Engine:
                     )
         self._checked[id(process)] = process
 
-    # -- triggers ---------------------------------------------------------------------------
-    def trigger(self, run: Run, sub: Subscription, variables: dict[str, Any]) -> None:
-        """A subscription fired: route it to its boundary, event subprocess or waiting token."""
-        node = run.nodes[sub.el]
-        if sub.owner.startswith("scope:"):
-            self._start_event_subprocess(run, sub.owner[6:], node, sub, variables)
-            return
-        owner = run.state.tokens[sub.owner]
-        if node.type == "boundaryEvent":
-            if node.cancel_activity:
-                run.terminate(owner)
-            elif sub.kind == "timer":
-                run.remove_sub(sub.id)
-                run.reschedule(sub)
-            run.set_vars(owner.scope, variables)
-            run.flush_changes(node)
-            run.enter(node.id, owner.scope)
-            return
-        owner_node = run.nodes[owner.el]
-        run.guarded(
-            owner,
-            lambda t: self.behaviour(owner_node).trigger(run, t, owner_node, sub, variables),
-        )
-
-    def _start_event_subprocess(
-        self, run: Run, scope_id: str, start: Node, sub: Subscription, variables: dict[str, Any]
-    ) -> None:
-        if start.cancel_activity:
-            run.terminate_scope(scope_id)
-        elif sub.kind == "timer":
-            run.remove_sub(sub.id)
-            run.reschedule(sub)
-        run.set_vars(scope_id, variables)
-        run.flush_changes(start)
-        run.enter(start.scope, scope_id, data={"start": start.id})
-
-    def settle(self, run: Run) -> bool:
-        """After the agenda ran dry: fire inclusive joins and conditional events. True if any."""
-        state = run.state
-        for token in list(state.tokens.values()):
-            if token.wait == "ijoin" and token.id in state.tokens and try_join(run, token):
-                return True
-        for sub in list(state.subs.values()):
-            if sub.kind != "conditional" or sub.id not in state.subs:
-                continue
-            if sub.owner.startswith("scope:"):
-                scope = sub.owner[6:]
-            else:
-                owner = state.tokens.get(sub.owner)
-                scope = run.scope_of(owner) if owner is not None else ""
-            try:
-                holds = run.condition(sub.name or "false", scope)
-            except Incident:
-                holds = False
-            was = sub.key == "1"
-            state.subs[sub.id] = dataclasses.replace(sub, key="1" if holds else None)
-            if holds and not was:
-                self.trigger(run, state.subs[sub.id], {})
-                return True
-        return False
-
-    # -- throwing ---------------------------------------------------------------------------
-    def throw_message(self, run: Run, token: Token, name: str, key_expr: str | None) -> None:
-        scope = run.scope_of(token)
-        key = key_text(run.value(key_expr, scope)) if key_expr else None
-        local = run.state.scopes.get(token.id)
-        payload = dict(local.vars) if local is not None else {}
-        run.result.messages.append(ThrownMessage(name, key, payload, run.state.id, token.el))
-
-    def throw_signal(self, run: Run, token: Token, name: str) -> None:
-        local = run.state.scopes.get(token.id)
-        payload = dict(local.vars) if local is not None else {}
-        run.result.signals.append(ThrownSignal(name, payload, run.state.id, token.el))
-
-    def throw_error(
-        self,
-        run: Run,
-        token: Token,
-        code: str | None,
-        message: str | None,
-        variables: dict[str, Any],
-    ) -> None:
-        """Find the nearest error boundary / error event subprocess from ``token`` outwards."""
-        if self._catch(run, token, "error", code, variables):
-            return
-        state = run.state
-        if state.parent:
-            run.terminate_scope("")
-            state.status = "completed"
-            state.ended = run.now_text
-            run.emit(ev.PROCESS_COMPLETED, data={"process": state.process, "error": code})
-            run.result.call_outcome = CallOutcome(
-                state.parent[0], state.parent[1], None, code or "", message
-            )
-            return
-        raise Incident(f"BPMN error '{code}' was not caught" + (f": {message}" if message else ""))
-
-    def throw_escalation(self, run: Run, token: Token, code: str | None) -> None:
-        self._catch(run, token, "escalation", code, {})
-
-    def _catch(
-        self, run: Run, token: Token, kind: str, code: str | None, variables: dict[str, Any]
-    ) -> bool:
-        state = run.state
-        process = run.process
-        current = token
-        while True:
-            inner = bool(current.data and current.data.get("inner"))
-            if not inner:
-                for bid in process.boundaries.get(current.el, ()):
-                    boundary = run.nodes[bid]
-                    definition = boundary.event
-                    if definition is None or definition.kind != kind:
-                        continue
-                    if definition.ref is not None and definition.ref != code:
-                        continue
-                    if boundary.cancel_activity:
-                        run.terminate(current)
-                    run.set_vars(current.scope, variables)
-                    run.enter(bid, current.scope)
-                    return True
-            scope_id = current.scope
-            scope = state.scopes.get(scope_id) if scope_id else None
-            container = process.id if not scope_id else (scope.el if scope else None)
-            if scope is not None and scope.kind == "mi":
-                container = None
-            for esp in process.event_subprocesses.get(container or "", ()):
-                if esp == current.el:
-                    continue
-                for sid in process.start_events.get(esp, ()):
-                    start = run.nodes[sid]
-                    definition = start.event
-                    if definition is None or definition.kind != kind:
-                        continue
-                    if definition.ref is not None and definition.ref != code:
-                        continue
-                    if start.cancel_activity:
-                        run.terminate_scope(scope_id)
-                    run.set_vars(scope_id, variables)
-                    run.enter(esp, scope_id, data={"start": sid})
-                    return True
-            if not scope_id or scope is None:
-                return False
-            owner = state.tokens.get((scope.owner or "") if scope.kind == "mi" else scope.id)
-            if owner is None:
-                return False
-            current = owner
-
     # -- analysis ---------------------------------------------------------------------------
     def upstream(self, process: Process, gateway: str) -> frozenset[str]:
         """Elements from which a token can still reach ``gateway`` (for the OR-join)."""
@@ -636,12 +434,3 @@ class Engine:
             found = frozenset(seen)
             self._upstream[key] = found
         return found
-
-    def on_instance_completed(self, run: Run) -> None:
-        state = run.state
-        for job_id in list(state.jobs):
-            run.remove_job(job_id)
-        if state.parent:
-            run.result.call_outcome = CallOutcome(
-                state.parent[0], state.parent[1], dict(state.vars)
-            )

@@ -185,13 +185,15 @@ class Run:
 
     def drain(self) -> None:
         """Run queued activations until the instance waits; then settle joins and conditions."""
+        from flowdesk.engine import propagation
+
         tokens = self.state.tokens
         while True:
             while self.agenda:
                 token = tokens.get(self.agenda.popleft())
                 if token is not None and token.wait == "":
                     self.guarded(token, self.activate)
-            if not self.engine.settle(self):
+            if not propagation.settle(self):
                 break
 
     def guarded(self, token: Token, step: Any) -> None:
@@ -346,7 +348,9 @@ class Run:
             state.status = "completed"
             state.ended = self.now_text
             self.emit(ev.PROCESS_COMPLETED, data={"process": state.process})
-            self.engine.on_instance_completed(self)
+            from flowdesk.engine import propagation
+
+            propagation.instance_completed(self)
             return
         scope = state.scopes.get(scope_id)
         if scope is None:

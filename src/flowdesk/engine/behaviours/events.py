@@ -20,19 +20,20 @@ def throw(run: Run, token: Token, node: Node) -> bool:
     if definition is None:
         return True
     kind = definition.kind
-    engine = run.engine
+    from flowdesk.engine import propagation
+
     if kind == "message":
         key = definition.correlation_key
-        engine.throw_message(run, token, definition.ref or "", "=" + key if key else None)
+        propagation.throw_message(run, token, definition.ref or "", "=" + key if key else None)
     elif kind == "signal":
-        engine.throw_signal(run, token, definition.ref or "")
+        propagation.throw_signal(run, token, definition.ref or "")
     elif kind == "error":
         run.emit(ev.ELEMENT_COMPLETED, node, token)  # the event happened; its scope is what ends
         token.data = {**(token.data or {}), "thrown": 1}
-        engine.throw_error(run, token, definition.ref, None, {})
+        propagation.throw_error(run, token, definition.ref, None, {})
         return False
     elif kind == "escalation":
-        engine.throw_escalation(run, token, definition.ref)
+        propagation.throw_escalation(run, token, definition.ref)
         return token.id in run.state.tokens
     elif kind == "compensate":
         from flowdesk.engine.behaviours import compensation

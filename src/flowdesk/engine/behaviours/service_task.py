@@ -26,13 +26,14 @@ def run_service(run: Run, token: Token, node: Node) -> bool:
     if handler is None and spec.handler is not None:
         raise Incident(f"no handler registered for '{spec.handler}'")
     if handler is not None:
-        from flowdesk.engine.engine import ServiceCall
+        from flowdesk.engine import propagation
+        from flowdesk.engine.registry import ServiceCall
 
         call = ServiceCall(run.state.id, node.id, name, run.view(scope), run.state.business_key)
         try:
             output: Any = handler(call)
         except BpmnError as exc:
-            run.engine.throw_error(run, token, exc.code, exc.message, exc.variables)
+            propagation.throw_error(run, token, exc.code, exc.message, exc.variables)
             return True
         except Exception as exc:  # a failing integration becomes an incident, not a crash
             raise Incident(f"handler '{name}' failed: {exc}") from exc
@@ -68,5 +69,7 @@ class SendTask(Behaviour):
             return
         spec = node.task
         if spec is not None and spec.message is not None:
-            run.engine.throw_message(run, token, spec.message, spec.correlation_key)
+            from flowdesk.engine import propagation
+
+            propagation.throw_message(run, token, spec.message, spec.correlation_key)
         run.complete(token)
