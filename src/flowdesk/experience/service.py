@@ -1,0 +1,430 @@
+"""Experience use cases: deploy a bundle, the experience of a work item, the reason catalog.
+
+`deploy_bundle` validates the whole bundle first, then deploys its BPMN and DMN through
+`ProcessRuntime.deploy` and, in that same transaction, stores the bundle's experience for
+every process definition version it produced, its contact reasons and its articles: a bundle
+is deployed whole or not at all.
+
+`experience_for` is what the agent desktop calls for a work item: the guided script with each
+step's `when` condition evaluated against the instance variables (and the answers typed so far),
+knowledge suggestions for the step, the 360 panels, the form, the customer-facing status text
+and the SLA with its due time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+from sqlalchemy import Connection, select, update
+
+from flowdesk.core.errors import NotFoundError
+from flowdesk.core.events import NewEvent
+from flowdesk.engine.state import state_from_dict
+from flowdesk.experience.bundle import Bundle, ScriptStep, TaskExperience, bundle_from_dict
+from flowdesk.experience.loader import PLACEHOLDER, load_bundle
+from flowdesk.experience.models import contact_reasons, experience_bundles, experience_definitions
+from flowdesk.feel import compile_expression
+from flowdesk.feel.durations import parse_duration
+from flowdesk.knowledge.service import Suggestion, suggest, upsert_articles
+from flowdesk.runtime.processes import Deployment, ProcessRuntime
+from flowdesk.store import Store, UnitOfWork
+from flowdesk.store.processes import ProcessRepository
+
+#: Process variables the desktop and the suggestions read for context.
+REASON_VARIABLE = "contactReason"
+SEGMENT_VARIABLES = ("customerSegment", "segment")
+
+
+@dataclass(frozen=True, slots=True)
+class BundleDeployment:
+    bundle_id: str
+    name: str
+    deployment: Deployment
+    reasons: list[str]
+    articles: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "bundle_id": self.bundle_id,
+            "name": self.name,
+            "deployment_id": self.deployment.id,
+            "definitions": [
+                {"id": d.id, "key": d.key, "version": d.version, "new": d.new}
+                for d in self.deployment.definitions
+            ],
+            "reasons": self.reasons,
+            "articles": self.articles,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class StepView:
+    """A script step as the desktop shows it: `state` is show, skipped or pending."""
+
+    id: str
+    question: str
+    help: str | None
+    variable: str | None
+    type: str
+    options: list[dict[str, str]]
+    required: bool
+    when: str | None
+    state: str
+    answered: bool
+    value: Any
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "question": self.question,
+            "help": self.help,
+            "variable": self.variable,
+            "type": self.type,
+            "options": self.options,
+            "required": self.required,
+            "when": self.when,
+            "state": self.state,
+            "answered": self.answered,
+            "value": self.value,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class WorkItemExperience:
+    work_item_id: str
+    task: str
+    title: str | None
+    process_key: str
+    definition_id: str
+    bundle: str | None
+    reason: str | None
+    segment: str | None
+    script: list[StepView] = field(default_factory=list)
+    next_step: str | None = None
+    knowledge: list[Suggestion] = field(default_factory=list)
+    panels: list[str] = field(default_factory=list)
+    form: dict[str, Any] | None = None
+    status_text: str | None = None
+    sla: str | None = None
+    due_at: datetime | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "work_item_id": self.work_item_id,
+            "task": self.task,
+            "title": self.title,
+            "process_key": self.process_key,
+            "definition_id": self.definition_id,
+            "bundle": self.bundle,
+            "reason": self.reason,
+            "segment": self.segment,
+            "script": [s.to_dict() for s in self.script],
+            "next_step": self.next_step,
+            "knowledge": [k.to_dict() for k in self.knowledge],
+            "panels": self.panels,
+            "form": self.form,
+            "status_text": self.status_text,
+            "sla": self.sla,
+            "due_at": self.due_at.isoformat() if self.due_at else None,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogEntry:
+    reason: str
+    name: str
+    description: str | None
+    channels: list[str]
+    process_key: str
+    bundle: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "reason": self.reason,
+            "name": self.name,
+            "description": self.description,
+            "channels": self.channels,
+            "process_key": self.process_key,
+            "bundle": self.bundle,
+        }
+
+
+# -- deployment ------------------------------------------------------------------------------
+def _sha(bundle: Bundle) -> str:
+    digest = hashlib.sha256()
+    for name in sorted(bundle.files):
+        digest.update(name.encode() + b"\0" + bundle.files[name] + b"\0")
+    return digest.hexdigest()
+
+
+def _upsert(conn: Connection, table: Any, key: str, key_value: str, values: dict[str, Any]) -> None:
+    column = table.c[key]
+    if conn.execute(select(column).where(column == key_value)).first() is None:
+        conn.execute(table.insert().values({key: key_value, **values}))
+    else:
+        conn.execute(update(table).where(column == key_value).values(values))
+
+
+def deploy_bundle(
+    runtime: ProcessRuntime,
+    store: Store,
+    path_or_zip: str | Path | bytes | Bundle,
+    actor: str | None = None,
+) -> BundleDeployment:
+    """Validate and deploy a bundle (folder, flow.yaml, .zip path, zip bytes or a loaded
+    Bundle). Raises BundleError listing every problem; writes nothing unless all is well."""
+    if runtime.store is not store:
+        raise ValueError("deploy_bundle: the runtime must run on the given store")
+    bundle = path_or_zip if isinstance(path_or_zip, Bundle) else load_bundle(path_or_zip)
+    bundle_id = runtime.ids.new_id()
+    stored: list[list[str]] = []
+
+    def also(uow: UnitOfWork, deployment: Deployment) -> None:
+        conn = uow.connection
+        now = runtime.clock.now()
+        conn.execute(
+            experience_bundles.insert().values(
+                id=bundle_id,
+                name=bundle.name,
+                version=bundle.version,
+                title=bundle.title,
+                process_key=bundle.process,
+                deployment_id=deployment.id,
+                sha256=_sha(bundle),
+                content=bundle.to_dict(),
+                created_at=now,
+                actor=actor,
+            )
+        )
+        for definition in deployment.definitions:
+            _upsert(
+                conn,
+                experience_definitions,
+                "definition_id",
+                definition.id,
+                {"bundle_id": bundle_id, "process_key": definition.key, "updated_at": now},
+            )
+        for reason in bundle.reasons:
+            _upsert(
+                conn,
+                contact_reasons,
+                "id",
+                reason.id,
+                {
+                    "name": reason.name,
+                    "description": reason.description,
+                    "channels": list(reason.channels),
+                    "process_key": bundle.process,
+                    "bundle_name": bundle.name,
+                    "bundle_id": bundle_id,
+                    "updated_at": now,
+                },
+            )
+        slugs = upsert_articles(conn, bundle.articles, source=bundle.name, now=now, ids=runtime.ids)
+        stored.append(slugs)
+        uow.append(
+            NewEvent(
+                "experience_bundle.deployed",
+                now,
+                {
+                    "bundle_id": bundle_id,
+                    "name": bundle.name,
+                    "version": bundle.version,
+                    "deployment_id": deployment.id,
+                    "definitions": [d.id for d in deployment.definitions],
+                    "reasons": [r.id for r in bundle.reasons],
+                    "articles": slugs,
+                },
+                actor=actor,
+            )
+        )
+
+    deployment = runtime.deploy(bundle.name, bundle.resources(), actor=actor, also=also)
+    return BundleDeployment(
+        bundle_id, bundle.name, deployment, [r.id for r in bundle.reasons], stored[-1]
+    )
+
+
+# -- reading ---------------------------------------------------------------------------------
+def bundle_for_definition(store: Store, definition_id: str) -> Bundle | None:
+    with store.reading() as conn:
+        return _bundle_for(conn, definition_id)
+
+
+def _bundle_for(conn: Connection, definition_id: str) -> Bundle | None:
+    row = conn.execute(
+        select(experience_bundles.c.content)
+        .join(experience_definitions, experience_definitions.c.bundle_id == experience_bundles.c.id)
+        .where(experience_definitions.c.definition_id == definition_id)
+    ).first()
+    return None if row is None else bundle_from_dict(dict(row[0]))
+
+
+def catalog(store: Store) -> list[CatalogEntry]:
+    """Contact reasons -> the flow that serves them (the bundle deployed last wins)."""
+    with store.reading() as conn:
+        rows = conn.execute(select(contact_reasons).order_by(contact_reasons.c.id)).all()
+    return [
+        CatalogEntry(r.id, r.name, r.description, list(r.channels), r.process_key, r.bundle_name)
+        for r in rows
+    ]
+
+
+def reason_flow(store: Store, reason: str) -> str:
+    """The process key that starts for a contact reason (NotFoundError when none serves it)."""
+    with store.reading() as conn:
+        key = conn.execute(
+            select(contact_reasons.c.process_key).where(contact_reasons.c.id == reason)
+        ).scalar()
+    if key is None:
+        raise NotFoundError(f"no flow serves the contact reason {reason!r}")
+    return str(key)
+
+
+def render_status(template: str | None, variables: Mapping[str, Any]) -> str | None:
+    """Fill `{{ name }}` placeholders from the variables (a missing one leaves the name out)."""
+    if template is None:
+        return None
+
+    def fill(match: re.Match[str]) -> str:
+        value = variables.get(match.group(1))
+        return "" if value is None else str(value)
+
+    return re.sub(r"\s{2,}", " ", PLACEHOLDER.sub(fill, template)).strip()
+
+
+def evaluate_script(
+    steps: tuple[ScriptStep, ...], variables: Mapping[str, Any]
+) -> tuple[list[StepView], str | None]:
+    """Each step's state (show / skipped / pending) and the first shown, unanswered step."""
+    views: list[StepView] = []
+    next_step: str | None = None
+    for step in steps:
+        state = "show"
+        if step.when is not None:
+            value = compile_expression(step.when).evaluate(dict(variables))
+            state = "show" if value is True else "skipped" if value is False else "pending"
+        answer = variables.get(step.variable) if step.variable else None
+        answered = step.variable is not None and answer is not None
+        if state == "show" and not answered and step.type != "info" and next_step is None:
+            next_step = step.id
+        views.append(
+            StepView(
+                id=step.id,
+                question=step.question,
+                help=step.help,
+                variable=step.variable,
+                type=step.type,
+                options=[{"value": o.value, "label": o.label} for o in step.options],
+                required=step.required,
+                when=step.when,
+                state=state,
+                answered=answered,
+                value=answer,
+            )
+        )
+    return views, next_step
+
+
+def experience_for(
+    store: Store,
+    work_item_id: str,
+    *,
+    answers: Mapping[str, Any] | None = None,
+    suggestions: int = 5,
+) -> WorkItemExperience:
+    """The experience of one work item (see the module docstring)."""
+    with store.reading() as conn:
+        repo = ProcessRepository(conn)
+        item = repo.work_item(work_item_id)
+        if item is None:
+            raise NotFoundError(f"no work item {work_item_id!r}")
+        loaded = repo.load(item["instance_id"])
+        bundle = _bundle_for(conn, item["definition_id"])
+    variables: dict[str, Any] = {}
+    if loaded is not None:
+        variables.update(state_from_dict(loaded.state).vars)
+    variables.update(answers or {})
+    task = bundle.tasks.get(item["element_id"]) if bundle else None
+    if task is None:
+        task = TaskExperience(task=item["element_id"], title=item["name"])
+    reason = variables.get(REASON_VARIABLE)
+    if not isinstance(reason, str):
+        reason = bundle.reasons[0].id if bundle and bundle.reasons else None
+    segment = next(
+        (v for name in SEGMENT_VARIABLES if isinstance(v := variables.get(name), str)), None
+    )
+    script, next_step = evaluate_script(task.script, variables)
+    due_at = None
+    if task.sla is not None:
+        duration = parse_duration(task.sla)
+        if isinstance(duration, timedelta):
+            due_at = item["created_at"] + duration
+    knowledge = suggest(
+        store,
+        reason=reason,
+        step=task.task,
+        segment=segment,
+        queries=[q.text for q in task.knowledge],
+        tags=sorted({t for q in task.knowledge for t in q.tags}),
+        limit=suggestions,
+    )
+    return WorkItemExperience(
+        work_item_id=work_item_id,
+        task=task.task,
+        title=task.title or item["name"],
+        process_key=item["process_key"],
+        definition_id=item["definition_id"],
+        bundle=bundle.name if bundle else None,
+        reason=reason,
+        segment=segment,
+        script=script,
+        next_step=next_step,
+        knowledge=knowledge,
+        panels=list(task.panels),
+        form=task.form,
+        status_text=render_status(task.status, variables),
+        sla=task.sla,
+        due_at=due_at,
+    )
+
+
+def customer_status(store: Store, instance_id: str) -> list[str]:
+    """The customer-facing status texts of an instance's open steps (what a status page shows)."""
+    with store.reading() as conn:
+        repo = ProcessRepository(conn)
+        loaded = repo.load(instance_id)
+        if loaded is None:
+            raise NotFoundError(f"no process instance {instance_id!r}")
+        items = repo.query_work_items(instance_id=instance_id)
+        bundle = _bundle_for(conn, loaded.definition_id)
+    variables = state_from_dict(loaded.state).vars
+    texts: list[str] = []
+    for item in items:
+        task = bundle.tasks.get(item["element_id"]) if bundle else None
+        text = render_status(task.status if task else None, variables)
+        if text and text not in texts:
+            texts.append(text)
+    return texts
+
+
+def check_form(schema: Mapping[str, Any] | None, data: Mapping[str, Any]) -> list[dict[str, str]]:
+    """Validate submitted form data against a step's JSON Schema: [{field, message}]."""
+    if schema is None:
+        return []
+    validator = jsonschema.Draft202012Validator(dict(schema))
+    out = []
+    for error in sorted(validator.iter_errors(dict(data)), key=lambda e: list(e.absolute_path)):
+        path = ".".join(str(p) for p in error.absolute_path)
+        if error.validator == "required" and isinstance(error.validator_value, list):
+            missing = [k for k in error.validator_value if k not in error.instance]
+            path = ".".join(filter(None, [path, *missing[:1]]))
+        out.append({"field": path, "message": error.message})
+    return out
