@@ -14,13 +14,12 @@ from typing import Any
 from lxml import etree
 
 from flowdesk.bpmn import extensions as ext
+from flowdesk.bpmn.di import parse_diagram
 from flowdesk.bpmn.errors import Issues
 from flowdesk.bpmn.model import (
-    Bounds,
     DataObject,
     Definitions,
     Diagram,
-    Edge,
     EventDefinition,
     IoMapping,
     Lane,
@@ -29,7 +28,6 @@ from flowdesk.bpmn.model import (
     Participant,
     Process,
     SequenceFlow,
-    Shape,
     TaskSpec,
 )
 from flowdesk.core.xmlsafe import local_name, namespace, parse_xml
@@ -195,7 +193,7 @@ class _Parser:
                         if part.get("name"):
                             self.names[part.get("id") or ""] = part.get("name") or ""
             elif kind == "BPMNDiagram" and diagram is None:
-                diagram = self.diagram(child)
+                diagram = parse_diagram(child)
             elif kind in UNSUPPORTED or kind in ("choreography", "globalTask"):
                 self.add(f"{kind} '{child.get('id')}' is not supported", child)
         for participant in participants:
@@ -591,66 +589,10 @@ class _Parser:
         )
         return None
 
-    # -- diagram --------------------------------------------------------------------------
-    def diagram(self, el: etree._Element) -> Diagram:
-        shapes: list[Shape] = []
-        edges: list[Edge] = []
-        for plane in el:
-            if local_name(plane) != "BPMNPlane":
-                continue
-            for item in plane:
-                kind = local_name(item)
-                element = item.get("bpmnElement") or ""
-                if kind == "BPMNShape":
-                    bounds = _bounds(item)
-                    if bounds is None:
-                        continue
-                    expanded = item.get("isExpanded")
-                    horizontal = item.get("isHorizontal")
-                    shapes.append(
-                        Shape(
-                            element,
-                            bounds,
-                            expanded=None if expanded is None else expanded == "true",
-                            horizontal=None if horizontal is None else horizontal == "true",
-                            label=_label(item),
-                        )
-                    )
-                elif kind == "BPMNEdge":
-                    points = tuple(
-                        (float(p.get("x") or 0), float(p.get("y") or 0))
-                        for p in item
-                        if local_name(p) == "waypoint"
-                    )
-                    edges.append(Edge(element, points, label=_label(item)))
-        return Diagram(tuple(shapes), tuple(edges))
-
 
 def _line(el: etree._Element) -> int | None:
     line: object = el.sourceline
     return line if isinstance(line, int) else None
-
-
-def _bounds(el: etree._Element) -> Bounds | None:
-    for child in el:
-        if local_name(child) == "Bounds":
-            try:
-                return Bounds(
-                    float(child.get("x") or 0),
-                    float(child.get("y") or 0),
-                    float(child.get("width") or 0),
-                    float(child.get("height") or 0),
-                )
-            except ValueError:
-                return None
-    return None
-
-
-def _label(el: etree._Element) -> Bounds | None:
-    for child in el:
-        if local_name(child) == "BPMNLabel":
-            return _bounds(child)
-    return None
 
 
 __all__ = ["IoMapping", "load_bpmn", "parse_bpmn"]
