@@ -21,6 +21,7 @@ from flowdesk.analytics.log import (
     LIFECYCLE,
     ORDER,
     RESOURCE,
+    TIME_DTYPE,
     TIMESTAMP,
     EventLog,
     duration_stats,
@@ -70,14 +71,16 @@ def activity_instances(log: EventLog) -> pl.DataFrame:
         CASE, ACTIVITY, pl.col(TIMESTAMP).alias("start"), rank.alias("n")
     )
     ends = events.filter(lifecycle.is_null() | (lifecycle == "complete")).select(
-        CASE,
-        ACTIVITY,
-        pl.col(TIMESTAMP).alias("end"),
-        RESOURCE,
-        DEPARTMENT,
-        ORDER,
-        rank.alias("n"),
+        CASE, ACTIVITY, pl.col(TIMESTAMP).alias("end"), RESOURCE, DEPARTMENT, ORDER
     )
+    if starts.height == 0:  # completions only: nothing to pair, no waiting or working time
+        return ends.with_columns(
+            pl.lit(None, dtype=TIME_DTYPE).alias("start"),
+            pl.lit(None, dtype=TIME_DTYPE).alias("previous_end"),
+            pl.lit(None, dtype=pl.Float64).alias("waiting"),
+            pl.lit(None, dtype=pl.Float64).alias("working"),
+        )
+    ends = ends.with_columns(rank.alias("n"))
     paired = ends.join(starts, on=[CASE, ACTIVITY, "n"], how="left").drop("n")
     previous_end = (
         ends.select(CASE, pl.col("end").alias("previous_end"))
