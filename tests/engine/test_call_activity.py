@@ -67,3 +67,36 @@ def test_cancelling_the_parent_cancels_the_child(make) -> None:
     child_id = next(i for i in engine.instances if i != parent.id)
     engine.cancel(parent.id)
     assert engine.get(child_id).status == "cancelled"
+
+
+ESC_PARENT = wrap(
+    """
+    <bpmn:startEvent id="s"/>
+    <bpmn:callActivity id="call" calledElement="esc_child"/>
+    <bpmn:boundaryEvent id="heads_up" attachedToRef="call" cancelActivity="false"><bpmn:escalationEventDefinition/></bpmn:boundaryEvent>
+    <bpmn:userTask id="inform_manager"/><bpmn:endEvent id="e"/>
+    <bpmn:sequenceFlow id="f0" sourceRef="s" targetRef="call"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="call" targetRef="e"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="heads_up" targetRef="inform_manager"/>
+""",
+    process_id="esc_parent",
+)
+
+ESC_CHILD = wrap(
+    """
+    <bpmn:startEvent id="cs"/>
+    <bpmn:intermediateThrowEvent id="raise"><bpmn:escalationEventDefinition escalationRef="late"/></bpmn:intermediateThrowEvent>
+    <bpmn:userTask id="keep_working"/>
+    <bpmn:sequenceFlow id="c0" sourceRef="cs" targetRef="raise"/>
+    <bpmn:sequenceFlow id="c1" sourceRef="raise" targetRef="keep_working"/>
+""",
+    process_id="esc_child",
+    extra='<bpmn:escalation id="late" escalationCode="LATE"/>',
+)
+
+
+def test_uncaught_child_escalation_reaches_the_call_activity(make) -> None:
+    engine = make(ESC_PARENT, ESC_CHILD)
+    parent = engine.start("esc_parent")
+    assert sorted(w.el for w in engine.work_items()) == ["inform_manager", "keep_working"]
+    assert engine.get(parent.id).tokens, "the call activity keeps waiting for its child"

@@ -84,6 +84,12 @@ class FailCall:
 
 
 @dataclass(frozen=True, slots=True)
+class EscalateCall:
+    token_id: str
+    code: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class SetVariables:
     variables: dict[str, Any]
     token_id: str | None = None
@@ -111,6 +117,7 @@ Command = (
     | ThrowBpmnError
     | CompleteCall
     | FailCall
+    | EscalateCall
     | SetVariables
     | ResolveIncident
     | Cancel

@@ -21,7 +21,7 @@ from flowdesk.engine.behaviours import BEHAVIOURS, Behaviour
 from flowdesk.engine.errors import EngineError, InstanceEndedError, UnknownItemError
 from flowdesk.engine.events import CommandResult
 from flowdesk.engine.expressions import ExpressionLanguage, FeelLanguage
-from flowdesk.engine.propagation import throw_error, trigger
+from flowdesk.engine.propagation import throw_error, throw_escalation, trigger
 from flowdesk.engine.registry import (
     DecisionEvaluator,
     DefinitionRegistry,
@@ -275,6 +275,13 @@ class Engine:
         run.guarded(token, lambda t: throw_error(run, t, code, message, {}))
         return self._finish(run)
 
+    def escalate_call(self, state: InstanceState, token_id: str, code: str | None) -> CommandResult:
+        """A child instance escalated without catching it: look for a catcher from the call."""
+        run = self._begin(state)
+        token = self._call_token(run, token_id)
+        run.guarded(token, lambda t: throw_escalation(run, t, code))
+        return self._finish(run)
+
     def set_variables(
         self,
         state: InstanceState,
@@ -355,6 +362,8 @@ class Engine:
                 return self.complete_call(state, token_id, variables)
             case cmd.FailCall(token_id, code, message):
                 return self.fail_call(state, token_id, code, message)
+            case cmd.EscalateCall(token_id, code):
+                return self.escalate_call(state, token_id, code)
             case cmd.SetVariables(variables, token_id):
                 return self.set_variables(state, variables, token_id=token_id)
             case cmd.ResolveIncident(incident_id, retries):

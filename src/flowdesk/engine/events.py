@@ -104,6 +104,7 @@ class CommandResult:
     calls: list[CallRequest] = field(default_factory=list)
     calls_cancelled: list[str] = field(default_factory=list)  # parent token ids
     call_outcome: CallOutcome | None = None
+    escalations: list[CallOutcome] = field(default_factory=list)  # uncaught, for the parent
     matched: bool = True  # False when a message/signal/timer found nothing to trigger
 
     def snapshot(self) -> dict[str, Any]:

@@ -228,6 +228,15 @@ class MemoryEngine:
                 self._absorb(
                     self.engine.complete_call(parent, outcome.parent_token, outcome.variables)
                 )
+        for escalation in result.escalations:
+            if escalation.parent_instance in self.instances:
+                parent = self.instances[escalation.parent_instance]
+                if parent.active:
+                    self._absorb(
+                        self.engine.escalate_call(
+                            parent, escalation.parent_token, escalation.error_code
+                        )
+                    )
         for message in result.messages:
             self.correlate_message(message.name, message.correlation_key, message.variables)
         for signal in result.signals:

@@ -118,7 +118,13 @@ def throw_error(
 
 
 def throw_escalation(run: Run, token: Token, code: str | None) -> None:
-    _catch(run, token, "escalation", code, {})
+    """Escalations are non-critical: uncaught in a child instance they go up to the parent's
+    call activity (CommandResult.escalations); uncaught at the top they are just recorded."""
+    if _catch(run, token, "escalation", code, {}):
+        return
+    parent = run.state.parent
+    if parent:
+        run.result.escalations.append(CallOutcome(parent[0], parent[1], None, code or ""))
 
 
 def _catch(run: Run, token: Token, kind: str, code: str | None, variables: dict[str, Any]) -> bool:
