@@ -1,9 +1,11 @@
 """BPMN 2.0: safe parsing and deploy-time validation into frozen, JSON-able definitions; SVG.
 
-definitions = parse_bpmn(xml_or_bytes_or_path, filename="refund.bpmn")  # BpmnModelError
-process = definitions.process("refund")          # Process: nodes/flows by id, O(1)
-data = definitions.to_dict(); Definitions.from_dict(data)
-svg = render_svg(definitions)                     # data-element-id on every element
+Usage::
+
+    definitions = parse_bpmn(xml_bytes_or_path, filename="refund.bpmn")  # or BpmnModelError
+    process = definitions.process("refund")  # nodes and flows by id, O(1)
+    same = Definitions.from_dict(definitions.to_dict())
+    svg = render_svg(definitions)  # data-element-id on every element
 """
 
 from flowdesk.bpmn.errors import BpmnModelError
