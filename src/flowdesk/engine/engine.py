@@ -29,8 +29,9 @@ from flowdesk.engine.registry import (
     ServiceCall,
     ServiceHandler,
 )
-from flowdesk.engine.run import Run, key_text
+from flowdesk.engine.run import Run
 from flowdesk.engine.state import InstanceState, Scope, Token
+from flowdesk.engine.variables import key_text
 
 __all__ = [
     "DecisionEvaluator",

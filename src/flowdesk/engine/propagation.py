@@ -13,8 +13,9 @@ from flowdesk.engine import events as ev
 from flowdesk.engine.behaviours.inclusive_gateway import try_join
 from flowdesk.engine.errors import Incident
 from flowdesk.engine.events import CallOutcome, ThrownMessage, ThrownSignal
-from flowdesk.engine.run import Run, key_text
+from flowdesk.engine.run import Run
 from flowdesk.engine.state import Subscription, Token
+from flowdesk.engine.variables import key_text
 
 
 def trigger(run: Run, sub: Subscription, variables: dict[str, Any]) -> None:
