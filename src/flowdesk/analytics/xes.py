@@ -154,6 +154,26 @@ def _check_prolog(data: bytes, name: str, *, complete: bool) -> bool:
         position = end + 2
 
 
+class _ChunkStream(io.RawIOBase):
+    """The checked chunks as a readable stream, for lxml's iterparse."""
+
+    def __init__(self, chunks: Iterator[bytes]):
+        self._chunks = chunks
+        self._buffer = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        if not self._buffer:
+            self._buffer = next(self._chunks, b"")
+        if size < 0 or size >= len(self._buffer):
+            data, self._buffer = self._buffer, b""
+        else:
+            data, self._buffer = self._buffer[:size], self._buffer[size:]
+        return data
+
+
 class _Reader:
     """Streams finished `<trace>` elements, keeps their attributes, then drops them.
 
@@ -183,7 +203,9 @@ class _Reader:
         return kind
 
     def read(self, chunks: Iterator[bytes]) -> EventLog:
-        parser = etree.XMLPullParser(
+        stream = _ChunkStream(chunks)
+        events = etree.iterparse(
+            stream,
             events=("end",),
             tag="{*}trace",
             resolve_entities=False,
@@ -193,31 +215,31 @@ class _Reader:
             remove_comments=True,
             remove_pis=True,
             remove_blank_text=True,
-            collect_ids=False,
+            chunk_size=CHUNK,
         )
         checked = False
         try:
-            for chunk in chunks:
-                parser.feed(chunk)
-                for _, found in parser.read_events():
-                    trace: Any = found
-                    if not checked:
-                        self._check_root(trace)
-                        checked = True
-                    self._trace(trace)
-                    trace.clear()
-                    parent = trace.getparent()
-                    if parent is not None:
-                        parent.remove(trace)
-                    if len(self.rows) >= BATCH_EVENTS:
-                        self._flush()
-            root: Any = parser.close()
+            for _, found in events:
+                trace: Any = found
+                if not checked:
+                    self._check_root(trace)
+                    checked = True
+                self._trace(trace)
+                trace.clear()
+                parent = trace.getparent()
+                if parent is not None:
+                    parent.remove(trace)
+                if len(self.rows) >= BATCH_EVENTS:
+                    self._flush()
+            root: Any = events.root
         except etree.XMLSyntaxError as exc:
             line, column = exc.position if exc.position else (None, None)
             raise ModelError(
                 f"malformed XML: {exc.msg or exc}",
                 position=Position(file=self.name, line=line, column=column),
             ) from exc
+        if root is None:
+            raise ModelError("empty XES document", position=Position(file=self.name))
         if self._kind(root.tag) != "log":
             raise ModelError(
                 f"root element is <{root.tag}>, an XES file has <log>",
