@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -39,6 +40,7 @@ ROOT = XES.parent.parent.parent
 ORACLE = Path(__file__).resolve().parent / "pm4py_oracle.py"
 
 
+@functools.cache
 def pm4py_python() -> str | None:
     """A Python that has pm4py: this one, or the git-ignored benchmark venv's; else None."""
     import importlib.util
