@@ -100,19 +100,21 @@ class RoutingEngine:
         return cls
 
     # -- queue --------------------------------------------------------------------------------
-    def enqueue(self, item: Item, now: datetime) -> Item:
-        """Queue new work (or re-queue it). Idempotent on the item id while it is queued."""
+    def enqueue(self, item: Item, now: datetime, *, base: float | None = None) -> Item:
+        """Queue new work (or re-queue it). Idempotent on the item id while it is queued.
+        `base` skips evaluating the priority (it was computed before, e.g. stored)."""
         existing = self.items.get(item.id)
         if existing is not None and existing.state != "closed":
             return existing
         item.state, item.agent = "queued", None
         self.items[item.id] = item
-        self._push(item, now)
+        self._push(item, now, base)
         return item
 
-    def _push(self, item: Item, now: datetime) -> None:
+    def _push(self, item: Item, now: datetime, base: float | None = None) -> None:
         item.version += 1
-        base = self.policy.base(item, now)
+        if base is None:
+            base = self.policy.base(item, now)
         item.score = base
         cls = self._class(item.key)
         heapq.heappush(

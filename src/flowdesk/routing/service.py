@@ -1,0 +1,1186 @@
+"""Routing against the store: the one queue, agents, offers, pulls, transfers and SLA clocks.
+
+Work items of every flow reach the queue through the event-log consumer "routing"
+(`sync`, idempotent on the work item id, at-least-once); contacts waiting for a first answer
+are queued with `enqueue`. Every command is one unit of work whose facts are appended to the
+event log in the same transaction. Decisions use the pure engine and priority policy; the
+store only keeps each entry's class, rank and clocks, indexed so that a decision probes one
+index range per routing class instead of reading the queue.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Mapping
+from contextlib import suppress
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Row, func, insert, select, update
+
+from flowdesk.core.clock import Clock, SystemClock
+from flowdesk.core.errors import ConflictError, FlowdeskError, NotFoundError
+from flowdesk.core.events import NewEvent, StoredEvent
+from flowdesk.routing import sla_state
+from flowdesk.routing.domain import DEFAULT_CAPACITY, Agent, ClassKey, Item, Presence, RoutingError
+from flowdesk.routing.engine import RoutingEngine
+from flowdesk.routing.models import routing_agents, routing_classes, routing_queue
+from flowdesk.routing.priority import PriorityPolicy
+from flowdesk.sla import SlaCatalog, due_escalations, predict
+from flowdesk.store import Store, UnitOfWork
+
+CONSUMER = "routing"
+OPEN = ("queued", "offered", "assigned")
+#: How many entries of one class a decision looks at (skipping ones the agent declined).
+PEEK = 8
+
+
+def class_key(key: ClassKey) -> str:
+    channel, skills, language, department, groups, users = key
+    text = json.dumps(
+        [channel, skills, language, department, sorted(groups), sorted(users)], sort_keys=True
+    )
+    return hashlib.sha256(text.encode()).hexdigest()[:40]
+
+
+def _key_from_class_row(row: Row[Any]) -> ClassKey:
+    m = row._mapping
+    return (
+        m["channel"],
+        tuple((str(s), int(lvl)) for s, lvl in m["skills"]),
+        m["language"],
+        m["department"],
+        frozenset(m["candidate_groups"]),
+        frozenset(m["candidate_users"]),
+    )
+
+
+def _agent(row: Row[Any]) -> Agent:
+    m = row._mapping
+    return Agent(
+        m["id"],
+        skills={str(k): int(v) for k, v in m["skills"].items()},
+        languages=frozenset(m["languages"]),
+        departments=frozenset(m["departments"]),
+        capacity={str(k): int(v) for k, v in m["capacity"].items()},
+        presence=Presence(m["presence"]),
+        idle_since=m["idle_since"],
+    )
+
+
+def _item(row: Row[Any] | Mapping[str, Any]) -> Item:
+    m = row._mapping if isinstance(row, Row) else row
+    return Item(
+        m["id"],
+        m["channel"],
+        m["enqueued_at"],
+        department=m["department"],
+        skills={str(k): int(v) for k, v in m["skills"].items()},
+        language=m["language"],
+        candidate_groups=frozenset(m["candidate_groups"]),
+        candidate_users=frozenset(m["candidate_users"]),
+        due_at=m["due_at"],
+        customer_value=m["customer_value"],
+        churn_risk=m["churn_risk"],
+        reason=m["reason"],
+        reason_priority=m["reason_priority"],
+        boost=m["boost"],
+        attributes=dict(m["attributes"]),
+        excluded=set(m["excluded"]),
+    )
+
+
+@dataclass
+class WorkRef:
+    """Where queued work comes from (a user task of a flow, or a contact)."""
+
+    source: str = "contact"
+    instance_id: str | None = None
+    process_key: str | None = None
+    business_key: str | None = None
+    element_id: str | None = None
+    name: str | None = None
+    step: str | None = None
+
+
+@dataclass
+class _After:
+    """Calls into the process runtime, made once our transaction committed."""
+
+    calls: list[Callable[[], Any]] = field(default_factory=list)
+
+    def run(self) -> None:
+        for call in self.calls:
+            # the flow may have moved on (completed, claimed elsewhere): nothing to undo then
+            with suppress(FlowdeskError):
+                call()
+
+
+class RoutingService:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        clock: Clock | None = None,
+        policy: PriorityPolicy | None = None,
+        catalog: SlaCatalog | None = None,
+        runtime: Any | None = None,
+        accept_timeout: timedelta = timedelta(seconds=30),
+    ) -> None:
+        """`runtime` (a ProcessRuntime) lets routing claim the flow's work item for the agent
+        it assigns, and lets SLA escalations correlate BPMN messages."""
+        self.store = store
+        self.clock = clock or SystemClock()
+        self.policy = policy or PriorityPolicy()
+        self.catalog = catalog or SlaCatalog()
+        self.runtime = runtime
+        self.accept_timeout = accept_timeout
+        self._registered = False
+
+    # -- agents -------------------------------------------------------------------------------
+    def upsert_agent(
+        self,
+        agent_id: str,
+        *,
+        skills: Mapping[str, int] | None = None,
+        languages: Iterable[str] = (),
+        departments: Iterable[str] = (),
+        capacity: Mapping[str, int] | None = None,
+        display_name: str | None = None,
+    ) -> dict[str, Any]:
+        agent = Agent(agent_id, capacity=dict(capacity or DEFAULT_CAPACITY))  # validates
+        now = self.clock.now()
+        values = {
+            "display_name": display_name or agent_id,
+            "skills": dict(skills or {}),
+            "languages": sorted(set(languages)),
+            "departments": sorted(set(departments)),
+            "capacity": dict(agent.capacity),
+            "updated_at": now,
+        }
+        with self.store.unit_of_work() as uow:
+            exists = uow.connection.execute(
+                select(routing_agents.c.id).where(routing_agents.c.id == agent_id)
+            ).first()
+            if exists:
+                uow.connection.execute(
+                    update(routing_agents).where(routing_agents.c.id == agent_id).values(**values)
+                )
+            else:
+                uow.connection.execute(
+                    insert(routing_agents).values(
+                        id=agent_id, presence="offline", presence_since=now, **values
+                    )
+                )
+            uow.append(
+                NewEvent("agent.updated", now, {"agent": agent_id, **values}, actor=agent_id)
+            )
+        return self.agent(agent_id)
+
+    def agent(self, agent_id: str) -> dict[str, Any]:
+        with self.store.reading() as conn:
+            row = conn.execute(
+                select(routing_agents).where(routing_agents.c.id == agent_id)
+            ).first()
+            if row is None:
+                raise NotFoundError(f"no agent {agent_id!r}", hint="register the agent first")
+            load = self._loads(conn, [agent_id]).get(agent_id, {})
+        return self._agent_out(row, load)
+
+    def _agent_out(self, row: Row[Any], load: Mapping[str, Mapping[str, int]]) -> dict[str, Any]:
+        agent = _agent(row)
+        agent.load = dict(load.get("assigned", {}))
+        for channel, n in load.get("offered", {}).items():
+            agent.load[channel] = agent.load.get(channel, 0) + n
+        m = row._mapping
+        return {
+            "id": agent.id,
+            "display_name": m["display_name"],
+            "presence": agent.presence.value,
+            "presence_since": m["presence_since"],
+            "skills": dict(agent.skills),
+            "languages": sorted(agent.languages),
+            "departments": sorted(agent.departments),
+            "capacity": dict(agent.capacity),
+            "load": {c: n for c, n in agent.load.items() if n},
+            "utilisation": round(agent.utilisation(), 4),
+            "offers": sum(load.get("offered", {}).values()),
+        }
+
+    def set_presence(self, agent_id: str, presence: Presence | str) -> dict[str, Any]:
+        p = Presence(presence)
+        now = self.clock.now()
+        with self.store.unit_of_work() as uow:
+            row = uow.connection.execute(
+                select(routing_agents).where(routing_agents.c.id == agent_id)
+            ).first()
+            if row is None:
+                raise NotFoundError(f"no agent {agent_id!r}", hint="register the agent first")
+            values: dict[str, Any] = {"presence": p.value, "presence_since": now}
+            if p is Presence.AVAILABLE and row._mapping["presence"] != p.value:
+                values["idle_since"] = now
+            uow.connection.execute(
+                update(routing_agents).where(routing_agents.c.id == agent_id).values(**values)
+            )
+            uow.append(
+                NewEvent(
+                    "agent.presence_changed",
+                    now,
+                    {"agent": agent_id, "presence": p.value, "previous": row._mapping["presence"]},
+                    actor=agent_id,
+                )
+            )
+        return self.agent(agent_id)
+
+    def agents(self) -> list[dict[str, Any]]:
+        with self.store.reading() as conn:
+            rows = list(conn.execute(select(routing_agents).order_by(routing_agents.c.id)))
+            loads = self._loads(conn, [r._mapping["id"] for r in rows])
+        return [self._agent_out(r, loads.get(r._mapping["id"], {})) for r in rows]
+
+    def _loads(
+        self, conn: Connection, agent_ids: list[str]
+    ) -> dict[str, dict[str, dict[str, int]]]:
+        """agent -> status (offered/assigned) -> channel -> count."""
+        q = routing_queue.c
+        out: dict[str, dict[str, dict[str, int]]] = {}
+        if not agent_ids:
+            return out
+        for chunk in range(0, len(agent_ids), 500):
+            ids = agent_ids[chunk : chunk + 500]
+            rows = conn.execute(
+                select(q.agent_id, q.status, q.channel, func.count())
+                .where(q.agent_id.in_(ids), q.status.in_(("offered", "assigned")))
+                .group_by(q.agent_id, q.status, q.channel)
+            )
+            for agent_id, status, channel, n in rows:
+                out.setdefault(agent_id, {}).setdefault(status, {})[channel] = int(n)
+        return out
+
+    def _live_agent(self, conn: Connection, agent_id: str) -> Agent:
+        row = conn.execute(select(routing_agents).where(routing_agents.c.id == agent_id)).first()
+        if row is None:
+            raise NotFoundError(f"no agent {agent_id!r}", hint="register the agent first")
+        agent = _agent(row)
+        load = self._loads(conn, [agent_id]).get(agent_id, {})
+        for status in ("assigned", "offered"):
+            for channel, n in load.get(status, {}).items():
+                agent.load[channel] = agent.load.get(channel, 0) + n
+        if load.get("offered"):
+            agent.pending_offer = "pending"
+        return agent
+
+    # -- queue --------------------------------------------------------------------------------
+    def enqueue(self, item: Item, ref: WorkRef | None = None) -> bool:
+        """Queue work (a contact waiting for a first answer, or any task). False if the id is
+        already known (idempotent)."""
+        with self.store.unit_of_work() as uow:
+            return self._enqueue(uow, item, ref or WorkRef())
+
+    def _ensure_class(self, conn: Connection, item: Item) -> str:
+        key = class_key(item.key)
+        if conn.execute(select(routing_classes.c.key).where(routing_classes.c.key == key)).first():
+            return key
+        conn.execute(
+            insert(routing_classes).values(
+                key=key,
+                channel=item.channel,
+                skills=[list(p) for p in sorted(item.skills.items())],
+                language=item.language,
+                department=item.department,
+                candidate_groups=sorted(item.candidate_groups),
+                candidate_users=sorted(item.candidate_users),
+            )
+        )
+        return key
+
+    def _enqueue(
+        self, uow: UnitOfWork, item: Item, ref: WorkRef, *, assignee: str | None = None
+    ) -> bool:
+        conn = uow.connection
+        q = routing_queue.c
+        if conn.execute(select(q.id).where(q.id == item.id)).first():
+            return False
+        now = self.clock.now()
+        clocks: list[sla_state.TrackedClock] = []
+        policy = self.catalog.policy_for(item.reason, ref.step or ref.element_id)
+        if policy is not None:
+            for kind in ("first_response", "resolution"):
+                tracked = sla_state.from_policy(policy, kind, item.created_at)
+                if tracked is not None:
+                    clocks.append(tracked)
+        handoff = self._handoff(conn, uow, item, ref) if ref.instance_id else None
+        if handoff is not None:
+            clocks.append(sla_state.from_ola(handoff, item.created_at))
+        due = sla_state.deadline(clocks)
+        item.due_at = (
+            min(d for d in (due, item.due_at) if d is not None) if (due or item.due_at) else None
+        )
+        base = self.policy.base(item, now)
+        values = {
+            "id": item.id,
+            "source": ref.source,
+            "instance_id": ref.instance_id,
+            "process_key": ref.process_key,
+            "business_key": ref.business_key,
+            "element_id": ref.element_id,
+            "name": ref.name,
+            "channel": item.channel,
+            "department": item.department,
+            "class_key": self._ensure_class(conn, item),
+            "skills": dict(item.skills),
+            "language": item.language,
+            "candidate_groups": sorted(item.candidate_groups),
+            "candidate_users": sorted(item.candidate_users),
+            "customer_value": float(item.customer_value),
+            "churn_risk": float(item.churn_risk),
+            "reason": item.reason,
+            "reason_priority": float(item.reason_priority),
+            "boost": float(item.boost),
+            "attributes": dict(item.attributes),
+            "base": base,
+            "rank": self.policy.rank(base, item),
+            "review_at": self.policy.next_review(item, now),
+            "due_at": item.due_at,
+            "status": "assigned" if assignee else "queued",
+            "agent_id": assignee,
+            "excluded": [],
+            "created_at": now,
+            "enqueued_at": item.created_at,
+            "assigned_at": now if assignee else None,
+            "sla": sla_state.dump(clocks),
+            "sla_next_at": sla_state.next_check(clocks),
+        }
+        conn.execute(insert(routing_queue).values(**values))
+        uow.append(
+            NewEvent(
+                "work_item.queued",
+                now,
+                {
+                    "work_item_id": item.id,
+                    "channel": item.channel,
+                    "priority": base,
+                    "due": item.due_at.isoformat() if item.due_at else None,
+                    "sla_policy": policy.name if policy else None,
+                    "assignee": assignee,
+                },
+                process_instance_id=ref.instance_id,
+                element_id=ref.element_id,
+                department=item.department,
+                channel=item.channel,
+            )
+        )
+        return True
+
+    def _handoff(self, conn: Connection, uow: UnitOfWork, item: Item, ref: WorkRef) -> Any:
+        """Record a hand-off when the flow's previous step was in another department."""
+        q = routing_queue.c
+        prev = conn.execute(
+            select(routing_queue)
+            .where(q.instance_id == ref.instance_id, q.status == "closed", q.id != item.id)
+            .order_by(q.closed_at.desc())
+            .limit(1)
+        ).first()
+        if prev is None:
+            return None
+        p = prev._mapping
+        if p["department"] is None or item.department is None or p["department"] == item.department:
+            return None
+        ola = self.catalog.ola_for(p["department"], item.department)
+        uow.append(
+            NewEvent(
+                "department.handoff",
+                self.clock.now(),
+                {
+                    "from_department": p["department"],
+                    "to_department": item.department,
+                    "from_work_item": p["id"],
+                    "to_work_item": item.id,
+                    **_times(dict(p)),
+                    "ola_minutes": ola.target.total_seconds() / 60 if ola else None,
+                },
+                process_instance_id=ref.instance_id,
+                department=item.department,
+            )
+        )
+        return ola
+
+    def close(self, item_id: str, reason: str = "completed", *, actor: str | None = None) -> bool:
+        with self.store.unit_of_work() as uow:
+            return self._close(uow, item_id, reason, actor)
+
+    def _close(self, uow: UnitOfWork, item_id: str, reason: str, actor: str | None) -> bool:
+        conn = uow.connection
+        row = conn.execute(select(routing_queue).where(routing_queue.c.id == item_id)).first()
+        if row is None or row._mapping["status"] == "closed":
+            return False
+        now = self.clock.now()
+        m = dict(row._mapping)
+        clocks = sla_state.load(m["sla"], self.catalog)
+        for c in clocks:
+            c.clock.stop(now)
+        conn.execute(
+            update(routing_queue)
+            .where(routing_queue.c.id == item_id)
+            .values(
+                status="closed",
+                closed_at=now,
+                close_reason=reason,
+                offer_id=None,
+                offer_expires_at=None,
+                sla=sla_state.dump(clocks),
+                sla_next_at=None,
+            )
+        )
+        m["closed_at"] = now
+        uow.append(
+            NewEvent(
+                "work_item.left_queue",
+                now,
+                {
+                    "work_item_id": item_id,
+                    "reason": reason,
+                    "agent": m["agent_id"],
+                    **_times(m),
+                    "sla": [
+                        {"kind": c.clock.kind, "status": c.clock.status(c.calendar, now)}
+                        for c in clocks
+                    ],
+                },
+                process_instance_id=m["instance_id"],
+                element_id=m["element_id"],
+                department=m["department"],
+                channel=m["channel"],
+                actor=actor,
+            )
+        )
+        return True
+
+    # -- the event-log consumer ---------------------------------------------------------------
+    def sync(self, limit: int = 500) -> int:
+        """Pull work-item facts of every flow into the queue; returns events processed."""
+        if not self._registered:
+            self.store.events.register(CONSUMER)
+            self._registered = True
+        done = 0
+        while True:
+            batch = self.store.events.read(CONSUMER, limit)
+            if not batch:
+                return done
+            with self.store.unit_of_work() as uow:
+                for event in batch:
+                    self._apply(uow, event)
+            self.store.events.ack(CONSUMER, batch[-1].seq)
+            done += len(batch)
+            if len(batch) < limit:
+                return done
+
+    def _apply(self, uow: UnitOfWork, e: StoredEvent) -> None:
+        d = e.data
+        if e.type == "work_item.created":
+            item = Item(
+                d["work_item_id"],
+                "task",
+                e.time,
+                department=e.department,
+                candidate_groups=frozenset(d.get("candidate_groups") or ()),
+                candidate_users=frozenset(d.get("candidate_users") or ()),
+                due_at=_time(d.get("due")),
+                reason=d.get("process_key"),
+                reason_priority=float(d.get("priority") or 0),
+                attributes={"process key": d.get("process_key")},
+            )
+            ref = WorkRef(
+                "work_item",
+                e.process_instance_id,
+                d.get("process_key"),
+                d.get("business_key"),
+                e.element_id,
+                d.get("name"),
+            )
+            self._enqueue(uow, item, ref, assignee=d.get("assignee"))
+        elif e.type in ("work_item.completed", "work_item.cancelled"):
+            self._close(uow, d["work_item_id"], e.type.split(".")[1], e.actor)
+        elif e.type in ("work_item.claimed", "work_item.delegated", "work_item.unclaimed"):
+            self._follow_claim(uow, e)
+
+    def _follow_claim(self, uow: UnitOfWork, e: StoredEvent) -> None:
+        """Claims made in the flow itself: the queue follows (unless routing moved on since)."""
+        conn = uow.connection
+        q = routing_queue.c
+        row = conn.execute(select(routing_queue).where(q.id == e.data["work_item_id"])).first()
+        if row is None or row._mapping["status"] == "closed":
+            return
+        m = row._mapping
+        assignee = e.data.get("assignee")
+        if assignee is None:
+            if m["status"] == "assigned" and m["agent_id"] == e.data.get("previous"):
+                self._requeue(conn, dict(m), exclude=None)
+            return
+        if m["agent_id"] == assignee and m["status"] == "assigned":
+            return
+        if m["assigned_at"] is not None and m["assigned_at"] > e.time:
+            return  # an older fact; routing assigned it since
+        self._set_assigned(conn, dict(m), assignee, "claim")
+
+    # -- decisions ----------------------------------------------------------------------------
+    def _classes(self, conn: Connection) -> list[tuple[str, ClassKey]]:
+        return [
+            (r._mapping["key"], _key_from_class_row(r))
+            for r in conn.execute(select(routing_classes))
+        ]
+
+    def _top(self, conn: Connection, key: str, limit: int = PEEK) -> list[Row[Any]]:
+        q = routing_queue.c
+        return list(
+            conn.execute(
+                select(routing_queue)
+                .where(q.status == "queued", q.class_key == key)
+                .order_by(q.rank, q.id)
+                .limit(limit)
+            )
+        )
+
+    def _best_for(self, conn: Connection, agent: Agent) -> Row[Any] | None:
+        if agent.presence is not Presence.AVAILABLE:
+            return None
+        best: Row[Any] | None = None
+        for key, cls in self._classes(conn):
+            if not agent.serves(cls) or not agent.fits(cls[0]):
+                continue
+            for row in self._top(conn, key):
+                if agent.id not in row._mapping["excluded"]:
+                    if best is None or row._mapping["rank"] < best._mapping["rank"]:
+                        best = row
+                    break
+        return best
+
+    def next_for(self, agent_id: str) -> dict[str, Any] | None:
+        """The agent's next best work item, without taking it."""
+        with self.store.unit_of_work() as uow:
+            self._review(uow)
+            row = self._best_for(uow.connection, self._live_agent(uow.connection, agent_id))
+            return None if row is None else self._entry(dict(row._mapping))
+
+    def pull(self, agent_id: str) -> dict[str, Any] | None:
+        """Assign the agent's next best work item to them (and claim it in its flow)."""
+        after = _After()
+        with self.store.unit_of_work() as uow:
+            self._review(uow)
+            conn = uow.connection
+            row = self._best_for(conn, self._live_agent(conn, agent_id))
+            if row is None:
+                return None
+            m = dict(row._mapping)
+            self._set_assigned(conn, m, agent_id, "pull")
+            self._claim_later(after, m, agent_id)
+            uow.append(self._assigned_event(m, agent_id, "pull"))
+        after.run()
+        return self.entry(m["id"])
+
+    def _claim_later(self, after: _After, m: Mapping[str, Any], agent_id: str) -> None:
+        runtime = self.runtime
+        if runtime is not None and m["source"] == "work_item":
+            after.calls.append(lambda: runtime.claim(m["id"], agent_id))
+
+    def _assigned_event(self, m: Mapping[str, Any], agent_id: str, via: str) -> NewEvent:
+        now = self.clock.now()
+        return NewEvent(
+            "work_item.assigned",
+            now,
+            {
+                "work_item_id": m["id"],
+                "agent": agent_id,
+                "via": via,
+                "waiting_seconds": (now - m["enqueued_at"]).total_seconds(),
+            },
+            process_instance_id=m["instance_id"],
+            element_id=m["element_id"],
+            department=m["department"],
+            channel=m["channel"],
+            actor=agent_id,
+        )
+
+    def _set_assigned(self, conn: Connection, m: dict[str, Any], agent_id: str, via: str) -> None:
+        now = self.clock.now()
+        clocks = sla_state.load(m["sla"], self.catalog)
+        for c in clocks:
+            if c.clock.kind == "first_response":
+                c.clock.stop(now)
+        result = conn.execute(
+            update(routing_queue)
+            .where(routing_queue.c.id == m["id"], routing_queue.c.status == m["status"])
+            .values(
+                status="assigned",
+                agent_id=agent_id,
+                assigned_at=now,
+                offer_id=None,
+                offer_expires_at=None,
+                sla=sla_state.dump(clocks),
+                sla_next_at=sla_state.next_check(clocks),
+            )
+        )
+        if result.rowcount != 1:
+            raise ConflictError(f"work item {m['id']} was taken by another decision; try again")
+        conn.execute(
+            update(routing_agents).where(routing_agents.c.id == agent_id).values(idle_since=now)
+        )
+
+    def _requeue(self, conn: Connection, m: dict[str, Any], *, exclude: str | None) -> None:
+        excluded = sorted(set(m["excluded"]) | ({exclude} if exclude else set()))
+        conn.execute(
+            update(routing_queue)
+            .where(routing_queue.c.id == m["id"])
+            .values(
+                status="queued",
+                agent_id=None,
+                offer_id=None,
+                offer_expires_at=None,
+                excluded=excluded,
+            )
+        )
+
+    # -- push: offers -------------------------------------------------------------------------
+    def dispatch(self, limit: int | None = None) -> list[dict[str, Any]]:
+        """Offer the most urgent work to the best ready agents (one open offer per agent)."""
+        self.expire()
+        now = self.clock.now()
+        with self.store.unit_of_work() as uow:
+            self._review(uow)
+            conn = uow.connection
+            engine = RoutingEngine(
+                self.policy, accept_timeout=self.accept_timeout, new_id=self.store.ids.new_id
+            )
+            rows = list(
+                conn.execute(select(routing_agents).where(routing_agents.c.presence == "available"))
+            )
+            loads = self._loads(conn, [r._mapping["id"] for r in rows])
+            for r in rows:
+                agent = engine.upsert_agent(_agent(r))
+                load = loads.get(agent.id, {})
+                for status in ("assigned", "offered"):
+                    for channel, n in load.get(status, {}).items():
+                        agent.load[channel] = agent.load.get(channel, 0) + n
+                if load.get("offered"):
+                    agent.pending_offer = "pending"
+            if not engine.agents:
+                return []
+            entries: dict[str, dict[str, Any]] = {}
+            for key, cls in self._classes(conn):
+                if not any(a.serves(cls) for a in engine.agents.values()):
+                    continue
+                for row in self._top(conn, key):
+                    m = dict(row._mapping)
+                    entries[m["id"]] = m
+                    engine.enqueue(_item(m), now, base=m["base"])
+            offers = engine.dispatch(now, limit)
+            for offer in offers:
+                m = entries[offer.item_id]
+                result = conn.execute(
+                    update(routing_queue)
+                    .where(routing_queue.c.id == offer.item_id, routing_queue.c.status == "queued")
+                    .values(
+                        status="offered",
+                        agent_id=offer.agent_id,
+                        offer_id=offer.id,
+                        offer_expires_at=offer.expires_at,
+                    )
+                )
+                if result.rowcount != 1:
+                    raise ConflictError("the queue changed during dispatch; try again")
+                uow.append(
+                    NewEvent(
+                        "work_item.offered",
+                        now,
+                        {
+                            "work_item_id": offer.item_id,
+                            "offer_id": offer.id,
+                            "agent": offer.agent_id,
+                            "expires_at": offer.expires_at.isoformat(),
+                        },
+                        process_instance_id=m["instance_id"],
+                        department=m["department"],
+                        channel=m["channel"],
+                    )
+                )
+        return [
+            {
+                "offer_id": o.id,
+                "work_item_id": o.item_id,
+                "agent": o.agent_id,
+                "expires_at": o.expires_at,
+            }
+            for o in offers
+        ]
+
+    def _offer_row(self, conn: Connection, offer_id: str, agent_id: str) -> dict[str, Any]:
+        q = routing_queue.c
+        row = conn.execute(
+            select(routing_queue).where(q.offer_id == offer_id, q.status == "offered")
+        ).first()
+        if row is None or row._mapping["agent_id"] != agent_id:
+            raise NotFoundError(
+                f"no open offer {offer_id!r} for {agent_id}", hint="it may have expired"
+            )
+        return dict(row._mapping)
+
+    def accept(self, offer_id: str, agent_id: str) -> dict[str, Any]:
+        after = _After()
+        now = self.clock.now()
+        expired = False
+        with self.store.unit_of_work() as uow:
+            m = self._offer_row(uow.connection, offer_id, agent_id)
+            if now >= m["offer_expires_at"]:
+                self._requeue(uow.connection, m, exclude=agent_id)
+                uow.append(self._offer_event("work_item.offer_expired", m, agent_id))
+                expired = True
+            else:
+                self._set_assigned(uow.connection, m, agent_id, "offer")
+                uow.append(self._assigned_event(m, agent_id, "offer"))
+                self._claim_later(after, m, agent_id)
+        if expired:
+            raise ConflictError(
+                f"offer {offer_id} expired at {m['offer_expires_at'].isoformat()}",
+                hint="the work went back to the queue",
+            )
+        after.run()
+        return self.entry(m["id"])
+
+    def decline(self, offer_id: str, agent_id: str, reason: str | None = None) -> dict[str, Any]:
+        with self.store.unit_of_work() as uow:
+            m = self._offer_row(uow.connection, offer_id, agent_id)
+            self._requeue(uow.connection, m, exclude=agent_id)
+            uow.append(self._offer_event("work_item.declined", m, agent_id, reason))
+        return self.entry(m["id"])
+
+    def expire(self) -> int:
+        """Offers not accepted in time go back to the queue; the agent is not asked again."""
+        now = self.clock.now()
+        q = routing_queue.c
+        with self.store.unit_of_work() as uow:
+            rows = list(
+                uow.connection.execute(
+                    select(routing_queue).where(q.status == "offered", q.offer_expires_at <= now)
+                )
+            )
+            for row in rows:
+                m = dict(row._mapping)
+                self._requeue(uow.connection, m, exclude=m["agent_id"])
+                uow.append(self._offer_event("work_item.offer_expired", m, m["agent_id"]))
+        return len(rows)
+
+    def _offer_event(
+        self, kind: str, m: Mapping[str, Any], agent_id: str, reason: str | None = None
+    ) -> NewEvent:
+        return NewEvent(
+            kind,
+            self.clock.now(),
+            {
+                "work_item_id": m["id"],
+                "offer_id": m["offer_id"],
+                "agent": agent_id,
+                "reason": reason,
+            },
+            process_instance_id=m["instance_id"],
+            department=m["department"],
+            channel=m["channel"],
+            actor=agent_id,
+        )
+
+    # -- transfers ----------------------------------------------------------------------------
+    def transfer(
+        self,
+        item_id: str,
+        *,
+        reason: str,
+        department: str | None,
+        skills: Mapping[str, int] | None = None,
+        actor: str | None = None,
+    ) -> dict[str, Any]:
+        """Move work to another queue/department; it is queued again, unassigned."""
+        if not reason or not reason.strip():
+            raise RoutingError("a transfer needs a reason")
+        after = _After()
+        with self.store.unit_of_work() as uow:
+            row = uow.connection.execute(
+                select(routing_queue).where(routing_queue.c.id == item_id)
+            ).first()
+            if row is None or row._mapping["status"] == "closed":
+                raise NotFoundError(f"no open work item {item_id!r} in the queue")
+            m = dict(row._mapping)
+            self._transfer(uow, m, department, reason, skills, actor)
+            runtime = self.runtime
+            if runtime is not None and m["source"] == "work_item" and m["agent_id"]:
+                previous = m["agent_id"]
+                after.calls.append(lambda: runtime.unclaim(item_id, previous))
+        after.run()
+        return self.entry(item_id)
+
+    def _transfer(
+        self,
+        uow: UnitOfWork,
+        m: dict[str, Any],
+        department: str | None,
+        reason: str,
+        skills: Mapping[str, int] | None,
+        actor: str | None,
+    ) -> None:
+        now = self.clock.now()
+        item = _item(m)
+        item.department = department
+        if skills is not None:
+            item.skills = dict(skills)
+        base = self.policy.base(item, now)
+        uow.connection.execute(
+            update(routing_queue)
+            .where(routing_queue.c.id == m["id"])
+            .values(
+                status="queued",
+                agent_id=None,
+                offer_id=None,
+                offer_expires_at=None,
+                excluded=[],
+                department=department,
+                skills=dict(item.skills),
+                class_key=self._ensure_class(uow.connection, item),
+                base=base,
+                rank=self.policy.rank(base, item),
+            )
+        )
+        uow.append(
+            NewEvent(
+                "work_item.transferred",
+                now,
+                {
+                    "work_item_id": m["id"],
+                    "from_department": m["department"],
+                    "to_department": department,
+                    "from_agent": m["agent_id"],
+                    "reason": reason,
+                },
+                process_instance_id=m["instance_id"],
+                element_id=m["element_id"],
+                department=department,
+                channel=m["channel"],
+                actor=actor,
+            )
+        )
+
+    # -- priorities and SLAs ------------------------------------------------------------------
+    def _review(self, uow: UnitOfWork, limit: int = 1000) -> int:
+        """Re-score queued entries whose SLA time left crossed a review point."""
+        now = self.clock.now()
+        q = routing_queue.c
+        rows = list(
+            uow.connection.execute(
+                select(routing_queue)
+                .where(q.status == "queued", q.review_at <= now)
+                .order_by(q.review_at)
+                .limit(limit)
+            )
+        )
+        for row in rows:
+            self._rescore(uow.connection, dict(row._mapping), now)
+        return len(rows)
+
+    def _rescore(self, conn: Connection, m: dict[str, Any], now: datetime) -> None:
+        item = _item(m)
+        base = self.policy.base(item, now)
+        conn.execute(
+            update(routing_queue)
+            .where(routing_queue.c.id == m["id"])
+            .values(
+                base=base,
+                rank=self.policy.rank(base, item),
+                review_at=self.policy.next_review(item, now),
+                due_at=item.due_at,
+                boost=item.boost,
+            )
+        )
+
+    def pause_sla(self, item_id: str, *, actor: str | None = None) -> dict[str, Any]:
+        """Waiting on the customer: the entry's SLA clocks stop counting."""
+        return self._sla_switch(item_id, True, actor)
+
+    def resume_sla(self, item_id: str, *, actor: str | None = None) -> dict[str, Any]:
+        return self._sla_switch(item_id, False, actor)
+
+    def _sla_switch(self, item_id: str, pause: bool, actor: str | None) -> dict[str, Any]:
+        now = self.clock.now()
+        with self.store.unit_of_work() as uow:
+            row = uow.connection.execute(
+                select(routing_queue).where(routing_queue.c.id == item_id)
+            ).first()
+            if row is None or row._mapping["status"] == "closed":
+                raise NotFoundError(f"no open work item {item_id!r} in the queue")
+            m = dict(row._mapping)
+            clocks = sla_state.load(m["sla"], self.catalog)
+            for c in clocks:
+                c.clock.pause(now) if pause else c.clock.resume(now)
+            m["due_at"] = sla_state.deadline(clocks)
+            m["sla"] = sla_state.dump(clocks)
+            uow.connection.execute(
+                update(routing_queue)
+                .where(routing_queue.c.id == item_id)
+                .values(sla=m["sla"], sla_next_at=sla_state.next_check(clocks))
+            )
+            self._rescore(uow.connection, m, now)
+            uow.append(
+                NewEvent(
+                    "sla.paused" if pause else "sla.resumed",
+                    now,
+                    {
+                        "work_item_id": item_id,
+                        "due": m["due_at"].isoformat() if m["due_at"] else None,
+                    },
+                    process_instance_id=m["instance_id"],
+                    department=m["department"],
+                    actor=actor,
+                )
+            )
+        return self.entry(item_id)
+
+    def escalate(self) -> int:
+        """Fire due SLA escalations and report breaches; returns the actions taken."""
+        now = self.clock.now()
+        q = routing_queue.c
+        after = _After()
+        taken = 0
+        with self.store.unit_of_work() as uow:
+            rows = list(
+                uow.connection.execute(
+                    select(routing_queue).where(q.status.in_(OPEN), q.sla_next_at <= now)
+                )
+            )
+            for row in rows:
+                taken += self._escalate_one(uow, dict(row._mapping), now, after)
+        after.run()
+        return taken
+
+    def _escalate_one(
+        self, uow: UnitOfWork, m: dict[str, Any], now: datetime, after: _After
+    ) -> int:
+        clocks = sla_state.load(m["sla"], self.catalog)
+        taken = 0
+        transfer_to: tuple[str, str] | None = None
+        for c in clocks:
+            where = {
+                "process_instance_id": m["instance_id"],
+                "department": m["department"],
+                "channel": m["channel"],
+            }
+            base = {
+                "work_item_id": m["id"],
+                "kind": c.clock.kind,
+                "policy": c.policy,
+                "agent": m["agent_id"],
+                "deadline": _iso(c.clock.deadline(c.calendar)),
+            }
+            if not c.breached and c.clock.status(c.calendar, now) == "breached":
+                c.breached = True
+                uow.append(NewEvent("sla.breached", now, base, **where))
+            for n, esc in due_escalations(c.clock, c.calendar, c.escalations, now, c.fired):
+                c.fired.add(n)
+                taken += 1
+                data = {**base, "action": esc.action, "at": esc.at}
+                if esc.action == "raise_priority":
+                    m["boost"] = float(m["boost"]) + esc.by
+                    data["by"] = esc.by
+                elif esc.action == "reassign" and esc.department:
+                    transfer_to = (esc.department, f"SLA escalation ({c.clock.kind})")
+                    data["department_to"] = esc.department
+                elif esc.action == "message" and esc.message:
+                    data["message"] = esc.message
+                    self._message_later(after, esc.message, m)
+                uow.append(NewEvent("sla.escalated", now, data, actor="sla", **where))
+        m["sla"] = sla_state.dump(clocks)
+        m["due_at"] = sla_state.deadline(clocks) or m["due_at"]
+        uow.connection.execute(
+            update(routing_queue)
+            .where(routing_queue.c.id == m["id"])
+            .values(sla=m["sla"], sla_next_at=sla_state.next_check(clocks))
+        )
+        if m["status"] == "queued":
+            self._rescore(uow.connection, m, now)
+        else:
+            uow.connection.execute(
+                update(routing_queue).where(routing_queue.c.id == m["id"]).values(boost=m["boost"])
+            )
+        if transfer_to is not None:
+            self._transfer(uow, m, transfer_to[0], transfer_to[1], None, "sla")
+        return taken
+
+    def _message_later(self, after: _After, message: str, m: Mapping[str, Any]) -> None:
+        runtime = self.runtime
+        if runtime is None:
+            return
+        key = m["business_key"]
+        variables = {"escalated_work_item": m["id"]}
+        after.calls.append(lambda: runtime.correlate_message(message, key, variables))
+
+    def tick(self, *, push: bool = True) -> dict[str, int]:
+        """One round of the routing worker: sync flows, expire offers, escalate, offer work."""
+        synced = self.sync()
+        expired = self.expire()
+        escalated = self.escalate()
+        offered = len(self.dispatch()) if push else 0
+        return {"synced": synced, "expired": expired, "escalated": escalated, "offered": offered}
+
+    # -- reading ------------------------------------------------------------------------------
+    def entry(self, item_id: str) -> dict[str, Any]:
+        with self.store.reading() as conn:
+            row = conn.execute(select(routing_queue).where(routing_queue.c.id == item_id)).first()
+        if row is None:
+            raise NotFoundError(f"no work item {item_id!r} in the queue")
+        return self._entry(dict(row._mapping))
+
+    def _entry(self, m: dict[str, Any]) -> dict[str, Any]:
+        now = self.clock.now()
+        clocks = sla_state.load(m["sla"], self.catalog)
+        return {
+            "id": m["id"],
+            "source": m["source"],
+            "name": m["name"],
+            "channel": m["channel"],
+            "department": m["department"],
+            "status": m["status"],
+            "agent": m["agent_id"],
+            "offer_id": m["offer_id"],
+            "offer_expires_at": m["offer_expires_at"],
+            "priority": self.policy.score(_item(m), now, m["base"]),
+            "due_at": m["due_at"],
+            "waiting_seconds": (((m["assigned_at"] or now) - m["enqueued_at"]).total_seconds()),
+            "instance_id": m["instance_id"],
+            "process_key": m["process_key"],
+            "business_key": m["business_key"],
+            "element_id": m["element_id"],
+            "sla": [
+                {
+                    "kind": c.clock.kind,
+                    "status": c.clock.status(c.calendar, now),
+                    "deadline": c.clock.deadline(c.calendar),
+                    "remaining_seconds": c.clock.remaining(c.calendar, now).total_seconds(),
+                }
+                for c in clocks
+            ],
+        }
+
+    def queue(self, *, department: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        """Queued work, most urgent first."""
+        q = routing_queue.c
+        query = select(routing_queue).where(q.status == "queued")
+        if department is not None:
+            query = query.where(q.department == department)
+        with self.store.reading() as conn:
+            rows = [dict(r._mapping) for r in conn.execute(query.order_by(q.rank).limit(limit))]
+        return [self._entry(m) for m in rows]
+
+    def supervisor(self, *, risk_horizon: timedelta = timedelta(hours=1)) -> dict[str, Any]:
+        """Queue sizes and waiting times per department and channel, SLAs at risk, agents' load."""
+        now = self.clock.now()
+        q = routing_queue.c
+        with self.store.reading() as conn:
+            groups = list(
+                conn.execute(
+                    select(q.department, q.channel, func.count(), func.min(q.enqueued_at))
+                    .where(q.status == "queued")
+                    .group_by(q.department, q.channel)
+                )
+            )
+            waits = self._avg_wait(conn)
+            risky = [
+                dict(r._mapping)
+                for r in conn.execute(
+                    select(routing_queue)
+                    .where(
+                        q.status.in_(OPEN),
+                        q.due_at.is_not(None),
+                        q.due_at <= now + risk_horizon,
+                    )
+                    .order_by(q.due_at)
+                    .limit(200)
+                )
+            ]
+        queues = []
+        for department, channel, count, oldest in groups:
+            oldest_at = oldest if oldest.tzinfo else oldest.replace(tzinfo=now.tzinfo)
+            queues.append(
+                {
+                    "department": department,
+                    "channel": channel,
+                    "size": int(count),
+                    "oldest_wait_seconds": max(0.0, (now - oldest_at).total_seconds()),
+                    "average_wait_seconds": waits.get((department, channel), 0.0),
+                }
+            )
+        at_risk = []
+        for m in risky:
+            for c in sla_state.load(m["sla"], self.catalog):
+                forecast = predict(c.clock, c.calendar, now, warn_at=c.warn_at)
+                if forecast.at_risk:
+                    at_risk.append(
+                        {
+                            "work_item_id": m["id"],
+                            "department": m["department"],
+                            "agent": m["agent_id"],
+                            "status": m["status"],
+                            "kind": c.clock.kind,
+                            "sla_status": forecast.status,
+                            "deadline": forecast.deadline,
+                            "remaining_seconds": forecast.remaining.total_seconds(),
+                            "why": forecast.why,
+                        }
+                    )
+        return {
+            "at": now,
+            "queues": queues,
+            "queued": sum(x["size"] for x in queues),
+            "slas_at_risk": at_risk,
+            "agents": self.agents(),
+        }
+
+    def _avg_wait(self, conn: Connection) -> dict[tuple[str | None, str], float]:
+        """Average seconds waited so far by queued work, per department and channel."""
+        q = routing_queue.c
+        now = self.clock.now()
+        if self.store.dialect == "sqlite":
+            # enqueued_at is stored as UTC wall time text; julianday reads it
+            age = (
+                func.julianday(now.replace(tzinfo=None).isoformat(sep=" "))
+                - func.julianday(q.enqueued_at)
+            ) * 86400.0
+        else:
+            age = func.extract("epoch", now - q.enqueued_at)
+        rows = conn.execute(
+            select(q.department, q.channel, func.avg(age))
+            .where(q.status == "queued")
+            .group_by(q.department, q.channel)
+        )
+        return {(d, c): round(float(a or 0.0), 3) for d, c, a in rows}
+
+
+def _time(text: Any) -> datetime | None:
+    if not text:
+        return None
+    try:
+        value = datetime.fromisoformat(str(text))
+    except ValueError:
+        return None
+    return value if value.tzinfo else None
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _times(m: Mapping[str, Any]) -> dict[str, float | None]:
+    """Waiting (queued until taken) and working (taken until closed) seconds of an entry."""
+    enqueued, assigned, closed = m["enqueued_at"], m["assigned_at"], m["closed_at"]
+    waiting = ((assigned or closed) - enqueued).total_seconds() if (assigned or closed) else None
+    working = (closed - assigned).total_seconds() if (assigned and closed) else None
+    return {"waiting_seconds": waiting, "working_seconds": working}
+
+
+__all__ = ["CONSUMER", "RoutingService", "WorkRef", "class_key"]
