@@ -191,3 +191,24 @@ def test_missing_and_corrupt_files(tmp_path: Path) -> None:
     empty.write_bytes(b"")
     with pytest.raises(ModelError):
         read_xes(empty)
+
+
+def test_utf16_is_refused_rather_than_checked_blindly() -> None:
+    document = "<?xml version='1.0' encoding='UTF-16'?>\n<!DOCTYPE log []><log/>"
+    with pytest.raises(ModelError, match="UTF-8"):
+        read_xes(document.encode("utf-16"))
+
+
+def test_a_doctype_is_found_even_when_split_across_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    from flowdesk.analytics import xes as module
+
+    monkeypatch.setattr(module, "CHUNK", 3)
+    with pytest.raises(ModelError, match="DOCTYPE"):
+        read_xes(XXE.encode())
+    log = read_xes(
+        xes(
+            "<!-- fine -->\n<log><trace><event><string key='concept:name' "
+            "value='A'/></event></trace></log>"
+        )
+    )
+    assert log.event_count == 1

@@ -1,10 +1,10 @@
 """XES import (IEEE 1849-2016): plain or gzip files, streamed, parsed safely.
 
-XES files from other systems are user input and can be hundreds of megabytes, so the reader
-feeds the file to lxml's pull parser in chunks and drops every event once read (memory stays
-at the size of the table, not the tree). Entity resolution, DTD loading and the network are
-off, and any DOCTYPE or ENTITY declaration is refused before parsing (XXE and entity bombs);
-every failure is a ModelError naming the file and line.
+XES files from other systems are user input and can be hundreds of megabytes, so the file is
+streamed through lxml.etree.iterparse, which reports each finished <trace>; its events become
+table rows and the trace is dropped (memory holds the table, not the tree). Entity resolution,
+DTD loading and the network are off, and any DOCTYPE or ENTITY declaration is refused before
+parsing starts (XXE and entity bombs); every failure is a ModelError naming the file and line.
 """
 
 from __future__ import annotations
@@ -72,12 +72,14 @@ def read_xes(source: str | Path | bytes | IO[bytes], *, filename: str | None = N
 def _read(raw: IO[bytes], name: str) -> EventLog:
     head = raw.read(2)
     read: Callable[[int], bytes] = _Prefixed(head, raw).read
-    if head == b"\x1f\x8b":
+    zipped = head == b"\x1f\x8b"
+    if zipped:
         read = gzip.GzipFile(fileobj=_Prefixed(head, raw), mode="rb").read
     try:
         return _Reader(name).read(_chunks(read, name))
     except (OSError, EOFError, zlib.error) as exc:
-        raise ModelError(f"cannot decompress: {exc}", position=Position(file=name)) from exc
+        what = "decompress" if zipped else "read"
+        raise ModelError(f"cannot {what}: {exc}", position=Position(file=name)) from exc
 
 
 class _Prefixed(io.RawIOBase):
@@ -128,6 +130,12 @@ def _chunks(read: Callable[[int], bytes], name: str) -> Iterator[bytes]:
 
 def _check_prolog(data: bytes, name: str, *, complete: bool) -> bool:
     """True once the root element's start is in `data`; raises on DOCTYPE/ENTITY before it."""
+    if b"\x00" in data[:4]:
+        raise ModelError(
+            "XES files must be UTF-8 (or another ASCII-compatible encoding)",
+            position=Position(file=name, line=1),
+            hint="UTF-16 and UTF-32 are not supported; convert the file to UTF-8",
+        )
     position = 0
     while True:
         start = data.find(b"<", position)
@@ -177,7 +185,7 @@ class _ChunkStream(io.RawIOBase):
 class _Reader:
     """Streams finished `<trace>` elements, keeps their attributes, then drops them.
 
-    The pull parser reports only trace ends (one Python step per trace, not per element);
+    iterparse reports only trace ends (one Python step per trace, not per element);
     events are read from the finished trace, collected in row batches and turned into Polars
     columns batch by batch, so memory holds the table, not the XML tree.
     """
