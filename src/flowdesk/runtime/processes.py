@@ -324,6 +324,10 @@ class ProcessRuntime:
             self._correlate(tx, thrown.name, thrown.correlation_key, thrown.variables)
         for signal in result.signals:
             self._broadcast(tx, signal.name, signal.variables)
+        for escalation in result.escalations:  # uncaught in a child: the call activity may catch
+            self._escalate(
+                tx, escalation.parent_instance, escalation.parent_token, escalation.error_code
+            )
         # A message that arrived before this instance could receive it was buffered: deliver it.
         for _sid, kind, name, ckey, _el in sorted(new_subs - old_subs):
             if kind != "message" or tx.touched[state.id][0].status != "active":
@@ -332,6 +336,15 @@ class ProcessRuntime:
             if buffered is not None:
                 self._deliver(tx, state.id, name, ckey, buffered["variables"])
         return tx.touched[state.id][0]
+
+    def _escalate(self, tx: _Tx, parent_id: str, token: str, code: str | None) -> None:
+        if self._load(tx, parent_id)[0].status != "active":
+            return
+
+        def command(s: InstanceState) -> CommandResult:
+            return self.engine.escalate_call(s, token, code)
+
+        self._apply(tx, parent_id, command)
 
     def _deliver(
         self, tx: _Tx, instance_id: str, name: str, key: str | None, variables: dict[str, Any]
