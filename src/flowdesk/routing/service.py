@@ -1067,6 +1067,18 @@ class RoutingService:
             ],
         }
 
+    def offers_for(self, agent_id: str) -> list[dict[str, Any]]:
+        """Work offered to the agent and not yet accepted or declined."""
+        q = routing_queue.c
+        with self.store.reading() as conn:
+            rows = [
+                dict(r._mapping)
+                for r in conn.execute(
+                    select(routing_queue).where(q.agent_id == agent_id, q.status == "offered")
+                )
+            ]
+        return [self._entry(m) for m in rows]
+
     def queue(self, *, department: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
         """Queued work, most urgent first."""
         q = routing_queue.c

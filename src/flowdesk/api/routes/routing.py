@@ -1,0 +1,335 @@
+"""Routing for agents and supervisors: presence, next best work item, offers, transfers,
+SLA pauses, and the supervisor's view of queues, waiting times, SLAs at risk and load.
+
+The service comes from `app.state.routing` when the application configured one (priority
+policy, SLA catalog, process runtime); otherwise a default one on the app's store and clock.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, Field
+
+from flowdesk.api.security import require
+from flowdesk.auth.roles import Permission
+from flowdesk.auth.service import Forbidden, Principal
+from flowdesk.core.errors import NotFoundError
+from flowdesk.routing import Presence
+from flowdesk.routing.service import RoutingService
+
+router = APIRouter(prefix="/api/v1", tags=["routing"])
+
+
+def routing_service(request: Request) -> RoutingService:
+    state = request.app.state
+    service = getattr(state, "routing", None)
+    if service is None:
+        service = RoutingService(state.store, clock=state.clock)
+        state.routing = service
+    return service
+
+
+Service = Annotated[RoutingService, Depends(routing_service)]
+
+
+class AgentIn(BaseModel):
+    display_name: str | None = Field(default=None, max_length=200)
+    skills: dict[str, int] = Field(default_factory=dict, examples=[{"billing": 3, "dutch": 5}])
+    languages: list[str] = Field(default_factory=list, examples=[["nl", "en"]])
+    departments: list[str] = Field(default_factory=list, examples=[["support"]])
+    capacity: dict[str, int] | None = Field(
+        default=None,
+        description="Concurrent work per channel, shared: 3 chats OR 1 call OR 5 emails",
+        examples=[{"chat": 3, "call": 1, "email": 5, "task": 5}],
+    )
+
+
+class AgentOut(BaseModel):
+    id: str
+    display_name: str | None
+    presence: Presence
+    presence_since: datetime
+    skills: dict[str, int]
+    languages: list[str]
+    departments: list[str]
+    capacity: dict[str, int]
+    load: dict[str, int]
+    utilisation: float
+    offers: int
+
+
+class PresenceIn(BaseModel):
+    presence: Presence
+
+
+class SlaOut(BaseModel):
+    kind: str
+    status: str
+    deadline: datetime | None
+    remaining_seconds: float
+
+
+class EntryOut(BaseModel):
+    id: str
+    source: str
+    name: str | None
+    channel: str
+    department: str | None
+    status: str
+    agent: str | None
+    offer_id: str | None
+    offer_expires_at: datetime | None
+    priority: float
+    due_at: datetime | None
+    waiting_seconds: float
+    instance_id: str | None
+    process_key: str | None
+    business_key: str | None
+    element_id: str | None
+    sla: list[SlaOut]
+
+
+class OfferOut(BaseModel):
+    offer_id: str
+    work_item_id: str
+    agent: str
+    expires_at: datetime
+
+
+class DeclineIn(BaseModel):
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class TransferIn(BaseModel):
+    department: str | None = Field(max_length=200, description="Target queue / department")
+    reason: str = Field(min_length=1, max_length=500)
+    skills: dict[str, int] | None = Field(default=None, description="Replace required skills")
+
+
+class QueueOut(BaseModel):
+    department: str | None
+    channel: str
+    size: int
+    oldest_wait_seconds: float
+    average_wait_seconds: float
+
+
+class RiskOut(BaseModel):
+    work_item_id: str
+    department: str | None
+    agent: str | None
+    status: str
+    kind: str
+    sla_status: str
+    deadline: datetime | None
+    remaining_seconds: float
+    why: str
+
+
+class SupervisorOut(BaseModel):
+    at: datetime
+    queued: int
+    queues: list[QueueOut]
+    slas_at_risk: list[RiskOut]
+    agents: list[AgentOut]
+
+
+class TickOut(BaseModel):
+    synced: int
+    expired: int
+    escalated: int
+    offered: int
+
+
+def _me(service: RoutingService, principal: Principal) -> dict[str, Any]:
+    """The caller as an agent; registered on first use with their groups as departments."""
+    try:
+        return service.agent(principal.username)
+    except NotFoundError:
+        return service.upsert_agent(
+            principal.username,
+            departments=principal.groups,
+            display_name=principal.display_name,
+        )
+
+
+# -- agents ---------------------------------------------------------------------------------
+@router.get("/routing/agents/me", response_model=AgentOut)
+def my_agent(
+    service: Service, principal: Annotated[Principal, Depends(require(Permission.WORK_READ))]
+) -> dict[str, Any]:
+    """The caller's routing profile, presence and current load."""
+    return _me(service, principal)
+
+
+@router.put("/routing/agents/me/presence", response_model=AgentOut)
+def set_my_presence(
+    body: PresenceIn,
+    service: Service,
+    principal: Annotated[Principal, Depends(require(Permission.WORK_ACT))],
+) -> dict[str, Any]:
+    """available (receives work), busy (keeps working, nothing new), away, offline."""
+    _me(service, principal)
+    return service.set_presence(principal.username, body.presence)
+
+
+@router.get("/routing/agents", response_model=list[AgentOut])
+def list_agents(
+    service: Service, _: Annotated[Principal, Depends(require(Permission.SUPERVISE))]
+) -> list[dict[str, Any]]:
+    return service.agents()
+
+
+@router.put("/routing/agents/{agent_id}", response_model=AgentOut)
+def configure_agent(
+    agent_id: str,
+    body: AgentIn,
+    service: Service,
+    _: Annotated[Principal, Depends(require(Permission.SUPERVISE))],
+) -> dict[str, Any]:
+    """Skills with levels, languages, departments and capacity per channel."""
+    return service.upsert_agent(
+        agent_id,
+        skills=body.skills,
+        languages=body.languages,
+        departments=body.departments,
+        capacity=body.capacity,
+        display_name=body.display_name,
+    )
+
+
+@router.put("/routing/agents/{agent_id}/presence", response_model=AgentOut)
+def set_presence(
+    agent_id: str,
+    body: PresenceIn,
+    service: Service,
+    _: Annotated[Principal, Depends(require(Permission.SUPERVISE))],
+) -> dict[str, Any]:
+    return service.set_presence(agent_id, body.presence)
+
+
+# -- work -----------------------------------------------------------------------------------
+@router.get("/routing/next", response_model=EntryOut | None)
+def peek_next(
+    service: Service, principal: Annotated[Principal, Depends(require(Permission.WORK_READ))]
+) -> dict[str, Any] | None:
+    """The caller's next best work item (null when there is none), without taking it."""
+    _me(service, principal)
+    return service.next_for(principal.username)
+
+
+@router.post("/routing/next", response_model=EntryOut | None)
+def take_next(
+    service: Service, principal: Annotated[Principal, Depends(require(Permission.WORK_ACT))]
+) -> dict[str, Any] | None:
+    """Pull: assign the caller's next best work item to them (null when there is none)."""
+    _me(service, principal)
+    return service.pull(principal.username)
+
+
+@router.get("/routing/offers", response_model=list[EntryOut])
+def my_offers(
+    service: Service, principal: Annotated[Principal, Depends(require(Permission.WORK_READ))]
+) -> list[dict[str, Any]]:
+    """Work offered to the caller and waiting for accept or decline."""
+    return service.offers_for(principal.username)
+
+
+@router.post("/routing/offers/{offer_id}/accept", response_model=EntryOut)
+def accept_offer(
+    offer_id: str,
+    service: Service,
+    principal: Annotated[Principal, Depends(require(Permission.WORK_ACT))],
+) -> dict[str, Any]:
+    return service.accept(offer_id, principal.username)
+
+
+@router.post("/routing/offers/{offer_id}/decline", response_model=EntryOut)
+def decline_offer(
+    offer_id: str,
+    body: DeclineIn,
+    service: Service,
+    principal: Annotated[Principal, Depends(require(Permission.WORK_ACT))],
+) -> dict[str, Any]:
+    """The work goes back to the queue and is offered to someone else."""
+    return service.decline(offer_id, principal.username, body.reason)
+
+
+def _own_or_supervisor(service: RoutingService, item_id: str, principal: Principal) -> None:
+    entry = service.entry(item_id)
+    if entry["agent"] != principal.username and not principal.can(Permission.SUPERVISE):
+        raise Forbidden(
+            f"work item {item_id} is not yours",
+            hint="only its agent or a supervisor may do this",
+        )
+
+
+@router.post("/routing/items/{item_id}/transfer", response_model=EntryOut)
+def transfer(
+    item_id: str,
+    body: TransferIn,
+    service: Service,
+    principal: Annotated[Principal, Depends(require(Permission.WORK_ACT))],
+) -> dict[str, Any]:
+    """Move work to another queue or department; the reason is kept in the event log."""
+    _own_or_supervisor(service, item_id, principal)
+    return service.transfer(
+        item_id,
+        department=body.department,
+        reason=body.reason,
+        skills=body.skills,
+        actor=principal.username,
+    )
+
+
+@router.post("/routing/items/{item_id}/sla/pause", response_model=EntryOut)
+def pause_sla(
+    item_id: str,
+    service: Service,
+    principal: Annotated[Principal, Depends(require(Permission.WORK_ACT))],
+) -> dict[str, Any]:
+    """Waiting on the customer: the SLA clocks stop until resumed."""
+    _own_or_supervisor(service, item_id, principal)
+    return service.pause_sla(item_id, actor=principal.username)
+
+
+@router.post("/routing/items/{item_id}/sla/resume", response_model=EntryOut)
+def resume_sla(
+    item_id: str,
+    service: Service,
+    principal: Annotated[Principal, Depends(require(Permission.WORK_ACT))],
+) -> dict[str, Any]:
+    _own_or_supervisor(service, item_id, principal)
+    return service.resume_sla(item_id, actor=principal.username)
+
+
+# -- supervisors ----------------------------------------------------------------------------
+@router.get("/routing/queue", response_model=list[EntryOut])
+def queue(
+    service: Service,
+    _: Annotated[Principal, Depends(require(Permission.SUPERVISE))],
+    department: str | None = None,
+    limit: int = 100,
+) -> list[dict[str, Any]]:
+    """Queued work, most urgent first."""
+    return service.queue(department=department, limit=max(1, min(limit, 1000)))
+
+
+@router.get("/routing/supervisor", response_model=SupervisorOut)
+def supervisor(
+    service: Service, _: Annotated[Principal, Depends(require(Permission.SUPERVISE))]
+) -> dict[str, Any]:
+    """Queue sizes and waiting times per department and channel, SLAs at risk, agents' load."""
+    return service.supervisor()
+
+
+@router.post("/routing/tick", response_model=TickOut)
+def tick(
+    service: Service, _: Annotated[Principal, Depends(require(Permission.SUPERVISE))]
+) -> dict[str, int]:
+    """Run one routing round now: pull new work from flows, expire offers, escalate SLAs,
+    offer work to ready agents (a worker normally does this every few seconds)."""
+    return service.tick()
