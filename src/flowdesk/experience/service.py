@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ from flowdesk.engine.state import state_from_dict
 from flowdesk.experience.bundle import Bundle, ScriptStep, TaskExperience, bundle_from_dict
 from flowdesk.experience.loader import PLACEHOLDER, load_bundle
 from flowdesk.experience.models import contact_reasons, experience_bundles, experience_definitions
+from flowdesk.feel import ast as feel_ast
 from flowdesk.feel import compile_expression
 from flowdesk.feel.durations import parse_duration
 from flowdesk.knowledge.service import Suggestion, suggest, upsert_articles
@@ -300,17 +301,39 @@ def render_status(template: str | None, variables: Mapping[str, Any]) -> str | N
     return re.sub(r"\s{2,}", " ", PLACEHOLDER.sub(fill, template)).strip()
 
 
+def referenced_names(node: Any) -> set[str]:
+    """The variable names a compiled FEEL expression reads (walks the syntax tree)."""
+    found: set[str] = set()
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, feel_ast.Name):
+            found.add(item.name)
+        if isinstance(item, feel_ast.Node):
+            stack.extend(getattr(item, f.name) for f in fields(item))
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+    return found
+
+
 def evaluate_script(
     steps: tuple[ScriptStep, ...], variables: Mapping[str, Any]
 ) -> tuple[list[StepView], str | None]:
-    """Each step's state (show / skipped / pending) and the first shown, unanswered step."""
+    """Each step's state and the first shown, unanswered step. A condition that reads an
+    answer of this script not given yet is pending (FEEL's `null = true` is false, which
+    would wrongly skip it); otherwise it shows when true and is skipped when not."""
     views: list[StepView] = []
     next_step: str | None = None
+    asked = {s.variable for s in steps if s.variable}
     for step in steps:
         state = "show"
         if step.when is not None:
-            value = compile_expression(step.when).evaluate(dict(variables))
-            state = "show" if value is True else "skipped" if value is False else "pending"
+            compiled = compile_expression(step.when)
+            waiting = {
+                n for n in referenced_names(compiled.tree) & asked if variables.get(n) is None
+            }
+            value = compiled.evaluate(dict(variables))
+            state = "pending" if waiting else "show" if value is True else "skipped"
         answer = variables.get(step.variable) if step.variable else None
         answered = step.variable is not None and answer is not None
         if state == "show" and not answered and step.type != "info" and next_step is None:
