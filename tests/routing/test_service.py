@@ -342,3 +342,19 @@ def test_enqueue_is_idempotent_and_refs_are_kept(
     assert routing.close("c1") is False
     with pytest.raises(NotFoundError):
         routing.entry("nope")
+
+
+def test_enqueue_many_in_one_transaction(
+    store: Store, clock: FixedClock, routing: RoutingService
+) -> None:
+    routing.enqueue(contact("c0", clock))
+    work = [
+        (
+            contact(f"c{n}", clock, reason_priority=n, channel="email" if n % 2 else "chat"),
+            WorkRef(),
+        )
+        for n in range(5)
+    ]
+    assert routing.enqueue_many(work, batch=2) == 4  # c0 was queued already
+    assert [e["id"] for e in routing.queue()] == ["c4", "c3", "c2", "c1", "c0"]
+    assert types(store).count("work_item.queued") == 5

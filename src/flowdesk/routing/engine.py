@@ -248,44 +248,61 @@ class RoutingEngine:
         return item
 
     # -- push ---------------------------------------------------------------------------------
-    def _best_agent(self, cls: _Class, item: Item) -> Agent | None:
+    def _best_agent(self, cls: _Class, item: Item, ready: set[str]) -> Agent | None:
+        """Among the ready agents of the class: highest skill levels, then least loaded, then
+        longest idle."""
         best: Agent | None = None
         best_key: tuple[int, float, datetime | None] | None = None
         skills = cls.key[1]
         channel = cls.key[0]
-        for agent_id in cls.agents:
+        for agent_id in ready & cls.agents:
             agent = self.agents[agent_id]
-            if (
-                agent.presence is not Presence.AVAILABLE
-                or agent.pending_offer is not None
-                or agent_id in item.excluded
-                or not agent.fits(channel)
-            ):
+            if agent_id in item.excluded or not agent.fits(channel):
                 continue
             key = (-agent.level(skills), agent.utilisation(), agent.idle_since)
             if best_key is None or _before(key, best_key):
                 best, best_key = agent, key
         return best
 
-    def dispatch(self, now: datetime, limit: int | None = None) -> list[Offer]:
+    def ready_agents(self) -> set[str]:
+        """Agents that can receive an offer now: available, no open offer, capacity left."""
+        return {
+            a.id
+            for a in self.agents.values()
+            if a.presence is Presence.AVAILABLE
+            and a.pending_offer is None
+            and any(a.fits(c) for c in a.capacity)
+        }
+
+    def dispatch(
+        self, now: datetime, limit: int | None = None, *, ready: set[str] | None = None
+    ) -> list[Offer]:
         """Offer the most urgent work to the best ready agents; an agent holds one offer at a
-        time and its capacity is reserved until it accepts, declines or the offer expires."""
+        time and its capacity is reserved until it accepts, declines or the offer expires.
+        Only classes that a ready agent serves are looked at. `ready` narrows the agents (e.g.
+        the one who just freed capacity); by default every ready agent is considered."""
         self.expire(now)
         self.review(now)
         offers: list[Offer] = []
+        ready = self.ready_agents() if ready is None else set(ready) & self.ready_agents()
+        classes: dict[int, _Class] = {}
+        for agent_id in ready:
+            for cls in self._agent_classes.get(agent_id, ()):
+                if cls.size:
+                    classes[id(cls)] = cls
         tops: list[tuple[float, int, _Class]] = []
-        for cls in self._classes.values():
-            item = self._top(cls) if cls.size and cls.agents else None
+        for cls in classes.values():
+            item = self._top(cls)
             if item is not None:
                 tops.append((self.policy.rank(item.score, item), next(self._tie), cls))
         heapq.heapify(tops)
         deferred: list[tuple[Item, _Class]] = []
-        while tops and (limit is None or len(offers) < limit):
+        while tops and ready and (limit is None or len(offers) < limit):
             _, _, cls = heapq.heappop(tops)
             item = self._top(cls)
             if item is None:
                 continue
-            agent = self._best_agent(cls, item)
+            agent = self._best_agent(cls, item, ready)
             if agent is None:
                 if not item.excluded:
                     continue  # nobody ready for this class now
@@ -295,6 +312,7 @@ class RoutingEngine:
                 deferred.append((item, cls))
             else:
                 offers.append(self._offer(item, agent, now))
+                ready.discard(agent.id)
             nxt = self._top(cls)
             if nxt is not None:
                 heapq.heappush(tops, (self.policy.rank(nxt.score, nxt), next(self._tie), cls))

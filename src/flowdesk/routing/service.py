@@ -138,6 +138,8 @@ class RoutingService:
         self.runtime = runtime
         self.accept_timeout = accept_timeout
         self._registered = False
+        # Routing classes are only ever added: cached, refreshed when the count changes.
+        self._class_cache: dict[str, ClassKey] = {}
 
     # -- agents -------------------------------------------------------------------------------
     def upsert_agent(
@@ -279,8 +281,32 @@ class RoutingService:
         with self.store.unit_of_work() as uow:
             return self._enqueue(uow, item, ref or WorkRef())
 
-    def _ensure_class(self, conn: Connection, item: Item) -> str:
+    def enqueue_many(self, work: Iterable[tuple[Item, WorkRef]], *, batch: int = 1000) -> int:
+        """Queue many pieces of work in one transaction (imports, migrations, benchmarks);
+        ids already known are skipped. Returns how many were queued."""
+        q = routing_queue.c
+        added = 0
+        pending = list(work)
+        seen: set[str] = set()
+        with self.store.unit_of_work() as uow:
+            conn = uow.connection
+            for start in range(0, len(pending), batch):
+                chunk = pending[start : start + batch]
+                known = set(
+                    conn.execute(select(q.id).where(q.id.in_([i.id for i, _ in chunk]))).scalars()
+                )
+                for item, ref in chunk:
+                    if item.id not in known:
+                        known.add(item.id)
+                        added += self._enqueue(uow, item, ref, checked=True, seen=seen)
+        return added
+
+    def _ensure_class(self, conn: Connection, item: Item, seen: set[str] | None = None) -> str:
         key = class_key(item.key)
+        if key in self._class_cache or (seen is not None and key in seen):
+            return key
+        if seen is not None:
+            seen.add(key)
         if conn.execute(select(routing_classes.c.key).where(routing_classes.c.key == key)).first():
             return key
         conn.execute(
@@ -297,11 +323,18 @@ class RoutingService:
         return key
 
     def _enqueue(
-        self, uow: UnitOfWork, item: Item, ref: WorkRef, *, assignee: str | None = None
+        self,
+        uow: UnitOfWork,
+        item: Item,
+        ref: WorkRef,
+        *,
+        assignee: str | None = None,
+        checked: bool = False,
+        seen: set[str] | None = None,
     ) -> bool:
         conn = uow.connection
         q = routing_queue.c
-        if conn.execute(select(q.id).where(q.id == item.id)).first():
+        if not checked and conn.execute(select(q.id).where(q.id == item.id)).first():
             return False
         now = self.clock.now()
         clocks: list[sla_state.TrackedClock] = []
@@ -329,7 +362,7 @@ class RoutingService:
             "name": ref.name,
             "channel": item.channel,
             "department": item.department,
-            "class_key": self._ensure_class(conn, item),
+            "class_key": self._ensure_class(conn, item, seen),
             "skills": dict(item.skills),
             "language": item.language,
             "candidate_groups": sorted(item.candidate_groups),
@@ -527,10 +560,13 @@ class RoutingService:
 
     # -- decisions ----------------------------------------------------------------------------
     def _classes(self, conn: Connection) -> list[tuple[str, ClassKey]]:
-        return [
-            (r._mapping["key"], _key_from_class_row(r))
-            for r in conn.execute(select(routing_classes))
-        ]
+        count = conn.execute(select(func.count()).select_from(routing_classes)).scalar_one()
+        if count != len(self._class_cache):
+            self._class_cache = {
+                r._mapping["key"]: _key_from_class_row(r)
+                for r in conn.execute(select(routing_classes))
+            }
+        return list(self._class_cache.items())
 
     def _top(self, conn: Connection, key: str, limit: int = PEEK) -> list[Row[Any]]:
         q = routing_queue.c
@@ -544,18 +580,28 @@ class RoutingService:
         )
 
     def _best_for(self, conn: Connection, agent: Agent) -> Row[Any] | None:
+        """One index probe per class the agent serves; the best top not declined by them."""
         if agent.presence is not Presence.AVAILABLE:
             return None
-        best: Row[Any] | None = None
+        q = routing_queue.c
+        best: tuple[float, str] | None = None
         for key, cls in self._classes(conn):
             if not agent.serves(cls) or not agent.fits(cls[0]):
                 continue
-            for row in self._top(conn, key):
-                if agent.id not in row._mapping["excluded"]:
-                    if best is None or row._mapping["rank"] < best._mapping["rank"]:
-                        best = row
+            rows = conn.execute(
+                select(q.rank, q.id, q.excluded)
+                .where(q.status == "queued", q.class_key == key)
+                .order_by(q.rank, q.id)
+                .limit(PEEK)
+            )
+            for rank, item_id, excluded in rows:
+                if agent.id not in excluded:
+                    if best is None or (rank, item_id) < best:
+                        best = (rank, item_id)
                     break
-        return best
+        if best is None:
+            return None
+        return conn.execute(select(routing_queue).where(q.id == best[1])).first()
 
     def next_for(self, agent_id: str) -> dict[str, Any] | None:
         """The agent's next best work item, without taking it."""
