@@ -95,7 +95,7 @@ class _Checker:
         validator = jsonschema.Draft202012Validator(FLOW_SCHEMA)
         errors = sorted(validator.iter_errors(self.doc.data), key=lambda e: list(e.absolute_path))
         for error in errors:
-            self.at(tuple(error.absolute_path), _schema_message(error))
+            self.at(_error_path(error), _schema_message(error))
         return None if errors else dict(self.doc.data)
 
     # -- models ------------------------------------------------------------------------------
@@ -203,7 +203,7 @@ class _Checker:
         try:
             compile_expression(text)
         except FeelSyntaxError as exc:
-            line, column = self.doc.where(path)
+            line, column = self.doc.values.get(path, self.doc.where(path))
             block = path in self.doc.block
             if line is not None:
                 line += exc.line - 1 + (1 if block else 0)
@@ -315,7 +315,7 @@ class _Checker:
         validator = jsonschema.Draft202012Validator(ARTICLE_SCHEMA)
         errors = list(validator.iter_errors(front.data))
         for error in errors:
-            here(tuple(error.absolute_path), _schema_message(error))
+            here(_error_path(error), _schema_message(error))
         if errors:
             return None
         data: dict[str, Any] = front.data
@@ -343,6 +343,17 @@ def _option(raw: str | dict[str, Any]) -> Option:
     value = raw["value"]
     text = ("true" if value else "false") if isinstance(value, bool) else str(value)
     return Option(text, str(raw["label"]))
+
+
+def _error_path(error: jsonschema.ValidationError) -> Path_:
+    """Where an error is: an unknown field's own key rather than the mapping around it."""
+    path = tuple(error.absolute_path)
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
+        extra = sorted(k for k in error.instance if k not in allowed)
+        if len(extra) == 1:
+            return (*path, extra[0])
+    return path
 
 
 def _schema_message(error: jsonschema.ValidationError | SchemaError) -> str:

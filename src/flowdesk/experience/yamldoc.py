@@ -28,7 +28,8 @@ class Located:
     """A parsed document and the 1-based (line, column) of each path in it."""
 
     data: Any
-    marks: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    marks: dict[Path_, tuple[int, int]] = field(default_factory=dict)  # the key's position
+    values: dict[Path_, tuple[int, int]] = field(default_factory=dict)  # where the value starts
     block: set[Path_] = field(default_factory=set)  # scalars written as | or > blocks
 
     def where(self, path: Path_) -> tuple[int | None, int | None]:
@@ -45,15 +46,15 @@ def _walk(node: yaml.Node, path: Path_, out: Located, seen: set[int]) -> None:
     if id(node) in seen:
         raise YamlError("anchors and aliases are not supported", node.start_mark.line + 1, None)
     seen.add(id(node))
-    out.marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    start = (node.start_mark.line + 1, node.start_mark.column + 1)
+    out.values[path] = start
+    out.marks.setdefault(path, start)
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
             name = key.value if isinstance(key, yaml.ScalarNode) else str(key.start_mark)
+            # an error about an entry points at its key (the value may start lines later)
+            out.marks[(*path, name)] = (key.start_mark.line + 1, key.start_mark.column + 1)
             _walk(value, (*path, name), out, seen)
-            # point a missing-value error at the key rather than the (empty) value
-            out.marks.setdefault(
-                (*path, name), (key.start_mark.line + 1, key.start_mark.column + 1)
-            )
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             _walk(item, (*path, index), out, seen)

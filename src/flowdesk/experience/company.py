@@ -1,0 +1,225 @@
+"""The demo company's organisation file (demo/company.yaml): departments with OLAs, agents with
+skills, languages and shifts, SLA policies and business calendars.
+
+Later seeding and routing read it through `load_company`, which checks the shape against
+COMPANY_SCHEMA (demo/company.schema.json is the same schema for editors; a test keeps the two
+equal) and the references between sections, and reports every problem with its line.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from flowdesk.experience.errors import BundleError, Issue
+from flowdesk.experience.yamldoc import YamlError, load_yaml
+
+COMPANY_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "Flowdesk demo company",
+    "type": "object",
+    "required": ["company", "departments", "sla_policies", "calendars", "shifts", "agents"],
+    "additionalProperties": False,
+    "$defs": {
+        "id": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$"},
+        "duration": {
+            "type": "string",
+            "pattern": "^P(\\d+D)?(T(\\d+H)?(\\d+M)?)?$",
+            "minLength": 3,
+        },
+        "time": {"type": "string", "pattern": "^([01]\\d|2[0-4]):[0-5]\\d$"},
+        "hours": {
+            "type": "array",
+            "items": {
+                "type": "string",
+                "pattern": "^([01]\\d|2[0-4]):[0-5]\\d-([01]\\d|2[0-4]):[0-5]\\d$",
+            },
+        },
+        "channels": {
+            "type": "array",
+            "items": {
+                "enum": ["phone", "email", "chat", "sms", "web", "social", "letter", "app", "store"]
+            },
+        },
+    },
+    "properties": {
+        "company": {
+            "type": "object",
+            "required": ["name", "timezone"],
+            "additionalProperties": False,
+            "properties": {
+                "name": {"type": "string"},
+                "timezone": {"type": "string"},
+                "locale": {"type": "string"},
+                "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
+            },
+        },
+        "departments": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["id", "name", "ola"],
+                "additionalProperties": False,
+                "properties": {
+                    "id": {"$ref": "#/$defs/id"},
+                    "name": {"type": "string"},
+                    "ola": {
+                        "type": "object",
+                        "required": ["pickup", "resolve"],
+                        "additionalProperties": False,
+                        "properties": {
+                            "pickup": {"$ref": "#/$defs/duration"},
+                            "resolve": {"$ref": "#/$defs/duration"},
+                        },
+                    },
+                    "channels": {"$ref": "#/$defs/channels"},
+                },
+            },
+        },
+        "sla_policies": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["id", "name", "calendar", "targets"],
+                "additionalProperties": False,
+                "properties": {
+                    "id": {"$ref": "#/$defs/id"},
+                    "name": {"type": "string"},
+                    "calendar": {"type": "string"},
+                    "segments": {"type": "array", "items": {"type": "string"}},
+                    "reasons": {"type": "array", "items": {"type": "string"}},
+                    "targets": {
+                        "type": "array",
+                        "minItems": 1,
+                        "items": {
+                            "type": "object",
+                            "required": ["priority", "response", "resolution"],
+                            "additionalProperties": False,
+                            "properties": {
+                                "priority": {"enum": ["low", "normal", "high"]},
+                                "response": {"$ref": "#/$defs/duration"},
+                                "resolution": {"$ref": "#/$defs/duration"},
+                            },
+                        },
+                    },
+                },
+            },
+        },
+        "calendars": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["id", "opening_hours", "holidays"],
+                "additionalProperties": False,
+                "properties": {
+                    "id": {"type": "string"},
+                    "name": {"type": "string"},
+                    "opening_hours": {
+                        "type": "object",
+                        "required": [
+                            "monday",
+                            "tuesday",
+                            "wednesday",
+                            "thursday",
+                            "friday",
+                            "saturday",
+                            "sunday",
+                        ],
+                        "additionalProperties": False,
+                        "patternProperties": {"^[a-z]+day$": {"$ref": "#/$defs/hours"}},
+                    },
+                    "holidays": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["date", "name"],
+                            "additionalProperties": False,
+                            "properties": {
+                                "date": {"type": "string", "pattern": "^\\d{4}-\\d{2}-\\d{2}$"},
+                                "name": {"type": "string"},
+                            },
+                        },
+                    },
+                },
+            },
+        },
+        "shifts": {
+            "type": "object",
+            "additionalProperties": {
+                "type": "object",
+                "required": ["start", "end"],
+                "additionalProperties": False,
+                "properties": {"start": {"$ref": "#/$defs/time"}, "end": {"$ref": "#/$defs/time"}},
+            },
+        },
+        "agents": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["name", "username", "department", "skills", "languages", "shift"],
+                "additionalProperties": False,
+                "properties": {
+                    "name": {"type": "string"},
+                    "username": {"type": "string", "pattern": "^[a-z][a-z0-9._-]{1,49}$"},
+                    "department": {"$ref": "#/$defs/id"},
+                    "shift": {"type": "string"},
+                    "supervisor": {"type": "boolean"},
+                    "languages": {
+                        "type": "array",
+                        "minItems": 1,
+                        "items": {"type": "string", "pattern": "^[a-z]{2}$"},
+                    },
+                    "skills": {
+                        "type": "object",
+                        "minProperties": 1,
+                        "additionalProperties": {"type": "integer", "minimum": 1, "maximum": 5},
+                    },
+                },
+            },
+        },
+    },
+}
+
+
+def load_company(path: str | Path) -> dict[str, Any]:
+    """The validated company data, or BundleError listing every problem with file and line."""
+    path = Path(path)
+    name = path.name
+    try:
+        doc = load_yaml(path.read_text(encoding="utf-8"))
+    except YamlError as exc:
+        raise BundleError([Issue(name, exc.message, exc.line, exc.column)]) from None
+    issues: list[Issue] = []
+
+    def add(where: tuple[str | int, ...], message: str) -> None:
+        line, column = doc.where(where)
+        field = ".".join(str(p) for p in where) or None
+        issues.append(Issue(name, message, line, column, field))
+
+    validator = jsonschema.Draft202012Validator(COMPANY_SCHEMA)
+    for error in sorted(validator.iter_errors(doc.data), key=lambda e: list(e.absolute_path)):
+        add(tuple(error.absolute_path), error.message)
+    if issues:
+        raise BundleError(issues)
+    data: dict[str, Any] = doc.data
+    departments = {d["id"] for d in data["departments"]}
+    calendars = {c["id"] for c in data["calendars"]}
+    seen: set[str] = set()
+    for index, agent in enumerate(data["agents"]):
+        if agent["department"] not in departments:
+            add(("agents", index, "department"), f"unknown department {agent['department']!r}")
+        if agent["shift"] not in data["shifts"]:
+            add(("agents", index, "shift"), f"unknown shift {agent['shift']!r}")
+        if agent["username"] in seen:
+            add(("agents", index, "username"), f"username {agent['username']!r} is used twice")
+        seen.add(agent["username"])
+    for index, policy in enumerate(data["sla_policies"]):
+        if policy["calendar"] not in calendars:
+            add(("sla_policies", index, "calendar"), f"unknown calendar {policy['calendar']!r}")
+    if issues:
+        raise BundleError(issues)
+    return data
