@@ -146,6 +146,9 @@ def test_late_accept_and_decline(store: Store, clock: FixedClock, routing: Routi
     declined = routing.decline(other["offer_id"], "ana", reason="wrong language")
     assert declined["status"] == "queued"
     assert routing.dispatch() == []
+    assert routing.next_for("ana") is None  # declined or expired: not hers any more
+    routing.enqueue(contact("c3", clock))
+    assert routing.next_for("ana")["id"] == "c3"  # type: ignore[index]
     event = next(e for e in store.events.after(0, 1000) if e.type == "work_item.declined")
     assert event.data["reason"] == "wrong language"
 

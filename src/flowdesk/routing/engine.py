@@ -264,11 +264,12 @@ class RoutingEngine:
                 best, best_key = agent, key
         return best
 
-    def ready_agents(self) -> set[str]:
+    def ready_agents(self, among: Iterable[str] | None = None) -> set[str]:
         """Agents that can receive an offer now: available, no open offer, capacity left."""
+        pool = self.agents.values() if among is None else (self.agents[a] for a in among)
         return {
             a.id
-            for a in self.agents.values()
+            for a in pool
             if a.presence is Presence.AVAILABLE
             and a.pending_offer is None
             and any(a.fits(c) for c in a.capacity)
@@ -284,7 +285,7 @@ class RoutingEngine:
         self.expire(now)
         self.review(now)
         offers: list[Offer] = []
-        ready = self.ready_agents() if ready is None else set(ready) & self.ready_agents()
+        ready = self.ready_agents(None if ready is None else [a for a in ready if a in self.agents])
         classes: dict[int, _Class] = {}
         for agent_id in ready:
             for cls in self._agent_classes.get(agent_id, ()):
