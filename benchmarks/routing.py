@@ -103,7 +103,7 @@ def bench_engine(agents: int, items: int, decisions: int, seed: int) -> dict[str
     pull_lat: list[float] = []
     assigned = 0
     pull_wall = 0.0
-    for n in range(decisions):
+    for _ in range(decisions):
         now += timedelta(seconds=1)
         arrive()
         agent_id = rng.choice(agent_ids)
@@ -117,7 +117,6 @@ def bench_engine(agents: int, items: int, decisions: int, seed: int) -> dict[str
         if got is not None:
             assigned += 1
             held[agent_id].append(got.id)
-        del n
     push_lat: list[float] = []
     offered = 0
     push_wall = 0.0
@@ -185,7 +184,7 @@ def bench_store(agents: int, items: int, decisions: int, seed: int) -> dict[str,
         service.enqueue_many([(make_item(rng, n, T0), WorkRef()) for n in range(items)])
         enqueue_s = time.perf_counter() - started
         held: dict[str, deque[str]] = {a.id: deque() for a in made}
-        caps = {a.id: a for a in made}
+        agent_ids = list(held)
         lat: list[float] = []
         assigned = 0
         wall = 0.0
@@ -197,11 +196,9 @@ def bench_store(agents: int, items: int, decisions: int, seed: int) -> dict[str,
             service.enqueue(make_item(rng, next_id, clock.now()))
             arrive_lat.append(time.perf_counter() - t)
             next_id += 1
-            agent_id = rng.choice(list(held))
-            model = caps[agent_id]
-            model.load = {}
-            # finish work until something fits again (the service counts load from the store)
-            while held[agent_id] and len(held[agent_id]) >= 3:
+            agent_id = rng.choice(agent_ids)
+            # the agent finishes its oldest work first, so it holds at most two items
+            while len(held[agent_id]) >= 3:
                 service.close(held[agent_id].popleft())
             t = time.perf_counter()
             got = service.pull(agent_id)

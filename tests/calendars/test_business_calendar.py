@@ -15,8 +15,8 @@ AMS = BusinessCalendar.weekly(
 )
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def test_open_hours_follow_wall_clock_across_dst() -> None:

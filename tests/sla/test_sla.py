@@ -24,8 +24,8 @@ AMS = BusinessCalendar.weekly(
 )
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def test_breaches_at_the_right_business_minute_across_weekend_dst_and_holiday() -> None:
