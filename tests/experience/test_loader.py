@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tests.experience.conftest import FLOW, write_bundle
+from tests.experience.conftest import BPMN, FLOW, write_bundle
 
 from flowdesk.experience.errors import BundleError, Issue
 from flowdesk.experience.loader import load_bundle
@@ -178,3 +178,18 @@ def test_every_problem_is_reported_in_one_go(tmp_path: Path) -> None:
     assert len(issues) == 4
     text = str(BundleError(issues))
     assert "4 problems" in text and "flow.yaml:" in text
+
+
+def test_business_rule_tasks_must_call_a_decision_of_the_bundle(tmp_path: Path) -> None:
+    bpmn = BPMN.replace(
+        '<bpmn:endEvent id="e"/>',
+        '<bpmn:businessRuleTask id="rate" camunda:decisionRef="rating" '
+        'camunda:resultVariable="r"/>\n    <bpmn:endEvent id="e"/>',
+    ).replace(
+        '<bpmn:sequenceFlow id="f2" sourceRef="approve" targetRef="e"/>',
+        '<bpmn:sequenceFlow id="f2" sourceRef="approve" targetRef="rate"/>\n'
+        '    <bpmn:sequenceFlow id="f3" sourceRef="rate" targetRef="e"/>',
+    )
+    (issue,) = problems(tmp_path, {"mini.bpmn": bpmn})
+    assert issue.file == "mini.bpmn" and issue.field == "rate" and issue.line is not None
+    assert "decision 'rating'" in issue.message

@@ -113,15 +113,44 @@ class _Checker:
                 self.issues.append(_from_model_error(exc, name))
         return loaded
 
-    def dmn(self, names: list[str]) -> None:
+    def dmn(self, names: list[str]) -> set[str] | None:
+        """Load the DMN files; the ids and names of their decisions (None if one failed)."""
+        decisions: set[str] | None = set()
         for index, name in enumerate(names):
             text = self.text(name, ("files", "dmn", index))
             if text is None:
+                decisions = None
                 continue
             try:
-                load_model(text)
+                model = load_model(text)
             except ModelError as exc:
                 self.issues.append(_from_model_error(exc, name))
+                decisions = None
+                continue
+            if decisions is not None:
+                for key, decision in model.decisions.items():
+                    decisions.update((key, decision.id, decision.name))
+        return decisions
+
+    def decision_refs(self, definitions: list[Definitions], decisions: set[str]) -> None:
+        """Every business rule task must call a decision of the bundle's DMN files."""
+        for d in definitions:
+            for process in d.processes.values():
+                for node in process.nodes.values():
+                    ref = node.task.decision_ref if node.task else None
+                    if ref is None or ref.startswith("=") or ref in decisions:
+                        continue
+                    known = ", ".join(sorted(decisions)) or "no DMN file in files.dmn"
+                    self.issues.append(
+                        Issue(
+                            d.file or "bpmn",
+                            f"business rule task calls decision {ref!r}, not in the bundle "
+                            f"(decisions: {known})",
+                            node.line,
+                            None,
+                            node.id,
+                        )
+                    )
 
     # -- tasks -------------------------------------------------------------------------------
     def task(
@@ -393,7 +422,9 @@ def validate_files(name: str, files: dict[str, bytes]) -> Bundle:
         raise BundleError(checker.issues)
     spec_files: dict[str, list[str]] = manifest["files"]
     definitions = checker.bpmn(spec_files["bpmn"])
-    checker.dmn(spec_files.get("dmn", []))
+    decisions = checker.dmn(spec_files.get("dmn", []))
+    if decisions is not None:
+        checker.decision_refs(definitions, decisions)
     bpmn_failed = len(definitions) < len(spec_files["bpmn"])
     user_tasks = {} if bpmn_failed else _user_tasks(definitions)
     processes = {key for d in definitions for key, p in d.processes.items() if p.executable}
