@@ -168,6 +168,12 @@ def test_aliases_are_refused(tmp_path: Path) -> None:
     assert "aliases" in issue.message
 
 
+def test_a_malformed_task_does_not_hide_the_problems_of_others(tmp_path: Path) -> None:
+    flow = FLOW.replace("sla: P1D", "sla: x").replace("[profile, billing]", "[nope]")
+    issues = problems(tmp_path, {"flow.yaml": flow})
+    assert {i.field for i in issues} == {"tasks.approve.sla", "tasks.check.panels[0]"}
+
+
 def test_every_problem_is_reported_in_one_go(tmp_path: Path) -> None:
     flow = (
         FLOW.replace("  approve:\n", "  aprove:\n")

@@ -96,7 +96,16 @@ class _Checker:
         errors = sorted(validator.iter_errors(self.doc.data), key=lambda e: list(e.absolute_path))
         for error in errors:
             self.at(_error_path(error), _schema_message(error))
-        return None if errors else dict(self.doc.data)
+        # A task with a malformed field is left out of the semantic checks; any other shape
+        # error stops here (the rest of the checks need name, process, files and reasons).
+        paths = [list(e.absolute_path) for e in errors]
+        if any(len(p) < 2 or p[0] != "tasks" for p in paths):
+            return None
+        manifest = dict(self.doc.data)
+        broken = {p[1] for p in paths}
+        if broken:
+            manifest["tasks"] = {k: v for k, v in manifest["tasks"].items() if k not in broken}
+        return manifest
 
     # -- models ------------------------------------------------------------------------------
     def bpmn(self, names: list[str]) -> list[Definitions]:
