@@ -105,6 +105,27 @@ def test_claims_in_the_flow_are_followed(
     assert routing.entry(item["id"])["status"] == "closed"
 
 
+def test_work_item_of_a_flow_transferred_to_another_department(
+    store: Store, clock: FixedClock, runtime: ProcessRuntime
+) -> None:
+    routing = RoutingService(store, clock=clock, runtime=runtime)
+    for agent, department in (("ana", "support"), ("lars", "billing")):
+        routing.upsert_agent(agent, departments=[department])
+        routing.set_presence(agent, "available")
+    state = runtime.start("refund", {"case_ref": "C-3"}, business_key="C-3")
+    routing.sync()
+    (item,) = runtime.work_items(instance_id=state.id)
+    assert routing.pull("ana")["id"] == item["id"]  # type: ignore[index]
+    routing.transfer(item["id"], department="billing", reason="needs billing", actor="ana")
+    routing.sync()  # the unclaim in the flow does not put it back to support
+    assert runtime.work_items(instance_id=state.id)[0]["assignee"] is None
+    assert routing.next_for("ana") is None
+    assert routing.pull("lars")["id"] == item["id"]  # type: ignore[index]
+    runtime.complete_work_item(item["id"], actor="lars")
+    routing.sync()
+    assert routing.entry(item["id"])["status"] == "closed"
+
+
 def test_offer_not_accepted_in_time_is_requeued_and_offered_to_the_next_agent(
     store: Store, clock: FixedClock
 ) -> None:

@@ -914,6 +914,9 @@ class RoutingService:
         now = self.clock.now()
         item = _item(m)
         item.department = department
+        # the flow's candidate groups/users named who could take it where it was; after a
+        # transfer the target department decides
+        item.candidate_groups = item.candidate_users = frozenset()
         if skills is not None:
             item.skills = dict(skills)
         base = self.policy.base(item, now)
@@ -928,6 +931,8 @@ class RoutingService:
                 excluded=[],
                 department=department,
                 skills=dict(item.skills),
+                candidate_groups=[],
+                candidate_users=[],
                 class_key=self._ensure_class(uow.connection, item),
                 base=base,
                 rank=self.policy.rank(base, item),
