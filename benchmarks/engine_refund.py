@@ -15,8 +15,10 @@ two Flowdesk rounds; Flowdesk's figure is the mean of the two rounds around it, 
 machine speed hits both alike. Both sides must pass the same checks (all completed, N/2
 approvals, refunded true). Max snapshot bytes is the largest JSON state at any wait state.
 
-Modes: ``memory`` only for now. A persisted mode (load the snapshot from the store, apply the
-command, write it back) plugs in at ``Steps``: replace ``load``/``save`` with store calls.
+Modes: ``memory`` (a) the pure engine; ``persisted`` (b) every command through ProcessRuntime,
+committed to SQLite (WAL, synchronous NORMAL, as the peer), instance loaded from the store and
+written back each time, against the peer's persisted mode in the same run; ``postgres`` (c) the
+same on PostgreSQL 15 (fsync on) with 1 and with 2 worker processes.
 The last line printed is one JSON object with all figures.
 """
 
@@ -123,11 +125,17 @@ def peer_round(mode: str, n: int) -> dict[str, Any]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("--mode", choices=["memory"], default="memory")
+    ap.add_argument("--mode", choices=["memory", "persisted", "postgres"], default="memory")
     ap.add_argument("-n", type=int, default=None, help="instances per round (default 9000)")
     ap.add_argument("--quick", action="store_true", help="1000 instances")
     ap.add_argument("--no-peer", action="store_true", help="skip SpiffWorkflow")
     args = ap.parse_args()
+    if args.mode == "persisted":
+        main_persisted(args)
+        return
+    if args.mode == "postgres":
+        main_postgres(args)
+        return
     n = args.n or (1000 if args.quick else 9000)
 
     t0 = time.perf_counter()
@@ -188,6 +196,117 @@ def main() -> None:
                 "peer": peer,
                 "ratio": None if ratio is None else round(ratio, 2),
                 "cpu_ratio": None if cpu_ratio is None else round(cpu_ratio, 2),
+                "ok": ok,
+            }
+        )
+    )
+    sys.exit(0 if ok else 1)
+
+
+def main_persisted(args: argparse.Namespace) -> None:
+    """(b): every command committed to SQLite (WAL, synchronous NORMAL), as the peer does."""
+    import tempfile
+
+    from refund_persisted import open_runtime, run
+
+    n = args.n or (200 if args.quick else 2000)
+    folder = Path(tempfile.mkdtemp(prefix="flowdesk-refund-"))
+    runtime = open_runtime(f"sqlite:///{folder / 'flowdesk.db'}", MODEL, deploy=True)
+    sample = run(runtime, 2, 10**7, measure=True)  # stored bytes per waiting instance
+    run(runtime, min(n, 50), 10**6)  # warm-up
+    first = run(runtime, n)
+    peer = None
+    if not args.no_peer:
+        peer = peer_round_persisted(n, folder / "spiff.db")
+    second = run(runtime, n, n)
+    rate = (first["inst_per_s"] + second["inst_per_s"]) / 2
+    ok = all(
+        r["completed"] == r["n"] and r["approved"] == r["n"] // 2 and r["refunded"] == r["n"]
+        for r in (first, second)
+    ) and (peer is None or bool(peer.get("ok")))
+    ratio = None if peer is None else rate / float(peer["inst_per_s"])
+    print("mode             persisted (SQLite WAL, synchronous NORMAL, one commit per command)")
+    print(
+        f"flowdesk         {rate:,.0f} inst/s  (rounds {first['inst_per_s']:,.0f} and "
+        f"{second['inst_per_s']:,.0f})"
+    )
+    print(f"stored state     {sample['max_state_bytes']} bytes max per waiting instance")
+    if peer is not None:
+        print(
+            f"{peer['engine']:<16} {float(peer['inst_per_s']):,.0f} inst/s, state "
+            f"{peer.get('max_state_bytes')} bytes (ok={peer['ok']})"
+        )
+        print(f"ratio            {ratio:.1f}x SpiffWorkflow persisted")
+    print(
+        json.dumps(
+            {
+                "benchmark": "engine_refund",
+                "mode": "persisted",
+                "n": n,
+                "flowdesk_inst_per_s": round(rate, 1),
+                "flowdesk_rounds": [first, second],
+                "max_state_bytes": sample["max_state_bytes"],
+                "peer": peer,
+                "ratio": None if ratio is None else round(ratio, 2),
+                "ok": ok,
+            }
+        )
+    )
+    sys.exit(0 if ok else 1)
+
+
+def peer_round_persisted(n: int, db: Path) -> dict[str, Any]:
+    ensure_peer_venv()
+    proc = subprocess.run(
+        [str(PEER_PYTHON), str(PEER), "--mode", "persisted", "-n", str(n), "--db", str(db)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
+    if not lines:
+        raise SystemExit(f"peer produced no JSON (exit {proc.returncode}): {proc.stderr[-2000:]}")
+    result: dict[str, Any] = json.loads(lines[-1])
+    return result
+
+
+def main_postgres(args: argparse.Namespace) -> None:
+    """(c): PostgreSQL (fsync on), the same workload by 1 and by 2 worker processes."""
+    from flowdesk.testing.postgres import PostgresServer, find_pg_bin
+    from refund_persisted import open_runtime, run_processes
+
+    if find_pg_bin() is None:
+        raise SystemExit("PostgreSQL 15 server binaries not found (apt-get install postgresql-15)")
+    n = args.n or (200 if args.quick else 2000)
+    with PostgresServer(fsync=True) as pg:
+        url = pg.create_database("refund")
+        open_runtime(url, MODEL, deploy=True).store.close()
+        one = run_processes(url, MODEL, n, 1)
+        two = run_processes(url, MODEL, n, 2)
+        one_again = run_processes(url, MODEL, n, 1)
+    single = (one["inst_per_s"] + one_again["inst_per_s"]) / 2
+    scale = two["inst_per_s"] / single
+    ok = all(
+        r["completed"] == r["n"] and r["approved"] == r["n"] // 2 and r["refunded"] == r["n"]
+        for r in (one, two, one_again)
+    )
+    print("mode             postgres (PostgreSQL 15, fsync on, one commit per command)")
+    print(
+        f"1 worker         {single:,.0f} inst/s (rounds {one['inst_per_s']:,.0f}, "
+        f"{one_again['inst_per_s']:,.0f})"
+    )
+    print(f"2 workers        {two['inst_per_s']:,.0f} inst/s")
+    print(f"scaling          {scale:.2f}x (goal >= 1.7x)")
+    print(
+        json.dumps(
+            {
+                "benchmark": "engine_refund",
+                "mode": "postgres",
+                "n": n,
+                "one_worker_inst_per_s": round(single, 1),
+                "two_workers_inst_per_s": two["inst_per_s"],
+                "scaling": round(scale, 2),
+                "rounds": [one, two, one_again],
                 "ok": ok,
             }
         )

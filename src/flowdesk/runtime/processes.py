@@ -145,13 +145,13 @@ class ProcessRuntime:
         return state, loaded.version, loaded.definition_id
 
     def _latest_id(self, repo: ProcessRepository, key: str) -> str:
-        row = repo.latest_definition(key)
-        if row is None:
+        definition_id = repo.latest_definition_id(key)
+        if definition_id is None:
             raise NotFoundError(
                 f"no process '{key}' is deployed", hint="deploy its BPMN file first"
             )
-        self.registry.ensure(repo, row["id"])
-        return str(row["id"])
+        self.registry.ensure(repo, definition_id)
+        return definition_id
 
     def _absorb(
         self,
@@ -564,7 +564,7 @@ class ProcessRuntime:
         actor: str | None = None,
     ) -> InstanceState:
         def body(tx: _Tx) -> InstanceState:
-            row = tx.repo.work_item(item_id)
+            row = tx.repo.work_item_for_command(item_id)
             if row is None:
                 raise NotFoundError(f"no work item {item_id!r}")
             if row["status"] != "open":

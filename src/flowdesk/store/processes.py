@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, bindparam, delete, func, or_, select, update
 
 from flowdesk.core.errors import ConflictError
+from flowdesk.store.hotpath import driver_io
 from flowdesk.store.process_tables import (
     buffered_messages,
     deployment_resources,
@@ -30,27 +31,8 @@ from flowdesk.store.process_tables import (
 _LOAD = select(
     process_instances.c.state, process_instances.c.version, process_instances.c.definition_id
 ).where(process_instances.c.id == bindparam("iid"))
-_SAVE = (
-    update(process_instances)
-    .where(process_instances.c.id == bindparam("iid"))
-    .where(process_instances.c.version == bindparam("expected"))
-    .values(
-        state=bindparam("state"),
-        version=bindparam("new_version"),
-        status=bindparam("status"),
-        ended_at=bindparam("ended_at"),
-    )
-)
 _INSERT_INSTANCE = process_instances.insert()
-_INSERT_WORK = work_items.insert()
-_CLOSE_WORK = (
-    update(work_items)
-    .where(work_items.c.id == bindparam("wid"))
-    .where(work_items.c.status == "open")
-    .values(status=bindparam("new_status"), closed_at=bindparam("at"), closed_by=bindparam("by"))
-)
 _INSERT_JOB = jobs.insert()
-_DELETE_JOB = delete(jobs).where(jobs.c.id == bindparam("jid"))
 _INSERT_SUB = subscriptions.insert()
 _DELETE_SUBS = delete(subscriptions).where(subscriptions.c.instance_id == bindparam("iid"))
 
@@ -89,6 +71,7 @@ class ProcessRepository:
     def __init__(self, connection: Connection):
         self.c = connection
         self.postgres = connection.dialect.name == "postgresql"
+        self.io = driver_io(connection)
 
     # -- deployments ------------------------------------------------------------------------
     def insert_deployment(self, row: dict[str, Any]) -> None:
@@ -108,6 +91,10 @@ class ProcessRepository:
             .limit(1)
         ).first()
         return dict(row._mapping) if row else None
+
+    def latest_definition_id(self, key: str) -> str | None:
+        row = self.io.one(self.c, self.io.latest_sql, (key,))
+        return None if row is None else str(row[0])
 
     def definition(self, definition_id: str) -> dict[str, Any] | None:
         row = self.c.execute(
@@ -138,11 +125,13 @@ class ProcessRepository:
         self.c.execute(_INSERT_INSTANCE, row)
 
     def load(self, instance_id: str, *, for_update: bool = False) -> LoadedInstance | None:
-        statement = _LOAD.with_for_update() if for_update and self.postgres else _LOAD
-        row = self.c.execute(statement, {"iid": instance_id}).first()
+        if for_update and self.postgres:
+            found = self.c.execute(_LOAD.with_for_update(), {"iid": instance_id}).first()
+            return None if found is None else LoadedInstance(found[0], found[1], found[2])
+        row = self.io.one(self.c, self.io.load_sql, (instance_id,))
         if row is None:
             return None
-        return LoadedInstance(row[0], row[1], row[2])
+        return LoadedInstance(self.io.json_out(row[0]), int(row[1]), str(row[2]))
 
     def save(
         self,
@@ -152,18 +141,20 @@ class ProcessRepository:
         status: str,
         ended_at: datetime | None,
     ) -> int:
-        result = self.c.execute(
-            _SAVE,
-            {
-                "iid": instance_id,
-                "expected": expected_version,
-                "new_version": expected_version + 1,
-                "state": state,
-                "status": status,
-                "ended_at": ended_at,
-            },
+        io = self.io
+        changed = io.run(
+            self.c,
+            io.save_sql,
+            (
+                io.json_in(state),
+                expected_version + 1,
+                status,
+                io.time(ended_at),
+                instance_id,
+                expected_version,
+            ),
         )
-        if result.rowcount != 1:
+        if changed != 1:
             raise ConflictError(
                 f"process instance {instance_id} was changed by another command",
                 hint="reload it and try again",
@@ -206,15 +197,46 @@ class ProcessRepository:
 
     # -- work items -------------------------------------------------------------------------
     def insert_work_items(self, rows: list[dict[str, Any]]) -> None:
-        if rows:
-            self.c.execute(_INSERT_WORK, rows)
+        io = self.io
+        io.many(
+            self.c,
+            io.insert_work_sql,
+            [
+                (
+                    r["id"],
+                    r["instance_id"],
+                    r["definition_id"],
+                    r["process_key"],
+                    r["element_id"],
+                    r["name"],
+                    r["lane"],
+                    r["assignee"],
+                    io.json_in(r["candidate_groups"]),
+                    io.json_in(r["candidate_users"]),
+                    r["form_key"],
+                    io.time(r["due_at"]),
+                    r["priority"],
+                    r["status"],
+                    io.time(r["created_at"]),
+                )
+                for r in rows
+            ],
+        )
 
     def close_work_items(
         self, ids: Iterable[str], status: str, at: datetime, by: str | None
     ) -> None:
-        params = [{"wid": i, "new_status": status, "at": at, "by": by} for i in ids]
-        if params:
-            self.c.execute(_CLOSE_WORK, params)
+        io = self.io
+        when = io.time(at)
+        io.many(self.c, io.close_work_sql, [(status, when, by, i) for i in ids])
+
+    def work_item_for_command(self, item_id: str) -> dict[str, Any] | None:
+        """The few columns a command on a work item needs, by primary key."""
+        row = self.io.one(self.c, self.io.work_lookup_sql, (item_id,))
+        if row is None:
+            return None
+        keys = ("instance_id", "status", "assignee", "element_id", "lane")
+        return dict(zip(keys, row, strict=True))
 
     def work_item(self, item_id: str) -> dict[str, Any] | None:
         row = self.c.execute(select(work_items).where(work_items.c.id == item_id)).first()
@@ -273,13 +295,33 @@ class ProcessRepository:
 
     # -- jobs -------------------------------------------------------------------------------
     def insert_jobs(self, rows: list[dict[str, Any]]) -> None:
-        if rows:
-            self.c.execute(_INSERT_JOB, rows)
+        if rows and any(r.get("payload") is not None or "locked_by" in r for r in rows):
+            self.c.execute(_INSERT_JOB, rows)  # the rare shapes (start timers) go the long way
+            return
+        io = self.io
+        io.many(
+            self.c,
+            io.insert_job_sql,
+            [
+                (
+                    r["id"],
+                    r["instance_id"],
+                    r["definition_id"],
+                    r["kind"],
+                    r["element_id"],
+                    r.get("topic"),
+                    io.time(r.get("due_at")),
+                    r.get("retries"),
+                    r["attempts"],
+                    r["status"],
+                    io.time(r["created_at"]),
+                )
+                for r in rows
+            ],
+        )
 
     def delete_jobs(self, ids: Iterable[str]) -> None:
-        params = [{"jid": i} for i in ids]
-        if params:
-            self.c.execute(_DELETE_JOB, params)
+        self.io.many(self.c, self.io.delete_job_sql, [(i,) for i in ids])
 
     def job(self, job_id: str) -> JobRow | None:
         row = self.c.execute(select(jobs).where(jobs.c.id == job_id)).first()

@@ -41,8 +41,14 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("seq", name="pk_events"),
         sa.UniqueConstraint("id", name="uq_events_id"),
     )
-    op.create_index("ix_events_case_id", "events", ["case_id"])
-    op.create_index("ix_events_customer_id", "events", ["customer_id"])
+    for column in ("case_id", "contact_id", "customer_id"):
+        op.create_index(
+            f"ix_events_{column}",
+            "events",
+            [column],
+            sqlite_where=sa.text(f"{column} IS NOT NULL"),
+            postgresql_where=sa.text(f"{column} IS NOT NULL"),
+        )
     op.create_index("ix_events_process_instance_id", "events", ["process_instance_id"])
     op.create_table(
         "event_consumers",
@@ -56,6 +62,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("event_consumers")
     op.drop_index("ix_events_process_instance_id", "events")
-    op.drop_index("ix_events_customer_id", "events")
-    op.drop_index("ix_events_case_id", "events")
+    for column in ("customer_id", "contact_id", "case_id"):
+        op.drop_index(f"ix_events_{column}", "events")
     op.drop_table("events")
