@@ -384,14 +384,21 @@ class _Reader:
 
 
 def parse_timestamps(raw: pl.Series) -> pl.Series:
-    """XES dates (xs:dateTime) as UTC datetimes; values without an offset are taken as UTC."""
+    """XES dates (xs:dateTime) as UTC datetimes; values without an offset are taken as UTC.
+
+    Nearly every XES file writes one format throughout, so the other formats are only tried
+    when the usual one (with an offset) leaves values unparsed.
+    """
     if raw.len() == 0:
         return pl.Series(raw.name, [], dtype=TIME_DTYPE)
-    frame = raw.to_frame("t").select(
+    parsed = raw.str.to_datetime(
+        "%Y-%m-%dT%H:%M:%S%.f%#z", strict=False, time_zone="UTC", time_unit="us"
+    )
+    if not (parsed.is_null() & raw.is_not_null()).any():
+        return parsed.alias(raw.name)
+    frame = pl.DataFrame({"t": raw, "first": parsed}).select(
         pl.coalesce(
-            pl.col("t").str.to_datetime(
-                "%Y-%m-%dT%H:%M:%S%.f%#z", strict=False, time_zone="UTC", time_unit="us"
-            ),
+            pl.col("first"),
             pl.col("t")
             .str.to_datetime("%Y-%m-%dT%H:%M:%S%.f", strict=False, time_unit="us")
             .dt.replace_time_zone("UTC"),
