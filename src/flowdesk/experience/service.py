@@ -17,7 +17,8 @@ import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,13 @@ from sqlalchemy import Connection, select, update
 from flowdesk.core.errors import NotFoundError
 from flowdesk.core.events import NewEvent
 from flowdesk.engine.state import state_from_dict
-from flowdesk.experience.bundle import Bundle, ScriptStep, TaskExperience, bundle_from_dict
+from flowdesk.experience.bundle import (
+    Bundle,
+    Option,
+    ScriptStep,
+    TaskExperience,
+    bundle_from_dict,
+)
 from flowdesk.experience.loader import PLACEHOLDER, load_bundle
 from flowdesk.experience.models import contact_reasons, experience_bundles, experience_definitions
 from flowdesk.feel import ast as feel_ast
@@ -321,19 +328,25 @@ def evaluate_script(
 ) -> tuple[list[StepView], str | None]:
     """Each step's state and the first shown, unanswered step. A condition that reads an
     answer of this script not given yet is pending (FEEL's `null = true` is false, which
-    would wrongly skip it); otherwise it shows when true and is skipped when not."""
+    would wrongly skip it); otherwise it shows when true and is skipped when not. The answer
+    of a skipped step never comes, so conditions on it are decided without it."""
     views: list[StepView] = []
     next_step: str | None = None
     asked = {s.variable for s in steps if s.variable}
+    skipped: set[str] = set()  # variables of skipped steps: they will not be answered
     for step in steps:
         state = "show"
         if step.when is not None:
             compiled = compile_expression(step.when)
             waiting = {
-                n for n in referenced_names(compiled.tree) & asked if variables.get(n) is None
+                n
+                for n in referenced_names(compiled.tree) & asked
+                if variables.get(n) is None and n not in skipped
             }
             value = compiled.evaluate(dict(variables))
             state = "pending" if waiting else "show" if value is True else "skipped"
+        if state == "skipped" and step.variable:
+            skipped.add(step.variable)
         answer = variables.get(step.variable) if step.variable else None
         answered = step.variable is not None and answer is not None
         if state == "show" and not answered and step.type != "info" and next_step is None:
@@ -354,6 +367,49 @@ def evaluate_script(
             )
         )
     return views, next_step
+
+
+def coerce_answers(
+    steps: tuple[ScriptStep, ...] | list[StepView], raw: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Turn answers as a browser form sends them (text) into typed process variables, by the
+    type of the step that asks for each: booleans from true/false/yes/no/on, numbers as exact
+    Decimals, dates as ISO dates. Raises ValueError naming the variable when one does not fit."""
+    kinds = {s.variable: s for s in steps if s.variable}
+    out: dict[str, Any] = {}
+    for name, value in raw.items():
+        step = kinds.get(name)
+        if step is None or not isinstance(value, str):
+            out[name] = value
+            continue
+        text = value.strip()
+        if text == "":
+            out[name] = None
+        elif step.type == "boolean":
+            lowered = text.lower()
+            if lowered not in ("true", "false", "yes", "no", "on", "off"):
+                raise ValueError(f"{name}: {value!r} is not yes or no")
+            out[name] = lowered in ("true", "yes", "on")
+        elif step.type == "number":
+            try:
+                out[name] = Decimal(text)
+            except InvalidOperation:
+                raise ValueError(f"{name}: {value!r} is not a number") from None
+            if not out[name].is_finite():
+                raise ValueError(f"{name}: {value!r} is not a number")
+        elif step.type == "date":
+            try:
+                out[name] = date.fromisoformat(text)
+            except ValueError:
+                raise ValueError(f"{name}: {value!r} is not a date (YYYY-MM-DD)") from None
+        elif step.type == "choice" and step.options:
+            allowed = [o.value if isinstance(o, Option) else o["value"] for o in step.options]
+            if text not in allowed:
+                raise ValueError(f"{name}: {value!r} is not one of {', '.join(allowed)}")
+            out[name] = text
+        else:
+            out[name] = value
+    return out
 
 
 def experience_for(
