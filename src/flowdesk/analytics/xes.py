@@ -273,9 +273,13 @@ class _Reader:
             )
 
     def _trace(self, trace: Any) -> None:
-        """Collect the trace's events as rows and its own attributes as a case row."""
+        """Collect the trace's events as rows and its own attributes as a case row.
+
+        The common event (simple attributes, known keys) costs two `get`s per attribute and a
+        few C-level checks; anything else goes through `_checked_event`, which validates.
+        """
         kinds = self.kinds
-        types = self.types
+        known = self.types.keys()
         rows = self.rows
         lines = self.lines
         first = len(rows)
@@ -284,29 +288,14 @@ class _Reader:
             tag = child.tag
             kind = kinds[tag] if tag in kinds else self._kind(tag)
             if kind == "event":
-                row: dict[str, str] = {}
-                for attribute in child:
-                    key = attribute.get("key")
-                    value = attribute.get("value")
-                    if key is None or value is None:
-                        kind = self._kind(attribute.tag)
-                        if kind in _SIMPLE_TYPES:
-                            self._missing(attribute, kind)
-                        continue  # list/container values are not columns
-                    row[key] = value
-                    if key not in types:
-                        kind = self._kind(attribute.tag)
-                        if kind not in _SIMPLE_TYPES:
-                            raise ModelError(
-                                f"unexpected <{attribute.tag}> in an event",
-                                position=Position(file=self.name, line=_line(attribute)),
-                            )
-                        types[key] = kind
-                if "concept:name" not in row:
-                    raise ModelError(
-                        "event without a concept:name (activity)",
-                        position=Position(file=self.name, line=_line(child)),
-                    )
+                row = {attribute.get("key"): attribute.get("value") for attribute in child}
+                if (
+                    None in row
+                    or None in row.values()
+                    or "concept:name" not in row
+                    or not row.keys() <= known
+                ):
+                    row = self._checked_event(child)
                 rows.append(row)
                 lines.append(child.sourceline or 0)
             elif kind in _SIMPLE_TYPES:
@@ -321,6 +310,31 @@ class _Reader:
             self.trace_types.setdefault("concept:name", "string")
         self.trace_rows.append(attributes)
         self.case_of_row.extend([attributes["concept:name"]] * (len(rows) - first))
+
+    def _checked_event(self, event: Any) -> dict[str, str]:
+        """The event's simple attributes, validated; records the type of new keys."""
+        row: dict[str, str] = {}
+        for attribute in event:
+            kind = self._kind(attribute.tag)
+            key = attribute.get("key")
+            value = attribute.get("value")
+            if kind not in _SIMPLE_TYPES:
+                if kind is None and key is not None and value is not None:
+                    raise ModelError(
+                        f"unexpected <{attribute.tag}> in an event",
+                        position=Position(file=self.name, line=_line(attribute)),
+                    )
+                continue  # list/container values are not columns
+            if key is None or value is None:
+                self._missing(attribute, kind)
+            row[key] = value
+            self.types.setdefault(key, kind)
+        if "concept:name" not in row:
+            raise ModelError(
+                "event without a concept:name (activity)",
+                position=Position(file=self.name, line=_line(event)),
+            )
+        return row
 
     def _missing(self, element: Any, kind: str | None) -> NoReturn:
         raise ModelError(
