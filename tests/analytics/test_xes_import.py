@@ -135,6 +135,17 @@ def test_a_large_log_streams_in_batches(monkeypatch: pytest.MonkeyPatch) -> None
             4,
         ),
         ("<process>\n</process>", "an XES file has <log>", 2),
+        (
+            "<log><trace><event><string key='concept:name' value='A'/>\n"
+            "<colour key='c' value='red'/></event></trace></log>",
+            "unexpected <colour>",
+            3,
+        ),
+        (
+            "<log><trace>\n<string key='concept:name'/><event/></trace></log>",
+            "without key or value",
+            3,
+        ),
     ],
 )
 def test_bad_logs_fail_with_a_line(document: str, message: str, line: int) -> None:
