@@ -218,3 +218,49 @@ def test_diagram_has_a_shape_for_every_node_and_an_edge_for_every_flow(name: str
         n.task.candidate_groups for n in process.nodes.values() if n.type == "userTask" and n.task
     }
     assert groups <= {"front-office", "billing", "field-service", "network-operations", "retention"}
+
+
+def test_sla_timer_escalates_and_the_work_item_stays_open(store: Store, clock: FixedClock) -> None:
+    from datetime import timedelta
+
+    runtime = ProcessRuntime(store, clock=clock, decisions=_decisions())
+    deploy_bundle(runtime, store, DEMO / "account-takeover")
+    state = runtime.start("account_takeover")
+    (item,) = runtime.work_items(instance_id=state.id)
+    state = runtime.complete_work_item(item["id"], {"callerVerified": True, "takeoverLikely": True})
+    assert state.vars["accountLocked"] is True
+    (reset,) = runtime.work_items(instance_id=state.id)
+    assert reset["element_id"] == "reset_credentials"
+    due = experience_for(store, reset["id"]).due_at
+    assert due == clock.now() + timedelta(hours=1)
+    clock.advance(timedelta(minutes=59))
+    assert runtime.run_due_jobs() == 0
+    clock.advance(timedelta(minutes=2))
+    assert runtime.run_due_jobs() == 1
+    state = runtime.instance(state.id)
+    assert state.vars["securityOverdue"] is True
+    assert [i["id"] for i in runtime.work_items(instance_id=state.id)] == [reset["id"]]
+
+
+def test_complaint_closes_itself_when_the_customer_never_replies(
+    store: Store, clock: FixedClock
+) -> None:
+    from datetime import timedelta
+
+    runtime = ProcessRuntime(store, clock=clock)
+    deploy_bundle(runtime, store, DEMO / "complaint")
+    state = runtime.start("complaint", {"caseRef": "C-9"})
+    for answers in (
+        {"complaintCategory": "billing", "severity": "low"},
+        {"rootCause": "tariff", "goodwill": False},
+        {"proposalChannel": "email"},
+    ):
+        (item,) = runtime.work_items(instance_id=state.id)
+        state = runtime.complete_work_item(item["id"], answers)
+    assert state.status == "active" and runtime.work_items(instance_id=state.id) == []
+    clock.advance(timedelta(days=7, minutes=1))
+    runtime.run_due_jobs()
+    state = runtime.instance(state.id)
+    assert state.status == "completed"
+    ended = {e.element_id for e in runtime.history(state.id) if e.type == "element.completed"}
+    assert "complaint_closed" in ended and "complaint_resolved" not in ended
