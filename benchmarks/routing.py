@@ -6,14 +6,17 @@ or 5 emails or 5 tasks); items on four channels, 0-1 required skill, an optional
 30 % with an SLA deadline, reason priority and customer value at random.
 
 * engine: the pure in-memory engine (`flowdesk.routing.RoutingEngine`). Continuous arrivals:
-  every decision one new item arrives and the clock moves on (so SLA reviews re-score items);
+  every decision one new item arrives and the clock moves on (so SLA reviews re-score items,
+  with the default priority formula; FEEL scoring cost is measured beside it);
   an agent at capacity first finishes its oldest work. Pull = "next best work item" for a
   random agent; push = the agent who just freed capacity gets the best offer and accepts.
 * store: `RoutingService` on SQLite (WAL, synchronous NORMAL) with the same queue: each pull is
   one transaction (review, agent load, one index probe per class the agent serves, the
   conditional update and the event); each arrival is its own transaction too.
 
-Latency is per decision (wall clock around the call). Ends with one JSON line.
+Latency is per decision: wall clock around the call (p50, p99), and the thread's CPU time
+(p99_cpu), which leaves out time the process was not scheduled; on a shared, loaded machine
+the wall-clock p99 is dominated by scheduler slices of about 4 ms. Ends with one JSON line.
 
     python benchmarks/routing.py [--quick] [--agents N] [--items N] [--decisions N]
 """
@@ -32,7 +35,14 @@ from pathlib import Path
 from typing import Any
 
 from flowdesk.core.clock import FixedClock
-from flowdesk.routing import Agent, Item, Presence, PriorityPolicy, RoutingEngine
+from flowdesk.routing import (
+    DEFAULT_EXPRESSION,
+    Agent,
+    Item,
+    Presence,
+    PriorityPolicy,
+    RoutingEngine,
+)
 from flowdesk.routing.models import routing_agents
 from flowdesk.routing.service import RoutingService, WorkRef
 from flowdesk.store import Store
@@ -101,6 +111,7 @@ def bench_engine(agents: int, items: int, decisions: int, seed: int) -> dict[str
             engine.close(held[agent_id].popleft())
 
     pull_lat: list[float] = []
+    pull_cpu: list[float] = []
     assigned = 0
     pull_wall = 0.0
     for _ in range(decisions):
@@ -108,16 +119,18 @@ def bench_engine(agents: int, items: int, decisions: int, seed: int) -> dict[str
         arrive()
         agent_id = rng.choice(agent_ids)
         free(agent_id)
-        t = time.perf_counter()
+        c, t = time.thread_time(), time.perf_counter()
         engine.review(now)
         got = engine.pull(agent_id, now)
         dt = time.perf_counter() - t
+        pull_cpu.append(time.thread_time() - c)
         pull_wall += dt
         pull_lat.append(dt)
         if got is not None:
             assigned += 1
             held[agent_id].append(got.id)
     push_lat: list[float] = []
+    push_cpu: list[float] = []
     offered = 0
     push_wall = 0.0
     for _ in range(decisions):
@@ -126,11 +139,12 @@ def bench_engine(agents: int, items: int, decisions: int, seed: int) -> dict[str
         agent_id = rng.choice(agent_ids)
         if held[agent_id]:
             engine.close(held[agent_id].popleft())
-        t = time.perf_counter()
+        c, t = time.thread_time(), time.perf_counter()
         offers = engine.dispatch(now, limit=1, ready={agent_id})
         for offer in offers:
             engine.accept(offer.id, offer.agent_id, now)
         dt = time.perf_counter() - t
+        push_cpu.append(time.thread_time() - c)
         push_wall += dt
         push_lat.append(dt)
         for offer in offers:
@@ -145,12 +159,30 @@ def bench_engine(agents: int, items: int, decisions: int, seed: int) -> dict[str
         "pull_assigned": assigned,
         "pull_p50_us": round(pct(pull_lat, 0.5) * 1e6, 1),
         "pull_p99_us": round(pct(pull_lat, 0.99) * 1e6, 1),
+        "pull_p99_cpu_us": round(pct(pull_cpu, 0.99) * 1e6, 1),
         "push_decisions_per_s": round(decisions / push_wall),
         "push_offered": offered,
         "push_p50_us": round(pct(push_lat, 0.5) * 1e6, 1),
         "push_p99_us": round(pct(push_lat, 0.99) * 1e6, 1),
+        "push_p99_cpu_us": round(pct(push_cpu, 0.99) * 1e6, 1),
         "queued_at_end": sum(engine.queue_sizes().values()),
     }
+
+
+def bench_priority(seed: int, n: int = 5000) -> dict[str, Any]:
+    """Scoring cost: the default formula natively vs the same formula as a FEEL expression."""
+    rng = random.Random(seed)
+    items = [make_item(rng, i, T0) for i in range(n)]
+    out: dict[str, Any] = {}
+    for name, policy in (
+        ("native", PriorityPolicy()),
+        ("feel", PriorityPolicy(expression=DEFAULT_EXPRESSION)),
+    ):
+        t = time.perf_counter()
+        for it in items:
+            policy.base(it, T0)
+        out[f"{name}_scores_per_s"] = round(n / (time.perf_counter() - t))
+    return out
 
 
 def bench_store(agents: int, items: int, decisions: int, seed: int) -> dict[str, Any]:
@@ -186,6 +218,7 @@ def bench_store(agents: int, items: int, decisions: int, seed: int) -> dict[str,
         held: dict[str, deque[str]] = {a.id: deque() for a in made}
         agent_ids = list(held)
         lat: list[float] = []
+        cpu: list[float] = []
         assigned = 0
         wall = 0.0
         arrive_lat: list[float] = []
@@ -200,9 +233,10 @@ def bench_store(agents: int, items: int, decisions: int, seed: int) -> dict[str,
             # the agent finishes its oldest work first, so it holds at most two items
             while len(held[agent_id]) >= 3:
                 service.close(held[agent_id].popleft())
-            t = time.perf_counter()
+            c, t = time.thread_time(), time.perf_counter()
             got = service.pull(agent_id)
             dt = time.perf_counter() - t
+            cpu.append(time.thread_time() - c)
             wall += dt
             lat.append(dt)
             if got is not None:
@@ -217,6 +251,7 @@ def bench_store(agents: int, items: int, decisions: int, seed: int) -> dict[str,
         "pull_assigned": assigned,
         "pull_p50_ms": round(pct(lat, 0.5) * 1e3, 2),
         "pull_p99_ms": round(pct(lat, 0.99) * 1e3, 2),
+        "pull_p99_cpu_ms": round(pct(cpu, 0.99) * 1e3, 2),
         "arrival_p50_ms": round(statistics.median(arrive_lat) * 1e3, 2),
     }
 
@@ -237,6 +272,9 @@ def main() -> None:
     engine = bench_engine(args.agents, args.items, decisions, args.seed)
     for k, v in engine.items():
         print(f"  {k}: {v}")
+    priority = bench_priority(args.seed)
+    print(f"  priority: {priority}")
+    engine["priority"] = priority
     print(f"store (SQLite): {args.agents} agents, {store_items} queued ...")
     store = bench_store(args.agents, store_items, store_decisions, args.seed)
     for k, v in store.items():

@@ -5,9 +5,19 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from flowdesk.dmn import load_model
-from flowdesk.routing import Agent, Item, Presence, PriorityPolicy, RoutingEngine, RoutingError
+from flowdesk.routing import (
+    DEFAULT_EXPRESSION,
+    Agent,
+    Item,
+    Presence,
+    PriorityPolicy,
+    RoutingEngine,
+    RoutingError,
+)
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -246,3 +256,22 @@ def test_raise_priority_moves_an_item_up() -> None:
     e.enqueue(item("b"), T0)
     e.bump("b", 50, T0)
     assert e.pull("ana", T0).id == "b"  # type: ignore[union-attr]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.floats(0, 5),
+    st.floats(0, 100),
+    st.floats(0, 1),
+    st.floats(0, 100),
+    st.one_of(st.none(), st.integers(-600, 600)),
+)
+def test_native_default_priority_equals_the_feel_expression(
+    reason: float, value: float, churn: float, boost: float, left: int | None
+) -> None:
+    due = None if left is None else T0 + timedelta(minutes=left)
+    it = item("x", reason_priority=reason, customer_value=value, churn_risk=churn, due_at=due)
+    it.boost = boost
+    native = PriorityPolicy().base(it, T0)
+    feel = PriorityPolicy(expression=DEFAULT_EXPRESSION).base(it, T0)
+    assert native == pytest.approx(feel, rel=1e-9, abs=1e-9)

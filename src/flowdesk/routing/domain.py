@@ -115,7 +115,8 @@ class Item:
     # engine bookkeeping
     state: str = "queued"  # queued, offered, assigned, closed
     agent: str | None = None
-    score: float = 0.0
+    score: float = 0.0  # base priority at the last scoring
+    rank: float = 0.0  # heap key derived from it (smaller = more urgent)
     version: int = 0
 
     @property

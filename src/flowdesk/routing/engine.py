@@ -116,10 +116,9 @@ class RoutingEngine:
         if base is None:
             base = self.policy.base(item, now)
         item.score = base
+        item.rank = self.policy.rank(base, item)
         cls = self._class(item.key)
-        heapq.heappush(
-            cls.heap, (self.policy.rank(base, item), next(self._tie), item.id, item.version)
-        )
+        heapq.heappush(cls.heap, (item.rank, next(self._tie), item.id, item.version))
         cls.size += 1
         review = self.policy.next_review(item, now)
         if review is not None:
@@ -210,16 +209,13 @@ class RoutingEngine:
         if not self._ready(agent):
             return None
         best: Item | None = None
-        best_rank = 0.0
+        fits = {channel: agent.fits(channel) for channel in agent.capacity}
         for cls in self._agent_classes.get(agent_id, ()):
-            if not cls.size or not agent.fits(cls.key[0]):
+            if not cls.size or not fits.get(cls.key[0]):
                 continue
             item = self._best_in(cls, agent_id)
-            if item is None:
-                continue
-            rank = self.policy.rank(item.score, item)
-            if best is None or rank < best_rank:
-                best, best_rank = item, rank
+            if item is not None and (best is None or item.rank < best.rank):
+                best = item
         return best
 
     def pull(self, agent_id: str, now: datetime) -> Item | None:
@@ -295,7 +291,7 @@ class RoutingEngine:
         for cls in classes.values():
             item = self._top(cls)
             if item is not None:
-                tops.append((self.policy.rank(item.score, item), next(self._tie), cls))
+                tops.append((item.rank, next(self._tie), cls))
         heapq.heapify(tops)
         deferred: list[tuple[Item, _Class]] = []
         while tops and ready and (limit is None or len(offers) < limit):
@@ -316,7 +312,7 @@ class RoutingEngine:
                 ready.discard(agent.id)
             nxt = self._top(cls)
             if nxt is not None:
-                heapq.heappush(tops, (self.policy.rank(nxt.score, nxt), next(self._tie), cls))
+                heapq.heappush(tops, (nxt.rank, next(self._tie), cls))
         for item, _cls in deferred:
             item.state = "queued"
             self._push(item, now)
@@ -435,7 +431,7 @@ class RoutingEngine:
     def ordered(self, now: datetime, items: Iterable[Item] | None = None) -> list[Item]:
         """Queued items, most urgent first (for views; sorts, so not for the hot path)."""
         pool = list(self.queued() if items is None else items)
-        return sorted(pool, key=lambda i: self.policy.rank(i.score, i))
+        return sorted(pool, key=lambda i: i.rank)
 
 
 def _before(a: tuple[int, float, datetime | None], b: tuple[int, float, datetime | None]) -> bool:
