@@ -20,7 +20,7 @@ LANES = [
     ("retention", "Retention", "retention"),
 ]
 LANE_GROUP = {key: group for key, _, group in LANES}
-LANE_H = 240
+LANE_H = 260
 POOL_X, POOL_Y, LANE_X = 120, 80, 150
 COL_W, COL_0 = 160, 230
 SIZES = {
@@ -80,7 +80,10 @@ def _box(node: N, nodes: dict[str, N]) -> tuple[float, float, float, float]:
 
 
 def _edge(
-    src: tuple[float, float, float, float], tgt: tuple[float, float, float, float], boundary: bool
+    src: tuple[float, float, float, float],
+    tgt: tuple[float, float, float, float],
+    boundary: bool,
+    above: bool = False,
 ) -> list[tuple[float, float]]:
     sx, sy, sw, sh = src
     tx, ty, tw, th = tgt
@@ -108,6 +111,9 @@ def _edge(
             return [(sx + sw / 2, y0), (sx + sw / 2, tcy), (tx, tcy)]
         mid = (sx + sw + tx) / 2
         return [(sx + sw, scy), (mid, scy), (mid, tcy), (tx, tcy)]
+    if above:  # a loop back from an upper row: over both
+        high = min(sy, ty) - 15
+        return [(sx + sw / 2, sy), (sx + sw / 2, high), (tx + tw / 2, high), (tx + tw / 2, ty)]
     low = max(sy + sh, ty + th) + 25  # a loop back: under both
     return [
         (sx + sw / 2, sy + sh),
@@ -228,7 +234,10 @@ def render(flow: Flow) -> str:
         shape(n.id, *_box(n, nodes), extra)
     for f in flow.flows:
         src, tgt = nodes[f.source], nodes[f.target]
-        points = _edge(_box(src, nodes), _box(tgt, nodes), src.attached is not None)
+        same_lane = src.lane == tgt.lane
+        points = _edge(
+            _box(src, nodes), _box(tgt, nodes), src.attached is not None, same_lane and src.row < 0
+        )
         out.append(f'      <bpmndi:BPMNEdge id="{f.id}_di" bpmnElement="{f.id}">')
         for x, y in points:
             out.append(f'        <di:waypoint x="{_fmt(x)}" y="{_fmt(y)}" />')
