@@ -141,6 +141,7 @@ class RoutingService:
         # Routing classes are only ever added: cached, refreshed when the count changes.
         self._class_cache: dict[str, ClassKey] = {}
         self._eligible_cache: dict[str, tuple[tuple[Any, ...], list[tuple[str, str]]]] = {}
+        self._by_department: dict[str | None, list[tuple[str, ClassKey]]] = {}
         mark = "?" if store.engine.dialect.paramstyle == "qmark" else "%s"
         self._probe_sql = (
             "SELECT rank, id, excluded FROM routing_queue WHERE status = 'queued' "
@@ -579,6 +580,9 @@ class RoutingService:
                 r._mapping["key"]: _key_from_class_row(r)
                 for r in conn.execute(select(routing_classes))
             }
+            self._by_department = {}
+            for key, cls in self._class_cache.items():
+                self._by_department.setdefault(cls[3], []).append((key, cls))
         return list(self._class_cache.items())
 
     def _top(self, conn: Connection, key: str, limit: int = PEEK) -> list[Row[Any]]:
@@ -606,7 +610,11 @@ class RoutingService:
         cached = self._eligible_cache.get(agent.id)
         if cached is not None and cached[0] == profile:
             return cached[1]
-        keys = [(key, cls[0]) for key, cls in classes if agent.serves(cls)]
+        # a class with a department is only for that department's agents: look at those only
+        candidates = list(self._by_department.get(None, ()))
+        for department in agent.departments:
+            candidates.extend(self._by_department.get(department, ()))
+        keys = [(key, cls[0]) for key, cls in candidates if agent.serves(cls)]
         if len(self._eligible_cache) > 10_000:
             self._eligible_cache.clear()
         self._eligible_cache[agent.id] = (profile, keys)
@@ -658,11 +666,11 @@ class RoutingService:
             if row is None:
                 return None
             m = dict(row._mapping)
-            self._set_assigned(conn, m, agent_id, "pull")
+            stored = self._set_assigned(conn, m, agent_id, "pull")
             self._claim_later(after, m, agent_id)
             uow.append(self._assigned_event(m, agent_id, "pull"))
         after.run()
-        return self.entry(m["id"])
+        return self._entry(stored)
 
     def _claim_later(self, after: _After, m: Mapping[str, Any], agent_id: str) -> None:
         runtime = self.runtime
@@ -687,30 +695,35 @@ class RoutingService:
             actor=agent_id,
         )
 
-    def _set_assigned(self, conn: Connection, m: dict[str, Any], agent_id: str, via: str) -> None:
+    def _set_assigned(
+        self, conn: Connection, m: dict[str, Any], agent_id: str, via: str
+    ) -> dict[str, Any]:
+        """Assign (first response given: that clock stops); returns the row as now stored."""
         now = self.clock.now()
         clocks = sla_state.load(m["sla"], self.catalog)
         for c in clocks:
             if c.clock.kind == "first_response":
                 c.clock.stop(now)
+        values = {
+            "status": "assigned",
+            "agent_id": agent_id,
+            "assigned_at": now,
+            "offer_id": None,
+            "offer_expires_at": None,
+            "sla": sla_state.dump(clocks),
+            "sla_next_at": sla_state.next_check(clocks),
+        }
         result = conn.execute(
             update(routing_queue)
             .where(routing_queue.c.id == m["id"], routing_queue.c.status == m["status"])
-            .values(
-                status="assigned",
-                agent_id=agent_id,
-                assigned_at=now,
-                offer_id=None,
-                offer_expires_at=None,
-                sla=sla_state.dump(clocks),
-                sla_next_at=sla_state.next_check(clocks),
-            )
+            .values(**values)
         )
         if result.rowcount != 1:
             raise ConflictError(f"work item {m['id']} was taken by another decision; try again")
         conn.execute(
             update(routing_agents).where(routing_agents.c.id == agent_id).values(idle_since=now)
         )
+        return {**m, **values}
 
     def _requeue(self, conn: Connection, m: dict[str, Any], *, exclude: str | None) -> None:
         excluded = sorted(set(m["excluded"]) | ({exclude} if exclude else set()))
