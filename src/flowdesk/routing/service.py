@@ -358,6 +358,10 @@ class RoutingService:
         handoff = self._handoff(conn, uow, item, ref) if ref.instance_id else None
         if handoff is not None:
             clocks.append(sla_state.from_ola(handoff, item.created_at))
+        if assignee:  # created already assigned: the first response is given
+            for c in clocks:
+                if c.clock.kind == "first_response":
+                    c.clock.stop(now)
         due = sla_state.deadline(clocks)
         item.due_at = (
             min(d for d in (due, item.due_at) if d is not None) if (due or item.due_at) else None
@@ -458,12 +462,19 @@ class RoutingService:
         with self.store.unit_of_work() as uow:
             return self._close(uow, item_id, reason, actor)
 
-    def _close(self, uow: UnitOfWork, item_id: str, reason: str, actor: str | None) -> bool:
+    def _close(
+        self,
+        uow: UnitOfWork,
+        item_id: str,
+        reason: str,
+        actor: str | None,
+        at: datetime | None = None,
+    ) -> bool:
         conn = uow.connection
         row = conn.execute(select(routing_queue).where(routing_queue.c.id == item_id)).first()
         if row is None or row._mapping["status"] == "closed":
             return False
-        now = self.clock.now()
+        now = at or self.clock.now()  # when the flow closed it, even if we read it later
         m = dict(row._mapping)
         clocks = sla_state.load(m["sla"], self.catalog)
         for c in clocks:
@@ -549,7 +560,7 @@ class RoutingService:
             )
             self._enqueue(uow, item, ref, assignee=d.get("assignee"))
         elif e.type in ("work_item.completed", "work_item.cancelled"):
-            self._close(uow, d["work_item_id"], e.type.split(".")[1], e.actor)
+            self._close(uow, d["work_item_id"], e.type.split(".")[1], e.actor, e.time)
         elif e.type in ("work_item.claimed", "work_item.delegated", "work_item.unclaimed"):
             self._follow_claim(uow, e)
 
