@@ -172,3 +172,16 @@ def test_the_migration_creates_and_drops_the_search_index(database_url: str) -> 
         assert "process_definitions" in tables
     finally:
         store.close()
+
+
+def test_reason_matching_is_exact_not_a_pattern(kb: Store, clock: FixedClock) -> None:
+    odd = [
+        art("axb", "Odd one", "Plain text.", reasons=("refundxrequest",)),
+        art("under", "Underscore", "Plain text.", reasons=("refund_request",), steps=("a%b",)),
+    ]
+    with kb.unit_of_work() as uow:
+        upsert_articles(uow.connection, odd, source="test", now=clock.now())
+    assert slugs(suggest(kb, reason="refund_request")) == ["under"]
+    assert slugs(suggest(kb, reason="refund")) == []  # a prefix of a reason is not the reason
+    assert slugs(suggest(kb, step="a%b")) == ["under"]
+    assert slugs(suggest(kb, step="a%")) == []

@@ -27,12 +27,20 @@ class TextHit:
 
 
 def sync_index(
-    conn: Connection, article_id: str, title: str, tags: Sequence[str], body: str
+    conn: Connection,
+    article_id: str,
+    title: str,
+    tags: Sequence[str],
+    body: str,
+    *,
+    new: bool = False,
 ) -> None:
-    """Keep the SQLite FTS5 table in step with an article row (PostgreSQL indexes by itself)."""
+    """Keep the SQLite FTS5 table in step with an article row (PostgreSQL indexes by itself).
+    A new article has no entry to remove (the lookup by an unindexed column scans the table)."""
     if conn.dialect.name != "sqlite":
         return
-    conn.execute(text("DELETE FROM knowledge_fts WHERE article_id = :id"), {"id": article_id})
+    if not new:
+        conn.execute(text("DELETE FROM knowledge_fts WHERE article_id = :id"), {"id": article_id})
     conn.execute(
         text(
             "INSERT INTO knowledge_fts (article_id, title, tags, body) "

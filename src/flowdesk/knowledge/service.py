@@ -15,12 +15,13 @@ Suggestions are ranked by a transparent score (each suggestion says why it was c
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, Text, cast, or_, select, update
 
 from flowdesk.core.clock import Clock
 from flowdesk.core.errors import NotFoundError
@@ -190,7 +191,7 @@ def upsert_articles(
                 .where(knowledge_articles.c.id == article_id)
                 .values(**values)
             )
-        sync_index(conn, article_id, article.title, article.tags, flat)
+        sync_index(conn, article_id, article.title, article.tags, flat, new=existing is None)
         slugs.append(article.slug)
     return slugs
 
@@ -243,6 +244,34 @@ def _by_id(conn: Connection, article_ids: Sequence[str]) -> dict[str, ArticleVie
     return {r._mapping["id"]: _view(r) for r in rows}
 
 
+def _listed(column: Any, value: str) -> Any:
+    """`value` is an element of the JSON list in `column`: a LIKE on its JSON text, which works
+    the same on SQLite and PostgreSQL and narrows the rows before they are scored in Python."""
+    pattern = json.dumps(value).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return cast(column, Text).like(f"%{pattern}%", escape="\\")
+
+
+def _candidates(
+    conn: Connection,
+    reason: str | None,
+    step: str | None,
+    tags: Sequence[str],
+    text_ids: Sequence[str],
+) -> list[ArticleView]:
+    """The articles that can score: listed for the reason or step, tagged, or found by text."""
+    table = knowledge_articles
+    tests = [table.c.id.in_(list(text_ids))] if text_ids else []
+    if reason is not None:
+        tests.append(_listed(table.c.reasons, reason))
+    if step is not None:
+        tests.append(_listed(table.c.steps, step))
+    tests.extend(_listed(table.c.tags, tag) for tag in tags)
+    if not tests:
+        return []
+    rows = conn.execute(select(table).where(table.c.active.is_(True), or_(*tests))).all()
+    return [_view(r) for r in rows]
+
+
 def suggest(
     store: Store,
     *,
@@ -255,21 +284,16 @@ def suggest(
 ) -> list[Suggestion]:
     """Articles for an agent at one step, ranked by the score in the module docstring."""
     with store.reading() as conn:
-        rows = [
-            _view(r)
-            for r in conn.execute(
-                select(knowledge_articles).where(knowledge_articles.c.active.is_(True))
-            ).all()
-        ]
         text_scores: dict[str, float] = {}
         for query in queries:
             hits = full_text(conn, query, match="any", limit=20)
             for position, hit in enumerate(hits):
                 value = 1.0 - position / (2 * len(hits))
                 text_scores[hit.article_id] = max(text_scores.get(hit.article_id, 0.0), value)
+        rows = _candidates(conn, reason, step, tags, list(text_scores))
     words = [w for q in queries for w in terms(q)]
     wanted_tags = set(tags)
-    ranked: list[Suggestion] = []
+    ranked: list[tuple[float, ArticleView, list[str]]] = []
     for article in rows:
         why: list[str] = []
         score = 0.0
@@ -298,13 +322,12 @@ def suggest(
             helpfulness = (article.helpful + 1) / (votes + 2)
             score += WEIGHTS["feedback"] * (helpfulness - 0.5)
             why.append("feedback")
-        ranked.append(
-            Suggestion(
-                article.slug, article.title, excerpt(plain_text(article.body), words), score, why
-            )
-        )
-    ranked.sort(key=lambda s: (-s.score, s.slug))
-    return ranked[:limit]
+        ranked.append((score, article, why))
+    ranked.sort(key=lambda r: (-r[0], r[1].slug))
+    return [  # excerpts only for what is shown
+        Suggestion(a.slug, a.title, excerpt(plain_text(a.body), words), score, why)
+        for score, a, why in ranked[:limit]
+    ]
 
 
 def record_feedback(
