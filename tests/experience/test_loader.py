@@ -199,3 +199,11 @@ def test_business_rule_tasks_must_call_a_decision_of_the_bundle(tmp_path: Path) 
     (issue,) = problems(tmp_path, {"mini.bpmn": bpmn})
     assert issue.file == "mini.bpmn" and issue.field == "rate" and issue.line is not None
     assert "decision 'rating'" in issue.message
+
+
+def test_script_variables_must_be_fields_of_the_form(tmp_path: Path) -> None:
+    flow = FLOW.replace("amount: {type: number, minimum: 0}", "amout: {type: number, minimum: 0}")
+    (issue,) = problems(tmp_path, {"flow.yaml": flow})
+    assert issue.field == "tasks.check.script[1].variable"
+    assert issue.line == line_of(flow, "variable: amount")
+    assert "'amount'" in issue.message

@@ -190,13 +190,23 @@ class _Checker:
                 queries.append(KnowledgeQuery(item))
             else:
                 queries.append(KnowledgeQuery(item["query"], tuple(item.get("tags", ()))))
+        form = self.form((*base, "form"), spec.get("form"))
+        if form is not None:
+            # the script and the form fill the same variables (one step, several renderings)
+            fields = form.get("properties", {})
+            for index, step in enumerate(steps):
+                if step.variable is not None and step.variable not in fields:
+                    self.at(
+                        (*base, "script", index, "variable"),
+                        f"the script asks for {step.variable!r} but the form has no such property",
+                    )
         return TaskExperience(
             task=task_id,
             title=spec.get("title"),
             script=steps,
             knowledge=tuple(queries),
             panels=tuple(spec.get("panels", ())),
-            form=self.form((*base, "form"), spec.get("form")),
+            form=form,
             status=status,
             sla=sla,
         )
