@@ -264,3 +264,23 @@ def test_complaint_closes_itself_when_the_customer_never_replies(
     assert state.status == "completed"
     ended = {e.element_id for e in runtime.history(state.id) if e.type == "element.completed"}
     assert "complaint_closed" in ended and "complaint_resolved" not in ended
+
+
+def test_status_page_texts_follow_the_flow(store: Store, clock: FixedClock) -> None:
+    from flowdesk.experience.service import customer_status
+
+    runtime = ProcessRuntime(store, clock=clock)
+    deploy_bundle(runtime, store, DEMO / "outage-restoration")
+    state = runtime.start("outage_restoration")
+    assert customer_status(store, state.id) == [
+        "We have your fault report and are checking the network in your area."
+    ]
+    (item,) = runtime.work_items(instance_id=state.id)
+    answers = {"serviceType": "broadband", "areaOutage": True, "outageArea": "NW-12"}
+    state = runtime.complete_work_item(item["id"], answers)
+    (item,) = runtime.work_items(instance_id=state.id)
+    state = runtime.complete_work_item(item["id"], {"priorityCustomer": False})
+    assert runtime.work_items(instance_id=state.id) == []
+    assert customer_status(store, state.id) == [
+        "Our engineers are restoring the network in area NW-12; we will text you when it is back."
+    ]

@@ -207,3 +207,11 @@ def test_script_variables_must_be_fields_of_the_form(tmp_path: Path) -> None:
     assert issue.field == "tasks.check.script[1].variable"
     assert issue.line == line_of(flow, "variable: amount")
     assert "'amount'" in issue.message
+
+
+def test_waiting_texts_name_a_waiting_point_of_the_bpmn(tmp_path: Path) -> None:
+    flow = FLOW.replace("tasks:\n", "waiting:\n  check: Waiting for {{ bad name }}.\ntasks:\n", 1)
+    issues = problems(tmp_path, {"flow.yaml": flow})
+    assert {i.field for i in issues} == {"waiting.check"}
+    assert len(issues) == 2  # not a waiting point, and a placeholder that is not a name
+    assert all(i.line == line_of(flow, "check: Waiting") for i in issues)

@@ -119,6 +119,7 @@ class Bundle:
     bpmn: tuple[str, ...] = ()
     dmn: tuple[str, ...] = ()
     tasks: dict[str, TaskExperience] = field(default_factory=dict)
+    waiting: dict[str, str] = field(default_factory=dict)  # catch event id -> status text
     articles: tuple[Article, ...] = ()
     files: dict[str, bytes] = field(default_factory=dict, compare=False, repr=False)
 
@@ -176,4 +177,5 @@ def bundle_from_dict(data: dict[str, Any]) -> Bundle:
         bpmn=tuple(data.get("bpmn", ())),
         dmn=tuple(data.get("dmn", ())),
         tasks=tasks,
+        waiting=dict(data.get("waiting", {})),
     )

@@ -178,9 +178,7 @@ class _Checker:
                 )
         status = spec.get("status")
         if status is not None:
-            for match in PLACEHOLDER.finditer(status):
-                if not _IDENTIFIER.match(match.group(1)):
-                    self.at((*base, "status"), f"placeholder {match.group(0)!r} is not a name")
+            self.placeholders((*base, "status"), status)
         sla = spec.get("sla")
         if sla is not None:
             self.duration((*base, "sla"), sla)
@@ -210,6 +208,11 @@ class _Checker:
             status=status,
             sla=sla,
         )
+
+    def placeholders(self, path: Path_, text: str) -> None:
+        for match in PLACEHOLDER.finditer(text):
+            if not _IDENTIFIER.match(match.group(1)):
+                self.at(path, f"placeholder {match.group(0)!r} is not a name")
 
     def script(self, base: Path_, steps: list[dict[str, Any]]) -> tuple[ScriptStep, ...]:
         out: list[ScriptStep] = []
@@ -433,6 +436,18 @@ def _user_tasks(definitions: list[Definitions]) -> dict[str, str]:
     }
 
 
+def _wait_nodes(definitions: list[Definitions]) -> set[str]:
+    """Nodes where an instance waits for the outside world (the customer, another team)."""
+    kinds = ("intermediateCatchEvent", "receiveTask", "eventBasedGateway")
+    return {
+        node.id
+        for d in definitions
+        for process in d.processes.values()
+        for node in process.nodes.values()
+        if node.type in kinds
+    }
+
+
 def validate_files(name: str, files: dict[str, bytes]) -> Bundle:
     """Validate the files of a bundle; a Bundle, or BundleError with every issue found."""
     checker = _Checker(files)
@@ -457,6 +472,16 @@ def validate_files(name: str, files: dict[str, bytes]) -> Bundle:
         task_id: checker.task(task_id, spec, user_tasks)
         for task_id, spec in manifest.get("tasks", {}).items()
     }
+    waits = _wait_nodes(definitions)
+    for node_id, text in manifest.get("waiting", {}).items():
+        if not bpmn_failed and node_id not in waits:
+            known = ", ".join(sorted(waits)) or "none"
+            checker.at(
+                ("waiting", node_id),
+                f"no catch event, receive task or event gateway {node_id!r} in the BPMN "
+                f"(waiting points: {known})",
+            )
+        checker.placeholders(("waiting", node_id), text)
     reason_ids: set[str] = set()
     for index, reason in enumerate(manifest["reasons"]):
         if reason["id"] in reason_ids:
@@ -479,6 +504,7 @@ def validate_files(name: str, files: dict[str, bytes]) -> Bundle:
         bpmn=tuple(spec_files["bpmn"]),
         dmn=tuple(spec_files.get("dmn", ())),
         tasks=tasks,
+        waiting=dict(manifest.get("waiting", {})),
         articles=tuple(articles),
         files=files,
     )

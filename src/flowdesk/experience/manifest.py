@@ -122,6 +122,7 @@ FLOW_SCHEMA: dict[str, Any] = {
             },
         },
         "tasks": {"type": "object", "additionalProperties": _TASK},
+        "waiting": {"type": "object", "additionalProperties": _TEXT},
     },
 }
 

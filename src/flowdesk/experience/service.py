@@ -476,7 +476,8 @@ def experience_for(
 
 
 def customer_status(store: Store, instance_id: str) -> list[str]:
-    """The customer-facing status texts of an instance's open steps (what a status page shows)."""
+    """The customer-facing status texts of an instance's open steps and of the events it waits
+    for (what a status page shows)."""
     with store.reading() as conn:
         repo = ProcessRepository(conn)
         loaded = repo.load(instance_id)
@@ -484,13 +485,18 @@ def customer_status(store: Store, instance_id: str) -> list[str]:
             raise NotFoundError(f"no process instance {instance_id!r}")
         items = repo.query_work_items(instance_id=instance_id)
         bundle = _bundle_for(conn, loaded.definition_id)
-    variables = state_from_dict(loaded.state).vars
+    state = state_from_dict(loaded.state)
     texts: list[str] = []
     for item in items:
         task = bundle.tasks.get(item["element_id"]) if bundle else None
-        text = render_status(task.status if task else None, variables)
+        text = render_status(task.status if task else None, state.vars)
         if text and text not in texts:
             texts.append(text)
+    if bundle is not None:  # where the flow waits for the customer or another team
+        for token in state.tokens.values():
+            text = render_status(bundle.waiting.get(token.el), state.vars)
+            if text and text not in texts:
+                texts.append(text)
     return texts
 
 
