@@ -215,3 +215,12 @@ def test_waiting_texts_name_a_waiting_point_of_the_bpmn(tmp_path: Path) -> None:
     assert {i.field for i in issues} == {"waiting.check"}
     assert len(issues) == 2  # not a waiting point, and a placeholder that is not a name
     assert all(i.line == line_of(flow, "check: Waiting") for i in issues)
+
+
+def test_a_form_must_be_plain_json(tmp_path: Path) -> None:
+    flow = FLOW.replace(
+        "verified: {type: boolean}", "verified: {type: boolean, default: 2026-01-01}"
+    )
+    (issue,) = problems(tmp_path, {"flow.yaml": flow})
+    assert issue.file == "flow.yaml" and "plain JSON" in issue.message
+    assert issue.line == line_of(flow, "form:")

@@ -301,6 +301,14 @@ class _Checker:
     def schema(
         self, schema: dict[str, Any], base: Path_, file: str, doc: Located
     ) -> dict[str, Any] | None:
+        try:
+            json.dumps(schema)
+        except (TypeError, ValueError) as exc:
+            line, column = doc.where(base)
+            self.issues.append(
+                Issue(file, f"a form must be plain JSON ({exc}; quote dates)", line, column)
+            )
+            return None
         checker = validator_for(schema, default=jsonschema.Draft202012Validator)
         problems = list(checker(checker.META_SCHEMA).iter_errors(schema))
         for problem in problems:
