@@ -33,10 +33,12 @@ app.add_typer(keys_app, name="keys")
 
 def _register_domain_commands() -> None:
     """Commands that live with their domain (each module exposes `register(app)`)."""
-    from flowdesk.cli import customers, decide
+    from flowdesk.cli import customers, decide, demo, experience
 
     decide.register(app)
     customers.register(app)
+    experience.register(app)
+    demo.register(app)
 
 
 _register_domain_commands()
@@ -90,8 +92,8 @@ def serve(
     import uvicorn
 
     from flowdesk.api.app import create_app
+    from flowdesk.cli.demo import load_demo_content
     from flowdesk.logs import configure_logging
-    from flowdesk.runtime.bootstrap import load_demo_content
 
     settings, store = _open_store(database_url)
     configure_logging(settings.log_level, json=settings.log_json)
