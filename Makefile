@@ -19,8 +19,9 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
+# Migrate, load the demo company and (first time only) 30 days of its history, then serve.
 run: install
-	$(BIN)/flowdesk serve
+	$(BIN)/flowdesk serve --seed-days 30
 
 lint: install-dev
 	$(BIN)/ruff check src tests benchmarks

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -95,6 +95,61 @@ def load(
     store = open_store(settings)
     store.upgrade()
     for line in load_demo_content(store, demo_dir):
+        typer.echo(line)
+
+
+def seed_if_empty(store: Store, demo_dir: Path | None = None, **options: Any) -> Iterator[str]:
+    """Generate the demo history unless the store already has process instances."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from flowdesk.demo.seed import seed
+    from flowdesk.runtime.processes import ProcessRuntime
+
+    runtime = ProcessRuntime(store)
+    if runtime.has_instances():
+        yield "demo history: store has instances, nothing seeded"
+        return
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), transient=True
+    ) as bar:
+        tasks: dict[str, Any] = {}
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        report = seed(store, demo_dir or default_demo_dir(), progress=progress, **options)
+    yield (
+        f"demo history: {report.customers} customers, {report.cases} cases "
+        f"({report.completed_cases} closed, {report.open_work} work items open), "
+        f"{report.events} events in {report.seconds:.1f} s"
+    )
+
+
+@demo_app.command("seed")
+def seed_command(
+    days: Annotated[int, typer.Option(help="Days of history to generate.")] = 30,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same history).")] = 7,
+    customers: Annotated[int, typer.Option(help="Customers to generate.")] = 10_000,
+    cases_per_day: Annotated[int, typer.Option(help="Average new cases per weekday.")] = 40,
+    database_url: Annotated[
+        str | None, typer.Option("--database-url", help="Overrides FLOWDESK_DATABASE_URL.")
+    ] = None,
+    demo_dir: Annotated[Path | None, typer.Option(help="Folder of the demo company.")] = None,
+) -> None:
+    """Load the demo company if needed, then generate its history (customers, cases, work)."""
+    from flowdesk.runtime.bootstrap import open_store
+    from flowdesk.settings import Settings
+
+    settings = Settings() if database_url is None else Settings(database_url=database_url)
+    store = open_store(settings)
+    store.upgrade()
+    for line in load_demo_content(store, demo_dir):
+        typer.echo(line)
+    for line in seed_if_empty(
+        store, demo_dir, days=days, seed=seed, customers=customers, cases_per_day=cases_per_day
+    ):
         typer.echo(line)
 
 

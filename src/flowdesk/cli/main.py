@@ -33,12 +33,13 @@ app.add_typer(keys_app, name="keys")
 
 def _register_domain_commands() -> None:
     """Commands that live with their domain (each module exposes `register(app)`)."""
-    from flowdesk.cli import customers, decide, demo, experience
+    from flowdesk.cli import customers, decide, demo, experience, mine
 
     decide.register(app)
     customers.register(app)
     experience.register(app)
     demo.register(app)
+    mine.register(app)
 
 
 _register_domain_commands()
@@ -87,6 +88,9 @@ def serve(
     port: Annotated[int | None, typer.Option(help="TCP port.")] = None,
     database_url: DbUrl = None,
     demo: Annotated[bool, typer.Option(help="Load the demo company if the store is empty.")] = True,
+    seed_days: Annotated[
+        int, typer.Option(help="Generate this many days of demo history if there is none.")
+    ] = 0,
 ) -> None:
     """Migrate the database, load the demo content and serve the API and web UI."""
     import uvicorn
@@ -101,6 +105,11 @@ def serve(
     if demo and settings.load_demo:
         for line in load_demo_content(store):
             err.print(line)
+        if seed_days > 0:
+            from flowdesk.cli.demo import seed_if_empty
+
+            for line in seed_if_empty(store, days=seed_days):
+                err.print(line)
     host = host or settings.host
     port = port or settings.port
     application = create_app(settings, store)

@@ -961,6 +961,10 @@ class ProcessRuntime:
     def history(self, instance_id: str) -> list[Any]:
         return self.store.events.where(process_instance_id=instance_id)
 
+    def has_instances(self) -> bool:
+        with self.store.reading() as conn:
+            return ProcessRepository(conn).count_instances() > 0
+
     def definitions(self) -> list[dict[str, Any]]:
         with self.store.reading() as conn:
             return ProcessRepository(conn).definitions()

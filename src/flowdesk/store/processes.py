@@ -416,6 +416,15 @@ class ProcessRepository:
         rows = self.c.execute(query.order_by(subscriptions.c.id))
         return [dict(r._mapping) for r in rows]
 
+    def instance_subscriptions(self, instance_id: str) -> list[dict[str, Any]]:
+        rows = self.c.execute(
+            select(subscriptions).where(subscriptions.c.instance_id == instance_id)
+        )
+        return [dict(r._mapping) for r in rows]
+
+    def count_instances(self) -> int:
+        return int(self.c.execute(select(func.count()).select_from(process_instances)).scalar_one())
+
     def buffer_message(self, row: dict[str, Any]) -> None:
         self.c.execute(buffered_messages.insert().values(**row))
 

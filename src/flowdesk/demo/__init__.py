@@ -1,0 +1,1 @@
+"""The demo company's traffic: customers and a history of cases worked by agents."""
