@@ -121,3 +121,10 @@ def test_customers_commands_are_wired_into_flowdesk(database_url: str) -> None:
         database_url,
     )
     assert bad.returncode != 0 and "Traceback" not in bad.stderr
+
+
+def test_mine_is_wired_into_the_flowdesk_command() -> None:
+    result = flowdesk("mine", "tests/data/xes/refunds.xes.gz", "--json")
+    assert result.returncode == 0, result.stderr
+    mined = json.loads(result.stdout)
+    assert mined["cases"] > 0 and mined["events"] > 0
