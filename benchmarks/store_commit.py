@@ -3,7 +3,7 @@
 The transaction is what one engine command writes: update one instance row (new state and
 version), insert four event rows and one task row, commit. Variants: SQLite in WAL with
 synchronous NORMAL and FULL, and a throwaway PostgreSQL 15 (fsync on), each once through the raw
-DB-API driver (sqlite3 / psycopg, the same SQL) and once through `flowdesk.store.Store`
+DB-API driver (sqlite3 / psycopg, the same SQL and values) and once through `flowdesk.store.Store`
 (SQLAlchemy Core, unit of work, event log append). Rounds of the variants alternate so machine
 drift hits all alike; figures are medians. Ends with one JSON line.
 
@@ -28,7 +28,7 @@ from sqlalchemy import JSON, Column, Integer, MetaData, String, Table, bindparam
 from flowdesk.core.events import NewEvent
 from flowdesk.core.jsonutil import dumps
 from flowdesk.store import Store
-from flowdesk.store.eventlog import EVENT_LOG_LOCK
+from flowdesk.store.eventlog import PG_TXID
 from flowdesk.testing.postgres import PostgresServer, find_pg_bin
 
 bench_meta = MetaData()
@@ -126,7 +126,7 @@ def raw_sqlite_txn(path: str, synchronous: str) -> Txn:
     conn.execute("PRAGMA foreign_keys=ON")
     now = datetime.now(UTC).isoformat(sep=" ")
     state = dumps(STATE)
-    insert_events = f"INSERT INTO events ({EVENT_COLUMNS}) VALUES ({', '.join('?' * 14)})"
+    insert_events = f"INSERT INTO events ({EVENT_COLUMNS}, txid) VALUES ({', '.join('?' * 14)}, 0)"
 
     def run(i: int) -> None:
         conn.execute("BEGIN IMMEDIATE")
@@ -147,15 +147,16 @@ def raw_pg_txn(url: str) -> Txn:
     conn = psycopg.connect(url)
     now = datetime.now(UTC).isoformat()
     state = dumps(STATE)
-    insert_events = f"INSERT INTO events ({EVENT_COLUMNS}) VALUES ({', '.join(['%s'] * 14)})"
+    insert_events = (
+        f"INSERT INTO events ({EVENT_COLUMNS}, txid) VALUES ({', '.join(['%s'] * 14)}, {PG_TXID})"
+    )
 
     def run(i: int) -> None:
         with conn.cursor() as cur:
             cur.execute(
                 "UPDATE bench_instances SET version=%s, state=%s WHERE id=%s", (i, state, "i1")
             )
-            # Same semantics as the store: events appended under the event-log lock.
-            cur.execute(f"SELECT pg_advisory_xact_lock({EVENT_LOG_LOCK})")
+            # Same row as the store writes: the transaction id for consumers' ordering.
             cur.executemany(insert_events, event_params(i, now))
             cur.execute(
                 "INSERT INTO bench_tasks (id, instance_id, element_id, state) VALUES (%s,%s,%s,%s)",

@@ -3,6 +3,15 @@
 Delivery is at least once: `read` never moves the cursor; only `ack` does, so a consumer that
 crashes between reading and acknowledging gets the same events again. Consumers must therefore be
 idempotent (webhook deliveries carry the event id for that reason).
+
+Why consumers order by (txid, seq) on PostgreSQL: sequence numbers are taken when rows are
+inserted, not when transactions commit, so seq 11 can be visible while seq 10 is still in flight;
+a cursor at 11 would skip 10 for ever. Each event row records its writing transaction id, and a
+consumer reads only events of transactions older than the oldest one still running
+(`pg_snapshot_xmin`): all of those have finished, and every later one sorts after the cursor.
+Writers never wait for each other (an earlier design serialised them with an advisory lock,
+which stopped two workers from committing in parallel). SQLite has one writer at a time, so
+there txid is 0 and the order is seq.
 """
 
 from __future__ import annotations
@@ -11,7 +20,18 @@ from collections.abc import Iterator
 from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Dialect, Row, func, select, update
+from sqlalchemy import (
+    Connection,
+    Dialect,
+    Row,
+    and_,
+    func,
+    literal_column,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from flowdesk.core.clock import Clock, SystemClock
@@ -25,8 +45,10 @@ if TYPE_CHECKING:
     from flowdesk.store.store import Store
 
 
-#: Arbitrary constant naming the event-log append lock (pg_advisory_xact_lock key).
-EVENT_LOG_LOCK = 7_414_303
+#: The writing transaction's id on PostgreSQL (xid8 as a bigint).
+PG_TXID = "pg_current_xact_id()::text::bigint"
+#: Transactions below this id have all finished (committed or rolled back).
+PG_HORIZON = "pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
 
 _COLUMNS = (
     "id",
@@ -58,15 +80,13 @@ class EventWriter:
     def __init__(self, dialect: Dialect):
         self._sqlite = dialect.name == "sqlite"
         mark = "?" if dialect.paramstyle == "qmark" else "%s"
+        txid = "0" if self._sqlite else PG_TXID
         self.sql = (
-            f"INSERT INTO events ({', '.join(_COLUMNS)}) "
-            f"VALUES ({', '.join([mark] * len(_COLUMNS))})"
+            f"INSERT INTO events ({', '.join(_COLUMNS)}, txid) "
+            f"VALUES ({', '.join([mark] * len(_COLUMNS))}, {txid})"
         )
-        self.lock_sql = None if self._sqlite else f"SELECT pg_advisory_xact_lock({EVENT_LOG_LOCK})"
 
     def write(self, connection: Connection, pending: list[NewEvent], ids: IdGenerator) -> None:
-        if self.lock_sql is not None:
-            connection.exec_driver_sql(self.lock_sql)
         rows = [self._row(e, ids) for e in pending]
         connection.exec_driver_sql(self.sql, rows)
 
@@ -151,9 +171,14 @@ class EventLog:
     # -- consumers ----------------------------------------------------------------------------
 
     def register(self, consumer: str, *, from_start: bool = True) -> int:
-        """Create the consumer's cursor if missing; returns its position."""
-        start = 0 if from_start else self.head()
-        values = {"name": consumer, "position": start, "updated_at": self._clock.now()}
+        """Create the consumer's cursor if missing; returns its position (a seq)."""
+        txid, seq = (0, 0) if from_start else self._newest_finished()
+        values = {
+            "name": consumer,
+            "position": seq,
+            "position_txid": txid,
+            "updated_at": self._clock.now(),
+        }
         with self._store.unit_of_work() as uow:
             insert = (
                 postgresql.insert(event_consumers)
@@ -163,34 +188,73 @@ class EventLog:
             uow.connection.execute(insert.values(**values).on_conflict_do_nothing())
         return self.position(consumer)
 
-    def position(self, consumer: str) -> int:
+    def _finished(self) -> Any:
+        """The condition 'written by a transaction that has finished' (always true on SQLite)."""
+        if self._store.dialect == "postgresql":
+            return events.c.txid < literal_column(PG_HORIZON)
+        return true()
+
+    def _newest_finished(self) -> tuple[int, int]:
         with self._store.reading() as conn:
-            pos = conn.execute(
-                select(event_consumers.c.position).where(event_consumers.c.name == consumer)
-            ).scalar_one_or_none()
-        if pos is None:
+            row = conn.execute(
+                select(events.c.txid, events.c.seq)
+                .where(self._finished())
+                .order_by(events.c.txid.desc(), events.c.seq.desc())
+                .limit(1)
+            ).first()
+        return (0, 0) if row is None else (int(row[0]), int(row[1]))
+
+    def _cursor(self, conn: Connection, consumer: str) -> tuple[int, int]:
+        row = conn.execute(
+            select(event_consumers.c.position_txid, event_consumers.c.position).where(
+                event_consumers.c.name == consumer
+            )
+        ).first()
+        if row is None:
             raise NotFoundError(
                 f"event consumer {consumer!r} is not registered", hint="register it first"
             )
-        return int(pos)
+        return int(row[0]), int(row[1])
+
+    def position(self, consumer: str) -> int:
+        with self._store.reading() as conn:
+            return self._cursor(conn, consumer)[1]
 
     def read(self, consumer: str, limit: int = 100) -> list[StoredEvent]:
         """The next events after the consumer's cursor; does not move the cursor."""
-        return self.after(self.position(consumer), limit)
+        with self._store.reading() as conn:
+            txid, seq = self._cursor(conn, consumer)
+            rows = conn.execute(
+                select(events)
+                .where(or_(events.c.txid > txid, and_(events.c.txid == txid, events.c.seq > seq)))
+                .where(self._finished())
+                .order_by(events.c.txid, events.c.seq)
+                .limit(limit)
+            )
+            return [_stored(r) for r in rows]
 
     def ack(self, consumer: str, seq: int) -> None:
-        """Mark everything up to `seq` as processed. Never moves a cursor backwards."""
+        """Mark everything up to the event `seq` (in delivery order) as processed. Never moves
+        a cursor backwards."""
         with self._store.unit_of_work() as uow:
-            result = uow.connection.execute(
+            conn = uow.connection
+            txid = conn.execute(select(events.c.txid).where(events.c.seq == seq)).scalar()
+            if txid is None:
+                raise NotFoundError(f"no event with sequence {seq}")
+            result = conn.execute(
                 update(event_consumers)
                 .where(event_consumers.c.name == consumer)
-                .where(event_consumers.c.position < seq)
-                .values(position=seq, updated_at=self._clock.now())
+                .where(
+                    or_(
+                        event_consumers.c.position_txid < txid,
+                        and_(
+                            event_consumers.c.position_txid == txid,
+                            event_consumers.c.position < seq,
+                        ),
+                    )
+                )
+                .values(position=seq, position_txid=txid, updated_at=self._clock.now())
             )
             if result.rowcount == 0:
                 # Either already past seq (fine) or unknown consumer (an error).
-                exists = uow.connection.execute(
-                    select(event_consumers.c.name).where(event_consumers.c.name == consumer)
-                ).first()
-                if exists is None:
-                    raise NotFoundError(f"event consumer {consumer!r} is not registered")
+                self._cursor(conn, consumer)

@@ -1,10 +1,8 @@
 """The Store: one database, units of work, and the event log on top of it.
 
 One command = one unit of work = one transaction. Events appended during the unit are buffered
-and written last, right before COMMIT; on PostgreSQL they are written under a transaction-level
-advisory lock so that the global sequence order is also the commit order. Without it, a consumer
-could read seq 11 (committed) while seq 10 (still in flight) is invisible, advance its cursor past
-10 and never see it.
+and written last, right before COMMIT (see eventlog.py for how consumers read them in an order
+that never skips an event of a transaction that commits late).
 """
 
 from __future__ import annotations

@@ -75,6 +75,9 @@ events = Table(
     Column("department", String(100)),
     Column("channel", String(50)),
     Column("data", JSON, nullable=False),
+    # The writing transaction (PostgreSQL; 0 on SQLite): consumers read in (txid, seq) order.
+    Column("txid", BigInteger, nullable=False, server_default="0"),
+    Index("ix_events_txid_seq", "txid", "seq"),
     # Partial: most events (engine steps) carry no case, contact or customer id, and an index
     # entry per event would cost every command a page write for nothing.
     *(
@@ -94,5 +97,6 @@ event_consumers = Table(
     metadata,
     Column("name", String(100), primary_key=True),
     Column("position", BigInteger, nullable=False, default=0),
+    Column("position_txid", BigInteger, nullable=False, default=0),
     Column("updated_at", UtcDateTime, nullable=False),
 )

@@ -38,9 +38,11 @@ def upgrade() -> None:
         sa.Column("department", sa.String(100)),
         sa.Column("channel", sa.String(50)),
         sa.Column("data", sa.JSON, nullable=False),
+        sa.Column("txid", sa.BigInteger, nullable=False, server_default="0"),
         sa.PrimaryKeyConstraint("seq", name="pk_events"),
         sa.UniqueConstraint("id", name="uq_events_id"),
     )
+    op.create_index("ix_events_txid_seq", "events", ["txid", "seq"])
     for column in ("case_id", "contact_id", "customer_id"):
         op.create_index(
             f"ix_events_{column}",
@@ -54,6 +56,7 @@ def upgrade() -> None:
         "event_consumers",
         sa.Column("name", sa.String(100), nullable=False),
         sa.Column("position", sa.BigInteger, nullable=False),
+        sa.Column("position_txid", sa.BigInteger, nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("name", name="pk_event_consumers"),
     )
@@ -64,4 +67,5 @@ def downgrade() -> None:
     op.drop_index("ix_events_process_instance_id", "events")
     for column in ("customer_id", "contact_id", "case_id"):
         op.drop_index(f"ix_events_{column}", "events")
+    op.drop_index("ix_events_txid_seq", "events")
     op.drop_table("events")
