@@ -1,0 +1,1 @@
+"""Cases: a customer concern with its public reference (FD-XXXXX), flow, contacts and status."""

@@ -1,0 +1,307 @@
+"""Cases: one customer concern with its flow, its contacts and its public reference.
+
+A case is opened when a contact starts a reason's flow, and is closed when that flow ends (read
+from the process instance whenever the case is looked at). Its status text is the customer-facing
+text of the flow's current step (`flowdesk.experience.service.customer_status`). The status is
+only told to someone who proves to be the case's customer: `lookup_status` wants one identifier
+(email, phone, account) of that customer besides the reference.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, select, update
+from sqlalchemy.exc import IntegrityError
+
+from flowdesk.cases.models import cases
+from flowdesk.cases.references import new_reference, normalize_reference
+from flowdesk.core.clock import Clock
+from flowdesk.core.errors import FlowdeskError, NotFoundError
+from flowdesk.core.events import NewEvent
+from flowdesk.core.ids import IdGenerator
+from flowdesk.customers.errors import InvalidIdentifierError
+from flowdesk.customers.normalize import normalize_identifier
+from flowdesk.customers.registry import identity_owner
+from flowdesk.customers.views import resolve_survivor
+from flowdesk.experience.service import customer_status
+from flowdesk.store import Store, UnitOfWork
+from flowdesk.store.processes import ProcessRepository
+
+#: Shown instead of the status when the asker is not proven to be the case's customer. The
+#: same text whether or not the reference exists, so references cannot be probed.
+UNVERIFIED_TEXT = (
+    "We could not confirm that this case is yours. Please ask from the email address or phone "
+    "number you contacted us with, or give one of them on the status page."
+)
+
+
+class VerificationError(FlowdeskError):
+    code = "forbidden"
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    id: str
+    reference: str
+    customer_id: str
+    reason: str
+    process_key: str | None
+    instance_id: str | None
+    status: str
+    owner: str | None
+    department: str | None
+    channel: str | None
+    opened_at: datetime
+    closed_at: datetime | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "reference": self.reference,
+            "customer_id": self.customer_id,
+            "reason": self.reason,
+            "process_key": self.process_key,
+            "instance_id": self.instance_id,
+            "status": self.status,
+            "owner": self.owner,
+            "department": self.department,
+            "channel": self.channel,
+            "opened_at": self.opened_at.isoformat(),
+            "closed_at": self.closed_at.isoformat() if self.closed_at else None,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CaseStatus:
+    reference: str
+    verified: bool
+    status: str | None  # open | closed, only when verified
+    texts: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "reference": self.reference,
+            "verified": self.verified,
+            "status": self.status,
+            "texts": self.texts,
+        }
+
+    def message(self) -> str:
+        if not self.verified:
+            return UNVERIFIED_TEXT
+        if self.status == "closed":
+            return f"Your case {self.reference} is closed."
+        detail = " ".join(self.texts) or "We are working on it."
+        return f"Your case {self.reference}: {detail}"
+
+
+def _case(row: Any) -> Case:
+    m = row._mapping
+    return Case(
+        m["id"],
+        m["reference"],
+        m["customer_id"],
+        m["reason"],
+        m["process_key"],
+        m["instance_id"],
+        m["status"],
+        m["owner"],
+        m["department"],
+        m["channel"],
+        m["opened_at"],
+        m["closed_at"],
+    )
+
+
+def open_case(
+    *,
+    uow: UnitOfWork,
+    clock: Clock,
+    ids: IdGenerator,
+    customer_id: str,
+    reason: str,
+    process_key: str | None,
+    channel: str | None,
+    contact_id: str | None = None,
+) -> Case:
+    """A new open case with a fresh reference (retried on the rare reference collision)."""
+    now = clock.now()
+    case_id = ids.new_id()
+    for _ in range(8):
+        reference = new_reference()
+        try:
+            with uow.connection.begin_nested():
+                uow.connection.execute(
+                    cases.insert().values(
+                        id=case_id,
+                        reference=reference,
+                        customer_id=customer_id,
+                        reason=reason,
+                        process_key=process_key,
+                        instance_id=None,
+                        status="open",
+                        channel=channel,
+                        opened_at=now,
+                    )
+                )
+            break
+        except IntegrityError:
+            continue
+    else:  # pragma: no cover - 8 collisions in a space of 24 million
+        raise RuntimeError("could not draw a free case reference")
+    uow.append(
+        NewEvent(
+            "case.opened",
+            now,
+            {"reference": reference, "reason": reason, "process_key": process_key},
+            case_id=case_id,
+            contact_id=contact_id,
+            customer_id=customer_id,
+            channel=channel,
+        )
+    )
+    return Case(
+        case_id,
+        reference,
+        customer_id,
+        reason,
+        process_key,
+        None,
+        "open",
+        None,
+        None,
+        channel,
+        now,
+        None,
+    )
+
+
+def set_instance(conn: Connection, case_id: str, instance_id: str) -> None:
+    conn.execute(update(cases).where(cases.c.id == case_id).values(instance_id=instance_id))
+
+
+def get_case(conn: Connection, case_id: str) -> Case | None:
+    row = conn.execute(select(cases).where(cases.c.id == case_id)).first()
+    return None if row is None else _case(row)
+
+
+def by_reference(conn: Connection, reference: str) -> Case | None:
+    ref = normalize_reference(reference)
+    if ref is None:
+        return None
+    row = conn.execute(select(cases).where(cases.c.reference == ref)).first()
+    return None if row is None else _case(row)
+
+
+def open_case_for(
+    conn: Connection, customer_id: str, reason: str, now: datetime | None = None
+) -> Case | None:
+    """The customer's newest open case for this reason (whose flow still runs)."""
+    rows = conn.execute(
+        select(cases)
+        .where(cases.c.customer_id == customer_id, cases.c.reason == reason)
+        .where(cases.c.status == "open")
+        .order_by(cases.c.opened_at.desc(), cases.c.id.desc())
+    ).all()
+    for row in rows:
+        case = _case(row)
+        if _refresh(conn, case, now).status == "open":
+            return case
+    return None
+
+
+def _refresh(conn: Connection, case: Case, now: datetime | None = None) -> Case:
+    """Close the case when its flow has ended (it is looked at, so it must be current)."""
+    if case.status != "open" or case.instance_id is None:
+        return case
+    loaded = ProcessRepository(conn).load(case.instance_id)
+    if loaded is None or loaded.state.get("status", "active") == "active":
+        return case
+    closed_at = now or case.opened_at
+    conn.execute(
+        update(cases)
+        .where(cases.c.id == case.id, cases.c.status == "open")
+        .values(status="closed", closed_at=closed_at)
+    )
+    return Case(
+        case.id,
+        case.reference,
+        case.customer_id,
+        case.reason,
+        case.process_key,
+        case.instance_id,
+        "closed",
+        case.owner,
+        case.department,
+        case.channel,
+        case.opened_at,
+        closed_at,
+    )
+
+
+def refresh(uow: UnitOfWork, case: Case, now: datetime) -> Case:
+    return _refresh(uow.connection, case, now)
+
+
+def case_status(store: Store, case: Case, now: datetime | None = None) -> CaseStatus:
+    """The status as the case's own customer sees it (call only after verification)."""
+    with store.unit_of_work() as uow:
+        current = _refresh(uow.connection, case, now)
+    texts: list[str] = []
+    if current.status == "open" and current.instance_id is not None:
+        try:
+            texts = customer_status(store, current.instance_id)
+        except NotFoundError:
+            texts = []
+    return CaseStatus(current.reference, True, current.status, texts)
+
+
+def customer_owns(conn: Connection, customer_id: str, claimed: list[tuple[str, str]]) -> bool:
+    """Does one of the claimed identifiers (kind, value) belong to this customer?"""
+    target = resolve_survivor(conn, customer_id)
+    for kind, value in claimed:
+        try:
+            normal = normalize_identifier(kind, value)
+        except InvalidIdentifierError:
+            continue
+        owner = identity_owner(conn, kind, normal)
+        if owner is not None and resolve_survivor(conn, owner) == target:
+            return True
+    return False
+
+
+def lookup_status(
+    store: Store, reference: str, *, identifiers: list[tuple[str, str]]
+) -> CaseStatus:
+    """Status by reference for whoever proves with an identifier to be the case's customer.
+
+    An unknown reference and a wrong identifier give the same unverified answer."""
+    ref = normalize_reference(reference) or reference.strip().upper()[:12]
+    with store.reading() as conn:
+        case = by_reference(conn, reference)
+        verified = case is not None and customer_owns(conn, case.customer_id, identifiers)
+    if case is None or not verified:
+        return CaseStatus(ref, False, None, [])
+    return case_status(store, case)
+
+
+def status_for_customer(store: Store, reference: str, customer_id: str | None) -> CaseStatus:
+    """Status asked by a contact already resolved to `customer_id` (by its sender identity)."""
+    ref = normalize_reference(reference) or reference.strip().upper()[:12]
+    with store.reading() as conn:
+        case = by_reference(conn, reference)
+        owner = resolve_survivor(conn, customer_id) if customer_id else None
+        mine = case is not None and owner == resolve_survivor(conn, case.customer_id)
+    if case is None or not mine:
+        return CaseStatus(ref, False, None, [])
+    return case_status(store, case)
+
+
+def customer_cases(conn: Connection, customer_id: str) -> list[Case]:
+    rows = conn.execute(
+        select(cases).where(cases.c.customer_id == customer_id).order_by(cases.c.opened_at)
+    ).all()
+    return [_case(r) for r in rows]

@@ -1,0 +1,308 @@
+"""The trained reason classifier: TF-IDF over word 1-2-grams and character 2-5-grams feeding a
+logistic regression, trained on a labelled CSV (columns text,reason).
+
+Every training run stores a new model version in the database (the pickled scikit-learn
+pipeline with its sha256, accuracy and macro-F1 on a stratified held-out split) and makes it the
+active one. Pickles are only ever read from Flowdesk's own database and only after their
+sha256 matches the one stored beside them at training time.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import pickle
+import threading
+import time
+import warnings
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sklearn.exceptions import ConvergenceWarning  # type: ignore[import-untyped]
+from sklearn.feature_extraction.text import TfidfVectorizer  # type: ignore[import-untyped]
+from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
+from sklearn.metrics import accuracy_score, f1_score  # type: ignore[import-untyped]
+from sklearn.model_selection import train_test_split  # type: ignore[import-untyped]
+from sklearn.pipeline import FeatureUnion, Pipeline  # type: ignore[import-untyped]
+from sqlalchemy import func, select, update
+
+from flowdesk.contacts.errors import ReasonModelError
+from flowdesk.contacts.models import reason_models
+from flowdesk.core.clock import Clock
+from flowdesk.core.events import NewEvent
+from flowdesk.core.ids import IdGenerator, UuidIds
+from flowdesk.store import Store
+
+ALGORITHM = "tfidf(word 1-2 + char_wb 2-5, sublinear) + logistic regression (saga, C=20)"
+MIN_EXAMPLES_PER_REASON = 2
+MAX_FILE_BYTES = 50 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Scores:
+    accuracy: float
+    macro_f1: float
+    examples: int
+    labels: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "accuracy": round(self.accuracy, 4),
+            "macro_f1": round(self.macro_f1, 4),
+            "examples": self.examples,
+            "labels": self.labels,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class TrainedModel:
+    id: str
+    version: int
+    algorithm: str
+    train_examples: int
+    held_out: Scores
+    seconds: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "version": self.version,
+            "algorithm": self.algorithm,
+            "train_examples": self.train_examples,
+            "held_out": self.held_out.to_dict(),
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def read_examples(source: str | Path | bytes) -> list[tuple[str, str]]:
+    """(text, reason) rows of a CSV with a header naming the columns text and reason."""
+    if isinstance(source, bytes):
+        raw = source
+        name = "upload"
+    else:
+        path = Path(source)
+        name = str(path)
+        if not path.is_file():
+            raise ReasonModelError(f"{name}: no such file")
+        raw = path.read_bytes()
+    if len(raw) > MAX_FILE_BYTES:
+        raise ReasonModelError(f"{name}: larger than {MAX_FILE_BYTES} bytes")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ReasonModelError(
+            f"{name}: not UTF-8 text ({exc.reason} at byte {exc.start})"
+        ) from None
+    reader = csv.DictReader(io.StringIO(text))
+    columns = [c.strip().lower() for c in reader.fieldnames or []]
+    if "text" not in columns or "reason" not in columns:
+        raise ReasonModelError(
+            f"{name}: needs the columns text and reason, found {', '.join(columns) or 'none'}"
+        )
+    rows: list[tuple[str, str]] = []
+    for line, record in enumerate(reader, start=2):
+        fields = {k.strip().lower(): (v or "").strip() for k, v in record.items() if k}
+        if not fields.get("text") or not fields.get("reason"):
+            raise ReasonModelError(f"{name}, line {line}: text and reason must not be empty")
+        rows.append((fields["text"], fields["reason"]))
+    if not rows:
+        raise ReasonModelError(f"{name}: no examples")
+    return rows
+
+
+def build_pipeline() -> Pipeline:
+    features = FeatureUnion(
+        [
+            (
+                "word",
+                TfidfVectorizer(
+                    analyzer="word",
+                    ngram_range=(1, 2),
+                    sublinear_tf=True,
+                    min_df=1,
+                    lowercase=True,
+                    strip_accents="unicode",
+                ),
+            ),
+            (
+                "char",
+                TfidfVectorizer(
+                    analyzer="char_wb",
+                    ngram_range=(2, 5),
+                    sublinear_tf=True,
+                    min_df=1,
+                    lowercase=True,
+                    strip_accents="unicode",
+                ),
+            ),
+        ]
+    )
+    return Pipeline(
+        [
+            ("features", features),
+            ("model", LogisticRegression(C=20, solver="saga", max_iter=300, tol=1e-3)),
+        ]
+    )
+
+
+def score(pipeline: Pipeline, rows: list[tuple[str, str]]) -> Scores:
+    texts = [t for t, _ in rows]
+    truth = [r for _, r in rows]
+    predicted = list(pipeline.predict(texts))
+    return Scores(
+        accuracy=float(accuracy_score(truth, predicted)),
+        macro_f1=float(f1_score(truth, predicted, average="macro", zero_division=0)),
+        examples=len(rows),
+        labels=sorted(set(truth)),
+    )
+
+
+def fit(
+    rows: list[tuple[str, str]], *, test_size: float = 0.2, seed: int = 7
+) -> tuple[Pipeline, Scores, int]:
+    """Train on a stratified split and score the held-out part; then refit on all rows so the
+    stored model learns from every example (the reported scores are the held-out ones)."""
+    counts = Counter(r for _, r in rows)
+    thin = sorted(r for r, n in counts.items() if n < MIN_EXAMPLES_PER_REASON * 2)
+    if len(counts) < 2:
+        raise ReasonModelError("training needs examples of at least two reasons")
+    if thin:
+        raise ReasonModelError(
+            f"too few examples for {', '.join(thin)}",
+            hint=f"give every reason at least {MIN_EXAMPLES_PER_REASON * 2} examples",
+        )
+    train, test = train_test_split(
+        rows, test_size=test_size, random_state=seed, stratify=[r for _, r in rows]
+    )
+    with warnings.catch_warnings():  # saga stops at max_iter with a usable model
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        pipeline = build_pipeline()
+        pipeline.fit([t for t, _ in train], [r for _, r in train])
+        held_out = score(pipeline, test)
+        final = build_pipeline()
+        final.fit([t for t, _ in rows], [r for _, r in rows])
+    return final, held_out, len(train)
+
+
+def train(
+    store: Store,
+    clock: Clock,
+    rows: list[tuple[str, str]],
+    *,
+    actor: str | None = None,
+    ids: IdGenerator | None = None,
+) -> TrainedModel:
+    """Train, store as the next version and activate it."""
+    started = time.perf_counter()
+    pipeline, held_out, train_examples = fit(rows)
+    seconds = time.perf_counter() - started
+    blob = pickle.dumps(pipeline, protocol=pickle.HIGHEST_PROTOCOL)
+    model_id = (ids or UuidIds()).new_id()
+    now = clock.now()
+    with store.unit_of_work() as uow:
+        conn = uow.connection
+        version = (
+            int(
+                conn.execute(
+                    select(func.coalesce(func.max(reason_models.c.version), 0))
+                ).scalar_one()
+            )
+            + 1
+        )
+        conn.execute(update(reason_models).values(active=False))
+        conn.execute(
+            reason_models.insert().values(
+                id=model_id,
+                version=version,
+                algorithm=ALGORITHM,
+                labels=held_out.labels,
+                examples=len(rows),
+                accuracy=held_out.accuracy,
+                macro_f1=held_out.macro_f1,
+                active=True,
+                blob=blob,
+                sha256=hashlib.sha256(blob).hexdigest(),
+                created_at=now,
+                actor=actor,
+            )
+        )
+        uow.append(
+            NewEvent(
+                "reason_model.trained",
+                now,
+                {"model_id": model_id, "version": version, **held_out.to_dict()},
+                actor=actor,
+            )
+        )
+    _CACHE.clear()
+    return TrainedModel(model_id, version, ALGORITHM, train_examples, held_out, seconds)
+
+
+_CACHE: dict[str, Pipeline] = {}
+_LOCK = threading.Lock()
+
+
+def active_model(store: Store) -> tuple[str, Pipeline] | None:
+    """The active model (id, pipeline), loaded once per process and version."""
+    with store.reading() as conn:
+        row = conn.execute(
+            select(reason_models.c.id, reason_models.c.sha256).where(reason_models.c.active)
+        ).first()
+        if row is None:
+            return None
+        model_id, digest = row
+        with _LOCK:
+            cached = _CACHE.get(model_id)
+        if cached is not None:
+            return model_id, cached
+        blob = conn.execute(
+            select(reason_models.c.blob).where(reason_models.c.id == model_id)
+        ).scalar_one()
+    if hashlib.sha256(blob).hexdigest() != digest:
+        raise ReasonModelError(f"reason model {model_id} does not match its checksum")
+    pipeline = pickle.loads(blob)
+    if not isinstance(pipeline, Pipeline):
+        raise ReasonModelError(f"reason model {model_id} is not a scikit-learn pipeline")
+    with _LOCK:
+        _CACHE.clear()
+        _CACHE[model_id] = pipeline
+    return model_id, pipeline
+
+
+def predict(pipeline: Pipeline, text: str, top: int = 3) -> list[tuple[str, float]]:
+    """The most probable reasons with their probabilities, best first."""
+    probabilities = pipeline.predict_proba([text])[0]
+    classes = pipeline.classes_
+    ranked = sorted(zip(classes, probabilities, strict=True), key=lambda cp: -cp[1])
+    return [(str(c), float(p)) for c, p in ranked[:top]]
+
+
+def evaluate(store: Store, rows: Iterable[tuple[str, str]]) -> Scores:
+    """Accuracy and macro-F1 of the active model on any labelled rows."""
+    loaded = active_model(store)
+    if loaded is None:
+        raise ReasonModelError(
+            "no reason model is trained yet", hint="run flowdesk reasons train FILE.csv"
+        )
+    return score(loaded[1], list(rows))
+
+
+def models(store: Store) -> list[dict[str, Any]]:
+    with store.reading() as conn:
+        rows = conn.execute(
+            select(
+                reason_models.c.id,
+                reason_models.c.version,
+                reason_models.c.algorithm,
+                reason_models.c.examples,
+                reason_models.c.accuracy,
+                reason_models.c.macro_f1,
+                reason_models.c.active,
+                reason_models.c.created_at,
+            ).order_by(reason_models.c.version)
+        ).all()
+    return [{**dict(r._mapping), "created_at": r.created_at.isoformat()} for r in rows]

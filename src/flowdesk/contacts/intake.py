@@ -1,0 +1,756 @@
+"""Intake: store every contact raw first, then identify, recognise and attach or start.
+
+`receive` writes the raw payload in its own transaction and nothing else, so a contact exists
+before anything can fail. `process` then parses it with its channel's adapter and, in one
+transaction, merges a duplicate submission, resolves the customer, answers a status question,
+finds the open case it belongs to (a reply to a case message, a case reference of the same
+customer, the same reason) or recognises its reason (rules, then the trained model; below the
+confidence threshold it waits in the triage queue for a person) and opens a case. The flow is
+then started (or the contact correlated into it as a message) by the process runtime, which
+runs its own transaction; a failure anywhere leaves the contact in the dead-letter list with the
+reason, and `replay` takes it up again where it stopped (a case already opened is reused).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from email.utils import make_msgid
+from typing import Any
+
+from sqlalchemy import Connection, select, update
+
+from flowdesk.cases import service as cases
+from flowdesk.cases.references import references_in
+from flowdesk.channels.outbound import OutboundMessage, Sender
+from flowdesk.channels.payloads import parse_payload
+from flowdesk.contacts import classifier
+from flowdesk.contacts.errors import InvalidContactError
+from flowdesk.contacts.model import Contact, ContactDraft, check_channel
+from flowdesk.contacts.models import contacts
+from flowdesk.contacts.rules import ReasonRules, Recognition
+from flowdesk.core.clock import Clock, SystemClock
+from flowdesk.core.errors import FlowdeskError, NotFoundError
+from flowdesk.core.events import NewEvent
+from flowdesk.core.ids import IdGenerator, UuidIds
+from flowdesk.customers.resolve import Resolution, resolve_contact
+from flowdesk.experience.models import contact_reasons
+from flowdesk.runtime.processes import ProcessRuntime
+from flowdesk.store import Store, UnitOfWork
+
+MAX_RAW_BYTES = 50 * 1024 * 1024
+STATUS_QUESTION = re.compile(r"^\s*(status|where is my|what is the status)\b", re.I)
+REPLYABLE = ("email", "sms", "chat", "app", "social")
+
+
+@dataclass(frozen=True, slots=True)
+class IntakeResult:
+    contact_id: str
+    status: str
+    action: str  # started | attached | duplicate | triage | answered | identified | failed
+    customer_id: str | None = None
+    review_required: bool = False
+    case_id: str | None = None
+    case_reference: str | None = None
+    instance_id: str | None = None
+    recognition: Recognition | None = None
+    reply: str | None = None
+    error: str | None = None
+    notes: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "contact_id": self.contact_id,
+            "status": self.status,
+            "action": self.action,
+            "customer_id": self.customer_id,
+            "review_required": self.review_required,
+            "case_id": self.case_id,
+            "case_reference": self.case_reference,
+            "instance_id": self.instance_id,
+            "recognition": self.recognition.to_dict() if self.recognition else None,
+            "reply": self.reply,
+            "error": self.error,
+            "notes": list(self.notes),
+        }
+
+
+@dataclass
+class _Plan:
+    """What the transaction decided; the runtime does the rest after it committed."""
+
+    result: IntakeResult
+    start: tuple[str, dict[str, Any]] | None = None  # process key, variables
+    attach: cases.Case | None = None
+    draft: ContactDraft | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def _contact(row: Any) -> Contact:
+    m = row._mapping
+    return Contact(
+        id=m["id"],
+        channel=m["channel"],
+        direction=m["direction"],
+        received_at=m["received_at"],
+        status=m["status"],
+        customer_id=m["customer_id"],
+        sender=m["sender"],
+        subject=m["subject"],
+        text=m["text"],
+        attachments=list(m["attachments"] or []),
+        geo=m["geo"],
+        details=dict(m["details"] or {}),
+        message_id=m["message_id"],
+        in_reply_to=m["in_reply_to"],
+        reason=m["reason"],
+        reason_source=m["reason_source"],
+        confidence=m["confidence"],
+        case_id=m["case_id"],
+        duplicate_of=m["duplicate_of"],
+        error=m["error"],
+        attempts=m["attempts"],
+        processed_at=m["processed_at"],
+    )
+
+
+_LIGHT = [c for c in contacts.c if c.name != "raw"]
+
+
+class Intake:
+    def __init__(
+        self,
+        store: Store,
+        runtime: ProcessRuntime | None = None,
+        *,
+        clock: Clock | None = None,
+        ids: IdGenerator | None = None,
+        rules: ReasonRules | None = None,
+        threshold: float = 0.45,
+        dedup_window: timedelta = timedelta(minutes=10),
+        senders: dict[str, Sender] | None = None,
+        default_region: str | None = None,
+        use_model: bool = True,
+    ) -> None:
+        self.store = store
+        self.clock = clock or SystemClock()
+        self.runtime = runtime or ProcessRuntime(store, clock=self.clock)
+        self.ids = ids or UuidIds()
+        self.rules = rules or ReasonRules()
+        self.threshold = threshold
+        self.dedup_window = dedup_window
+        self.senders = dict(senders or {})
+        self.default_region = default_region
+        self.use_model = use_model
+
+    # -- storing ------------------------------------------------------------------------------
+    def receive(
+        self,
+        channel: str,
+        raw: bytes,
+        *,
+        content_type: str | None = None,
+        direction: str = "in",
+    ) -> str:
+        """Store the raw payload, in its own transaction; returns the contact id."""
+        check_channel(channel)
+        if len(raw) > MAX_RAW_BYTES:
+            raise InvalidContactError(f"payload is {len(raw)} bytes, over {MAX_RAW_BYTES}")
+        contact_id = self.ids.new_id()
+        now = self.clock.now()
+        with self.store.unit_of_work() as uow:
+            uow.connection.execute(
+                contacts.insert().values(
+                    id=contact_id,
+                    channel=channel,
+                    direction=direction,
+                    received_at=now,
+                    content_type=(content_type or "")[:100] or None,
+                    raw=raw,
+                    status="received",
+                    attempts=0,
+                    attachments=[],
+                    details={},
+                )
+            )
+            uow.append(
+                NewEvent(
+                    "contact.received",
+                    now,
+                    {"bytes": len(raw)},
+                    contact_id=contact_id,
+                    channel=channel,
+                )
+            )
+        return contact_id
+
+    def submit(self, channel: str, raw: bytes, *, content_type: str | None = None) -> IntakeResult:
+        return self.process(self.receive(channel, raw, content_type=content_type))
+
+    # -- processing ---------------------------------------------------------------------------
+    def process(self, contact_id: str, *, reason: str | None = None) -> IntakeResult:
+        """Process a stored contact; never raises for a bad contact (it is dead-lettered)."""
+        with self.store.reading() as conn:
+            row = conn.execute(select(contacts).where(contacts.c.id == contact_id)).first()
+        if row is None:
+            raise NotFoundError(f"no contact {contact_id!r}")
+        status = row.status
+        if status not in ("received", "failed") and not (status == "triage" and reason):
+            return self._settled(_contact(row))
+        try:
+            plan = self._decide(row, reason)
+            return self._carry_out(plan)
+        except Exception as exc:  # every failure is kept with its reason: nothing is lost
+            message = str(exc) if isinstance(exc, FlowdeskError) else f"{type(exc).__name__}: {exc}"
+            self._fail(contact_id, message)
+            if not isinstance(exc, FlowdeskError):
+                raise
+            return IntakeResult(contact_id, "failed", "failed", error=message)
+
+    def _fail(self, contact_id: str, message: str) -> None:
+        now = self.clock.now()
+        with self.store.unit_of_work() as uow:
+            uow.connection.execute(
+                update(contacts)
+                .where(contacts.c.id == contact_id)
+                .values(status="failed", error=message[:4000], attempts=contacts.c.attempts + 1)
+            )
+            uow.append(
+                NewEvent("contact.failed", now, {"error": message[:500]}, contact_id=contact_id)
+            )
+
+    def _settled(self, contact: Contact) -> IntakeResult:
+        reference = None
+        if contact.case_id:
+            with self.store.reading() as conn:
+                case = cases.get_case(conn, contact.case_id)
+            reference = case.reference if case else None
+        action = {"processed": "processed", "duplicate": "duplicate", "triage": "triage"}.get(
+            contact.status, contact.status
+        )
+        return IntakeResult(
+            contact.id,
+            contact.status,
+            action,
+            customer_id=contact.customer_id,
+            case_id=contact.case_id,
+            case_reference=reference,
+            error=contact.error,
+        )
+
+    def _decide(self, row: Any, assigned: str | None) -> _Plan:
+        draft = parse_payload(row.channel, bytes(row.raw))
+        now = self.clock.now()
+        with self.store.unit_of_work() as uow:
+            conn = uow.connection
+            base: dict[str, Any] = {
+                "sender": (draft.sender or "")[:320] or None,
+                "subject": draft.subject,
+                "text": draft.text,
+                "attachments": [a.to_dict() for a in draft.attachments],
+                "geo": draft.geo.to_dict() if draft.geo else None,
+                "details": {
+                    **draft.details,
+                    **({"ivr_choice": draft.ivr_choice} if draft.ivr_choice else {}),
+                },
+                "message_id": (draft.message_id or "")[:500] or None,
+                "in_reply_to": " ".join(draft.in_reply_to)[:500] or None,
+                "dedup_key": draft.dedup_key(),
+            }
+            duplicate = self._duplicate_of(conn, row.id, base["dedup_key"], now)
+            if duplicate is not None:
+                return self._merge_duplicate(uow, row, base, duplicate)
+            resolution = self._resolve(uow, draft)
+            customer_id = resolution.customer_id
+            assert customer_id is not None
+            base["customer_id"] = customer_id
+            result = IntakeResult(
+                row.id,
+                "processed",
+                "identified",
+                customer_id=customer_id,
+                review_required=resolution.review_required,
+                notes=tuple(
+                    f"{r.kind} {r.value!r} ignored: {r.reason}" for r in resolution.rejected
+                ),
+            )
+            plan = _Plan(result, draft=draft, notes=list(result.notes))
+            # Replay of a contact that had opened its case before failing: reuse the case.
+            if row.case_id is not None:
+                case = cases.get_case(conn, row.case_id)
+                if case is not None:
+                    return self._continue_case(uow, row, base, plan, case)
+            if draft.channel == "phone" and draft.details.get("event") == "call.started":
+                self._update(conn, row.id, base, status="processed", processed_at=now)
+                uow.append(self._event("contact.identified", row, customer_id, None))
+                return plan
+            references = ([draft.case_reference] if draft.case_reference else []) + references_in(
+                f"{draft.subject or ''}\n{draft.text}"
+            )
+            if references and STATUS_QUESTION.search(draft.text or draft.subject or ""):
+                return self._status_answer(uow, row, base, plan, references[0], customer_id)
+            case = self._thread_case(conn, draft, customer_id)
+            how = "reply" if case else None
+            if case is None:
+                case, refused = self._referenced_case(conn, references, customer_id, now)
+                how = "reference" if case else None
+                if refused:
+                    plan.notes.append(
+                        f"case reference {refused} does not belong to this customer: not used"
+                    )
+            known = self._known_reasons(conn)
+            if case is None:
+                recognition = self._recognise(draft, assigned, known)
+                if recognition.reason is not None and recognition.confidence >= self.threshold:
+                    case = cases.open_case_for(conn, customer_id, recognition.reason, now)
+                    how = "reason" if case else None
+            else:
+                recognition = Recognition(case.reason, "case", 1.0)
+            base.update(
+                reason=recognition.reason,
+                reason_source=recognition.source,
+                confidence=recognition.confidence,
+            )
+            plan.result = replace(plan.result, recognition=recognition)
+            if case is not None:
+                base["case_id"] = case.id
+                self._update(conn, row.id, base, status="received")
+                uow.append(
+                    self._event(
+                        "case.contact_attached",
+                        row,
+                        customer_id,
+                        case.id,
+                        how=how,
+                        reference=case.reference,
+                    )
+                )
+                plan.attach = case
+                plan.result = replace(
+                    plan.result, case_id=case.id, case_reference=case.reference, action="attached"
+                )
+                return plan
+            if recognition.reason is None or recognition.confidence < self.threshold:
+                self._update(conn, row.id, base, status="triage", processed_at=now)
+                uow.append(
+                    self._event(
+                        "contact.triage_required",
+                        row,
+                        customer_id,
+                        None,
+                        candidates=[list(c) for c in recognition.candidates],
+                        threshold=self.threshold,
+                    )
+                )
+                plan.result = replace(plan.result, status="triage", action="triage")
+                return plan
+            process_key = known[recognition.reason]
+            case = cases.open_case(
+                uow=uow,
+                clock=self.clock,
+                ids=self.ids,
+                customer_id=customer_id,
+                reason=recognition.reason,
+                process_key=process_key,
+                channel=row.channel,
+                contact_id=row.id,
+            )
+            base["case_id"] = case.id
+            self._update(conn, row.id, base, status="received")
+            uow.append(
+                self._event(
+                    "contact.recognised", row, customer_id, case.id, **recognition.to_dict()
+                )
+            )
+            plan.start = (process_key, self._variables(row, draft, case, customer_id))
+            plan.attach = None
+            plan.result = replace(
+                plan.result, case_id=case.id, case_reference=case.reference, action="started"
+            )
+            return plan
+
+    def _continue_case(
+        self, uow: UnitOfWork, row: Any, base: dict[str, Any], plan: _Plan, case: cases.Case
+    ) -> _Plan:
+        assert plan.draft is not None
+        self._update(uow.connection, row.id, base, status="received")
+        plan.result = replace(
+            plan.result,
+            case_id=case.id,
+            case_reference=case.reference,
+            recognition=Recognition(row.reason or case.reason, row.reason_source or "case", 1.0),
+        )
+        if case.instance_id is None and case.process_key is not None:
+            plan.start = (
+                case.process_key,
+                self._variables(row, plan.draft, case, case.customer_id),
+            )
+            plan.result = replace(plan.result, action="started")
+        else:
+            plan.attach = case
+            plan.result = replace(plan.result, action="attached")
+        return plan
+
+    def _carry_out(self, plan: _Plan) -> IntakeResult:
+        result = plan.result
+        if plan.start is None and plan.attach is None:
+            return replace(result, notes=tuple(plan.notes))
+        now = self.clock.now()
+        instance_id: str | None = None
+        if plan.start is not None:
+            process_key, variables = plan.start
+            state = self.runtime.start(
+                process_key, variables, business_key=result.case_reference, actor="intake"
+            )
+            instance_id = state.id
+        elif plan.attach is not None:
+            instance_id = plan.attach.instance_id
+            if instance_id is not None and plan.draft is not None:
+                self._correlate(plan.attach, result.contact_id, plan.draft)
+        with self.store.unit_of_work() as uow:
+            if plan.start is not None and result.case_id and instance_id:
+                cases.set_instance(uow.connection, result.case_id, instance_id)
+            uow.connection.execute(
+                update(contacts)
+                .where(contacts.c.id == result.contact_id)
+                .values(
+                    status="processed",
+                    processed_at=now,
+                    error=None,
+                    attempts=contacts.c.attempts + 1,
+                )
+            )
+        result = replace(result, instance_id=instance_id, notes=tuple(plan.notes))
+        if plan.start is not None and plan.draft is not None and result.case_reference:
+            text = (
+                f"Thank you, we have received your request. Your case reference is "
+                f"{result.case_reference}; quote it when you contact us about it."
+            )
+            self._reply(plan.draft, result, text)
+            result = replace(result, reply=text)
+        return result
+
+    def _correlate(self, case: cases.Case, contact_id: str, draft: ContactDraft) -> None:
+        """Deliver the contact to the flow when it waits for a message keyed by the case."""
+        assert case.instance_id is not None
+        try:
+            state = self.runtime.instance(case.instance_id)
+        except NotFoundError:
+            return
+        if state.status != "active":
+            return
+        names = sorted(
+            {
+                s.name
+                for s in state.subs.values()
+                if s.kind == "message" and s.name and s.key == case.reference
+            }
+        )
+        variables = {
+            "lastContactId": contact_id,
+            "lastContactChannel": draft.channel,
+            "lastContactText": draft.text[:2000],
+        }
+        for name in names[:1]:
+            self.runtime.correlate_message(name, case.reference, variables)
+
+    # -- the parts of a decision --------------------------------------------------------------
+    def _resolve(self, uow: UnitOfWork, draft: ContactDraft) -> Resolution:
+        resolution = resolve_contact(
+            uow=uow,
+            clock=self.clock,
+            identifiers=list(draft.identifiers),
+            person=draft.person or None,
+            channel=draft.channel,
+            default_region=self.default_region,
+            ids=self.ids,
+        )
+        valid_left = len(draft.identifiers) - len(resolution.rejected)
+        if resolution.rejected and valid_left == 0 and not draft.person:
+            raise InvalidContactError(
+                "no usable sender: "
+                + "; ".join(f"{r.kind} {r.value!r} {r.reason}" for r in resolution.rejected)
+            )
+        if resolution.customer_id is None:  # pragma: no cover - provisional is always created
+            raise InvalidContactError("the sender could not be identified")
+        return resolution
+
+    def _duplicate_of(self, conn: Connection, contact_id: str, key: str, now: Any) -> Any:
+        return conn.execute(
+            select(contacts.c.id, contacts.c.case_id, contacts.c.customer_id)
+            .where(
+                contacts.c.dedup_key == key,
+                contacts.c.id != contact_id,
+                contacts.c.direction == "in",
+                contacts.c.received_at >= now - self.dedup_window,
+                contacts.c.status.in_(("processed", "triage", "received")),
+            )
+            .order_by(contacts.c.received_at, contacts.c.id)
+            .limit(1)
+        ).first()
+
+    def _merge_duplicate(
+        self, uow: UnitOfWork, row: Any, base: dict[str, Any], original: Any
+    ) -> _Plan:
+        now = self.clock.now()
+        base.update(
+            customer_id=original.customer_id, case_id=original.case_id, duplicate_of=original.id
+        )
+        self._update(uow.connection, row.id, base, status="duplicate", processed_at=now)
+        uow.append(
+            self._event(
+                "contact.merged_duplicate",
+                row,
+                original.customer_id,
+                original.case_id,
+                original=original.id,
+            )
+        )
+        reference = None
+        if original.case_id:
+            case = cases.get_case(uow.connection, original.case_id)
+            reference = case.reference if case else None
+        return _Plan(
+            IntakeResult(
+                row.id,
+                "duplicate",
+                "duplicate",
+                customer_id=original.customer_id,
+                case_id=original.case_id,
+                case_reference=reference,
+            )
+        )
+
+    def _thread_case(
+        self, conn: Connection, draft: ContactDraft, customer_id: str
+    ) -> cases.Case | None:
+        """The open case of a message this one replies to (same customer only)."""
+        if not draft.in_reply_to:
+            return None
+        rows = conn.execute(
+            select(contacts.c.case_id).where(
+                contacts.c.message_id.in_(list(draft.in_reply_to)),
+                contacts.c.case_id.is_not(None),
+            )
+        ).all()
+        for (case_id,) in rows:
+            case = cases.get_case(conn, case_id)
+            if (
+                case is not None
+                and case.status == "open"
+                and self._same_customer(conn, case, customer_id)
+            ):
+                return case
+        return None
+
+    def _referenced_case(
+        self, conn: Connection, references: Sequence[str], customer_id: str, now: Any
+    ) -> tuple[cases.Case | None, str | None]:
+        refused = None
+        for reference in references:
+            case = cases.by_reference(conn, reference)
+            if case is None:
+                refused = refused or reference
+                continue
+            if not self._same_customer(conn, case, customer_id):
+                refused = refused or reference
+                continue
+            if case.status == "open":
+                return case, None
+        return None, refused
+
+    @staticmethod
+    def _same_customer(conn: Connection, case: cases.Case, customer_id: str) -> bool:
+        from flowdesk.customers.views import resolve_survivor
+
+        return resolve_survivor(conn, case.customer_id) == resolve_survivor(conn, customer_id)
+
+    def _known_reasons(self, conn: Connection) -> dict[str, str]:
+        rows = conn.execute(select(contact_reasons.c.id, contact_reasons.c.process_key)).all()
+        return {r.id: r.process_key for r in rows}
+
+    def _recognise(
+        self, draft: ContactDraft, assigned: str | None, known: dict[str, str]
+    ) -> Recognition:
+        if assigned is not None:
+            if assigned not in known:
+                raise NotFoundError(f"no flow serves the contact reason {assigned!r}")
+            return Recognition(assigned, "agent", 1.0)
+        text = f"{draft.subject or ''}\n{draft.text}".strip()
+        ruled = self.rules.recognise(
+            text=text, explicit=draft.reason, ivr_choice=draft.ivr_choice, known=set(known)
+        )
+        if ruled is not None:
+            return ruled
+        if not self.use_model or not text:
+            return Recognition(None, "none", 0.0)
+        loaded = classifier.active_model(self.store)
+        if loaded is None:
+            return Recognition(None, "none", 0.0)
+        ranked = [(r, p) for r, p in classifier.predict(loaded[1], text) if r in known]
+        if not ranked:
+            return Recognition(None, "model", 0.0)
+        return Recognition(ranked[0][0], "model", ranked[0][1], tuple(ranked))
+
+    def _status_answer(
+        self,
+        uow: UnitOfWork,
+        row: Any,
+        base: dict[str, Any],
+        plan: _Plan,
+        reference: str,
+        customer_id: str,
+    ) -> _Plan:
+        """A status question: answered only when the sender is the case's customer."""
+        conn = uow.connection
+        case = cases.by_reference(conn, reference)
+        verified = case is not None and self._same_customer(conn, case, customer_id)
+        base["case_id"] = case.id if case is not None and verified else None
+        self._update(conn, row.id, base, status="processed", processed_at=self.clock.now())
+        uow.append(
+            self._event(
+                "case.status_requested",
+                row,
+                customer_id,
+                base["case_id"],
+                reference=reference,
+                verified=verified,
+            )
+        )
+        plan.result = replace(
+            plan.result,
+            action="answered",
+            case_id=base["case_id"],
+            case_reference=reference if verified else None,
+        )
+        plan.notes.append("status asked" + ("" if verified else " (not verified)"))
+        uow.after_commit(lambda: self._send_status(plan, reference, customer_id))
+        return plan
+
+    def _send_status(self, plan: _Plan, reference: str, customer_id: str) -> None:
+        status = cases.status_for_customer(self.store, reference, customer_id)
+        text = status.message()
+        plan.result = replace(plan.result, reply=text)
+        if plan.draft is not None:
+            self._reply(plan.draft, plan.result, text)
+
+    def _reply(self, draft: ContactDraft, result: IntakeResult, text: str) -> None:
+        """Answer on the channel the customer used, when a sender for it is configured; the
+        message is stored as an outbound contact (its Message-ID threads replies)."""
+        sender = self.senders.get(draft.channel)
+        if sender is None or draft.channel not in REPLYABLE or not draft.sender:
+            return
+        message_id = make_msgid(domain="flowdesk.invalid") if draft.channel == "email" else None
+        subject = draft.subject or "Your request"
+        if result.case_reference and result.case_reference not in subject:
+            subject = f"[{result.case_reference}] {subject}"
+        if not subject.lower().startswith("re:"):
+            subject = f"Re: {subject}"
+        message = OutboundMessage(
+            channel=draft.channel,
+            to=draft.sender,
+            text=text,
+            subject=subject,
+            in_reply_to=draft.message_id,
+            references=draft.in_reply_to,
+            message_id=message_id,
+        )
+        raw = sender.send(message)
+        now = self.clock.now()
+        with self.store.unit_of_work() as uow:
+            uow.connection.execute(
+                contacts.insert().values(
+                    id=self.ids.new_id(),
+                    channel=draft.channel,
+                    direction="out",
+                    received_at=now,
+                    raw=raw,
+                    status="sent",
+                    attempts=1,
+                    sender=draft.sender[:320],
+                    customer_id=result.customer_id,
+                    subject=subject[:500],
+                    text=text,
+                    attachments=[],
+                    details={},
+                    message_id=message_id,
+                    in_reply_to=draft.message_id,
+                    case_id=result.case_id,
+                    processed_at=now,
+                )
+            )
+
+    @staticmethod
+    def _variables(
+        row: Any, draft: ContactDraft, case: cases.Case, customer_id: str
+    ) -> dict[str, Any]:
+        return {
+            "contactReason": case.reason,
+            "caseRef": case.reference,
+            "caseId": case.id,
+            "customerId": customer_id,
+            "contactId": row.id,
+            "contactChannel": draft.channel,
+            "contactText": draft.text[:2000],
+            "contactSubject": draft.subject,
+        }
+
+    @staticmethod
+    def _update(conn: Connection, contact_id: str, values: dict[str, Any], **more: Any) -> None:
+        conn.execute(update(contacts).where(contacts.c.id == contact_id).values(**values, **more))
+
+    def _event(
+        self, kind: str, row: Any, customer_id: str | None, case_id: str | None, **data: Any
+    ) -> NewEvent:
+        return NewEvent(
+            kind,
+            self.clock.now(),
+            data,
+            contact_id=row.id,
+            customer_id=customer_id,
+            case_id=case_id,
+            channel=row.channel,
+        )
+
+    # -- dead letters, triage, reads ----------------------------------------------------------
+    def dead_letters(self, *, limit: int = 100) -> list[Contact]:
+        return self._query(contacts.c.status == "failed", limit)
+
+    def triage_queue(self, *, limit: int = 100) -> list[Contact]:
+        return self._query(contacts.c.status == "triage", limit)
+
+    def _query(self, condition: Any, limit: int) -> list[Contact]:
+        with self.store.reading() as conn:
+            rows = conn.execute(
+                select(*_LIGHT).where(condition).order_by(contacts.c.received_at).limit(limit)
+            ).all()
+        return [_contact(r) for r in rows]
+
+    def get(self, contact_id: str) -> Contact:
+        with self.store.reading() as conn:
+            row = conn.execute(select(*_LIGHT).where(contacts.c.id == contact_id)).first()
+        if row is None:
+            raise NotFoundError(f"no contact {contact_id!r}")
+        return _contact(row)
+
+    def replay(self, contact_ids: Sequence[str] | None = None) -> list[IntakeResult]:
+        """Process failed contacts again (all of them, or the ones named)."""
+        ids = list(contact_ids) if contact_ids else [c.id for c in self.dead_letters(limit=10_000)]
+        results = []
+        for contact_id in ids:
+            contact = self.get(contact_id)
+            if contact.status != "failed":
+                raise InvalidContactError(
+                    f"contact {contact_id} is {contact.status}, not a dead letter"
+                )
+            results.append(self.process(contact_id))
+        return results
+
+    def assign_reason(self, contact_id: str, reason: str, *, actor: str) -> IntakeResult:
+        """A person decides the reason of a contact waiting in triage; its flow goes on."""
+        contact = self.get(contact_id)
+        if contact.status != "triage":
+            raise InvalidContactError(f"contact {contact_id} is {contact.status}, not in triage")
+        return self.process(contact_id, reason=reason)
