@@ -589,7 +589,8 @@ class Intake:
         loaded = classifier.active_model(self.store)
         if loaded is None:
             return Recognition(None, "none", 0.0)
-        ranked = [(r, p) for r, p in classifier.predict(loaded[1], text) if r in known]
+        everything = classifier.predict(loaded[1], text, top=len(known) + 100)
+        ranked = [(r, p) for r, p in everything if r in known][:3]
         if not ranked:
             return Recognition(None, "model", 0.0)
         return Recognition(ranked[0][0], "model", ranked[0][1], tuple(ranked))
