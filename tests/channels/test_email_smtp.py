@@ -7,9 +7,9 @@ import smtplib
 import socket
 import time
 from collections.abc import Iterator
+from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
-from email import policy
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -35,7 +35,7 @@ class Sink:
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
 
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         raw = envelope.original_content or b""
         parsed = BytesParser(policy=policy.default).parsebytes(raw)
         assert isinstance(parsed, EmailMessage)
