@@ -31,6 +31,13 @@ class Permission(StrEnum):
     EVENTS_READ = "events:read"
     WEBHOOKS_MANAGE = "webhooks:manage"
     SUPERVISE = "supervise"
+    CONTACTS_INGEST = "contacts:ingest"
+    CONTACTS_READ = "contacts:read"
+    CONTACTS_TRIAGE = "contacts:triage"
+    CONTACTS_ADMIN = "contacts:admin"
+    CASES_READ = "cases:read"
+    CASES_STATUS = "cases:status"
+    REASONS_TRAIN = "reasons:train"
 
 
 _AGENT = {
@@ -43,8 +50,14 @@ _AGENT = {
     Permission.WORK_ACT,
     Permission.MESSAGES_SEND,
     Permission.DECISIONS_EVALUATE,
+    Permission.CONTACTS_INGEST,
+    Permission.CONTACTS_READ,
+    Permission.CONTACTS_TRIAGE,
+    Permission.CASES_READ,
+    Permission.CASES_STATUS,
 }
 _SUPERVISOR = _AGENT | {Permission.WORK_READ_ALL, Permission.SUPERVISE, Permission.EVENTS_READ}
+_SUPERVISOR |= {Permission.CONTACTS_ADMIN, Permission.REASONS_TRAIN}
 _INTEGRATION = {
     Permission.PROFILE_READ,
     Permission.MODELS_READ,
@@ -56,6 +69,9 @@ _INTEGRATION = {
     Permission.EVENTS_WRITE,
     Permission.EVENTS_READ,
     Permission.WORK_READ_ALL,
+    Permission.CONTACTS_INGEST,
+    Permission.CONTACTS_READ,
+    Permission.CASES_STATUS,
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
