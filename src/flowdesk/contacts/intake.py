@@ -755,3 +755,7 @@ class Intake:
         if contact.status != "triage":
             raise InvalidContactError(f"contact {contact_id} is {contact.status}, not in triage")
         return self.process(contact_id, reason=reason)
+
+    def case_contacts(self, case_id: str) -> list[Contact]:
+        """Every contact of a case, in and out, oldest first."""
+        return self._query(contacts.c.case_id == case_id, 1000)

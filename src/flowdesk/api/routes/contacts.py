@@ -1,0 +1,259 @@
+"""Contacts, cases and reasons over HTTP: channel webhooks, contacts, dead letters and replay,
+triage decisions, cases by reference, verified status lookup, reason model train/evaluate.
+
+Every inbound payload is stored raw before it is parsed, so a malformed one still exists as a
+dead letter; the answer is then a 422 problem naming the contact id and what is wrong.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from flowdesk.api.problems import problem
+from flowdesk.api.security import require
+from flowdesk.auth.roles import Permission
+from flowdesk.auth.service import Principal
+from flowdesk.cases import service as cases
+from flowdesk.contacts import classifier
+from flowdesk.contacts.errors import InvalidContactError
+from flowdesk.contacts.intake import Intake, IntakeResult
+from flowdesk.contacts.model import CHANNELS
+from flowdesk.core.errors import NotFoundError
+from flowdesk.runtime.processes import ProcessRuntime
+from flowdesk.store import Store
+
+router = APIRouter(prefix="/api/v1", tags=["contacts"])
+_lock = threading.Lock()
+
+MAX_CSV_BYTES = classifier.MAX_FILE_BYTES
+
+
+def intake_of(request: Request) -> Intake:
+    """One Intake per app; it reuses the app's process runtime when there is one, and the
+    outbound senders the app was given in `app.state.contact_senders`."""
+    state = request.app.state
+    intake: Intake | None = getattr(state, "contact_intake", None)
+    if intake is None:
+        with _lock:
+            intake = getattr(state, "contact_intake", None)
+            if intake is None:
+                runtime = getattr(state, "process_runtime", None)
+                if not isinstance(runtime, ProcessRuntime):
+                    runtime = ProcessRuntime(state.store, clock=state.clock)
+                intake = Intake(
+                    state.store,
+                    runtime,
+                    clock=state.clock,
+                    senders=getattr(state, "contact_senders", None) or {},
+                    default_region=getattr(state, "contact_default_region", None),
+                )
+                state.contact_intake = intake
+    return intake
+
+
+def _answer(result: IntakeResult) -> JSONResponse:
+    if result.status == "failed":
+        return problem(
+            422,
+            "Invalid contact",
+            result.error or "the contact could not be processed",
+            type_="urn:flowdesk:problem:invalid-input",
+            contact_id=result.contact_id,
+            hint="the payload is kept as a dead letter; fix it and send it again",
+        )
+    return JSONResponse(result.to_dict(), status_code=201)
+
+
+async def _body(request: Request) -> bytes:
+    return await request.body()
+
+
+@router.post("/webhooks/{channel}", status_code=201)
+def webhook(
+    channel: str,
+    request: Request,
+    raw: Annotated[bytes, Depends(_body)],
+    principal: Annotated[Principal, Depends(require(Permission.CONTACTS_INGEST))],
+) -> JSONResponse:
+    """A channel's inbound webhook: JSON for phone (CTI events), chat, sms, web, social, letter,
+    fax, counter and app; an RFC 5322 message (message/rfc822) for email."""
+    if channel not in CHANNELS:
+        raise NotFoundError(f"no webhook for channel {channel!r}", hint=", ".join(CHANNELS))
+    intake = intake_of(request)
+    contact_id = intake.receive(channel, raw, content_type=request.headers.get("content-type"))
+    return _answer(intake.process(contact_id))
+
+
+@router.post("/contacts", status_code=201)
+def submit_contact(
+    request: Request,
+    raw: Annotated[bytes, Depends(_body)],
+    principal: Annotated[Principal, Depends(require(Permission.CONTACTS_INGEST))],
+) -> JSONResponse:
+    """A contact as JSON with its `channel` and that channel's fields. A body that is not JSON
+    or names no known channel is kept (as a web contact) and refused with the reason."""
+    channel = "web"
+    try:
+        parsed = json.loads(raw)
+        if isinstance(parsed, dict) and parsed.get("channel") in CHANNELS:
+            channel = str(parsed["channel"])
+    except (ValueError, UnicodeDecodeError):
+        pass
+    if channel == "email":
+        raise InvalidContactError(
+            "email contacts come as RFC 5322 messages",
+            hint="POST the message to /api/v1/webhooks/email as message/rfc822",
+        )
+    intake = intake_of(request)
+    contact_id = intake.receive(channel, raw, content_type=request.headers.get("content-type"))
+    return _answer(intake.process(contact_id))
+
+
+@router.get("/contacts/dead-letters")
+def dead_letters(
+    request: Request,
+    principal: Annotated[Principal, Depends(require(Permission.CONTACTS_ADMIN))],
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[dict[str, Any]]:
+    """Contacts whose processing failed, with the reason, oldest first."""
+    return [c.to_dict() for c in intake_of(request).dead_letters(limit=limit)]
+
+
+class ReplayIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    ids: list[str] | None = Field(default=None, description="Contacts to replay; all when none")
+
+
+@router.post("/contacts/dead-letters/replay")
+def replay(
+    body: ReplayIn,
+    request: Request,
+    principal: Annotated[Principal, Depends(require(Permission.CONTACTS_ADMIN))],
+) -> list[dict[str, Any]]:
+    """Process dead letters again (after the cause was fixed)."""
+    return [r.to_dict() for r in intake_of(request).replay(body.ids)]
+
+
+@router.get("/contacts/triage")
+def triage(
+    request: Request,
+    principal: Annotated[Principal, Depends(require(Permission.CONTACTS_TRIAGE))],
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[dict[str, Any]]:
+    """Contacts whose reason was not recognised confidently: a person decides."""
+    return [c.to_dict() for c in intake_of(request).triage_queue(limit=limit)]
+
+
+class ReasonIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=1, max_length=100)
+
+
+@router.post("/contacts/{contact_id}/reason")
+def decide_reason(
+    contact_id: str,
+    body: ReasonIn,
+    request: Request,
+    principal: Annotated[Principal, Depends(require(Permission.CONTACTS_TRIAGE))],
+) -> JSONResponse:
+    """Decide the reason of a contact in triage; its flow starts (or it joins the open case)."""
+    result = intake_of(request).assign_reason(contact_id, body.reason, actor=principal.username)
+    return _answer(result)
+
+
+@router.get("/contacts/{contact_id}")
+def get_contact(
+    contact_id: str,
+    request: Request,
+    principal: Annotated[Principal, Depends(require(Permission.CONTACTS_READ))],
+) -> dict[str, Any]:
+    return intake_of(request).get(contact_id).to_dict()
+
+
+@router.get("/cases/{reference}")
+def get_case(
+    reference: str,
+    request: Request,
+    principal: Annotated[Principal, Depends(require(Permission.CASES_READ))],
+) -> dict[str, Any]:
+    """A case by its public reference, with its contacts and the customer-facing status."""
+    store: Store = request.app.state.store
+    with store.reading() as conn:
+        case = cases.by_reference(conn, reference)
+    if case is None:
+        raise NotFoundError(f"no case {reference!r}")
+    status = cases.case_status(store, case, request.app.state.clock.now())
+    linked = intake_of(request).case_contacts(case.id)
+    return {
+        **case.to_dict(),
+        "status": status.status,
+        "status_texts": status.texts,
+        "contacts": [c.to_dict() for c in linked],
+    }
+
+
+class StatusIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reference: str = Field(min_length=3, max_length=20, examples=["FD-7K3Q9"])
+    email: str | None = Field(default=None, max_length=320)
+    phone: str | None = Field(default=None, max_length=50)
+    account: str | None = Field(default=None, max_length=100)
+
+
+@router.post("/cases/status")
+def case_status(
+    body: StatusIn,
+    request: Request,
+    principal: Annotated[Principal, Depends(require(Permission.CASES_STATUS))],
+) -> dict[str, Any]:
+    """The status page: the reference plus one identifier of the case's customer. Without a
+    matching identifier the answer says nothing about the case (nor whether it exists)."""
+    claimed = [(k, v) for k, v in body.model_dump(exclude={"reference"}).items() if v]
+    status = cases.lookup_status(request.app.state.store, body.reference, identifiers=claimed)
+    return {**status.to_dict(), "message": status.message()}
+
+
+async def _csv(request: Request) -> bytes:
+    data = await request.body()
+    if len(data) > MAX_CSV_BYTES:
+        raise InvalidContactError(f"training file over {MAX_CSV_BYTES} bytes")
+    return data
+
+
+@router.post("/reasons/train", status_code=201)
+def train_reasons(
+    request: Request,
+    data: Annotated[bytes, Depends(_csv)],
+    principal: Annotated[Principal, Depends(require(Permission.REASONS_TRAIN))],
+) -> dict[str, Any]:
+    """Train a new reason model version from a CSV body (columns text,reason) and activate it;
+    answers the accuracy and macro-F1 on a held-out split."""
+    rows = classifier.read_examples(data)
+    model = classifier.train(
+        request.app.state.store, request.app.state.clock, rows, actor=principal.username
+    )
+    return model.to_dict()
+
+
+@router.post("/reasons/evaluate")
+def evaluate_reasons(
+    request: Request,
+    data: Annotated[bytes, Depends(_csv)],
+    principal: Annotated[Principal, Depends(require(Permission.REASONS_TRAIN))],
+) -> dict[str, Any]:
+    """Accuracy and macro-F1 of the active model on a labelled CSV body."""
+    return classifier.evaluate(request.app.state.store, classifier.read_examples(data)).to_dict()
+
+
+@router.get("/reasons/models")
+def reason_models(
+    request: Request,
+    principal: Annotated[Principal, Depends(require(Permission.CONTACTS_READ))],
+) -> list[dict[str, Any]]:
+    return classifier.models(request.app.state.store)
