@@ -13,6 +13,7 @@ reason, and `replay` takes it up again where it stopped (a case already opened i
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -119,6 +120,17 @@ def _contact(row: Any) -> Contact:
 _LIGHT = [c for c in contacts.c if c.name != "raw"]
 
 
+def default_runtime(store: Store, clock: Clock) -> ProcessRuntime:
+    """A process runtime with the deployed DMN decisions as its evaluator, where available
+    (flows with business rule tasks need one)."""
+    try:
+        module = importlib.import_module("flowdesk.runtime.decisions")
+    except ImportError:  # pragma: no cover - an install without the decisions module
+        return ProcessRuntime(store, clock=clock)
+    decisions = module.DeployedDecisions(store, clock=clock)
+    return ProcessRuntime(store, clock=clock, decisions=decisions)
+
+
 class Intake:
     def __init__(
         self,
@@ -136,7 +148,7 @@ class Intake:
     ) -> None:
         self.store = store
         self.clock = clock or SystemClock()
-        self.runtime = runtime or ProcessRuntime(store, clock=self.clock)
+        self.runtime = runtime or default_runtime(store, self.clock)
         self.ids = ids or UuidIds()
         self.rules = rules or ReasonRules()
         self.threshold = threshold

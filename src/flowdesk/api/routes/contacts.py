@@ -22,7 +22,7 @@ from flowdesk.auth.service import Principal
 from flowdesk.cases import service as cases
 from flowdesk.contacts import classifier
 from flowdesk.contacts.errors import InvalidContactError
-from flowdesk.contacts.intake import Intake, IntakeResult
+from flowdesk.contacts.intake import Intake, IntakeResult, default_runtime
 from flowdesk.contacts.model import CHANNELS
 from flowdesk.core.errors import NotFoundError
 from flowdesk.runtime.processes import ProcessRuntime
@@ -45,7 +45,7 @@ def intake_of(request: Request) -> Intake:
             if intake is None:
                 runtime = getattr(state, "process_runtime", None)
                 if not isinstance(runtime, ProcessRuntime):
-                    runtime = ProcessRuntime(state.store, clock=state.clock)
+                    runtime = default_runtime(state.store, state.clock)
                 intake = Intake(
                     state.store,
                     runtime,
