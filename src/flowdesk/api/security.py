@@ -23,6 +23,11 @@ PUBLIC = {
     "/redoc",
     "/api/v1/auth/login",
     "/api/v1/auth/logout",
+    # the web desktop's login and the customers' status page (flowdesk.web)
+    "/login",
+    "/logout",
+    "/status",
+    "/status/message",
 }
 
 _bearer = HTTPBearer(auto_error=False, description="An API key (fdk_...) as a bearer token")

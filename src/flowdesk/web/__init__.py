@@ -1,0 +1,14 @@
+"""The web agent desktop and the customer status page: server-rendered HTML (Jinja2) with
+htmx as progressive enhancement. `router` holds every page; `mount_static(app)` serves the CSS
+and, when installed, htmx."""
+
+from fastapi import APIRouter
+
+from flowdesk.web import pages, status
+from flowdesk.web.rendering import mount_static
+
+router = APIRouter()
+router.include_router(pages.router)
+router.include_router(status.router)
+
+__all__ = ["mount_static", "router"]

@@ -1,0 +1,192 @@
+"""What the pages show, read from the domain services: the agent's queue with SLA due times,
+the next best item, the customer 360 and the supervisor's figures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Text, cast, select
+
+from flowdesk.auth.service import Principal
+from flowdesk.core.errors import NotFoundError
+from flowdesk.core.events import StoredEvent
+from flowdesk.customers.service import Customer, get_customer
+from flowdesk.experience.service import bundle_for_definition
+from flowdesk.feel.durations import parse_duration
+from flowdesk.runtime.processes import ProcessRuntime
+from flowdesk.store import Store
+from flowdesk.store.process_tables import process_instances, work_items
+from flowdesk.store.processes import ProcessRepository
+from flowdesk.web.access import can_see
+
+CUSTOMER_VARIABLES = ("customerId", "customer_id")
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+class DueTimes:
+    """Due time of a work item: its own due date, else created + the task's SLA in the bundle
+    (bundles looked up once per definition)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._sla: dict[tuple[str, str], timedelta | None] = {}
+
+    def __call__(self, item: dict[str, Any]) -> datetime | None:
+        if item.get("due_at") is not None:
+            return _utc(item["due_at"])
+        key = (item["definition_id"], item["element_id"])
+        if key not in self._sla:
+            bundle = bundle_for_definition(self.store, item["definition_id"])
+            task = bundle.tasks.get(item["element_id"]) if bundle else None
+            duration = parse_duration(task.sla) if task and task.sla else None
+            self._sla[key] = duration if isinstance(duration, timedelta) else None
+        sla = self._sla[key]
+        created = _utc(item["created_at"])
+        return created + sla if sla is not None and created is not None else None
+
+
+def business_keys(store: Store, instance_ids: list[str]) -> dict[str, str | None]:
+    if not instance_ids:
+        return {}
+    table = process_instances.c
+    with store.reading() as conn:
+        rows = conn.execute(
+            select(table.id, table.business_key).where(table.id.in_(instance_ids))
+        ).all()
+    return {r[0]: r[1] for r in rows}
+
+
+def my_queue(store: Store, principal: Principal, *, limit: int = 200) -> list[dict[str, Any]]:
+    """Open items of the agent's groups that are theirs or unassigned, best first (priority,
+    then oldest), each with its due time and business key."""
+    runtime = ProcessRuntime(store)
+    rows = runtime.work_items(
+        status="open", groups_visible=list(principal.groups), user=principal.username, limit=5000
+    )
+    rows = [r for r in rows if r["assignee"] in (None, principal.username)][:limit]
+    due = DueTimes(store)
+    keys = business_keys(store, sorted({r["instance_id"] for r in rows}))
+    for row in rows:
+        row["due"] = due(row)
+        row["business_key"] = keys.get(row["instance_id"])
+    return rows
+
+
+def next_best(store: Store, principal: Principal) -> dict[str, Any] | None:
+    """The highest-priority, oldest item of the agent's queue (their own claimed work first)."""
+    queue = my_queue(store, principal)
+    mine = [r for r in queue if r["assignee"] == principal.username]
+    best = mine or queue
+    return best[0] if best else None
+
+
+def work_item(store: Store, item_id: str) -> dict[str, Any]:
+    with store.reading() as conn:
+        row = ProcessRepository(conn).work_item(item_id)
+    if row is None:
+        raise NotFoundError(f"no work item {item_id!r}")
+    return row
+
+
+def visible_item(store: Store, principal: Principal, item_id: str) -> dict[str, Any]:
+    """The item, or NotFoundError when it does not exist or is another department's (the
+    page does not reveal which)."""
+    item = work_item(store, item_id)
+    if not can_see(principal, item):
+        raise NotFoundError(f"no work item {item_id!r} in your queues")
+    return item
+
+
+@dataclass
+class Customer360:
+    customer: Customer | None
+    customer_id: str | None
+    variables: dict[str, Any]
+    business_key: str | None
+    timeline: list[StoredEvent] = field(default_factory=list)
+    cases: list[dict[str, Any]] = field(default_factory=list)
+
+
+def customer_360(store: Store, instance_id: str) -> Customer360:
+    """Profile and identities, the timeline of this case and customer, open and past cases."""
+    runtime = ProcessRuntime(store)
+    state = runtime.instance(instance_id)
+    variables = dict(state.vars)
+    customer_id = next(
+        (str(v) for n in CUSTOMER_VARIABLES if (v := variables.get(n)) not in (None, "")), None
+    )
+    customer = None
+    if customer_id:
+        try:
+            with store.reading() as conn:
+                customer = get_customer(conn, customer_id)
+        except NotFoundError:
+            customer = None
+    events = {e.seq: e for e in runtime.history(instance_id)}
+    if customer_id:
+        events.update({e.seq: e for e in store.events.where(customer_id=customer_id)})
+    timeline = sorted(events.values(), key=lambda e: e.seq, reverse=True)[:60]
+    cases = _cases_of(store, customer_id, instance_id)
+    return Customer360(customer, customer_id, variables, state.business_key, timeline, cases)
+
+
+def _cases_of(store: Store, customer_id: str | None, instance_id: str) -> list[dict[str, Any]]:
+    table = process_instances.c
+    query = select(
+        table.id, table.process_key, table.business_key, table.status, table.started_at
+    ).order_by(table.started_at.desc())
+    if customer_id:
+        needle = f'"{customer_id}"'.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(cast(table.state, Text).like(f"%{needle}%", escape="\\"))
+    else:
+        query = query.where(table.id == instance_id)
+    with store.reading() as conn:
+        rows = conn.execute(query.limit(20)).all()
+    return [dict(r._mapping) for r in rows]
+
+
+def supervisor_figures(store: Store, now: datetime, horizon: timedelta) -> dict[str, Any]:
+    """Per department: open items, unassigned, oldest waiting; SLAs at risk; agents' load."""
+    with store.reading() as conn:
+        rows = [
+            dict(r._mapping)
+            for r in conn.execute(select(work_items).where(work_items.c.status == "open"))
+        ]
+    due = DueTimes(store)
+    departments: dict[str, dict[str, Any]] = {}
+    load: dict[str, int] = {}
+    at_risk: list[dict[str, Any]] = []
+    for row in rows:
+        groups = list(row["candidate_groups"] or []) or [row["lane"] or "(none)"]
+        created = _utc(row["created_at"])
+        for group in groups:
+            dept = departments.setdefault(
+                group, {"name": group, "open": 0, "unassigned": 0, "oldest": None}
+            )
+            dept["open"] += 1
+            if row["assignee"] is None:
+                dept["unassigned"] += 1
+                if dept["oldest"] is None or (created and created < dept["oldest"]):
+                    dept["oldest"] = created
+        if row["assignee"]:
+            load[row["assignee"]] = load.get(row["assignee"], 0) + 1
+        row["due"] = due(row)
+        if row["due"] is not None and row["due"] <= now + horizon:
+            at_risk.append(row)
+    at_risk.sort(key=lambda r: r["due"])
+    for dept in departments.values():
+        dept["waiting"] = now - dept["oldest"] if dept["oldest"] else None
+    return {
+        "departments": sorted(departments.values(), key=lambda d: d["name"]),
+        "at_risk": at_risk[:50],
+        "at_risk_count": len(at_risk),
+        "load": sorted(load.items(), key=lambda kv: (-kv[1], kv[0])),
+        "total": len(rows),
+    }

@@ -1,0 +1,179 @@
+"""The customer's status page (public): the case reference (business key) plus something
+only the customer knows (the last name, postcode or an email address on file) shows the
+customer-facing status texts of the case, and lets them add information: delivered to the
+flow when it waits for a message, otherwise recorded as an event for the agent."""
+
+from __future__ import annotations
+
+import hmac
+import unicodedata
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlalchemy import select
+
+from flowdesk.core.errors import FlowdeskError, NotFoundError
+from flowdesk.core.events import NewEvent
+from flowdesk.customers.service import get_customer
+from flowdesk.engine.state import InstanceState
+from flowdesk.experience.service import customer_status
+from flowdesk.runtime.processes import ProcessRuntime
+from flowdesk.store import Store
+from flowdesk.store.process_tables import process_instances
+from flowdesk.web import csrf
+from flowdesk.web.data import CUSTOMER_VARIABLES
+from flowdesk.web.pages import Form
+from flowdesk.web.rendering import render
+
+router = APIRouter(include_in_schema=False)
+
+#: One message for every failed look-up: it must not tell which references exist.
+NOT_VERIFIED = (
+    "We could not find a case with that reference and those details. Check the reference "
+    "in our message to you and the last name, postcode or email address you gave us."
+)
+MESSAGE_VARIABLE = "customerMessage"
+
+
+def _norm(text: str) -> str:
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return "".join(ch for ch in folded if ch.isalnum() or ch == "@" or ch == ".")
+
+
+def _secrets(store: Store, state: InstanceState) -> list[str]:
+    """What the customer may answer: last name, postcode, email identities."""
+    out: list[str] = []
+    name = state.vars.get("customerName")
+    if isinstance(name, str) and name.strip():
+        out.append(name.strip().split()[-1])
+    for key in ("lastName", "familyName", "postcode", "email"):
+        value = state.vars.get(key)
+        if isinstance(value, str):
+            out.append(value)
+    customer_id = next((state.vars.get(n) for n in CUSTOMER_VARIABLES if state.vars.get(n)), None)
+    if customer_id:
+        try:
+            with store.reading() as conn:
+                customer = get_customer(conn, str(customer_id))
+        except NotFoundError:
+            customer = None
+        if customer is not None:
+            out += [v for v in (customer.family_name, customer.postcode) if v]
+            out += [i.value for i in customer.identities if i.kind == "email"]
+    return [n for v in out if (n := _norm(v))]
+
+
+def verified_case(store: Store, reference: str, proof: str) -> InstanceState | None:
+    """The newest case with this reference when `proof` matches what is on file."""
+    reference = reference.strip()[:200]
+    answer = _norm(proof[:300])
+    if not reference or not answer:
+        return None
+    table = process_instances.c
+    with store.reading() as conn:
+        row = conn.execute(
+            select(table.id)
+            .where(table.business_key == reference, table.parent_id.is_(None))
+            .order_by(table.started_at.desc())
+            .limit(1)
+        ).first()
+    if row is None:
+        return None
+    state = ProcessRuntime(store).instance(row[0])
+    matches = [hmac.compare_digest(answer.encode(), s.encode()) for s in _secrets(store, state)]
+    return state if any(matches) else None
+
+
+def _page(request: Request, **context: Any) -> Response:
+    context.setdefault("texts", [])
+    context.setdefault("error", None)
+    context.setdefault("reference", "")
+    context.setdefault("proof", "")
+    context.setdefault("case", None)
+    context.setdefault("notice", None)
+    status = int(context.pop("status_code", 200))
+    return render(request, "status.html", context, status_code=status)
+
+
+@router.get("/status")
+def status_form(request: Request) -> Response:
+    return _page(request)
+
+
+@router.post("/status")
+def status_check(request: Request, fields: Form) -> Response:
+    if not csrf.valid(request, fields.get(csrf.CSRF_FIELD)):
+        return _page(request, error="The form expired. Please try again.", status_code=400)
+    store: Store = request.app.state.store
+    reference = fields.get("reference", "")
+    proof = fields.get("proof", "")
+    state = verified_case(store, reference, proof)
+    if state is None:
+        return _page(request, error=NOT_VERIFIED, reference=reference[:200], status_code=404)
+    return _page(request, **_shown(store, state, reference, proof))
+
+
+def _shown(store: Store, state: InstanceState, reference: str, proof: str) -> dict[str, Any]:
+    texts = customer_status(store, state.id)
+    if not texts:
+        texts = (
+            ["Your case is closed. Thank you for your patience."]
+            if state.status != "active"
+            else ["We are working on your case."]
+        )
+    return {"texts": texts, "case": state, "reference": reference.strip(), "proof": proof}
+
+
+@router.post("/status/message")
+def status_message(request: Request, fields: Form) -> Response:
+    if not csrf.valid(request, fields.get(csrf.CSRF_FIELD)):
+        return _page(request, error="The form expired. Please try again.", status_code=400)
+    store: Store = request.app.state.store
+    reference = fields.get("reference", "")
+    proof = fields.get("proof", "")
+    state = verified_case(store, reference, proof)
+    if state is None:
+        return _page(request, error=NOT_VERIFIED, reference=reference[:200], status_code=404)
+    text = fields.get("message", "").strip()[:4000]
+    if not text:
+        shown = _shown(store, state, reference, proof)
+        return _page(request, **shown, error="Please write your message.", status_code=422)
+    delivered = _deliver(request, state, text)
+    notice = (
+        "Thank you: your case continues with your information."
+        if delivered
+        else "Thank you: we have added your information to your case."
+    )
+    fresh = ProcessRuntime(store).instance(state.id)
+    return _page(request, **_shown(store, fresh, reference, proof), notice=notice)
+
+
+def _deliver(request: Request, state: InstanceState, text: str) -> bool:
+    """Correlate into the flow when it waits for a message; always record the event."""
+    store: Store = request.app.state.store
+    clock = request.app.state.clock
+    runtime = ProcessRuntime(store, clock=clock)
+    delivered = False
+    for sub in list(state.subs.values()):
+        if sub.kind == "message" and sub.name:
+            try:
+                if runtime.correlate_message(sub.name, sub.key, {MESSAGE_VARIABLE: text}):
+                    delivered = True
+                    break
+            except FlowdeskError:
+                continue
+    customer_id = next((state.vars.get(n) for n in CUSTOMER_VARIABLES if state.vars.get(n)), None)
+    with store.unit_of_work() as uow:
+        uow.append(
+            NewEvent(
+                "customer.information_added",
+                clock.now(),
+                {"text": text, "business_key": state.business_key, "delivered": delivered},
+                process_instance_id=state.id,
+                customer_id=str(customer_id) if customer_id else None,
+                actor="customer",
+                channel="web",
+            )
+        )
+    return delivered
