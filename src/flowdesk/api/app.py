@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Literal
 
 from fastapi import FastAPI, Request, Response
@@ -14,9 +16,20 @@ from flowdesk.api import problems
 from flowdesk.api.limits import BodySizeLimit
 from flowdesk.api.metrics import HttpMetrics
 from flowdesk.api.routes import auth as auth_routes
+from flowdesk.api.routes import (
+    decisions,
+    deployments,
+    events,
+    external_tasks,
+    messages,
+    processes,
+    webhooks,
+    work_items,
+)
 from flowdesk.core.clock import Clock, SystemClock
 from flowdesk.settings import Settings
 from flowdesk.store import Store
+from flowdesk.webhooks.delivery import DeliveryLoop
 
 
 class Health(BaseModel):
@@ -26,11 +39,23 @@ class Health(BaseModel):
     event_log_head: int | None = None
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Background webhook delivery while the server runs (FLOWDESK_WEBHOOK_INTERVAL=0: off)."""
+    loop = DeliveryLoop(app.state.store, clock=app.state.clock)
+    loop.start()
+    try:
+        yield
+    finally:
+        loop.stop()
+
+
 def create_app(settings: Settings, store: Store, clock: Clock | None = None) -> FastAPI:
     app = FastAPI(
         title="Flowdesk",
         version=__version__,
         description="Customer process management: experience flows, rules, one queue, one log.",
+        lifespan=_lifespan,
     )
     app.state.settings = settings
     app.state.store = store
@@ -65,6 +90,17 @@ def create_app(settings: Settings, store: Store, clock: Clock | None = None) -> 
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     app.include_router(auth_routes.router)
+    for module in (
+        deployments,
+        processes,
+        work_items,
+        messages,
+        decisions,
+        external_tasks,
+        events,
+        webhooks,
+    ):
+        app.include_router(module.router)
     app.add_middleware(HttpMetrics, registry=registry)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app

@@ -1,0 +1,83 @@
+"""The Idempotency-Key header on create requests: a retried request gets the first response.
+
+The key is scoped to the caller and the route. The first request reserves it before doing
+anything; a retry with the same key and the same body replays the stored response (and starts
+nothing); the same key with another body is a 422; a retry while the first is still running is a
+409. A request that fails releases its key, so it can be retried.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from flowdesk.api.routes.common import InvalidInput
+from flowdesk.auth.service import Principal
+from flowdesk.store.service_repo import finish_key, release_key, reserve_key
+
+HEADER = "Idempotency-Key"
+REPLAYED = "Idempotent-Replayed"
+
+
+def fingerprint(*parts: bytes | str) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part.encode() if isinstance(part, str) else part)
+        digest.update(b"\x00")
+    return digest.hexdigest()
+
+
+def key_of(request: Request) -> str | None:
+    key = request.headers.get(HEADER)
+    if key is None:
+        return None
+    if not 1 <= len(key) <= 200 or not key.isprintable():
+        raise InvalidInput(
+            f"the {HEADER} header must be 1 to 200 printable characters",
+            hint="use a UUID per logical request",
+        )
+    return key
+
+
+def idempotent(
+    request: Request,
+    principal: Principal,
+    request_hash: str,
+    produce: Callable[[], tuple[int, Any]],
+) -> JSONResponse:
+    """Run `produce` (returning status and JSON body) at most once per Idempotency-Key."""
+    key = key_of(request)
+    if key is None:
+        status, body = produce()
+        return JSONResponse(body, status_code=status)
+    store = request.app.state.store
+    route = f"{request.method} {request.url.path}"
+    scope = {"principal": principal.user_id, "route": route, "key": key}
+    replay = reserve_key(
+        store, request_hash=request_hash, now=request.app.state.clock.now(), **scope
+    )
+    if replay is not None:
+        return JSONResponse(
+            replay.response, status_code=replay.status_code, headers={REPLAYED: "true"}
+        )
+    try:
+        status, body = produce()
+    except BaseException:
+        release_key(store, **scope)
+        raise
+    finish_key(store, status_code=status, response=body, **scope)
+    return JSONResponse(body, status_code=status)
+
+
+async def idempotent_async(
+    request: Request,
+    principal: Principal,
+    request_hash: str,
+    produce: Callable[[], tuple[int, Any]],
+) -> JSONResponse:
+    return await run_in_threadpool(idempotent, request, principal, request_hash, produce)

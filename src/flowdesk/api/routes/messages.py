@@ -1,0 +1,77 @@
+"""Messages (correlated to one waiting instance, or buffered) and signals (broadcast)."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from flowdesk.api.idempotency import fingerprint, idempotent
+from flowdesk.api.routes.common import errors, feel_variables, runtime_of
+from flowdesk.api.security import require
+from flowdesk.auth.roles import Permission
+from flowdesk.auth.service import Principal
+
+router = APIRouter(prefix="/api/v1", tags=["messages"])
+
+
+class MessageIn(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, extra="forbid")
+
+    name: str = Field(min_length=1, max_length=300, examples=["payment-received"])
+    correlation_key: str | int | None = Field(default=None, alias="correlationKey")
+    variables: dict[str, Any] = Field(default_factory=dict)
+
+
+class SignalIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=300)
+    variables: dict[str, Any] = Field(default_factory=dict)
+
+
+class DeliveredOut(BaseModel):
+    instances: list[str] = Field(description="Instances that received it (or were started)")
+    buffered: bool = Field(
+        default=False, description="No receiver yet: kept for the message TTL for one"
+    )
+
+
+@router.post("/messages", response_model=DeliveredOut, responses=errors(409))
+def correlate(
+    body: MessageIn,
+    request: Request,
+    principal: Annotated[Principal, Depends(require(Permission.MESSAGES_SEND))],
+) -> Response:
+    """Correlate a message by name and correlation key: to a waiting instance, a message start
+    event, or - with no receiver yet - buffered until one subscribes."""
+    variables = feel_variables(body.variables)
+    request_hash = fingerprint(json.dumps(body.model_dump(), sort_keys=True, default=str))
+    runtime = runtime_of(request)
+
+    def produce() -> tuple[int, Any]:
+        reached = runtime.correlate_message(body.name, body.correlation_key, variables)
+        return 200, DeliveredOut(instances=reached, buffered=not reached).model_dump()
+
+    return idempotent(request, principal, request_hash, produce)
+
+
+@router.post("/signals", response_model=DeliveredOut, responses=errors(409))
+def broadcast(
+    body: SignalIn,
+    request: Request,
+    principal: Annotated[Principal, Depends(require(Permission.MESSAGES_SEND))],
+) -> Response:
+    """Broadcast a signal to every waiting instance and signal start event."""
+    variables = feel_variables(body.variables)
+    request_hash = fingerprint(json.dumps(body.model_dump(), sort_keys=True, default=str))
+    runtime = runtime_of(request)
+
+    def produce() -> tuple[int, Any]:
+        reached = runtime.broadcast_signal(body.name, variables)
+        return 200, DeliveredOut(instances=reached).model_dump()
+
+    return idempotent(request, principal, request_hash, produce)

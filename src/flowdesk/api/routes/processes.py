@@ -1,0 +1,264 @@
+"""Process instances: start (idempotent), query, state and variables, history, cancel,
+variables, incident retry."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from flowdesk.api.idempotency import fingerprint, idempotent
+from flowdesk.api.routes.common import errors, feel_variables, plain, runtime_of, store_of
+from flowdesk.api.security import require
+from flowdesk.auth.roles import Permission
+from flowdesk.auth.service import Principal
+from flowdesk.core.errors import NotFoundError
+from flowdesk.engine.state import InstanceState
+from flowdesk.store.processes import ProcessRepository
+
+router = APIRouter(prefix="/api/v1", tags=["process instances"])
+
+
+class StartIn(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, extra="forbid")
+
+    process_key: str | None = Field(
+        default=None, alias="processKey", min_length=1, max_length=200, examples=["refund"]
+    )
+    variables: dict[str, Any] = Field(default_factory=dict)
+    business_key: str | None = Field(default=None, alias="businessKey", max_length=200)
+
+    @model_validator(mode="after")
+    def _key_given(self) -> StartIn:
+        if not self.process_key:
+            raise ValueError("processKey (or process_key) is required")
+        return self
+
+
+class IncidentOut(BaseModel):
+    id: str
+    element_id: str
+    message: str
+    job_id: str | None = None
+
+
+class WorkItemRef(BaseModel):
+    id: str
+    element_id: str
+    name: str | None = None
+    assignee: str | None = None
+    candidate_groups: list[str] = []
+    form_key: str | None = None
+
+
+class InstanceOut(BaseModel):
+    id: str
+    process_key: str
+    definition_id: str
+    business_key: str | None
+    status: str
+    variables: dict[str, Any]
+    active_elements: list[str]
+    work_items: list[WorkItemRef]
+    incidents: list[IncidentOut]
+
+
+class InstanceSummary(BaseModel):
+    id: str
+    process_key: str
+    definition_id: str
+    business_key: str | None
+    status: str
+    started_at: datetime
+    ended_at: datetime | None = None
+    parent_id: str | None = None
+
+
+class HistoryEntry(BaseModel):
+    seq: int
+    id: str
+    type: str
+    time: datetime
+    element_id: str | None = None
+    actor: str | None = None
+    department: str | None = None
+    data: dict[str, Any]
+
+
+class VariablesIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    variables: dict[str, Any] = Field(min_length=1)
+
+
+class RetryIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    retries: int | None = Field(default=None, ge=1, le=100)
+
+
+def instance_out(request: Request, state: InstanceState) -> InstanceOut:
+    definition_id = state.process  # the runtime starts instances by definition id
+    items = runtime_of(request).work_items(instance_id=state.id) if state.status == "active" else []
+    return InstanceOut(
+        id=state.id,
+        process_key=definition_id.rsplit(":", 1)[0],
+        definition_id=definition_id,
+        business_key=state.business_key,
+        status=state.status,
+        variables=plain(state.vars),
+        active_elements=sorted({t.el for t in state.tokens.values()}),
+        work_items=[WorkItemRef(**{k: w[k] for k in WorkItemRef.model_fields}) for w in items],
+        incidents=[
+            IncidentOut(id=i.id, element_id=i.el, message=i.message, job_id=i.job)
+            for i in state.incidents.values()
+        ],
+    )
+
+
+def _definition_of(request: Request, instance_id: str) -> str:
+    with store_of(request).reading() as conn:
+        row = ProcessRepository(conn).instance_row(instance_id)
+    if row is None:
+        raise NotFoundError(f"no process instance {instance_id!r}")
+    return str(row["definition_id"])
+
+
+@router.post(
+    "/process-instances",
+    response_model=InstanceOut,
+    status_code=201,
+    responses=errors(404, 409),
+)
+def start_instance(
+    body: StartIn,
+    request: Request,
+    principal: Annotated[Principal, Depends(require(Permission.PROCESS_START))],
+) -> Response:
+    """Start the newest version of a process. Send an `Idempotency-Key` header so that a retry
+    after a timeout does not start a second instance."""
+    variables = feel_variables(body.variables)
+    assert body.process_key is not None
+    key = body.process_key
+    request_hash = fingerprint(json.dumps(body.model_dump(), sort_keys=True, default=str))
+    runtime = runtime_of(request)
+
+    def produce() -> tuple[int, Any]:
+        state = runtime.start(
+            key, variables, business_key=body.business_key, actor=principal.username
+        )
+        return 201, instance_out(request, state).model_dump(mode="json")
+
+    return idempotent(request, principal, request_hash, produce)
+
+
+@router.get("/process-instances", response_model=list[InstanceSummary], responses=errors())
+def list_instances(
+    request: Request,
+    _: Annotated[Principal, Depends(require(Permission.PROCESS_READ))],
+    process_key: Annotated[str | None, Query(max_length=200)] = None,
+    business_key: Annotated[str | None, Query(max_length=200)] = None,
+    status: Literal["active", "completed", "cancelled"] | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> list[InstanceSummary]:
+    with store_of(request).reading() as conn:
+        rows = ProcessRepository(conn).instances(
+            process_key=process_key,
+            business_key=business_key,
+            status=status,
+            limit=limit,
+            offset=offset,
+        )
+    return [InstanceSummary(**{k: r[k] for k in InstanceSummary.model_fields}) for r in rows]
+
+
+@router.get("/process-instances/{instance_id}", response_model=InstanceOut, responses=errors(404))
+def get_instance(
+    instance_id: str,
+    request: Request,
+    _: Annotated[Principal, Depends(require(Permission.PROCESS_READ))],
+) -> InstanceOut:
+    """State, variables, open work items and incidents."""
+    return instance_out(request, runtime_of(request).instance(instance_id))
+
+
+@router.get(
+    "/process-instances/{instance_id}/history",
+    response_model=list[HistoryEntry],
+    responses=errors(404),
+)
+def instance_history(
+    instance_id: str,
+    request: Request,
+    _: Annotated[Principal, Depends(require(Permission.PROCESS_READ))],
+) -> list[HistoryEntry]:
+    """What happened to the instance, from the event log, oldest first."""
+    _definition_of(request, instance_id)
+    return [
+        HistoryEntry(
+            seq=e.seq,
+            id=e.id,
+            type=e.type,
+            time=e.time,
+            element_id=e.element_id,
+            actor=e.actor,
+            department=e.department,
+            data=plain(e.data),
+        )
+        for e in runtime_of(request).history(instance_id)
+    ]
+
+
+@router.delete(
+    "/process-instances/{instance_id}", response_model=InstanceOut, responses=errors(404, 409)
+)
+def cancel_instance(
+    instance_id: str,
+    request: Request,
+    principal: Annotated[Principal, Depends(require(Permission.PROCESS_ADMIN))],
+    reason: Annotated[str | None, Query(max_length=500)] = None,
+) -> InstanceOut:
+    state = runtime_of(request).cancel(instance_id, reason or f"cancelled by {principal.username}")
+    return instance_out(request, state)
+
+
+@router.patch(
+    "/process-instances/{instance_id}/variables",
+    response_model=InstanceOut,
+    responses=errors(404, 409),
+)
+def set_variables(
+    instance_id: str,
+    body: VariablesIn,
+    request: Request,
+    principal: Annotated[Principal, Depends(require(Permission.PROCESS_ADMIN))],
+) -> InstanceOut:
+    """Set (or overwrite) process variables of an active instance."""
+    state = runtime_of(request).set_variables(
+        instance_id, feel_variables(body.variables), actor=principal.username
+    )
+    return instance_out(request, state)
+
+
+@router.post(
+    "/process-instances/{instance_id}/incidents/{incident_id}/retry",
+    response_model=InstanceOut,
+    responses=errors(404, 409),
+)
+def retry_incident(
+    instance_id: str,
+    incident_id: str,
+    request: Request,
+    _: Annotated[Principal, Depends(require(Permission.PROCESS_ADMIN))],
+    body: RetryIn | None = None,
+) -> InstanceOut:
+    """Resolve an incident: its job runs again (with `retries` attempts, for external tasks)."""
+    state = runtime_of(request).resolve_incident(
+        instance_id, incident_id, retries=body.retries if body else None
+    )
+    return instance_out(request, state)
