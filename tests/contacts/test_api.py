@@ -186,3 +186,95 @@ def test_reasons_train_and_evaluate_over_http(client: Client) -> None:
     assert scores["accuracy"] >= 0.85 and scores["examples"] == 40
     bad = http.post("/api/v1/reasons/train", content=b"a,b\n1,2\n", headers=keys["supervisor"])
     assert bad.status_code == 422 and "columns text and reason" in bad.json()["detail"]
+
+
+PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
+
+
+@pytest.mark.parametrize(
+    ("channel", "payload"),
+    [
+        (
+            "phone",
+            {
+                "event": "call.ended",
+                "call_id": "c1",
+                "caller": "+447911123456",
+                "ivr_choice": "1",
+                "transcript": "no signal",
+            },
+        ),
+        ("chat", {"session_id": "s9", "email": "c@example.com", "text": "internet is down"}),
+        ("social", {"network": "twitter", "handle": "@cee", "text": "broadband is down!!"}),
+        (
+            "letter",
+            {
+                "scan": {"name": "l.png", "content_type": "image/png", "data": PNG},
+                "text": "I wish to make a complaint",
+                "customer": {"name": "Cee Dee"},
+                "reason": "complaint",
+            },
+        ),
+        (
+            "fax",
+            {
+                "scan": {
+                    "name": "f.pdf",
+                    "content_type": "application/pdf",
+                    "data": "JVBERi0xLjQK",
+                },
+                "text": "no internet at the shop",
+                "phone": "+447911123457",
+            },
+        ),
+        (
+            "counter",
+            {"agent": "lena", "notes": "Customer reports no internet", "email": "d@example.com"},
+        ),
+        (
+            "app",
+            {
+                "device_id": "dev-9",
+                "text": "cable cut, no internet",
+                "photo": {"name": "p.png", "content_type": "image/png", "data": PNG},
+                "geo": {"latitude": 52.1, "longitude": -1.2},
+            },
+        ),
+        (
+            "web",
+            {
+                "email": "e@example.com",
+                "message": "Please look at my bill",
+                "reason": "billing-inquiry",
+            },
+        ),
+    ],
+)
+def test_every_channel_webhook_creates_a_contact_over_http(
+    client: Client, channel: str, payload: dict[str, object]
+) -> None:
+    http, keys = client
+    answer = http.post(
+        f"/api/v1/webhooks/{channel}", content=json.dumps(payload), headers=keys["integration"]
+    )
+    assert answer.status_code == 201, answer.text
+    body = answer.json()
+    assert body["action"] == "started" and body["case_reference"].startswith("FD-")
+    stored = http.get(f"/api/v1/contacts/{body['contact_id']}", headers=keys["agent"]).json()
+    assert stored["channel"] == channel and stored["customer_id"] == body["customer_id"]
+    if channel == "app":
+        assert stored["geo"]["latitude"] == 52.1 and stored["attachments"][0]["size"] > 0
+
+
+def test_email_webhook_takes_an_rfc822_message(client: Client) -> None:
+    http, keys = client
+    raw = (
+        b"From: Dee <dee@example.com>\r\nTo: service@example.com\r\nSubject: broadband\r\n"
+        b"Message-ID: <w1@example.com>\r\n\r\nno internet since yesterday\r\n"
+    )
+    answer = http.post(
+        "/api/v1/webhooks/email",
+        content=raw,
+        headers={**keys["integration"], "Content-Type": "message/rfc822"},
+    )
+    assert answer.status_code == 201 and answer.json()["action"] == "started"
