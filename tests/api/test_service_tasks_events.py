@@ -1,4 +1,4 @@
-# ruff: noqa: E501
+# ruff: noqa: E501, F811
 """External tasks, CloudEvents in and webhook subscriptions through the ASGI app (both backends)."""
 
 from __future__ import annotations
