@@ -70,6 +70,16 @@ def _bytes(part: EmailMessage) -> bytes:
 
 
 def parse_email(raw: bytes) -> ContactDraft:
+    """The draft of a message; anything unreadable raises InvalidContactError, never more."""
+    try:
+        return _parse_email(raw)
+    except InvalidContactError:
+        raise
+    except Exception as exc:  # the stdlib parser has corner cases that raise on bad headers
+        raise InvalidContactError(f"malformed email: {type(exc).__name__}: {exc}") from None
+
+
+def _parse_email(raw: bytes) -> ContactDraft:
     if len(raw) > MAX_EMAIL_BYTES:
         raise InvalidContactError(f"email is {len(raw)} bytes, over {MAX_EMAIL_BYTES}")
     message = BytesParser(policy=policy.default).parsebytes(raw)

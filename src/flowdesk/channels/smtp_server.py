@@ -49,8 +49,12 @@ class IntakeHandler:
         except Exception:  # the database is down: tell the sender to retry later
             log.exception("could not store an inbound email")
             return "451 4.3.0 temporarily unable to accept the message"
-        result = await loop.run_in_executor(None, self.intake.process, contact_id)
-        self.results.append(result)
+        try:
+            result = await loop.run_in_executor(None, self.intake.process, contact_id)
+        except Exception:  # stored and dead-lettered: the message itself is safe
+            log.exception("processing inbound email %s failed", contact_id)
+        else:
+            self.results.append(result)
         return "250 2.0.0 message accepted"
 
     def _receive(self, data: bytes) -> str:
