@@ -131,11 +131,12 @@ class Deliverer:
             if rows:
                 with self.store.unit_of_work() as uow:
                     dialect = postgresql if self.store.dialect == "postgresql" else sqlite
-                    insert = dialect.insert(webhook_deliveries).on_conflict_do_nothing(
-                        index_elements=["subscription_id", "event_id"]
+                    insert = (
+                        dialect.insert(webhook_deliveries)
+                        .on_conflict_do_nothing(index_elements=["subscription_id", "event_id"])
+                        .returning(webhook_deliveries.c.id)
                     )
-                    result = uow.connection.execute(insert, rows)
-                    added += max(result.rowcount, 0)
+                    added += len(uow.connection.execute(insert, rows).all())
             self.store.events.ack(self.consumer, batch[-1].seq)
             if len(batch) < self.batch:
                 return added
