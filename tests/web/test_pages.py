@@ -255,6 +255,18 @@ def test_status_page_shows_status_after_verification_only(
     right = client.post("/status", data={"csrf": token, "reference": reference, "proof": " DIJK "})
     assert right.status_code == 200
     assert f"We have registered your complaint {reference}." in right.text
+    assert (
+        client.post(
+            "/status", data={"csrf": token, "reference": reference, "proof": "Van Dijk"}
+        ).status_code
+        == 200
+    )
+    assert (
+        client.post(
+            "/status", data={"csrf": token, "reference": reference, "proof": "Maria"}
+        ).status_code
+        == 404
+    )
 
 
 def test_status_page_adds_information_as_an_event(

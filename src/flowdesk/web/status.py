@@ -46,7 +46,10 @@ def _secrets(store: Store, state: InstanceState) -> list[str]:
     out: list[str] = []
     name = state.vars.get("customerName")
     if isinstance(name, str) and name.strip():
-        out.append(name.strip().split()[-1])
+        words = name.split()
+        out.append(words[-1])  # "Maria van Dijk": "Dijk" or "van Dijk"
+        if len(words) > 2:
+            out.append(" ".join(words[1:]))
     for key in ("lastName", "familyName", "postcode", "email"):
         value = state.vars.get(key)
         if isinstance(value, str):

@@ -1,0 +1,205 @@
+"""The desktop in a real browser: Debian's Chromium (never a downloaded one) driven by
+Playwright against a real server on a free port with a fresh SQLite database and the demo
+company. Screenshots go to var/test-artifacts/web/."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from flowdesk.runtime.processes import ProcessRuntime
+from flowdesk.store import Store
+from flowdesk.testing.postgres import free_port
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "var" / "test-artifacts" / "web"
+PASSWORD = "flowdesk-demo"
+
+pytestmark = pytest.mark.skipif(
+    not Path(CHROMIUM).exists(),
+    reason=f"{CHROMIUM} is absent: install Debian's chromium package to run the browser tests",
+)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """(base URL, database URL) of a running server with the demo loaded."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('browser') / 'flowdesk.db'}"
+    port = free_port()
+    launcher = Path(__file__).with_name("serve_web.py")
+    proc = subprocess.Popen(
+        [sys.executable, str(launcher), "--port", str(port), "--database-url", url],
+        env=dict(os.environ, FLOWDESK_WEBHOOK_INTERVAL="0"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                output = proc.stdout.read() if proc.stdout else "no output"
+                raise AssertionError(f"the server did not start:\n{output}")
+            time.sleep(0.2)
+        yield base, url
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def _start_complaint(database_url: str, reference: str, name: str) -> str:
+    store = Store.open(database_url)
+    try:
+        state = ProcessRuntime(store).start(
+            "complaint",
+            {"customerName": name, "reason": "complaint", "caseRef": reference},
+            business_key=reference,
+        )
+        return str(state.id)
+    finally:
+        store.close()
+
+
+def _shot(page: Any, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def _login(page: Any, base: str, username: str, password: str = PASSWORD) -> None:
+    page.goto(f"{base}/login")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+
+
+def test_wrong_password_shows_an_error(server: tuple[str, str], browser: Any) -> None:
+    base, _ = server
+    page = browser.new_page()
+    _login(page, base, "bokafor", "not-the-password")
+    assert page.locator("#login-error").inner_text() == "Wrong username or password."
+    assert page.url.startswith(f"{base}/login")
+    _shot(page, "login-error")
+    page.close()
+
+
+def test_agent_follows_the_script_and_completes_the_step(
+    server: tuple[str, str], browser: Any
+) -> None:
+    base, database_url = server
+    reference = "FD-BROWSER1"
+    _start_complaint(database_url, reference, "Jane Doe")
+    page = browser.new_page()
+    _login(page, base, "bokafor")
+    page.wait_for_url(f"{base}/work")
+    row = page.locator("tr", has_text=reference)
+    assert row.count() == 1
+    assert "Register complaint" in row.inner_text()
+    _shot(page, "my-work")
+
+    row.get_by_role("link").click()
+    page.wait_for_url(f"{base}/work/*")
+    case_url = page.url
+    suggestion = page.locator("#suggestions a").first  # the knowledge panel's top article
+    title = suggestion.inner_text()
+    suggestion.click()
+    assert page.locator("h1").inner_text() == title
+    page.get_by_role("link", name="Back to the case").click()
+    page.wait_for_url(case_url)
+    media = page.locator("#step-media")
+    assert "depends on earlier answers" in media.inner_text()
+    with_htmx = page.evaluate("typeof window.htmx !== 'undefined'")
+
+    def answer(severity: str) -> None:
+        page.get_by_label("How severe is it?").select_option(severity)
+        if not with_htmx:  # progressive enhancement: the same form, re-rendered by the server
+            page.get_by_role("button", name="Update script").click()
+
+    page.get_by_label("What is the complaint about?").select_option("billing")
+    answer("high")
+    page.get_by_role("radio", name="Yes").wait_for()  # the branch for high severity appears
+    assert page.locator("#step-media input[type=radio]").count() == 2
+    assert "depends on earlier answers" not in page.locator("#step-media").inner_text()
+    answer("low")
+    page.locator("#step-media").wait_for(state="detached")
+    page.get_by_label("What outcome does the customer expect?").fill("A corrected bill")
+    _shot(page, "case-script")
+
+    page.get_by_role("button", name="Complete").click()
+    page.wait_for_url(f"{base}/work?notice=*")
+    assert "Completed: Register complaint" in page.locator(".notice").inner_text()
+    # the flow moved on: the next step (resolve the complaint) is in the front office queue
+    assert "Register complaint" not in page.locator("tr", has_text=reference).all_inner_texts()
+    assert "Resolve complaint" in " ".join(page.locator("tr", has_text=reference).all_inner_texts())
+    _shot(page, "completed")
+    page.close()
+
+
+def test_supervisor_sees_queue_counts(server: tuple[str, str], browser: Any) -> None:
+    base, database_url = server
+    _start_complaint(database_url, "FD-BROWSER2", "Sam Super")
+    page = browser.new_page()
+    _login(page, base, "akeller")
+    page.goto(f"{base}/supervisor")
+    cell = page.locator('tr[data-department="front-office"] td.open')
+    assert int(cell.inner_text()) >= 1
+    _shot(page, "supervisor")
+    page.close()
+
+
+def test_customer_checks_the_status_on_a_phone(server: tuple[str, str], browser: Any) -> None:
+    base, database_url = server
+    reference = "FD-BROWSER3"
+    _start_complaint(database_url, reference, "Maria van Dijk")
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = context.new_page()
+    page.goto(f"{base}/status")
+    page.get_by_label("Case reference").fill(reference)
+    page.get_by_label("Your last name, postcode or email address").fill("Jansen")
+    page.get_by_role("button", name="Show status").click()
+    assert "could not find a case" in page.locator("#status-error").inner_text()
+    assert page.locator("#status-texts").count() == 0
+
+    page.get_by_label("Your last name, postcode or email address").fill("van Dijk")
+    page.get_by_role("button", name="Show status").click()
+    texts = page.locator("#status-texts").inner_text()
+    assert f"We have registered your complaint {reference}." in texts
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390  # no sideways scrolling on a phone
+    _shot(page, "status-phone")
+    context.close()
