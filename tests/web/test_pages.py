@@ -198,6 +198,24 @@ def test_claim_note_and_delegate(
     assert item["id"] not in client.get("/work").text  # it is cmoreau's now
 
 
+def test_transfer_to_a_department_moves_it_between_queues(
+    client: TestClient, store: Store, login: Login, start_complaint: Starter
+) -> None:
+    item = start_complaint(store, ref())
+    token = login(client, "bokafor")
+    moved = client.post(
+        f"/work/{item['id']}/transfer",
+        data={"csrf": token, "to": "group:billing", "reason": "a billing question"},
+        follow_redirects=False,
+    )
+    assert moved.status_code == 303 and "billing" in moved.headers["location"]
+    assert item["id"] not in client.get("/work").text
+    assert client.get(f"/work/{item['id']}").status_code == 404
+    login(client, "lmurphy")  # billing
+    assert item["id"] in client.get("/work").text
+    assert client.get(f"/work/{item['id']}").status_code == 200
+
+
 def test_next_best_claims_the_top_item_of_the_queue(
     client: TestClient, store: Store, login: Login, start_complaint: Starter
 ) -> None:

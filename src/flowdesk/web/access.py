@@ -73,10 +73,10 @@ def _denied(principal: Principal, permission: Permission) -> str:
     )
 
 
-def can_see(principal: Principal, item: dict[str, Any]) -> bool:
+def can_see(principal: Principal, item: dict[str, Any], *, all_work: bool = True) -> bool:
     """An item is visible to its assignee, its candidate users, members of its candidate groups
-    or lane (department), and to those who may read all work."""
-    if principal.can(Permission.WORK_READ_ALL):
+    or lane (department), and (with `all_work`) to those who may read all work."""
+    if all_work and principal.can(Permission.WORK_READ_ALL):
         return True
     groups = set(principal.groups)
     return bool(

@@ -15,6 +15,7 @@ from flowdesk.core.events import StoredEvent
 from flowdesk.customers.service import Customer, get_customer
 from flowdesk.experience.service import bundle_for_definition
 from flowdesk.feel.durations import parse_duration
+from flowdesk.routing.models import routing_queue
 from flowdesk.runtime.processes import ProcessRuntime
 from flowdesk.store import Store
 from flowdesk.store.process_tables import process_instances, work_items
@@ -63,14 +64,38 @@ def business_keys(store: Store, instance_ids: list[str]) -> dict[str, str | None
     return {r[0]: r[1] for r in rows}
 
 
+def routed(store: Store, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Items as routing sees them: a department set by routing (a transfer) replaces the
+    flow's candidate groups and lane, so the work shows in the queue it was handed to."""
+    ids = [i["id"] for i in items]
+    departments: dict[str, str] = {}
+    q = routing_queue.c
+    with store.reading() as conn:
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            query = select(q.id, q.department).where(
+                q.id.in_(chunk), q.source == "work_item", q.department.is_not(None)
+            )
+            departments.update({r[0]: r[1] for r in conn.execute(query)})
+    out = []
+    for item in items:
+        department = departments.get(item["id"])
+        if department is not None and department not in (item["candidate_groups"] or []):
+            item = {**item, "candidate_groups": [department], "lane": None}
+        out.append(item)
+    return out
+
+
 def my_queue(store: Store, principal: Principal, *, limit: int = 200) -> list[dict[str, Any]]:
     """Open items of the agent's groups that are theirs or unassigned, best first (priority,
     then oldest), each with its due time and business key."""
     runtime = ProcessRuntime(store)
-    rows = runtime.work_items(
-        status="open", groups_visible=list(principal.groups), user=principal.username, limit=5000
-    )
-    rows = [r for r in rows if r["assignee"] in (None, principal.username)][:limit]
+    everything = routed(store, runtime.work_items(status="open", limit=100_000))
+    rows = [
+        r
+        for r in everything
+        if r["assignee"] in (None, principal.username) and can_see(principal, r, all_work=False)
+    ][:limit]
     due = DueTimes(store)
     keys = business_keys(store, sorted({r["instance_id"] for r in rows}))
     for row in rows:
@@ -98,7 +123,7 @@ def work_item(store: Store, item_id: str) -> dict[str, Any]:
 def visible_item(store: Store, principal: Principal, item_id: str) -> dict[str, Any]:
     """The item, or NotFoundError when it does not exist or is another department's (the
     page does not reveal which)."""
-    item = work_item(store, item_id)
+    item = routed(store, [work_item(store, item_id)])[0]
     if not can_see(principal, item):
         raise NotFoundError(f"no work item {item_id!r} in your queues")
     return item
@@ -159,6 +184,7 @@ def supervisor_figures(store: Store, now: datetime, horizon: timedelta) -> dict[
             dict(r._mapping)
             for r in conn.execute(select(work_items).where(work_items.c.status == "open"))
         ]
+    rows = routed(store, rows)
     due = DueTimes(store)
     departments: dict[str, dict[str, Any]] = {}
     load: dict[str, int] = {}

@@ -245,7 +245,7 @@ def script_update(request: Request, item_id: str, access: Read, fields: Form) ->
         {
             "exp": exp,
             "values": {**typed, **answers},
-            "errors": [problem] if problem else [],
+            "script_errors": [problem] if problem else [],
             "error_fields": {problem["field"]} if problem else set(),
         },
         principal=access.user,
@@ -374,6 +374,7 @@ def transfer(request: Request, item_id: str, access: Act, fields: Form) -> Respo
             routing = getattr(request.app.state, "routing", None) or RoutingService(
                 store, clock=request.app.state.clock
             )
+            routing.sync()  # the queue follows the event log; make sure it has this item
             routing.transfer(
                 item_id, reason=reason, department=target[6:], actor=access.user.username
             )
