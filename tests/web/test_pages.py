@@ -308,6 +308,35 @@ def test_status_page_adds_information_as_an_event(
     assert refused.status_code == 404
 
 
+def test_status_message_answers_a_flow_waiting_for_the_customers_reply(
+    client: TestClient, store: Store, csrf_of: Any, start_complaint: Starter
+) -> None:
+    reference = ref()
+    item = start_complaint(store, reference, name="Kim Reply")
+    runtime = ProcessRuntime(store)
+    answers = [
+        {"complaintCategory": "billing", "severity": "low"},
+        {"rootCause": "a tariff error", "goodwill": False},
+        {"proposalChannel": "email", "proposalSummary": "We correct the bill and apologise."},
+    ]
+    for variables in answers:
+        runtime.complete_work_item(item["id"], variables)
+        open_items = runtime.work_items(instance_id=item["instance_id"])
+        item = open_items[0] if open_items else item
+    assert runtime.work_items(instance_id=item["instance_id"]) == []  # waits for the reply
+    token = csrf_of(client.get("/status").text)
+    waiting = client.post("/status", data={"csrf": token, "reference": reference, "proof": "reply"})
+    assert "please reply" in waiting.text
+    response = client.post(
+        "/status/message",
+        data={"csrf": token, "reference": reference, "proof": "reply", "message": "Not enough"},
+    )
+    assert "your case continues" in response.text
+    state = runtime.instance(item["instance_id"])
+    assert state.vars["customerMessage"] == "Not enough"
+    assert [i["element_id"] for i in runtime.work_items(instance_id=state.id)] == ["senior_review"]
+
+
 def test_static_css_is_served(client: TestClient) -> None:
     response = client.get("/static/web/flowdesk.css")
     assert response.status_code == 200 and "--accent" in response.text

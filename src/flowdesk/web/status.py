@@ -1,7 +1,8 @@
 """The customer's status page (public): the case reference (business key) plus something
 only the customer knows (the last name, postcode or an email address on file) shows the
 customer-facing status texts of the case, and lets them add information: delivered to the
-flow when it waits for a message, otherwise recorded as an event for the agent."""
+flow when it waits for the customer's message (a name ending in "-reply" or starting with
+"customer-"), and always recorded as an event for the agent."""
 
 from __future__ import annotations
 
@@ -34,6 +35,12 @@ NOT_VERIFIED = (
     "in our message to you and the last name, postcode or email address you gave us."
 )
 MESSAGE_VARIABLE = "customerMessage"
+
+
+def customer_message(name: str) -> bool:
+    """Messages a customer may answer from the status page, by naming convention: other
+    waits (e.g. "area-restored" from network operations) are not the customer's to end."""
+    return name.endswith("-reply") or name.startswith("customer-")
 
 
 def _norm(text: str) -> str:
@@ -159,7 +166,7 @@ def _deliver(request: Request, state: InstanceState, text: str) -> bool:
     runtime = ProcessRuntime(store, clock=clock)
     delivered = False
     for sub in list(state.subs.values()):
-        if sub.kind == "message" and sub.name:
+        if sub.kind == "message" and sub.name and customer_message(sub.name):
             try:
                 if runtime.correlate_message(sub.name, sub.key, {MESSAGE_VARIABLE: text}):
                     delivered = True
