@@ -314,7 +314,7 @@ def test_status_message_answers_a_flow_waiting_for_the_customers_reply(
     reference = ref()
     item = start_complaint(store, reference, name="Kim Reply")
     runtime = ProcessRuntime(store)
-    answers = [
+    answers: list[dict[str, Any]] = [
         {"complaintCategory": "billing", "severity": "low"},
         {"rootCause": "a tariff error", "goodwill": False},
         {"proposalChannel": "email", "proposalSummary": "We correct the bill and apologise."},
