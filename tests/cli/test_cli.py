@@ -128,3 +128,10 @@ def test_mine_is_wired_into_the_flowdesk_command() -> None:
     assert result.returncode == 0, result.stderr
     mined = json.loads(result.stdout)
     assert mined["cases"] > 0 and mined["events"] > 0
+
+
+def test_contact_commands_are_wired_into_flowdesk(database_url: str) -> None:
+    result = flowdesk("contacts", "dead-letters", "--database-url", database_url)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert flowdesk("reasons", "--help").returncode == 0

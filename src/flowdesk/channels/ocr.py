@@ -12,7 +12,7 @@ def tesseract_available() -> bool:
         return False
     try:
         import PIL.Image  # noqa: F401
-        import pytesseract  # type: ignore[import-untyped]  # noqa: F401
+        import pytesseract  # noqa: F401
     except ImportError:
         return False
     return True

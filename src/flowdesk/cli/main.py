@@ -33,13 +33,14 @@ app.add_typer(keys_app, name="keys")
 
 def _register_domain_commands() -> None:
     """Commands that live with their domain (each module exposes `register(app)`)."""
-    from flowdesk.cli import customers, decide, demo, experience, mine
+    from flowdesk.cli import contacts, customers, decide, demo, experience, mine
 
     decide.register(app)
     customers.register(app)
     experience.register(app)
     demo.register(app)
     mine.register(app)
+    contacts.register(app)
 
 
 _register_domain_commands()
