@@ -166,6 +166,8 @@ def test_completing_validates_the_form_then_moves_the_flow_on(
     nxt = runtime.work_items(instance_id=item["instance_id"])[0]  # resolve_complaint
     page = client.get(f"/work/{nxt['id']}").text
     assert "<script>alert(1)</script>" not in page  # escaped wherever it is shown
+    old = client.get(f"/work/{item['id']}")
+    assert old.status_code == 200 and "This work item is completed." in old.text
 
 
 def test_claim_note_and_delegate(
@@ -335,6 +337,33 @@ def test_status_message_answers_a_flow_waiting_for_the_customers_reply(
     state = runtime.instance(item["instance_id"])
     assert state.vars["customerMessage"] == "Not enough"
     assert [i["element_id"] for i in runtime.work_items(instance_id=state.id)] == ["senior_review"]
+
+
+def test_bad_input_gets_a_clear_answer_never_a_500(
+    client: TestClient, store: Store, login: Login, csrf_of: Any, start_complaint: Starter
+) -> None:
+    item = start_complaint(store, ref())
+    token = login(client, "bokafor")
+    for query in ['"*(', "NEAR(a b", "' OR 1=1 --", "x" * 5000, "%00"]:
+        response = client.get("/knowledge/search", params={"q": query})
+        assert response.status_code == 200, query
+    assert client.get("/work/..%2F..%2Fetc").status_code == 404
+    assert client.get("/work/" + "x" * 300).status_code == 404
+    assert client.post("/work/nope/complete", data={"csrf": token}).status_code == 404
+    assert client.post("/status", data={}).status_code == 400  # no CSRF token
+    empty = client.post("/status", data={"csrf": token, "reference": "", "proof": ""})
+    assert empty.status_code == 404 and "could not find a case" in empty.text
+    upload = client.post(
+        f"/work/{item['id']}/note",
+        data={"csrf": token},
+        files={"note": ("a.txt", b"hello", "text/plain")},
+    )
+    assert upload.status_code in (400, 422)
+    bad_number = client.post(
+        f"/work/{item['id']}/complete",
+        data={"csrf": token, "complaintCategory": "billing", "severity": "huge"},
+    )
+    assert bad_number.status_code == 422 and "is not one of" in bad_number.text
 
 
 def test_static_css_is_served(client: TestClient) -> None:
