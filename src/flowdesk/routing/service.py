@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -35,6 +35,22 @@ CONSUMER = "routing"
 OPEN = ("queued", "offered", "assigned")
 #: How many entries of one class a decision looks at (skipping ones the agent declined).
 PEEK = 8
+
+
+def departments_of(store: Store, item_ids: Sequence[str]) -> dict[str, str]:
+    """The department routing has put each work item in (after a transfer), by item id."""
+    q = routing_queue.c
+    out: dict[str, str] = {}
+    ids = list(item_ids)
+    with store.reading() as conn:
+        for start in range(0, len(ids), 500):
+            query = select(q.id, q.department).where(
+                q.id.in_(ids[start : start + 500]),
+                q.source == "work_item",
+                q.department.is_not(None),
+            )
+            out.update({r[0]: r[1] for r in conn.execute(query)})
+    return out
 
 
 def class_key(key: ClassKey) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, delete, func, or_, select, update
+from sqlalchemy import Connection, Text, and_, bindparam, cast, delete, func, or_, select, update
 
 from flowdesk.core.errors import ConflictError
 from flowdesk.store.hotpath import driver_io
@@ -185,6 +185,43 @@ class ProcessRepository:
             query = query.where(process_instances.c.status == status)
         rows = self.c.execute(query.limit(limit).offset(offset))
         return [dict(r._mapping) for r in rows]
+
+    def business_keys(self, instance_ids: Sequence[str]) -> dict[str, str | None]:
+        out: dict[str, str | None] = {}
+        table = process_instances.c
+        ids = list(instance_ids)
+        for start in range(0, len(ids), 500):
+            rows = self.c.execute(
+                select(table.id, table.business_key).where(table.id.in_(ids[start : start + 500]))
+            )
+            out.update({r[0]: r[1] for r in rows})
+        return out
+
+    def cases_mentioning(
+        self, customer_id: str | None, instance_id: str, *, limit: int = 20
+    ) -> list[dict[str, Any]]:
+        """Instances whose state names this customer id (or just `instance_id`), newest first."""
+        table = process_instances.c
+        query = select(
+            table.id, table.process_key, table.business_key, table.status, table.started_at
+        ).order_by(table.started_at.desc())
+        if customer_id:
+            needle = f'"{customer_id}"'.replace("\\", "\\\\")
+            needle = needle.replace("%", "\\%").replace("_", "\\_")
+            query = query.where(cast(table.state, Text).like(f"%{needle}%", escape="\\"))
+        else:
+            query = query.where(table.id == instance_id)
+        return [dict(r._mapping) for r in self.c.execute(query.limit(limit))]
+
+    def newest_root_with_business_key(self, business_key: str) -> str | None:
+        table = process_instances.c
+        row = self.c.execute(
+            select(table.id)
+            .where(table.business_key == business_key, table.parent_id.is_(None))
+            .order_by(table.started_at.desc())
+            .limit(1)
+        ).first()
+        return None if row is None else str(row[0])
 
     def child_of(self, parent_id: str, parent_token: str) -> str | None:
         return self.c.execute(

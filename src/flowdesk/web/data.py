@@ -7,18 +7,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Text, cast, select
-
 from flowdesk.auth.service import Principal
 from flowdesk.core.errors import NotFoundError
 from flowdesk.core.events import StoredEvent
 from flowdesk.customers.service import Customer, get_customer
 from flowdesk.experience.service import bundle_for_definition
 from flowdesk.feel.durations import parse_duration
-from flowdesk.routing.models import routing_queue
+from flowdesk.routing.service import departments_of
 from flowdesk.runtime.processes import ProcessRuntime
 from flowdesk.store import Store
-from flowdesk.store.process_tables import process_instances, work_items
 from flowdesk.store.processes import ProcessRepository
 from flowdesk.web.access import can_see
 
@@ -56,27 +53,14 @@ class DueTimes:
 def business_keys(store: Store, instance_ids: list[str]) -> dict[str, str | None]:
     if not instance_ids:
         return {}
-    table = process_instances.c
     with store.reading() as conn:
-        rows = conn.execute(
-            select(table.id, table.business_key).where(table.id.in_(instance_ids))
-        ).all()
-    return {r[0]: r[1] for r in rows}
+        return ProcessRepository(conn).business_keys(instance_ids)
 
 
 def routed(store: Store, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Items as routing sees them: a department set by routing (a transfer) replaces the
     flow's candidate groups and lane, so the work shows in the queue it was handed to."""
-    ids = [i["id"] for i in items]
-    departments: dict[str, str] = {}
-    q = routing_queue.c
-    with store.reading() as conn:
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            query = select(q.id, q.department).where(
-                q.id.in_(chunk), q.source == "work_item", q.department.is_not(None)
-            )
-            departments.update({r[0]: r[1] for r in conn.execute(query)})
+    departments = departments_of(store, [i["id"] for i in items])
     out = []
     for item in items:
         department = departments.get(item["id"])
@@ -163,27 +147,14 @@ def customer_360(store: Store, instance_id: str) -> Customer360:
 
 
 def _cases_of(store: Store, customer_id: str | None, instance_id: str) -> list[dict[str, Any]]:
-    table = process_instances.c
-    query = select(
-        table.id, table.process_key, table.business_key, table.status, table.started_at
-    ).order_by(table.started_at.desc())
-    if customer_id:
-        needle = f'"{customer_id}"'.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        query = query.where(cast(table.state, Text).like(f"%{needle}%", escape="\\"))
-    else:
-        query = query.where(table.id == instance_id)
     with store.reading() as conn:
-        rows = conn.execute(query.limit(20)).all()
-    return [dict(r._mapping) for r in rows]
+        return ProcessRepository(conn).cases_mentioning(customer_id, instance_id)
 
 
 def supervisor_figures(store: Store, now: datetime, horizon: timedelta) -> dict[str, Any]:
     """Per department: open items, unassigned, oldest waiting; SLAs at risk; agents' load."""
     with store.reading() as conn:
-        rows = [
-            dict(r._mapping)
-            for r in conn.execute(select(work_items).where(work_items.c.status == "open"))
-        ]
+        rows = ProcessRepository(conn).query_work_items(status="open", limit=1_000_000)
     rows = routed(store, rows)
     due = DueTimes(store)
     departments: dict[str, dict[str, Any]] = {}

@@ -12,7 +12,6 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlalchemy import select
 
 from flowdesk.core.errors import FlowdeskError, NotFoundError
 from flowdesk.core.events import NewEvent
@@ -21,7 +20,7 @@ from flowdesk.engine.state import InstanceState
 from flowdesk.experience.service import customer_status
 from flowdesk.runtime.processes import ProcessRuntime
 from flowdesk.store import Store
-from flowdesk.store.process_tables import process_instances
+from flowdesk.store.processes import ProcessRepository
 from flowdesk.web import csrf
 from flowdesk.web.data import CUSTOMER_VARIABLES
 from flowdesk.web.pages import Form
@@ -80,17 +79,11 @@ def verified_case(store: Store, reference: str, proof: str) -> InstanceState | N
     answer = _norm(proof[:300])
     if not reference or not answer:
         return None
-    table = process_instances.c
     with store.reading() as conn:
-        row = conn.execute(
-            select(table.id)
-            .where(table.business_key == reference, table.parent_id.is_(None))
-            .order_by(table.started_at.desc())
-            .limit(1)
-        ).first()
-    if row is None:
+        instance_id = ProcessRepository(conn).newest_root_with_business_key(reference)
+    if instance_id is None:
         return None
-    state = ProcessRuntime(store).instance(row[0])
+    state = ProcessRuntime(store).instance(instance_id)
     matches = [hmac.compare_digest(answer.encode(), s.encode()) for s in _secrets(store, state)]
     return state if any(matches) else None
 
