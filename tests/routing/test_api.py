@@ -31,7 +31,6 @@ def client(
     store: Store, database_url: str, clock: FixedClock, routing: RoutingService
 ) -> Iterator[TestClient]:
     app = create_app(Settings(database_url=database_url), store, clock)
-    app.include_router(routing_routes.router)
     app.state.routing = routing
     with TestClient(app) as c:
         yield c

@@ -10,7 +10,6 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-import flowdesk.web as web
 from flowdesk.api.app import create_app
 from flowdesk.cli.demo import load_demo_content
 from flowdesk.runtime.processes import ProcessRuntime
@@ -21,10 +20,7 @@ PASSWORD = "flowdesk-demo"
 
 
 def build_app(url: str, store: Store) -> FastAPI:
-    app = create_app(Settings(database_url=url), store)
-    app.include_router(web.router)
-    web.mount_static(app)
-    return app
+    return create_app(Settings(database_url=url), store)  # includes the web router
 
 
 @pytest.fixture(scope="module")

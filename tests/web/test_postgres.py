@@ -9,7 +9,6 @@ from datetime import timedelta
 import pytest
 from fastapi.testclient import TestClient
 
-import flowdesk.web as web
 from flowdesk.api.app import create_app
 from flowdesk.cli.demo import load_demo_content
 from flowdesk.runtime.processes import ProcessRuntime
@@ -48,7 +47,6 @@ def test_queue_case_and_supervisor_on_postgresql(pg_store: Store, pg_url: str) -
         d for d in figures["departments"] if d["name"] == "front-office"
     ).items()
     app = create_app(Settings(database_url=pg_url), pg_store)
-    app.include_router(web.router)
     with TestClient(app) as client:
         page = client.get("/login").text
         token = page.split('name="csrf" value="', 1)[1].split('"', 1)[0]

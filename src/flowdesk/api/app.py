@@ -17,12 +17,14 @@ from flowdesk.api.limits import BodySizeLimit
 from flowdesk.api.metrics import HttpMetrics
 from flowdesk.api.routes import auth as auth_routes
 from flowdesk.api.routes import (
+    contacts,
     decisions,
     deployments,
     events,
     external_tasks,
     messages,
     processes,
+    routing,
     webhooks,
     work_items,
 )
@@ -99,8 +101,16 @@ def create_app(settings: Settings, store: Store, clock: Clock | None = None) -> 
         external_tasks,
         events,
         webhooks,
+        contacts,
+        routing,
     ):
         app.include_router(module.router)
+    # The agent desktop and the customer status page (HTML); imported here because the web
+    # layer sits beside the API and uses its security dependencies.
+    from flowdesk import web
+
+    app.include_router(web.router)
+    web.mount_static(app)
     app.add_middleware(HttpMetrics, registry=registry)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app
