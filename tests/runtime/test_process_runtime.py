@@ -286,3 +286,46 @@ def test_work_items_are_announced_in_the_event_log(runtime: ProcessRuntime) -> N
     assert created.data["candidate_groups"] == ["billing"]
     assert created.data["business_key"] == "B-7"
     assert log[1].actor == "ana"
+
+
+def _start_model(definition: str) -> str:
+    return wrap(
+        f"""
+        <bpmn:startEvent id="s">{definition}</bpmn:startEvent>
+        <bpmn:userTask id="work"/>
+        <bpmn:sequenceFlow id="f0" sourceRef="s" targetRef="work"/>
+        """,
+        process_id="started",
+    )
+
+
+def test_timer_start_event_cycle_starts_instances_then_stops(
+    runtime: ProcessRuntime, clock: FixedClock
+) -> None:
+    cycle = "<bpmn:timerEventDefinition><bpmn:timeCycle>R2/PT1H</bpmn:timeCycle></bpmn:timerEventDefinition>"
+    runtime.deploy("timers", [("t.bpmn", _start_model(cycle).encode())])
+    assert runtime.run_due_jobs() == 0
+    for _ in range(3):
+        clock.advance(timedelta(hours=1, seconds=1))
+        runtime.run_due_jobs()
+    assert len(runtime.work_items()) == 2  # R2: two repetitions, then the timer is gone
+
+
+def test_timer_start_expression_is_evaluated_at_deploy(
+    runtime: ProcessRuntime, clock: FixedClock
+) -> None:
+    timer = '<bpmn:timerEventDefinition><bpmn:timeDuration>=duration("PT30M")</bpmn:timeDuration></bpmn:timerEventDefinition>'
+    runtime.deploy("timers", [("t.bpmn", _start_model(timer).encode())])
+    clock.advance(timedelta(minutes=31))
+    assert runtime.run_due_jobs() == 1
+    assert len(runtime.work_items()) == 1
+
+
+def test_conditional_start_event_is_refused_at_deploy(
+    runtime: ProcessRuntime, store: Store
+) -> None:
+    conditional = "<bpmn:conditionalEventDefinition><bpmn:condition>x &gt; 1</bpmn:condition></bpmn:conditionalEventDefinition>"
+    head = store.events.head()
+    with pytest.raises(ModelError, match="conditional start event 's'"):
+        runtime.deploy("cond", [("c.bpmn", _start_model(conditional).encode())])
+    assert runtime.definitions() == [] and store.events.head() == head

@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 from flowdesk.bpmn import timers
 from flowdesk.bpmn.model import Definitions
 from flowdesk.core.clock import Clock, SystemClock
-from flowdesk.core.errors import ConflictError, FlowdeskError, NotFoundError
+from flowdesk.core.errors import ConflictError, ModelError, NotFoundError, Position
 from flowdesk.core.events import NewEvent
 from flowdesk.core.ids import IdGenerator, UuidIds
 from flowdesk.engine.engine import DecisionEvaluator, Engine, ServiceHandler
@@ -46,8 +46,8 @@ EVENT_TYPES = {
 }
 
 
-class DeploymentError(FlowdeskError):
-    code = "invalid-model"
+class DeploymentError(ModelError):
+    """A model that parses but that the runtime cannot run as deployed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -520,8 +520,21 @@ class ProcessRuntime:
                         "element_id": start_id,
                     }
                 )
-            elif event.kind == "timer" and event.value and not event.value.startswith("="):
-                due, remaining = timers.first_due(event.timer or "date", event.value, now)
+            elif event.kind == "conditional":
+                raise DeploymentError(
+                    f"conditional start event '{start_id}' of process '{key}' is not supported",
+                    position=Position(line=process.nodes[start_id].line, element_id=start_id),
+                    hint="start the process with a message or signal start event instead",
+                )
+            elif event.kind == "timer" and event.value:
+                text = _timer_text(event.value, start_id, process.nodes[start_id].line)
+                try:
+                    due, remaining = timers.first_due(event.timer or "date", text, now)
+                except ValueError as exc:
+                    raise DeploymentError(
+                        f"timer start event '{start_id}': {exc}",
+                        position=Position(line=process.nodes[start_id].line, element_id=start_id),
+                    ) from None
                 tx.repo.insert_jobs(
                     [
                         {
@@ -533,7 +546,7 @@ class ProcessRuntime:
                             "due_at": due,
                             "attempts": 0,
                             "status": "ready",
-                            "payload": {"remaining": remaining},
+                            "payload": {"remaining": remaining, "timer": text},
                             "created_at": now,
                         }
                     ]
@@ -766,11 +779,12 @@ class ProcessRuntime:
         self.registry.ensure(tx.repo, job.definition_id)
         result = self.engine.start(job.definition_id, start_event=job.element_id)
         self._absorb(tx, result, before=None, definition_id=job.definition_id)
-        remaining = (job.payload or {}).get("remaining")
+        payload = job.payload or {}
+        remaining = payload.get("remaining")
         process = self.registry.get(job.definition_id)
         event = process.nodes[job.element_id].event
-        if event is not None and event.timer == "cycle" and remaining != 0 and event.value:
-            cycle = timers.parse_cycle(event.value)
+        if event is not None and event.timer == "cycle" and remaining != 0:
+            cycle = timers.parse_cycle(payload.get("timer") or event.value or "")
             assert job.due_at is not None
             tx.repo.update_job(
                 job.id,
@@ -778,7 +792,10 @@ class ProcessRuntime:
                 locked_by=None,
                 lock_expires_at=None,
                 attempts=0,
-                payload={"remaining": None if remaining is None else remaining - 1},
+                payload={
+                    "remaining": None if remaining is None else remaining - 1,
+                    "timer": payload.get("timer"),
+                },
             )
         else:
             tx.repo.delete_jobs([job.id])
@@ -968,6 +985,28 @@ class ProcessRuntime:
     def definitions(self) -> list[dict[str, Any]]:
         with self.store.reading() as conn:
             return ProcessRepository(conn).definitions()
+
+
+def _timer_text(value: str, element_id: str, line: int | None) -> str:
+    """A start timer's ISO 8601 text; a Zeebe `=expression` is evaluated once, at deploy."""
+    if not value.startswith("="):
+        return value
+    from flowdesk.core.jsonutil import iso_duration
+    from flowdesk.feel import evaluate
+
+    result = evaluate(value[1:], {})
+    if isinstance(result, str):
+        return result
+    if isinstance(result, datetime):
+        return result.isoformat()
+    if isinstance(result, timedelta):
+        return iso_duration(result)
+    raise DeploymentError(
+        f"timer start event '{element_id}': the expression {value[1:]!r} gives no date, "
+        "duration or cycle",
+        position=Position(line=line, element_id=element_id),
+        hint="use an ISO 8601 literal such as R/PT1H or an expression that yields one",
+    )
 
 
 def _sub_keys(state: InstanceState) -> set[tuple[Any, ...]]:
