@@ -1,0 +1,224 @@
+#!/usr/bin/env python3
+"""Throughput and latency of the service API over loopback, against a real `flowdesk serve`.
+
+    .venv/bin/python benchmarks/api_throughput.py            # SQLite, then PostgreSQL (fsync on)
+    .venv/bin/python benchmarks/api_throughput.py --quick    # short phases, under 30 s
+    .venv/bin/python benchmarks/api_throughput.py --no-postgres
+
+Workload: a process with one user task. One "instance" = POST /process-instances (the answer
+carries the open work item) + POST /work-items/{id}/complete (the instance then completes), so
+every instance is started, routed to the queue and closed: two HTTP requests, each its own
+transaction. An async httpx load generator drives it:
+- fixed rate: instances are started open-loop at --rate per second (default 200) for the phase;
+  latency is measured per request from its scheduled start (no coordinated omission);
+- saturation: --concurrency instance loops back to back; completed instances per second.
+Goal (issue 5): >= 500 started-and-routed instances/s on SQLite, p99 < 50 ms at 200/s. Peer
+figure, published only (not run here): Zeebe 8.8 on 2 CPUs, about 160 instances/s with p99 700 ms
+for a one-task process. The last line printed is one JSON object with every figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "src"))
+
+from flowdesk.auth import service  # noqa: E402
+from flowdesk.core.clock import FixedClock  # noqa: E402
+from flowdesk.store import Store  # noqa: E402
+from flowdesk.testing.postgres import PostgresServer, free_port  # noqa: E402
+
+MODEL = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+  xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d" targetNamespace="http://x">
+  <bpmn:process id="one_task" isExecutable="true">
+    <bpmn:startEvent id="s"/>
+    <bpmn:userTask id="handle" name="Handle" camunda:candidateGroups="support"/>
+    <bpmn:endEvent id="e"/>
+    <bpmn:sequenceFlow id="f0" sourceRef="s" targetRef="handle"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="handle" targetRef="e"/>
+  </bpmn:process>
+</bpmn:definitions>
+"""
+
+
+def prepare(url: str) -> str:
+    store = Store.open(url)
+    store.upgrade()
+    clock = FixedClock(datetime.now(UTC))
+    service.create_user(store, clock, username="bench", roles=["admin"], groups=["support"])
+    _, key = service.create_api_key(store, clock, username="bench", name="bench")
+    store.close()
+    return key
+
+
+class Served:
+    def __init__(self, url: str) -> None:
+        self.port = free_port()
+        env = dict(os.environ, FLOWDESK_DATABASE_URL=url, FLOWDESK_LOG_LEVEL="warning")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "flowdesk.cli.main", "serve", "--port", str(self.port)]
+            + ["--no-demo"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.base = f"http://127.0.0.1:{self.port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(f"{self.base}/health", timeout=2)
+                return
+            except httpx.TransportError:
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(
+                        self.proc.stderr.read() if self.proc.stderr else ""
+                    ) from None
+                time.sleep(0.1)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.communicate(timeout=20)
+
+
+async def one_instance(http: httpx.AsyncClient, latencies: list[float], scheduled: float) -> bool:
+    began = scheduled
+    started = await http.post("/api/v1/process-instances", json={"processKey": "one_task"})
+    now = time.perf_counter()
+    latencies.append(now - began)
+    if started.status_code != 201:
+        return False
+    item = started.json()["work_items"][0]["id"]
+    began = now
+    done = await http.post(f"/api/v1/work-items/{item}/complete", json={"variables": {"ok": True}})
+    latencies.append(time.perf_counter() - began)
+    return done.status_code == 200 and done.json()["instance_status"] == "completed"
+
+
+def _client(base: str, key: str, connections: int) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        base_url=base,
+        headers={"Authorization": f"Bearer {key}"},
+        timeout=30,
+        limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
+    )
+
+
+async def fixed_rate(base: str, key: str, rate: float, seconds: float) -> dict[str, Any]:
+    latencies: list[float] = []
+    async with _client(base, key, 256) as http:
+        total = int(rate * seconds)
+        t0 = time.perf_counter() + 0.05
+        tasks = []
+        for i in range(total):
+            scheduled = t0 + i / rate
+            delay = scheduled - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one_instance(http, latencies, scheduled)))
+        results = await asyncio.gather(*tasks)
+        elapsed = time.perf_counter() - t0
+    return _summary(results, latencies, elapsed) | {"offered_per_s": rate}
+
+
+async def saturation(base: str, key: str, concurrency: int, seconds: float) -> dict[str, Any]:
+    latencies: list[float] = []
+    results: list[bool] = []
+    async with _client(base, key, concurrency) as http:
+        t0 = time.perf_counter()
+        stop = t0 + seconds
+
+        async def loop() -> None:
+            while time.perf_counter() < stop:
+                results.append(await one_instance(http, latencies, time.perf_counter()))
+
+        await asyncio.gather(*(loop() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - t0
+    return _summary(results, latencies, elapsed) | {"concurrency": concurrency}
+
+
+def _summary(results: list[bool], latencies: list[float], elapsed: float) -> dict[str, Any]:
+    ordered = sorted(latencies)
+
+    def pct(p: float) -> float:
+        return round(ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000, 2)
+
+    return {
+        "instances": len(results),
+        "completed": sum(results),
+        "instances_per_s": round(sum(results) / elapsed, 1),
+        "requests_per_s": round(len(latencies) / elapsed, 1),
+        "p50_ms": pct(0.50),
+        "p99_ms": pct(0.99),
+        "mean_ms": round(statistics.fmean(ordered) * 1000, 2) if ordered else None,
+    }
+
+
+def run_backend(name: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
+    key = prepare(url)
+    served = Served(url)
+    try:
+        with httpx.Client(base_url=served.base, headers={"Authorization": f"Bearer {key}"}) as h:
+            files = [("files", ("one_task.bpmn", MODEL.encode(), "application/xml"))]
+            assert h.post("/api/v1/deployments", files=files).status_code == 201
+        asyncio.run(saturation(served.base, key, 8, 0.5))  # warm-up
+        fixed = asyncio.run(fixed_rate(served.base, key, args.rate, args.seconds))
+        print(f"{name} fixed {args.rate}/s: {fixed}", flush=True)
+        sat = asyncio.run(saturation(served.base, key, args.concurrency, args.seconds))
+        print(f"{name} saturation: {sat}", flush=True)
+    finally:
+        served.stop()
+    return {"fixed_rate": fixed, "saturation": sat}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="short phases (under 30 s)")
+    parser.add_argument("--rate", type=float, default=200.0, help="offered instances/s")
+    parser.add_argument("--seconds", type=float, default=None, help="length of each phase")
+    parser.add_argument("--concurrency", type=int, default=32, help="saturation loops")
+    parser.add_argument("--no-postgres", action="store_true")
+    args = parser.parse_args()
+    if args.seconds is None:
+        args.seconds = 1.5 if args.quick else 15.0
+    out: dict[str, Any] = {
+        "benchmark": "api_throughput",
+        "workload": "start one-user-task instance + complete its work item over HTTP",
+        "cpus": os.cpu_count(),
+        "seconds_per_phase": args.seconds,
+        "goal": {"sqlite_instances_per_s": 500, "p99_ms_at_200_per_s": 50},
+        "peer_published": {"zeebe_8_8_2cpu_instances_per_s": 160, "zeebe_p99_ms": 700},
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        out["sqlite"] = run_backend("sqlite", f"sqlite:///{Path(tmp) / 'bench.db'}", args)
+    if not args.no_postgres:
+        try:
+            with PostgresServer(fsync=True) as pg:
+                out["postgresql"] = run_backend("postgresql", pg.create_database("bench"), args)
+        except Exception as exc:  # no PostgreSQL binaries: say so, keep the SQLite figures
+            out["postgresql"] = {"skipped": f"{type(exc).__name__}: {exc}"[:300]}
+    sat = out["sqlite"]["saturation"]
+    out["goal_met"] = {
+        "sqlite_500_per_s": sat["instances_per_s"] >= 500,
+        "sqlite_p99_under_50ms_at_rate": out["sqlite"]["fixed_rate"]["p99_ms"] < 50,
+    }
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
