@@ -177,3 +177,21 @@ def test_non_executable_pools_are_kept_but_not_checked() -> None:
 def test_a_document_without_executable_process_is_refused() -> None:
     xml = wrap('<bpmn:startEvent id="s"/>').replace('isExecutable="true"', 'isExecutable="false"')
     assert "no process in the document is executable" in messages(xml)
+
+
+def test_an_element_reusing_the_process_id_is_an_error_not_a_hang() -> None:
+    import pytest as _pytest
+
+    from flowdesk.bpmn.errors import BpmnModelError
+    from flowdesk.bpmn.parser import parse_bpmn
+    from flowdesk.engine.testing import wrap
+
+    model = wrap(
+        """
+        <bpmn:startEvent id="s"/><bpmn:userTask id="p"/>
+        <bpmn:sequenceFlow id="f" sourceRef="s" targetRef="p"/>
+        """,
+        process_id="p",
+    )
+    with _pytest.raises(BpmnModelError, match="duplicate element id 'p'"):
+        parse_bpmn(model)

@@ -135,3 +135,20 @@ def test_contact_commands_are_wired_into_flowdesk(database_url: str) -> None:
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
     assert flowdesk("reasons", "--help").returncode == 0
+
+
+def test_service_commands_are_wired_into_flowdesk(database_url: str, tmp_path: Path) -> None:
+    model = tmp_path / "hello.bpmn"
+    model.write_text(
+        '<?xml version="1.0"?><bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"'
+        ' id="d" targetNamespace="t"><bpmn:process id="hello" isExecutable="true">'
+        '<bpmn:startEvent id="s"/><bpmn:userTask id="say"/>'
+        '<bpmn:sequenceFlow id="f" sourceRef="s" targetRef="say"/>'
+        "</bpmn:process></bpmn:definitions>"
+    )
+    deployed = flowdesk("deploy", str(model), "--database-url", database_url)
+    assert deployed.returncode == 0, deployed.stderr
+    started = flowdesk("start", "hello", "--var", "n=1", "--database-url", database_url)
+    assert started.returncode == 0, started.stderr
+    tasks = flowdesk("tasks", "--json", "--database-url", database_url)
+    assert tasks.returncode == 0 and "say" in tasks.stdout

@@ -123,6 +123,7 @@ class _Parser:
         self.filename = filename
         self.refs = _Refs()
         self.names: dict[str, str] = {}
+        self._process_id = ""
 
     def add(
         self,
@@ -220,6 +221,7 @@ class _Parser:
     # -- process --------------------------------------------------------------------------
     def process(self, el: etree._Element) -> Process:
         pid = el.get("id") or ""
+        self._process_id = pid
         raw_nodes: dict[str, dict[str, Any]] = {}
         flows: list[SequenceFlow] = []
         data_objects: list[DataObject] = []
@@ -247,7 +249,9 @@ class _Parser:
             # Lanes of a subprocess' children default to the lane of the subprocess.
             lane_name = lane_of.get(nid)
             scope = kwargs["scope"]
-            while lane_name is None and scope in raw_nodes:
+            seen = {nid}
+            while lane_name is None and scope in raw_nodes and scope not in seen:
+                seen.add(scope)  # never loop, whatever ids a malformed model reuses
                 lane_name = lane_of.get(scope)
                 scope = raw_nodes[scope]["scope"]
             nodes[nid] = Node(
@@ -299,7 +303,7 @@ class _Parser:
                 if not cid:
                     self.add(f"{kind} without an id", child, hint="give every element an id")
                     continue
-                if cid in nodes:
+                if cid in nodes or cid == self._process_id:
                     self.add(f"duplicate element id '{cid}'", child, hint="ids must be unique")
                     continue
                 nodes[cid] = self.node(child, kind, scope)

@@ -33,7 +33,7 @@ app.add_typer(keys_app, name="keys")
 
 def _register_domain_commands() -> None:
     """Commands that live with their domain (each module exposes `register(app)`)."""
-    from flowdesk.cli import contacts, customers, decide, demo, experience, mine
+    from flowdesk.cli import contacts, customers, decide, demo, experience, mine, service
 
     decide.register(app)
     customers.register(app)
@@ -41,6 +41,7 @@ def _register_domain_commands() -> None:
     demo.register(app)
     mine.register(app)
     contacts.register(app)
+    service.register(app)
 
 
 _register_domain_commands()
