@@ -129,6 +129,12 @@ def main() -> None:
     ap.add_argument("-n", type=int, default=None, help="instances per round (default 9000)")
     ap.add_argument("--quick", action="store_true", help="1000 instances")
     ap.add_argument("--no-peer", action="store_true", help="skip SpiffWorkflow")
+    ap.add_argument(
+        "--pg-fsync",
+        choices=["on", "off"],
+        default="on",
+        help="postgres mode: fsync of the throwaway server (off shows scaling without disk waits)",
+    )
     args = ap.parse_args()
     if args.mode == "persisted":
         main_persisted(args)
@@ -278,7 +284,7 @@ def main_postgres(args: argparse.Namespace) -> None:
     if find_pg_bin() is None:
         raise SystemExit("PostgreSQL 15 server binaries not found (apt-get install postgresql-15)")
     n = args.n or (200 if args.quick else 2000)
-    with PostgresServer(fsync=True) as pg:
+    with PostgresServer(fsync=args.pg_fsync == "on") as pg:
         url = pg.create_database("refund")
         open_runtime(url, MODEL, deploy=True).store.close()
         one = run_processes(url, MODEL, n, 1)
@@ -290,7 +296,9 @@ def main_postgres(args: argparse.Namespace) -> None:
         r["completed"] == r["n"] and r["approved"] == r["n"] // 2 and r["refunded"] == r["n"]
         for r in (one, two, one_again)
     )
-    print("mode             postgres (PostgreSQL 15, fsync on, one commit per command)")
+    print(
+        f"mode             postgres (PostgreSQL 15, fsync {args.pg_fsync}, one commit per command)"
+    )
     print(
         f"1 worker         {single:,.0f} inst/s (rounds {one['inst_per_s']:,.0f}, "
         f"{one_again['inst_per_s']:,.0f})"

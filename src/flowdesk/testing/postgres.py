@@ -41,12 +41,15 @@ def free_port() -> int:
 class PostgresServer:
     """Start with `start()`, connect with `url(database)`, stop with `stop()` (removes files)."""
 
-    def __init__(self, *, fsync: bool = False, bin_dir: Path | None = None):
+    def __init__(
+        self, *, fsync: bool = False, bin_dir: Path | None = None, extra: str = ""
+    ):
         found = bin_dir or find_pg_bin()
         if found is None:
             raise RuntimeError(INSTALL_HINT)
         self.bin_dir = found
         self.fsync = fsync
+        self.extra = extra  # more server options, e.g. "-c commit_delay=1000"
         self.port = free_port()
         self.root = Path(tempfile.mkdtemp(prefix="flowdesk-pg-"))
         self.data = self.root / "data"
@@ -96,7 +99,7 @@ class PostgresServer:
         )
         options = (
             f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.root} "
-            f"-c fsync={'on' if self.fsync else 'off'} -c max_connections=100"
+            f"-c fsync={'on' if self.fsync else 'off'} -c max_connections=100 {self.extra}"
         )
         self._run(
             "pg_ctl",
