@@ -310,6 +310,7 @@ def main_postgres(args: argparse.Namespace) -> None:
             {
                 "benchmark": "engine_refund",
                 "mode": "postgres",
+                "fsync": args.pg_fsync,
                 "n": n,
                 "one_worker_inst_per_s": round(single, 1),
                 "two_workers_inst_per_s": two["inst_per_s"],
