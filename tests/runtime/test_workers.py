@@ -47,6 +47,7 @@ def test_two_worker_processes_fire_2000_timers_exactly_once(pg_url: str) -> None
                 "--id",
                 f"w{n}",
                 "--until-idle",
+                "--no-routing",
                 "--batch",
                 "20",
             ],
@@ -76,4 +77,34 @@ def test_two_worker_processes_fire_2000_timers_exactly_once(pg_url: str) -> None
             select(process_instances.c.status, func.count()).group_by(process_instances.c.status)
         ).all()
     assert dict(statuses) == {"completed": 2000}
+    store.close()
+
+
+def test_worker_puts_new_work_in_the_routing_queue(database_url: str) -> None:
+    from tests.runtime.test_process_runtime import APPROVAL
+
+    from flowdesk.store.processes import ProcessRepository
+
+    store = Store.open(database_url)
+    store.upgrade()
+    runtime = ProcessRuntime(store)
+    runtime.deploy("approval", [("approval.bpmn", APPROVAL.encode())])
+    state = runtime.start("approval", {"amount": 10})
+    (item,) = runtime.work_items(instance_id=state.id)
+    env = dict(os.environ, FLOWDESK_DATABASE_URL=database_url, FLOWDESK_LOG_LEVEL="warning")
+    result = subprocess.run(
+        [sys.executable, "-m", "flowdesk.cli.main", "worker", "--until-idle"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    from flowdesk.routing.service import RoutingService
+
+    entry = RoutingService(store).entry(item["id"])
+    assert entry["status"] == "queued"
+    assert entry["instance_id"] == state.id and entry["element_id"] == "review"
+    with store.reading() as conn:
+        assert ProcessRepository(conn).work_item(item["id"]) is not None
     store.close()

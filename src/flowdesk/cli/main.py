@@ -131,6 +131,10 @@ def worker(
     until_idle: Annotated[
         bool, typer.Option("--until-idle", help="Exit when no job is due (batch runs, tests).")
     ] = False,
+    routing: Annotated[
+        bool,
+        typer.Option(help="Also run the routing round: queue new work, expire offers, escalate."),
+    ] = True,
 ) -> None:
     """Run due timers and async continuations. Start several (on PostgreSQL they take
     disjoint jobs with SKIP LOCKED); no instance state is kept between jobs."""
@@ -146,13 +150,19 @@ def worker(
     log = get_logger("flowdesk.worker")
     name = worker_id or f"{socket.gethostname()}:{os.getpid()}"
     runtime = ProcessRuntime(store, worker_id=name)
+    router = None
+    if routing:
+        from flowdesk.routing.service import RoutingService
+
+        router = RoutingService(store, runtime=runtime)
     total = 0
     log.info("worker started", worker=name, database=store.dialect)
     try:
         while True:
             done = runtime.run_due_jobs(limit=batch)
             total += done
-            if done == 0:
+            routed = sum(router.tick().values()) if router is not None else 0
+            if done == 0 and routed == 0:
                 if until_idle:
                     break
                 time.sleep(poll)
