@@ -188,7 +188,10 @@ def test_reasons_train_and_evaluate_over_http(client: Client) -> None:
     assert bad.status_code == 422 and "columns text and reason" in bad.json()["detail"]
 
 
-PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
+PNG = (
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5Er"
+    "kJggg=="
+)
 
 
 @pytest.mark.parametrize(

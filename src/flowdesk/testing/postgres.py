@@ -41,9 +41,7 @@ def free_port() -> int:
 class PostgresServer:
     """Start with `start()`, connect with `url(database)`, stop with `stop()` (removes files)."""
 
-    def __init__(
-        self, *, fsync: bool = False, bin_dir: Path | None = None, extra: str = ""
-    ):
+    def __init__(self, *, fsync: bool = False, bin_dir: Path | None = None, extra: str = ""):
         found = bin_dir or find_pg_bin()
         if found is None:
             raise RuntimeError(INSTALL_HINT)
