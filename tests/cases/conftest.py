@@ -1,43 +1,5 @@
-"""Fixtures of the contacts tests: a store with demo flows deployed and an intake on it."""
+"""The same intake fixtures as the contacts tests (a store with demo flows and an intake)."""
 
-from __future__ import annotations
+from tests.contacts.conftest import intake, runtime, sender
 
-from pathlib import Path
-
-import pytest
-
-from flowdesk.channels.outbound import RecordingSender
-from flowdesk.contacts.intake import Intake
-from flowdesk.core.clock import FixedClock
-from flowdesk.experience.service import deploy_bundle
-from flowdesk.runtime.processes import ProcessRuntime
-from flowdesk.store import Store
-
-DEMO = Path(__file__).resolve().parents[2] / "demo"
-BUNDLES = ("complaint", "billing-dispute", "outage-restoration")
-
-
-@pytest.fixture
-def runtime(store: Store, clock: FixedClock) -> ProcessRuntime:
-    rt = ProcessRuntime(store, clock=clock)
-    for name in BUNDLES:
-        deploy_bundle(rt, store, DEMO / name)
-    return rt
-
-
-@pytest.fixture
-def sender() -> RecordingSender:
-    return RecordingSender()
-
-
-@pytest.fixture
-def intake(
-    store: Store, runtime: ProcessRuntime, clock: FixedClock, sender: RecordingSender
-) -> Intake:
-    return Intake(
-        store,
-        runtime,
-        clock=clock,
-        senders={"email": sender, "sms": sender, "chat": sender},
-        default_region="GB",
-    )
+__all__ = ["intake", "runtime", "sender"]
