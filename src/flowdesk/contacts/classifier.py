@@ -1,18 +1,19 @@
 """The trained reason classifier: TF-IDF over word 1-2-grams and character 2-5-grams feeding a
 logistic regression, trained on a labelled CSV (columns text,reason).
 
-Every training run stores a new model version in the database (the pickled scikit-learn
-pipeline with its sha256, accuracy and macro-F1 on a stratified held-out split) and makes it the
-active one. Pickles are only ever read from Flowdesk's own database and only after their
-sha256 matches the one stored beside them at training time.
+Every training run stores a new model version in the database (the fitted parameters as
+gzipped JSON with their sha256, accuracy and macro-F1 on a stratified held-out split) and makes
+it the active one. The stored model is data only (vocabularies, idf weights, coefficients),
+never a pickle: loading a model can not run code, whoever wrote the row.
 """
 
 from __future__ import annotations
 
 import csv
+import gzip
 import hashlib
 import io
-import pickle
+import json
 import threading
 import time
 import warnings
@@ -149,6 +150,47 @@ def build_pipeline() -> Pipeline:
     )
 
 
+def dump_pipeline(pipeline: Pipeline) -> bytes:
+    """The fitted parameters of the pipeline as gzipped JSON (no code, unlike a pickle)."""
+    features = dict(pipeline.named_steps["features"].transformer_list)
+    model = pipeline.named_steps["model"]
+    data = {
+        "format": 1,
+        "vectorizers": {
+            name: {
+                "vocabulary": {term: int(i) for term, i in vec.vocabulary_.items()},
+                "idf": [float(x) for x in vec.idf_],
+            }
+            for name, vec in features.items()
+        },
+        "classes": [str(c) for c in model.classes_],
+        "coef": [[float(x) for x in row] for row in model.coef_],
+        "intercept": [float(x) for x in model.intercept_],
+    }
+    return gzip.compress(json.dumps(data, separators=(",", ":")).encode("utf-8"), mtime=0)
+
+
+def load_pipeline(blob: bytes) -> Pipeline:
+    """A pipeline rebuilt from dump_pipeline's data, ready to predict."""
+    import numpy as np
+
+    data = json.loads(gzip.decompress(blob))
+    if data.get("format") != 1:
+        raise ValueError(f"unknown model format {data.get('format')!r}")
+    pipeline = build_pipeline()
+    features = dict(pipeline.named_steps["features"].transformer_list)
+    for name, params in data["vectorizers"].items():
+        vec = features[name]
+        vec.vocabulary_ = {str(term): int(i) for term, i in params["vocabulary"].items()}
+        vec.idf_ = np.asarray(params["idf"], dtype=np.float64)
+    model = pipeline.named_steps["model"]
+    model.classes_ = np.asarray(data["classes"], dtype=object)
+    model.coef_ = np.asarray(data["coef"], dtype=np.float64)
+    model.intercept_ = np.asarray(data["intercept"], dtype=np.float64)
+    model.n_features_in_ = model.coef_.shape[1]
+    return pipeline
+
+
 def score(pipeline: Pipeline, rows: list[tuple[str, str]]) -> Scores:
     texts = [t for t, _ in rows]
     truth = [r for _, r in rows]
@@ -200,7 +242,7 @@ def train(
     started = time.perf_counter()
     pipeline, held_out, train_examples = fit(rows)
     seconds = time.perf_counter() - started
-    blob = pickle.dumps(pipeline, protocol=pickle.HIGHEST_PROTOCOL)
+    blob = dump_pipeline(pipeline)
     model_id = (ids or UuidIds()).new_id()
     now = clock.now()
     with store.unit_of_work() as uow:
@@ -264,9 +306,10 @@ def active_model(store: Store) -> tuple[str, Pipeline] | None:
         ).scalar_one()
     if hashlib.sha256(blob).hexdigest() != digest:
         raise ReasonModelError(f"reason model {model_id} does not match its checksum")
-    pipeline = pickle.loads(blob)
-    if not isinstance(pipeline, Pipeline):
-        raise ReasonModelError(f"reason model {model_id} is not a scikit-learn pipeline")
+    try:
+        pipeline = load_pipeline(blob)
+    except (ValueError, KeyError, TypeError, OSError) as exc:
+        raise ReasonModelError(f"reason model {model_id} cannot be read: {exc}") from None
     with _LOCK:
         _CACHE.clear()
         _CACHE[model_id] = pipeline
