@@ -17,7 +17,7 @@ REFUND = wrap(
         <bpmn:flowNodeRef>breach</bpmn:flowNodeRef><bpmn:flowNodeRef>review</bpmn:flowNodeRef>
       </bpmn:lane>
       <bpmn:lane id="billing" name="billing">
-        <bpmn:flowNodeRef>refund</bpmn:flowNodeRef><bpmn:flowNodeRef>e</bpmn:flowNodeRef>
+        <bpmn:flowNodeRef>pay_refund</bpmn:flowNodeRef><bpmn:flowNodeRef>e</bpmn:flowNodeRef>
       </bpmn:lane>
     </bpmn:laneSet>
     <bpmn:startEvent id="s"/>
@@ -26,12 +26,12 @@ REFUND = wrap(
       <bpmn:messageEventDefinition messageRef="m_breach"/>
     </bpmn:boundaryEvent>
     <bpmn:userTask id="review" name="Supervisor review" camunda:candidateGroups="support"/>
-    <bpmn:userTask id="refund" name="Pay refund" camunda:candidateGroups="billing"/>
+    <bpmn:userTask id="pay_refund" name="Pay refund" camunda:candidateGroups="billing"/>
     <bpmn:endEvent id="e"/>
     <bpmn:endEvent id="e2"/>
     <bpmn:sequenceFlow id="f0" sourceRef="s" targetRef="triage"/>
-    <bpmn:sequenceFlow id="f1" sourceRef="triage" targetRef="refund"/>
-    <bpmn:sequenceFlow id="f2" sourceRef="refund" targetRef="e"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="triage" targetRef="pay_refund"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="pay_refund" targetRef="e"/>
     <bpmn:sequenceFlow id="f3" sourceRef="breach" targetRef="review"/>
     <bpmn:sequenceFlow id="f4" sourceRef="review" targetRef="e2"/>
     """,

@@ -73,7 +73,7 @@ def test_work_items_of_a_flow_reach_the_queue_and_leave_when_completed(
     routing.sync()
     assert routing.entry(item["id"])["status"] == "closed"
     (refund,) = routing.queue()
-    assert refund["element_id"] == "refund" and refund["department"] == "billing"
+    assert refund["element_id"] == "pay_refund" and refund["department"] == "billing"
     assert {c["kind"] for c in refund["sla"]} == {"resolution", "ola"}
     handoff = next(e for e in store.events.after(0, 1000) if e.type == "department.handoff")
     assert handoff.data["from_department"] == "support"
@@ -83,7 +83,7 @@ def test_work_items_of_a_flow_reach_the_queue_and_leave_when_completed(
     left = next(e for e in store.events.after(0, 1000) if e.type == "work_item.left_queue")
     assert left.data["work_item_id"] == item["id"] and left.data["reason"] == "completed"
     assert routing.pull("lars") is not None
-    (refund_item,) = items_at(runtime, state.id, "refund")
+    (refund_item,) = items_at(runtime, state.id, "pay_refund")
     runtime.complete_work_item(refund_item["id"], actor="lars")
     routing.sync()
     assert routing.queue() == [] and routing.agent("lars")["load"] == {}
