@@ -1,3 +1,4 @@
+# ruff: noqa: E501
 """Several `flowdesk worker` processes on one PostgreSQL: every timer fires exactly once."""
 
 from __future__ import annotations
@@ -6,6 +7,7 @@ import os
 import subprocess
 import sys
 from collections import Counter
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
@@ -107,4 +109,50 @@ def test_worker_puts_new_work_in_the_routing_queue(database_url: str) -> None:
     assert entry["instance_id"] == state.id and entry["element_id"] == "review"
     with store.reading() as conn:
         assert ProcessRepository(conn).work_item(item["id"]) is not None
+    store.close()
+
+
+def test_worker_evaluates_deployed_dmn_after_a_timer(sqlite_url: str) -> None:
+    """A business rule task reached by `flowdesk worker` uses the DMN deployed beside the flow
+    (every ProcessRuntime does, not only the API's)."""
+    from tests.api.test_service_api import DISCOUNT_DMN
+
+    model = wrap(
+        """
+        <bpmn:startEvent id="s"/>
+        <bpmn:intermediateCatchEvent id="wait">
+          <bpmn:timerEventDefinition><bpmn:timeDuration>PT0S</bpmn:timeDuration></bpmn:timerEventDefinition>
+        </bpmn:intermediateCatchEvent>
+        <bpmn:businessRuleTask id="rate" camunda:decisionRef="discount" camunda:resultVariable="discount" camunda:mapDecisionResult="singleEntry"/>
+        <bpmn:userTask id="make_offer"/>
+        <bpmn:sequenceFlow id="f0" sourceRef="s" targetRef="wait"/>
+        <bpmn:sequenceFlow id="f1" sourceRef="wait" targetRef="rate"/>
+        <bpmn:sequenceFlow id="f2" sourceRef="rate" targetRef="make_offer"/>
+        """,
+        process_id="later_offer",
+    )
+    store = Store.open(sqlite_url)
+    store.upgrade()
+    runtime = ProcessRuntime(store)
+    runtime.deploy(
+        "offer",
+        [
+            ("discount.dmn", DISCOUNT_DMN.replace("RATE", "0.15").encode()),
+            ("o.bpmn", model.encode()),
+        ],
+    )
+    state = runtime.start("later_offer", {"segment": "gold"})
+    env = dict(os.environ, FLOWDESK_DATABASE_URL=sqlite_url, FLOWDESK_LOG_LEVEL="warning")
+    result = subprocess.run(
+        [sys.executable, "-m", "flowdesk.cli.main", "worker", "--until-idle", "--no-routing"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    after = runtime.instance(state.id)
+    assert after.vars["discount"] == Decimal("0.15")
+    assert not after.incidents
+    assert [w["element_id"] for w in runtime.work_items(instance_id=state.id)] == ["make_offer"]
     store.close()

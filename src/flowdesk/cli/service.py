@@ -37,11 +37,9 @@ def _store(database_url: str | None) -> Any:
 
 
 def _runtime(database_url: str | None) -> Any:
-    from flowdesk.runtime.decisions import DeployedDecisions
     from flowdesk.runtime.processes import ProcessRuntime
 
-    store = _store(database_url)
-    return ProcessRuntime(store, decisions=DeployedDecisions(store))
+    return ProcessRuntime(_store(database_url))
 
 
 def model_files(path: Path) -> list[tuple[str, bytes]]:

@@ -13,7 +13,6 @@ reason, and `replay` takes it up again where it stopped (a case already opened i
 
 from __future__ import annotations
 
-import importlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -121,14 +120,8 @@ _LIGHT = [c for c in contacts.c if c.name != "raw"]
 
 
 def default_runtime(store: Store, clock: Clock) -> ProcessRuntime:
-    """A process runtime with the deployed DMN decisions as its evaluator, where available
-    (flows with business rule tasks need one)."""
-    try:
-        module = importlib.import_module("flowdesk.runtime.decisions")
-    except ImportError:  # pragma: no cover - an install without the decisions module
-        return ProcessRuntime(store, clock=clock)
-    decisions = module.DeployedDecisions(store, clock=clock)
-    return ProcessRuntime(store, clock=clock, decisions=decisions)
+    """A process runtime (with the deployed DMN decisions, as every ProcessRuntime has)."""
+    return ProcessRuntime(store, clock=clock)
 
 
 class Intake:

@@ -27,6 +27,7 @@ from flowdesk.core.ids import IdGenerator, UuidIds
 from flowdesk.engine.engine import DecisionEvaluator, Engine, ServiceHandler
 from flowdesk.engine.events import CommandResult, Event
 from flowdesk.engine.state import InstanceState, state_from_dict
+from flowdesk.runtime.decisions import DeployedDecisions
 from flowdesk.runtime.registry import StoreRegistry
 from flowdesk.store import Store, UnitOfWork
 from flowdesk.store.processes import JobRow, ProcessRepository
@@ -113,8 +114,15 @@ class ProcessRuntime:
         self.clock = clock or SystemClock()
         self.ids = ids or UuidIds()
         self.registry = StoreRegistry(store)
+        # Business rule tasks use the DMN deployed next to the processes unless told otherwise,
+        # so every runtime (API, worker, web, CLI, intake) evaluates the same decisions.
+        self.decisions = decisions or DeployedDecisions(store, clock=self.clock)
         self.engine = Engine(
-            self.registry, clock=self.clock, ids=self.ids, handlers=handlers, decisions=decisions
+            self.registry,
+            clock=self.clock,
+            ids=self.ids,
+            handlers=handlers,
+            decisions=self.decisions,
         )
         self.worker_id = worker_id
         self.message_ttl = message_ttl

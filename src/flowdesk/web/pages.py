@@ -11,6 +11,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
+from flowdesk.api.routes.common import runtime_of
 from flowdesk.api.security import SESSION_COOKIE
 from flowdesk.auth import service as auth
 from flowdesk.auth.roles import Permission
@@ -64,7 +65,8 @@ def _store(request: Request) -> Any:
 
 
 def _runtime(request: Request) -> ProcessRuntime:
-    return ProcessRuntime(request.app.state.store, clock=request.app.state.clock)
+    """The app's runtime: it keeps the parsed definitions and DMN models between requests."""
+    return runtime_of(request)
 
 
 def _safe_next(target: str | None) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from flowdesk.api.routes.common import runtime_of
 from flowdesk.core.errors import FlowdeskError, NotFoundError
 from flowdesk.core.events import NewEvent
 from flowdesk.customers.service import get_customer
@@ -156,7 +157,7 @@ def _deliver(request: Request, state: InstanceState, text: str) -> bool:
     """Correlate into the flow when it waits for a message; always record the event."""
     store: Store = request.app.state.store
     clock = request.app.state.clock
-    runtime = ProcessRuntime(store, clock=clock)
+    runtime = runtime_of(request)
     delivered = False
     for sub in list(state.subs.values()):
         if sub.kind == "message" and sub.name and customer_message(sub.name):

@@ -81,9 +81,8 @@ def runtime_of(request: Request) -> ProcessRuntime:
         with _lock:
             runtime = getattr(state, "process_runtime", None)
             if runtime is None:
-                decisions = DeployedDecisions(state.store, clock=state.clock)
-                runtime = ProcessRuntime(state.store, clock=state.clock, decisions=decisions)
-                state.decisions = decisions
+                runtime = ProcessRuntime(state.store, clock=state.clock)
+                state.decisions = runtime.decisions
                 state.process_runtime = runtime
     return runtime
 
