@@ -26,8 +26,6 @@ from faker import Faker
 
 from flowdesk.core.clock import FixedClock
 from flowdesk.customers.bulk import SourceRow, import_rows
-from flowdesk.dmn import load_model
-from flowdesk.engine.decisions import DmnDecisions
 from flowdesk.experience.company import load_company
 from flowdesk.experience.service import catalog, experience_for
 from flowdesk.runtime.processes import ProcessRuntime
@@ -112,12 +110,10 @@ class Simulation:
         now = (end or datetime.now(UTC)).replace(second=0, microsecond=0)
         self.end = now
         self.clock = FixedClock(now - timedelta(days=days))
-        models = [load_model(p) for p in sorted(demo_dir.glob("*/*.dmn"))]
         self.runtime = ProcessRuntime(
             store,
             clock=self.clock,
             ids=SeededUuids(seed),
-            decisions=DmnDecisions(*models, clock=self.clock),
         )
         company = load_company(demo_dir / "company.yaml")
         self.agents: dict[str, list[str]] = {}
