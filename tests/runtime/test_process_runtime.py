@@ -14,6 +14,7 @@ from flowdesk.core.errors import ConflictError, ModelError, NotFoundError
 from flowdesk.engine.testing import cond, wrap
 from flowdesk.runtime.processes import ProcessRuntime
 from flowdesk.store import Store
+from flowdesk.store.processes import ProcessRepository
 
 APPROVAL = wrap(
     f"""
@@ -224,8 +225,11 @@ def test_message_correlates_by_key_and_early_messages_are_buffered(
     b = runtime.start("wait", {"case_ref": "FD-2"})
     # B's reply arrives while B is still preparing: buffered, not lost.
     assert runtime.correlate_message("customer-reply", "FD-2", {"text": "hi"}) == []
-    for task in runtime.fetch_and_lock("w1", ["prepare"]):
+    tasks = runtime.fetch_and_lock("w1", ["prepare"])
+    for task in tasks:
         runtime.complete_external_task(task.id, "w1")
+    with runtime.store.reading() as conn:  # a completed task leaves no job row behind
+        assert all(ProcessRepository(conn).job(t.id) is None for t in tasks) and tasks
     assert runtime.instance(b.id).status == "completed"
     assert runtime.instance(b.id).vars["text"] == "hi"
     assert runtime.instance(a.id).status == "active"

@@ -780,7 +780,7 @@ class ProcessRuntime:
             self._apply(tx, job.instance_id, lambda s: self.engine.fire_timer(s, job.id))
         else:
             self._apply(tx, job.instance_id, lambda s: self.engine.execute_job(s, job.id))
-        tx.repo.delete_jobs([job.id])
+        # The job row goes with the command: the engine reports it in jobs_removed.
 
     def _fire_start_timer(self, tx: _Tx, job: JobRow) -> None:
         assert job.definition_id is not None
@@ -905,7 +905,6 @@ class ProcessRuntime:
                 job.instance_id,
                 lambda s: self.engine.complete_external_task(s, job_id, variables),
             )
-            tx.repo.delete_jobs([job_id])
             return state
 
         return self._run(body)
@@ -957,7 +956,6 @@ class ProcessRuntime:
                 job.instance_id,
                 lambda s: self.engine.external_bpmn_error(s, job_id, code, message, variables),
             )
-            tx.repo.delete_jobs([job_id])
             return state
 
         return self._run(body)
