@@ -29,6 +29,31 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     load_demo: bool = True
 
+    # Back-office systems for the customer 360 (customers/connectors.py). FLOWDESK_BACKOFFICE_URL
+    # serves every system below one base URL ({url}/crm/customers/{key}, /billing/..., /orders/...);
+    # FLOWDESK_BACKOFFICE_SYSTEMS (JSON: name -> URL template with {key}) adds or replaces systems.
+    backoffice_url: str | None = None
+    backoffice_systems: dict[str, str] = Field(default_factory=dict)
+    backoffice_timeout_s: float = Field(default=1.5, gt=0, le=30)
+    backoffice_cache_ttl_s: float = Field(default=300, ge=0)
+    backoffice_cache_size: int = Field(default=2000, ge=1)
+    backoffice_failures_to_open: int = Field(default=3, ge=1)
+    backoffice_cooldown_s: float = Field(default=30, ge=0)
+    #: `flowdesk serve` with the demo starts the fake back-office on this port (0: any free one)
+    #: unless a back-office is configured above.
+    demo_backoffice: bool = True
+    demo_backoffice_port: int = Field(default=0, ge=0, le=65535)
+
+    # Outbound notifications sent by `flowdesk worker` (case updates, quiet-hours deferrals).
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_from: str = "service@flowdesk.invalid"
+    smtp_starttls: bool = False
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    #: Channel -> provider send URL for SMS, chat and app messages (JSON object).
+    notify_webhooks: dict[str, str] = Field(default_factory=dict)
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
