@@ -38,6 +38,7 @@ class Permission(StrEnum):
     CASES_READ = "cases:read"
     CASES_STATUS = "cases:status"
     REASONS_TRAIN = "reasons:train"
+    ANALYTICS_READ = "analytics:read"
 
 
 _AGENT = {
@@ -57,7 +58,7 @@ _AGENT = {
     Permission.CASES_STATUS,
 }
 _SUPERVISOR = _AGENT | {Permission.WORK_READ_ALL, Permission.SUPERVISE, Permission.EVENTS_READ}
-_SUPERVISOR |= {Permission.CONTACTS_ADMIN, Permission.REASONS_TRAIN}
+_SUPERVISOR |= {Permission.CONTACTS_ADMIN, Permission.REASONS_TRAIN, Permission.ANALYTICS_READ}
 _INTEGRATION = {
     Permission.PROFILE_READ,
     Permission.MODELS_READ,
