@@ -28,6 +28,12 @@ class Settings(BaseSettings):
     log_json: bool = False
     max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     load_demo: bool = True
+    api_key_cache_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        description="How long a verified API key is answered from memory (0: off); a key revoked "
+        "in another process keeps working here for at most this long",
+    )
 
     # Back-office systems for the customer 360 (customers/connectors.py). FLOWDESK_BACKOFFICE_URL
     # serves every system below one base URL ({url}/crm/customers/{key}, /billing/..., /orders/...);

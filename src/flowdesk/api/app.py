@@ -28,6 +28,7 @@ from flowdesk.api.routes import (
     webhooks,
     work_items,
 )
+from flowdesk.auth import keycache
 from flowdesk.core.clock import Clock, SystemClock
 from flowdesk.settings import Settings
 from flowdesk.store import Store
@@ -62,6 +63,7 @@ def create_app(settings: Settings, store: Store, clock: Clock | None = None) -> 
     app.state.settings = settings
     app.state.store = store
     app.state.clock = clock or SystemClock()
+    keycache.configure(store, ttl_s=settings.api_key_cache_seconds)
     registry = CollectorRegistry()
     head_gauge = Gauge(
         "flowdesk_event_log_head", "Sequence number of the newest event", registry=registry

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Row, select, update
 
-from flowdesk.auth import hashing
+from flowdesk.auth import hashing, keycache
 from flowdesk.auth.models import api_keys, sessions, users
 from flowdesk.auth.roles import Permission, Role, permissions_of
 from flowdesk.core.clock import Clock
@@ -171,22 +171,31 @@ def revoke_api_key(store: Store, clock: Clock, *, key_id: str, actor: str | None
         if result.rowcount == 0:
             raise NotFoundError(f"no active API key {key_id!r}")
         uow.append(NewEvent("api_key.revoked", clock.now(), {"key_id": key_id}, actor=actor))
+    keycache.cache_for(store).forget_key(key_id)
 
 
 def authenticate_key(store: Store, token: str) -> Principal:
+    """The user of an API key. A key verified in the last seconds is answered from the
+    store's key cache (see flowdesk.auth.keycache for what that means for revocation)."""
     prefix = hashing.token_prefix(token)
     if prefix is None or not token.startswith("fdk_"):
         raise AuthError("malformed API key", hint="send the key exactly as it was issued")
     digest = hashing.hash_token(token)
+    cache = keycache.cache_for(store)
+    hit = cache.get(digest)
+    if isinstance(hit, Principal):
+        return hit
     with store.reading() as conn:
         rows = conn.execute(
-            select(users, api_keys.c.key_hash)
+            select(users, api_keys.c.key_hash, api_keys.c.id.label("key_id"))
             .join(api_keys, api_keys.c.user_id == users.c.id)
             .where(api_keys.c.prefix == prefix, api_keys.c.revoked_at.is_(None))
         ).all()
     for row in rows:
         if hashing.hmac_equal(row._mapping["key_hash"], digest) and row._mapping["active"]:
-            return _principal(row)
+            principal = _principal(row)
+            cache.put(digest, row._mapping["key_id"], principal)
+            return principal
     raise AuthError("unknown or revoked API key")
 
 
