@@ -16,6 +16,21 @@ import jsonschema
 from flowdesk.experience.errors import BundleError, Issue
 from flowdesk.experience.yamldoc import YamlError, load_yaml
 
+#: KPIs a scorecard measure can name (analytics.kpis computes them; the direction is fixed:
+#: rates, CSAT and NPS are better higher, times, repeats and complaints better lower).
+SCORECARD_METRICS = [
+    "fcr_rate",
+    "ftr_rate",
+    "sla_compliance",
+    "csat",
+    "nps",
+    "turnaround_hours_mean",
+    "turnaround_hours_p90",
+    "repeat_contacts",
+    "complaint_rate",
+    "handoffs",
+]
+
 COMPANY_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "title": "Flowdesk demo company",
@@ -153,6 +168,41 @@ COMPANY_SCHEMA: dict[str, Any] = {
                 "required": ["start", "end"],
                 "additionalProperties": False,
                 "properties": {"start": {"$ref": "#/$defs/time"}, "end": {"$ref": "#/$defs/time"}},
+            },
+        },
+        "analytics": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "complaint_reasons": {"type": "array", "items": {"type": "string"}},
+                "reopen_window": {"$ref": "#/$defs/duration"},
+                "scorecard": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["id", "name", "measures"],
+                        "additionalProperties": False,
+                        "properties": {
+                            "id": {"$ref": "#/$defs/id"},
+                            "name": {"type": "string"},
+                            "description": {"type": "string"},
+                            "flows": {"type": "array", "items": {"type": "string"}},
+                            "measures": {
+                                "type": "array",
+                                "minItems": 1,
+                                "items": {
+                                    "type": "object",
+                                    "required": ["metric", "target"],
+                                    "additionalProperties": False,
+                                    "properties": {
+                                        "metric": {"enum": SCORECARD_METRICS},
+                                        "target": {"type": "number"},
+                                    },
+                                },
+                            },
+                        },
+                    },
+                },
             },
         },
         "agents": {

@@ -1,0 +1,366 @@
+"""Case and work-item facts: the two tables every KPI is computed from.
+
+One row per case and one per work item, read from the store once (cases, process instances,
+contacts, customers and the work-item and survey events of the log), so the KPI functions in
+`kpis.py` stay pure Polars over these frames and run the same on any store. A flow started
+through the API without a contact still counts: its process instance stands in for the case.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import polars as pl
+from sqlalchemy import func, select
+
+from flowdesk.analytics.config import AnalyticsConfig
+from flowdesk.cases.models import cases
+from flowdesk.contacts.models import contacts
+from flowdesk.customers.models import customers
+from flowdesk.store import Store
+from flowdesk.store.process_tables import process_instances
+from flowdesk.store.tables import events
+
+WORK_EVENTS = ("work_item.created", "work_item.claimed", "work_item.completed")
+SURVEY_EVENT = "survey.answered"
+UTC_US = pl.Datetime("us", "UTC")
+
+CASE_SCHEMA: dict[str, Any] = {
+    "case": pl.String,
+    "reference": pl.String,
+    "flow": pl.String,
+    "reason": pl.String,
+    "channel": pl.String,
+    "customer_id": pl.String,
+    "segment": pl.String,
+    "instance_id": pl.String,
+    "opened_at": UTC_US,
+    "closed_at": UTC_US,
+    "contacts": pl.Int64,
+    "rework": pl.Boolean,
+    "reopened": pl.Boolean,
+    "handoffs": pl.Int64,
+    "complaint": pl.Boolean,
+    "sla_hours": pl.Float64,
+    "sla_met": pl.Boolean,
+    "csat": pl.Float64,
+    "nps": pl.Float64,
+}
+ITEM_SCHEMA: dict[str, Any] = {
+    "item": pl.String,
+    "instance_id": pl.String,
+    "flow": pl.String,
+    "step": pl.String,
+    "department": pl.String,
+    "created_at": UTC_US,
+    "claimed_at": UTC_US,
+    "completed_at": UTC_US,
+    "agent": pl.String,
+    "handoff": pl.Boolean,
+    "ola_pickup_met": pl.Boolean,
+    "ola_resolve_met": pl.Boolean,
+}
+
+
+@dataclass(frozen=True)
+class Facts:
+    cases: pl.DataFrame
+    items: pl.DataFrame
+    #: Inbound contacts (one row each: time, channel, case) for contact volumes and the funnel.
+    contacts: pl.DataFrame
+    now: datetime
+
+
+def load_facts(store: Store, config: AnalyticsConfig, now: datetime) -> Facts:
+    """Read everything the KPIs need; open cases are measured up to `now`."""
+    with store.reading() as conn:
+        instances = {
+            r.id: r
+            for r in conn.execute(
+                select(
+                    process_instances.c.id,
+                    process_instances.c.process_key,
+                    process_instances.c.started_at,
+                    process_instances.c.ended_at,
+                ).where(process_instances.c.parent_id.is_(None))
+            )
+        }
+        case_rows = conn.execute(
+            select(
+                cases.c.id,
+                cases.c.reference,
+                cases.c.customer_id,
+                cases.c.reason,
+                cases.c.process_key,
+                cases.c.instance_id,
+                cases.c.channel,
+                cases.c.opened_at,
+                cases.c.closed_at,
+                customers.c.segment,
+            ).select_from(cases.outerjoin(customers, customers.c.id == cases.c.customer_id))
+        ).all()
+        contact_rows = conn.execute(
+            select(contacts.c.received_at, contacts.c.channel, contacts.c.case_id).where(
+                contacts.c.direction == "in", contacts.c.status != "duplicate"
+            )
+        ).all()
+        work_rows = conn.execute(
+            select(
+                events.c.type,
+                events.c.time,
+                events.c.process_instance_id,
+                events.c.element_id,
+                events.c.department,
+                events.c.actor,
+                events.c.data,
+            )
+            .where(events.c.type.in_(WORK_EVENTS))
+            .order_by(events.c.seq)
+        ).all()
+        survey_rows = conn.execute(
+            select(events.c.case_id, events.c.data)
+            .where(events.c.type == SURVEY_EVENT, events.c.case_id.is_not(None))
+            .order_by(events.c.seq)
+        ).all()
+        count_by_case: dict[str, int] = dict(
+            conn.execute(
+                select(contacts.c.case_id, func.count())
+                .where(
+                    contacts.c.direction == "in",
+                    contacts.c.status != "duplicate",
+                    contacts.c.case_id.is_not(None),
+                )
+                .group_by(contacts.c.case_id)
+            ).all()
+        )
+    items, per_instance = _items(work_rows, instances, config)
+    surveys = _surveys(survey_rows)
+    rows: list[dict[str, Any]] = []
+    covered: set[str] = set()
+    for c in case_rows:
+        instance = instances.get(c.instance_id) if c.instance_id else None
+        if c.instance_id:
+            covered.add(c.instance_id)
+        closed = instance.ended_at if instance is not None else c.closed_at
+        rows.append(
+            _case_row(
+                case=c.id,
+                reference=c.reference,
+                flow=c.process_key or (instance.process_key if instance else None),
+                reason=c.reason,
+                channel=c.channel,
+                customer_id=c.customer_id,
+                segment=c.segment,
+                instance_id=c.instance_id,
+                opened=c.opened_at,
+                closed=closed or c.closed_at,
+                contacts=int(count_by_case.get(c.id, 0)),
+                work=per_instance.get(c.instance_id or ""),
+                survey=surveys.get(c.id),
+                config=config,
+                now=now,
+            )
+        )
+    for instance_id, instance in instances.items():
+        if instance_id in covered:
+            continue
+        rows.append(
+            _case_row(
+                case=instance_id,
+                reference=None,
+                flow=instance.process_key,
+                reason=instance.process_key,
+                channel=None,
+                customer_id=None,
+                segment=None,
+                instance_id=instance_id,
+                opened=instance.started_at,
+                closed=instance.ended_at,
+                contacts=0,
+                work=per_instance.get(instance_id),
+                survey=None,
+                config=config,
+                now=now,
+            )
+        )
+    _mark_reopened(rows, config.reopen_window)
+    contact_frame = pl.DataFrame(
+        {
+            "received_at": [r.received_at for r in contact_rows],
+            "channel": [r.channel for r in contact_rows],
+            "case": [r.case_id for r in contact_rows],
+        },
+        schema={"received_at": UTC_US, "channel": pl.String, "case": pl.String},
+    )
+    return Facts(
+        cases=pl.DataFrame(rows, schema=CASE_SCHEMA, orient="row")
+        if rows
+        else pl.DataFrame(schema=CASE_SCHEMA),
+        items=pl.DataFrame(items, schema=ITEM_SCHEMA, orient="row")
+        if items
+        else pl.DataFrame(schema=ITEM_SCHEMA),
+        contacts=contact_frame,
+        now=now,
+    )
+
+
+@dataclass
+class _InstanceWork:
+    rework: bool = False
+    handoffs: int = 0
+
+
+def _items(
+    rows: Sequence[Any], instances: dict[str, Any], config: AnalyticsConfig
+) -> tuple[list[dict[str, Any]], dict[str, _InstanceWork]]:
+    """Work items in creation order, with hand-offs (the department changed since the
+    instance's previous item) and OLA outcomes for the department receiving the hand-off."""
+    items: dict[str, dict[str, Any]] = {}
+    per_instance: dict[str, _InstanceWork] = defaultdict(_InstanceWork)
+    last_department: dict[str, str | None] = {}
+    seen_steps: set[tuple[str, str]] = set()
+    for row in rows:
+        data = row.data or {}
+        item_id = data.get("work_item_id")
+        if not item_id:
+            continue
+        if row.type == "work_item.created":
+            instance_id = row.process_instance_id or ""
+            department = config.department_id(
+                row.department or _first(data.get("candidate_groups"))
+            )
+            previous = last_department.get(instance_id, department)
+            handoff = previous is not None and department is not None and previous != department
+            last_department[instance_id] = department
+            work = per_instance[instance_id]
+            work.handoffs += int(handoff)
+            step_key = (instance_id, row.element_id or "")
+            work.rework |= step_key in seen_steps
+            seen_steps.add(step_key)
+            instance = instances.get(instance_id)
+            items[item_id] = {
+                "item": item_id,
+                "instance_id": instance_id,
+                "flow": data.get("process_key") or (instance.process_key if instance else None),
+                "step": data.get("name") or row.element_id,
+                "department": department,
+                "created_at": row.time,
+                "claimed_at": None,
+                "completed_at": None,
+                "agent": None,
+                "handoff": handoff,
+            }
+        elif item_id in items:
+            item = items[item_id]
+            if row.type == "work_item.claimed" and item["claimed_at"] is None:
+                item["claimed_at"] = row.time
+            elif row.type == "work_item.completed":
+                item["completed_at"] = row.time
+                item["agent"] = row.actor
+    for item in items.values():
+        ola = config.olas.get(item["department"] or "") if item["handoff"] else None
+        created = item["created_at"]
+        picked = item["claimed_at"] or item["completed_at"]
+        item["ola_pickup_met"] = _met(ola[0] if ola else None, created, picked)
+        item["ola_resolve_met"] = _met(ola[1] if ola else None, created, item["completed_at"])
+    return list(items.values()), per_instance
+
+
+def _met(target: timedelta | None, start: datetime, end: datetime | None) -> bool | None:
+    if target is None or end is None:
+        return None
+    return end - start <= target
+
+
+def _first(values: Any) -> str | None:
+    return str(values[0]) if isinstance(values, list) and values else None
+
+
+def _surveys(rows: Sequence[Any]) -> dict[str, tuple[float | None, float | None]]:
+    """The latest answer per case: (CSAT 1-5, NPS 0-10); out-of-range scores are ignored."""
+    out: dict[str, tuple[float | None, float | None]] = {}
+    for row in rows:
+        data = row.data or {}
+        out[row.case_id] = (_score(data.get("csat"), 1, 5), _score(data.get("nps"), 0, 10))
+    return out
+
+
+def _score(value: Any, low: int, high: int) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if low <= number <= high else None
+
+
+def _case_row(
+    *,
+    case: str,
+    reference: str | None,
+    flow: str | None,
+    reason: str | None,
+    channel: str | None,
+    customer_id: str | None,
+    segment: str | None,
+    instance_id: str | None,
+    opened: datetime,
+    closed: datetime | None,
+    contacts: int,
+    work: _InstanceWork | None,
+    survey: tuple[float | None, float | None] | None,
+    config: AnalyticsConfig,
+    now: datetime,
+) -> dict[str, Any]:
+    sla = config.sla_for(reason, segment)
+    sla_hours = sla_met = None
+    if sla is not None:
+        used = sla.calendar.between(opened, closed or now)
+        sla_hours = round(sla.resolution.total_seconds() / 3600, 4)
+        # An open case has not met its SLA yet; it has missed it once the time is used up.
+        sla_met = (
+            (used <= sla.resolution)
+            if closed is not None
+            else (False if used > sla.resolution else None)
+        )
+    return {
+        "case": case,
+        "reference": reference,
+        "flow": flow,
+        "reason": reason,
+        "channel": channel,
+        "customer_id": customer_id,
+        "segment": segment,
+        "instance_id": instance_id,
+        "opened_at": opened,
+        "closed_at": closed,
+        "contacts": contacts,
+        "rework": bool(work and work.rework),
+        "reopened": False,
+        "handoffs": work.handoffs if work else 0,
+        "complaint": reason in config.complaint_reasons or flow in config.complaint_reasons,
+        "sla_hours": sla_hours,
+        "sla_met": sla_met,
+        "csat": survey[0] if survey else None,
+        "nps": survey[1] if survey else None,
+    }
+
+
+def _mark_reopened(rows: list[dict[str, Any]], window: timedelta) -> None:
+    """A case is reopened when the same customer comes back with the same reason within the
+    window after it closed: the customer's problem was not solved, whatever the flow said."""
+    by_key: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        if row["customer_id"] and row["reason"]:
+            by_key[(row["customer_id"], row["reason"])].append(row)
+    for group in by_key.values():
+        if len(group) < 2:
+            continue
+        group.sort(key=lambda r: r["opened_at"])
+        for earlier, later in zip(group, group[1:], strict=False):
+            closed = earlier["closed_at"]
+            if closed is not None and closed <= later["opened_at"] <= closed + window:
+                earlier["reopened"] = True
