@@ -36,6 +36,9 @@ IDENTIFIER_FIELDS = {
 }
 PERSON_FIELDS = ("given_name", "family_name", "birth_date", "street", "locality", "postcode")
 CTI_EVENTS = ("call.started", "call.ended")
+#: The web survey form's fields (flowdesk.cases.surveys); either score makes it a survey.
+SURVEY_FIELDS = ("reference", "csat", "nps", "comment")
+SURVEY_SCORES = frozenset({"csat", "nps"})
 
 
 def parse_json(raw: bytes) -> dict[str, Any]:
@@ -178,12 +181,18 @@ def sms(payload: dict[str, Any]) -> ContactDraft:
 
 
 def web(payload: dict[str, Any]) -> ContactDraft:
+    """A web form; the survey form (fields reference, csat, nps, comment) needs no message:
+    its fields go to details["survey"] as given, and intake checks the scores."""
+    survey = {k: payload.get(k) for k in SURVEY_FIELDS} if SURVEY_SCORES & payload.keys() else {}
+    text = _text(payload, "message", "text", "comment", required=not survey)
+    if survey and not text:
+        text = f"Survey {survey['reference']}: CSAT {survey['csat']}, NPS {survey['nps']}"
     return _draft(
         "web",
         payload,
-        _text(payload, "message", "text", required=True),
+        text,
         subject=_optional(payload, "subject"),
-        details={"form": payload.get("form")},
+        details={"form": payload.get("form"), **({"survey": survey} if survey else {})},
     )
 
 
