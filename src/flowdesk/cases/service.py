@@ -1,15 +1,17 @@
 """Cases: one customer concern with its flow, its contacts and its public reference.
 
-A case is opened when a contact starts a reason's flow, and is closed when that flow ends (read
-from the process instance whenever the case is looked at). Its status text is the customer-facing
-text of the flow's current step (`flowdesk.experience.service.customer_status`). The status is
-only told to someone who proves to be the case's customer: `lookup_status` wants one identifier
-(email, phone, account) of that customer besides the reference.
+A case is opened when a contact starts a reason's flow, and is closed when that flow ends: the
+case-closing consumer (`flowdesk.cases.closing`) follows the event log, and a case looked at
+before the consumer got there is closed on the spot; both go through `close_case`, so the log
+says `case.closed` exactly once, with the time the flow ended. Its status text is the
+customer-facing text of the flow's current step (`flowdesk.experience.service.customer_status`).
+The status is only told to someone who proves to be the case's customer: `lookup_status` wants
+one identifier (email, phone, account) of that customer besides the reference.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -29,6 +31,10 @@ from flowdesk.customers.views import resolve_survivor
 from flowdesk.experience.service import customer_status
 from flowdesk.store import Store, UnitOfWork
 from flowdesk.store.processes import ProcessRepository
+from flowdesk.store.tables import events
+
+#: The process events that end a case's flow, and the outcome each one gives the case.
+FLOW_ENDINGS = {"process.completed": "completed", "process.cancelled": "cancelled"}
 
 #: Shown instead of the status when the asker is not proven to be the case's customer. The
 #: same text whether or not the reference exists, so references cannot be probed.
@@ -98,7 +104,8 @@ class CaseStatus:
         return f"Your case {self.reference}: {detail}"
 
 
-def _case(row: Any) -> Case:
+def case_from_row(row: Any) -> Case:
+    """A Case from a row of the cases table."""
     m = row._mapping
     return Case(
         m["id"],
@@ -185,7 +192,7 @@ def set_instance(conn: Connection, case_id: str, instance_id: str) -> None:
 
 def get_case(conn: Connection, case_id: str) -> Case | None:
     row = conn.execute(select(cases).where(cases.c.id == case_id)).first()
-    return None if row is None else _case(row)
+    return None if row is None else case_from_row(row)
 
 
 def by_reference(conn: Connection, reference: str) -> Case | None:
@@ -193,63 +200,91 @@ def by_reference(conn: Connection, reference: str) -> Case | None:
     if ref is None:
         return None
     row = conn.execute(select(cases).where(cases.c.reference == ref)).first()
-    return None if row is None else _case(row)
+    return None if row is None else case_from_row(row)
 
 
 def open_case_for(
-    conn: Connection, customer_id: str, reason: str, now: datetime | None = None
+    uow: UnitOfWork, customer_id: str, reason: str, now: datetime | None = None
 ) -> Case | None:
     """The customer's newest open case for this reason (whose flow still runs)."""
-    rows = conn.execute(
+    rows = uow.connection.execute(
         select(cases)
         .where(cases.c.customer_id == customer_id, cases.c.reason == reason)
         .where(cases.c.status == "open")
         .order_by(cases.c.opened_at.desc(), cases.c.id.desc())
     ).all()
     for row in rows:
-        case = _case(row)
-        if _refresh(conn, case, now).status == "open":
+        case = case_from_row(row)
+        if _refresh(uow, case, now).status == "open":
             return case
     return None
 
 
-def _refresh(conn: Connection, case: Case, now: datetime | None = None) -> Case:
+def close_case(uow: UnitOfWork, case: Case, *, at: datetime, outcome: str) -> bool:
+    """Close an open case and append `case.closed`; False when it was no longer open.
+
+    The update only matches an open row, so a close seen twice (a redelivered event, or the
+    consumer and a status lookup racing) closes once and logs once."""
+    result = uow.connection.execute(
+        update(cases)
+        .where(cases.c.id == case.id, cases.c.status == "open")
+        .values(status="closed", closed_at=at)
+    )
+    if result.rowcount != 1:
+        return False
+    uow.append(
+        NewEvent(
+            "case.closed",
+            at,
+            {
+                "reference": case.reference,
+                "reason": case.reason,
+                "process_key": case.process_key,
+                "instance_id": case.instance_id,
+                "outcome": outcome,
+            },
+            case_id=case.id,
+            customer_id=case.customer_id,
+            channel=case.channel,
+        )
+    )
+    return True
+
+
+def _flow_ended_at(conn: Connection, instance_id: str) -> datetime | None:
+    """When the flow ended, from its process.completed / process.cancelled event."""
+    return conn.execute(
+        select(events.c.time)
+        .where(events.c.process_instance_id == instance_id)
+        .where(events.c.type.in_(tuple(FLOW_ENDINGS)))
+        .order_by(events.c.seq)
+        .limit(1)
+    ).scalar()
+
+
+def _refresh(uow: UnitOfWork, case: Case, now: datetime | None = None) -> Case:
     """Close the case when its flow has ended (it is looked at, so it must be current)."""
     if case.status != "open" or case.instance_id is None:
         return case
+    conn = uow.connection
     loaded = ProcessRepository(conn).load(case.instance_id)
-    if loaded is None or loaded.state.get("status", "active") == "active":
+    status = "active" if loaded is None else loaded.state.get("status", "active")
+    if status == "active":
         return case
-    closed_at = now or case.opened_at
-    conn.execute(
-        update(cases)
-        .where(cases.c.id == case.id, cases.c.status == "open")
-        .values(status="closed", closed_at=closed_at)
-    )
-    return Case(
-        case.id,
-        case.reference,
-        case.customer_id,
-        case.reason,
-        case.process_key,
-        case.instance_id,
-        "closed",
-        case.owner,
-        case.department,
-        case.channel,
-        case.opened_at,
-        closed_at,
-    )
+    closed_at = _flow_ended_at(conn, case.instance_id) or now or case.opened_at
+    outcome = "cancelled" if status == "cancelled" else "completed"
+    close_case(uow, case, at=closed_at, outcome=outcome)
+    return replace(case, status="closed", closed_at=closed_at)
 
 
 def refresh(uow: UnitOfWork, case: Case, now: datetime) -> Case:
-    return _refresh(uow.connection, case, now)
+    return _refresh(uow, case, now)
 
 
 def case_status(store: Store, case: Case, now: datetime | None = None) -> CaseStatus:
     """The status as the case's own customer sees it (call only after verification)."""
     with store.unit_of_work() as uow:
-        current = _refresh(uow.connection, case, now)
+        current = _refresh(uow, case, now)
     texts: list[str] = []
     if current.status == "open" and current.instance_id is not None:
         try:
@@ -257,6 +292,11 @@ def case_status(store: Store, case: Case, now: datetime | None = None) -> CaseSt
         except NotFoundError:
             texts = []
     return CaseStatus(current.reference, True, current.status, texts)
+
+
+def belongs_to(conn: Connection, case: Case, customer_id: str) -> bool:
+    """Is `customer_id` the case's customer (following merges on both sides)?"""
+    return resolve_survivor(conn, case.customer_id) == resolve_survivor(conn, customer_id)
 
 
 def customer_owns(conn: Connection, customer_id: str, claimed: list[tuple[str, str]]) -> bool:
@@ -304,4 +344,4 @@ def customer_cases(conn: Connection, customer_id: str) -> list[Case]:
     rows = conn.execute(
         select(cases).where(cases.c.customer_id == customer_id).order_by(cases.c.opened_at)
     ).all()
-    return [_case(r) for r in rows]
+    return [case_from_row(r) for r in rows]

@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import Connection, select, update
 
 from flowdesk.cases import service as cases
+from flowdesk.cases import surveys
 from flowdesk.cases.references import references_in
 from flowdesk.channels.outbound import OutboundMessage, Sender
 from flowdesk.channels.payloads import parse_payload
@@ -49,7 +50,7 @@ REPLYABLE = ("email", "sms", "chat", "app", "social")
 class IntakeResult:
     contact_id: str
     status: str
-    action: str  # started | attached | duplicate | triage | answered | identified | failed
+    action: str  # started | attached | duplicate | triage | answered | survey | identified | failed
     customer_id: str | None = None
     review_required: bool = False
     case_id: str | None = None
@@ -291,6 +292,9 @@ class Intake:
                 self._update(conn, row.id, base, status="processed", processed_at=now)
                 uow.append(self._event("contact.identified", row, customer_id, None))
                 return plan
+            answer = surveys.recognise(conn, draft, customer_id)
+            if answer is not None:
+                return self._survey_answer(uow, row, base, plan, answer)
             references = ([draft.case_reference] if draft.case_reference else []) + references_in(
                 f"{draft.subject or ''}\n{draft.text}"
             )
@@ -309,7 +313,7 @@ class Intake:
             if case is None:
                 recognition = self._recognise(draft, assigned, known)
                 if recognition.reason is not None and recognition.confidence >= self.threshold:
-                    case = cases.open_case_for(conn, customer_id, recognition.reason, now)
+                    case = cases.open_case_for(uow, customer_id, recognition.reason, now)
                     how = "reason" if case else None
             else:
                 recognition = Recognition(case.reason, "case", 1.0)
@@ -568,9 +572,7 @@ class Intake:
 
     @staticmethod
     def _same_customer(conn: Connection, case: cases.Case, customer_id: str) -> bool:
-        from flowdesk.customers.views import resolve_survivor
-
-        return resolve_survivor(conn, case.customer_id) == resolve_survivor(conn, customer_id)
+        return cases.belongs_to(conn, case, customer_id)
 
     def _known_reasons(self, conn: Connection) -> dict[str, str]:
         rows = conn.execute(select(contact_reasons.c.id, contact_reasons.c.process_key)).all()
@@ -599,6 +601,34 @@ class Intake:
         if not ranked:
             return Recognition(None, "model", 0.0)
         return Recognition(ranked[0][0], "model", ranked[0][1], tuple(ranked))
+
+    def _survey_answer(
+        self,
+        uow: UnitOfWork,
+        row: Any,
+        base: dict[str, Any],
+        plan: _Plan,
+        answer: surveys.SurveyAnswer,
+    ) -> _Plan:
+        """A survey answer: recorded on its (closed) case, no flow started. A second answer
+        to the same survey is kept as a contact but not counted again."""
+        case = answer.case
+        base.update(case_id=case.id, reason=surveys.REASON, reason_source="survey", confidence=1.0)
+        self._update(
+            uow.connection, row.id, base, status="processed", processed_at=self.clock.now()
+        )
+        if answer.first:
+            uow.append(
+                self._event(
+                    "survey.answered", row, plan.result.customer_id, case.id, **answer.data()
+                )
+            )
+        else:
+            plan.notes.append(f"the survey of {case.reference} was answered before: not counted")
+        plan.result = replace(
+            plan.result, action="survey", case_id=case.id, case_reference=case.reference
+        )
+        return plan
 
     def _status_answer(
         self,

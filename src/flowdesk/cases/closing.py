@@ -1,0 +1,66 @@
+"""Closing cases as a fact of the event log: a consumer that follows `process.completed` and
+`process.cancelled` and closes the case that flow belongs to.
+
+Before this, a case was closed only when someone looked at it, and nothing in the log said so:
+turnaround, backlog and the survey that follows a close could not be computed from the log. The
+consumer reads from its own stored cursor (at-least-once, like the routing and webhook
+consumers), closes with the time the flow ended (not the time the consumer ran), and goes
+through `cases.service.close_case`, which closes an open case only once, so a redelivered event
+or a status lookup that closed the case first never writes a second `case.closed`.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from flowdesk.cases.models import cases as cases_table
+from flowdesk.cases.service import FLOW_ENDINGS, Case, case_from_row, close_case
+from flowdesk.store import Store
+
+CONSUMER = "case-closing"
+
+
+class CaseCloser:
+    """Closes the cases whose flows ended; `tick()` once per worker round."""
+
+    def __init__(self, store: Store, *, consumer: str = CONSUMER, batch: int = 500) -> None:
+        self.store = store
+        self.consumer = consumer
+        self.batch = batch
+        self._registered = False
+
+    def tick(self) -> list[Case]:
+        """Process every event after the cursor; returns the cases this call closed."""
+        log = self.store.events
+        if not self._registered:
+            log.register(self.consumer)
+            self._registered = True
+        closed: list[Case] = []
+        while True:
+            batch = log.read(self.consumer, self.batch)
+            if not batch:
+                return closed
+            ended = {
+                e.process_instance_id: e
+                for e in batch
+                if e.type in FLOW_ENDINGS and e.process_instance_id is not None
+            }
+            if ended:
+                with self.store.unit_of_work() as uow:
+                    rows = uow.connection.execute(
+                        select(cases_table).where(
+                            cases_table.c.instance_id.in_(list(ended)),
+                            cases_table.c.status == "open",
+                        )
+                    ).all()
+                    for row in rows:
+                        case = case_from_row(row)
+                        event = ended.get(case.instance_id or "")
+                        if event is None:
+                            continue
+                        outcome = FLOW_ENDINGS[event.type]
+                        if close_case(uow, case, at=event.time, outcome=outcome):
+                            closed.append(case)
+            log.ack(self.consumer, batch[-1].seq)
+            if len(batch) < self.batch:
+                return closed
