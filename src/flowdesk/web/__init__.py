@@ -4,11 +4,12 @@ and, when installed, htmx."""
 
 from fastapi import APIRouter
 
-from flowdesk.web import pages, status
+from flowdesk.web import backoffice, pages, status
 from flowdesk.web.rendering import mount_static
 
 router = APIRouter()
 router.include_router(pages.router)
 router.include_router(status.router)
+router.include_router(backoffice.router)
 
 __all__ = ["mount_static", "router"]

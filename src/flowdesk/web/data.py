@@ -123,14 +123,19 @@ class Customer360:
     cases: list[dict[str, Any]] = field(default_factory=list)
 
 
+def customer_id_of(variables: dict[str, Any]) -> str | None:
+    """The case's customer id, from the process variable the flows use for it."""
+    return next(
+        (str(v) for n in CUSTOMER_VARIABLES if (v := variables.get(n)) not in (None, "")), None
+    )
+
+
 def customer_360(store: Store, instance_id: str) -> Customer360:
     """Profile and identities, the timeline of this case and customer, open and past cases."""
     runtime = ProcessRuntime(store)
     state = runtime.instance(instance_id)
     variables = dict(state.vars)
-    customer_id = next(
-        (str(v) for n in CUSTOMER_VARIABLES if (v := variables.get(n)) not in (None, "")), None
-    )
+    customer_id = customer_id_of(variables)
     customer = None
     if customer_id:
         try:
