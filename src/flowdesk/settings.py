@@ -34,6 +34,9 @@ class Settings(BaseSettings):
         description="How long a verified API key is answered from memory (0: off); a key revoked "
         "in another process keeps working here for at most this long",
     )
+    idempotency_retention_hours: float = Field(
+        default=24.0, gt=0, description="How long Idempotency-Key answers are kept for replay"
+    )
 
     # Back-office systems for the customer 360 (customers/connectors.py). FLOWDESK_BACKOFFICE_URL
     # serves every system below one base URL ({url}/crm/customers/{key}, /billing/..., /orders/...);

@@ -4,12 +4,17 @@ The key is scoped to the caller and the route. The first request reserves it bef
 anything; a retry with the same key and the same body replays the stored response (and starts
 nothing); the same key with another body is a 422; a retry while the first is still running is a
 409. A request that fails releases its key, so it can be retried.
+
+Keys are kept for a retention period (FLOWDESK_IDEMPOTENCY_RETENTION_HOURS, default 24 h: longer
+than any client retries) and then purged by `KeyPurger`, which `flowdesk worker` runs on each
+round; a request repeated after that is a new request.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import Request
@@ -18,10 +23,43 @@ from starlette.concurrency import run_in_threadpool
 
 from flowdesk.api.routes.common import InvalidInput
 from flowdesk.auth.service import Principal
-from flowdesk.store.service_repo import finish_key, release_key, reserve_key
+from flowdesk.core.clock import Clock
+from flowdesk.store import Store
+from flowdesk.store.service_repo import finish_key, purge_keys, release_key, reserve_key
 
 HEADER = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"
+DEFAULT_RETENTION = timedelta(hours=24)
+
+
+class KeyPurger:
+    """Deletes the idempotency keys older than `retention`. Meant to be called on every worker
+    round: it runs the DELETE at most once per `every` (by the injected clock), so a busy
+    worker does not pay for it on each poll."""
+
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        *,
+        retention: timedelta = DEFAULT_RETENTION,
+        every: timedelta = timedelta(minutes=1),
+    ) -> None:
+        if retention <= timedelta(0):
+            raise ValueError("the idempotency key retention must be positive")
+        self.store = store
+        self.clock = clock
+        self.retention = retention
+        self.every = every
+        self._last: datetime | None = None
+
+    def tick(self) -> int:
+        """Purge if the last purge is `every` ago or more; returns how many keys went."""
+        now = self.clock.now()
+        if self._last is not None and now - self._last < self.every:
+            return 0
+        self._last = now
+        return purge_keys(self.store, before=now - self.retention)
 
 
 def fingerprint(*parts: bytes | str) -> str:

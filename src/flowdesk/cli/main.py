@@ -141,7 +141,9 @@ def worker(
     import os
     import socket
     import time
+    from datetime import timedelta
 
+    from flowdesk.api.idempotency import KeyPurger
     from flowdesk.logs import configure_logging, get_logger
     from flowdesk.runtime.processes import ProcessRuntime
 
@@ -150,6 +152,9 @@ def worker(
     log = get_logger("flowdesk.worker")
     name = worker_id or f"{socket.gethostname()}:{os.getpid()}"
     runtime = ProcessRuntime(store, worker_id=name)
+    purger = KeyPurger(
+        store, runtime.clock, retention=timedelta(hours=settings.idempotency_retention_hours)
+    )
     router = None
     if routing:
         from flowdesk.routing.service import RoutingService
@@ -162,6 +167,7 @@ def worker(
             done = runtime.run_due_jobs(limit=batch)
             total += done
             routed = sum(router.tick().values()) if router is not None else 0
+            purger.tick()  # old Idempotency-Key answers (not work: it never keeps us awake)
             if done == 0 and routed == 0:
                 if until_idle:
                     break
