@@ -160,6 +160,11 @@ def worker(
         from flowdesk.routing.service import RoutingService
 
         router = RoutingService(store, runtime=runtime)
+    from flowdesk.cases.closing import CaseCloser
+    from flowdesk.cases.surveys import SurveySender
+
+    closer = CaseCloser(store)  # case.closed for every flow that ended, then its survey
+    surveys = SurveySender(store, runtime.clock)
     total = 0
     log.info("worker started", worker=name, database=store.dialect)
     try:
@@ -168,6 +173,7 @@ def worker(
             total += done
             routed = sum(router.tick().values()) if router is not None else 0
             purger.tick()  # old Idempotency-Key answers (not work: it never keeps us awake)
+            routed += len(closer.tick()) + len(surveys.tick())
             if done == 0 and routed == 0:
                 if until_idle:
                     break
