@@ -13,10 +13,24 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Text, and_, bindparam, cast, delete, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Text,
+    and_,
+    bindparam,
+    cast,
+    delete,
+    false,
+    func,
+    or_,
+    select,
+    update,
+)
 
 from flowdesk.core.errors import ConflictError
 from flowdesk.store.hotpath import driver_io
+from flowdesk.store.jsonsql import json_list_has
 from flowdesk.store.process_tables import (
     buffered_messages,
     deployment_resources,
@@ -297,38 +311,54 @@ class ProcessRepository:
         process_key: str | None = None,
         instance_id: str | None = None,
         due_before: datetime | None = None,
+        claimable_by: str | None = None,
+        department: ColumnElement[Any] | None = None,
         limit: int = 200,
         offset: int = 0,
     ) -> list[dict[str, Any]]:
+        """Work items, highest priority first, then oldest; one page, filtered in SQL.
+
+        `groups_visible` (with `user`) keeps the items offered to that user or to one of the
+        groups, by candidate group or lane; `claimable_by` keeps the unassigned ones and the
+        user's own. `department` is an optional SQL expression per item (routing's transfer
+        target): where it is set and neither the lane nor a candidate group, it replaces the
+        groups and lane (the same rule as `flowdesk.web.data.routed`)."""
+        w = work_items.c
+        dialect = self.c.dialect.name
         query = select(work_items)
         if status:
-            query = query.where(work_items.c.status == status)
+            query = query.where(w.status == status)
         if assignee:
-            query = query.where(work_items.c.assignee == assignee)
+            query = query.where(w.assignee == assignee)
+        if claimable_by:
+            query = query.where(or_(w.assignee.is_(None), w.assignee == claimable_by))
         if process_key:
-            query = query.where(work_items.c.process_key == process_key)
+            query = query.where(w.process_key == process_key)
         if instance_id:
-            query = query.where(work_items.c.instance_id == instance_id)
+            query = query.where(w.instance_id == instance_id)
         if due_before:
-            query = query.where(work_items.c.due_at <= due_before)
-        query = query.order_by(
-            work_items.c.priority.desc().nulls_last(), work_items.c.created_at, work_items.c.id
-        )
-        rows = [dict(r._mapping) for r in self.c.execute(query)]
-        # Group membership lives in JSON lists; filter portably in Python.
+            query = query.where(w.due_at <= due_before)
         if candidate_group:
-            rows = [r for r in rows if candidate_group in (r["candidate_groups"] or [])]
+            query = query.where(json_list_has(w.candidate_groups, [candidate_group], dialect))
         if groups_visible is not None:
-            visible = set(groups_visible)
-            rows = [
-                r
-                for r in rows
-                if r["assignee"] == user
-                or (user is not None and user in (r["candidate_users"] or []))
-                or visible.intersection(r["candidate_groups"] or [])
-                or (r["lane"] is not None and r["lane"] in visible)
-            ]
-        return rows[offset : offset + limit]
+            groups = list(groups_visible)
+            by_groups = or_(json_list_has(w.candidate_groups, groups, dialect), w.lane.in_(groups))
+            if department is not None:
+                moved = and_(
+                    department.is_not(None),
+                    or_(w.lane.is_(None), department != w.lane),
+                    ~json_list_has(w.candidate_groups, department, dialect),
+                )
+                by_groups = or_(and_(moved, department.in_(groups)), and_(~moved, by_groups))
+            by_user = (
+                or_(w.assignee == user, json_list_has(w.candidate_users, [user], dialect))
+                if user is not None
+                else false()
+            )
+            query = query.where(or_(by_user, by_groups))
+        query = query.order_by(w.priority.desc().nulls_last(), w.created_at, w.id)
+        query = query.limit(limit).offset(offset)
+        return [dict(r._mapping) for r in self.c.execute(query)]
 
     # -- jobs -------------------------------------------------------------------------------
     def insert_jobs(self, rows: list[dict[str, Any]]) -> None:

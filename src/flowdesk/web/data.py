@@ -13,6 +13,7 @@ from flowdesk.core.events import StoredEvent
 from flowdesk.customers.service import Customer, get_customer
 from flowdesk.experience.service import bundle_for_definition
 from flowdesk.feel.durations import parse_duration
+from flowdesk.routing.desk import agent_queue
 from flowdesk.routing.service import departments_of
 from flowdesk.runtime.processes import ProcessRuntime
 from flowdesk.store import Store
@@ -59,41 +60,61 @@ def business_keys(store: Store, instance_ids: list[str]) -> dict[str, str | None
 
 def routed(store: Store, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Items as routing sees them: a department set by routing (a transfer) replaces the
-    flow's candidate groups and lane, so the work shows in the queue it was handed to."""
+    flow's candidate groups and lane, so the work shows in the queue it was handed to. Routing
+    queues every item under its lane's name: that one is not a move (the same rule as the
+    SQL filter of `ProcessRepository.query_work_items`)."""
     departments = departments_of(store, [i["id"] for i in items])
     out = []
     for item in items:
         department = departments.get(item["id"])
-        if department is not None and department not in (item["candidate_groups"] or []):
+        if (
+            department is not None
+            and department != item["lane"]
+            and department not in (item["candidate_groups"] or [])
+        ):
             item = {**item, "candidate_groups": [department], "lane": None}
         out.append(item)
     return out
 
 
-def my_queue(store: Store, principal: Principal, *, limit: int = 200) -> list[dict[str, Any]]:
-    """Open items of the agent's groups that are theirs or unassigned, best first (priority,
-    then oldest), each with its due time and business key."""
-    runtime = ProcessRuntime(store)
-    everything = routed(store, runtime.work_items(status="open", limit=100_000))
-    rows = [
-        r
-        for r in everything
-        if r["assignee"] in (None, principal.username) and can_see(principal, r, all_work=False)
-    ][:limit]
+QUEUE_PAGE = 50
+
+
+@dataclass
+class QueuePage:
+    rows: list[dict[str, Any]]
+    page: int
+    has_next: bool
+
+
+def my_queue(
+    store: Store, principal: Principal, *, page: int = 1, size: int = QUEUE_PAGE
+) -> QueuePage:
+    """One page of the open items of the agent's groups that are theirs or unassigned, best
+    first (priority, then oldest), each with its due time and business key. The database
+    filters and pages (one row more than the page tells whether there is a next one)."""
+    page = max(1, page)
+    found = agent_queue(
+        store, principal.username, principal.groups, limit=size + 1, offset=(page - 1) * size
+    )
+    rows = routed(store, found[:size])
     due = DueTimes(store)
     keys = business_keys(store, sorted({r["instance_id"] for r in rows}))
     for row in rows:
         row["due"] = due(row)
         row["business_key"] = keys.get(row["instance_id"])
-    return rows
+    return QueuePage(rows, page, len(found) > size)
 
 
 def next_best(store: Store, principal: Principal) -> dict[str, Any] | None:
     """The highest-priority, oldest item of the agent's queue (their own claimed work first)."""
-    queue = my_queue(store, principal)
-    mine = [r for r in queue if r["assignee"] == principal.username]
-    best = mine or queue
-    return best[0] if best else None
+    for mine_only in (True, False):
+        best = agent_queue(
+            store, principal.username, principal.groups, limit=1, mine_only=mine_only
+        )
+        if best:
+            return best[0]
+    return None
 
 
 def work_item(store: Store, item_id: str) -> dict[str, Any]:

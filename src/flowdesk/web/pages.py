@@ -130,19 +130,23 @@ def home(access: Read) -> Response:
     return RedirectResponse("/work", status_code=303)
 
 
+MAX_PAGE = 10_000
+
+
 @router.get("/work")
-def my_work(request: Request, access: Read, notice: str | None = None) -> Response:
+def my_work(request: Request, access: Read, notice: str | None = None, page: str = "1") -> Response:
     if access.denied:
         return access.denied
+    number = int(page) if page.isdigit() and 0 < len(page) <= 5 else 1
     now = request.app.state.clock.now()
-    queue = data.my_queue(_store(request), access.user)
-    for row in queue:
+    queue = data.my_queue(_store(request), access.user, page=min(max(number, 1), MAX_PAGE))
+    for row in queue.rows:
         row["countdown"] = countdown(row["due"], now)
         row["late"] = row["due"] is not None and row["due"] < now
     return render(
         request,
         "work.html",
-        {"queue": queue, "notice": (notice or "")[:200]},
+        {"queue": queue.rows, "page": queue, "notice": (notice or "")[:200]},
         principal=access.user,
     )
 
