@@ -28,6 +28,12 @@ class Settings(BaseSettings):
     log_json: bool = False
     max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     load_demo: bool = True
+    company_file: str | None = Field(
+        default=None,
+        description="Company file (demo/company.yaml format) with SLA targets, OLAs and the "
+        "scorecard the dashboards measure against; `flowdesk serve` uses the demo's when it "
+        "loads the demo",
+    )
     api_key_cache_seconds: float = Field(
         default=30.0,
         ge=0,

@@ -12,11 +12,13 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, gen
 from pydantic import BaseModel
 
 from flowdesk import __version__
+from flowdesk.analytics.config import AnalyticsConfig
+from flowdesk.analytics.service import Analytics
 from flowdesk.api import problems
 from flowdesk.api.limits import BodySizeLimit
 from flowdesk.api.metrics import HttpMetrics
-from flowdesk.api.routes import auth as auth_routes
 from flowdesk.api.routes import (
+    analytics,
     contacts,
     decisions,
     deployments,
@@ -28,6 +30,7 @@ from flowdesk.api.routes import (
     webhooks,
     work_items,
 )
+from flowdesk.api.routes import auth as auth_routes
 from flowdesk.auth import keycache
 from flowdesk.core.clock import Clock, SystemClock
 from flowdesk.settings import Settings
@@ -63,6 +66,14 @@ def create_app(settings: Settings, store: Store, clock: Clock | None = None) -> 
     app.state.settings = settings
     app.state.store = store
     app.state.clock = clock or SystemClock()
+    # A bad company file stops the server at start with its line numbers, not a dashboard later.
+    app.state.analytics = Analytics(
+        store,
+        AnalyticsConfig.from_file(settings.company_file)
+        if settings.company_file
+        else AnalyticsConfig(),
+        app.state.clock,
+    )
     keycache.configure(store, ttl_s=settings.api_key_cache_seconds)
     registry = CollectorRegistry()
     head_gauge = Gauge(
@@ -105,6 +116,7 @@ def create_app(settings: Settings, store: Store, clock: Clock | None = None) -> 
         webhooks,
         contacts,
         routing,
+        analytics,
     ):
         app.include_router(module.router)
     # The agent desktop and the customer status page (HTML); imported here because the web

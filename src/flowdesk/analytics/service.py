@@ -1,0 +1,111 @@
+"""The figures behind the API and the dashboards: one place that reads the facts and applies
+the filters, so a number on a dashboard and the same number from the API cannot differ."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import polars as pl
+
+from flowdesk.analytics import kpis
+from flowdesk.analytics.config import AnalyticsConfig
+from flowdesk.analytics.facts import Facts, load_facts
+from flowdesk.analytics.scorecard import CriterionResult, scorecard
+from flowdesk.core.clock import Clock
+from flowdesk.store import Store
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a reader narrows the figures to; the window is [since, until)."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+    flow: str | None = None
+    channel: str | None = None
+    segment: str | None = None
+
+    def cases(self, facts: Facts) -> pl.DataFrame:
+        return kpis.filter_cases(
+            facts.cases,
+            flows=[self.flow] if self.flow else [],
+            channel=self.channel,
+            segment=self.segment,
+        )
+
+    def items(self, facts: Facts) -> pl.DataFrame:
+        if not (self.flow or self.channel or self.segment):
+            return facts.items
+        instances = self.cases(facts)["instance_id"].drop_nulls()
+        return facts.items.filter(pl.col("instance_id").is_in(instances.to_list()))
+
+
+class Analytics:
+    def __init__(self, store: Store, config: AnalyticsConfig, clock: Clock) -> None:
+        self.store = store
+        self.config = config
+        self.clock = clock
+
+    def facts(self) -> Facts:
+        return load_facts(self.store, self.config, self.clock.now())
+
+    def case_kpis(
+        self, filters: Filters, *, grain: kpis.Grain | None, by: str | None
+    ) -> pl.DataFrame:
+        facts = self.facts()
+        return kpis.case_kpis(
+            filters.cases(facts),
+            grain=grain,
+            by=by,
+            tz=self.config.timezone,
+            since=filters.since,
+            until=filters.until,
+        )
+
+    def work_kpis(
+        self, filters: Filters, *, grain: kpis.Grain | None, by: str | None
+    ) -> pl.DataFrame:
+        facts = self.facts()
+        return kpis.work_kpis(
+            filters.items(facts),
+            grain=grain,
+            by=by,
+            tz=self.config.timezone,
+            since=filters.since,
+            until=filters.until,
+        )
+
+    def backlog(self, filters: Filters) -> dict[str, Any]:
+        facts = self.facts()
+        return kpis.backlog(filters.cases(facts), filters.items(facts), facts.now)
+
+    def scorecard(self, window: timedelta, weeks: int = 8) -> list[CriterionResult]:
+        facts = self.facts()
+        # Windows are [since, until): end just after now so this instant's closures count.
+        until = facts.now + timedelta(microseconds=1)
+        return scorecard(facts.cases, self.config, now=until, window=window, weeks=weeks)
+
+    def overview(self, filters: Filters, grain: kpis.Grain) -> dict[str, Any]:
+        """Everything the overview dashboard draws, from one read of the facts."""
+        facts = self.facts()
+        cases = filters.cases(facts)
+        since, until = filters.since, filters.until
+        contacts = facts.contacts
+        if filters.channel:
+            contacts = contacts.filter(pl.col("channel") == filters.channel)
+        if filters.flow or filters.segment:
+            contacts = contacts.filter(pl.col("case").is_in(cases["case"].to_list()))
+        tz = self.config.timezone
+        return {
+            "totals": kpis.case_kpis(cases, grain=None, since=since, until=until).row(
+                0, named=True
+            ),
+            "series": kpis.case_kpis(cases, grain=grain, tz=tz, since=since, until=until),
+            "by_flow": kpis.case_kpis(cases, grain=None, by="flow", since=since, until=until),
+            "histogram": kpis.turnaround_histogram(cases, since, until),
+            "funnel": kpis.funnel(cases, contacts, since, until),
+            "channels": kpis.channel_mix(contacts, since, until),
+            "backlog": kpis.backlog(cases, filters.items(facts), facts.now),
+        }

@@ -1,0 +1,266 @@
+"""KPIs, backlog and the outside-in scorecard over the event log, as JSON or CSV.
+
+The dashboards draw the same figures from the same `Analytics` service, so a number read here
+and one seen on a dashboard page never disagree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+import polars as pl
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from flowdesk.analytics.kpis import CASE_DIMENSIONS, ITEM_DIMENSIONS
+from flowdesk.analytics.service import Analytics, Filters
+from flowdesk.api.routes.common import InvalidInput, errors
+from flowdesk.api.security import require
+from flowdesk.auth.roles import Permission
+from flowdesk.auth.service import Principal
+
+router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
+Reader = Annotated[Principal, Depends(require(Permission.ANALYTICS_READ))]
+GrainParam = Literal["day", "week", "month", "total"]
+MAX_DAYS = 3660
+
+
+def analytics_of(request: Request) -> Analytics:
+    """The app's analytics service (create_app configures it from the company file)."""
+    service: Analytics = request.app.state.analytics
+    return service
+
+
+Service = Annotated[Analytics, Depends(analytics_of)]
+
+
+def filters_of(
+    request: Request,
+    days: Annotated[
+        int, Query(ge=1, le=MAX_DAYS, description="Window: the last N days (default 30)")
+    ] = 30,
+    since: Annotated[
+        dt.datetime | None, Query(description="Window start (ISO 8601); overrides days")
+    ] = None,
+    until: Annotated[dt.datetime | None, Query(description="Window end (default now)")] = None,
+    flow: Annotated[str | None, Query(max_length=200, description="Process key")] = None,
+    channel: Annotated[str | None, Query(max_length=50)] = None,
+    segment: Annotated[str | None, Query(max_length=50)] = None,
+) -> Filters:
+    # The default window ends just after now, so what happened this very instant counts.
+    now = request.app.state.clock.now() + dt.timedelta(microseconds=1)
+    end = _aware(until) if until else now
+    start = _aware(since) if since else end - dt.timedelta(days=days)
+    if start >= end:
+        raise InvalidInput(
+            f"the window is empty: since {start.isoformat()} is not before until {end.isoformat()}",
+            hint="give since earlier than until",
+        )
+    return Filters(since=start, until=end, flow=flow, channel=channel, segment=segment)
+
+
+FilterDep = Annotated[Filters, Depends(filters_of)]
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+class CaseKpis(BaseModel):
+    """One period (and group) of case KPIs; rates are fractions, times hours."""
+
+    period: dt.date | None = Field(default=None, description="Start of the period (local)")
+    group: str | None = Field(default=None, description="Value of the `by` dimension")
+    opened: int
+    complaints: int
+    complaint_rate: float | None
+    closed: int
+    turnaround_hours_mean: float | None
+    turnaround_hours_p50: float | None
+    turnaround_hours_p90: float | None
+    fcr_rate: float | None = Field(description="First-contact resolution")
+    ftr_rate: float | None = Field(description="First time right: no rework, not reopened")
+    sla_compliance: float | None
+    repeat_contacts: float | None = Field(description="Extra contacts per closed case")
+    handoffs: float | None = Field(description="Department hand-offs per closed case")
+    surveys: int
+    csat: float | None = Field(description="Mean CSAT, 1-5")
+    nps: float | None = Field(description="Net promoter score, -100..100")
+
+
+class WorkKpis(BaseModel):
+    period: dt.date | None = None
+    group: str | None = None
+    completed: int
+    pickup_minutes_mean: float | None
+    handling_minutes_mean: float | None
+    handling_minutes_p90: float | None
+    handoffs_in: int
+    ola_pickup_compliance: float | None
+    ola_resolve_compliance: float | None
+
+
+class KpiTable(BaseModel):
+    since: dt.datetime
+    until: dt.datetime
+    grain: GrainParam
+    by: str | None
+    rows: list[CaseKpis]
+
+
+class WorkTable(BaseModel):
+    since: dt.datetime
+    until: dt.datetime
+    grain: GrainParam
+    by: str | None
+    rows: list[WorkKpis]
+
+
+class Backlog(BaseModel):
+    open_cases: int
+    by_flow: list[dict[str, Any]]
+    open_work: int
+    by_department: list[dict[str, Any]]
+
+
+class TrendPoint(BaseModel):
+    week: str
+    value: float | None
+
+
+class MeasureOut(BaseModel):
+    metric: str
+    target: float
+    lower_is_better: bool
+    value: float | None
+    met: bool | None
+    direction: Literal["better", "worse", "flat"]
+    trend: list[TrendPoint]
+
+
+class CriterionOut(BaseModel):
+    id: str
+    name: str
+    description: str
+    flows: list[str]
+    cases: int
+    status: Literal["met", "at risk", "missed", "no data"]
+    measures: list[MeasureOut]
+
+
+class Scorecard(BaseModel):
+    window_days: int
+    criteria: list[CriterionOut]
+
+
+def _table(frame: pl.DataFrame, by: str | None) -> list[dict[str, Any]]:
+    if by:
+        frame = frame.rename({by: "group"})
+    return [{k: _clean(v) for k, v in row.items()} for row in frame.to_dicts()]
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, float) and value != value:  # NaN: no data
+        return None
+    return round(value, 4) if isinstance(value, float) else value
+
+
+def _csv(frame: pl.DataFrame, name: str) -> Response:
+    return Response(
+        frame.write_csv(float_precision=4),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+    )
+
+
+_CSV = {"text/csv": {"schema": {"type": "string"}, "example": "period,opened,closed\n"}}
+
+
+@router.get(
+    "/kpis",
+    response_model=KpiTable,
+    responses={**errors(), 200: {"content": _CSV}},
+    summary="Case KPIs per period and dimension (JSON or CSV)",
+)
+def case_kpis(
+    service: Service,
+    filters: FilterDep,
+    _: Reader,
+    grain: GrainParam = "week",
+    by: Annotated[
+        str | None, Query(description=f"Group by one of: {', '.join(CASE_DIMENSIONS)}")
+    ] = None,
+    format: Literal["json", "csv"] = "json",
+) -> Any:
+    if by is not None and by not in CASE_DIMENSIONS:
+        raise InvalidInput(
+            f"cannot group cases by {by!r}", hint=f"use one of {', '.join(CASE_DIMENSIONS)}"
+        )
+    frame = service.case_kpis(filters, grain=None if grain == "total" else grain, by=by)
+    if format == "csv":
+        return _csv(frame, "flowdesk-kpis")
+    return {
+        "since": filters.since,
+        "until": filters.until,
+        "grain": grain,
+        "by": by,
+        "rows": _table(frame, by),
+    }
+
+
+@router.get(
+    "/work",
+    response_model=WorkTable,
+    responses={**errors(), 200: {"content": _CSV}},
+    summary="Work-item KPIs: pickup, handling time and OLA compliance (JSON or CSV)",
+)
+def work_kpis(
+    service: Service,
+    filters: FilterDep,
+    _: Reader,
+    grain: GrainParam = "total",
+    by: Annotated[
+        str | None, Query(description=f"Group by one of: {', '.join(ITEM_DIMENSIONS)}")
+    ] = "department",
+    format: Literal["json", "csv"] = "json",
+) -> Any:
+    if by is not None and by not in ITEM_DIMENSIONS:
+        raise InvalidInput(
+            f"cannot group work by {by!r}", hint=f"use one of {', '.join(ITEM_DIMENSIONS)}"
+        )
+    frame = service.work_kpis(filters, grain=None if grain == "total" else grain, by=by)
+    if format == "csv":
+        return _csv(frame, "flowdesk-work")
+    return {
+        "since": filters.since,
+        "until": filters.until,
+        "grain": grain,
+        "by": by,
+        "rows": _table(frame, by),
+    }
+
+
+@router.get("/backlog", response_model=Backlog, responses=errors(), summary="Open cases and work")
+def backlog(service: Service, filters: FilterDep, _: Reader) -> Any:
+    data = service.backlog(filters)
+    data["by_flow"] = [{k: _clean(v) for k, v in r.items()} for r in data["by_flow"]]
+    data["by_department"] = [{k: _clean(v) for k, v in r.items()} for r in data["by_department"]]
+    return data
+
+
+@router.get(
+    "/scorecard",
+    response_model=Scorecard,
+    responses=errors(),
+    summary="The outside-in scorecard: criteria, targets, values and weekly trend",
+)
+def get_scorecard(
+    service: Service,
+    _: Reader,
+    days: Annotated[int, Query(ge=1, le=366, description="Window of the current value")] = 7,
+    weeks: Annotated[int, Query(ge=2, le=104, description="Weeks of trend")] = 8,
+) -> Any:
+    results = service.scorecard(dt.timedelta(days=days), weeks)
+    return {"window_days": days, "criteria": [r.to_json() for r in results]}
