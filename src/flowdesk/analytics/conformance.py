@@ -1,0 +1,810 @@
+"""Conformance checking: every case replayed on the BPMN model it ran on (token replay).
+
+The process map shows what happened; conformance says where that differs from what the model
+allows, and how much. Each case's completed activities are replayed as a token game on the model
+(one place per sequence flow) and four numbers are counted: tokens produced (p), consumed (c),
+missing (m: an activity ran without being enabled, so a token had to be invented) and remaining
+(r: tokens left over when the case ended). Fitness is the standard
+``0.5 * (1 - m / c) + 0.5 * (1 - r / p)`` per case; the log's fitness uses the sums over all cases
+(as pm4py's ``log_fitness``), so a conforming log scores exactly 1.0.
+
+How BPMN is read as a token game (`build_net`):
+
+* A place per top-level sequence flow, plus a start place (one token when the case begins), an
+  end place (end events put tokens there; when the case is over every token there is consumed;
+  an empty end place counts one missing token) and a place per link-event name.
+* Tasks, subprocesses, call activities and events are transitions. An element with several
+  incoming flows fires on a token from any one of them (BPMN's uncontrolled merge: one
+  transition per incoming flow); it puts a token on every outgoing flow (uncontrolled split).
+  Where outgoing flows are conditional or a default exists, the flows that lead to activities
+  still to come in the case are taken (the default when none does).
+* Gateways are silent (they are routing, not work, and other systems do not log them). Exclusive
+  and event-based gateways: one silent transition per incoming/outgoing pair, so the replay takes
+  the branch that leads to the next observed activity. Parallel gateways: one transition that
+  consumes every incoming flow and produces every outgoing one.
+* Inclusive (and complex) gateways are an approximation: as a join they consume the tokens that
+  have arrived (at least one) instead of waiting for the branches that are still live; as a split
+  they produce on the outgoing flows from which an activity still to come in the case is reachable
+  through silent steps (the default flow, else the first, when none is).
+* Boundary events: an interrupting one replaces its host (consumes what the host would consume);
+  a non-interrupting one reads its host's input token (consumes and puts it back) and produces on
+  its own outgoing flows. Terminate end events consume every other token.
+* Embedded subprocesses are one activity: events of their inner elements are ignored, as are
+  event subprocesses (they start on events, not on tokens). Call activities are one activity too;
+  the called process is a case of its own.
+* Events the log never records (for this model) are silent: XES logs from other systems usually
+  hold only tasks. Tasks are always visible, so a skipped task is always a deviation.
+* Where an activity is not enabled, silent transitions are searched (shortest firing sequence,
+  breadth first, bounded) for one that enables it; only then are missing tokens added to its
+  empty input places. The same search runs at the end of a case to reach an end event.
+* An activity the model does not contain is reported (``not-in-model``), makes the case
+  non-fitting and is otherwise skipped (as pm4py does by default).
+
+Cases are replayed once per distinct (model, activity sequence): a log of a million events with
+a few hundred variants replays in a few hundred token games.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, deque
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import polars as pl
+
+from flowdesk.analytics.log import ACTIVITY, CASE, EventLog
+from flowdesk.bpmn.model import ACTIVITIES, GATEWAYS, Node, Process
+from flowdesk.core.errors import ModelError
+
+START_PLACE = "@start"
+END_PLACE = "@end"
+LINK_PREFIX = "@link:"
+#: Bound of the silent-step search per activity (markings visited).
+SEARCH_LIMIT = 4096
+
+Match = Literal["element", "name"]
+DeviationKind = Literal["not-enabled", "left-over", "not-in-model", "no-end"]
+
+_EXCLUSIVE = frozenset({"exclusiveGateway", "eventBasedGateway"})
+_INCLUSIVE = frozenset({"inclusiveGateway", "complexGateway"})
+
+
+def normalise_name(name: str) -> str:
+    """Names compare case-insensitively with runs of white space collapsed."""
+    return re.sub(r"\s+", " ", name).strip().casefold()
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """One firing rule of an element. ``join="any"`` consumes the marked inputs (at least one);
+    ``split="choose"`` produces on the outputs leading to activities still to come."""
+
+    element: str
+    visible: bool
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...]
+    join: Literal["all", "any"] = "all"
+    split: Literal["all", "choose"] = "all"
+    default: str | None = None
+    terminate: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayNet:
+    """A process read as a token game: transitions, the visible ones by log label, and for each
+    place the visible elements reachable from it through silent steps (for choosing splits)."""
+
+    process: Process
+    match: Match
+    transitions: tuple[Transition, ...]
+    by_label: dict[str, tuple[int, ...]]
+    silent: tuple[int, ...]
+    label_elements: dict[str, frozenset[str]]
+    ahead: dict[str, frozenset[str]]
+    ignored: frozenset[str]
+
+    def is_plain(self) -> bool:
+        """Whether the net is an ordinary Petri net (no inclusive joins/splits, no terminate)."""
+        return all(
+            t.join == "all" and t.split == "all" and not t.terminate for t in self.transitions
+        )
+
+    def to_petri_json(self) -> dict[str, Any]:
+        """The net as JSON (places, transitions with label or null, arcs; initial and final
+        marking), so another tool (pm4py, in the tests) can replay the very same net."""
+        if not self.is_plain():
+            raise ModelError("only models without inclusive gateways or terminate events")
+        places: set[str] = {START_PLACE, END_PLACE}
+        items = []
+        for i, t in enumerate(self.transitions):
+            places.update(t.inputs)
+            places.update(t.outputs)
+            items.append(
+                {
+                    "id": f"t{i}_{t.element}",
+                    "label": self.label_of(t.element) if t.visible else None,
+                    "inputs": list(t.inputs),
+                    "outputs": list(t.outputs),
+                }
+            )
+        return {
+            "places": sorted(places),
+            "transitions": items,
+            "initial": {START_PLACE: 1},
+            "final": {END_PLACE: 1},
+        }
+
+    def label_of(self, element: str) -> str:
+        if self.match == "element":
+            return element
+        node = self.process.nodes[element]
+        return normalise_name(node.name or node.id)
+
+    def name_of(self, element: str) -> str | None:
+        node = self.process.nodes.get(element)
+        return node.name if node is not None else None
+
+
+def _replayable(process: Process) -> dict[str, Node]:
+    """Top-level flow nodes that take part in the token game."""
+    return {
+        node.id: node
+        for node in process.nodes.values()
+        if node.scope == process.id and not (node.type == "subProcess" and node.triggered_by_event)
+    }
+
+
+def build_net(
+    process: Process, observed: Iterable[str] = (), *, match: Match = "element"
+) -> ReplayNet:
+    """The token game of `process`. `observed` are the labels the log uses for this model
+    (element ids, or names with `match="name"`): events never observed are silent."""
+    nodes = _replayable(process)
+    seen = {normalise_name(o) for o in observed} if match == "name" else set(observed)
+    flows = {f.id: f for f in process.flows.values() if f.source in nodes and f.target in nodes}
+
+    def label(node: Node) -> str:
+        return normalise_name(node.name or node.id) if match == "name" else node.id
+
+    def incoming(node: Node) -> tuple[str, ...]:
+        return tuple(f for f in node.incoming if f in flows)
+
+    def outgoing(node: Node) -> tuple[str, ...]:
+        out = tuple(f for f in node.outgoing if f in flows)
+        if not out and node.type != "endEvent":
+            return (END_PLACE,)  # implicit end (BPMN: an element without outgoing flows)
+        return out
+
+    def split_of(node: Node, out: tuple[str, ...]) -> Literal["all", "choose"]:
+        if node.default or any(flows[f].condition for f in out if f in flows):
+            return "choose"
+        return "all"
+
+    transitions: list[Transition] = []
+    for node in nodes.values():
+        ins, outs = incoming(node), outgoing(node)
+        if node.type in GATEWAYS or node.type in _INCLUSIVE:
+            if node.type in _EXCLUSIVE:
+                for f_in in ins or (START_PLACE,):
+                    for f_out in outs:
+                        transitions.append(Transition(node.id, False, (f_in,), (f_out,)))
+            elif node.type in _INCLUSIVE:
+                transitions.append(
+                    Transition(
+                        node.id, False, ins, outs, join="any", split="choose", default=node.default
+                    )
+                )
+            else:
+                transitions.append(Transition(node.id, False, ins, outs))
+            continue
+        visible = node.type in ACTIVITIES or label(node) in seen
+        split = split_of(node, outs)
+        if node.type == "endEvent":
+            outs = (END_PLACE,)
+            split = "all"
+        elif node.type == "intermediateThrowEvent" and node.event_kind == "link":
+            ref = node.events[0].ref
+            outs = (f"{LINK_PREFIX}{ref}",) if ref else outs
+        terminate = node.type == "endEvent" and node.event_kind == "terminate"
+        if node.type == "startEvent":
+            sources: list[tuple[str, ...]] = [(START_PLACE,)]
+        elif node.type == "intermediateCatchEvent" and node.event_kind == "link" and not ins:
+            ref = node.events[0].ref
+            sources = [(f"{LINK_PREFIX}{ref}",)] if ref else [()]
+        elif node.type == "boundaryEvent" and node.attached_to in nodes:
+            host = nodes[node.attached_to]
+            host_inputs = incoming(host) or (START_PLACE,)
+            for f_in in host_inputs:
+                produced = outs if node.cancel_activity else (f_in, *outs)
+                transitions.append(Transition(node.id, visible, (f_in,), produced, split="all"))
+            continue
+        else:
+            sources = [(f,) for f in ins] or [()]
+        for inputs in sources:
+            transitions.append(
+                Transition(
+                    node.id,
+                    visible,
+                    inputs,
+                    outs,
+                    split=split,
+                    default=node.default,
+                    terminate=terminate,
+                )
+            )
+    by_label: dict[str, list[int]] = {}
+    label_elements: dict[str, set[str]] = {}
+    for i, t in enumerate(transitions):
+        if t.visible:
+            key = label(nodes[t.element])
+            by_label.setdefault(key, []).append(i)
+            label_elements.setdefault(key, set()).add(t.element)
+    silent = tuple(i for i, t in enumerate(transitions) if not t.visible and t.inputs)
+    ahead = _visible_ahead(transitions)
+    ignored = frozenset(n for n in process.nodes if n not in nodes) | frozenset(
+        n.id for n in nodes.values() if n.type in GATEWAYS or n.type in _INCLUSIVE
+    )
+    return ReplayNet(
+        process,
+        match,
+        tuple(transitions),
+        {k: tuple(v) for k, v in by_label.items()},
+        silent,
+        {k: frozenset(v) for k, v in label_elements.items()},
+        ahead,
+        ignored,
+    )
+
+
+def _visible_ahead(transitions: Sequence[Transition]) -> dict[str, frozenset[str]]:
+    """For every place, the visible elements a token there can reach through silent steps."""
+    consumers: dict[str, list[Transition]] = {}
+    for t in transitions:
+        for place in t.inputs:
+            consumers.setdefault(place, []).append(t)
+    result: dict[str, frozenset[str]] = {}
+    for place in consumers:
+        found: set[str] = set()
+        stack, visited = [place], {place}
+        while stack:
+            for t in consumers.get(stack.pop(), ()):
+                if t.visible:
+                    found.add(t.element)
+                    continue
+                for out in t.outputs:
+                    if out not in visited:
+                        visited.add(out)
+                        stack.append(out)
+        result[place] = frozenset(found)
+    return result
+
+
+@dataclass(frozen=True, slots=True)
+class Deviation:
+    """One difference between a case and its model.
+
+    ``not-enabled``: the activity ran without being enabled (``tokens`` were missing);
+    ``left-over``: tokens stayed on a flow (``flow_id``) before ``element_id`` when the case ended;
+    ``not-in-model``: the log names an activity the model does not have;
+    ``no-end``: the case never reached an end event.
+    """
+
+    kind: DeviationKind
+    element_id: str | None
+    element_name: str | None
+    flow_id: str | None
+    tokens: int
+
+    @property
+    def key(self) -> tuple[str, str | None, str | None]:
+        return (self.kind, self.element_id, self.flow_id)
+
+    def describe(self) -> str:
+        what = self.element_name or self.element_id or "?"
+        if self.element_name and self.element_id and self.element_name != self.element_id:
+            what = f"{self.element_name} ({self.element_id})"
+        if self.kind == "not-enabled":
+            return f"{what} ran without being enabled"
+        if self.kind == "left-over":
+            if self.flow_id == START_PLACE:
+                return "the case never started the process"
+            where = f" on flow {self.flow_id}" if self.flow_id else ""
+            return f"{self.tokens} token(s) left waiting before {what}{where}"
+        if self.kind == "not-in-model":
+            return f"{what} is not in the model"
+        return "the case never reached an end event"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "element_id": self.element_id,
+            "element_name": self.element_name,
+            "flow_id": self.flow_id,
+            "tokens": self.tokens,
+            "description": self.describe(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Replay:
+    """The token counts of one replayed activity sequence, with where tokens were missing or
+    left, and how often each flow carried a token and each element fired."""
+
+    produced: int
+    consumed: int
+    missing: int
+    remaining: int
+    deviations: tuple[Deviation, ...]
+    flow_counts: Mapping[str, int]
+    element_counts: Mapping[str, int]
+
+    @property
+    def fitness(self) -> float:
+        return fitness(self.missing, self.consumed, self.remaining, self.produced)
+
+    @property
+    def fitting(self) -> bool:
+        return self.missing == 0 and self.remaining == 0 and not self.deviations
+
+
+def fitness(missing: int, consumed: int, remaining: int, produced: int) -> float:
+    """0.5 * (1 - m/c) + 0.5 * (1 - r/p), each half 1.0 where its denominator is zero."""
+    left = 1.0 - missing / consumed if consumed else 1.0
+    right = 1.0 - remaining / produced if produced else 1.0
+    return 0.5 * left + 0.5 * right
+
+
+_Marking = Counter[str]
+
+
+class _Game:
+    """The token game of one trace on one net (mutable; one per replay)."""
+
+    def __init__(self, net: ReplayNet) -> None:
+        self.net = net
+        self.marking: _Marking = Counter({START_PLACE: 1})
+        self.produced = 1
+        self.consumed = 0
+        self.missing = 0
+        self.flows: Counter[str] = Counter()
+        self.elements: Counter[str] = Counter()
+        self.not_enabled: Counter[str] = Counter()
+
+    @staticmethod
+    def enabled(t: Transition, marking: Mapping[str, int]) -> bool:
+        if t.join == "any":
+            return any(marking.get(p, 0) > 0 for p in t.inputs)
+        return all(marking.get(p, 0) > 0 for p in t.inputs)
+
+    def outputs(self, t: Transition, upcoming: frozenset[str]) -> tuple[str, ...]:
+        if t.split == "all":
+            return t.outputs
+        ahead = self.net.ahead
+        chosen = tuple(o for o in t.outputs if ahead.get(o, frozenset()) & upcoming)
+        if chosen:
+            return chosen
+        if t.default in t.outputs:
+            return (t.default,) if t.default else t.outputs[:1]
+        return t.outputs[:1]
+
+    def apply(
+        self, marking: _Marking, t: Transition, upcoming: frozenset[str]
+    ) -> tuple[_Marking, int, tuple[str, ...]]:
+        """The marking after firing `t`, the tokens it consumed and the places it fed."""
+        after = marking.copy()
+        consumed = 0
+        for p in t.inputs:
+            if after.get(p, 0) > 0:
+                after[p] -= 1
+                consumed += 1
+                if after[p] == 0:
+                    del after[p]
+        outs = self.outputs(t, upcoming)
+        for p in outs:
+            after[p] += 1
+        if t.terminate:
+            consumed += sum(n for p, n in after.items() if p != END_PLACE)
+            after = Counter({END_PLACE: after[END_PLACE]})
+        return after, consumed, outs
+
+    def fire(self, t: Transition, upcoming: frozenset[str]) -> None:
+        self.marking, consumed, outs = self.apply(self.marking, t, upcoming)
+        self.consumed += consumed
+        self.produced += len(outs)
+        for p in outs:
+            if not p.startswith("@"):
+                self.flows[p] += 1
+        self.elements[t.element] += 1
+
+    def search(
+        self, goal: Any, upcoming: frozenset[str], limit: int = SEARCH_LIMIT
+    ) -> list[int] | None:
+        """The shortest sequence of silent firings after which `goal(marking)` holds."""
+        start = self.marking
+        if goal(start):
+            return []
+        transitions = self.net.transitions
+        queue: deque[tuple[_Marking, list[int]]] = deque([(start, [])])
+        visited = {_key(start)}
+        while queue and len(visited) < limit:
+            marking, path = queue.popleft()
+            for i in self.net.silent:
+                t = transitions[i]
+                if not self.enabled(t, marking):
+                    continue
+                after = self.apply(marking, t, upcoming)[0]
+                key = _key(after)
+                if key in visited:
+                    continue
+                if goal(after):
+                    return [*path, i]
+                visited.add(key)
+                queue.append((after, [*path, i]))
+        return None
+
+    def run_silent(self, path: Sequence[int], upcoming: frozenset[str]) -> None:
+        for i in path:
+            self.fire(self.net.transitions[i], upcoming)
+
+    def play(self, label: str, here: frozenset[str], later: frozenset[str]) -> None:
+        """Fire the activity `label`; `here` are the elements from it on, `later` after it."""
+        transitions = self.net.transitions
+        candidates = [transitions[i] for i in self.net.by_label[label]]
+        chosen = next((t for t in candidates if self.enabled(t, self.marking)), None)
+        if chosen is None:
+            path = self.search(lambda m: any(self.enabled(t, m) for t in candidates), here)
+            if path is not None:
+                self.run_silent(path, here)
+                chosen = next(t for t in candidates if self.enabled(t, self.marking))
+        if chosen is None:
+            chosen = min(candidates, key=self.lacking)
+            lacking = self.lacking(chosen)
+            if lacking:
+                empty = [p for p in chosen.inputs if self.marking.get(p, 0) == 0]
+                for p in empty if chosen.join == "all" else empty[:1]:
+                    self.marking[p] += 1
+                self.missing += lacking
+                self.not_enabled[chosen.element] += lacking
+        self.fire(chosen, later)
+
+    def lacking(self, t: Transition) -> int:
+        empty = sum(1 for p in t.inputs if self.marking.get(p, 0) == 0)
+        if t.join == "any":
+            return 0 if empty < len(t.inputs) else min(1, len(t.inputs))
+        return empty
+
+    def finish(self) -> tuple[int, int, list[Deviation]]:
+        """End of the case: reach an end event through silent steps if needed, consume the end
+        place; returns (missing at the end, remaining, left-over deviations)."""
+        none: frozenset[str] = frozenset()
+        if self.marking.get(END_PLACE, 0) == 0 or len(self.marking) > 1:
+            path = self.search(lambda m: set(m) == {END_PLACE}, none)
+            if path is None and self.marking.get(END_PLACE, 0) == 0:
+                path = self.search(lambda m: m.get(END_PLACE, 0) > 0, none)
+            if path:
+                self.run_silent(path, none)
+        deviations: list[Deviation] = []
+        end_missing = 0
+        ended = self.marking.pop(END_PLACE, 0)
+        if ended:
+            self.consumed += ended
+        else:
+            end_missing = 1
+            self.missing += 1
+            self.consumed += 1
+            deviations.append(Deviation("no-end", None, None, None, 1))
+        remaining = 0
+        flows = self.net.process.flows
+        for place, count in sorted(self.marking.items()):
+            if count <= 0:
+                continue
+            remaining += count
+            flow = flows.get(place)
+            target = flow.target if flow is not None else None
+            deviations.append(
+                Deviation(
+                    "left-over", target, self.net.name_of(target) if target else None, place, count
+                )
+            )
+        return end_missing, remaining, deviations
+
+
+def _key(marking: Mapping[str, int]) -> tuple[tuple[str, int], ...]:
+    return tuple(sorted((p, n) for p, n in marking.items() if n > 0))
+
+
+def replay_trace(net: ReplayNet, labels: Sequence[str]) -> Replay:
+    """Replay one case (its completed activities, as labels of `net`) on `net`."""
+    game = _Game(net)
+    not_in_model: Counter[str] = Counter()
+    known: list[str] = []
+    for label in labels:
+        key = _plain(label, net.match)
+        if key in net.by_label:
+            known.append(key)
+        else:
+            not_in_model[label] += 1
+    upcoming_sets = _suffix_elements(net, known)
+    for position, label in enumerate(known):
+        game.play(label, upcoming_sets[position], upcoming_sets[position + 1])
+    _, remaining, left = game.finish()
+    deviations: list[Deviation] = []
+    for element, tokens in game.not_enabled.items():
+        deviations.append(Deviation("not-enabled", element, net.name_of(element), None, tokens))
+    for label, count in not_in_model.items():
+        if net.match == "element":
+            deviations.append(Deviation("not-in-model", label, None, None, count))
+        else:
+            deviations.append(Deviation("not-in-model", None, label, None, count))
+    deviations.extend(left)
+    return Replay(
+        produced=game.produced,
+        consumed=game.consumed,
+        missing=game.missing,
+        remaining=remaining,
+        deviations=tuple(deviations),
+        flow_counts=dict(game.flows),
+        element_counts=dict(game.elements),
+    )
+
+
+def _suffix_elements(net: ReplayNet, labels: Sequence[str]) -> list[frozenset[str]]:
+    """For position i, the elements of the labels from i on (what a split may lead to)."""
+    out: list[frozenset[str]] = [frozenset()] * (len(labels) + 1)
+    acc: frozenset[str] = frozenset()
+    for i in range(len(labels) - 1, -1, -1):
+        acc = acc | net.label_elements.get(labels[i], frozenset())
+        out[i] = acc
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class CaseConformance:
+    """One case replayed on its model version."""
+
+    case: str
+    definition_id: str
+    activities: int
+    replay: Replay
+
+    @property
+    def fitness(self) -> float:
+        return self.replay.fitness
+
+    def to_json(self) -> dict[str, Any]:
+        r = self.replay
+        return {
+            "case": self.case,
+            "definition_id": self.definition_id,
+            "activities": self.activities,
+            "fitness": self.fitness,
+            "fitting": r.fitting,
+            "produced": r.produced,
+            "consumed": r.consumed,
+            "missing": r.missing,
+            "remaining": r.remaining,
+            "deviations": [d.to_json() for d in r.deviations],
+        }
+
+
+@dataclass(slots=True)
+class Totals:
+    """Sums over cases: token counts, fitting cases, and the fitness figures derived from them."""
+
+    cases: int = 0
+    fitting_cases: int = 0
+    produced: int = 0
+    consumed: int = 0
+    missing: int = 0
+    remaining: int = 0
+    fitness_sum: float = 0.0
+    min_fitness: float | None = None
+
+    def add(self, replay: Replay, times: int = 1) -> None:
+        self.cases += times
+        self.fitting_cases += times if replay.fitting else 0
+        self.produced += replay.produced * times
+        self.consumed += replay.consumed * times
+        self.missing += replay.missing * times
+        self.remaining += replay.remaining * times
+        self.fitness_sum += replay.fitness * times
+        if self.min_fitness is None or replay.fitness < self.min_fitness:
+            self.min_fitness = replay.fitness
+
+    @property
+    def fitness(self) -> float | None:
+        """The log's fitness from the summed counts (pm4py's `log_fitness`)."""
+        if not self.cases:
+            return None
+        return fitness(self.missing, self.consumed, self.remaining, self.produced)
+
+    @property
+    def average_fitness(self) -> float | None:
+        return self.fitness_sum / self.cases if self.cases else None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "cases": self.cases,
+            "fitting_cases": self.fitting_cases,
+            "fitness": self.fitness,
+            "average_case_fitness": self.average_fitness,
+            "min_case_fitness": self.min_fitness,
+            "produced": self.produced,
+            "consumed": self.consumed,
+            "missing": self.missing,
+            "remaining": self.remaining,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class VersionConformance:
+    """One model version: its totals, and how often each flow and element carried a token
+    (what the heatmap labels flows with)."""
+
+    definition_id: str
+    totals: Totals
+    flow_counts: dict[str, int]
+    element_counts: dict[str, int]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"definition_id": self.definition_id, **self.totals.to_json()}
+
+
+@dataclass(frozen=True, slots=True)
+class DeviationCount:
+    """A deviation aggregated over cases: in how many cases, and how many tokens in all."""
+
+    deviation: Deviation
+    cases: int
+    tokens: int
+    definition_ids: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        d = self.deviation
+        return {
+            "kind": d.kind,
+            "element_id": d.element_id,
+            "element_name": d.element_name,
+            "flow_id": d.flow_id,
+            "description": d.describe(),
+            "cases": self.cases,
+            "tokens": self.tokens,
+            "definition_ids": list(self.definition_ids),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ConformanceReport:
+    """Every replayed case, per-version and overall totals, the aggregated deviations (most
+    cases first), and the cases not replayed with the reason (no deployed model ...)."""
+
+    match: Match
+    cases: list[CaseConformance]
+    versions: list[VersionConformance]
+    deviations: list[DeviationCount]
+    totals: Totals
+    skipped: dict[str, int] = field(default_factory=dict)
+
+    def worst(self, n: int = 10) -> list[CaseConformance]:
+        """The n least fitting cases (ties by case id); fitting cases are never listed."""
+        unfit = [c for c in self.cases if not c.replay.fitting]
+        return sorted(unfit, key=lambda c: (c.fitness, c.case))[:n]
+
+    def version(self, definition_id: str) -> VersionConformance | None:
+        return next((v for v in self.versions if v.definition_id == definition_id), None)
+
+    def to_json(self, *, worst: int = 10, deviations: int | None = None) -> dict[str, Any]:
+        return {
+            "match": self.match,
+            **self.totals.to_json(),
+            "skipped": dict(self.skipped),
+            "versions": [v.to_json() for v in self.versions],
+            "deviations": [d.to_json() for d in self.deviations[:deviations]],
+            "worst_cases": [c.to_json() for c in self.worst(worst)],
+        }
+
+
+def traces(log: EventLog, column: str) -> list[tuple[str, list[str]]]:
+    """(case, labels in order) per case of `log`, labels from `column` (nulls dropped)."""
+    if column not in log.events.columns:
+        raise ModelError(f"the event log has no '{column}' column to replay")
+    frame = (
+        log.events.filter(pl.col(column).is_not_null())
+        .group_by(CASE, maintain_order=True)
+        .agg(pl.col(column).cast(pl.String).alias("trace"))
+    )
+    return [(str(case), list(trace)) for case, trace in frame.iter_rows()]
+
+
+def check_conformance(
+    log: EventLog,
+    models: Mapping[str, Process],
+    *,
+    case_models: Mapping[str, str] | None = None,
+    match: Match = "element",
+) -> ConformanceReport:
+    """Replay every case of `log` on its model.
+
+    `models` maps definition ids ("key:version") to processes; `case_models` maps each case to
+    its definition id (Flowdesk's log: from the events' `definition_id`). Without it there must be
+    exactly one model and every case is replayed on it (an XES log against a deployed model).
+    `match="element"` replays the log's `element_id` column; `match="name"` its activity names,
+    matched to element names (case-insensitively). Only completions are replayed where the log
+    also records starts.
+    """
+    if case_models is None and len(models) != 1:
+        raise ModelError("name one model per case, or give exactly one model for every case")
+    if log.has_lifecycle_starts():
+        log = log.completions()
+    column = "element_id" if match == "element" else ACTIVITY
+    only = next(iter(models)) if case_models is None else None
+    skipped: Counter[str] = Counter()
+    by_model: dict[str, list[tuple[str, list[str]]]] = {}
+    for case, trace in traces(log, column):
+        definition_id = only if only is not None else (case_models or {}).get(case)
+        if definition_id is None:
+            skipped["no model for the case"] += 1
+        elif definition_id not in models:
+            skipped[f"model {definition_id} not deployed"] += 1
+        else:
+            by_model.setdefault(definition_id, []).append((case, trace))
+    results: list[CaseConformance] = []
+    versions: list[VersionConformance] = []
+    overall = Totals()
+    aggregated: dict[tuple[str, str | None, str | None], list[Any]] = {}
+    for definition_id in sorted(by_model, key=_version_order):
+        process = models[definition_id]
+        cases = by_model[definition_id]
+        observed = {label for _, trace in cases for label in trace}
+        net = build_net(process, observed, match=match)
+        skip = _ignored_labels(net)
+        memo: dict[tuple[str, ...], Replay] = {}
+        totals = Totals()
+        flows: Counter[str] = Counter()
+        elements: Counter[str] = Counter()
+        variant_cases: Counter[tuple[str, ...]] = Counter()
+        for case, trace in cases:
+            kept = tuple(label for label in trace if _plain(label, match) not in skip)
+            replay = memo.get(kept)
+            if replay is None:
+                replay = memo[kept] = replay_trace(net, kept)
+            variant_cases[kept] += 1
+            results.append(CaseConformance(case, definition_id, len(kept), replay))
+            for deviation in replay.deviations:
+                entry = aggregated.setdefault(deviation.key, [deviation, 0, 0, set()])
+                entry[1] += 1
+                entry[2] += deviation.tokens
+                entry[3].add(definition_id)
+        for kept, times in variant_cases.items():
+            replay = memo[kept]
+            totals.add(replay, times)
+            overall.add(replay, times)
+            for flow, n in replay.flow_counts.items():
+                flows[flow] += n * times
+            for element, n in replay.element_counts.items():
+                elements[element] += n * times
+        versions.append(VersionConformance(definition_id, totals, dict(flows), dict(elements)))
+    deviations = [
+        DeviationCount(d, cases, tokens, tuple(sorted(ids, key=_version_order)))
+        for d, cases, tokens, ids in aggregated.values()
+    ]
+    deviations.sort(key=lambda d: (-d.cases, -d.tokens, d.deviation.describe()))
+    return ConformanceReport(match, results, versions, deviations, overall, dict(skipped))
+
+
+def _ignored_labels(net: ReplayNet) -> frozenset[str]:
+    """Labels of elements outside the token game (gateways, subprocess insides) that no
+    replayed element shares: dropped from traces rather than reported as not in the model."""
+    labels = {net.label_of(e) for e in net.ignored if e in net.process.nodes}
+    return frozenset(labels - set(net.by_label))
+
+
+def _plain(label: str, match: Match) -> str:
+    return normalise_name(label) if match == "name" else label
+
+
+def _version_order(definition_id: str) -> tuple[str, int, str]:
+    key, _, version = definition_id.rpartition(":")
+    return (key, int(version), "") if version.isdigit() else (definition_id, 0, definition_id)
