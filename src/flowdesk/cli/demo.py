@@ -9,14 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from flowdesk.auth import service as auth
 from flowdesk.core.clock import SystemClock
 from flowdesk.core.errors import ConflictError
+from flowdesk.settings import Settings
 from flowdesk.store import Store
+
+if TYPE_CHECKING:
+    from flowdesk.demo.backoffice import BackgroundServer
 
 #: The password of every demo account; printed at start so people can log in.
 DEMO_PASSWORD = "flowdesk-demo"
@@ -151,6 +155,53 @@ def seed_command(
         store, demo_dir, days=days, seed=seed, customers=customers, cases_per_day=cases_per_day
     ):
         typer.echo(line)
+
+
+def start_demo_backoffice(settings: Settings) -> tuple[Settings, BackgroundServer | None]:
+    """Serve the demo back-office in a thread and point the connectors at it, unless a real
+    back-office is configured (or FLOWDESK_DEMO_BACKOFFICE=false): the demo's 360 view then
+    shows products and invoices through the same connector path as production."""
+    if settings.backoffice_url or settings.backoffice_systems or not settings.demo_backoffice:
+        return settings, None
+    from flowdesk.demo.backoffice import BackgroundServer, create_backoffice_app
+
+    server = BackgroundServer(create_backoffice_app(), port=settings.demo_backoffice_port)
+    url = server.start()
+    return settings.model_copy(update={"backoffice_url": url}), server
+
+
+@demo_app.command("backoffice")
+def backoffice_command(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535, help="TCP port (0: any free).")] = 8100,
+    latency: Annotated[
+        float, typer.Option(min=0.0, max=60.0, help="Seconds every answer waits.")
+    ] = 0.0,
+    failure_rate: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="Share of answers that fail with 503.")
+    ] = 0.0,
+    seconds: Annotated[
+        float | None, typer.Option(help="Stop after this many seconds (default: run until ^C).")
+    ] = None,
+) -> None:
+    """Serve the demo back-office (CRM, billing, orders) on its own; point
+    FLOWDESK_BACKOFFICE_URL at it. Latency and failures show how the 360 panel degrades."""
+    import time
+
+    from flowdesk.demo.backoffice import BackgroundServer, create_backoffice_app
+
+    app = create_backoffice_app(latency_s=latency, failure_rate=failure_rate)
+    server = BackgroundServer(app, host=host, port=port)
+    url = server.start()
+    typer.echo(f"demo back-office on {url}: /crm, /billing and /orders /customers/<key>")
+    try:
+        deadline = None if seconds is None else time.monotonic() + seconds
+        while deadline is None or time.monotonic() < deadline:
+            time.sleep(0.2)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
 
 
 def register(app: typer.Typer) -> None:

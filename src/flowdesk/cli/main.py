@@ -98,7 +98,7 @@ def serve(
     import uvicorn
 
     from flowdesk.api.app import create_app
-    from flowdesk.cli.demo import load_demo_content
+    from flowdesk.cli.demo import load_demo_content, start_demo_backoffice
     from flowdesk.logs import configure_logging
 
     settings, store = _open_store(database_url)
@@ -107,6 +107,9 @@ def serve(
     if demo and settings.load_demo:
         for line in load_demo_content(store):
             err.print(line)
+        settings, backoffice = start_demo_backoffice(settings)
+        if backoffice is not None:
+            err.print(f"demo back-office (CRM, billing, orders for the 360 view): {backoffice.url}")
         if seed_days > 0:
             from flowdesk.cli.demo import seed_if_empty
 
@@ -134,6 +137,10 @@ def worker(
     routing: Annotated[
         bool,
         typer.Option(help="Also run the routing round: queue new work, expire offers, escalate."),
+    ] = True,
+    notify: Annotated[
+        bool,
+        typer.Option(help="Also send case updates and due quiet-hours notifications (SMTP)."),
     ] = True,
 ) -> None:
     """Run due timers and async continuations. Start several (on PostgreSQL they take
@@ -165,8 +172,11 @@ def worker(
 
     closer = CaseCloser(store)  # case.closed for every flow that ended, then its survey
     surveys = SurveySender(store, runtime.clock)
+    from flowdesk.cases.notifier import NotifyRound, senders_from
+
+    notifier = NotifyRound(store, runtime.clock, senders_from(settings) if notify else {})
     total = 0
-    log.info("worker started", worker=name, database=store.dialect)
+    log.info("worker started", worker=name, database=store.dialect, notify=notifier.active)
     try:
         while True:
             done = runtime.run_due_jobs(limit=batch)
@@ -174,7 +184,8 @@ def worker(
             routed = sum(router.tick().values()) if router is not None else 0
             purger.tick()  # old Idempotency-Key answers (not work: it never keeps us awake)
             routed += len(closer.tick()) + len(surveys.tick())
-            if done == 0 and routed == 0:
+            notified = notifier.tick().total
+            if done == 0 and routed == 0 and notified == 0:
                 if until_idle:
                     break
                 time.sleep(poll)
