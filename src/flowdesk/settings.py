@@ -28,6 +28,22 @@ class Settings(BaseSettings):
     log_json: bool = False
     max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     load_demo: bool = True
+    # Status page: failed reference + identity checks allowed per client IP and per reference
+    # within the window, before answers are 429 until the oldest failure leaves the window.
+    status_max_failures: int = Field(default=5, ge=1)
+    status_window_seconds: int = Field(default=900, ge=1)
+    # Photos customers add on the status page (JPEG or PNG, checked and re-encoded).
+    status_photo_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+    # Replies to customers from the case page, per channel: email through SMTP, SMS and chat
+    # through the provider's send URL (JSON POST). Unset: the desktop says which one to set.
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_from: str = "service@flowdesk.invalid"
+    smtp_starttls: bool = False
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    sms_send_url: str | None = None
+    chat_send_url: str | None = None
     company_file: str | None = Field(
         default=None,
         description="Company file (demo/company.yaml format) with SLA targets, OLAs and the "
