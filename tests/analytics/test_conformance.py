@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.analytics.conftest import T0, pm4py_python
 
 from flowdesk.analytics.conformance import (
     END_PLACE,
@@ -22,8 +23,6 @@ from flowdesk.analytics.log import EventLog
 from flowdesk.bpmn import parse_bpmn
 from flowdesk.bpmn.model import Process
 from flowdesk.engine.testing import cond, wrap
-
-from .conftest import T0, pm4py_python
 
 ORACLE = Path(__file__).resolve().parent / "pm4py_replay_oracle.py"
 
