@@ -52,7 +52,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     _, integration = service.create_api_key(store, clock, username="crm", name="t")
     store.close()
     port = free_port()
-    env = dict(os.environ, FLOWDESK_DATABASE_URL=url, FLOWDESK_WEBHOOK_INTERVAL="0.1")
+    env = dict(
+        os.environ,
+        FLOWDESK_DATABASE_URL=url,
+        FLOWDESK_WEBHOOK_INTERVAL="0.1",
+        FLOWDESK_WEBHOOK_ALLOWED_NETWORKS="127.0.0.0/8",  # the test's receiver
+    )
     proc = subprocess.Popen(
         [sys.executable, "-m", "flowdesk.cli.main", "serve", "--port", str(port), "--no-demo"],
         env=env,

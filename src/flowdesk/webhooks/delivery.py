@@ -11,6 +11,9 @@ Two steps, each safe to crash in:
    outcome sends it again: receivers deduplicate on the CloudEvent id.
 A delivery is leased (its next attempt moved past the send timeout) before it is sent, so several
 server processes sharing one database do not send the same delivery at the same time.
+Before every attempt the URL is checked again by the SSRF guard (flowdesk.webhooks.ssrf) and the
+POST goes to the address that passed, so a host name that now resolves to a private address
+(DNS rebinding) is refused; that attempt counts as failed with the reason in the delivery log.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from flowdesk.core.jsonutil import json_default
 from flowdesk.store import Store
 from flowdesk.store.service_tables import webhook_deliveries, webhook_subscriptions
 from flowdesk.webhooks import subscriptions
+from flowdesk.webhooks.ssrf import Guard, UnsafeUrl
 
 CONSUMER = "webhooks"
 SIGNATURE_HEADER = "X-Flowdesk-Signature"
@@ -71,8 +75,10 @@ class Deliverer:
         backoff: timedelta = timedelta(seconds=5),
         max_backoff: timedelta = timedelta(hours=1),
         timeout_s: float = 10.0,
+        guard: Guard | None = None,
     ) -> None:
         self.store = store
+        self.guard = guard or Guard()
         self.clock = clock or SystemClock()
         self.http = http or httpx.Client(timeout=timeout_s, follow_redirects=False)
         self.consumer = consumer
@@ -198,10 +204,19 @@ class Deliverer:
             status_code: int | None = None
             error: str | None = None
             try:
-                response = self.http.post(url, content=body, headers=headers)
+                target = self.guard.check(url)
+                headers["Host"] = target.host
+                response = self.http.post(
+                    target.url,
+                    content=body,
+                    headers=headers,
+                    extensions={"sni_hostname": target.server_name},
+                )
                 status_code = response.status_code
                 if not 200 <= status_code < 300:
                     error = f"HTTP {status_code}: {response.text[:200]}"
+            except UnsafeUrl as exc:
+                error = f"refused: {exc.message}"[:1000]
             except httpx.HTTPError as exc:
                 error = f"{type(exc).__name__}: {exc}"[:1000]
             outcome = self._record(delivery_id, attempts + 1, status_code, error)

@@ -7,7 +7,6 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy import select, update
 
@@ -16,6 +15,7 @@ from flowdesk.core.errors import FlowdeskError, NotFoundError
 from flowdesk.core.events import NewEvent
 from flowdesk.store import Store
 from flowdesk.store.service_tables import webhook_deliveries, webhook_subscriptions
+from flowdesk.webhooks.ssrf import Guard
 
 
 class InvalidSubscription(FlowdeskError):
@@ -76,13 +76,8 @@ def _subscription(row: Any) -> Subscription:
     )
 
 
-def _check(url: str, event_types: list[str]) -> None:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidSubscription(
-            f"the webhook url {url!r} is not an absolute http(s) URL",
-            hint="for example https://crm.example.com/flowdesk-events",
-        )
+def _check(url: str, event_types: list[str], guard: Guard | None) -> None:
+    (guard or Guard()).admit(url)
     if not event_types:
         raise InvalidSubscription(
             "a webhook needs at least one event type", hint="use '*' for every event"
@@ -105,8 +100,11 @@ def create(
     secret: str | None = None,
     description: str | None = None,
     actor: str | None = None,
+    guard: Guard | None = None,
 ) -> Subscription:
-    _check(url, event_types)
+    """Subscribe `url` to event types. The URL must be http(s) and reach a public address
+    (flowdesk.webhooks.ssrf; UnsafeUrl, a 422, otherwise)."""
+    _check(url, event_types, guard)
     if secret is not None and len(secret) < 16:
         raise InvalidSubscription(
             "the webhook secret is too short", hint="use at least 16 characters, or omit it"
