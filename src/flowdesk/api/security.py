@@ -28,6 +28,7 @@ PUBLIC = {
     "/logout",
     "/status",
     "/status/message",
+    "/status/photo",
 }
 
 _bearer = HTTPBearer(auto_error=False, description="An API key (fdk_...) as a bearer token")
