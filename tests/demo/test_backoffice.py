@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import httpx
 import pytest
@@ -132,3 +133,26 @@ def test_the_demo_backoffice_command_refuses_a_rate_above_one() -> None:
     _, err = process.communicate(timeout=60)
     assert process.returncode == 2
     assert "--failure-rate" in err
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "problem"),
+    [
+        ("FLOWDESK_BACKOFFICE_URL", "ftp://crm.internal", "is not an http(s) URL"),
+        ("FLOWDESK_BACKOFFICE_SYSTEMS", "not json", 'error parsing value for field "backoffice_s'),
+        ("FLOWDESK_BACKOFFICE_TIMEOUT_S", "-1", "FLOWDESK_BACKOFFICE_TIMEOUT_S: Input should be"),
+    ],
+)
+def test_a_bad_back_office_setting_stops_serve_with_one_line(
+    tmp_path: Path, variable: str, value: str, problem: str
+) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "flowdesk.cli.main", "serve", "--port", "9"]
+        + ["--database-url", f"sqlite:///{tmp_path / 'f.db'}"],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, **{variable: value}),
+        timeout=120,
+    )
+    assert result.returncode == 2, result.stderr
+    assert problem in result.stderr and "Traceback" not in result.stderr

@@ -324,11 +324,28 @@ def keys_create(
 
 
 def main() -> None:
+    from pydantic import ValidationError
+    from pydantic_settings import SettingsError
+
     try:
         app()
     except FlowdeskError as exc:
         err.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True)
         sys.exit(2)
+    except (ValidationError, SettingsError) as exc:
+        # A FLOWDESK_* variable that does not parse: one line naming it, not a traceback.
+        err.print(f"[bold red]error:[/] {escape(settings_problem(exc))}", markup=True)
+        sys.exit(2)
+
+
+def settings_problem(exc: Exception) -> str:
+    from pydantic import ValidationError
+
+    if isinstance(exc, ValidationError) and exc.errors():
+        first = exc.errors()[0]
+        name = "FLOWDESK_" + "_".join(str(p) for p in first["loc"][:1]).upper()
+        return f"setting {name}: {first['msg']} (got {first.get('input')!r})"
+    return f"settings: {exc}"
 
 
 if __name__ == "__main__":
