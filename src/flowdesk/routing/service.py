@@ -1,9 +1,10 @@
 """Routing against the store: the one queue, agents, offers, pulls, transfers and SLA clocks.
 
 Work items of every flow reach the queue through the event-log consumer "routing"
-(`sync`, idempotent on the work item id, at-least-once); contacts waiting for a first answer
-are queued with `enqueue`. Every command is one unit of work whose facts are appended to the
-event log in the same transaction. Decisions use the pure engine and priority policy; the
+(`sync`, idempotent on the work item id, at-least-once); so do contacts waiting for a first
+answer (`contact.triage_required`, see triage.py), and other work is queued with `enqueue`.
+Every command is one unit of work whose facts are appended to the event log in the same
+transaction. Decisions use the pure engine and priority policy; the
 store only keeps each entry's class, rank and clocks, indexed so that a decision probes one
 index range per routing class instead of reading the queue.
 """
@@ -23,11 +24,12 @@ from sqlalchemy import Connection, Row, func, insert, select, update
 from flowdesk.core.clock import Clock, SystemClock
 from flowdesk.core.errors import ConflictError, FlowdeskError, NotFoundError
 from flowdesk.core.events import NewEvent, StoredEvent
-from flowdesk.routing import sla_state
+from flowdesk.routing import sla_state, triage
 from flowdesk.routing.domain import DEFAULT_CAPACITY, Agent, ClassKey, Item, Presence, RoutingError
 from flowdesk.routing.engine import RoutingEngine
 from flowdesk.routing.models import routing_agents, routing_classes, routing_queue
 from flowdesk.routing.priority import PriorityPolicy
+from flowdesk.routing.triage import TriageSettings
 from flowdesk.sla import SlaCatalog, due_escalations, predict
 from flowdesk.store import Store, UnitOfWork
 
@@ -144,15 +146,18 @@ class RoutingService:
         catalog: SlaCatalog | None = None,
         runtime: Any | None = None,
         accept_timeout: timedelta = timedelta(seconds=30),
+        triage: TriageSettings | None = None,
     ) -> None:
         """`runtime` (a ProcessRuntime) lets routing claim the flow's work item for the agent
-        it assigns, and lets SLA escalations correlate BPMN messages."""
+        it assigns, and lets SLA escalations correlate BPMN messages. `triage` says which
+        queue contacts waiting for triage go to and their default first-response target."""
         self.store = store
         self.clock = clock or SystemClock()
         self.policy = policy or PriorityPolicy()
         self.catalog = catalog or SlaCatalog()
         self.runtime = runtime
         self.accept_timeout = accept_timeout
+        self.triage = triage or TriageSettings()
         self._registered = False
         # Routing classes are only ever added: cached, refreshed when the count changes.
         self._class_cache: dict[str, ClassKey] = {}
@@ -366,6 +371,8 @@ class RoutingService:
         now = self.clock.now()
         clocks: list[sla_state.TrackedClock] = []
         policy = self.catalog.policy_for(item.reason, ref.step or ref.element_id)
+        if policy is None and ref.source == "contact" and ref.step == triage.STEP:
+            policy = self.triage.policy()
         if policy is not None:
             for kind in ("first_response", "resolution"):
                 tracked = sla_state.from_policy(policy, kind, item.created_at)
@@ -579,6 +586,11 @@ class RoutingService:
             self._close(uow, d["work_item_id"], e.type.split(".")[1], e.actor, e.time)
         elif e.type in ("work_item.claimed", "work_item.delegated", "work_item.unclaimed"):
             self._follow_claim(uow, e)
+        elif e.type == "contact.triage_required" and e.contact_id:
+            ref = WorkRef("contact", name=f"Triage: {e.channel or 'contact'}", step=triage.STEP)
+            self._enqueue(uow, triage.triage_item(e, self.triage), ref)
+        elif e.type in triage.SETTLED and e.contact_id:
+            self._close(uow, e.contact_id, triage.SETTLED[e.type], e.actor, e.time)
 
     def _follow_claim(self, uow: UnitOfWork, e: StoredEvent) -> None:
         """Claims made in the flow itself: the queue follows (unless routing moved on since)."""
