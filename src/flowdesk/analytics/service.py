@@ -98,7 +98,12 @@ class Analytics:
         if filters.flow or filters.segment:
             contacts = contacts.filter(pl.col("case").is_in(cases["case"].to_list()))
         tz = self.config.timezone
+        every = facts.cases
         return {
+            "choices": {
+                column: sorted(v for v in every[column].unique().to_list() if v)
+                for column in ("flow", "channel", "segment")
+            },
             "totals": kpis.case_kpis(cases, grain=None, since=since, until=until).row(
                 0, named=True
             ),

@@ -4,12 +4,13 @@ and, when installed, htmx."""
 
 from fastapi import APIRouter
 
-from flowdesk.web import backoffice, pages, status
+from flowdesk.web import backoffice, dashboards, pages, status
 from flowdesk.web.rendering import mount_static
 
 router = APIRouter()
 router.include_router(pages.router)
 router.include_router(status.router)
 router.include_router(backoffice.router)
+router.include_router(dashboards.router)
 
 __all__ = ["mount_static", "router"]

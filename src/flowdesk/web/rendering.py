@@ -102,6 +102,7 @@ def render(
         request=request,
         user=principal,
         is_supervisor=bool(principal and principal.can(Permission.SUPERVISE)),
+        can_analyse=bool(principal and principal.can(Permission.ANALYTICS_READ)),
         csrf_token=token,
         csrf_field=csrf.CSRF_FIELD,
         htmx=htmx_available(),

@@ -1,0 +1,199 @@
+"""Charts as inline SVG, drawn on the server: no chart library fetched by the browser, the
+pages work without JavaScript, and each chart carries a title and description for screen
+readers (the same figures are in the table beside it and in the CSV export)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from html import escape
+from typing import Literal
+
+from markupsafe import Markup
+
+Format = Literal["count", "percent", "hours", "minutes", "score"]
+PALETTE = ("#0b5cad", "#c2410c", "#1e6b34", "#7c3aed", "#a4161a", "#0f766e", "#92400e")
+Point = tuple[str, float | None]
+
+
+def fmt(value: float | None, kind: Format) -> str:
+    if value is None:
+        return "-"
+    if kind == "percent":
+        return f"{value * 100:.0f}%"
+    if kind == "hours":
+        return f"{value:.1f} h"
+    if kind == "minutes":
+        return f"{value:.0f} min"
+    if kind == "score":
+        return f"{value:.1f}"
+    return f"{value:,.0f}"
+
+
+def _nice_max(value: float, kind: Format) -> float:
+    if kind == "percent":
+        return 1.0
+    if value <= 0:
+        return 1.0
+    magnitude = 10 ** (len(str(int(value))) - 1)
+    for step in (1, 2, 2.5, 5, 10):
+        if value <= step * magnitude:
+            return float(step * magnitude)
+    return float(value)
+
+
+def _svg(width: int, height: int, title: str, description: str, body: list[str]) -> Markup:
+    return Markup(
+        f'<svg class="chart" viewBox="0 0 {width} {height}" width="100%" role="img" '
+        f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">'
+        f"<title>{escape(title)}</title><desc>{escape(description)}</desc>"
+        + "".join(body)
+        + "</svg>"
+    )
+
+
+def line_chart(
+    series: Sequence[tuple[str, Sequence[Point]]],
+    *,
+    title: str,
+    kind: Format = "count",
+    width: int = 640,
+    height: int = 240,
+) -> Markup:
+    """One line per series over shared x labels; gaps where a value is None."""
+    left, right, top, bottom = 56, 12, 16, 44
+    labels = [label for label, _ in series[0][1]] if series else []
+    values = [v for _, points in series for _, v in points if v is not None]
+    top_value = _nice_max(max(values, default=0.0), kind)
+    low_value = min(0.0, min(values, default=0.0))
+    plot_w, plot_h = width - left - right, height - top - bottom
+    span = (top_value - low_value) or 1.0
+
+    def x(i: int) -> float:
+        return left + (plot_w * i / max(len(labels) - 1, 1))
+
+    def y(v: float) -> float:
+        return top + plot_h * (1 - (v - low_value) / span)
+
+    body: list[str] = []
+    for tick in range(5):
+        level = low_value + span * tick / 4
+        body.append(
+            f'<line x1="{left}" x2="{width - right}" y1="{y(level):.1f}" y2="{y(level):.1f}" '
+            f'stroke="#e3e7ee"/><text x="{left - 6}" y="{y(level) + 4:.1f}" text-anchor="end" '
+            f'font-size="11" fill="#5b6472">{escape(fmt(level, kind))}</text>'
+        )
+    every = max(1, len(labels) // 8)
+    for i, label in enumerate(labels):
+        if i % every == 0 or i == len(labels) - 1:
+            body.append(
+                f'<text x="{x(i):.1f}" y="{height - bottom + 16}" text-anchor="middle" '
+                f'font-size="11" fill="#5b6472">{escape(label)}</text>'
+            )
+    summary = []
+    for n, (name, points) in enumerate(series):
+        colour = PALETTE[n % len(PALETTE)]
+        segments: list[list[str]] = [[]]
+        for i, (label, value) in enumerate(points):
+            if value is None:
+                segments.append([])
+                continue
+            segments[-1].append(f"{x(i):.1f},{y(value):.1f}")
+            tip = f"{name} {label}: {fmt(value, kind)}"
+            body.append(
+                f'<circle cx="{x(i):.1f}" cy="{y(value):.1f}" r="3" fill="{colour}">'
+                f"<title>{escape(tip)}</title></circle>"
+            )
+        for segment in segments:
+            if len(segment) > 1:
+                body.append(
+                    f'<polyline fill="none" stroke="{colour}" stroke-width="2" '
+                    f'points="{" ".join(segment)}"/>'
+                )
+        legend_x = left + n * 150
+        body.append(
+            f'<rect x="{legend_x}" y="{height - 16}" width="10" height="10" fill="{colour}"/>'
+            f'<text x="{legend_x + 14}" y="{height - 7}" font-size="11">{escape(name)}</text>'
+        )
+        last = next((v for _, v in reversed(points) if v is not None), None)
+        summary.append(f"{name}: latest {fmt(last, kind)}")
+    return _svg(width, height, title, "; ".join(summary) or "no data", body)
+
+
+def bar_chart(
+    bars: Sequence[Point],
+    *,
+    title: str,
+    kind: Format = "count",
+    width: int = 640,
+    bar_height: int = 22,
+    colour: str = PALETTE[0],
+) -> Markup:
+    """Horizontal bars with their value written at the end (reads well with long labels)."""
+    label_w, gap = 170, 6
+    height = max(1, len(bars)) * (bar_height + gap) + 8
+    top_value = _nice_max(max((v or 0.0 for _, v in bars), default=0.0), kind)
+    plot_w = width - label_w - 70
+    body = []
+    for i, (label, value) in enumerate(bars):
+        y = 4 + i * (bar_height + gap)
+        length = plot_w * (value or 0.0) / top_value if top_value else 0.0
+        body.append(
+            f'<text x="{label_w - 6}" y="{y + bar_height * 0.7:.1f}" text-anchor="end" '
+            f'font-size="12">{escape(label)}</text>'
+            f'<rect x="{label_w}" y="{y}" width="{max(length, 0.0):.1f}" height="{bar_height}" '
+            f'fill="{colour}" rx="2"><title>{escape(label)}: {escape(fmt(value, kind))}</title>'
+            f'</rect><text x="{label_w + length + 6:.1f}" y="{y + bar_height * 0.7:.1f}" '
+            f'font-size="12">{escape(fmt(value, kind))}</text>'
+        )
+    description = "; ".join(f"{label}: {fmt(value, kind)}" for label, value in bars)
+    return _svg(width, height, title, description or "no data", body)
+
+
+def funnel_chart(steps: Sequence[tuple[str, int]], *, title: str, width: int = 640) -> Markup:
+    """Centred bars narrowing step by step, each with its count and share of the step before."""
+    bar_h, gap = 30, 6
+    height = max(1, len(steps)) * (bar_h + gap) + 8
+    first = max((count for _, count in steps), default=0) or 1
+    body = []
+    previous: int | None = None
+    for i, (name, count) in enumerate(steps):
+        w = max(2.0, (width - 260) * count / first)
+        x0 = 130 + ((width - 260) - w) / 2
+        y = 4 + i * (bar_h + gap)
+        share = "" if not previous else f" ({count / previous:.0%})"
+        body.append(
+            f'<rect x="{x0:.1f}" y="{y}" width="{w:.1f}" height="{bar_h}" '
+            f'fill="{PALETTE[i % len(PALETTE)]}" rx="3"/>'
+            f'<text x="124" y="{y + bar_h * 0.65:.1f}" text-anchor="end" font-size="12">'
+            f"{escape(name)}</text>"
+            f'<text x="{width - 124}" y="{y + bar_h * 0.65:.1f}" font-size="12">'
+            f"{count:,}{escape(share)}</text>"
+        )
+        previous = count
+    description = "; ".join(f"{name}: {count}" for name, count in steps)
+    return _svg(width, height, title, description or "no data", body)
+
+
+def sparkline(values: Sequence[float | None], *, title: str, kind: Format = "count") -> Markup:
+    """A small trend line for a scorecard measure (last point marked)."""
+    width, height, pad = 120, 32, 4
+    known = [(i, v) for i, v in enumerate(values) if v is not None]
+    if not known:
+        return _svg(width, height, title, "no data", [])
+    low = min(v for _, v in known)
+    high = max(v for _, v in known)
+    span = (high - low) or 1.0
+
+    def point(i: int, v: float) -> tuple[float, float]:
+        x = pad + (width - 2 * pad) * i / max(len(values) - 1, 1)
+        return x, height - pad - (height - 2 * pad) * (v - low) / span
+
+    coords = [point(i, v) for i, v in known]
+    path = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
+    last_x, last_y = coords[-1]
+    body = [
+        f'<polyline fill="none" stroke="{PALETTE[0]}" stroke-width="1.5" points="{path}"/>',
+        f'<circle cx="{last_x:.1f}" cy="{last_y:.1f}" r="2.5" fill="{PALETTE[0]}"/>',
+    ]
+    description = ", ".join(fmt(v, kind) for _, v in known)
+    return _svg(width, height, title, description, body)
