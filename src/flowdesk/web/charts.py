@@ -5,6 +5,7 @@ readers (the same figures are in the table beside it and in the CSV export)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from html import escape
 from typing import Literal
 
@@ -41,6 +42,22 @@ def _nice_max(value: float, kind: Format) -> float:
     return float(value)
 
 
+def short_label(label: str) -> str:
+    """'2026-11-23' -> '23 Nov' (axis labels must not overlap); other labels unchanged."""
+    try:
+        day = date.fromisoformat(label)
+    except ValueError:
+        return label
+    return f"{day.day} {day.strftime('%b')}"
+
+
+def _no_data(width: int, height: int) -> str:
+    return (
+        f'<text x="{width / 2:.0f}" y="{height / 2:.0f}" text-anchor="middle" font-size="14" '
+        'fill="#5b6472">No data in this period</text>'
+    )
+
+
 def _svg(width: int, height: int, title: str, description: str, body: list[str]) -> Markup:
     return Markup(
         f'<svg class="chart" viewBox="0 0 {width} {height}" width="100%" role="img" '
@@ -75,19 +92,22 @@ def line_chart(
         return top + plot_h * (1 - (v - low_value) / span)
 
     body: list[str] = []
-    for tick in range(5):
-        level = low_value + span * tick / 4
+    if not values:
+        body.append(_no_data(width, height))
+    divisions = 5 if kind != "percent" and (span / 4) % 1 and not (span / 5) % 1 else 4
+    for tick in range(divisions + 1):
+        level = low_value + span * tick / divisions
         body.append(
             f'<line x1="{left}" x2="{width - right}" y1="{y(level):.1f}" y2="{y(level):.1f}" '
             f'stroke="#e3e7ee"/><text x="{left - 6}" y="{y(level) + 4:.1f}" text-anchor="end" '
             f'font-size="11" fill="#5b6472">{escape(fmt(level, kind))}</text>'
         )
-    every = max(1, len(labels) // 8)
+    every = max(1, -(-len(labels) // 7))
     for i, label in enumerate(labels):
-        if i % every == 0 or i == len(labels) - 1:
+        if i % every == 0:
             body.append(
                 f'<text x="{x(i):.1f}" y="{height - bottom + 16}" text-anchor="middle" '
-                f'font-size="11" fill="#5b6472">{escape(label)}</text>'
+                f'font-size="11" fill="#5b6472">{escape(short_label(label))}</text>'
             )
     summary = []
     for n, (name, points) in enumerate(series):
@@ -133,7 +153,8 @@ def bar_chart(
     height = max(1, len(bars)) * (bar_height + gap) + 8
     top_value = _nice_max(max((v or 0.0 for _, v in bars), default=0.0), kind)
     plot_w = width - label_w - 70
-    body = []
+    body = [] if bars else [_no_data(width, 60)]
+    height = max(height, 60)
     for i, (label, value) in enumerate(bars):
         y = 4 + i * (bar_height + gap)
         length = plot_w * (value or 0.0) / top_value if top_value else 0.0
