@@ -98,7 +98,7 @@ def serve(
     import uvicorn
 
     from flowdesk.api.app import create_app
-    from flowdesk.cli.demo import load_demo_content, start_demo_backoffice
+    from flowdesk.cli.demo import default_demo_dir, load_demo_content, start_demo_backoffice
     from flowdesk.logs import configure_logging
 
     settings, store = _open_store(database_url)
@@ -110,6 +110,10 @@ def serve(
         settings, backoffice = start_demo_backoffice(settings)
         if backoffice is not None:
             err.print(f"demo back-office (CRM, billing, orders for the 360 view): {backoffice.url}")
+        company = default_demo_dir() / "company.yaml"
+        if settings.company_file is None and company.is_file():
+            # The dashboards measure the demo against the demo company's targets.
+            settings = settings.model_copy(update={"company_file": str(company)})
         if seed_days > 0:
             from flowdesk.cli.demo import seed_if_empty
 
