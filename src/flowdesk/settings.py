@@ -34,16 +34,6 @@ class Settings(BaseSettings):
     status_window_seconds: int = Field(default=900, ge=1)
     # Photos customers add on the status page (JPEG or PNG, checked and re-encoded).
     status_photo_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
-    # Replies to customers from the case page, per channel: email through SMTP, SMS and chat
-    # through the provider's send URL (JSON POST). Unset: the desktop says which one to set.
-    smtp_host: str | None = None
-    smtp_port: int = Field(default=25, ge=1, le=65535)
-    smtp_from: str = "service@flowdesk.invalid"
-    smtp_starttls: bool = False
-    smtp_username: str | None = None
-    smtp_password: str | None = None
-    sms_send_url: str | None = None
-    chat_send_url: str | None = None
     company_file: str | None = Field(
         default=None,
         description="Company file (demo/company.yaml format) with SLA targets, OLAs and the "
@@ -75,7 +65,8 @@ class Settings(BaseSettings):
     demo_backoffice: bool = True
     demo_backoffice_port: int = Field(default=0, ge=0, le=65535)
 
-    # Outbound notifications sent by `flowdesk worker` (case updates, quiet-hours deferrals).
+    # Outbound notifications sent by `flowdesk worker` (case updates, quiet-hours deferrals),
+    # and agents' replies from the case page (which name the setting to set when unset).
     smtp_host: str | None = None
     smtp_port: int = Field(default=25, ge=1, le=65535)
     smtp_from: str = "service@flowdesk.invalid"
