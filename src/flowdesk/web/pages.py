@@ -15,6 +15,9 @@ from flowdesk.api.routes.common import runtime_of
 from flowdesk.api.security import SESSION_COOKIE
 from flowdesk.auth import service as auth
 from flowdesk.auth.roles import Permission
+from flowdesk.cases.notifier import senders_from
+from flowdesk.channels import case_contacts
+from flowdesk.channels.outbound import Sender
 from flowdesk.core.errors import ConflictError, FlowdeskError, NotFoundError
 from flowdesk.core.events import NewEvent
 from flowdesk.experience.service import WorkItemExperience, experience_for
@@ -178,12 +181,16 @@ def _case(
     errors: list[dict[str, str]] | None = None,
     notice: str | None = None,
     status_code: int = 200,
+    reply: dict[str, str] | None = None,
 ) -> Response:
     store = _store(request)
     try:
         item = data.visible_item(store, access.user, item_id)
     except NotFoundError as exc:
         return error_page(request, exc.message, status_code=404, principal=access.user)
+    case = case_contacts.case_of_instance(store, item["instance_id"])
+    contacts = case_contacts.contacts_of_case(store, case.id) if case else []
+    answerable = [c for c in contacts if case_contacts.replyable(c)]
     exp, typed, answer_error = _experience(store, item_id, answers or {})
     if answer_error:
         errors = [*(errors or []), answer_error]
@@ -202,6 +209,10 @@ def _case(
         "notice": notice,
         "mine": item["assignee"] == access.user.username,
         "open": item["status"] == "open",
+        "case": case,
+        "contacts": contacts,
+        "answerable": answerable,
+        "reply": reply or {"contact": answerable[0].id if answerable else "", "text": ""},
     }
     return render(request, "case.html", context, principal=access.user, status_code=status_code)
 
@@ -401,6 +412,89 @@ def transfer(request: Request, item_id: str, access: Act, fields: Form) -> Respo
 def _transfer_error(request: Request, access: PageAccess, item_id: str, message: str) -> Response:
     return _case(
         request, access, item_id, errors=[{"field": "to", "message": message}], status_code=422
+    )
+
+
+# -- replies and photos ----------------------------------------------------------------------
+def reply_senders(request: Request) -> dict[str, Sender]:
+    """The senders the app was given (`app.state.contact_senders`, as intake uses), else those
+    the settings configure for notifications (FLOWDESK_SMTP_HOST, FLOWDESK_NOTIFY_WEBHOOKS)."""
+    state = request.app.state
+    given: dict[str, Sender] | None = getattr(state, "contact_senders", None)
+    if given is not None:
+        return given
+    built: dict[str, Sender] | None = getattr(state, "reply_senders", None)
+    if built is None:
+        built = state.reply_senders = senders_from(state.settings)
+    return built
+
+
+@router.post("/work/{item_id}/reply")
+def send_reply(request: Request, item_id: str, access: Act, fields: Form) -> Response:
+    """Answer the customer on the channel of the chosen contact (the latest by default)."""
+    if access.denied:
+        return access.denied
+    if failed := _csrf_failed(request, fields):
+        return failed
+    store = _store(request)
+    try:
+        item = data.visible_item(store, access.user, item_id)
+    except NotFoundError as exc:
+        return error_page(request, exc.message, status_code=404, principal=access.user)
+    typed = {"contact": fields.get("contact", "")[:64], "text": fields.get("reply", "")}
+
+    def refused(field: str, message: str, status: int) -> Response:
+        error = [{"field": field, "message": message}]
+        return _case(request, access, item_id, errors=error, status_code=status, reply=typed)
+
+    case = case_contacts.case_of_instance(store, item["instance_id"])
+    if case is None:
+        return refused("reply", "this work has no case with customer contacts to answer", 422)
+    try:
+        sent = case_contacts.reply(
+            store,
+            request.app.state.clock,
+            case=case,
+            instance_id=item["instance_id"],
+            contact_id=typed["contact"],
+            text=typed["text"],
+            actor=access.user.username,
+            senders=reply_senders(request),
+        )
+    except NotFoundError as exc:
+        return refused("contact", exc.message, 422)
+    except case_contacts.ReplyRefusedError as exc:
+        return refused("reply", exc.message, 422)
+    except case_contacts.ReplyFailedError as exc:
+        return refused("reply", exc.message, 503)
+    if sent.send_at is not None:
+        notice = f"Reply kept: the customer's quiet hours end {sent.send_at:%Y-%m-%d %H:%M} UTC."
+    else:
+        notice = f"Reply sent by {sent.channel} to {sent.to}."
+    return RedirectResponse(f"/work/{quote(item_id)}?notice={quote(notice)}", status_code=303)
+
+
+@router.get("/work/{item_id}/photos/{contact_id}")
+def photo(request: Request, item_id: str, contact_id: str, access: Read) -> Response:
+    """A photo the customer added to this item's case (re-encoded on upload, no metadata)."""
+    if access.denied:
+        return access.denied
+    store = _store(request)
+    try:
+        item = data.visible_item(store, access.user, item_id)
+        stored = case_contacts.photo_of(store, contact_id[:64])
+        if stored.instance_id != item["instance_id"]:
+            raise NotFoundError(f"no photo {contact_id!r} on this case")
+    except NotFoundError as exc:
+        return error_page(request, exc.message, status_code=404, principal=access.user)
+    return Response(
+        stored.data,
+        media_type=stored.content_type,
+        headers={
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, max-age=3600",
+            "Content-Security-Policy": "default-src 'none'",
+        },
     )
 
 
