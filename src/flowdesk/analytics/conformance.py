@@ -708,6 +708,8 @@ class ConformanceReport:
 
 def traces(log: EventLog, column: str) -> list[tuple[str, list[str]]]:
     """(case, labels in order) per case of `log`, labels from `column` (nulls dropped)."""
+    if log.event_count == 0:
+        return []
     if column not in log.events.columns:
         raise ModelError(f"the event log has no '{column}' column to replay")
     frame = (

@@ -136,7 +136,7 @@ class EventLog:
         return EventLog(self.events.filter(done), self.cases)
 
     def filter_cases(self, cases: Iterable[str]) -> EventLog:
-        keep = pl.Series(list(cases), dtype=pl.String)
+        keep = pl.Series(list(cases), dtype=pl.String).implode()
         return EventLog(
             self.events.filter(pl.col(CASE).is_in(keep)),
             self.cases.filter(pl.col(CASE).is_in(keep)),

@@ -23,8 +23,10 @@ from flowdesk.api.routes import (
     decisions,
     deployments,
     events,
+    experiences,
     external_tasks,
     messages,
+    mining,
     processes,
     routing,
     webhooks,
@@ -107,6 +109,7 @@ def create_app(settings: Settings, store: Store, clock: Clock | None = None) -> 
     app.include_router(auth_routes.router)
     for module in (
         deployments,
+        experiences,
         processes,
         work_items,
         messages,
@@ -117,6 +120,7 @@ def create_app(settings: Settings, store: Store, clock: Clock | None = None) -> 
         contacts,
         routing,
         analytics,
+        mining,
     ):
         app.include_router(module.router)
     # The agent desktop and the customer status page (HTML); imported here because the web

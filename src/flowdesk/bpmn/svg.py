@@ -3,13 +3,42 @@
 Deterministic (same model, same bytes) so diagrams can be cached and compared, and every element
 carries ``data-element-id`` / ``data-element-type`` so the UI can colour it later (heatmaps,
 the token positions of a case, SLA breaches) with CSS or a few attributes, without re-rendering.
+An optional `Overlay` draws such numbers into the SVG itself (fills, badges, flow labels and a
+legend), for places where no stylesheet or script can run: a file, an <img>, a report.
 """
 
 from __future__ import annotations
 
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from xml.sax.saxutils import escape, quoteattr
 
 from flowdesk.bpmn.model import Bounds, Definitions, Edge, Node, Shape
+
+_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+@dataclass(frozen=True, slots=True)
+class Overlay:
+    """Decorations drawn over the diagram: shape fills (``#rrggbb``) and badge texts by element
+    id, tooltips, texts on sequence flows, and a legend of (colour, text) swatches below."""
+
+    fills: Mapping[str, str] = field(default_factory=dict)
+    badges: Mapping[str, str] = field(default_factory=dict)
+    titles: Mapping[str, str] = field(default_factory=dict)
+    flow_labels: Mapping[str, str] = field(default_factory=dict)
+    legend: tuple[tuple[str, str], ...] = ()
+    legend_title: str | None = None
+    title: str | None = None
+
+    def __post_init__(self) -> None:
+        colours = [*self.fills.values(), *(colour for colour, _ in self.legend)]
+        for colour in colours:
+            if not _COLOUR.match(colour):
+                raise ValueError(f"overlay colour {colour!r} is not #rrggbb")
+
 
 _EVENT_GLYPHS = {
     "message": "\u2709",
@@ -45,6 +74,15 @@ _STYLE = (
     ".bpmn-glyph{font:14px sans-serif;fill:#22242a;text-anchor:middle}"
     ".bpmn-marker{font:9px sans-serif;fill:#6b6f7a}"
 )
+_OVERLAY_STYLE = (
+    ".bpmn-badge{fill:#22242a}"
+    ".bpmn-badge-text{font:bold 11px sans-serif;fill:#fff;text-anchor:middle}"
+    ".bpmn-flow-count-box{fill:#fff;stroke:#6b6f7a;stroke-width:.5}"
+    ".bpmn-flow-count{font:11px sans-serif;fill:#22242a;text-anchor:middle}"
+    ".bpmn-legend{font:12px sans-serif;fill:#22242a}"
+    ".bpmn-swatch{stroke:#22242a;stroke-width:.5}"
+)
+_LEGEND_HEIGHT = 44
 
 
 def _n(value: float) -> str:
@@ -69,8 +107,9 @@ def _wrap(text: str, width: float) -> list[str]:
 
 
 class _Renderer:
-    def __init__(self, definitions: Definitions) -> None:
+    def __init__(self, definitions: Definitions, overlay: Overlay | None = None) -> None:
         self.d = definitions
+        self.overlay = overlay
         self.nodes: dict[str, Node] = {}
         self.kinds: dict[str, str] = {}
         for process in definitions.processes.values():
@@ -95,6 +134,29 @@ class _Renderer:
         self.out.append(
             f"<g class={quoteattr(f'bpmn-element bpmn-{kind}')} "
             f"data-element-id={quoteattr(element)} data-element-type={quoteattr(kind)}>"
+        )
+        if self.overlay is not None and element in self.overlay.titles:
+            self.out.append(f"<title>{escape(self.overlay.titles[element])}</title>")
+
+    def fill(self, element: str, style: str = "") -> str:
+        """The style attribute of a shape: its own `style` plus the overlay's fill, if any."""
+        colour = self.overlay.fills.get(element) if self.overlay is not None else None
+        if colour is not None:
+            style = f"{style};fill:{colour}" if style else f"fill:{colour}"
+        return f' style="{style}"' if style else ""
+
+    def badge(self, element: str, b: Bounds) -> None:
+        """The overlay's text for `element` on a dark pill across the shape's top-right corner."""
+        text = self.overlay.badges.get(element) if self.overlay is not None else None
+        if not text:
+            return
+        width = 10 + 7 * len(text)
+        x = b.x + b.width - width + 8
+        self.out.append(
+            f'<rect class="bpmn-badge" x="{_n(x)}" y="{_n(b.y - 9)}" width="{_n(width)}" '
+            'height="16" rx="8" ry="8"/>'
+            f'<text class="bpmn-badge-text" x="{_n(x + width / 2)}" y="{_n(b.y + 3)}">'
+            f"{escape(text)}</text>"
         )
 
     def text(self, lines: list[str], cx: float, top: float, anchor: str = "middle") -> None:
@@ -134,16 +196,27 @@ class _Renderer:
         pad = 10
         x0, y0 = min(xs) - pad, min(ys) - pad
         width, height = max(xs) - x0 + pad, max(ys) - y0 + pad
+        overlay = self.overlay
+        legend_top = y0 + height
+        if overlay is not None and (overlay.legend or overlay.legend_title):
+            height += _LEGEND_HEIGHT
+            width = max(width, _legend_width(overlay) + 2 * pad)
+        accessible = ""
+        if overlay is not None and overlay.title:
+            accessible = f' role="img" aria-label={quoteattr(overlay.title)}'
         self.out.append(
             '<svg xmlns="http://www.w3.org/2000/svg" '
             f'viewBox="{_n(x0)} {_n(y0)} {_n(width)} {_n(height)}" '
-            f'width="{_n(width)}" height="{_n(height)}">'
+            f'width="{_n(width)}" height="{_n(height)}"{accessible}>'
         )
+        if overlay is not None and overlay.title:
+            self.out.append(f"<title>{escape(overlay.title)}</title>")
+        style = _STYLE + (_OVERLAY_STYLE if overlay is not None else "")
         self.out.append(
             '<defs><marker id="bpmn-arrow" viewBox="0 0 10 10" refX="10" refY="5" '
             'markerWidth="8" markerHeight="8" orient="auto-start-reverse">'
             '<path d="M0,0L10,5L0,10z" fill="#22242a"/></marker>'
-            f"<style>{_STYLE}</style></defs>"
+            f"<style>{style}</style></defs>"
         )
         containers = [s for s in shapes if self.kinds.get(s.element) in ("participant", "lane")]
         expanded = [
@@ -160,6 +233,9 @@ class _Renderer:
             self.edge(edge)
         for shape in rest:
             self.shape(shape)
+        if overlay is not None:
+            self.flow_labels(edges)
+            self.legend(overlay, x0 + pad, legend_top)
         self.out.append("</svg>")
         return "\n".join(self.out) + "\n"
 
@@ -188,7 +264,7 @@ class _Renderer:
         cx, cy = b.x + b.width / 2, b.y + b.height / 2
         if kind.endswith("Event"):
             r = b.width / 2
-            stroke = ' style="stroke-width:4"' if kind == "endEvent" else ""
+            stroke = self.fill(shape.element, "stroke-width:4" if kind == "endEvent" else "")
             dash = (
                 ' stroke-dasharray="4 3"'
                 if node is not None and not node.cancel_activity and kind != "endEvent"
@@ -201,7 +277,7 @@ class _Renderer:
             if kind in ("intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent"):
                 self.out.append(
                     f'<circle class="bpmn-shape" cx="{_n(cx)}" cy="{_n(cy)}" '
-                    f'r="{_n(r - 3)}"{dash}/>'
+                    f'r="{_n(r - 3)}"{self.fill(shape.element)}{dash}/>'
                 )
             event_kind = node.event_kind if node is not None else "none"
             if event_kind == "terminate":
@@ -217,7 +293,9 @@ class _Renderer:
         elif kind.endswith("Gateway"):
             corners = ((cx, b.y), (b.x + b.width, cy), (cx, b.y + b.height), (b.x, cy))
             points = " ".join(f"{_n(x)},{_n(y)}" for x, y in corners)
-            self.out.append(f'<polygon class="bpmn-shape" points="{points}"/>')
+            self.out.append(
+                f'<polygon class="bpmn-shape" points="{points}"{self.fill(shape.element)}/>'
+            )
             glyph = _GATEWAY_GLYPHS.get(kind, "")
             self.out.append(
                 f'<text class="bpmn-glyph" x="{_n(cx)}" y="{_n(cy + 6)}" '
@@ -235,7 +313,7 @@ class _Renderer:
         else:  # activities
             self.out.append(
                 f'<rect class="bpmn-shape" x="{_n(b.x)}" y="{_n(b.y)}" width="{_n(b.width)}" '
-                f'height="{_n(b.height)}" rx="10" ry="10"/>'
+                f'height="{_n(b.height)}" rx="10" ry="10"{self.fill(shape.element)}/>'
             )
             marker = _TASK_GLYPHS.get(kind)
             if marker:
@@ -266,6 +344,7 @@ class _Renderer:
                     f'<text class="bpmn-glyph" x="{_n(cx)}" y="{_n(b.y + b.height - 4)}">'
                     f"{glyph}</text>"
                 )
+        self.badge(shape.element, b)
         self.out.append("</g>")
 
     def edge(self, edge: Edge) -> None:
@@ -285,7 +364,66 @@ class _Renderer:
                 self.text([name], box.x + box.width / 2, box.y - 2)
         self.out.append("</g>")
 
+    def flow_labels(self, edges: tuple[Edge, ...]) -> None:
+        """The overlay's texts at the middle of their sequence flows, drawn above the shapes."""
+        assert self.overlay is not None
+        for edge in edges:
+            text = self.overlay.flow_labels.get(edge.element)
+            if not text or not edge.waypoints:
+                continue
+            x, y = _midpoint(edge.waypoints)
+            width = 8 + 7 * len(text)
+            self.out.append(
+                f'<g class="bpmn-flow-label" data-element-id={quoteattr(edge.element)}>'
+                f'<rect class="bpmn-flow-count-box" x="{_n(x - width / 2)}" y="{_n(y - 8)}" '
+                f'width="{_n(width)}" height="15" rx="3" ry="3"/>'
+                f'<text class="bpmn-flow-count" x="{_n(x)}" y="{_n(y + 4)}">{escape(text)}</text>'
+                "</g>"
+            )
 
-def render_svg(definitions: Definitions) -> str:
-    """The diagram of ``definitions`` as a standalone SVG document (empty canvas without DI)."""
-    return _Renderer(definitions).render()
+    def legend(self, overlay: Overlay, left: float, top: float) -> None:
+        if not overlay.legend and not overlay.legend_title:
+            return
+        self.out.append('<g class="bpmn-legend-box">')
+        if overlay.legend_title:
+            self.out.append(
+                f'<text class="bpmn-legend" x="{_n(left)}" y="{_n(top + 14)}">'
+                f"{escape(overlay.legend_title)}</text>"
+            )
+        x = left
+        for colour, text in overlay.legend:
+            self.out.append(
+                f'<rect class="bpmn-swatch" x="{_n(x)}" y="{_n(top + 22)}" width="18" '
+                f'height="14" style="fill:{colour}"/>'
+                f'<text class="bpmn-legend" x="{_n(x + 22)}" y="{_n(top + 34)}">'
+                f"{escape(text)}</text>"
+            )
+            x += _swatch_width(text)
+        self.out.append("</g>")
+
+
+def _swatch_width(text: str) -> float:
+    return 22 + 7 * len(text) + 14
+
+
+def _legend_width(overlay: Overlay) -> float:
+    swatches = sum(_swatch_width(text) for _, text in overlay.legend)
+    return max(swatches, 7 * len(overlay.legend_title or ""))
+
+
+def _midpoint(points: tuple[tuple[float, float], ...]) -> tuple[float, float]:
+    """The point halfway along a polyline (by length)."""
+    lengths = [math.dist(a, b) for a, b in zip(points, points[1:], strict=False)]
+    half = sum(lengths) / 2
+    for (a, b), length in zip(zip(points, points[1:], strict=False), lengths, strict=True):
+        if length and half <= length:
+            t = half / length
+            return (a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t)
+        half -= length
+    return points[len(points) // 2]
+
+
+def render_svg(definitions: Definitions, overlay: Overlay | None = None) -> str:
+    """The diagram of ``definitions`` as a standalone SVG document (empty canvas without DI),
+    with the `overlay`'s fills, badges, flow labels and legend when one is given."""
+    return _Renderer(definitions, overlay).render()

@@ -1,0 +1,191 @@
+"""One deployed process, analysed: its cases replayed on their model versions (conformance), the
+diagram heatmap and the process map, read from the store once for the API, the CLI and the web.
+
+The cases are the process instances of the key, from the element events in the log (each event's
+`definition_id` names the version the instance ran). Instances still running or cancelled are
+not replayed: their tokens are legitimately somewhere in the model, and counting them as left
+over would make every busy process look non-conforming; the report counts them instead.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from flowdesk.analytics.conformance import ConformanceReport, check_conformance
+from flowdesk.analytics.dfg import directly_follows
+from flowdesk.analytics.heatmap import Measure, element_durations, heatmap_svg
+from flowdesk.analytics.log import CASE, EventLog
+from flowdesk.analytics.source import events_to_log
+from flowdesk.analytics.variants import variants
+from flowdesk.bpmn.model import Definitions, Process
+from flowdesk.bpmn.parser import parse_bpmn
+from flowdesk.core.errors import NotFoundError
+from flowdesk.core.events import StoredEvent
+from flowdesk.store.processes import ProcessRepository
+
+if TYPE_CHECKING:
+    from flowdesk.runtime.registry import StoreRegistry
+    from flowdesk.store import Store
+
+ENDED = {"process.completed": "completed", "process.cancelled": "cancelled"}
+
+
+@dataclass(frozen=True, slots=True)
+class DeployedVersion:
+    definition_id: str
+    version: int
+    name: str | None
+    definitions: Definitions
+
+    @property
+    def process(self) -> Process:
+        return self.definitions.processes[self.definition_id.rpartition(":")[0]]
+
+
+@dataclass
+class ProcessAnalysis:
+    """The deployed versions of one process key and the log of its instances."""
+
+    key: str
+    versions: dict[str, DeployedVersion]
+    log: EventLog
+    case_models: dict[str, str]
+    status: dict[str, str]
+    _report: ConformanceReport | None = field(default=None, repr=False)
+
+    @property
+    def latest(self) -> DeployedVersion:
+        return max(self.versions.values(), key=lambda v: v.version)
+
+    def finished_cases(self) -> set[str]:
+        return {case for case, state in self.status.items() if state == "completed"}
+
+    def conformance(self) -> ConformanceReport:
+        """Every completed instance replayed on the version it ran (computed once)."""
+        if self._report is None:
+            finished = self.finished_cases()
+            models = {d: v.process for d, v in self.versions.items()}
+            report = check_conformance(
+                self.log.filter_cases(finished),
+                models,
+                case_models={c: d for c, d in self.case_models.items() if c in finished},
+            )
+            states = Counter(self.status.values())
+            for state in ("running", "cancelled"):
+                if states.get(state):
+                    report.skipped[state] = states[state]
+            self._report = report
+        return self._report
+
+    def version(self, version: int | None) -> DeployedVersion:
+        """Version `version`; by default the newest one that has replayed cases, else the latest."""
+        if version is not None:
+            found = self.versions.get(f"{self.key}:{version}")
+            if found is None:
+                raise NotFoundError(f"process '{self.key}' has no version {version}")
+            return found
+        replayed = {v.definition_id for v in self.conformance().versions if v.totals.cases}
+        candidates = [v for d, v in self.versions.items() if d in replayed]
+        return max(candidates or self.versions.values(), key=lambda v: v.version)
+
+    def heatmap(self, measure: Measure = "frequency", version: int | None = None) -> str:
+        """The diagram of a version with its cases' frequencies or mean durations."""
+        chosen = self.version(version)
+        replayed = self.conformance().version(chosen.definition_id)
+        flows = replayed.flow_counts if replayed else {}
+        if measure == "frequency":
+            values: dict[str, float] = {
+                e: float(n) for e, n in (replayed.element_counts if replayed else {}).items()
+            }
+        else:
+            cases = [c for c, d in self.case_models.items() if d == chosen.definition_id]
+            values = element_durations(self.log.filter_cases(cases), chosen.process)
+        return heatmap_svg(
+            chosen.definitions,
+            measure=measure,
+            values=values,
+            flow_counts=flows,
+            process_id=chosen.process.id,
+        )
+
+    def process_map(self, top: int = 10) -> dict[str, Any]:
+        """Directly-follows edges (counts, durations) and the top variants of all instances."""
+        log = self.log.completions()
+        dfg = directly_follows(log)
+        found = variants(log)
+        return {
+            "key": self.key,
+            "cases": log.case_count,
+            "events": log.event_count,
+            "activities": dfg.activity_counts,
+            "edges": [e.to_json() for e in dfg.edges],
+            "variant_count": len(found),
+            "variants": [v.to_json() for v in found[:top]],
+        }
+
+
+def deployed_versions(
+    store: Store, key: str, registry: StoreRegistry | None = None
+) -> dict[str, DeployedVersion]:
+    """Every deployed version of `key`, parsed (through the registry's cache when given)."""
+    found: dict[str, DeployedVersion] = {}
+    with store.reading() as conn:
+        repo = ProcessRepository(conn)
+        for row in repo.definitions():
+            if row["key"] != key:
+                continue
+            resource = repo.resource(row["resource_id"])
+            if resource is None:
+                continue
+            if registry is not None:
+                parsed = registry.parse(resource["content"], resource["name"], resource["sha256"])
+            else:
+                parsed = parse_bpmn(resource["content"].encode("utf-8"), filename=resource["name"])
+            found[row["id"]] = DeployedVersion(row["id"], int(row["version"]), row["name"], parsed)
+    return found
+
+
+def analyse(
+    events: Iterable[StoredEvent], key: str, versions: dict[str, DeployedVersion]
+) -> ProcessAnalysis:
+    """The analysis of `key` over `events` (any events: those of other processes are skipped)."""
+    if not versions:
+        raise NotFoundError(
+            f"no process '{key}' is deployed", hint="list them with GET /api/v1/process-definitions"
+        )
+    prefix = f"{key}:"
+    mine: list[StoredEvent] = []
+    case_models: dict[str, str] = {}
+    status: dict[str, str] = {}
+    for event in events:
+        definition_id = (event.data or {}).get("definition_id")
+        instance = event.process_instance_id
+        if not isinstance(definition_id, str) or not definition_id.startswith(prefix):
+            continue
+        if instance is None:
+            continue
+        case_models.setdefault(instance, definition_id)
+        status.setdefault(instance, "running")
+        if event.type in ENDED:
+            status[instance] = ENDED[event.type]
+        mine.append(event)
+    log = events_to_log(mine)
+    cases = set(log.events.get_column(CASE).unique().to_list()) if log.event_count else set()
+    return ProcessAnalysis(
+        key,
+        versions,
+        log,
+        {c: d for c, d in case_models.items() if c in cases},
+        {c: s for c, s in status.items() if c in cases},
+    )
+
+
+def load_analysis(store: Store, key: str, registry: StoreRegistry | None = None) -> ProcessAnalysis:
+    """The analysis of process `key` from the store (NotFoundError when it is not deployed)."""
+    versions = deployed_versions(store, key, registry)
+    if not versions:
+        return analyse((), key, versions)
+    return analyse(store.events.iterate(), key, versions)

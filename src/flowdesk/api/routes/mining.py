@@ -1,0 +1,172 @@
+"""Process mining of one deployed process: conformance (token replay of every completed instance
+on the version it ran), the diagram heatmap, and the process map with its variants.
+
+Each request reads the process's events from the log and replays them; the figures are therefore
+always those of the log as it is now (identical cases are replayed once, so this stays cheap).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from flowdesk.analytics.process_analysis import ProcessAnalysis, load_analysis
+from flowdesk.api.routes.common import errors, runtime_of, store_of
+from flowdesk.api.security import require
+from flowdesk.auth.roles import Permission
+from flowdesk.auth.service import Principal
+
+router = APIRouter(prefix="/api/v1/analytics/processes", tags=["analytics"])
+Reader = Annotated[Principal, Depends(require(Permission.ANALYTICS_READ))]
+DeviationKind = Literal["not-enabled", "left-over", "not-in-model", "no-end"]
+
+
+class TokenTotals(BaseModel):
+    cases: int = Field(description="Cases replayed")
+    fitting_cases: int = Field(description="Cases replayed without any deviation")
+    fitness: float | None = Field(
+        description="0.5*(1-missing/consumed) + 0.5*(1-remaining/produced) over the summed counts"
+    )
+    average_case_fitness: float | None
+    min_case_fitness: float | None
+    produced: int
+    consumed: int
+    missing: int
+    remaining: int
+
+
+class VersionConformance(TokenTotals):
+    definition_id: str = Field(examples=["refund:3"])
+
+
+class CaseDeviation(BaseModel):
+    kind: DeviationKind = Field(
+        description="not-enabled: ran without being enabled; left-over: tokens left on a flow; "
+        "not-in-model: an element the model lacks; no-end: no end event reached"
+    )
+    element_id: str | None
+    element_name: str | None
+    flow_id: str | None = Field(description="Where tokens were left (a sequence flow id)")
+    tokens: int
+    description: str
+
+
+class Deviation(CaseDeviation):
+    cases: int = Field(description="Cases with this deviation")
+    definition_ids: list[str]
+
+
+class CaseConformance(BaseModel):
+    case: str = Field(description="The process instance id")
+    definition_id: str
+    activities: int = Field(description="Completed activities replayed")
+    fitness: float
+    fitting: bool
+    produced: int
+    consumed: int
+    missing: int
+    remaining: int
+    deviations: list[CaseDeviation]
+
+
+class Conformance(TokenTotals):
+    key: str
+    match: Literal["element", "name"]
+    skipped: dict[str, int] = Field(
+        description="Instances not replayed, by reason (running, cancelled, no model)"
+    )
+    versions: list[VersionConformance]
+    deviations: list[Deviation] = Field(description="Aggregated over cases, most cases first")
+    worst_cases: list[CaseConformance] = Field(description="Least fitting cases first")
+
+
+class MapEdge(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    source: str = Field(alias="from")
+    to: str
+    count: int
+    mean_seconds: float | None
+    median_seconds: float | None
+    p90_seconds: float | None
+
+
+class MapVariant(BaseModel):
+    activities: list[str]
+    count: int
+    share: float
+    mean_seconds: float | None
+    median_seconds: float | None
+    p90_seconds: float | None
+
+
+class ProcessMap(BaseModel):
+    key: str
+    cases: int
+    events: int
+    activities: dict[str, int] = Field(description="Completions per activity")
+    edges: list[MapEdge] = Field(description="Directly-follows edges, most frequent first")
+    variant_count: int
+    variants: list[MapVariant] = Field(description="The most frequent variants")
+
+
+def analysis_of(request: Request, key: str) -> ProcessAnalysis:
+    """The analysis of `key` (404 problem when no version of it is deployed)."""
+    return load_analysis(store_of(request), key, runtime_of(request).registry)
+
+
+Analysis = Annotated[ProcessAnalysis, Depends(analysis_of)]
+
+
+@router.get(
+    "/{key}/conformance",
+    response_model=Conformance,
+    responses=errors(404),
+    summary="Token-replay conformance of the process's completed instances",
+)
+def conformance(
+    _: Reader,
+    analysis: Analysis,
+    worst: Annotated[int, Query(ge=0, le=500, description="How many worst cases")] = 10,
+    deviations: Annotated[int, Query(ge=1, le=1000, description="How many deviations")] = 50,
+) -> Any:
+    report = analysis.conformance()
+    return {"key": analysis.key, **report.to_json(worst=worst, deviations=deviations)}
+
+
+@router.get(
+    "/{key}/heatmap.svg",
+    response_class=Response,
+    responses={
+        **errors(404),
+        200: {"content": {"image/svg+xml": {"schema": {"type": "string"}}}},
+    },
+    summary="The process diagram tinted by frequency or mean duration",
+)
+def heatmap(
+    _: Reader,
+    analysis: Analysis,
+    measure: Literal["frequency", "duration"] = "frequency",
+    version: Annotated[
+        int | None, Query(ge=1, description="Model version (default: newest with cases)")
+    ] = None,
+) -> Response:
+    svg = analysis.heatmap(measure, version)
+    return Response(svg, media_type="image/svg+xml")
+
+
+@router.get(
+    "/{key}/map",
+    response_model=ProcessMap,
+    responses=errors(404),
+    summary="Process map (directly-follows edges with counts and durations) and variants",
+)
+def process_map(
+    _: Reader,
+    analysis: Analysis,
+    top: Annotated[int, Query(ge=1, le=1000, description="How many variants")] = 10,
+) -> Any:
+    return analysis.process_map(top)
