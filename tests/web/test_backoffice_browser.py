@@ -5,16 +5,14 @@ the customer's products and invoices, fetched by the real connectors over HTTP."
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
+from tests.web.servers import running
 from tests.web.test_browser import CHROMIUM, _login, _shot, browser
 
 from flowdesk.core.clock import SystemClock
@@ -38,32 +36,14 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
     url = f"sqlite:///{tmp_path_factory.mktemp('serve') / 'flowdesk.db'}"
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("FLOWDESK_BACKOFFICE")}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "flowdesk.cli.main", "serve", "--port", str(port)]
-        + ["--database-url", url],
-        env=dict(env, FLOWDESK_WEBHOOK_INTERVAL="0", FLOWDESK_LOG_LEVEL="warning"),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    command = [sys.executable, "-m", "flowdesk.cli.main", "serve", "--port", str(port)]
     base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                output = proc.stdout.read() if proc.stdout else "no output"
-                raise AssertionError(f"flowdesk serve did not start:\n{output}")
-            time.sleep(0.2)
+    with running(
+        [*command, "--database-url", url],
+        base,
+        env=dict(env, FLOWDESK_WEBHOOK_INTERVAL="0", FLOWDESK_LOG_LEVEL="warning"),
+    ):
         yield base, url
-    finally:
-        proc.terminate()
-        proc.communicate(timeout=20)
 
 
 def case_for(database_url: str, account: str) -> str:
