@@ -7,13 +7,18 @@ flow when it waits for the customer's message (a name ending in "-reply" or star
 from __future__ import annotations
 
 import hmac
+import threading
 import unicodedata
-from typing import Any
+from datetime import timedelta
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from flowdesk.api.routes.common import runtime_of
+from flowdesk.cases.references import normalize_reference
+from flowdesk.channels import case_contacts
+from flowdesk.channels.photos import PhotoRefusedError, check_photo
 from flowdesk.core.errors import FlowdeskError, NotFoundError
 from flowdesk.core.events import NewEvent
 from flowdesk.customers.service import get_customer
@@ -24,7 +29,8 @@ from flowdesk.store import Store
 from flowdesk.store.processes import ProcessRepository
 from flowdesk.web import csrf
 from flowdesk.web.data import CUSTOMER_VARIABLES
-from flowdesk.web.pages import Form
+from flowdesk.web.pages import MAX_FIELD, Form
+from flowdesk.web.ratelimit import FailureLimiter
 from flowdesk.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
@@ -35,6 +41,7 @@ NOT_VERIFIED = (
     "in our message to you and the last name, postcode or email address you gave us."
 )
 MESSAGE_VARIABLE = "customerMessage"
+_limiter_lock = threading.Lock()
 
 
 def customer_message(name: str) -> bool:
@@ -96,8 +103,63 @@ def _page(request: Request, **context: Any) -> Response:
     context.setdefault("proof", "")
     context.setdefault("case", None)
     context.setdefault("notice", None)
+    context.setdefault(
+        "photo_limit_mb", max(1, request.app.state.settings.status_photo_max_bytes // 1_048_576)
+    )
     status = int(context.pop("status_code", 200))
     return render(request, "status.html", context, status_code=status)
+
+
+def limiter(request: Request) -> FailureLimiter:
+    """The app's counter of failed checks, made from its settings on first use."""
+    state = request.app.state
+    found: FailureLimiter | None = getattr(state, "status_limiter", None)
+    if found is None:
+        with _limiter_lock:
+            found = getattr(state, "status_limiter", None)
+            if found is None:
+                settings = state.settings
+                found = state.status_limiter = FailureLimiter(
+                    settings.status_max_failures,
+                    timedelta(seconds=settings.status_window_seconds),
+                )
+    return found
+
+
+def _limit_keys(request: Request, reference: str) -> list[str]:
+    address = request.client.host if request.client else "unknown"
+    ref = normalize_reference(reference) or reference.strip().upper()[:40]
+    return [f"address:{address}", f"reference:{ref}"]
+
+
+def _verify(request: Request, fields: dict[str, str]) -> InstanceState | Response:
+    """The verified case of the submitted reference and proof, or the page to answer instead:
+    400 without a valid form token, 429 while the address or reference is blocked (nothing is
+    checked then), 404 for a failed check (counted)."""
+    if not csrf.valid(request, fields.get(csrf.CSRF_FIELD)):
+        return _page(request, error="The form expired. Please try again.", status_code=400)
+    reference = fields.get("reference", "")
+    keys = _limit_keys(request, reference)
+    now = request.app.state.clock.now()
+    wait = limiter(request).retry_after(keys, now)
+    if wait is not None:
+        minutes = max(1, round(wait / 60))
+        response = _page(
+            request,
+            error=(
+                "Too many attempts. To protect our customers' cases, please wait about "
+                f"{minutes} minute{'s' if minutes != 1 else ''} before you try again."
+            ),
+            reference=reference[:200],
+            status_code=429,
+        )
+        response.headers["Retry-After"] = str(wait)
+        return response
+    state = verified_case(request.app.state.store, reference, fields.get("proof", ""))
+    if state is None:
+        limiter(request).failed(keys, now)
+        return _page(request, error=NOT_VERIFIED, reference=reference[:200], status_code=404)
+    return state
 
 
 @router.get("/status")
@@ -107,15 +169,11 @@ def status_form(request: Request) -> Response:
 
 @router.post("/status")
 def status_check(request: Request, fields: Form) -> Response:
-    if not csrf.valid(request, fields.get(csrf.CSRF_FIELD)):
-        return _page(request, error="The form expired. Please try again.", status_code=400)
+    state = _verify(request, fields)
+    if isinstance(state, Response):
+        return state
     store: Store = request.app.state.store
-    reference = fields.get("reference", "")
-    proof = fields.get("proof", "")
-    state = verified_case(store, reference, proof)
-    if state is None:
-        return _page(request, error=NOT_VERIFIED, reference=reference[:200], status_code=404)
-    return _page(request, **_shown(store, state, reference, proof))
+    return _page(request, **_shown(store, state, fields.get("reference", ""), fields["proof"]))
 
 
 def _shown(store: Store, state: InstanceState, reference: str, proof: str) -> dict[str, Any]:
@@ -131,14 +189,12 @@ def _shown(store: Store, state: InstanceState, reference: str, proof: str) -> di
 
 @router.post("/status/message")
 def status_message(request: Request, fields: Form) -> Response:
-    if not csrf.valid(request, fields.get(csrf.CSRF_FIELD)):
-        return _page(request, error="The form expired. Please try again.", status_code=400)
+    state = _verify(request, fields)
+    if isinstance(state, Response):
+        return state
     store: Store = request.app.state.store
     reference = fields.get("reference", "")
     proof = fields.get("proof", "")
-    state = verified_case(store, reference, proof)
-    if state is None:
-        return _page(request, error=NOT_VERIFIED, reference=reference[:200], status_code=404)
     text = fields.get("message", "").strip()[:4000]
     if not text:
         shown = _shown(store, state, reference, proof)
@@ -181,3 +237,59 @@ def _deliver(request: Request, state: InstanceState, text: str) -> bool:
             )
         )
     return delivered
+
+
+async def _photo_form(request: Request) -> tuple[dict[str, str], bytes | None]:
+    """The text fields and the photo's bytes (read up to one byte over the limit)."""
+    limit = request.app.state.settings.status_photo_max_bytes
+    try:
+        form = await request.form(max_files=1, max_fields=20)
+    except Exception:
+        return {"__invalid__": "the form could not be read"}, None
+    fields: dict[str, str] = {}
+    photo: bytes | None = None
+    for key, value in form.multi_items():
+        if isinstance(value, str):
+            fields[key] = value[:MAX_FIELD]
+        elif key == "photo":
+            photo = await value.read(limit + 1)
+    await form.close()
+    return fields, photo
+
+
+PhotoForm = Annotated[tuple[dict[str, str], bytes | None], Depends(_photo_form)]
+
+
+@router.post("/status/photo")
+def status_photo(request: Request, form: PhotoForm) -> Response:
+    """A photo (and a note) from the verified customer, stored on the case for the agent. The
+    file is checked by its content and re-encoded; a bad one is refused with the reason."""
+    fields, data = form
+    state = _verify(request, fields)
+    if isinstance(state, Response):
+        return state
+    store: Store = request.app.state.store
+    shown = _shown(store, state, fields.get("reference", ""), fields.get("proof", ""))
+    if state.status != "active":
+        return _page(request, **shown, error="This case is closed.", status_code=409)
+    keep_location = fields.get("share_location") == "yes"
+    try:
+        photo = check_photo(
+            data or b"",
+            max_bytes=request.app.state.settings.status_photo_max_bytes,
+            keep_location=keep_location,
+        )
+    except PhotoRefusedError as exc:
+        return _page(request, **shown, error=exc.message, status_code=exc.status)
+    customer_id = next((state.vars.get(n) for n in CUSTOMER_VARIABLES if state.vars.get(n)), None)
+    case_contacts.add_photo(
+        store,
+        request.app.state.clock,
+        instance_id=state.id,
+        business_key=state.business_key,
+        customer_id=str(customer_id) if customer_id else None,
+        photo=photo,
+        note=fields.get("note", "").strip()[:4000],
+    )
+    where = " with its location" if photo.geo else ""
+    return _page(request, **shown, notice=f"Thank you: your photo{where} is on your case.")
