@@ -16,6 +16,8 @@ EXPECTED = {
     ("POST", "/api/v1/deployments"): P.DEPLOY,
     ("GET", "/api/v1/deployments"): P.MODELS_READ,
     ("GET", "/api/v1/process-definitions"): P.MODELS_READ,
+    ("GET", "/api/v1/experiences"): P.MODELS_READ,
+    ("GET", "/api/v1/experiences/catalog"): P.MODELS_READ,
     ("GET", "/api/v1/process-definitions/{key}"): P.MODELS_READ,
     ("GET", "/api/v1/process-definitions/{definition_id}/xml"): P.MODELS_READ,
     ("GET", "/api/v1/process-definitions/{definition_id}/diagram.svg"): P.MODELS_READ,

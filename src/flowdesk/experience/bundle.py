@@ -115,6 +115,7 @@ class Bundle:
     title: str | None = None
     version: str | None = None
     description: str | None = None
+    owner: str | None = None  # process owner: a user name or a department id
     reasons: tuple[ContactReason, ...] = ()
     bpmn: tuple[str, ...] = ()
     dmn: tuple[str, ...] = ()
@@ -170,6 +171,7 @@ def bundle_from_dict(data: dict[str, Any]) -> Bundle:
         title=data.get("title"),
         version=data.get("version"),
         description=data.get("description"),
+        owner=data.get("owner"),
         reasons=tuple(
             ContactReason(r["id"], r["name"], r.get("description"), tuple(r.get("channels", ())))
             for r in data.get("reasons", ())

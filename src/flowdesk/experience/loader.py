@@ -422,6 +422,11 @@ def _schema_message(error: jsonschema.ValidationError | SchemaError) -> str:
         return f"unknown field{'s' if len(extra) > 1 else ''} {', '.join(map(repr, extra))}"
     if error.validator == "required":
         return error.message.replace("is a required property", "is required")
+    if error.validator == "pattern" and list(error.absolute_path) == ["owner"]:
+        return (
+            f"owner {error.instance!r} is not a user name or department id "
+            "(2-100 lower-case letters, digits, '.', '_' or '-')"
+        )
     if error.validator == "oneOf" and isinstance(error.schema, dict):
         return f"{error.instance!r} is neither a text nor a mapping of the allowed fields"
     return error.message
@@ -505,6 +510,7 @@ def validate_files(name: str, files: dict[str, bytes]) -> Bundle:
         title=manifest.get("title"),
         version=None if version is None else str(version),
         description=manifest.get("description"),
+        owner=manifest.get("owner"),
         reasons=tuple(
             ContactReason(r["id"], r["name"], r.get("description"), tuple(r.get("channels", ())))
             for r in manifest["reasons"]

@@ -80,6 +80,8 @@ FLOW_SCHEMA: dict[str, Any] = {
         "title": _TEXT,
         "version": {"type": ["string", "number"]},
         "description": _TEXT,
+        # the process owner: a user name or a department id (who answers for the flow end to end)
+        "owner": {"type": "string", "pattern": "^[a-z0-9][a-z0-9._-]{1,99}$"},
         "process": _IDENT | {"pattern": "^[A-Za-z_][A-Za-z0-9_.-]{0,199}$"},
         "reasons": {
             "type": "array",

@@ -152,6 +152,7 @@ class CatalogEntry:
     channels: list[str]
     process_key: str
     bundle: str
+    owner: str | None = None  # the process owner of the flow serving the reason
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -161,7 +162,22 @@ class CatalogEntry:
             "channels": self.channels,
             "process_key": self.process_key,
             "bundle": self.bundle,
+            "owner": self.owner,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class FlowEntry:
+    """A deployed experience flow (the bundle deployed last under its name)."""
+
+    name: str
+    title: str | None
+    version: str | None
+    process_key: str
+    owner: str | None
+    reasons: list[str]
+    bundle_id: str
+    deployed_at: datetime
 
 
 # -- deployment ------------------------------------------------------------------------------
@@ -245,6 +261,7 @@ def deploy_bundle(
                     "bundle_id": bundle_id,
                     "name": bundle.name,
                     "version": bundle.version,
+                    "owner": bundle.owner,
                     "deployment_id": deployment.id,
                     "definitions": [d.id for d in deployment.definitions],
                     "reasons": [r.id for r in bundle.reasons],
@@ -276,13 +293,56 @@ def _bundle_for(conn: Connection, definition_id: str) -> Bundle | None:
 
 
 def catalog(store: Store) -> list[CatalogEntry]:
-    """Contact reasons -> the flow that serves them (the bundle deployed last wins)."""
+    """Contact reasons -> the flow that serves them (the bundle deployed last wins), with the
+    flow's process owner (what analytics groups reasons and flows by)."""
     with store.reading() as conn:
-        rows = conn.execute(select(contact_reasons).order_by(contact_reasons.c.id)).all()
+        rows = conn.execute(
+            select(contact_reasons, experience_bundles.c.content)
+            .join(experience_bundles, experience_bundles.c.id == contact_reasons.c.bundle_id)
+            .order_by(contact_reasons.c.id)
+        ).all()
     return [
-        CatalogEntry(r.id, r.name, r.description, list(r.channels), r.process_key, r.bundle_name)
+        CatalogEntry(
+            r.id,
+            r.name,
+            r.description,
+            list(r.channels),
+            r.process_key,
+            r.bundle_name,
+            dict(r.content).get("owner"),
+        )
         for r in rows
     ]
+
+
+def flows(store: Store) -> list[FlowEntry]:
+    """Every deployed experience flow (latest deployment per bundle name), by name."""
+    b = experience_bundles.c
+    with store.reading() as conn:
+        rows = conn.execute(
+            select(
+                b.id, b.name, b.version, b.title, b.process_key, b.content, b.created_at
+            ).order_by(b.created_at, b.id)
+        ).all()
+    latest = {r.name: r for r in rows}
+    return [
+        FlowEntry(
+            name=r.name,
+            title=r.title,
+            version=r.version,
+            process_key=r.process_key,
+            owner=dict(r.content).get("owner"),
+            reasons=[x["id"] for x in dict(r.content).get("reasons", ())],
+            bundle_id=r.id,
+            deployed_at=r.created_at,
+        )
+        for r in sorted(latest.values(), key=lambda r: r.name)
+    ]
+
+
+def owners(store: Store) -> dict[str, str]:
+    """Process key -> owner, for pages and analytics that show work next to its flow."""
+    return {f.process_key: f.owner for f in flows(store) if f.owner}
 
 
 def reason_flow(store: Store, reason: str) -> str:

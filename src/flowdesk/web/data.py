@@ -11,7 +11,7 @@ from flowdesk.auth.service import Principal
 from flowdesk.core.errors import NotFoundError
 from flowdesk.core.events import StoredEvent
 from flowdesk.customers.service import Customer, get_customer
-from flowdesk.experience.service import bundle_for_definition
+from flowdesk.experience.service import bundle_for_definition, flows
 from flowdesk.feel.durations import parse_duration
 from flowdesk.routing.desk import agent_queue
 from flowdesk.routing.service import departments_of
@@ -206,7 +206,24 @@ def supervisor_figures(store: Store, now: datetime, horizon: timedelta) -> dict[
     at_risk.sort(key=lambda r: r["due"])
     for dept in departments.values():
         dept["waiting"] = now - dept["oldest"] if dept["oldest"] else None
+    open_by_flow: dict[str, int] = {}
+    for row in rows:
+        open_by_flow[row["process_key"]] = open_by_flow.get(row["process_key"], 0) + 1
+    # every deployed flow with its process owner, so a supervisor knows whom to call about it
+    deployed: list[dict[str, Any]] = [
+        {
+            "name": f.title or f.name,
+            "key": f.process_key,
+            "owner": f.owner,
+            "open": open_by_flow.get(f.process_key, 0),
+        }
+        for f in flows(store)
+    ]
+    owners = {f["key"]: f["owner"] for f in deployed if f["owner"]}
+    for row in at_risk:
+        row["owner"] = owners.get(row["process_key"])
     return {
+        "flows": deployed,
         "departments": sorted(departments.values(), key=lambda d: d["name"]),
         "at_risk": at_risk[:50],
         "at_risk_count": len(at_risk),
