@@ -8,16 +8,14 @@ from __future__ import annotations
 import csv
 import io
 import os
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
+from tests.web.servers import running
 from tests.web.test_browser import ARGS, CHROMIUM, PASSWORD, _shot
 
 from flowdesk.testing.postgres import free_port
@@ -43,38 +41,12 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, floa
     folder = tmp_path_factory.mktemp("make-run")
     port = free_port()
     flowdesk = Path(sys.executable).with_name("flowdesk")
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith("FLOWDESK_")
-    }  # a newcomer's machine: defaults only
-    env["FLOWDESK_DATABASE_URL"] = f"sqlite:///{folder / 'var' / 'flowdesk.db'}"
-    started = time.monotonic()
-    proc = subprocess.Popen(
-        [str(flowdesk), "serve", "--seed-days", "30", "--port", str(port)],
-        cwd=folder,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    # A newcomer's machine: no FLOWDESK_* settings, the default database under ./var.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FLOWDESK_")}
+    command = [str(flowdesk), "serve", "--seed-days", "30", "--port", str(port)]
     base = f"http://127.0.0.1:{port}"
-    try:
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() - started > BUDGET_SECONDS:
-                proc.kill()
-                output = proc.stdout.read() if proc.stdout else "no output"
-                raise AssertionError(
-                    f"flowdesk serve did not answer within {BUDGET_SECONDS} s:\n{output}"
-                )
-            time.sleep(0.5)
-        yield base, time.monotonic() - started
-    finally:
-        proc.terminate()
-        proc.communicate(timeout=30)
+    with running(command, base, env=env, cwd=folder, budget_s=BUDGET_SECONDS) as seconds:
+        yield base, seconds
 
 
 @pytest.fixture(scope="module")
