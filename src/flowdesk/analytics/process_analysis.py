@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from flowdesk.analytics.conformance import ConformanceReport, check_conformance
+from flowdesk.analytics.conformance import ConformanceReport, Match, check_conformance
 from flowdesk.analytics.dfg import directly_follows
 from flowdesk.analytics.heatmap import Measure, element_durations, heatmap_svg
 from flowdesk.analytics.log import CASE, EventLog
@@ -54,7 +54,22 @@ class ProcessAnalysis:
     log: EventLog
     case_models: dict[str, str]
     status: dict[str, str]
+    match: Match = "element"
     _report: ConformanceReport | None = field(default=None, repr=False)
+
+    @classmethod
+    def imported(cls, log: EventLog, key: str, version: DeployedVersion) -> ProcessAnalysis:
+        """An imported log (XES from another system) against one deployed version: every case
+        counts as completed, activities are matched to elements by name."""
+        cases = log.events.get_column(CASE).unique().to_list() if log.event_count else []
+        return cls(
+            key,
+            {version.definition_id: version},
+            log,
+            dict.fromkeys(cases, version.definition_id),
+            dict.fromkeys(cases, "completed"),
+            match="name",
+        )
 
     @property
     def latest(self) -> DeployedVersion:
@@ -72,6 +87,7 @@ class ProcessAnalysis:
                 self.log.filter_cases(finished),
                 models,
                 case_models={c: d for c, d in self.case_models.items() if c in finished},
+                match=self.match,
             )
             states = Counter(self.status.values())
             for state in ("running", "cancelled"):
@@ -83,10 +99,7 @@ class ProcessAnalysis:
     def version(self, version: int | None) -> DeployedVersion:
         """Version `version`; by default the newest one that has replayed cases, else the latest."""
         if version is not None:
-            found = self.versions.get(f"{self.key}:{version}")
-            if found is None:
-                raise NotFoundError(f"process '{self.key}' has no version {version}")
-            return found
+            return pick_version(self.key, self.versions, version)
         replayed = {v.definition_id for v in self.conformance().versions if v.totals.cases}
         candidates = [v for d, v in self.versions.items() if d in replayed]
         return max(candidates or self.versions.values(), key=lambda v: v.version)
@@ -102,7 +115,9 @@ class ProcessAnalysis:
             }
         else:
             cases = [c for c, d in self.case_models.items() if d == chosen.definition_id]
-            values = element_durations(self.log.filter_cases(cases), chosen.process)
+            values = element_durations(
+                self.log.filter_cases(cases), chosen.process, match=self.match
+            )
         return heatmap_svg(
             chosen.definitions,
             measure=measure,
@@ -125,6 +140,20 @@ class ProcessAnalysis:
             "variant_count": len(found),
             "variants": [v.to_json() for v in found[:top]],
         }
+
+
+def pick_version(
+    key: str, versions: dict[str, DeployedVersion], version: int | None
+) -> DeployedVersion:
+    """Version `version` of `key`, the latest when None (NotFoundError when there is none)."""
+    if not versions:
+        raise NotFoundError(f"no process '{key}' is deployed")
+    if version is None:
+        return max(versions.values(), key=lambda v: v.version)
+    found = versions.get(f"{key}:{version}")
+    if found is None:
+        raise NotFoundError(f"process '{key}' has no version {version}")
+    return found
 
 
 def deployed_versions(

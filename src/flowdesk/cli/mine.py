@@ -6,14 +6,21 @@ edges with counts and durations, the variants and the start and end activities, 
 `--json` or as tables. Where the log records activity starts as well as completions, the map
 is drawn from completions (`--all-events` keeps every event). Problems the user can fix (a
 missing file, malformed XML, a database without schema) print one line and exit with status 2.
+
+`--conformance KEY` replays the completed instances of deployed process KEY on the versions they
+ran and prints the fitness, the deviations and the least fitting cases; with FILE, the XES log's
+activities are matched by name to the elements of KEY's latest version (or `--version`).
+`--heatmap KEY -o FILE.svg` writes KEY's diagram tinted by frequency (or `--measure duration`).
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
@@ -21,7 +28,9 @@ from flowdesk.core.errors import FlowdeskError
 
 if TYPE_CHECKING:
     from flowdesk.analytics.log import EventLog
+    from flowdesk.analytics.process_analysis import ProcessAnalysis
     from flowdesk.core.events import StoredEvent
+    from flowdesk.store import Store
 
 
 def register(app: typer.Typer) -> None:
@@ -57,13 +66,52 @@ def mine(
         Path | None,
         typer.Option("--export-ocel", help="Also write Flowdesk's own log as OCEL 2.0 JSON."),
     ] = None,
+    conformance: Annotated[
+        str | None,
+        typer.Option(
+            "--conformance",
+            metavar="KEY",
+            help="Replay the cases of deployed process KEY on its model: fitness, deviations.",
+        ),
+    ] = None,
+    heatmap: Annotated[
+        str | None,
+        typer.Option(
+            "--heatmap", metavar="KEY", help="Write the diagram of process KEY as a heatmap SVG."
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Where --heatmap writes (default stdout).")
+    ] = None,
+    measure: Annotated[
+        str, typer.Option("--measure", help="Heatmap measure: frequency or duration.")
+    ] = "frequency",
+    version: Annotated[
+        int | None, typer.Option("--version", min=1, help="Model version (default: latest).")
+    ] = None,
 ) -> None:
-    """Mine an event log: process map (directly-follows edges), variants, start/end activities."""
+    """Mine an event log: process map (directly-follows edges), variants, start/end activities;
+    conformance of a deployed process's cases, and its heatmap."""
     from flowdesk.analytics.export import write_ocel_json, write_xes
     from flowdesk.analytics.xes import read_xes
 
     if file is not None and export_ocel is not None:
         raise _fail("--export-ocel exports Flowdesk's own log; leave out FILE")
+    if conformance is not None or heatmap is not None:
+        if measure not in ("frequency", "duration"):
+            raise _fail(f"--measure must be frequency or duration, not {measure!r}")
+        _process_mining(
+            file,
+            database_url,
+            conformance=conformance,
+            heatmap=heatmap,
+            output=output,
+            measure="duration" if measure == "duration" else "frequency",
+            version=version,
+            json_output=json_output,
+            top=top,
+        )
+        return
     try:
         stored: list[StoredEvent] = []
         if file is not None:
@@ -90,7 +138,9 @@ def mine(
         _print_tables(report)
 
 
-def _stored_events(database_url: str | None) -> list[StoredEvent]:
+@contextmanager
+def _migrated_store(database_url: str | None) -> Iterator[Store]:
+    """The configured store, refused (one line, status 2) when it has no Flowdesk schema."""
     from flowdesk.core.errors import ConfigurationError
     from flowdesk.runtime.bootstrap import open_store
     from flowdesk.settings import Settings
@@ -103,9 +153,107 @@ def _stored_events(database_url: str | None) -> list[StoredEvent]:
             raise ConfigurationError(
                 "the database has no Flowdesk schema", hint="run `flowdesk db upgrade` first"
             )
-        return list(store.events.iterate())
+        yield store
     finally:
         store.close()
+
+
+def _stored_events(database_url: str | None) -> list[StoredEvent]:
+    with _migrated_store(database_url) as store:
+        return list(store.events.iterate())
+
+
+def _process_mining(
+    file: Path | None,
+    database_url: str | None,
+    *,
+    conformance: str | None,
+    heatmap: str | None,
+    output: Path | None,
+    measure: Literal["frequency", "duration"],
+    version: int | None,
+    json_output: bool,
+    top: int | None,
+) -> None:
+    """`--conformance KEY` and/or `--heatmap KEY` (the same KEY when both are given)."""
+    if conformance is not None and heatmap is not None and conformance != heatmap:
+        raise _fail("--conformance and --heatmap name different processes; run them one by one")
+    key = conformance or heatmap
+    assert key is not None
+    try:
+        analysis = _analysis(file, database_url, key, version)
+        if heatmap is not None:
+            svg = analysis.heatmap(measure, version)
+            if output is None:
+                sys.stdout.write(svg)
+            else:
+                output.write_text(svg, encoding="utf-8")
+        if conformance is not None:
+            report = analysis.conformance()
+            document = {"key": key, **report.to_json(worst=top or 10, deviations=top)}
+            if json_output:
+                typer.echo(json.dumps(document, ensure_ascii=False))
+            else:
+                _print_conformance(document)
+    except FlowdeskError as exc:
+        raise _fail(str(exc)) from exc
+    except OSError as exc:
+        raise _fail(f"cannot write: {exc}") from exc
+
+
+def _analysis(
+    file: Path | None, database_url: str | None, key: str, version: int | None
+) -> ProcessAnalysis:
+    """Flowdesk's own cases of KEY, or the XES FILE's cases against one version of KEY."""
+    from flowdesk.analytics import process_analysis as pa
+    from flowdesk.analytics.xes import read_xes
+
+    with _migrated_store(database_url) as store:
+        if file is None:
+            return pa.load_analysis(store, key)
+        versions = pa.deployed_versions(store, key)
+    chosen = pa.pick_version(key, versions, version)
+    return pa.ProcessAnalysis.imported(read_xes(file), key, chosen)
+
+
+def _print_conformance(report: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(file=sys.stdout, highlight=False, soft_wrap=True)
+    fitness = report["fitness"]
+    shown = "-" if fitness is None else f"{fitness:.4f}"
+    console.print(
+        f"[bold]{report['key']}[/]: fitness {shown}, {report['cases']} cases replayed, "
+        f"{report['fitting_cases']} fitting"
+    )
+    if report["skipped"]:
+        skipped = ", ".join(f"{n} {why}" for why, n in sorted(report["skipped"].items()))
+        console.print(f"not replayed: {skipped}")
+    versions = Table("version", "cases", "fitting", "fitness", "missing", "remaining")
+    for v in report["versions"]:
+        versions.add_row(
+            v["definition_id"],
+            str(v["cases"]),
+            str(v["fitting_cases"]),
+            "-" if v["fitness"] is None else f"{v['fitness']:.4f}",
+            str(v["missing"]),
+            str(v["remaining"]),
+        )
+    console.print(versions)
+    deviations = Table("cases", "tokens", "deviation", title="Deviations")
+    for d in report["deviations"]:
+        deviations.add_row(str(d["cases"]), str(d["tokens"]), d["description"])
+    console.print(deviations)
+    worst = Table("case", "version", "fitness", "deviations", title="Least fitting cases")
+    for case in report["worst_cases"]:
+        worst.add_row(
+            case["case"],
+            case["definition_id"],
+            f"{case['fitness']:.4f}",
+            "; ".join(d["description"] for d in case["deviations"]),
+        )
+    console.print(worst)
 
 
 def mining_report(
@@ -173,12 +321,6 @@ def _print_tables(report: dict[str, Any]) -> None:
 
 
 def _duration(value: float | None) -> str:
-    if value is None:
-        return "-"
-    if value < 120:
-        return f"{value:.0f}s"
-    if value < 7200:
-        return f"{value / 60:.1f}m"
-    if value < 172800:
-        return f"{value / 3600:.1f}h"
-    return f"{value / 86400:.1f}d"
+    from flowdesk.analytics.heatmap import format_seconds
+
+    return format_seconds(value)
