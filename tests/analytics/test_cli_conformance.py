@@ -10,13 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import typer
 from tests.runtime.conftest import DATA
 from typer.testing import CliRunner
 
 from flowdesk.analytics.export import write_xes
 from flowdesk.analytics.log import EventLog
-from flowdesk.cli.mine import register
+from flowdesk.cli.main import app as flowdesk
 from flowdesk.core.clock import FixedClock
 from flowdesk.runtime.processes import ProcessRuntime
 from flowdesk.store import Store
@@ -24,16 +23,9 @@ from flowdesk.store import Store
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def app() -> typer.Typer:
-    application = typer.Typer()
-
-    @application.callback()
-    def root() -> None:
-        """Test root so `mine` stays a sub-command."""
-
-    register(application)
-    return application
+def mine(*args: str) -> Any:
+    """`flowdesk mine ARGS` through the real command-line application."""
+    return CliRunner().invoke(flowdesk, ["mine", *args])
 
 
 @pytest.fixture
@@ -55,35 +47,31 @@ def url(tmp_path: Path) -> Iterator[str]:
     yield url
 
 
-def run(app: typer.Typer, *args: str) -> Any:
-    return CliRunner().invoke(app, ["mine", *args])
-
-
-def test_conformance_of_flowdesks_own_cases(app: typer.Typer, url: str) -> None:
-    result = run(app, "--conformance", "refund", "--json", "--database-url", url)
+def test_conformance_of_flowdesks_own_cases(url: str) -> None:
+    result = mine("--conformance", "refund", "--json", "--database-url", url)
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert (report["key"], report["cases"], report["fitting_cases"]) == ("refund", 3, 3)
     assert report["fitness"] == 1.0 and report["skipped"] == {"running": 1}
     assert report["deviations"] == [] and report["worst_cases"] == []
-    tables = run(app, "--conformance", "refund", "--database-url", url)
+    tables = mine("--conformance", "refund", "--database-url", url)
     assert tables.exit_code == 0, tables.output
     assert "refund: fitness 1.0000, 3 cases replayed, 3 fitting" in tables.stdout
     assert "not replayed: 1 running" in tables.stdout
 
 
-def test_heatmap_to_a_file_and_to_stdout(app: typer.Typer, url: str, tmp_path: Path) -> None:
+def test_heatmap_to_a_file_and_to_stdout(url: str, tmp_path: Path) -> None:
     target = tmp_path / "refund.svg"
-    result = run(app, "--heatmap", "refund", "-o", str(target), "--database-url", url)
+    result = mine("--heatmap", "refund", "-o", str(target), "--database-url", url)
     assert result.exit_code == 0, result.output
     svg = target.read_text()
     assert svg.startswith("<svg") and "<title>Capture request: 3 (completions)</title>" in svg
-    durations = run(app, "--heatmap", "refund", "--measure", "duration", "--database-url", url)
+    durations = mine("--heatmap", "refund", "--measure", "duration", "--database-url", url)
     assert durations.exit_code == 0
     assert "<title>Supervisor approval: 5.0m (mean duration)</title>" in durations.stdout
 
 
-def test_an_xes_log_against_the_deployed_model(app: typer.Typer, url: str, tmp_path: Path) -> None:
+def test_an_xes_log_against_the_deployed_model(url: str, tmp_path: Path) -> None:
     traces = {
         "ok": ["Capture request", "Issue refund", "Notify customer", "Update CRM"],
         "big": ["Capture request", "Supervisor approval", "Issue refund", "Update CRM"],
@@ -96,7 +84,7 @@ def test_an_xes_log_against_the_deployed_model(app: typer.Typer, url: str, tmp_p
     )
     xes = tmp_path / "legacy.xes"
     write_xes(log, xes)
-    result = run(app, str(xes), "--conformance", "refund", "--json", "--database-url", url)
+    result = mine(str(xes), "--conformance", "refund", "--json", "--database-url", url)
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["match"] == "name" and report["cases"] == 3
@@ -107,7 +95,7 @@ def test_an_xes_log_against_the_deployed_model(app: typer.Typer, url: str, tmp_p
     assert (by_case["big"]["missing"], by_case["big"]["remaining"]) == (1, 2)
     assert [d["kind"] for d in by_case["odd"]["deviations"]] == ["not-in-model"]
     assert by_case["odd"]["deviations"][0]["element_name"] == "Fax the bank"
-    heat = run(app, str(xes), "--heatmap", "refund", "--database-url", url)
+    heat = mine(str(xes), "--heatmap", "refund", "--database-url", url)
     assert "<title>Capture request: 3 (completions)</title>" in heat.stdout
 
 
@@ -121,9 +109,7 @@ def test_an_xes_log_against_the_deployed_model(app: typer.Typer, url: str, tmp_p
         (["--heatmap", "refund", "-o", "/nonexistent/dir/x.svg"], "cannot write"),
     ],
 )
-def test_mistakes_fail_in_one_line(
-    app: typer.Typer, url: str, args: list[str], message: str
-) -> None:
-    result = run(app, *args, "--database-url", url)
+def test_mistakes_fail_in_one_line(url: str, args: list[str], message: str) -> None:
+    result = mine(*args, "--database-url", url)
     assert result.exit_code == 2
     assert message in result.output and "Traceback" not in result.output
