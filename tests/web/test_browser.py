@@ -39,14 +39,38 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+def mailbox() -> Iterator[tuple[Any, int]]:
+    """A real SMTP server (aiosmtpd) the served app sends its email replies to."""
+    from aiosmtpd.controller import Controller
+    from tests.channels.test_email_smtp import Sink
+
+    handler = Sink()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield handler, port
+    finally:
+        controller.stop()
+
+
+@pytest.fixture(scope="module")
+def server(
+    tmp_path_factory: pytest.TempPathFactory, mailbox: tuple[Any, int]
+) -> Iterator[tuple[str, str]]:
     """(base URL, database URL) of a running server with the demo loaded."""
     url = f"sqlite:///{tmp_path_factory.mktemp('browser') / 'flowdesk.db'}"
     port = free_port()
     launcher = Path(__file__).with_name("serve_web.py")
     proc = subprocess.Popen(
         [sys.executable, str(launcher), "--port", str(port), "--database-url", url],
-        env=dict(os.environ, FLOWDESK_WEBHOOK_INTERVAL="0"),
+        env=dict(
+            os.environ,
+            FLOWDESK_WEBHOOK_INTERVAL="0",
+            FLOWDESK_SMTP_HOST="127.0.0.1",
+            FLOWDESK_SMTP_PORT=str(mailbox[1]),
+            FLOWDESK_SMTP_FROM="service@northwind.example",
+        ),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -202,4 +226,77 @@ def test_customer_checks_the_status_on_a_phone(server: tuple[str, str], browser:
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390  # no sideways scrolling on a phone
     _shot(page, "status-phone")
+    context.close()
+
+
+def test_agent_replies_to_the_customers_email(
+    server: tuple[str, str], browser: Any, mailbox: tuple[Any, int]
+) -> None:
+    from email.message import EmailMessage
+
+    from flowdesk.contacts.intake import Intake
+
+    base, database_url = server
+    sink, _ = mailbox
+    message = EmailMessage()
+    message["From"] = "Rita Reply <rita.reply@example.com>"
+    message["To"] = "service@northwind.example"
+    message["Subject"] = "Wrong bill"
+    message["Message-ID"] = "<rita-1@example.com>"
+    message.set_content("I want to make a complaint about my bill.")
+    store = Store.open(database_url)
+    try:
+        result = Intake(store, default_region="GB").submit("email", message.as_bytes())
+        [item] = ProcessRuntime(store).work_items(instance_id=result.instance_id)
+    finally:
+        store.close()
+    page = browser.new_page()
+    _login(page, base, "bokafor")
+    page.wait_for_url(f"{base}/work")
+    page.goto(f"{base}/work/{item['id']}")
+    assert "rita.reply@example.com" in page.locator("#case-contacts").inner_text()
+    page.get_by_label("Your reply to the customer").fill("Sorry, Rita: we corrected the bill.")
+    _shot(page, "case-reply")
+    page.get_by_role("button", name="Send reply").click()
+    page.wait_for_url(f"{base}/work/*?notice=*")
+    assert "Reply sent by email to rita.reply@example.com" in page.locator(".notice").inner_text()
+    deadline = time.monotonic() + 10
+    while not sink.messages and time.monotonic() < deadline:
+        time.sleep(0.05)
+    [mail] = [m for m in sink.messages if m["To"] == "rita.reply@example.com"]
+    assert mail["In-Reply-To"] == "<rita-1@example.com>"
+    assert result.case_reference in str(mail["Subject"])
+    assert "we corrected the bill" in page.locator("#timeline").inner_text()
+    page.close()
+
+
+def test_customer_adds_a_photo_on_a_phone(server: tuple[str, str], browser: Any) -> None:
+    import io
+
+    from PIL import Image
+
+    base, database_url = server
+    reference = "FD-BROWSER4"
+    _start_complaint(database_url, reference, "Pia Photo")
+    picture = io.BytesIO()
+    Image.new("RGB", (1200, 900), (30, 120, 200)).save(picture, "JPEG")
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = context.new_page()
+    page.goto(f"{base}/status")
+    page.get_by_label("Case reference").fill(reference)
+    page.get_by_label("Your last name, postcode or email address").fill("Photo")
+    page.get_by_role("button", name="Show status").click()
+    page.get_by_label("Add a photo").set_input_files(
+        {"name": "meter.jpg", "mimeType": "image/jpeg", "buffer": picture.getvalue()}
+    )
+    page.get_by_label("About the photo").fill("The meter in the hall")
+    page.get_by_role("button", name="Send photo").click()
+    assert "your photo is on your case" in page.locator(".notice").inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    _shot(page, "status-photo-phone")
+    page.get_by_label("Add a photo").set_input_files(
+        {"name": "notes.jpg", "mimeType": "image/jpeg", "buffer": b"not a picture at all"}
+    )
+    page.get_by_role("button", name="Send photo").click()
+    assert "not a JPEG or PNG photo" in page.locator("#status-error").inner_text()
     context.close()
