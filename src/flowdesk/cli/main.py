@@ -33,13 +33,14 @@ app.add_typer(keys_app, name="keys")
 
 def _register_domain_commands() -> None:
     """Commands that live with their domain (each module exposes `register(app)`)."""
-    from flowdesk.cli import contacts, customers, decide, demo, experience, mine, service
+    from flowdesk.cli import contacts, customers, decide, demo, experience, kpis, mine, service
 
     decide.register(app)
     customers.register(app)
     experience.register(app)
     demo.register(app)
     mine.register(app)
+    kpis.register(app)
     contacts.register(app)
     service.register(app)
 
