@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.web import test_browser
 from tests.web.servers import running
-from tests.web.test_browser import ARGS, CHROMIUM, PASSWORD, _shot
+from tests.web.test_browser import CHROMIUM, PASSWORD, _shot
 
 from flowdesk.testing.postgres import free_port
 
@@ -26,6 +27,8 @@ pytestmark = pytest.mark.skipif(
 )
 #: The issue's promise: a browser shows the desktop and dashboards within two minutes.
 BUDGET_SECONDS = 120
+#: Chromium, started once per module as the other browser tests do.
+browser = test_browser.browser
 MAKEFILE = Path(__file__).resolve().parents[2] / "Makefile"
 
 
@@ -47,18 +50,6 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, floa
     base = f"http://127.0.0.1:{port}"
     with running(command, base, env=env, cwd=folder, budget_s=BUDGET_SECONDS) as seconds:
         yield base, seconds
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def _login(page: Any, base: str, username: str) -> None:

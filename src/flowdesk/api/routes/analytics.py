@@ -175,6 +175,28 @@ def _csv(frame: pl.DataFrame, name: str) -> Response:
     )
 
 
+def _check_dimension(what: str, by: str | None, allowed: tuple[str, ...]) -> None:
+    if by is not None and by not in allowed:
+        raise InvalidInput(
+            f"cannot group {what} by {by!r}", hint=f"use one of {', '.join(allowed)}"
+        )
+
+
+def _answer(
+    frame: pl.DataFrame, name: str, filters: Filters, grain: str, by: str | None, format: str
+) -> Any:
+    """The table as CSV, or as JSON with the window it covers."""
+    if format == "csv":
+        return _csv(frame, name)
+    return {
+        "since": filters.since,
+        "until": filters.until,
+        "grain": grain,
+        "by": by,
+        "rows": _table(frame, by),
+    }
+
+
 _CSV = {"text/csv": {"schema": {"type": "string"}, "example": "period,opened,closed\n"}}
 
 
@@ -194,20 +216,9 @@ def case_kpis(
     ] = None,
     format: Literal["json", "csv"] = "json",
 ) -> Any:
-    if by is not None and by not in CASE_DIMENSIONS:
-        raise InvalidInput(
-            f"cannot group cases by {by!r}", hint=f"use one of {', '.join(CASE_DIMENSIONS)}"
-        )
+    _check_dimension("cases", by, CASE_DIMENSIONS)
     frame = service.case_kpis(filters, grain=None if grain == "total" else grain, by=by)
-    if format == "csv":
-        return _csv(frame, "flowdesk-kpis")
-    return {
-        "since": filters.since,
-        "until": filters.until,
-        "grain": grain,
-        "by": by,
-        "rows": _table(frame, by),
-    }
+    return _answer(frame, "flowdesk-kpis", filters, grain, by, format)
 
 
 @router.get(
@@ -226,20 +237,9 @@ def work_kpis(
     ] = "department",
     format: Literal["json", "csv"] = "json",
 ) -> Any:
-    if by is not None and by not in ITEM_DIMENSIONS:
-        raise InvalidInput(
-            f"cannot group work by {by!r}", hint=f"use one of {', '.join(ITEM_DIMENSIONS)}"
-        )
+    _check_dimension("work", by, ITEM_DIMENSIONS)
     frame = service.work_kpis(filters, grain=None if grain == "total" else grain, by=by)
-    if format == "csv":
-        return _csv(frame, "flowdesk-work")
-    return {
-        "since": filters.since,
-        "until": filters.until,
-        "grain": grain,
-        "by": by,
-        "rows": _table(frame, by),
-    }
+    return _answer(frame, "flowdesk-work", filters, grain, by, format)
 
 
 @router.get("/backlog", response_model=Backlog, responses=errors(), summary="Open cases and work")
