@@ -156,6 +156,20 @@ def pick_version(
     return found
 
 
+def deployed_processes(store: Store) -> list[dict[str, Any]]:
+    """Each deployed process key once, with its latest version and that version's name."""
+    with store.reading() as conn:
+        rows = ProcessRepository(conn).definitions()
+    latest: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        if row["key"] not in latest or row["version"] > latest[row["key"]]["version"]:
+            latest[row["key"]] = row
+    return [
+        {"key": key, "name": row["name"] or key, "version": int(row["version"])}
+        for key, row in sorted(latest.items())
+    ]
+
+
 def deployed_versions(
     store: Store, key: str, registry: StoreRegistry | None = None
 ) -> dict[str, DeployedVersion]:

@@ -1,0 +1,82 @@
+"""Process analysis pages for supervisors and process owners: the deployed processes, and for
+one of them the heatmap on its diagram, the conformance of its cases (fitness, deviations, the
+least fitting cases) and its variants, from the same `ProcessAnalysis` as the mining API."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from markupsafe import Markup
+
+from flowdesk.analytics.heatmap import MEASURES, format_seconds
+from flowdesk.analytics.process_analysis import deployed_processes, load_analysis
+from flowdesk.auth.roles import Permission
+from flowdesk.core.errors import NotFoundError
+from flowdesk.web.access import PageAccess, page_access
+from flowdesk.web.rendering import error_page, render
+
+router = APIRouter(include_in_schema=False)
+Reader = Annotated[PageAccess, Depends(page_access(Permission.ANALYTICS_READ))]
+WORST = 10
+VARIANTS = 10
+
+
+def _registry(request: Request) -> Any:
+    """The app's definition cache, when the API has built its runtime already."""
+    runtime = getattr(request.app.state, "process_runtime", None)
+    return runtime.registry if runtime is not None else None
+
+
+@router.get("/analysis")
+def processes(request: Request, access: Reader) -> Response:
+    if access.denied:
+        return access.denied
+    items = deployed_processes(request.app.state.store)
+    return render(request, "process_analysis.html", {"items": items}, principal=access.user)
+
+
+@router.get("/analysis/{key}")
+def process(request: Request, key: str, access: Reader, measure: str = "frequency") -> Response:
+    if access.denied:
+        return access.denied
+    if measure not in MEASURES:
+        return error_page(
+            request,
+            f"Unknown measure {measure!r}: choose frequency or duration.",
+            status_code=400,
+            principal=access.user,
+        )
+    try:
+        analysis = load_analysis(request.app.state.store, key, _registry(request))
+    except NotFoundError as exc:
+        return error_page(request, exc.message, status_code=404, principal=access.user)
+    report = analysis.conformance()
+    chosen = analysis.version(None)
+    svg = analysis.heatmap("duration" if measure == "duration" else "frequency")
+    process_map = analysis.process_map(VARIANTS)
+    context = {
+        "key": key,
+        "name": chosen.name or key,
+        "definition_id": chosen.definition_id,
+        "measure": measure,
+        "measures": MEASURES,
+        # the SVG is rendered by flowdesk.bpmn.svg, which escapes every text it writes
+        "heatmap": Markup(svg),
+        "totals": report.totals.to_json(),
+        "skipped": sorted(report.skipped.items()),
+        "versions": [v.to_json() for v in report.versions],
+        "deviations": [d.to_json() for d in report.deviations[:50]],
+        "worst": [c.to_json() for c in report.worst(WORST)],
+        "variants": process_map["variants"],
+        "variant_count": process_map["variant_count"],
+        "cases": process_map["cases"],
+        "percent": _percent,
+        "duration": format_seconds,
+    }
+    return render(request, "process_analysis.html", context, principal=access.user)
+
+
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1%}"
