@@ -1,0 +1,85 @@
+"""The process analysis page in a real browser (Debian's Chromium), used with the keyboard only:
+from the nav to a process, then the heatmap switched to durations with arrow keys and Enter."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.web.servers import running
+from tests.web.test_browser import CHROMIUM, _login, _shot, browser
+
+from flowdesk.cli.demo import default_demo_dir, load_demo_content
+from flowdesk.demo.seed import seed
+from flowdesk.store import Store
+from flowdesk.testing.postgres import free_port
+
+__all__ = ["browser"]
+
+pytestmark = pytest.mark.skipif(
+    not Path(CHROMIUM).exists(),
+    reason=f"{CHROMIUM} is absent: install Debian's chromium package to run the browser tests",
+)
+KEY = "billing_dispute"
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """tests/web/serve_web.py on a free port over two days of seeded demo history."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('analysis-browser') / 'flowdesk.db'}"
+    store = Store.open(url)
+    store.upgrade()
+    list(load_demo_content(store))
+    end = datetime.now(UTC) - timedelta(hours=1)
+    seed(store, default_demo_dir(), days=3, customers=100, cases_per_day=15, end=end)
+    store.close()
+    port = free_port()
+    launcher = Path(__file__).with_name("serve_web.py")
+    base = f"http://127.0.0.1:{port}"
+    with running(
+        [sys.executable, str(launcher), "--port", str(port), "--database-url", url],
+        base,
+        env=dict(os.environ, FLOWDESK_WEBHOOK_INTERVAL="0"),
+    ):
+        yield base
+
+
+def test_a_supervisor_reaches_the_heatmap_and_switches_it_by_keyboard(
+    served: str, browser: Any
+) -> None:
+    page = browser.new_page()
+    _login(page, served, "akeller")
+    page.wait_for_url(f"{served}/work")
+    nav = page.get_by_role("navigation", name="Main").get_by_role("link", name="Process analysis")
+    nav.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{served}/analysis")
+    link = page.locator(f'a[href="/analysis/{KEY}"]')
+    link.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{served}/analysis/{KEY}")
+
+    heatmap = page.get_by_role("img", name="Heatmap of")
+    assert heatmap.is_visible()
+    assert page.locator("#fitness .kpi-value").first.inner_text() != "-"
+    assert page.locator("#variants tbody tr").count() > 0
+    _shot(page, "analysis-frequency")
+
+    frequency = page.get_by_role("radio", name="how often each step ran")
+    assert frequency.is_checked()
+    frequency.focus()
+    page.keyboard.press("ArrowDown")  # moves the choice within the radio group
+    duration = page.get_by_role("radio", name="mean duration of each step")
+    assert duration.is_checked()
+    page.keyboard.press("Enter")  # submits the form the radio belongs to
+    page.wait_for_url(f"{served}/analysis/{KEY}?measure=duration")
+    assert page.get_by_role("radio", name="mean duration of each step").is_checked()
+    titles = page.locator("#heatmap svg title").all_text_contents()
+    assert any(t.endswith("(mean duration)") for t in titles)
+    _shot(page, "analysis-duration")
+    page.close()
