@@ -11,22 +11,37 @@ or a status lookup that closed the case first never writes a second `case.closed
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import select
 
 from flowdesk.cases.models import cases as cases_table
 from flowdesk.cases.service import FLOW_ENDINGS, Case, case_from_row, close_case
+from flowdesk.core.events import StoredEvent
 from flowdesk.store import Store
 
 CONSUMER = "case-closing"
 
 
 class CaseCloser:
-    """Closes the cases whose flows ended; `tick()` once per worker round."""
+    """Closes the cases whose flows ended; `tick()` once per worker round.
 
-    def __init__(self, store: Store, *, consumer: str = CONSUMER, batch: int = 500) -> None:
+    `on_closed` sees every `case.closed` the consumer reads (its own, one round later, and
+    those of lookups): the demo seed sends surveys from it instead of reading the whole log a
+    second time with the survey consumer's own cursor."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        consumer: str = CONSUMER,
+        batch: int = 500,
+        on_closed: Callable[[StoredEvent], None] | None = None,
+    ) -> None:
         self.store = store
         self.consumer = consumer
         self.batch = batch
+        self.on_closed = on_closed
         self._registered = False
 
     def tick(self) -> list[Case]:
@@ -45,6 +60,10 @@ class CaseCloser:
                 for e in batch
                 if e.type in FLOW_ENDINGS and e.process_instance_id is not None
             }
+            if self.on_closed is not None:
+                for seen in batch:
+                    if seen.type == "case.closed":
+                        self.on_closed(seen)
             if ended:
                 with self.store.unit_of_work() as uow:
                     rows = uow.connection.execute(

@@ -125,8 +125,9 @@ def seed_if_empty(store: Store, demo_dir: Path | None = None, **options: Any) ->
 
         report = seed(store, demo_dir or default_demo_dir(), progress=progress, **options)
     yield (
-        f"demo history: {report.customers} customers, {report.cases} cases "
-        f"({report.completed_cases} closed, {report.open_work} work items open), "
+        f"demo history: {report.customers} customers, {report.contacts} contacts, "
+        f"{report.cases} cases ({report.completed_cases} closed, {report.open_work} work items "
+        f"open), {report.surveys_answered} of {report.surveys_sent} surveys answered, "
         f"{report.events} events in {report.seconds:.1f} s"
     )
 
@@ -208,6 +209,51 @@ def backoffice_command(
         pass
     finally:
         server.stop()
+
+
+@demo_app.command("live")
+def live_command(
+    rate: Annotated[
+        float, typer.Option(min=0.01, help="New contacts per minute, on every channel.")
+    ] = 6.0,
+    duration: Annotated[
+        float | None, typer.Option(min=0.0, help="Stop after this many seconds (default: ^C).")
+    ] = None,
+    pace: Annotated[
+        float,
+        typer.Option(min=0.0001, max=10.0, help="Factor on the seed's queue waits and work times."),
+    ] = 0.05,
+    seed: Annotated[int | None, typer.Option(help="Random seed (default: a new one).")] = None,
+    database_url: Annotated[
+        str | None, typer.Option("--database-url", help="Overrides FLOWDESK_DATABASE_URL.")
+    ] = None,
+    demo_dir: Annotated[Path | None, typer.Option(help="Folder of the demo company.")] = None,
+) -> None:
+    """Keep the demo company busy while `flowdesk serve` runs: contacts on every channel,
+    agents claiming and completing work, customer replies and survey answers, on the real
+    clock. Ctrl-C stops it cleanly."""
+    from rich.console import Console
+    from rich.live import Live
+
+    from flowdesk.demo.live import LiveDemo, LiveStatus
+    from flowdesk.runtime.bootstrap import open_store
+
+    settings = Settings() if database_url is None else Settings(database_url=database_url)
+    store = open_store(settings)
+    store.upgrade()
+    for line in load_demo_content(store, demo_dir):
+        typer.echo(line)
+    demo = LiveDemo(store, demo_dir or default_demo_dir(), rate=rate, pace=pace, seed=seed)
+    console = Console(stderr=True)
+    typer.echo(f"demo live: {rate:g} contacts a minute, pace {pace:g}; Ctrl-C stops")
+    with Live(console=console, transient=True, auto_refresh=False) as live:
+
+        def show(status: LiveStatus) -> None:
+            live.update(status.line(), refresh=True)
+
+        final = demo.run(duration=duration, on_status=show)
+    typer.echo(final.line())
+    store.close()
 
 
 def register(app: typer.Typer) -> None:
