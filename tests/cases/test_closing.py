@@ -6,8 +6,11 @@ from __future__ import annotations
 import json
 from collections import Counter
 
+from typer.testing import CliRunner
+
 from flowdesk.cases import service as cases
 from flowdesk.cases.closing import CaseCloser
+from flowdesk.cli.main import app
 from flowdesk.contacts.intake import Intake, IntakeResult
 from flowdesk.core.clock import FixedClock
 from flowdesk.runtime.processes import ProcessRuntime
@@ -103,3 +106,16 @@ def test_a_lookup_that_closes_first_logs_case_closed_once(
         Counter(e.type for e in store.events.where(case_id=started.case_id or ""))["case.closed"]
         == 1
     )
+
+
+def test_flowdesk_worker_closes_the_case_and_sends_its_survey(
+    database_url: str, store: Store, intake: Intake, runtime: ProcessRuntime
+) -> None:
+    started = _complaint(intake)
+    runtime.cancel(started.instance_id or "", "withdrawn")
+    result = CliRunner().invoke(
+        app, ["worker", "--until-idle", "--no-routing", "--database-url", database_url]
+    )
+    assert result.exit_code == 0, result.output
+    types = Counter(e.type for e in store.events.where(case_id=started.case_id or ""))
+    assert types["case.closed"] == 1 and types["survey.sent"] == 1
