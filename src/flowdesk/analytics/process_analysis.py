@@ -231,4 +231,4 @@ def load_analysis(store: Store, key: str, registry: StoreRegistry | None = None)
     versions = deployed_versions(store, key, registry)
     if not versions:
         return analyse((), key, versions)
-    return analyse(store.events.iterate(), key, versions)
+    return analyse(store.events.of_process(key), key, versions)

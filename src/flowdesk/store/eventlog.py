@@ -156,6 +156,35 @@ class EventLog:
                 return
             position = chunk[-1].seq
 
+    def of_process(self, process_key: str, batch: int = 5000) -> Iterator[StoredEvent]:
+        """Every event of the instances of one process (any version), in order, plus events of
+        instances this store never ran (imported or migrated history, which the caller sorts
+        by the definition named in the data): what the analysis of one process reads, without
+        turning the rest of the log into objects."""
+        from sqlalchemy import or_
+
+        from flowdesk.store.process_tables import process_instances
+
+        pid = events.c.process_instance_id
+        known = select(process_instances.c.id)
+        mine = or_(
+            pid.in_(known.where(process_instances.c.process_key == process_key)),
+            pid.is_not(None) & pid.not_in(known),
+        )
+        position = 0
+        while True:
+            with self._store.reading() as conn:
+                rows = conn.execute(
+                    select(events)
+                    .where(events.c.seq > position, mine)
+                    .order_by(events.c.seq)
+                    .limit(batch)
+                ).all()
+            yield from (_stored(r) for r in rows)
+            if len(rows) < batch:
+                return
+            position = rows[-1]._mapping["seq"]
+
     def where(self, **subject: str) -> list[StoredEvent]:
         """Events of one subject, e.g. where(case_id=...) or where(process_instance_id=...)."""
         query = select(events).order_by(events.c.seq)
