@@ -41,17 +41,10 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture(scope="module")
 def mailbox() -> Iterator[tuple[Any, int]]:
     """A real SMTP server (aiosmtpd) the served app sends its email replies to."""
-    from aiosmtpd.controller import Controller
-    from tests.channels.test_email_smtp import Sink
+    from tests.web.smtp_sink import serving_sink
 
-    handler = Sink()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield handler, port
-    finally:
-        controller.stop()
+    with serving_sink() as served:
+        yield served
 
 
 @pytest.fixture(scope="module")
@@ -265,7 +258,7 @@ def test_agent_replies_to_the_customers_email(
         time.sleep(0.05)
     [mail] = [m for m in sink.messages if m["To"] == "rita.reply@example.com"]
     assert mail["In-Reply-To"] == "<rita-1@example.com>"
-    assert result.case_reference in str(mail["Subject"])
+    assert f"[{result.case_reference}]" in str(mail["Subject"])
     assert "we corrected the bill" in page.locator("#timeline").inner_text()
     page.close()
 

@@ -20,6 +20,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from tests.channels.test_email_smtp import Sink, free_port, wait_for
 from tests.web.conftest import csrf_of, login
+from tests.web.smtp_sink import serving_sink
 
 from flowdesk.api.app import create_app
 from flowdesk.channels.outbound import RecordingSender
@@ -36,16 +37,8 @@ _n = itertools.count(1)
 
 @pytest.fixture
 def sink() -> Iterator[tuple[Sink, int]]:
-    from aiosmtpd.controller import Controller
-
-    handler = Sink()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield handler, port
-    finally:
-        controller.stop()
+    with serving_sink() as served:
+        yield served
 
 
 def mail_app(url: str, store: Store, port: int | None, clock: Any = None) -> FastAPI:
