@@ -244,3 +244,15 @@ def test_consent_and_quiet_hours_are_respected(demo_store: tuple[str, Store]) ->
         )
         assert no.status_code == 422 and "withdrawn consent for email" in no.text
     assert email.sent == [] and outbound(store, refused["case_id"]) == []
+    # When the quiet hours are over the worker's round sends it, still in the customer's thread.
+    from flowdesk.channels.notify import send_due
+
+    clock.set(datetime(2026, 3, 3, 6, 31, tzinfo=UTC))
+    assert send_due(store, clock, senders={"email": email}) == 1
+    [message] = email.sent
+    with store.reading() as conn:
+        original = conn.execute(
+            select(contacts.c.message_id).where(contacts.c.id == quiet["contact_id"])
+        ).scalar_one()
+    assert original and message.in_reply_to == original and message.references == (original,)
+    assert outbound(store, quiet["case_id"])[0].status == "sent"

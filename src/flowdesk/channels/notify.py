@@ -163,6 +163,8 @@ def send_due(store: Store, clock: Clock, *, senders: dict[str, Sender]) -> int:
                 contacts.c.subject,
                 contacts.c.text,
                 contacts.c.details,
+                contacts.c.message_id,
+                contacts.c.in_reply_to,
             ).where(contacts.c.direction == "out", contacts.c.status == "deferred")
         ).all()
     sent = 0
@@ -170,9 +172,17 @@ def send_due(store: Store, clock: Clock, *, senders: dict[str, Sender]) -> int:
         send_at = datetime.fromisoformat(str((row.details or {}).get("send_at")))
         if send_at > now or row.channel not in senders:
             continue
-        raw = senders[row.channel].send(
-            OutboundMessage(row.channel, row.sender or "", row.text or "", subject=row.subject)
+        # A deferred reply keeps its place in the customer's email thread.
+        message = OutboundMessage(
+            row.channel,
+            row.sender or "",
+            row.text or "",
+            subject=row.subject,
+            in_reply_to=row.in_reply_to,
+            references=(row.in_reply_to,) if row.in_reply_to else (),
+            message_id=row.message_id,
         )
+        raw = senders[row.channel].send(message)
         with store.unit_of_work() as uow:
             uow.connection.execute(
                 update(contacts)
