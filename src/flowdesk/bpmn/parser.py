@@ -583,6 +583,13 @@ class _Parser:
                 return None
             return EventDefinition("conditional", value=text)
         if kind == "compensate":
+            if child.get("waitForCompletion", "true").strip().lower() == "false":
+                self.add(
+                    f"compensateEventDefinition on '{owner.get('id')}' has "
+                    'waitForCompletion="false", which Flowdesk does not run',
+                    owner,
+                    hint="remove the attribute: the throw waits until its handlers are done",
+                )
             return EventDefinition("compensate", ref=child.get("activityRef"))
         self.add(
             f"{kind}EventDefinition on '{owner.get('id')}' is not supported",

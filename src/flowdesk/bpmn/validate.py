@@ -27,7 +27,9 @@ ALLOWED_EVENTS: dict[str, frozenset[str]] = {
         {"message", "timer", "signal", "error", "escalation", "compensate", "conditional"}
     ),
 }
-ESP_START_EVENTS = frozenset({"message", "timer", "signal", "error", "escalation", "conditional"})
+ESP_START_EVENTS = frozenset(
+    {"message", "timer", "signal", "error", "escalation", "conditional", "compensate"}
+)
 
 
 def _feel_compiler() -> Callable[[str], Any] | None:
@@ -181,15 +183,7 @@ class _Validator:
                     "error boundary events are always interrupting",
                     'remove cancelActivity="false"',
                 )
-            if kind == "compensate":
-                handler = p.nodes.get(n.compensation_handler or "")
-                if handler is None:
-                    self.err(
-                        n,
-                        f"compensation boundary '{n.id}' has no associated handler",
-                        'connect it to an activity with isForCompensation="true"',
-                    )
-            elif not n.outgoing:
+            if kind != "compensate" and not n.outgoing:
                 self.err(n, f"boundaryEvent '{n.id}' has no outgoing sequence flow")
         if n.type == "subProcess" and n.triggered_by_event:
             starts = p.start_events.get(n.id, ())
@@ -231,9 +225,105 @@ class _Validator:
                     f"link '{ev.ref}' thrown by '{n.id}' has no catching link event "
                     "in the same (sub)process",
                 )
-            if ev.kind == "compensate" and ev.ref is not None and ev.ref not in p.nodes:
-                self.err(n, f"compensate activityRef '{ev.ref}' does not exist")
+            if ev.kind == "compensate":
+                self.compensation(n, ev.ref)
+        if n.for_compensation and (n.incoming or n.outgoing):
+            self.err(
+                n,
+                f"compensation handler '{n.id}' has sequence flows",
+                "a handler is reached only through the association from its compensation "
+                "boundary event; remove its incoming and outgoing sequence flows",
+            )
         self.activity(n)
+
+    def compensation(self, n: Node, ref: str | None) -> None:
+        """The compensation forms the engine runs; any other is refused with the fix."""
+        p = self.p
+        if n.type == "boundaryEvent":
+            handler = p.nodes.get(n.compensation_handler or "")
+            host = p.nodes.get(n.attached_to or "")
+            if handler is None:
+                self.err(
+                    n,
+                    f"compensation boundary '{n.id}' has no associated handler",
+                    'connect it to an activity with isForCompensation="true"',
+                )
+            elif not handler.for_compensation or handler.type not in ACTIVITIES:
+                self.err(
+                    n,
+                    f"compensation boundary '{n.id}' is associated with {handler.type} "
+                    f"'{handler.id}', which is not a compensation handler",
+                    'associate it with an activity marked isForCompensation="true"',
+                )
+            elif host is not None and handler.scope != host.scope:
+                self.err(
+                    n,
+                    f"compensation handler '{handler.id}' is not in the same (sub)process as "
+                    f"'{host.id}'",
+                    "place the handler next to the activity it compensates",
+                )
+            if n.outgoing:
+                self.err(
+                    n,
+                    f"compensation boundary '{n.id}' has outgoing sequence flows",
+                    "a compensation boundary only has an association to its handler",
+                )
+            if host is not None and host.id in self._compensation_esp_hosts():
+                self.err(
+                    n,
+                    f"subProcess '{host.id}' has both a compensation boundary event and a "
+                    "compensation event subprocess",
+                    "keep one of the two handlers",
+                )
+            return
+        if n.type == "startEvent":
+            esp = p.nodes.get(n.scope)
+            container = p.nodes.get(esp.scope) if esp is not None else None
+            if container is None or container.type != "subProcess":
+                self.err(
+                    n,
+                    f"compensation event subprocess '{n.scope}' is not inside an embedded "
+                    "subProcess",
+                    "Flowdesk compensates a completed embedded subProcess through it; "
+                    "move it into that subProcess or use compensation boundary events",
+                )
+            return
+        if ref is None:
+            return
+        target = p.nodes.get(ref)
+        if target is None:
+            self.err(n, f"compensate activityRef '{ref}' does not exist")
+            return
+        if target.type not in ACTIVITIES or target.for_compensation:
+            self.err(
+                n,
+                f"compensate activityRef '{ref}' is a {target.type}, not an activity that "
+                "can be compensated",
+                "refer to a task, subprocess or call activity",
+            )
+            return
+        scope = n.scope
+        holder = p.nodes.get(scope)
+        if holder is not None and holder.triggered_by_event:
+            scope = holder.scope  # an event subprocess compensates the scope it belongs to
+        if target.scope != scope:
+            self.err(
+                n,
+                f"compensate activityRef '{ref}' is not in the same (sub)process as '{n.id}'",
+                "compensation reaches activities of its own scope; to undo an activity inside "
+                "a subprocess, refer to the subprocess (its inner handlers run) or throw "
+                "inside it",
+            )
+
+    def _compensation_esp_hosts(self) -> set[str]:
+        p = self.p
+        return {
+            container
+            for container, esps in p.event_subprocesses.items()
+            for esp in esps
+            for start in p.start_events.get(esp, ())
+            if p.nodes[start].event_kind == "compensate"
+        }
 
     def gateway(self, n: Node) -> None:
         p = self.p
