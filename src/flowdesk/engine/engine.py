@@ -17,7 +17,7 @@ from flowdesk.core.clock import Clock, SystemClock
 from flowdesk.core.ids import IdGenerator, UuidIds
 from flowdesk.engine import commands as cmd
 from flowdesk.engine import events as ev
-from flowdesk.engine.behaviours import BEHAVIOURS, Behaviour
+from flowdesk.engine.behaviours import BEHAVIOURS, Behaviour, compensation
 from flowdesk.engine.errors import EngineError, InstanceEndedError, UnknownItemError
 from flowdesk.engine.events import CommandResult
 from flowdesk.engine.expressions import ExpressionLanguage, FeelLanguage
@@ -65,6 +65,7 @@ class Engine:
         self._behaviours.update(behaviours or {})
         self._upstream: dict[tuple[str, str], frozenset[str]] = {}
         self._checked: dict[int, Process] = {}  # holds the object so its id stays unique
+        self._plans: dict[int, tuple[Process, compensation.Plan]] = {}
 
     @property
     def expressions(self) -> ExpressionLanguage:
@@ -416,6 +417,16 @@ class Engine:
         self._checked[id(process)] = process
 
     # -- analysis ---------------------------------------------------------------------------
+    def compensation_plan(self, process: Process) -> compensation.Plan:
+        """What ``process`` can compensate (handlers, compensation event subprocesses, which
+        completions to record), worked out once per definition object."""
+        cached = self._plans.get(id(process))
+        if cached is not None and cached[0] is process:
+            return cached[1]
+        plan = compensation.plan_for(process)
+        self._plans[id(process)] = (process, plan)
+        return plan
+
     def upstream(self, process: Process, gateway: str) -> frozenset[str]:
         """Elements from which a token can still reach ``gateway`` (for the OR-join)."""
         key = (process.id, gateway)

@@ -33,6 +33,7 @@ class Run(VariableAccess):
         self.state = state
         self.process = process
         self.nodes = process.nodes
+        self.comp = engine.compensation_plan(process)
         self.actor = actor
         self.now: datetime = engine.clock.now()
         self.now_text = self.now.isoformat()
@@ -156,14 +157,13 @@ class Run(VariableAccess):
             for target, value in values:
                 self.set_var(token.scope, target, value)
         self.close_owned(token)
-        state.scopes.pop(token.id, None)  # local variables die with the element
+        own = state.scopes.pop(token.id, None)  # local variables die with the element ...
         self.emit(ev.ELEMENT_COMPLETED, node, token, actor=self.pop_actor(token))
         self.flush_changes(node)
-        if any(
-            self.nodes[b].event_kind == "compensate"
-            for b in self.process.boundaries.get(node.id, ())
-        ):
-            state.comp.append([node.id, token.scope])
+        if node.id in self.comp.tracked or (own is not None and state.comp):
+            from flowdesk.engine.behaviours import compensation
+
+            compensation.completed(self, token, node, own)  # ... unless kept to compensate
         data = token.data
         if data:
             if data.get("inner"):
@@ -241,6 +241,10 @@ class Run(VariableAccess):
             if state.status != "active":
                 return
             self.close_scope_subscriptions("")
+            if state.comp:
+                from flowdesk.engine.behaviours import compensation
+
+                compensation.instance_ended(self)
             state.status = "completed"
             state.ended = self.now_text
             self.emit(ev.PROCESS_COMPLETED, data={"process": state.process})
@@ -269,6 +273,13 @@ class Run(VariableAccess):
         for scope in inner_scopes:
             self.terminate_scope(scope.id)
             state.scopes.pop(scope.id, None)
+        if state.comp or token.wait == "comp":
+            from flowdesk.engine.behaviours import compensation
+
+            if token.wait == "comp":
+                compensation.stop_handlers(self, token)
+            for scope in inner_scopes:
+                compensation.discard(self, scope.id)  # an interrupted scope is not compensated
         self.close_owned(token)
         node = self.nodes[token.el]
         if token.wait == "call":

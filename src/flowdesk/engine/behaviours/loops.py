@@ -77,6 +77,10 @@ def iteration_done(run: Run, scope: Scope) -> None:
             data["out"][index] = run.eval(loop.output_element, scope.id)
         finally:
             state.scopes.pop(scope.id, None)
+    if state.comp:
+        from flowdesk.engine.behaviours import compensation
+
+        compensation.iteration_done(run, body, scope)
     data["done"] = int(data["done"]) + 1
     total = int(data["n"])
     active = sum(1 for s in state.scopes.values() if s.kind == "mi" and s.owner == body.id)
@@ -92,6 +96,10 @@ def iteration_done(run: Run, scope: Scope) -> None:
         for other in [s for s in state.scopes.values() if s.kind == "mi" and s.owner == body.id]:
             run.terminate_scope(other.id)
             state.scopes.pop(other.id, None)
+            if state.comp:
+                from flowdesk.engine.behaviours import compensation
+
+                compensation.discard(run, other.id)  # cut short: nothing in it to compensate
         _finish(run, body, node)
     elif loop.sequential and data["next"] < total:
         _start_iteration(run, body, node)
