@@ -15,6 +15,12 @@ transaction. An async httpx load generator drives it:
 Goal (issue 5): >= 500 started-and-routed instances/s on SQLite, p99 < 50 ms at 200/s. Peer
 figure, published only (not run here): Zeebe 8.8 on 2 CPUs, about 160 instances/s with p99 700 ms
 for a one-task process. The last line printed is one JSON object with every figure.
+
+Each phase also reports `server_cpu_ms_per_instance`: the CPU time (user + system, all threads)
+the `flowdesk serve` process used per completed instance, read from /proc (Linux). On a machine
+shared with other work the wall-clock figures swing with the neighbours' load; the server's CPU
+per instance does much less, so it is the figure to compare two versions by. (PostgreSQL's own
+processes are not in it.)
 """
 
 from __future__ import annotations
@@ -90,6 +96,14 @@ class Served:
                         self.proc.stderr.read() if self.proc.stderr else ""
                     ) from None
                 time.sleep(0.1)
+
+    def cpu_seconds(self) -> float | None:
+        """User + system CPU time of the server process so far (None off Linux)."""
+        try:
+            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -169,6 +183,12 @@ def _summary(results: list[bool], latencies: list[float], elapsed: float) -> dic
     }
 
 
+def _per_instance(before: float | None, after: float | None, completed: int) -> float | None:
+    if before is None or after is None or completed == 0:
+        return None
+    return round((after - before) * 1000 / completed, 2)
+
+
 def run_backend(name: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
     key = prepare(url)
     served = Served(url)
@@ -177,9 +197,15 @@ def run_backend(name: str, url: str, args: argparse.Namespace) -> dict[str, Any]
             files = [("files", ("one_task.bpmn", MODEL.encode(), "application/xml"))]
             assert h.post("/api/v1/deployments", files=files).status_code == 201
         asyncio.run(saturation(served.base, key, 8, 0.5))  # warm-up
+        cpu0 = served.cpu_seconds()
         fixed = asyncio.run(fixed_rate(served.base, key, args.rate, args.seconds))
+        cpu1 = served.cpu_seconds()
+        fixed["server_cpu_ms_per_instance"] = _per_instance(cpu0, cpu1, fixed["completed"])
         print(f"{name} fixed {args.rate}/s: {fixed}", flush=True)
         sat = asyncio.run(saturation(served.base, key, args.concurrency, args.seconds))
+        sat["server_cpu_ms_per_instance"] = _per_instance(
+            cpu1, served.cpu_seconds(), sat["completed"]
+        )
         print(f"{name} saturation: {sat}", flush=True)
     finally:
         served.stop()
