@@ -78,7 +78,7 @@ def new_installation() -> tuple[str, Flow]:
         "New service installation",
         nodes,
         flows,
-        {"msg_appointment_confirmed": ("appointment-confirmed", "=orderRef")},
+        {"msg_appointment_confirmed": ("appointment-confirmed", "=caseRef")},
         {"first_time_right": "f_ftr_no"},
     )
 

@@ -206,7 +206,7 @@ def test_cases_contacts_surveys_and_reopen(api: Api, store: Store) -> None:
             channel="email",
         )
         cases.set_instance(uow.connection, second.id, b)
-        for case, csat, nps in ((first, 2, 3), (second, 5, 10)):
+        for case, csat, nps in ((first, 2, 3), (second, 5, 10)):  # 1 detractor, 1 promoter
             uow.append(
                 NewEvent(
                     "survey.answered",
@@ -247,6 +247,8 @@ def test_cases_contacts_surveys_and_reopen(api: Api, store: Store) -> None:
     assert total["csat"] == 3.5 and total["surveys"] == 2
     assert total["nps"] == 0.0  # one promoter (10), one detractor (3)
     assert total["complaint_rate"] == pytest.approx(1 / 3, abs=1e-4)
+    # More detractors than promoters: a negative score (-100 on the phone case alone).
+    assert by_channel["phone"]["nps"] == -100.0 and by_channel["email"]["nps"] == 100.0
     backlog = api.client.get("/api/v1/analytics/backlog", headers=headers).json()
     assert backlog["open_cases"] == 1 and backlog["open_work"] == 1
     assert backlog["by_department"][0]["department"] == "front-office"

@@ -25,13 +25,15 @@ def body(**fields: Any) -> bytes:
     return json.dumps(fields).encode()
 
 
-def customer(store: Store, clock: FixedClock, email: str, phone: str | None = None) -> str:
+def customer(
+    store: Store, clock: FixedClock, email: str, phone: str | None = None, **profile: Any
+) -> str:
     identities = [("email", email)] + ([("phone", phone)] if phone else [])
     with store.unit_of_work() as uow:
         return create_customer(
             uow=uow,
             clock=clock,
-            profile={"given_name": "Ann", "family_name": "Lee"},
+            profile={"given_name": "Ann", "family_name": "Lee", **profile},
             identities=identities,
             default_region="GB",
         ).id
@@ -45,7 +47,7 @@ def count(store: Store, table: Any) -> int:
 def test_web_form_with_a_reason_starts_its_flow_and_opens_a_case(
     store: Store, clock: FixedClock, intake: Intake, runtime: ProcessRuntime
 ) -> None:
-    known = customer(store, clock, ANN)
+    known = customer(store, clock, ANN, segment="premium", value="1250.50")
     result = intake.submit(
         "web", body(email="Ann.Lee@Example.com", reason="complaint", message="Your agent was rude")
     )
@@ -55,6 +57,10 @@ def test_web_form_with_a_reason_starts_its_flow_and_opens_a_case(
     state = runtime.instance(result.instance_id or "")
     assert state.vars["caseRef"] == result.case_reference
     assert state.vars["contactReason"] == "complaint"
+    # Who the customer is reaches the flow, so rules on segment and value can decide.
+    assert state.vars["customerSegment"] == "premium"
+    assert float(state.vars["customerValue"]) == 1250.5
+    assert state.vars["customerName"] == "Ann Lee"
     assert state.business_key == result.case_reference
     stored = intake.get(result.contact_id)
     assert stored.reason_source == "explicit" and stored.case_id == result.case_id

@@ -22,14 +22,14 @@ BUNDLES = sorted(p.parent.name for p in DEMO.glob("*/flow.yaml"))
 # network operations send while the flow waits, and the path it must take.
 HAPPY: dict[str, dict[str, Any]] = {
     "new-installation": {
-        "start": {"orderRef": "ORD-1001", "customerSegment": "residential"},
+        "start": {"caseRef": "FD-ORD101", "customerSegment": "residential"},
         "tasks": {
             "confirm_order": {"product": "fibre", "addressServiceable": True},
             "book_appointment": {"appointmentSlot": "morning", "appointmentDate": "2026-03-05"},
             "install_service": {"equipmentInstalled": True, "firstTimeRight": True},
             "welcome_call": {"customerHappy": True},
         },
-        "messages": [("appointment-confirmed", "ORD-1001")],
+        "messages": [("appointment-confirmed", "FD-ORD101")],
         "end": "service_live",
     },
     "outage-restoration": {

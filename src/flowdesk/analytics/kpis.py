@@ -77,7 +77,12 @@ def outcome_metrics() -> list[pl.Expr]:
         pl.col("csat").mean().alias("csat"),
         pl.when(answered > 0)
         .then(
-            ((pl.col("nps") >= 9).sum() - (pl.col("nps") <= 6).sum()).cast(pl.Float64)
+            # Counts are unsigned in Polars: subtracting more detractors than promoters would
+            # wrap around, so both are cast first.
+            (
+                (pl.col("nps") >= 9).sum().cast(pl.Float64)
+                - (pl.col("nps") <= 6).sum().cast(pl.Float64)
+            )
             * 100.0
             / answered
         )

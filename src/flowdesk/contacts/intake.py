@@ -36,6 +36,7 @@ from flowdesk.core.clock import Clock, SystemClock
 from flowdesk.core.errors import FlowdeskError, NotFoundError
 from flowdesk.core.events import NewEvent
 from flowdesk.core.ids import IdGenerator, UuidIds
+from flowdesk.customers.models import customers
 from flowdesk.customers.resolve import Resolution, resolve_contact
 from flowdesk.experience.models import contact_reasons
 from flowdesk.runtime.processes import ProcessRuntime
@@ -373,7 +374,7 @@ class Intake:
                     "contact.recognised", row, customer_id, case.id, **recognition.to_dict()
                 )
             )
-            plan.start = (process_key, self._variables(row, draft, case, customer_id))
+            plan.start = (process_key, self._variables(conn, row, draft, case, customer_id))
             plan.attach = None
             plan.result = replace(
                 plan.result, case_id=case.id, case_reference=case.reference, action="started"
@@ -394,7 +395,7 @@ class Intake:
         if case.instance_id is None and case.process_key is not None:
             plan.start = (
                 case.process_key,
-                self._variables(row, plan.draft, case, case.customer_id),
+                self._variables(uow.connection, row, plan.draft, case, case.customer_id),
             )
             plan.result = replace(plan.result, action="started")
         else:
@@ -720,9 +721,29 @@ class Intake:
 
     @staticmethod
     def _variables(
-        row: Any, draft: ContactDraft, case: cases.Case, customer_id: str
+        conn: Connection, row: Any, draft: ContactDraft, case: cases.Case, customer_id: str
     ) -> dict[str, Any]:
+        """The flow's start variables: the contact, the case and who the customer is (rules
+        such as refund approval and retention offers decide on segment and value)."""
+        found = conn.execute(
+            select(
+                customers.c.display_name,
+                customers.c.given_name,
+                customers.c.family_name,
+                customers.c.segment,
+                customers.c.value,
+            ).where(customers.c.id == customer_id)
+        ).first()
+        who: dict[str, Any] = {}
+        if found is not None:
+            names = (found.given_name, found.family_name)
+            who = {
+                "customerName": found.display_name or " ".join(n for n in names if n) or None,
+                "customerSegment": found.segment,
+                "customerValue": float(found.value) if found.value is not None else None,
+            }
         return {
+            **who,
             "contactReason": case.reason,
             "caseRef": case.reference,
             "caseId": case.id,
