@@ -98,3 +98,33 @@ def test_the_worker_sends_case_updates_and_deferred_notifications_by_smtp(
 
     run_worker(database_url, port)  # a second run has nothing new to say
     assert len(mailbox.messages) == 2
+
+
+def test_the_worker_sends_the_survey_by_smtp_and_survives_an_smtp_outage(
+    store: Store,
+    database_url: str,
+    intake: Intake,
+    runtime: ProcessRuntime,
+    sink: tuple[Sink, int],
+) -> None:
+    from tests.channels.test_email_smtp import free_port
+
+    from flowdesk.cases.surveys import subject_for
+
+    mailbox, port = sink
+    started = intake.submit(
+        "web",
+        json.dumps({"email": "cy@example.com", "reason": "complaint", "message": "rude"}).encode(),
+    )
+    assert started.case_reference and started.instance_id
+    runtime.cancel(started.instance_id, "resolved on the phone")  # the flow ends: case closes
+
+    output = run_worker(database_url, free_port())  # SMTP is down: the worker carries on
+    assert "ran" in output
+    assert not [e for e in store.events.after(0, 10_000) if e.type == "survey.sent"]
+
+    run_worker(database_url, port)  # back up: the survey goes out once
+    surveys = [m for m in mailbox.messages if m["Subject"] == subject_for(started.case_reference)]
+    assert len(surveys) == 1 and surveys[0]["To"] == "cy@example.com"
+    sent = [e for e in store.events.after(0, 10_000) if e.type == "survey.sent"]
+    assert len(sent) == 1 and sent[0].data["delivered"] is True

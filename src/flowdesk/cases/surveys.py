@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+import structlog
 from sqlalchemy import Connection, select
 
 from flowdesk.cases.references import normalize_reference
@@ -65,6 +66,8 @@ _SCORES = re.compile(
 #: A text answer on a channel without threading must start with the case reference.
 _WITH_REFERENCE = re.compile(rf"^\s*FD[-\s]?[A-Za-z0-9]{{5}}\b[\s:,-]*{_NUMBER}", re.I)
 _QUOTE_START = re.compile(r"^(On .* wrote:|-+ ?Original Message ?-+)\s*$", re.I)
+
+logger = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +181,10 @@ class SurveySender:
                         if survey is not None:
                             sent.append(survey)
                     done = event.seq
+            except (OSError, ValueError) as error:  # smtplib and urllib errors are OSErrors
+                # The channel is down: this survey and the ones after it wait for next round.
+                logger.warning("survey not sent, retried next round", error=str(error))
+                return sent
             finally:
                 if done:
                     log.ack(self.consumer, done)

@@ -173,13 +173,13 @@ def worker(
 
         router = RoutingService(store, runtime=runtime)
     from flowdesk.cases.closing import CaseCloser
+    from flowdesk.cases.notifier import NotifyRound, senders_from
     from flowdesk.cases.surveys import SurveySender
 
+    senders = senders_from(settings) if notify else {}
     closer = CaseCloser(store)  # case.closed for every flow that ended, then its survey
-    surveys = SurveySender(store, runtime.clock)
-    from flowdesk.cases.notifier import NotifyRound, senders_from
-
-    notifier = NotifyRound(store, runtime.clock, senders_from(settings) if notify else {})
+    surveys = SurveySender(store, runtime.clock, senders=senders)
+    notifier = NotifyRound(store, runtime.clock, senders)
     total = 0
     log.info("worker started", worker=name, database=store.dialect, notify=notifier.active)
     try:
