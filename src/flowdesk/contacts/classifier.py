@@ -21,14 +21,8 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sklearn.exceptions import ConvergenceWarning  # type: ignore[import-untyped]
-from sklearn.feature_extraction.text import TfidfVectorizer  # type: ignore[import-untyped]
-from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
-from sklearn.metrics import accuracy_score, f1_score  # type: ignore[import-untyped]
-from sklearn.model_selection import train_test_split  # type: ignore[import-untyped]
-from sklearn.pipeline import FeatureUnion, Pipeline  # type: ignore[import-untyped]
 from sqlalchemy import func, select, update
 
 from flowdesk.contacts.errors import ReasonModelError
@@ -41,6 +35,11 @@ from flowdesk.store import Store
 ALGORITHM = "tfidf(word 1-2 + char_wb 2-5, sublinear) + logistic regression (saga, C=20)"
 MIN_EXAMPLES_PER_REASON = 2
 MAX_FILE_BYTES = 50 * 1024 * 1024
+
+# scikit-learn loads in seconds; only training, scoring and prediction need it, so the intake,
+# the server and the CLI start without it until a model is used.
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline  # type: ignore[import-untyped]
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +115,10 @@ def read_examples(source: str | Path | bytes) -> list[tuple[str, str]]:
 
 
 def build_pipeline() -> Pipeline:
+    from sklearn.feature_extraction.text import TfidfVectorizer  # type: ignore[import-untyped]
+    from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
+    from sklearn.pipeline import FeatureUnion, Pipeline
+
     features = FeatureUnion(
         [
             (
@@ -192,6 +195,8 @@ def load_pipeline(blob: bytes) -> Pipeline:
 
 
 def score(pipeline: Pipeline, rows: list[tuple[str, str]]) -> Scores:
+    from sklearn.metrics import accuracy_score, f1_score  # type: ignore[import-untyped]
+
     texts = [t for t, _ in rows]
     truth = [r for _, r in rows]
     predicted = list(pipeline.predict(texts))
@@ -217,6 +222,9 @@ def fit(
             f"too few examples for {', '.join(thin)}",
             hint=f"give every reason at least {MIN_EXAMPLES_PER_REASON * 2} examples",
         )
+    from sklearn.exceptions import ConvergenceWarning  # type: ignore[import-untyped]
+    from sklearn.model_selection import train_test_split  # type: ignore[import-untyped]
+
     train, test = train_test_split(
         rows, test_size=test_size, random_state=seed, stratify=[r for _, r in rows]
     )
