@@ -28,6 +28,7 @@ from flowdesk.channels.outbound import OutboundMessage, Sender
 from flowdesk.contacts.errors import InvalidContactError
 from flowdesk.contacts.model import ContactDraft
 from flowdesk.contacts.models import contacts
+from flowdesk.contacts.outbox import record_outbound
 from flowdesk.core.clock import Clock
 from flowdesk.core.errors import NotFoundError
 from flowdesk.core.events import NewEvent
@@ -224,25 +225,19 @@ class SurveySender:
         raw = sender.send(message) if sender is not None else b""
         now = self.clock.now()
         with self.store.unit_of_work() as uow:
-            uow.connection.execute(
-                contacts.insert().values(
-                    id=contact_id,
-                    channel=channel,
-                    direction="out",
-                    received_at=now,
-                    raw=raw,
-                    status="sent",
-                    attempts=1,
-                    sender=to[:320],
-                    customer_id=customer_id,
-                    subject=subject,
-                    text=text,
-                    attachments=[],
-                    details={"survey": True, "delivered": sender is not None},
-                    message_id=message_id,
-                    case_id=case.id,
-                    processed_at=now,
-                )
+            record_outbound(
+                uow.connection,
+                contact_id=contact_id,
+                channel=channel,
+                to=to,
+                text=text,
+                now=now,
+                raw=raw,
+                customer_id=customer_id,
+                case_id=case.id,
+                subject=subject,
+                message_id=message_id,
+                details={"survey": True, "delivered": sender is not None},
             )
             uow.append(
                 NewEvent(

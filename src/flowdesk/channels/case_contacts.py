@@ -28,6 +28,7 @@ from flowdesk.channels.photos import CheckedPhoto
 from flowdesk.contacts.intake import _LIGHT, REPLYABLE, _contact
 from flowdesk.contacts.model import Contact
 from flowdesk.contacts.models import contacts
+from flowdesk.contacts.outbox import record_outbound
 from flowdesk.core.clock import Clock
 from flowdesk.core.errors import FlowdeskError, NotFoundError
 from flowdesk.core.events import NewEvent
@@ -164,30 +165,21 @@ def reply(
     status = "deferred" if until else "sent"
     new_id = (ids or UuidIds()).new_id()
     with store.unit_of_work() as uow:
-        uow.connection.execute(
-            contacts.insert().values(
-                id=new_id,
-                channel=channel,
-                direction="out",
-                received_at=now,
-                raw=raw,
-                status=status,
-                attempts=0 if until else 1,
-                sender=to[:320],
-                customer_id=customer_id,
-                subject=(message.subject or "")[:500],
-                text=text,
-                attachments=[],
-                details={
-                    "actor": actor,
-                    "in_reply_to_contact": original.id,
-                    **({"send_at": until.isoformat()} if until else {}),
-                },
-                message_id=message.message_id,
-                in_reply_to=original.message_id,
-                case_id=case.id,
-                processed_at=None if until else now,
-            )
+        record_outbound(
+            uow.connection,
+            contact_id=new_id,
+            channel=channel,
+            to=to,
+            text=text,
+            now=now,
+            raw=raw,
+            deferred_until=until,
+            customer_id=customer_id,
+            case_id=case.id,
+            subject=message.subject,
+            message_id=message.message_id,
+            in_reply_to=original.message_id,
+            details={"actor": actor, "in_reply_to_contact": original.id},
         )
         uow.append(
             NewEvent(

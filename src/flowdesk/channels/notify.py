@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 
 from flowdesk.channels.outbound import OutboundMessage, Sender
 from flowdesk.contacts.models import contacts
+from flowdesk.contacts.outbox import record_outbound
 from flowdesk.core.clock import Clock
 from flowdesk.core.errors import NotFoundError
 from flowdesk.core.events import NewEvent
@@ -117,24 +118,18 @@ def notify(
         raw = b"" if until else senders[channel].send(message)
         contact_id = (ids or UuidIds()).new_id()
         with store.unit_of_work() as uow:
-            uow.connection.execute(
-                contacts.insert().values(
-                    id=contact_id,
-                    channel=channel,
-                    direction="out",
-                    received_at=now,
-                    raw=raw,
-                    status=status,
-                    attempts=0 if until else 1,
-                    sender=address,
-                    customer_id=customer.id,
-                    subject=subject,
-                    text=text,
-                    attachments=[],
-                    details={"send_at": until.isoformat()} if until else {},
-                    case_id=case_id,
-                    processed_at=None if until else now,
-                )
+            record_outbound(
+                uow.connection,
+                contact_id=contact_id,
+                channel=channel,
+                to=address,
+                text=text,
+                now=now,
+                raw=raw,
+                deferred_until=until,
+                customer_id=customer.id,
+                case_id=case_id,
+                subject=subject,
             )
             uow.append(
                 NewEvent(

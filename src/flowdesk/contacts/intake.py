@@ -31,6 +31,7 @@ from flowdesk.contacts import classifier
 from flowdesk.contacts.errors import InvalidContactError
 from flowdesk.contacts.model import Contact, ContactDraft, check_channel
 from flowdesk.contacts.models import contacts
+from flowdesk.contacts.outbox import record_outbound
 from flowdesk.contacts.rules import ReasonRules, Recognition
 from flowdesk.core.clock import Clock, SystemClock
 from flowdesk.core.errors import FlowdeskError, NotFoundError
@@ -697,26 +698,19 @@ class Intake:
         raw = sender.send(message)
         now = self.clock.now()
         with self.store.unit_of_work() as uow:
-            uow.connection.execute(
-                contacts.insert().values(
-                    id=self.ids.new_id(),
-                    channel=draft.channel,
-                    direction="out",
-                    received_at=now,
-                    raw=raw,
-                    status="sent",
-                    attempts=1,
-                    sender=draft.sender[:320],
-                    customer_id=result.customer_id,
-                    subject=subject[:500],
-                    text=text,
-                    attachments=[],
-                    details={},
-                    message_id=message_id,
-                    in_reply_to=draft.message_id,
-                    case_id=result.case_id,
-                    processed_at=now,
-                )
+            record_outbound(
+                uow.connection,
+                contact_id=self.ids.new_id(),
+                channel=draft.channel,
+                to=draft.sender,
+                text=text,
+                now=now,
+                raw=raw,
+                customer_id=result.customer_id,
+                case_id=result.case_id,
+                subject=subject,
+                message_id=message_id,
+                in_reply_to=draft.message_id,
             )
 
     @staticmethod
