@@ -23,7 +23,7 @@ from flowdesk.bpmn.model import Definitions
 from flowdesk.core.clock import Clock, SystemClock
 from flowdesk.core.errors import ConflictError, ModelError, NotFoundError, Position
 from flowdesk.core.events import NewEvent
-from flowdesk.core.ids import IdGenerator, UuidIds
+from flowdesk.core.ids import IdGenerator, TimeOrderedIds
 from flowdesk.engine.engine import DecisionEvaluator, Engine, ServiceHandler
 from flowdesk.engine.events import CommandResult, Event
 from flowdesk.engine.state import InstanceState, state_from_dict
@@ -33,6 +33,10 @@ from flowdesk.store import Store, UnitOfWork
 from flowdesk.store.processes import JobRow, ProcessRepository
 
 T = TypeVar("T")
+
+#: Event ids of the runtime's commands: time-ordered, whatever ids the runtime was given (a test's
+#: SequentialIds would collide in the log's unique index across runtimes sharing one store).
+_EVENT_IDS = TimeOrderedIds()
 
 EVENT_TYPES = {
     "process_started": "process.started",
@@ -112,7 +116,8 @@ class ProcessRuntime:
     ) -> None:
         self.store = store
         self.clock = clock or SystemClock()
-        self.ids = ids or UuidIds()
+        # Time-ordered ids keep index inserts on the rightmost B-tree pages (see TimeOrderedIds).
+        self.ids = ids or TimeOrderedIds()
         self.registry = StoreRegistry(store)
         # Business rule tasks use the DMN deployed next to the processes unless told otherwise,
         # so every runtime (API, worker, web, CLI, intake) evaluates the same decisions.
@@ -248,6 +253,7 @@ class ProcessRuntime:
                 process_instance_id=state.id,
                 element_id=w.el,
                 department=w.lane,
+                id=_EVENT_IDS.new_id(),
             )
             for w in result.work_items_created
         ]
@@ -258,6 +264,7 @@ class ProcessRuntime:
                 {"work_item_id": item_id},
                 process_instance_id=state.id,
                 actor=actor if item_id == completed_item else None,
+                id=_EVENT_IDS.new_id(),
             )
             for item_id in result.work_items_closed
         ]
@@ -403,6 +410,7 @@ class ProcessRuntime:
             element_id=e.element_id,
             actor=e.actor,
             department=e.lane,
+            id=_EVENT_IDS.new_id(),
         )
 
     # -- deployment -------------------------------------------------------------------------

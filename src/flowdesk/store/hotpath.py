@@ -1,12 +1,12 @@
 """The runtime's hottest statements, executed straight on the DB-API cursor.
 
-Every engine command loads and saves one instance row, usually opens or closes a work item and
-sometimes a job. Through SQLAlchemy Core each statement costs about 50 µs of Python on top of
-the 10 µs the driver needs (measured: benchmarks/engine_refund.py --mode persisted), which
-dominated a command. These statements run on the same DB-API connection, inside the same
-transaction as everything else of the unit of work, and convert values exactly as the column
-types of `process_tables` do (JSON as text, UTC wall time on SQLite), so rows written here and
-read through SQLAlchemy are identical.
+Every engine command loads and saves (a start: inserts) one instance row, usually opens or
+closes a work item and sometimes a job. Through SQLAlchemy Core each statement costs about
+50 µs of Python on top of the 10 µs the driver needs (measured: benchmarks/engine_refund.py
+--mode persisted), which dominated a command. These statements run on the same DB-API
+connection, inside the same transaction as everything else of the unit of work, and convert
+values exactly as the column types of `process_tables` do (JSON as text, UTC wall time on
+SQLite), so rows written here and read through SQLAlchemy are identical.
 """
 
 from __future__ import annotations
@@ -24,6 +24,10 @@ _WORK_COLUMNS = (
     "id, instance_id, definition_id, process_key, element_id, name, lane, assignee, "
     "candidate_groups, candidate_users, form_key, due_at, priority, status, created_at"
 )
+_INSTANCE_COLUMNS = (
+    "id, definition_id, process_key, business_key, status, version, state, parent_id, "
+    "parent_token, started_at, ended_at"
+)
 _JOB_COLUMNS = (
     "id, instance_id, definition_id, kind, element_id, topic, due_at, retries, attempts, "
     "status, created_at"
@@ -36,6 +40,9 @@ class DriverIO:
         p = "?" if paramstyle == "qmark" else "%s"
         self.load_sql = (
             f"SELECT state, version, definition_id FROM process_instances WHERE id = {p}"
+        )
+        self.insert_instance_sql = (
+            f"INSERT INTO process_instances ({_INSTANCE_COLUMNS}) VALUES ({', '.join([p] * 11)})"
         )
         self.save_sql = (
             f"UPDATE process_instances SET state = {p}, version = {p}, status = {p}, "

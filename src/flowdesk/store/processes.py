@@ -45,7 +45,6 @@ from flowdesk.store.process_tables import (
 _LOAD = select(
     process_instances.c.state, process_instances.c.version, process_instances.c.definition_id
 ).where(process_instances.c.id == bindparam("iid"))
-_INSERT_INSTANCE = process_instances.insert()
 _INSERT_JOB = jobs.insert()
 _INSERT_SUB = subscriptions.insert()
 _DELETE_SUBS = delete(subscriptions).where(subscriptions.c.instance_id == bindparam("iid"))
@@ -136,7 +135,24 @@ class ProcessRepository:
 
     # -- instances --------------------------------------------------------------------------
     def insert_instance(self, row: dict[str, Any]) -> None:
-        self.c.execute(_INSERT_INSTANCE, row)
+        io = self.io
+        io.run(
+            self.c,
+            io.insert_instance_sql,
+            (
+                row["id"],
+                row["definition_id"],
+                row["process_key"],
+                row["business_key"],
+                row["status"],
+                row["version"],
+                io.json_in(row["state"]),
+                row["parent_id"],
+                row["parent_token"],
+                io.time(row["started_at"]),
+                io.time(row["ended_at"]),
+            ),
+        )
 
     def load(self, instance_id: str, *, for_update: bool = False) -> LoadedInstance | None:
         if for_update and self.postgres:
