@@ -111,3 +111,25 @@ def test_a_catalog_policy_for_the_triage_step_sets_the_target(
         (entry,) = http.get("/api/v1/routing/queue?department=front-office", headers=boss).json()
         assert entry["id"] == contact["contact_id"]
         assert entry["sla"][0]["remaining_seconds"] == 5 * 60
+
+
+def test_a_contact_back_in_triage_is_queued_again(store: Store, clock: FixedClock) -> None:
+    from flowdesk.core.events import NewEvent
+    from flowdesk.routing.service import RoutingService
+
+    routing = RoutingService(store, clock=clock)
+
+    def happened(kind: str) -> None:
+        with store.unit_of_work() as uow:
+            uow.append(NewEvent(kind, clock.now(), {}, contact_id="c-1", channel="email"))
+        routing.sync()
+
+    happened("contact.triage_required")
+    assert routing.entry("c-1")["status"] == "queued"
+    happened("contact.failed")  # the flow of the decided reason failed to start
+    assert routing.entry("c-1")["status"] == "closed"
+    clock.advance(minutes=10)
+    happened("contact.triage_required")  # replayed, and still not recognised
+    again = routing.entry("c-1")
+    assert again["status"] == "queued" and again["channel"] == "email"
+    assert again["waiting_seconds"] == 0 and again["sla"][0]["remaining_seconds"] == 15 * 60

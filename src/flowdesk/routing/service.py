@@ -587,6 +587,12 @@ class RoutingService:
         elif e.type in ("work_item.claimed", "work_item.delegated", "work_item.unclaimed"):
             self._follow_claim(uow, e)
         elif e.type == "contact.triage_required" and e.contact_id:
+            # a contact back in triage (it failed after a decision and was replayed) is queued
+            # again: its old, closed entry gives way to the new one
+            q = routing_queue.c
+            uow.connection.execute(
+                routing_queue.delete().where(q.id == e.contact_id, q.status == "closed")
+            )
             ref = WorkRef("contact", name=f"Triage: {e.channel or 'contact'}", step=triage.STEP)
             self._enqueue(uow, triage.triage_item(e, self.triage), ref)
         elif e.type in triage.SETTLED and e.contact_id:
