@@ -101,11 +101,16 @@ def flowdesk_round(engine: Engine, n: int) -> dict[str, Any]:
 
 
 def ensure_peer_venv() -> None:
-    if PEER_PYTHON.exists():
-        return
-    print("creating the peer venv .bench-venv (SpiffWorkflow) ...", flush=True)
-    subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
-    subprocess.run([str(VENV / "bin" / "pip"), "install", "-q", "spiffworkflow"], check=True)
+    """.bench-venv is shared with other peers' benchmarks (pm4py ...): make it if missing and
+    add SpiffWorkflow when it is not importable there."""
+    if not PEER_PYTHON.exists():
+        print("creating the peer venv .bench-venv ...", flush=True)
+        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
+    probe = subprocess.run([str(PEER_PYTHON), "-c", "import SpiffWorkflow"], check=False)
+    if probe.returncode != 0:
+        print("installing SpiffWorkflow 3.2.0 into .bench-venv ...", flush=True)
+        pip = [str(PEER_PYTHON), "-m", "pip", "install", "-q", "spiffworkflow==3.2.0"]
+        subprocess.run(pip, check=True)
 
 
 def peer_round(mode: str, n: int) -> dict[str, Any]:
