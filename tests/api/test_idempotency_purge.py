@@ -88,4 +88,5 @@ def test_the_worker_purges_keys_older_than_the_setting(store: Store, database_ur
         _worker(database_url, FLOWDESK_IDEMPOTENCY_RETENTION_HOURS="6")
         assert _start(api, "recent-order")[0] != recent
     finally:
-        gen.close()
+        for _ in gen:  # runs the rest of the fixture generator: the test client closes
+            pass
