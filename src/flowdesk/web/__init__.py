@@ -4,7 +4,7 @@ and, when installed, htmx."""
 
 from fastapi import APIRouter
 
-from flowdesk.web import analysis, backoffice, dashboards, pages, status
+from flowdesk.web import analysis, backoffice, dashboards, pages, status, triage
 from flowdesk.web.rendering import mount_static
 
 router = APIRouter()
@@ -12,6 +12,7 @@ router.include_router(pages.router)
 router.include_router(status.router)
 router.include_router(backoffice.router)
 router.include_router(dashboards.router)
+router.include_router(triage.router)
 router.include_router(analysis.router)
 
 __all__ = ["mount_static", "router"]

@@ -23,7 +23,7 @@ from flowdesk.core.events import NewEvent
 from flowdesk.experience.service import WorkItemExperience, experience_for
 from flowdesk.knowledge import get_article, give_feedback, search
 from flowdesk.runtime.processes import ProcessRuntime
-from flowdesk.web import csrf, data, forms
+from flowdesk.web import csrf, data, forms, triage
 from flowdesk.web.access import PageAccess, page_access
 from flowdesk.web.rendering import countdown, error_page, render
 
@@ -146,10 +146,17 @@ def my_work(request: Request, access: Read, notice: str | None = None, page: str
     for row in queue.rows:
         row["countdown"] = countdown(row["due"], now)
         row["late"] = row["due"] is not None and row["due"] < now
+    # Contacts waiting for a first answer lead the first page (they are due within minutes).
+    first_answers = triage.rows(triage.waiting(request, access.user), now) if number == 1 else []
     return render(
         request,
         "work.html",
-        {"queue": queue.rows, "page": queue, "notice": (notice or "")[:200]},
+        {
+            "queue": queue.rows,
+            "triage": first_answers,
+            "page": queue,
+            "notice": (notice or "")[:200],
+        },
         principal=access.user,
     )
 
@@ -161,6 +168,9 @@ def take_next(request: Request, access: Act, fields: Form) -> Response:
     if failed := _csrf_failed(request, fields):
         return failed
     best = data.next_best(_store(request), access.user)
+    first = next(iter(triage.waiting(request, access.user, limit=1)), None)
+    if first is not None and (best is None or best["due"] is None or first.due <= best["due"]):
+        return RedirectResponse(f"/triage/{quote(first.id)}", status_code=303)
     if best is None:
         return RedirectResponse("/work?notice=" + quote("Your queue is empty."), 303)
     if best["assignee"] is None:
