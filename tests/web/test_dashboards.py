@@ -122,6 +122,14 @@ def test_scorecard_and_work_pages(client: TestClient) -> None:
     assert int(departments["Front office"][0]) > 0
 
 
+def test_odd_parameters_show_the_defaults(client: TestClient) -> None:
+    login(client, "akeller")
+    page = client.get("/dashboards", params={"days": "lots", "grain": "hour", "flow": "<b>"})
+    assert page.status_code == 200
+    assert '<option value="30" selected>' in page.text and "<b>" not in page.text
+    assert client.get("/dashboards/scorecard", params={"days": "-1"}).status_code == 200
+
+
 def test_agents_without_analytics_are_kept_out(client: TestClient) -> None:
     login(client, "bokafor")  # an agent
     page = client.get("/dashboards")

@@ -57,6 +57,10 @@ def _service(request: Request) -> Analytics:
 
 
 def _choice(value: Any, allowed: tuple[Any, ...], default: Any) -> Any:
+    """A page parameter from its allowed values; anything else (a typo in a bookmarked URL)
+    shows the default rather than an error page."""
+    if isinstance(value, str) and value.isdigit() and len(value) < 6:
+        value = int(value)
     return value if value in allowed else default
 
 
@@ -86,7 +90,7 @@ def _num(value: Any) -> float | None:
 def overview(
     request: Request,
     access: Reader,
-    days: int = 30,
+    days: str = "30",
     grain: str = "day",
     flow: str = "",
     channel: str = "",
@@ -94,10 +98,10 @@ def overview(
 ) -> Response:
     if access.denied:
         return access.denied
-    days = _choice(days, WINDOWS, 30)
+    window: int = _choice(days, WINDOWS, 30)
     grain = _choice(grain, GRAINS, "day")
     period_grain: Grain = "week" if grain == "week" else "month" if grain == "month" else "day"
-    filters = _filters(request, days, flow, channel, segment)
+    filters = _filters(request, window, flow, channel, segment)
     data = _service(request).overview(filters, period_grain)
     series = data["series"]
     periods = [str(p) for p in series["period"].to_list()]
@@ -147,14 +151,14 @@ def overview(
         }
         for row in data["by_flow"].to_dicts()
     ]
-    query = {"days": days, "flow": flow, "channel": channel, "segment": segment}
+    query = {"days": window, "flow": flow, "channel": channel, "segment": segment}
     csv_query = urlencode({k: v for k, v in {**query, "grain": grain}.items() if v})
     return render(
         request,
         "dashboards.html",
         {
             "tab": "overview",
-            "days": days,
+            "days": window,
             "grain": grain,
             "windows": WINDOWS,
             "grains": GRAINS,
@@ -180,11 +184,11 @@ def overview(
 
 
 @router.get("/dashboards/scorecard")
-def scorecard_page(request: Request, access: Reader, days: int = 7) -> Response:
+def scorecard_page(request: Request, access: Reader, days: str = "7") -> Response:
     if access.denied:
         return access.denied
-    days = _choice(days, WINDOWS, 7)
-    results = _service(request).scorecard(timedelta(days=days), weeks=8)
+    window: int = _choice(days, WINDOWS, 7)
+    results = _service(request).scorecard(timedelta(days=window), weeks=8)
     criteria = []
     for result in results:
         measures = []
@@ -213,18 +217,18 @@ def scorecard_page(request: Request, access: Reader, days: int = 7) -> Response:
     return render(
         request,
         "scorecard.html",
-        {"tab": "scorecard", "days": days, "windows": WINDOWS, "criteria": criteria},
+        {"tab": "scorecard", "days": window, "windows": WINDOWS, "criteria": criteria},
         principal=access.user,
     )
 
 
 @router.get("/dashboards/work")
-def work_page(request: Request, access: Reader, days: int = 30) -> Response:
+def work_page(request: Request, access: Reader, days: str = "30") -> Response:
     if access.denied:
         return access.denied
-    days = _choice(days, WINDOWS, 30)
+    window: int = _choice(days, WINDOWS, 30)
     service = _service(request)
-    filters = _filters(request, days, "", "", "")
+    filters = _filters(request, window, "", "", "")
     rows = service.work_kpis(filters, grain=None, by="department").to_dicts()
     names = service.config.department_names
     departments = [
@@ -256,12 +260,12 @@ def work_page(request: Request, access: Reader, days: int = 30) -> Response:
         "work_dashboard.html",
         {
             "tab": "work",
-            "days": days,
+            "days": window,
             "windows": WINDOWS,
             "departments": departments,
             "handling": handling,
             "backlog": backlog,
-            "csv_work": f"/api/v1/analytics/work?format=csv&days={days}",
+            "csv_work": f"/api/v1/analytics/work?format=csv&days={window}",
         },
         principal=access.user,
     )
