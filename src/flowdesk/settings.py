@@ -28,6 +28,12 @@ class Settings(BaseSettings):
     log_json: bool = False
     max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     load_demo: bool = True
+    embedded_worker: bool = Field(
+        default=True,
+        description="`flowdesk serve` also runs worker rounds (timers, routing, case closing, "
+        "surveys, notifications) in a background thread; off when separate `flowdesk worker` "
+        "processes do that",
+    )
     # Status page: failed reference + identity checks allowed per client IP and per reference
     # within the window, before answers are 429 until the oldest failure leaves the window.
     status_max_failures: int = Field(default=5, ge=1)

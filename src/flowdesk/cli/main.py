@@ -122,6 +122,11 @@ def serve(
                 err.print(line)
     host = host or settings.host
     port = port or settings.port
+    if settings.embedded_worker:
+        from flowdesk.cli.rounds import WorkerRounds, start_in_background
+
+        start_in_background(WorkerRounds(store, settings, name=f"serve:{port}"))
+        err.print("embedded worker: timers, routing, case closing, surveys and notifications")
     application = create_app(settings, store)
     url = f"http://{host}:{port}"
     err.print(f"Flowdesk {__version__} on {store.dialect}: [bold]{url}[/]  (health: {url}/health)")
@@ -153,51 +158,26 @@ def worker(
     import os
     import socket
     import time
-    from datetime import timedelta
 
-    from flowdesk.api.idempotency import KeyPurger
+    from flowdesk.cli.rounds import WorkerRounds
     from flowdesk.logs import configure_logging, get_logger
-    from flowdesk.runtime.processes import ProcessRuntime
 
     settings, store = _open_store(database_url)
     configure_logging(settings.log_level, json=settings.log_json)
     log = get_logger("flowdesk.worker")
     name = worker_id or f"{socket.gethostname()}:{os.getpid()}"
-    runtime = ProcessRuntime(store, worker_id=name)
-    purger = KeyPurger(
-        store, runtime.clock, retention=timedelta(hours=settings.idempotency_retention_hours)
-    )
-    router = None
-    if routing:
-        from flowdesk.routing.service import RoutingService
-
-        router = RoutingService(store, runtime=runtime)
-    from flowdesk.cases.closing import CaseCloser
-    from flowdesk.cases.notifier import NotifyRound, senders_from
-    from flowdesk.cases.surveys import SurveySender
-
-    senders = senders_from(settings) if notify else {}
-    closer = CaseCloser(store)  # case.closed for every flow that ended, then its survey
-    surveys = SurveySender(store, runtime.clock, senders=senders)
-    notifier = NotifyRound(store, runtime.clock, senders)
-    total = 0
-    log.info("worker started", worker=name, database=store.dialect, notify=notifier.active)
+    rounds = WorkerRounds(store, settings, name=name, batch=batch, routing=routing, notify=notify)
+    log.info("worker started", worker=name, database=store.dialect, notify=rounds.notifying)
     try:
         while True:
-            done = runtime.run_due_jobs(limit=batch)
-            total += done
-            routed = sum(router.tick().values()) if router is not None else 0
-            purger.tick()  # old Idempotency-Key answers (not work: it never keeps us awake)
-            routed += len(closer.tick()) + len(surveys.tick())
-            notified = notifier.tick().total
-            if done == 0 and routed == 0 and notified == 0:
+            if rounds.tick() == 0:
                 if until_idle:
                     break
                 time.sleep(poll)
     except KeyboardInterrupt:
         pass
-    log.info("worker stopped", worker=name, jobs=total)
-    typer.echo(f"{name} ran {total} jobs")
+    log.info("worker stopped", worker=name, jobs=rounds.jobs)
+    typer.echo(f"{name} ran {rounds.jobs} jobs")
 
 
 @db_app.command("upgrade")

@@ -1,0 +1,84 @@
+"""One worker round: due timers and async jobs, routing, case closing, surveys, notifications
+and the idempotency purge. `flowdesk worker` runs rounds in a loop; `flowdesk serve` runs the
+same rounds in a background thread (FLOWDESK_EMBEDDED_WORKER, on by default) so a single
+server, `make run` included, fires timers and closes cases without a second command, as an
+engine with a built-in job executor does. Several workers and servers may run rounds against
+one PostgreSQL: jobs are taken with SKIP LOCKED and the consumers keep their own cursors."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+from typing import Any
+
+from flowdesk.settings import Settings
+from flowdesk.store import Store
+
+
+class WorkerRounds:
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        *,
+        name: str,
+        batch: int = 50,
+        routing: bool = True,
+        notify: bool = True,
+    ) -> None:
+        from flowdesk.api.idempotency import KeyPurger
+        from flowdesk.cases.closing import CaseCloser
+        from flowdesk.cases.notifier import NotifyRound, senders_from
+        from flowdesk.cases.surveys import SurveySender
+        from flowdesk.runtime.processes import ProcessRuntime
+
+        self.batch = batch
+        self.runtime = ProcessRuntime(store, worker_id=name)
+        clock = self.runtime.clock
+        retention = timedelta(hours=settings.idempotency_retention_hours)
+        self.purger = KeyPurger(store, clock, retention=retention)
+        self.router: Any = None
+        if routing:
+            from flowdesk.routing.service import RoutingService
+
+            self.router = RoutingService(store, runtime=self.runtime)
+        senders = senders_from(settings) if notify else {}
+        self.closer = CaseCloser(store)  # case.closed for every flow that ended, then its survey
+        self.surveys = SurveySender(store, clock, senders=senders)
+        self.notifier = NotifyRound(store, clock, senders)
+        self.jobs = 0
+
+    @property
+    def notifying(self) -> bool:
+        return bool(self.notifier.active)
+
+    def tick(self) -> int:
+        """One round; returns how much it did (0: nothing was due, the caller may sleep)."""
+        done = self.runtime.run_due_jobs(limit=self.batch)
+        self.jobs += done
+        routed = sum(self.router.tick().values()) if self.router is not None else 0
+        self.purger.tick()  # old Idempotency-Key answers (not work: it never keeps us awake)
+        routed += len(self.closer.tick()) + len(self.surveys.tick())
+        return int(done + routed + self.notifier.tick().total)
+
+
+def start_in_background(rounds: WorkerRounds, *, poll: float = 1.0) -> threading.Event:
+    """Run rounds in a daemon thread until the returned event is set. A failing round is
+    logged and retried after `poll` seconds: the server keeps serving."""
+    from flowdesk.logs import get_logger
+
+    log = get_logger("flowdesk.worker")
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.is_set():
+            try:
+                busy = rounds.tick()
+            except Exception as error:
+                log.warning("worker round failed; retrying", error=str(error))
+                busy = 0
+            if not busy:
+                stop.wait(poll)
+
+    threading.Thread(target=loop, name="flowdesk-worker", daemon=True).start()
+    return stop
