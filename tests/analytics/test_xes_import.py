@@ -90,7 +90,7 @@ EXTRA = "<event><string key='concept:name' value='X'/><int key='k' value='1'/></
 def test_a_large_log_streams_in_batches(monkeypatch: pytest.MonkeyPatch) -> None:
     from flowdesk.analytics import xes as module
 
-    monkeypatch.setattr(module, "BATCH_EVENTS", 7)
+    monkeypatch.setattr(module, "BATCH_CHARS", 50)
     monkeypatch.setattr(module, "CHUNK", 100)
     traces = "".join(
         f"<trace><string key='concept:name' value='c{i}'/>"

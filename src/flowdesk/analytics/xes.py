@@ -1,16 +1,20 @@
-"""XES import (IEEE 1849-2016): plain or gzip files, streamed, parsed safely.
+"""XES import (IEEE 1849-2016): plain or gzip files, streamed, parsed safely and in bulk.
 
-XES files from other systems are user input and can be hundreds of megabytes, so the file is
-streamed through lxml.etree.iterparse, which reports each finished <trace>; its events become
-table rows and the trace is dropped (memory holds the table, not the tree). Entity resolution,
-DTD loading and the network are off, and any DOCTYPE or ENTITY declaration is refused before
-parsing starts (XXE and entity bombs); every failure is a ModelError naming the file and line.
+XES files from other systems are user input and can be hundreds of megabytes. Any DOCTYPE or
+ENTITY declaration is refused before parsing starts (XXE and entity bombs); lxml then checks
+every byte as XML (entities, DTD loading and the network off; a syntax error is reported with
+its line and column) while building nothing, and `xes_scan` turns the same text, batch by
+batch, into columns with vectorised Polars string operations, so no Python runs per element:
+that is what makes a million-event log import in a few seconds. Every failure is a ModelError
+naming the file and line.
 """
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import io
+import re
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -31,15 +35,20 @@ from flowdesk.analytics.log import (
     TIMESTAMP,
     EventLog,
 )
+from flowdesk.analytics.xes_scan import Batch, State, blank_markup, local_name, scan
 from flowdesk.core.errors import ModelError, Position
 
 CHUNK = 1 << 20
-#: Events collected before a batch is turned into columns.
-BATCH_EVENTS = 100_000
+#: Characters of text turned into rows at a time (a batch also ends between two events).
+BATCH_CHARS = 8 << 20
 #: The prolog (before the root element) is searched for DOCTYPE within this many bytes.
 MAX_PROLOG = 1 << 20
+#: Internal column: the number of the event's trace, replaced by the case name at the end.
+_TRACE = "\x00trace"
+_DECLARATION = re.compile(
+    rb"(?:\xef\xbb\xbf)?<\?xml[^>]*?encoding[ \t\r\n]*=[ \t\r\n]*[\"']([A-Za-z][\w.:-]*)[\"']"
+)
 
-#: XES standard extension keys that map to the core columns of the event table.
 KEY_TO_COLUMN = {
     "concept:name": ACTIVITY,
     "time:timestamp": TIMESTAMP,
@@ -48,7 +57,6 @@ KEY_TO_COLUMN = {
     "org:group": DEPARTMENT,
 }
 COLUMN_TO_KEY = {column: key for key, column in KEY_TO_COLUMN.items()}
-_SIMPLE_TYPES = frozenset({"string", "date", "int", "float", "boolean", "id"})
 
 
 def read_xes(source: str | Path | bytes | IO[bytes], *, filename: str | None = None) -> EventLog:
@@ -162,216 +170,195 @@ def _check_prolog(data: bytes, name: str, *, complete: bool) -> bool:
         position = end + 2
 
 
-class _ChunkStream(io.RawIOBase):
-    """The checked chunks as a readable stream, for lxml's iterparse."""
+def _decoder(prolog: bytes, name: str) -> codecs.IncrementalDecoder:
+    """A decoder for the encoding the XML declaration names (UTF-8 when it names none)."""
+    found = _DECLARATION.match(prolog)
+    encoding = found.group(1).decode("ascii") if found else "utf-8"
+    try:
+        info = codecs.lookup(encoding)
+    except LookupError as exc:
+        raise ModelError(
+            f"unsupported encoding '{encoding}'", position=Position(file=name, line=1)
+        ) from exc
+    if info.name.startswith(("utf-16", "utf-32")):
+        raise ModelError(
+            "XES files must be UTF-8 (or another ASCII-compatible encoding)",
+            position=Position(file=name, line=1),
+            hint="UTF-16 and UTF-32 are not supported; convert the file to UTF-8",
+        )
+    if info.name == "utf-8":
+        info = codecs.lookup("utf-8-sig")  # drops a byte order mark
+    return info.incrementaldecoder("strict")
 
-    def __init__(self, chunks: Iterator[bytes]):
-        self._chunks = chunks
-        self._buffer = b""
 
-    def readable(self) -> bool:
-        return True
+class _Ignore:
+    """A parser target that keeps nothing: lxml then only checks the XML, in C."""
 
-    def read(self, size: int = -1) -> bytes:
-        if not self._buffer:
-            self._buffer = next(self._chunks, b"")
-        if size < 0 or size >= len(self._buffer):
-            data, self._buffer = self._buffer, b""
-        else:
-            data, self._buffer = self._buffer[:size], self._buffer[size:]
-        return data
+    def close(self) -> None:
+        return None
 
 
 class _Reader:
-    """Streams finished `<trace>` elements, keeps their attributes, then drops them.
+    """Checks the XML with lxml and reads its rows in bulk with `xes_scan`, batch by batch.
 
-    iterparse reports only trace ends (one Python step per trace, not per element);
-    events are read from the finished trace, collected in row batches and turned into Polars
-    columns batch by batch, so memory holds the table, not the XML tree.
+    Every chunk goes through lxml's parser first (well-formedness, entities, the precise line
+    and column of a syntax error), with a target that builds nothing, so no Python runs per
+    element. The same text, decoded, is then cut into batches of about BATCH_CHARS that end
+    between two tags; each batch becomes columns (one row per event), so memory holds the
+    table and one batch of text, not the document.
     """
 
     def __init__(self, name: str):
         self.name = name
+        self.state = State()
+        self.pending: list[str] = []
+        self.pending_chars = 0
+        self.wait_for = BATCH_CHARS
+        #: Newlines in the text already turned into rows.
+        self.lines = 0
         self.frames: list[pl.DataFrame] = []
-        self.rows: list[dict[str, str]] = []
-        self.lines: list[int] = []
-        self.case_of_row: list[str] = []
         self.types: dict[str, str] = {}
-        self.trace_rows: list[dict[str, str]] = []
+        self.trace_parts: list[pl.DataFrame] = []
         self.trace_types: dict[str, str] = {}
-        self.kinds: dict[Any, str | None] = {}
-
-    def _kind(self, tag: Any) -> str | None:
-        """The XES attribute type of a tag (`string`, `date` ...), 'event', or None."""
-        if tag in self.kinds:
-            return self.kinds[tag]
-        local = tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
-        kind = local if local in _SIMPLE_TYPES or local in ("event", "log", "trace") else None
-        self.kinds[tag] = kind
-        return kind
 
     def read(self, chunks: Iterator[bytes]) -> EventLog:
-        stream = _ChunkStream(chunks)
-        events = etree.iterparse(
-            stream,
-            events=("end",),
-            tag="{*}trace",
+        # typed Any: the stubs want every target method, but lxml calls back only for those
+        # a target has, and here it must call none
+        target: Any = _Ignore()
+        parser = etree.XMLParser(
+            target=target,
             resolve_entities=False,
             no_network=True,
             load_dtd=False,
             huge_tree=False,
-            remove_comments=True,
-            remove_pis=True,
-            remove_blank_text=True,
-            chunk_size=CHUNK,
         )
-        checked = False
+        decoder: codecs.IncrementalDecoder | None = None
+        for chunk in chunks:
+            if decoder is None:
+                decoder = _decoder(chunk, self.name)
+            self._checked(parser.feed, chunk)
+            self._add(decoder, chunk, final=False)
+            if self.pending_chars >= self.wait_for:
+                self._batch(final=False)
+        self._checked(parser.close)
+        if decoder is not None:
+            self._add(decoder, b"", final=True)
+        self._batch(final=True)
+        if self.state.root is None:
+            raise ModelError("empty XES document", position=Position(file=self.name))
+        return self._build()
+
+    def _checked(self, step: Callable[..., object], *args: bytes) -> None:
         try:
-            for _, found in events:
-                trace: Any = found
-                if not checked:
-                    self._check_root(trace)
-                    checked = True
-                self._trace(trace)
-                trace.clear()
-                parent = trace.getparent()
-                if parent is not None:
-                    parent.remove(trace)
-                if len(self.rows) >= BATCH_EVENTS:
-                    self._flush()
-            root: Any = events.root
+            step(*args)
         except etree.XMLSyntaxError as exc:
             line, column = exc.position if exc.position else (None, None)
             raise ModelError(
                 f"malformed XML: {exc.msg or exc}",
-                position=Position(file=self.name, line=line, column=column),
+                position=Position(file=self.name, line=line or None, column=column or None),
             ) from exc
-        if root is None:
-            raise ModelError("empty XES document", position=Position(file=self.name))
-        if self._kind(root.tag) != "log":
+
+    def _add(self, decoder: codecs.IncrementalDecoder, chunk: bytes, *, final: bool) -> None:
+        try:
+            text = decoder.decode(chunk, final)
+        except UnicodeDecodeError as exc:
+            before = sum(piece.count("\n") for piece in self.pending)
+            line = self.lines + before + chunk.count(b"\n", 0, exc.start) + 1
             raise ModelError(
-                f"root element is <{root.tag}>, an XES file has <log>",
-                position=Position(file=self.name, line=_line(root)),
-            )
-        if not checked:
-            self._check_root(root)
-        for child in root.iter():
-            if self._kind(child.tag) == "event":
-                raise ModelError(
-                    "<event> outside a <trace>",
-                    position=Position(file=self.name, line=_line(child)),
-                )
-        self._flush()
-        return self._build()
+                f"malformed XML: not valid {exc.encoding}",
+                position=Position(file=self.name, line=line),
+            ) from exc
+        if text:
+            self.pending.append(text)
+            self.pending_chars += len(text)
 
-    def _check_root(self, element: Any) -> None:
-        tree = element.getroottree()
-        if tree.docinfo.doctype:
-            raise ModelError(
-                "DOCTYPE declarations are not allowed in XES files",
-                position=Position(file=self.name, line=1),
-            )
-
-    def _trace(self, trace: Any) -> None:
-        """Collect the trace's events as rows and its own attributes as a case row.
-
-        The common event (simple attributes, known keys) costs two `get`s per attribute and a
-        few C-level checks; anything else goes through `_checked_event`, which validates.
-        """
-        kinds = self.kinds
-        known = self.types.keys()
-        rows = self.rows
-        lines = self.lines
-        first = len(rows)
-        attributes: dict[str, str] = {}
-        for child in trace:
-            tag = child.tag
-            kind = kinds[tag] if tag in kinds else self._kind(tag)
-            if kind == "event":
-                row = {attribute.get("key"): attribute.get("value") for attribute in child}
-                if (
-                    None in row
-                    or None in row.values()
-                    or "concept:name" not in row
-                    or not row.keys() <= known
-                ):
-                    row = self._checked_event(child)
-                rows.append(row)
-                lines.append(child.sourceline or 0)
-            elif kind in _SIMPLE_TYPES:
-                key = child.get("key")
-                value = child.get("value")
-                if key is None or value is None:
-                    self._missing(child, kind)
-                attributes[key] = value
-                self.trace_types.setdefault(key, kind)
-        if "concept:name" not in attributes:
-            attributes["concept:name"] = f"trace-{len(self.trace_rows) + 1}"
-            self.trace_types.setdefault("concept:name", "string")
-        self.trace_rows.append(attributes)
-        self.case_of_row.extend([attributes["concept:name"]] * (len(rows) - first))
-
-    def _checked_event(self, event: Any) -> dict[str, str]:
-        """The event's simple attributes, validated; records the type of new keys."""
-        row: dict[str, str] = {}
-        for attribute in event:
-            kind = self._kind(attribute.tag)
-            key = attribute.get("key")
-            value = attribute.get("value")
-            if kind not in _SIMPLE_TYPES:
-                if kind is None and key is not None and value is not None:
-                    raise ModelError(
-                        f"unexpected <{attribute.tag}> in an event",
-                        position=Position(file=self.name, line=_line(attribute)),
-                    )
-                continue  # list/container values are not columns
-            if key is None or value is None:
-                self._missing(attribute, kind)
-            row[key] = value
-            self.types.setdefault(key, kind)
-        if "concept:name" not in row:
-            raise ModelError(
-                "event without a concept:name (activity)",
-                position=Position(file=self.name, line=_line(event)),
-            )
-        return row
-
-    def _missing(self, element: Any, kind: str | None) -> NoReturn:
-        raise ModelError(
-            f"<{kind}> attribute without key or value",
-            position=Position(file=self.name, line=_line(element)),
-        )
-
-    def _flush(self) -> None:
-        if not self.rows:
+    def _batch(self, *, final: bool) -> None:
+        """Turn the pending text, up to the last tag boundary, into rows."""
+        text, unfinished = blank_markup("".join(self.pending), final=final)
+        if final:
+            cut = len(text)
+        elif unfinished < len(text):
+            cut = unfinished
+        else:
+            cut = max(text.rfind("<"), 0)
+        body = text[:cut]
+        batch = scan(body, self.state, final=final)
+        if batch.consumed == 0 and not final:
+            # one event is longer than the batch: wait for more text rather than rescan
+            self.pending, self.pending_chars = [text], len(text)
+            self.wait_for = 2 * len(text) + BATCH_CHARS
             return
-        rows = self.rows
-        columns = {
-            key: pl.Series(key, [row.get(key) for row in rows], dtype=pl.String)
-            for key in self.types
-        }
-        batch = pl.DataFrame(columns).with_columns(
-            pl.Series(CASE, self.case_of_row, dtype=pl.String)
-        )
-        if "time:timestamp" in batch.columns:
-            raw = batch.get_column("time:timestamp")
+        self._take(batch, body)
+        self.lines += body.count("\n", 0, batch.consumed)
+        rest = text[batch.consumed :]
+        self.pending, self.pending_chars = [rest], len(rest)
+        self.wait_for = BATCH_CHARS
+        self.state = batch.state
+
+    def _take(self, batch: Batch, body: str) -> None:
+        """Columns of the batch's events; raises the first problem of the batch, with its line."""
+        # tag problems first: a bad attribute explains a missing activity in the same event
+        problems = list(batch.problems)
+        if problems:
+            self._fail(min(problems), batch, body)
+        events = batch.events
+        count = events.height
+        base = int(events.get_column("event")[0]) if count else 0
+        _record_types(batch.attributes, self.types)
+        columns = _columns(batch.attributes, "event", count, base)
+        activity = columns.get("concept:name")
+        missing = activity.is_null() if activity is not None else pl.repeat(True, count, eager=True)
+        if missing.any():
+            index = int(missing.arg_true()[0])
+            problems.append(
+                (int(events.get_column("token")[index]), "event without a concept:name (activity)")
+            )
+        if "time:timestamp" in columns:
+            raw = columns["time:timestamp"]
             parsed = parse_timestamps(raw)
             bad = parsed.is_null() & raw.is_not_null()
             if bad.any():
                 index = int(bad.arg_true()[0])
-                raise ModelError(
-                    f"time:timestamp '{raw[index]}' is not an ISO 8601 date-time",
-                    position=Position(file=self.name, line=self.lines[index] or None),
+                problems.append(
+                    (
+                        int(events.get_column("token")[index]),
+                        f"time:timestamp '{raw[index]}' is not an ISO 8601 date-time",
+                    )
                 )
-            batch = batch.with_columns(parsed)
-        self.frames.append(batch)
-        self.rows = []
-        self.lines = []
-        self.case_of_row = []
+            columns["time:timestamp"] = parsed
+        if problems:
+            self._fail(min(problems), batch, body)
+        if count:
+            trace = events.get_column("trace").alias(_TRACE)
+            self.frames.append(pl.DataFrame([*columns.values(), trace]))
+        trace_rows = batch.trace_attributes
+        if trace_rows.height:
+            _record_types(trace_rows, self.trace_types)
+            self.trace_parts.append(trace_rows.select("trace", "key", "value"))
+
+    def _fail(self, problem: tuple[int, str], batch: Batch, body: str) -> NoReturn:
+        token, message = problem
+        line = self.lines + body.count("\n", 0, batch.offset(token)) + 1
+        raise ModelError(message, position=Position(file=self.name, line=line))
 
     def _build(self) -> EventLog:
+        traces = self.state.traces
+        if self.trace_parts:
+            trace_rows = pl.concat(self.trace_parts)
+        else:
+            trace_rows = pl.DataFrame(
+                schema={"trace": pl.Int64, "key": pl.String, "value": pl.String}
+            )
+        trace_columns = _columns(trace_rows, "trace", traces, 0)
+        numbered = pl.format("trace-{}", pl.int_range(1, traces + 1, dtype=pl.Int64))
+        named = trace_columns.get("concept:name")
+        case_names = pl.select(
+            numbered if named is None else pl.coalesce(pl.lit(named), numbered)
+        ).to_series()
         if self.frames:
             frame = pl.concat(self.frames, how="diagonal")
+            frame = frame.with_columns(case_names.gather(frame.get_column(_TRACE)).alias(CASE))
+            frame = frame.drop(_TRACE)
         else:
             frame = pl.DataFrame(schema={CASE: pl.String, "concept:name": pl.String})
         renames: dict[str, str] = {}
@@ -386,15 +373,38 @@ class _Reader:
         if TIMESTAMP in frame.columns and frame.schema[TIMESTAMP] == pl.String:
             frame = frame.with_columns(parse_timestamps(frame.get_column(TIMESTAMP)))
         frame = frame.with_columns(pl.int_range(pl.len(), dtype=pl.Int64).alias(ORDER))
-        case_names = pl.Series([row["concept:name"] for row in self.trace_rows], dtype=pl.String)
-        trace_columns: dict[str, pl.Series] = {CASE: case_names}
+        case_table: dict[str, pl.Series] = {CASE: case_names.alias(CASE)}
         for key, kind in self.trace_types.items():
-            if key == "concept:name":
-                continue
-            values = pl.Series(key, [row.get(key) for row in self.trace_rows], dtype=pl.String)
-            trace_columns[key] = _typed(values, kind)
-        cases = pl.DataFrame(trace_columns)
-        return EventLog.from_frame(frame, cases)
+            if key != "concept:name":
+                case_table[key] = _typed(trace_columns[key], kind)
+        return EventLog.from_frame(frame, pl.DataFrame(case_table))
+
+
+def _columns(rows: pl.DataFrame, by: str, count: int, base: int) -> dict[str, pl.Series]:
+    """One String column of length `count` per key of (by, key, value) rows; the row number is
+    `by` - `base`, and the last value wins where an element repeats a key (as a dict would)."""
+    columns: dict[str, pl.Series] = {}
+    for (key,), group in rows.group_by("key", maintain_order=True):
+        position = group.get_column(by) - base
+        values = group.get_column("value")
+        repeated = position.diff() == 0
+        if repeated.any():
+            last = (position != position.shift(-1)).fill_null(True)
+            position, values = position.filter(last), values.filter(last)
+        name = str(key)
+        if values.len() == count:  # sorted, distinct and as many as rows: exactly 0..count-1
+            columns[name] = values.alias(name)
+        else:
+            empty = pl.repeat(None, count, dtype=pl.String, eager=True).alias(name)
+            columns[name] = empty.scatter(position, values)
+    return columns
+
+
+def _record_types(rows: pl.DataFrame, types: dict[str, str]) -> None:
+    """The type (tag name) of each key at its first appearance; XES keeps it per key."""
+    firsts = rows.unique("key", keep="first", maintain_order=True)
+    for key, name in zip(firsts.get_column("key"), firsts.get_column("name"), strict=True):
+        types.setdefault(key, local_name(name))
 
 
 def parse_timestamps(raw: pl.Series) -> pl.Series:
