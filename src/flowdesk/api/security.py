@@ -3,13 +3,14 @@ listed in PUBLIC; a test walks the app and fails on any route that is neither.""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
-from flowdesk.auth import service
+from flowdesk.auth import hashing, keycache, service
 from flowdesk.auth.roles import Permission
 from flowdesk.auth.service import AuthError, Forbidden, Principal
 
@@ -35,26 +36,38 @@ _bearer = HTTPBearer(auto_error=False, description="An API key (fdk_...) as a be
 _api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="An API key (fdk_...)")
 
 
-def current_principal(
+async def current_principal(
     request: Request,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     api_key: Annotated[str | None, Depends(_api_key)],
 ) -> Principal:
+    """The caller. Async so that the common case, a key verified a moment ago and answered from
+    the key cache, costs no hop to the thread pool (about a tenth of a millisecond of CPU per
+    request); anything that needs the database (a key not in the cache, a wrong key, a login
+    session) still runs in the pool, off the event loop."""
     store = request.app.state.store
     token = (bearer.credentials if bearer else None) or api_key
     if token:
-        return service.authenticate_key(store, token)
+        cached = keycache.cache_for(store).get(hashing.hash_token(token))
+        if isinstance(cached, Principal):
+            return cached
+        return await run_in_threadpool(service.authenticate_key, store, token)
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
-        return service.authenticate_session(store, request.app.state.clock, cookie)
+        return await run_in_threadpool(
+            service.authenticate_session, store, request.app.state.clock, cookie
+        )
     raise AuthError(
         "authentication required",
         hint="send an API key as 'Authorization: Bearer fdk_...' or log in",
     )
 
 
-def require(permission: Permission) -> Callable[..., Principal]:
-    def dependency(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+def require(permission: Permission) -> Callable[..., Awaitable[Principal]]:
+    """The dependency a route declares for its permission (async: a check in memory, no reason
+    to run it in the thread pool)."""
+
+    async def dependency(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
         if not principal.can(permission):
             raise Forbidden(
                 f"{principal.username} may not do this: it needs the permission "

@@ -101,9 +101,18 @@ class RetryIn(BaseModel):
     retries: int | None = Field(default=None, ge=1, le=100)
 
 
-def instance_out(request: Request, state: InstanceState) -> InstanceOut:
+def instance_out(request: Request, state: InstanceState, *, fresh: bool = False) -> InstanceOut:
+    """The instance as the API shows it. `fresh`: the state was just made by a start, so its
+    open work items are exactly the rows that command wrote, and they are taken from the state
+    rather than read back (a query per start); otherwise they are read, because claims and
+    delegations change the rows and not the state."""
     definition_id = state.process  # the runtime starts instances by definition id
-    items = runtime_of(request).work_items(instance_id=state.id) if state.status == "active" else []
+    if state.status != "active":
+        items: list[dict[str, Any]] = []
+    elif fresh:
+        items = _new_work_items(state)
+    else:
+        items = runtime_of(request).work_items(instance_id=state.id)
     return InstanceOut(
         id=state.id,
         process_key=definition_id.rsplit(":", 1)[0],
@@ -118,6 +127,26 @@ def instance_out(request: Request, state: InstanceState) -> InstanceOut:
             for i in state.incidents.values()
         ],
     )
+
+
+def _new_work_items(state: InstanceState) -> list[dict[str, Any]]:
+    """The work items of a state just started, in the queue's order (highest priority first,
+    then oldest, then id: all were created at the same moment)."""
+    items = sorted(
+        state.work.values(),
+        key=lambda w: (w.priority is None, -(w.priority or 0), w.id),
+    )
+    return [
+        {
+            "id": w.id,
+            "element_id": w.el,
+            "name": w.name,
+            "assignee": w.assignee,
+            "candidate_groups": list(w.candidate_groups),
+            "form_key": w.form_key,
+        }
+        for w in items
+    ]
 
 
 def _definition_of(request: Request, instance_id: str) -> str:
@@ -151,7 +180,7 @@ def start_instance(
         state = runtime.start(
             key, variables, business_key=body.business_key, actor=principal.username
         )
-        return 201, instance_out(request, state).model_dump(mode="json")
+        return 201, instance_out(request, state, fresh=True).model_dump(mode="json")
 
     return idempotent(request, principal, request_hash, produce)
 
