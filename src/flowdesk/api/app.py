@@ -132,3 +132,13 @@ def create_app(settings: Settings, store: Store, clock: Clock | None = None) -> 
     app.add_middleware(HttpMetrics, registry=registry)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one `flowdesk serve --workers N` process: uvicorn starts the workers by
+    import string, so each opens its own store from the settings in the environment (the
+    serving command has migrated the database and put what it decided there)."""
+    from flowdesk.runtime.bootstrap import open_store
+
+    settings = Settings()
+    return create_app(settings, open_store(settings))

@@ -94,6 +94,15 @@ def serve(
     seed_days: Annotated[
         int, typer.Option(help="Generate this many days of demo history if there is none.")
     ] = 0,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Server processes sharing the port (SQLite in WAL mode and PostgreSQL both "
+            "take several); the embedded worker rounds still run once, in this process.",
+        ),
+    ] = 1,
 ) -> None:
     """Migrate the database, load the demo content and serve the API and web UI."""
     import uvicorn
@@ -127,10 +136,39 @@ def serve(
 
         start_in_background(WorkerRounds(store, settings, name=f"serve:{port}"))
         err.print("embedded worker: timers, routing, case closing, surveys and notifications")
-    application = create_app(settings, store)
     url = f"http://{host}:{port}"
     err.print(f"Flowdesk {__version__} on {store.dialect}: [bold]{url}[/]  (health: {url}/health)")
+    if workers > 1:
+        _serve_workers(settings, host=host, port=port, workers=workers)
+        return
+    application = create_app(settings, store)
     uvicorn.run(application, host=host, port=port, log_level=settings.log_level)
+
+
+def _serve_workers(settings: Any, *, host: str, port: int, workers: int) -> None:
+    """Several uvicorn worker processes, each building its app from the environment
+    (`flowdesk.api.app:app_from_environment`), so this process puts there what it decided:
+    the database and the demo's company file and back-office. What must happen once stays
+    here: the migration, the demo load and the embedded worker rounds (started above). Each
+    worker runs webhook delivery, which is safe: a delivery row is inserted once per
+    (subscription, event) and sent under a lease."""
+    import os
+
+    import uvicorn
+
+    os.environ["FLOWDESK_DATABASE_URL"] = settings.database_url
+    for name in ("company_file", "backoffice_url"):
+        value = getattr(settings, name)
+        if value is not None:
+            os.environ[f"FLOWDESK_{name.upper()}"] = str(value)
+    uvicorn.run(
+        "flowdesk.api.app:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=settings.log_level,
+    )
 
 
 @app.command()
