@@ -416,7 +416,7 @@ def parse_timestamps(raw: pl.Series) -> pl.Series:
     if raw.len() == 0:
         return pl.Series(raw.name, [], dtype=TIME_DTYPE)
     parsed = raw.str.to_datetime(
-        "%Y-%m-%dT%H:%M:%S%.f%#z", strict=False, time_zone="UTC", time_unit="us"
+        "%Y-%m-%dT%H:%M:%S%.f%#z", strict=False, time_zone="UTC", time_unit="us", cache=False
     )
     if not (parsed.is_null() & raw.is_not_null()).any():
         return parsed.alias(raw.name)

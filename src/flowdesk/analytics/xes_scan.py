@@ -239,7 +239,7 @@ def _tags(tokens: pl.Series) -> pl.DataFrame:
         .rename({f"field_{i}": f"q{i}" for i in range(5)})
     )
     heads = _by_value(parts.get_column("q0"), _head, _HEAD_SCHEMA)
-    ends = _by_value(parts.get_column("q4"), _end, {"end": pl.Boolean})
+    ends = _ends(parts.get_column("q4"))
     form, end = pl.col("form"), pl.col("end")
     fast = ((form == _ATTRIBUTES) & (pl.col("q2") == " value=") & end.is_not_null()).fill_null(
         False
@@ -296,6 +296,24 @@ def _end(rest: str) -> tuple[bool | None]:
     """Whether the text after a value's closing quote ends the tag (and how), else None."""
     rest = rest.lstrip(WS)
     return (True if rest.startswith("/>") else False if rest.startswith(">") else None,)
+
+
+def _ends(rests: pl.Series) -> pl.DataFrame:
+    """`_end` of every row: directly where the tag ends right after the quote (the usual
+    `"/>`), by distinct value where there is whitespace first."""
+    direct = pl.select(
+        pl.when(rests.str.starts_with("/>"))
+        .then(True)
+        .when(rests.str.starts_with(">"))
+        .then(False)
+        .alias("end")
+    )
+    spaced = rests.is_not_null() & direct.get_column("end").is_null()
+    if not spaced.any():
+        return direct
+    index = spaced.arg_true()
+    found = _by_value(rests.gather(index), _end, {"end": pl.Boolean}).get_column("end")
+    return direct.with_columns(direct.get_column("end").scatter(index, found))
 
 
 def _by_value(
