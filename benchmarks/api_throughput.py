@@ -85,7 +85,8 @@ class Served:
         )
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "flowdesk.cli.main", "serve", "--port", str(self.port)]
-            + ["--no-demo", "--workers", str(workers)],
+            + ["--no-demo"]
+            + (["--workers", str(workers)] if workers > 1 else []),
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
