@@ -151,6 +151,9 @@ async def one_instance(post: Post, latencies: list[float], scheduled: float) -> 
     return status == 200 and done["instance_status"] == "completed"
 
 
+IDLE_S = 4.0  # below uvicorn's keep-alive timeout
+
+
 class RawHttp:
     """A lean HTTP/1.1 keep-alive client over asyncio streams: a pool of `connections`, one
     request at a time on each, JSON bodies with Content-Length. It exists because httpx's async
@@ -162,28 +165,28 @@ class RawHttp:
         host, port = base.removeprefix("http://").rsplit(":", 1)
         self.address = (host, int(port))
         self.head = f"Host: {host}:{port}\r\nAuthorization: Bearer {key}\r\n".encode()
-        self.free: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        self.free: list[tuple[asyncio.StreamReader, asyncio.StreamWriter, float]] = []
         self.slots = asyncio.Semaphore(connections)
         self.open: list[asyncio.StreamWriter] = []
 
     async def post(self, path: str, payload: Any) -> tuple[int, Any]:
         body = json.dumps(payload).encode()
+        request = (
+            b"POST " + path.encode() + b" HTTP/1.1\r\n" + self.head
+            + b"Content-Type: application/json\r\nContent-Length: "
+            + str(len(body)).encode() + b"\r\n\r\n" + body
+        )  # fmt: skip
         async with self.slots:
-            if self.free:
-                reader, writer = self.free.pop()
+            while self.free:
+                reader, writer, used = self.free.pop()
+                # uvicorn closes a connection idle for 5 s (--timeout-keep-alive): not reused
+                if time.monotonic() - used < IDLE_S:
+                    break
+                writer.close()
             else:
                 reader, writer = await asyncio.open_connection(*self.address)
                 self.open.append(writer)
-            writer.write(
-                b"POST "
-                + path.encode()
-                + b" HTTP/1.1\r\n"
-                + self.head
-                + b"Content-Type: application/json\r\nContent-Length: "
-                + str(len(body)).encode()
-                + b"\r\n\r\n"
-                + body
-            )
+            writer.write(request)
             head = await reader.readuntil(b"\r\n\r\n")
             status = int(head[9:12])
             length = 0
@@ -192,7 +195,7 @@ class RawHttp:
                 if name.strip().lower() == b"content-length":
                     length = int(value)
             data = await reader.readexactly(length)
-            self.free.append((reader, writer))
+            self.free.append((reader, writer, time.monotonic()))
         return status, json.loads(data) if data else None
 
     async def aclose(self) -> None:
