@@ -40,7 +40,7 @@ from flowdesk.core.errors import ModelError, Position
 
 CHUNK = 1 << 20
 #: Characters of text turned into rows at a time (a batch also ends between two events).
-BATCH_CHARS = 8 << 20
+BATCH_CHARS = 4 << 20
 #: The prolog (before the root element) is searched for DOCTYPE within this many bytes.
 MAX_PROLOG = 1 << 20
 #: Internal column: the number of the event's trace, replaced by the case name at the end.

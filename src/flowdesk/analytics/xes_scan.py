@@ -32,7 +32,9 @@ OTHER, SIMPLE, EVENT, TRACE, LOG = 0, 1, 2, 3, 4
 _KINDS = {"event": EVENT, "trace": TRACE, "log": LOG} | dict.fromkeys(SIMPLE_TYPES, SIMPLE)
 
 #: Comments, CDATA sections and processing instructions, complete or (last three) unfinished.
-_MARKUP = re.compile(r"<!--.*?-->|<!\[CDATA\[.*?\]\]>|<\?.*?\?>|<!--|<!\[CDATA\[|<\?", re.S)
+_MARKUP = re.compile(
+    r"<!--.*?-->|<!\[CDATA\[.*?\]\]>|<\?.*?\?>|(?P<unfinished><!--|<!\[CDATA\[|<\?)", re.S
+)
 _TAG = re.compile(
     r"(/)?([^ \t\r\n/>]+)"
     r"((?:[ \t\r\n]+[^ \t\r\n=]+[ \t\r\n]*=[ \t\r\n]*(?:\"[^\"]*\"|'[^']*'))*)"
@@ -70,7 +72,7 @@ class Batch:
     attributes: pl.DataFrame
     #: One row per attribute of a trace: token, trace, key, value, name.
     trace_attributes: pl.DataFrame
-    #: (token, message) of the first structural problem of each sort.
+    #: (token, message) of the first structural problem, if any.
     problems: list[tuple[int, str]]
     state: State
     lead: int
@@ -93,7 +95,7 @@ def blank_markup(text: str, *, final: bool) -> tuple[str, int]:
     position = 0
     for found in _MARKUP.finditer(text):
         start, end = found.span()
-        if end - start <= 9 and not found.group().endswith(">"):  # an opener only
+        if found.lastgroup == "unfinished":
             if not final:
                 pieces.append(text[position:start])
                 kept = sum(map(len, pieces))
@@ -285,7 +287,7 @@ def _head(head: str) -> tuple[int, bool, bool, str | None, int]:
         if name and not _NOT_IN_NAMES.intersection(name):
             return _ATTRIBUTES, False, False, name, _kind(name)
     end = head.find(">")
-    if end >= 0 and "'" not in head:  # no quote before the '>': a tag without attributes
+    if end >= 0 and "'" not in head[:end]:  # no quote before the '>': no attributes
         tag = head[:end]
         name = tag.strip("/" + WS)
         return _BARE, tag.startswith("/"), tag.rstrip(WS).endswith("/"), name, _kind(name)
@@ -387,10 +389,9 @@ def _reference(found: re.Match[str]) -> str:
 
 def _decoded(rows: pl.DataFrame) -> pl.DataFrame:
     """Keys and values read in bulk, with references and whitespace resolved where present."""
-    raw = pl.col("fast")
     marks = "[&\r\n\t]"
     needs = rows.select(
-        raw & (pl.col("key").str.contains(marks) | pl.col("value").str.contains(marks))
+        pl.col("fast") & (pl.col("key").str.contains(marks) | pl.col("value").str.contains(marks))
     ).to_series()
     if needs.any():
         index = needs.arg_true()
