@@ -155,8 +155,12 @@ def logs(draw: st.DrawFn) -> bytes:
     when = T0
     for _ in range(draw(st.integers(0, 5))):
         prefix = draw(PREFIX)
+        if draw(st.integers(0, 5)) == 0:
+            parts.append(f"<{prefix}trace/>")  # an empty trace still counts for trace-N
+            continue
         parts.append(f"<{prefix}trace{draw(st.sampled_from(['', ' ']))}>" + draw(TEXT))
-        if draw(st.integers(0, 4)):
+        named_last = draw(st.integers(0, 3)) == 0  # the name may follow the events
+        if draw(st.integers(0, 4)) and not named_last:
             parts.append(draw(attribute("string", "concept:name", draw(VALUES))))
         if draw(st.booleans()):
             parts.append(draw(attribute("string", draw(EXTRA_KEYS), draw(VALUES))))
@@ -177,6 +181,8 @@ def logs(draw: st.DrawFn) -> bytes:
                 body += "<list key='l'><values><string key='v' value='1'/></values></list>"
             parts.append(f"<{event_prefix}event>{draw(TEXT)}{body}</{event_prefix}event>")
             parts.append(draw(FILLER))
+        if named_last:
+            parts.append(draw(attribute("string", "concept:name", draw(VALUES))))
         parts.append(f"</{prefix}trace>\n")
     parts.append("</log>\n")
     return "".join(parts).encode()
