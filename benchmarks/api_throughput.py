@@ -8,7 +8,9 @@
 Workload: a process with one user task. One "instance" = POST /process-instances (the answer
 carries the open work item) + POST /work-items/{id}/complete (the instance then completes), so
 every instance is started, routed to the queue and closed: two HTTP requests, each its own
-transaction. An async httpx load generator drives it:
+transaction. An asyncio load generator drives it, over keep-alive connections (`RawHttp`, a
+lean HTTP/1.1 client: httpx's async client cost more CPU per request than the server, so on two
+cores it set the saturation figure; `--client httpx` still runs it):
 - fixed rate: instances are started open-loop at --rate per second (default 200) for the phase;
   latency is measured per request from its scheduled start (no coordinated omission);
 - saturation: --concurrency instance loops back to back; completed instances per second.
@@ -20,7 +22,12 @@ Each phase also reports `server_cpu_ms_per_instance`: the CPU time (user + syste
 the `flowdesk serve` process used per completed instance, read from /proc (Linux). On a machine
 shared with other work the wall-clock figures swing with the neighbours' load; the server's CPU
 per instance does much less, so it is the figure to compare two versions by. (PostgreSQL's own
-processes are not in it.)
+processes are not in it.) `client_cpu_ms_per_instance` is the load generator's own CPU, to see
+what it leaves the server on a shared machine.
+
+The server runs without its embedded worker rounds (FLOWDESK_EMBEDDED_WORKER=false, as when
+separate `flowdesk worker` processes run them) unless `--embedded-worker`; `--workers N` runs
+`flowdesk serve --workers N` (the CPU figure sums the worker processes).
 """
 
 from __future__ import annotations
