@@ -229,7 +229,7 @@ class HttpxHttp:
         await self.http.aclose()
 
 
-CLIENTS = {"raw": RawHttp, "httpx": HttpxHttp}
+CLIENTS: dict[str, type[RawHttp] | type[HttpxHttp]] = {"raw": RawHttp, "httpx": HttpxHttp}
 
 
 @asynccontextmanager

@@ -64,10 +64,10 @@ def _spawned_children(port: int) -> int:
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
             stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+            command = Path(f"/proc/{pid}/cmdline").read_bytes()
         except OSError:
             continue
-        children += stat[1] == parent and b"spawn_main" in cmdline
+        children += stat[1] == parent and b"spawn_main" in command
     return children
 
 
