@@ -60,3 +60,21 @@ def store(database_url: str) -> Iterator[Store]:
 @pytest.fixture
 def clock() -> FixedClock:
     return FixedClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+
+
+@pytest.fixture(autouse=True)
+def _logging_as_before() -> Iterator[None]:
+    """A test that runs `flowdesk serve` or `worker` in process configures logging for the
+    whole interpreter (root handler at INFO); put it back so later CLI tests see only their own
+    output (alembic's INFO lines would otherwise land in a command's JSON)."""
+    import logging
+
+    import structlog
+
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    if root.handlers != handlers or root.level != level:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+        structlog.reset_defaults()
