@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Row, func, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, func, insert, select, update
 
 from flowdesk.core.clock import Clock, SystemClock
 from flowdesk.core.errors import ConflictError, FlowdeskError, NotFoundError
@@ -37,6 +37,59 @@ CONSUMER = "routing"
 OPEN = ("queued", "offered", "assigned")
 #: How many entries of one class a decision looks at (skipping ones the agent declined).
 PEEK = 8
+
+# Statements of the event-log consumer, built once: every synced work item runs a few of them,
+# and building them per call (.values(), cache keys) cost more than executing them.
+_q = routing_queue.c
+_EXISTS = select(_q.id).where(_q.id == bindparam("id"))
+_INSERT = insert(routing_queue)
+#: What closing an entry and recording a hand-off read of it (not the whole row).
+_CLOSE_COLUMNS = (
+    _q.id,
+    _q.status,
+    _q.instance_id,
+    _q.element_id,
+    _q.department,
+    _q.channel,
+    _q.agent_id,
+    _q.enqueued_at,
+    _q.assigned_at,
+    _q.closed_at,
+    _q.sla,
+)
+_READ_FOR_CLOSE = select(*_CLOSE_COLUMNS).where(_q.id.in_(bindparam("ids", expanding=True)))
+_CLOSED_OF_INSTANCES = select(*_CLOSE_COLUMNS).where(
+    _q.instance_id.in_(bindparam("ids", expanding=True)), _q.status == "closed"
+)
+_LAST_CLOSED = (
+    select(*_CLOSE_COLUMNS)
+    .where(_q.instance_id == bindparam("instance"), _q.status == "closed", _q.id != bindparam("id"))
+    .order_by(_q.closed_at.desc())
+    .limit(1)
+)
+_CLOSE = (
+    update(routing_queue)
+    .where(_q.id == bindparam("_id"))
+    .values(
+        status="closed",
+        closed_at=bindparam("_closed_at"),
+        close_reason=bindparam("_reason"),
+        offer_id=None,
+        offer_expires_at=None,
+        sla=bindparam("_sla"),
+        sla_next_at=None,
+    )
+)
+_CREATED_OR_CLOSED = ("work_item.created", "work_item.completed", "work_item.cancelled")
+
+
+def _chunks(values: Sequence[str], size: int = 500) -> Iterable[Sequence[str]]:
+    return (values[start : start + size] for start in range(0, len(values), size))
+
+
+#: Columns an enqueued row leaves empty; given explicitly so that rows of one batch (some
+#: closed before they were inserted) share one INSERT.
+_UNSET = {"closed_at": None, "close_reason": None, "offer_id": None, "offer_expires_at": None}
 
 
 def departments_of(store: Store, item_ids: Sequence[str]) -> dict[str, str]:
@@ -134,6 +187,44 @@ class _After:
             # the flow may have moved on (completed, claimed elsewhere): nothing to undo then
             with suppress(FlowdeskError):
                 call()
+
+
+@dataclass
+class _Batch:
+    """What one batch of the event-log consumer knows of the queue, so that each work item
+    costs no statement of its own: entries read once for the whole batch (only the columns a
+    close needs) or written in it, entries to insert and closes to write at the end (many rows
+    per statement), and the newest closed entry of each flow instance that gets new work.
+    Events are still applied one by one, in order, against this view."""
+
+    rows: dict[str, dict[str, Any] | None] = field(default_factory=dict)  # None: not queued
+    last_closed: dict[str, dict[str, Any] | None] = field(default_factory=dict)
+    inserts: list[dict[str, Any]] = field(default_factory=list)
+    inserting: set[str] = field(default_factory=set)  # ids of `inserts`
+    closes: list[dict[str, Any]] = field(default_factory=list)
+    classes: set[str] = field(default_factory=set)
+
+    def row(self, conn: Connection, item_id: str) -> dict[str, Any] | None:
+        if item_id not in self.rows:  # not read ahead, or changed by a statement since
+            found = conn.execute(_READ_FOR_CLOSE, {"ids": [item_id]}).first()
+            self.rows[item_id] = dict(found._mapping) if found else None
+        return self.rows[item_id]
+
+    def closed(self, row: Mapping[str, Any]) -> None:
+        """Keep `row` as its instance's newest closed entry (ties: the later fact wins)."""
+        instance = row["instance_id"]
+        if instance in self.last_closed:
+            last = self.last_closed[instance]
+            if last is None or last["closed_at"] <= row["closed_at"]:
+                self.last_closed[instance] = dict(row)
+
+    def flush(self, conn: Connection) -> None:
+        if self.inserts:
+            conn.execute(_INSERT, self.inserts)
+            self.inserts, self.inserting = [], set()
+        if self.closes:
+            conn.execute(_CLOSE, self.closes)
+            self.closes = []
 
 
 class RoutingService:
@@ -363,10 +454,14 @@ class RoutingService:
         checked: bool = False,
         seen: set[str] | None = None,
         sink: list[dict[str, Any]] | None = None,
+        batch: _Batch | None = None,
     ) -> bool:
         conn = uow.connection
-        q = routing_queue.c
-        if not checked and conn.execute(select(q.id).where(q.id == item.id)).first():
+        if batch is not None:
+            if batch.row(conn, item.id) is not None:
+                return False
+            seen = batch.classes
+        elif not checked and conn.execute(_EXISTS, {"id": item.id}).first():
             return False
         now = self.clock.now()
         clocks: list[sla_state.TrackedClock] = []
@@ -378,7 +473,11 @@ class RoutingService:
                 tracked = sla_state.from_policy(policy, kind, item.created_at)
                 if tracked is not None:
                     clocks.append(tracked)
-        handoff = self._handoff(conn, uow, item, ref) if ref.instance_id else None
+        handoff = (
+            self._handoff(uow, item, ref, self._last_closed(conn, item, ref, batch))
+            if ref.instance_id
+            else None
+        )
         if handoff is not None:
             clocks.append(sla_state.from_ola(handoff, item.created_at))
         if assignee:  # created already assigned: the first response is given
@@ -423,9 +522,14 @@ class RoutingService:
             "assigned_at": now if assignee else None,
             "sla": sla_state.dump(clocks),
             "sla_next_at": sla_state.next_check(clocks),
+            **_UNSET,
         }
-        if sink is None:
-            conn.execute(insert(routing_queue).values(**values))
+        if batch is not None:  # inserted with the batch's other new entries
+            batch.inserts.append(values)
+            batch.inserting.add(item.id)
+            batch.rows[item.id] = values
+        elif sink is None:
+            conn.execute(_INSERT, values)
         else:
             sink.append(values)  # inserted by the caller, many rows at once
         uow.append(
@@ -448,18 +552,26 @@ class RoutingService:
         )
         return True
 
-    def _handoff(self, conn: Connection, uow: UnitOfWork, item: Item, ref: WorkRef) -> Any:
-        """Record a hand-off when the flow's previous step was in another department."""
-        q = routing_queue.c
-        prev = conn.execute(
-            select(routing_queue)
-            .where(q.instance_id == ref.instance_id, q.status == "closed", q.id != item.id)
-            .order_by(q.closed_at.desc())
-            .limit(1)
-        ).first()
-        if prev is None:
+    def _last_closed(
+        self, conn: Connection, item: Item, ref: WorkRef, batch: _Batch | None
+    ) -> dict[str, Any] | None:
+        """The flow's previous step in the queue: its newest closed entry."""
+        if batch is not None:
+            if ref.instance_id in batch.last_closed:
+                return batch.last_closed[ref.instance_id]
+            batch.flush(conn)  # not read ahead: the store must see the batch's closes
+        row = conn.execute(_LAST_CLOSED, {"instance": ref.instance_id, "id": item.id}).first()
+        prev = dict(row._mapping) if row else None
+        if batch is not None:
+            batch.last_closed[str(ref.instance_id)] = prev
+        return prev
+
+    def _handoff(
+        self, uow: UnitOfWork, item: Item, ref: WorkRef, p: Mapping[str, Any] | None
+    ) -> Any:
+        """Record a hand-off when the flow's previous step (`p`) was in another department."""
+        if p is None:
             return None
-        p = prev._mapping
         if p["department"] is None or item.department is None or p["department"] == item.department:
             return None
         ola = self.catalog.ola_for(p["department"], item.department)
@@ -492,30 +604,31 @@ class RoutingService:
         reason: str,
         actor: str | None,
         at: datetime | None = None,
+        batch: _Batch | None = None,
     ) -> bool:
         conn = uow.connection
-        row = conn.execute(select(routing_queue).where(routing_queue.c.id == item_id)).first()
-        if row is None or row._mapping["status"] == "closed":
+        if batch is None:
+            row = conn.execute(_READ_FOR_CLOSE, {"ids": [item_id]}).first()
+            m = dict(row._mapping) if row is not None else None
+        else:
+            m = batch.row(conn, item_id)
+        if m is None or m["status"] == "closed":
             return False
         now = at or self.clock.now()  # when the flow closed it, even if we read it later
-        m = dict(row._mapping)
         clocks = sla_state.load(m["sla"], self.catalog)
         for c in clocks:
             c.clock.stop(now)
-        conn.execute(
-            update(routing_queue)
-            .where(routing_queue.c.id == item_id)
-            .values(
-                status="closed",
-                closed_at=now,
-                close_reason=reason,
-                offer_id=None,
-                offer_expires_at=None,
-                sla=sla_state.dump(clocks),
-                sla_next_at=None,
-            )
-        )
-        m["closed_at"] = now
+        sla = sla_state.dump(clocks)
+        closing = {"_id": item_id, "_closed_at": now, "_reason": reason, "_sla": sla}
+        if batch is None:
+            conn.execute(_CLOSE, closing)
+        elif item_id not in batch.inserting:
+            batch.closes.append(closing)
+        # an entry not inserted yet is inserted closed (it is the very row of the batch)
+        m.update(status="closed", closed_at=now, close_reason=reason, sla=sla, sla_next_at=None)
+        m.update(offer_id=None, offer_expires_at=None)
+        if batch is not None:
+            batch.closed(m)
         uow.append(
             NewEvent(
                 "work_item.left_queue",
@@ -551,14 +664,39 @@ class RoutingService:
             if not batch:
                 return done
             with self.store.unit_of_work() as uow:
+                known = self._read_ahead(uow.connection, batch)
                 for event in batch:
-                    self._apply(uow, event)
+                    self._apply(uow, event, known)
+                known.flush(uow.connection)
             self.store.events.ack(CONSUMER, batch[-1].seq)
             done += len(batch)
             if len(batch) < limit:
                 return done
 
-    def _apply(self, uow: UnitOfWork, e: StoredEvent) -> None:
+    def _read_ahead(self, conn: Connection, events: Sequence[StoredEvent]) -> _Batch:
+        """Read, for a batch of events, the entries they close or create and the newest
+        closed entry of each flow that gets new work: a few statements for the whole batch."""
+        known = _Batch()
+        ids: set[str] = set()
+        instances: set[str] = set()
+        for e in events:
+            if e.type in _CREATED_OR_CLOSED:
+                ids.add(e.data["work_item_id"])
+                if e.type == "work_item.created" and e.process_instance_id:
+                    instances.add(e.process_instance_id)
+            elif e.type in triage.SETTLED and e.contact_id:
+                ids.add(e.contact_id)
+        known.rows = dict.fromkeys(ids)
+        for chunk in _chunks(sorted(ids)):
+            for row in conn.execute(_READ_FOR_CLOSE, {"ids": chunk}):
+                known.rows[row.id] = dict(row._mapping)
+        known.last_closed = dict.fromkeys(instances)
+        for chunk in _chunks(sorted(instances)):
+            for row in conn.execute(_CLOSED_OF_INSTANCES, {"ids": chunk}):
+                known.closed(dict(row._mapping))
+        return known
+
+    def _apply(self, uow: UnitOfWork, e: StoredEvent, batch: _Batch) -> None:
         d = e.data
         if e.type == "work_item.created":
             item = Item(
@@ -581,22 +719,26 @@ class RoutingService:
                 e.element_id,
                 d.get("name"),
             )
-            self._enqueue(uow, item, ref, assignee=d.get("assignee"))
+            self._enqueue(uow, item, ref, assignee=d.get("assignee"), batch=batch)
         elif e.type in ("work_item.completed", "work_item.cancelled"):
-            self._close(uow, d["work_item_id"], e.type.split(".")[1], e.actor, e.time)
+            self._close(uow, d["work_item_id"], e.type.split(".")[1], e.actor, e.time, batch)
         elif e.type in ("work_item.claimed", "work_item.delegated", "work_item.unclaimed"):
+            batch.flush(uow.connection)  # these read and write the store itself
+            batch.rows.pop(d["work_item_id"], None)
             self._follow_claim(uow, e)
         elif e.type == "contact.triage_required" and e.contact_id:
             # a contact back in triage (it failed after a decision and was replayed) is queued
             # again: its old, closed entry gives way to the new one
+            batch.flush(uow.connection)
+            batch.rows.pop(e.contact_id, None)
             q = routing_queue.c
             uow.connection.execute(
                 routing_queue.delete().where(q.id == e.contact_id, q.status == "closed")
             )
             ref = WorkRef("contact", name=f"Triage: {e.channel or 'contact'}", step=triage.STEP)
-            self._enqueue(uow, triage.triage_item(e, self.triage), ref)
+            self._enqueue(uow, triage.triage_item(e, self.triage), ref, batch=batch)
         elif e.type in triage.SETTLED and e.contact_id:
-            self._close(uow, e.contact_id, triage.SETTLED[e.type], e.actor, e.time)
+            self._close(uow, e.contact_id, triage.SETTLED[e.type], e.actor, e.time, batch)
 
     def _follow_claim(self, uow: UnitOfWork, e: StoredEvent) -> None:
         """Claims made in the flow itself: the queue follows (unless routing moved on since)."""
