@@ -89,6 +89,66 @@ def test_work_items_of_a_flow_reach_the_queue_and_leave_when_completed(
     assert routing.queue() == [] and routing.agent("lars")["load"] == {}
 
 
+@pytest.mark.parametrize("batch", [500, 2])
+def test_one_sync_applies_whole_flow_histories_in_order(
+    store: Store, clock: FixedClock, runtime: ProcessRuntime, batch: int
+) -> None:
+    """The consumer reads the queue once per batch and writes it at the end: work created and
+    completed before routing ran, hand-offs from a step closed in the same batch, and claims
+    between them must come out as if every fact had been applied on its own."""
+    catalog = SlaCatalog(olas=[Ola("billing", timedelta(hours=2), from_department="support")])
+    routing = RoutingService(store, clock=clock, catalog=catalog, runtime=runtime)
+    claimed = runtime.start("refund", {"case_ref": "A"}, business_key="A")
+    (a_triage,) = items_at(runtime, claimed.id, "triage")
+    runtime.claim(a_triage["id"], "ana")
+    clock.advance(minutes=10)
+    runtime.complete_work_item(a_triage["id"], actor="ana")
+    direct = runtime.start("refund", {"case_ref": "B"}, business_key="B")
+    (b_triage,) = items_at(runtime, direct.id, "triage")
+    clock.advance(minutes=5)
+    runtime.complete_work_item(b_triage["id"], actor="ana")
+    (b_pay,) = items_at(runtime, direct.id, "pay_refund")
+    clock.advance(minutes=2)
+    runtime.complete_work_item(b_pay["id"], actor="lars")
+    cancelled = runtime.start("refund", {"case_ref": "C"}, business_key="C")
+    (c_triage,) = items_at(runtime, cancelled.id, "triage")
+    runtime.cancel(cancelled.id)
+    since = max(e.seq for e in store.events.after(0, 10_000))
+
+    routing.sync(limit=batch)
+    routing.sync(limit=batch)  # at-least-once: nothing twice
+
+    (a_pay,) = items_at(runtime, claimed.id, "pay_refund")
+    for item_id, status in (
+        (a_triage["id"], "closed"),
+        (b_triage["id"], "closed"),
+        (b_pay["id"], "closed"),
+        (c_triage["id"], "closed"),
+        (a_pay["id"], "queued"),
+    ):
+        assert routing.entry(item_id)["status"] == status, item_id
+    (queued,) = routing.queue()
+    assert queued["id"] == a_pay["id"] and queued["department"] == "billing"
+    assert [c["kind"] for c in queued["sla"]] == ["ola"]
+    events = [e for e in store.events.after(since, 10_000)]
+    left = {
+        e.data["work_item_id"]: e.data["reason"] for e in events if e.type == "work_item.left_queue"
+    }
+    assert left == {
+        a_triage["id"]: "completed",
+        b_triage["id"]: "completed",
+        b_pay["id"]: "completed",
+        c_triage["id"]: "cancelled",
+    }
+    assert sum(e.type == "work_item.queued" for e in events) == 5
+    handoffs = {e.data["to_work_item"]: e.data for e in events if e.type == "department.handoff"}
+    assert set(handoffs) == {a_pay["id"], b_pay["id"]}
+    b = handoffs[b_pay["id"]]
+    assert b["from_work_item"] == b_triage["id"]
+    assert (b["waiting_seconds"], b["working_seconds"]) == (300, None)
+    assert handoffs[a_pay["id"]]["from_work_item"] == a_triage["id"]
+
+
 def test_claims_in_the_flow_are_followed(
     store: Store, clock: FixedClock, runtime: ProcessRuntime, routing: RoutingService
 ) -> None:
