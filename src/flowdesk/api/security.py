@@ -30,6 +30,7 @@ PUBLIC = {
     "/status",
     "/status/message",
     "/status/photo",
+    "/status/answers",
 }
 
 _bearer = HTTPBearer(auto_error=False, description="An API key (fdk_...) as a bearer token")

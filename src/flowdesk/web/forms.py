@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from flowdesk.experience.renditions import field_kind as _kind
 from flowdesk.experience.service import StepView, check_form, coerce_answers
 
 _TRUE = ("true", "yes", "on")
@@ -51,21 +52,6 @@ def extra_fields(
             )
         )
     return out
-
-
-def _kind(prop: dict[str, Any]) -> str:
-    kind = prop.get("type")
-    if isinstance(kind, list):
-        kind = next((k for k in kind if k != "null"), "string")
-    if prop.get("enum"):
-        return "choice"
-    if kind == "boolean":
-        return "boolean"
-    if kind in ("number", "integer"):
-        return str(kind)
-    if kind == "string" and int(prop.get("maxLength") or 0) > 200:
-        return "textarea"
-    return "text"
 
 
 def answers_from(raw: dict[str, str], script: list[StepView]) -> dict[str, Any]:

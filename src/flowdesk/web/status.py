@@ -23,11 +23,13 @@ from flowdesk.core.errors import FlowdeskError, NotFoundError
 from flowdesk.core.events import NewEvent
 from flowdesk.customers.service import get_customer
 from flowdesk.engine.state import InstanceState
-from flowdesk.experience.service import customer_status
+from flowdesk.experience.renditions import customer_form, customer_schema
+from flowdesk.experience.selfservice import customer_step
+from flowdesk.experience.service import check_form, customer_status
 from flowdesk.runtime.processes import ProcessRuntime
 from flowdesk.store import Store
 from flowdesk.store.processes import ProcessRepository
-from flowdesk.web import csrf
+from flowdesk.web import csrf, forms
 from flowdesk.web.data import CUSTOMER_VARIABLES
 from flowdesk.web.pages import MAX_FIELD, Form
 from flowdesk.web.ratelimit import FailureLimiter
@@ -103,6 +105,9 @@ def _page(request: Request, **context: Any) -> Response:
     context.setdefault("proof", "")
     context.setdefault("case", None)
     context.setdefault("notice", None)
+    context.setdefault("questions", [])
+    context.setdefault("answers", {})
+    context.setdefault("answer_errors", [])
     context.setdefault(
         "photo_limit_mb", max(1, request.app.state.settings.status_photo_max_bytes // 1_048_576)
     )
@@ -184,7 +189,90 @@ def _shown(store: Store, state: InstanceState, reference: str, proof: str) -> di
             if state.status != "active"
             else ["We are working on your case."]
         )
-    return {"texts": texts, "case": state, "reference": reference.strip(), "proof": proof}
+    step = customer_step(store, state.id) if state.status == "active" else None
+    questions = customer_form(step.task) if step else []
+    answers = {f.name: _shown_value(step.variables.get(f.name)) for f in questions} if step else {}
+    return {
+        "texts": texts,
+        "case": state,
+        "reference": reference.strip(),
+        "proof": proof,
+        "questions": questions,
+        "answers": answers,
+    }
+
+
+def _shown_value(value: Any) -> str:
+    """A variable as the self-service form shows it (yes/no for booleans, blank for none)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+@router.post("/status/answers")
+def status_answers(request: Request, fields: Form) -> Response:
+    """The customer answers the current step's questions themselves: typed by the field, checked
+    against the step's JSON Schema restricted to the customer's fields, then set as process
+    variables and recorded (`customer.form_submitted`); any error -> 422, nothing written."""
+    state = _verify(request, fields)
+    if isinstance(state, Response):
+        return state
+    store: Store = request.app.state.store
+    reference, proof = fields.get("reference", ""), fields.get("proof", "")
+    shown = _shown(store, state, reference, proof)
+    step = customer_step(store, state.id) if state.status == "active" else None
+    if step is None:
+        return _page(request, **shown, error="There are no questions for you now.", status_code=409)
+    questions = customer_form(step.task)
+    schema = customer_schema(step.task) or {}
+    values: dict[str, Any] = {}
+    errors: list[dict[str, str]] = []
+    for q in questions:
+        text = fields.get(q.name, "").strip()
+        if text == "":
+            continue
+        try:
+            values[q.name] = forms._typed(q.type, text, schema["properties"][q.name])
+        except ValueError as exc:
+            errors.append({"field": q.name, "message": str(exc)})
+    if not errors:
+        errors = check_form(schema, values)
+    if errors:
+        labels = {q.name: q.label for q in questions}
+        messages = [f"{labels.get(e['field'], e['field'])}: {e['message']}" for e in errors]
+        typed = {q.name: fields.get(q.name, "")[:200] for q in questions}
+        return _page(
+            request,
+            **{**shown, "answers": typed},
+            error="Please check your answers.",
+            answer_errors=messages,
+            status_code=422,
+        )
+    runtime_of(request).set_variables(state.id, values, actor="customer")
+    customer_id = next((state.vars.get(n) for n in CUSTOMER_VARIABLES if state.vars.get(n)), None)
+    case = case_contacts.case_of_instance(store, state.id)
+    with store.unit_of_work() as uow:
+        uow.append(
+            NewEvent(
+                "customer.form_submitted",
+                request.app.state.clock.now(),
+                {
+                    "business_key": state.business_key,
+                    "work_item_id": step.work_item_id,
+                    "fields": sorted(values),
+                },
+                process_instance_id=state.id,
+                customer_id=str(customer_id) if customer_id else None,
+                case_id=case.id if case else None,
+                actor="customer",
+                channel="web",
+            )
+        )
+    fresh = ProcessRuntime(store).instance(state.id)
+    notice = "Thank you: your answers are on your case."
+    return _page(request, **_shown(store, fresh, reference, proof), notice=notice)
 
 
 @router.post("/status/message")
