@@ -8,6 +8,7 @@ contact and `send_due` sends it once the quiet hours are over.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -91,6 +92,7 @@ def notify(
     subject: str | None = None,
     case_id: str | None = None,
     ids: IdGenerator | None = None,
+    for_channel: Callable[[str], tuple[str | None, str]] | None = None,
 ) -> Notification:
     now = clock.now()
     with store.reading() as conn:
@@ -112,6 +114,8 @@ def notify(
         if address is None or channel not in senders:
             skipped.append(f"{channel}: no {'address' if address is None else 'sender'}")
             continue
+        if for_channel is not None:  # the same content, rendered for the chosen channel
+            subject, text = for_channel(channel)
         until = quiet_until(preferences, now)
         message = OutboundMessage(channel=channel, to=address, text=text, subject=subject)
         status = "deferred" if until else "sent"
