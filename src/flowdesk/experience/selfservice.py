@@ -7,13 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flowdesk.core.errors import NotFoundError
-from flowdesk.engine.state import state_from_dict
 from flowdesk.experience.bundle import TaskExperience
 from flowdesk.experience.renditions import customer_form
-from flowdesk.experience.service import _bundle_for
+from flowdesk.experience.service import instance_view
 from flowdesk.store import Store
-from flowdesk.store.processes import ProcessRepository
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,16 +24,10 @@ class OpenStep:
 
 def open_steps(store: Store, instance_id: str) -> list[OpenStep]:
     """The open work items of an instance that have a step in its bundle, oldest first."""
-    with store.reading() as conn:
-        repo = ProcessRepository(conn)
-        loaded = repo.load(instance_id)
-        if loaded is None:
-            raise NotFoundError(f"no process instance {instance_id!r}")
-        items = repo.query_work_items(instance_id=instance_id)
-        bundle = _bundle_for(conn, loaded.definition_id)
+    state, items, bundle = instance_view(store, instance_id)
     if bundle is None:
         return []
-    variables = dict(state_from_dict(loaded.state).vars)
+    variables = dict(state.vars)
     return [
         OpenStep(item["id"], task, variables)
         for item in sorted(items, key=lambda i: (i["created_at"], i["id"]))

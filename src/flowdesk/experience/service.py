@@ -27,7 +27,7 @@ from sqlalchemy import Connection, select, update
 
 from flowdesk.core.errors import NotFoundError
 from flowdesk.core.events import NewEvent
-from flowdesk.engine.state import state_from_dict
+from flowdesk.engine.state import InstanceState, state_from_dict
 from flowdesk.experience.bundle import (
     Bundle,
     Option,
@@ -535,9 +535,11 @@ def experience_for(
     )
 
 
-def customer_status(store: Store, instance_id: str) -> list[str]:
-    """The customer-facing status texts of an instance's open steps and of the events it waits
-    for (what a status page shows)."""
+def instance_view(
+    store: Store, instance_id: str
+) -> tuple[InstanceState, list[dict[str, Any]], Bundle | None]:
+    """An instance's state, its open work items and the experience bundle of its version: what
+    the customer-facing views (status texts, self-service steps) are drawn from."""
     with store.reading() as conn:
         repo = ProcessRepository(conn)
         loaded = repo.load(instance_id)
@@ -545,7 +547,13 @@ def customer_status(store: Store, instance_id: str) -> list[str]:
             raise NotFoundError(f"no process instance {instance_id!r}")
         items = repo.query_work_items(instance_id=instance_id)
         bundle = _bundle_for(conn, loaded.definition_id)
-    state = state_from_dict(loaded.state)
+    return state_from_dict(loaded.state), items, bundle
+
+
+def customer_status(store: Store, instance_id: str) -> list[str]:
+    """The customer-facing status texts of an instance's open steps and of the events it waits
+    for (what a status page shows)."""
+    state, items, bundle = instance_view(store, instance_id)
     texts: list[str] = []
     for item in items:
         task = bundle.tasks.get(item["element_id"]) if bundle else None

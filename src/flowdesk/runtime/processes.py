@@ -715,13 +715,22 @@ class ProcessRuntime:
         return reached
 
     def set_variables(
-        self, instance_id: str, variables: Mapping[str, Any], *, actor: str | None = None
+        self,
+        instance_id: str,
+        variables: Mapping[str, Any],
+        *,
+        actor: str | None = None,
+        events: Sequence[NewEvent] = (),
     ) -> InstanceState:
-        return self._run(
-            lambda tx: self._apply(
-                tx, instance_id, lambda s: self.engine.set_variables(s, variables)
-            )
-        )
+        """Set variables; `events` (what the caller records about it) commit with them."""
+
+        def body(tx: _Tx) -> InstanceState:
+            state = self._apply(tx, instance_id, lambda s: self.engine.set_variables(s, variables))
+            for event in events:
+                tx.uow.append(event)
+            return state
+
+        return self._run(body)
 
     def cancel(self, instance_id: str, reason: str | None = None) -> InstanceState:
         return self._run(

@@ -250,27 +250,26 @@ def status_answers(request: Request, fields: Form) -> Response:
             answer_errors=messages,
             status_code=422,
         )
-    runtime_of(request).set_variables(state.id, values, actor="customer")
     customer_id = next((state.vars.get(n) for n in CUSTOMER_VARIABLES if state.vars.get(n)), None)
     case = case_contacts.case_of_instance(store, state.id)
-    with store.unit_of_work() as uow:
-        uow.append(
-            NewEvent(
-                "customer.form_submitted",
-                request.app.state.clock.now(),
-                {
-                    "business_key": state.business_key,
-                    "work_item_id": step.work_item_id,
-                    "fields": sorted(values),
-                },
-                process_instance_id=state.id,
-                customer_id=str(customer_id) if customer_id else None,
-                case_id=case.id if case else None,
-                actor="customer",
-                channel="web",
-            )
-        )
-    fresh = ProcessRuntime(store).instance(state.id)
+    submitted = NewEvent(
+        "customer.form_submitted",
+        request.app.state.clock.now(),
+        {
+            "business_key": state.business_key,
+            "work_item_id": step.work_item_id,
+            "fields": sorted(values),
+        },
+        process_instance_id=state.id,
+        customer_id=str(customer_id) if customer_id else None,
+        case_id=case.id if case else None,
+        actor="customer",
+        channel="web",
+    )
+    # The answers and the record of them commit together: never one without the other.
+    fresh = runtime_of(request).set_variables(
+        state.id, values, actor="customer", events=[submitted]
+    )
     notice = "Thank you: your answers are on your case."
     return _page(request, **_shown(store, fresh, reference, proof), notice=notice)
 
