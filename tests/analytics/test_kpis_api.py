@@ -252,6 +252,15 @@ def test_cases_contacts_surveys_and_reopen(api: Api, store: Store) -> None:
     backlog = api.client.get("/api/v1/analytics/backlog", headers=headers).json()
     assert backlog["open_cases"] == 1 and backlog["open_work"] == 1
     assert backlog["by_department"][0]["department"] == "front-office"
+    # A flow started over the API without a contact has no channel: one "(none)" group with
+    # both its opening and its closing (null keys never match in a join: it used to be two rows).
+    loose = api.start("repair")["id"]
+    _work(api, loose, 1, 1, needsVisit=False)
+    rows = api.client.get(
+        "/api/v1/analytics/kpis", params={"grain": "total", "by": "channel"}, headers=headers
+    ).json()["rows"]
+    [none] = [r for r in rows if r["group"] == "(none)"]
+    assert none["opened"] == 1 and none["closed"] == 1
 
 
 def test_bad_requests_and_permissions(api: Api) -> None:

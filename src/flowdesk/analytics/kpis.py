@@ -24,6 +24,8 @@ ITEM_DIMENSIONS = ("department", "flow", "step", "agent")
 TURNAROUND_BUCKETS = (0, 1, 4, 8, 24, 48, 72, 120, 168, 336)
 
 HOURS = 3600.0
+#: The group of cases or work items without a value for the grouping (joins never match null).
+UNKNOWN = "(none)"
 
 
 def period(column: str, grain: Grain, tz: str) -> pl.Expr:
@@ -125,6 +127,9 @@ def case_kpis(
     keys = (["period"] if grain else []) + ([by] if by else [])
     opened = cases.filter(in_window("opened_at", since, until))
     closed = cases.filter(in_window("closed_at", since, until))
+    if by:  # a case without a channel (started over the API) is a group of its own
+        opened = opened.with_columns(pl.col(by).fill_null(UNKNOWN))
+        closed = closed.with_columns(pl.col(by).fill_null(UNKNOWN))
     if grain:
         opened = opened.with_columns(period("opened_at", grain, tz))
         closed = closed.with_columns(period("closed_at", grain, tz))
@@ -180,6 +185,8 @@ def work_kpis(
     if by is not None and by not in ITEM_DIMENSIONS:
         raise ValueError(f"cannot group work by {by!r}; use one of {', '.join(ITEM_DIMENSIONS)}")
     done = items.filter(in_window("completed_at", since, until))
+    if by:
+        done = done.with_columns(pl.col(by).fill_null(UNKNOWN))
     keys = (["period"] if grain else []) + ([by] if by else [])
     if grain:
         done = done.with_columns(period("completed_at", grain, tz))
