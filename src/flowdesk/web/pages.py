@@ -63,6 +63,21 @@ def _csrf_failed(request: Request, fields: dict[str, str]) -> Response | None:
     )
 
 
+def _posted_item(
+    request: Request, access: PageAccess, fields: dict[str, str], item_id: str
+) -> dict[str, Any] | Response:
+    """The work item a form posts to, or the page to answer instead: the login redirect, the
+    CSRF refusal, or 404 when the item does not exist or is not the user's to see."""
+    if access.denied:
+        return access.denied
+    if failed := _csrf_failed(request, fields):
+        return failed
+    try:
+        return data.visible_item(_store(request), access.user, item_id)
+    except NotFoundError as exc:
+        return error_page(request, exc.message, status_code=404, principal=access.user)
+
+
 def _store(request: Request) -> Any:
     return request.app.state.store
 
@@ -281,15 +296,10 @@ def script_update(request: Request, item_id: str, access: Read, fields: Form) ->
 
 @router.post("/work/{item_id}/complete")
 def complete(request: Request, item_id: str, access: Act, fields: Form) -> Response:
-    if access.denied:
-        return access.denied
-    if failed := _csrf_failed(request, fields):
-        return failed
+    item = _posted_item(request, access, fields, item_id)
+    if isinstance(item, Response):
+        return item
     store = _store(request)
-    try:
-        item = data.visible_item(store, access.user, item_id)
-    except NotFoundError as exc:
-        return error_page(request, exc.message, status_code=404, principal=access.user)
     raw = {k: v for k, v in fields.items() if k != csrf.CSRF_FIELD}
     exp, _, _ = _experience(store, item_id, raw)
     values, errors = forms.parse_submission(raw, exp.script, exp.form)
@@ -348,15 +358,10 @@ def _assign(
 
 @router.post("/work/{item_id}/note")
 def add_note(request: Request, item_id: str, access: Act, fields: Form) -> Response:
-    if access.denied:
-        return access.denied
-    if failed := _csrf_failed(request, fields):
-        return failed
+    item = _posted_item(request, access, fields, item_id)
+    if isinstance(item, Response):
+        return item
     store = _store(request)
-    try:
-        item = data.visible_item(store, access.user, item_id)
-    except NotFoundError as exc:
-        return error_page(request, exc.message, status_code=404, principal=access.user)
     text = fields.get("note", "").strip()
     if not text:
         return _case(
@@ -442,15 +447,10 @@ def reply_senders(request: Request) -> dict[str, Sender]:
 @router.post("/work/{item_id}/reply")
 def send_reply(request: Request, item_id: str, access: Act, fields: Form) -> Response:
     """Answer the customer on the channel of the chosen contact (the latest by default)."""
-    if access.denied:
-        return access.denied
-    if failed := _csrf_failed(request, fields):
-        return failed
+    item = _posted_item(request, access, fields, item_id)
+    if isinstance(item, Response):
+        return item
     store = _store(request)
-    try:
-        item = data.visible_item(store, access.user, item_id)
-    except NotFoundError as exc:
-        return error_page(request, exc.message, status_code=404, principal=access.user)
     typed = {"contact": fields.get("contact", "")[:64], "text": fields.get("reply", "")}
 
     def refused(field: str, message: str, status: int) -> Response:
