@@ -103,6 +103,17 @@ def _item(request: Request, principal: Principal, item_id: str) -> dict[str, Any
     return row
 
 
+def _check_holder(principal: Principal, row: dict[str, Any], action: str) -> None:
+    """Only the assignee (or a supervisor) may give away an item someone has claimed."""
+    if row["assignee"] not in (None, principal.username) and not principal.can(
+        Permission.SUPERVISE
+    ):
+        raise ConflictError(
+            f"work item {row['id']} is claimed by {row['assignee']}",
+            hint=f"only they or a supervisor can {action} it",
+        )
+
+
 def _out(row: dict[str, Any]) -> WorkItemOut:
     return WorkItemOut(**{k: row[k] for k in WorkItemOut.model_fields})
 
@@ -172,14 +183,7 @@ def unclaim(
     principal: Annotated[Principal, Depends(require(Permission.WORK_ACT))],
 ) -> WorkItemOut:
     """Give a claimed item back to the queue (the assignee, or a supervisor)."""
-    row = _item(request, principal, item_id)
-    if row["assignee"] not in (None, principal.username) and not principal.can(
-        Permission.SUPERVISE
-    ):
-        raise ConflictError(
-            f"work item {item_id} is claimed by {row['assignee']}",
-            hint="only they or a supervisor can unclaim it",
-        )
+    _check_holder(principal, _item(request, principal, item_id), "unclaim")
     runtime_of(request).unclaim(item_id, principal.username)
     return _out(_item(request, principal, item_id))
 
@@ -194,14 +198,7 @@ def delegate(
     principal: Annotated[Principal, Depends(require(Permission.WORK_ACT))],
 ) -> WorkItemOut:
     """Hand the item to another user (the assignee, or a supervisor)."""
-    row = _item(request, principal, item_id)
-    if row["assignee"] not in (None, principal.username) and not principal.can(
-        Permission.SUPERVISE
-    ):
-        raise ConflictError(
-            f"work item {item_id} is claimed by {row['assignee']}",
-            hint="only they or a supervisor can delegate it",
-        )
+    _check_holder(principal, _item(request, principal, item_id), "delegate")
     runtime_of(request).delegate(item_id, body.user, actor=principal.username)
     with store_of(request).reading() as conn:
         updated = ProcessRepository(conn).work_item(item_id)
