@@ -17,6 +17,12 @@ from flowdesk.core.clock import Clock
 from flowdesk.store import Store
 
 
+def up_to(now: datetime) -> datetime:
+    """The end of a window that ends now: just after it, so what happened this very instant
+    (a case closed by the request before) counts in a [since, until) window."""
+    return now + timedelta(microseconds=1)
+
+
 @dataclass(frozen=True)
 class Filters:
     """What a reader narrows the figures to; the window is [since, until)."""
@@ -26,6 +32,20 @@ class Filters:
     flow: str | None = None
     channel: str | None = None
     segment: str | None = None
+
+    @classmethod
+    def last(
+        cls,
+        days: float,
+        now: datetime,
+        *,
+        flow: str | None = None,
+        channel: str | None = None,
+        segment: str | None = None,
+    ) -> Filters:
+        """The last `days` up to now, this very instant included (windows are half-open)."""
+        until = up_to(now)
+        return cls(until - timedelta(days=days), until, flow, channel, segment)
 
     def cases(self, facts: Facts) -> pl.DataFrame:
         return kpis.filter_cases(
@@ -83,8 +103,7 @@ class Analytics:
 
     def scorecard(self, window: timedelta, weeks: int = 8) -> list[CriterionResult]:
         facts = self.facts()
-        # Windows are [since, until): end just after now so this instant's closures count.
-        until = facts.now + timedelta(microseconds=1)
+        until = up_to(facts.now)
         return scorecard(facts.cases, self.config, now=until, window=window, weeks=weeks)
 
     def overview(self, filters: Filters, grain: kpis.Grain) -> dict[str, Any]:

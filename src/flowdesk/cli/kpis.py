@@ -63,8 +63,7 @@ def kpis(
         config = AnalyticsConfig.from_file(path) if path else AnalyticsConfig()
         store = open_store(settings)
         service = Analytics(store, config, SystemClock())
-        now = datetime.now(UTC) + timedelta(microseconds=1)
-        filters = Filters(since=now - timedelta(days=days), until=now)
+        filters = Filters.last(days, datetime.now(UTC))
         if scorecard:
             results = service.scorecard(timedelta(days=days))
             rows: list[dict[str, Any]] = [

@@ -65,10 +65,9 @@ def _choice(value: Any, allowed: tuple[Any, ...], default: Any) -> Any:
 
 
 def _filters(request: Request, days: int, flow: str, channel: str, segment: str) -> Filters:
-    now = request.app.state.clock.now() + timedelta(microseconds=1)
-    return Filters(
-        since=now - timedelta(days=days),
-        until=now,
+    return Filters.last(
+        days,
+        request.app.state.clock.now(),
         flow=flow or None,
         channel=channel or None,
         segment=segment or None,

@@ -15,7 +15,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from flowdesk.analytics.kpis import CASE_DIMENSIONS, ITEM_DIMENSIONS
-from flowdesk.analytics.service import Analytics, Filters
+from flowdesk.analytics.service import Analytics, Filters, up_to
 from flowdesk.api.routes.common import InvalidInput, errors
 from flowdesk.api.security import require
 from flowdesk.auth.roles import Permission
@@ -49,9 +49,7 @@ def filters_of(
     channel: Annotated[str | None, Query(max_length=50)] = None,
     segment: Annotated[str | None, Query(max_length=50)] = None,
 ) -> Filters:
-    # The default window ends just after now, so what happened this very instant counts.
-    now = request.app.state.clock.now() + dt.timedelta(microseconds=1)
-    end = _aware(until) if until else now
+    end = _aware(until) if until else up_to(request.app.state.clock.now())
     start = _aware(since) if since else end - dt.timedelta(days=days)
     if start >= end:
         raise InvalidInput(
