@@ -85,9 +85,15 @@ class Analytics:
         )
 
     def work_kpis(
-        self, filters: Filters, *, grain: kpis.Grain | None, by: str | None
+        self,
+        filters: Filters,
+        *,
+        grain: kpis.Grain | None,
+        by: str | None,
+        facts: Facts | None = None,
     ) -> pl.DataFrame:
-        facts = self.facts()
+        """`facts`: those a page already read, so two tables on one page cost one read."""
+        facts = facts or self.facts()
         return kpis.work_kpis(
             filters.items(facts),
             grain=grain,
@@ -97,8 +103,8 @@ class Analytics:
             until=filters.until,
         )
 
-    def backlog(self, filters: Filters) -> dict[str, Any]:
-        facts = self.facts()
+    def backlog(self, filters: Filters, facts: Facts | None = None) -> dict[str, Any]:
+        facts = facts or self.facts()
         return kpis.backlog(filters.cases(facts), filters.items(facts), facts.now)
 
     def scorecard(self, window: timedelta, weeks: int = 8) -> list[CriterionResult]:

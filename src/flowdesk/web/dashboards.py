@@ -228,7 +228,8 @@ def work_page(request: Request, access: Reader, days: str = "30") -> Response:
     window: int = _choice(days, WINDOWS, 30)
     service = _service(request)
     filters = _filters(request, window, "", "", "")
-    rows = service.work_kpis(filters, grain=None, by="department").to_dicts()
+    facts = service.facts()  # one read for both tables
+    rows = service.work_kpis(filters, grain=None, by="department", facts=facts).to_dicts()
     names = service.config.department_names
     departments = [
         {
@@ -251,7 +252,7 @@ def work_page(request: Request, access: Reader, days: str = "30") -> Response:
         title="Mean handling time by department (minutes)",
         kind="minutes",
     )
-    backlog = service.backlog(filters)
+    backlog = service.backlog(filters, facts)
     for entry in backlog["by_department"]:
         entry["name"] = names.get(entry["department"] or "", entry["department"] or "unknown")
     return render(
