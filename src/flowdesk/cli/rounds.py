@@ -62,14 +62,12 @@ class WorkerRounds:
         return int(done + routed + self.notifier.tick().total)
 
 
-def start_in_background(
-    rounds: WorkerRounds, *, poll: float = 1.0, gap: float = 1.0
-) -> threading.Event:
-    """Run rounds in a daemon thread until the returned event is set. A failing round is
-    logged and retried after `poll` seconds: the server keeps serving. Inside the server the
-    rounds yield to requests: at least `gap` seconds between two rounds, so under load each
-    round takes a batch of what arrived (every round costs a few queries even when little is
-    due; back to back, they cost the API about half its throughput)."""
+def start_in_background(rounds: WorkerRounds, *, pause: float = 1.0) -> threading.Event:
+    """Run rounds in a daemon thread until the returned event is set, `pause` seconds apart
+    whether or not a round found work: inside the server the rounds yield to requests and take
+    what arrived meanwhile as one batch (back to back they held the SQLite writer in long runs
+    and cost the API about half its throughput). A failing round is logged and retried: the
+    server keeps serving."""
     from flowdesk.logs import get_logger
 
     log = get_logger("flowdesk.worker")
@@ -78,11 +76,10 @@ def start_in_background(
     def loop() -> None:
         while not stop.is_set():
             try:
-                busy = rounds.tick()
-            except Exception as error:
+                rounds.tick()
+            except Exception as error:  # a round must never stop the server
                 log.warning("worker round failed; retrying", error=str(error))
-                busy = 0
-            stop.wait(gap if busy else poll)
+            stop.wait(pause)
 
     threading.Thread(target=loop, name="flowdesk-worker", daemon=True).start()
     return stop

@@ -18,6 +18,7 @@ from flowdesk.api.routes.common import runtime_of
 from flowdesk.api.routes.contacts import intake_of
 from flowdesk.auth.roles import Permission
 from flowdesk.auth.service import Principal
+from flowdesk.contacts.model import Contact
 from flowdesk.core.errors import FlowdeskError, NotFoundError
 from flowdesk.experience.service import catalog
 from flowdesk.routing.triage import TriageSettings
@@ -98,13 +99,13 @@ def triage_page(request: Request, contact_id: str, access: Triage) -> Response:
         return RedirectResponse(
             "/work?notice=" + quote("That contact was already handled."), status_code=303
         )
-    return _page(request, access.user, contact_id)
+    return _page(request, access.user, contact)
 
 
 def _page(
-    request: Request, user: Principal, contact_id: str, error: str = "", status: int = 200
+    request: Request, user: Principal, contact: Contact, error: str = "", status: int = 200
 ) -> Response:
-    contact = intake_of(request).get(contact_id)
+    contact_id = contact.id
     store = request.app.state.store
     suggested = []
     for event in store.events.where(contact_id=contact_id):
@@ -145,7 +146,13 @@ async def decide(request: Request, contact_id: str, access: Triage) -> Response:
     reason = form.get("reason")
     known = {r.reason for r in catalog(request.app.state.store)}
     if not isinstance(reason, str) or reason not in known:
-        return _page(request, access.user, contact_id, "Choose one of the reasons.", 422)
+        return _page(
+            request,
+            access.user,
+            intake_of(request).get(contact_id),
+            "Choose one of the reasons.",
+            422,
+        )
     try:
         result = intake_of(request).assign_reason(contact_id, reason, actor=access.user.username)
     except NotFoundError:
@@ -153,7 +160,13 @@ async def decide(request: Request, contact_id: str, access: Triage) -> Response:
     except FlowdeskError as error:
         return RedirectResponse("/work?notice=" + quote(str(error)[:200]), status_code=303)
     if result.status == "failed":
-        return _page(request, access.user, contact_id, result.error or "Processing failed.", 422)
+        return _page(
+            request,
+            access.user,
+            intake_of(request).get(contact_id),
+            result.error or "Processing failed.",
+            422,
+        )
     if result.instance_id:
         items = runtime_of(request).work_items(instance_id=result.instance_id)
         if items:  # straight on to the flow's first step
