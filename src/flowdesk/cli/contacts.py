@@ -6,7 +6,6 @@ Problems the user can fix (a bad CSV, no model yet) print one line on stderr and
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from flowdesk.cli.waiting import wait_for_interrupt
 from flowdesk.core.errors import FlowdeskError
 
 out = Console(highlight=False, soft_wrap=True)
@@ -161,11 +161,7 @@ def smtp_serve_command(
     controller.start()
     out.print(f"flowdesk smtp: listening on {host}:{port}")
     try:
-        deadline = None if seconds is None else time.monotonic() + seconds
-        while deadline is None or time.monotonic() < deadline:
-            time.sleep(0.2)
-    except KeyboardInterrupt:
-        pass
+        wait_for_interrupt(seconds)
     finally:
         controller.stop()
         store.close()

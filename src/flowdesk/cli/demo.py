@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from flowdesk.auth import service as auth
+from flowdesk.cli.waiting import wait_for_interrupt
 from flowdesk.core.clock import SystemClock
 from flowdesk.core.errors import ConflictError
 from flowdesk.settings import Settings
@@ -92,6 +93,11 @@ def load(
     demo_dir: Annotated[Path | None, typer.Option(help="Folder of the demo company.")] = None,
 ) -> None:
     """Deploy the demo flows and create the demo users (into an empty store)."""
+    _demo_store(database_url, demo_dir)
+
+
+def _demo_store(database_url: str | None, demo_dir: Path | None) -> Store:
+    """The configured store, migrated, with the demo company loaded if it was empty."""
     from flowdesk.runtime.bootstrap import open_store
     from flowdesk.settings import Settings
 
@@ -100,6 +106,7 @@ def load(
     store.upgrade()
     for line in load_demo_content(store, demo_dir):
         typer.echo(line)
+    return store
 
 
 def seed_if_empty(store: Store, demo_dir: Path | None = None, **options: Any) -> Iterator[str]:
@@ -144,14 +151,7 @@ def seed_command(
     demo_dir: Annotated[Path | None, typer.Option(help="Folder of the demo company.")] = None,
 ) -> None:
     """Load the demo company if needed, then generate its history (customers, cases, work)."""
-    from flowdesk.runtime.bootstrap import open_store
-    from flowdesk.settings import Settings
-
-    settings = Settings() if database_url is None else Settings(database_url=database_url)
-    store = open_store(settings)
-    store.upgrade()
-    for line in load_demo_content(store, demo_dir):
-        typer.echo(line)
+    store = _demo_store(database_url, demo_dir)
     for line in seed_if_empty(
         store, demo_dir, days=days, seed=seed, customers=customers, cases_per_day=cases_per_day
     ):
@@ -193,7 +193,6 @@ def backoffice_command(
 ) -> None:
     """Serve the demo back-office (CRM, billing, orders) on its own; point
     FLOWDESK_BACKOFFICE_URL at it. Latency and failures show how the 360 panel degrades."""
-    import time
 
     from flowdesk.demo.backoffice import BackgroundServer, create_backoffice_app
 
@@ -202,11 +201,7 @@ def backoffice_command(
     url = server.start()
     typer.echo(f"demo back-office on {url}: /crm, /billing and /orders /customers/<key>")
     try:
-        deadline = None if seconds is None else time.monotonic() + seconds
-        while deadline is None or time.monotonic() < deadline:
-            time.sleep(0.2)
-    except KeyboardInterrupt:
-        pass
+        wait_for_interrupt(seconds)
     finally:
         server.stop()
 
@@ -236,13 +231,8 @@ def live_command(
     from rich.live import Live
 
     from flowdesk.demo.live import LiveDemo, LiveStatus
-    from flowdesk.runtime.bootstrap import open_store
 
-    settings = Settings() if database_url is None else Settings(database_url=database_url)
-    store = open_store(settings)
-    store.upgrade()
-    for line in load_demo_content(store, demo_dir):
-        typer.echo(line)
+    store = _demo_store(database_url, demo_dir)
     demo = LiveDemo(store, demo_dir or default_demo_dir(), rate=rate, pace=pace, seed=seed)
     console = Console(stderr=True)
     typer.echo(f"demo live: {rate:g} contacts a minute, pace {pace:g}; Ctrl-C stops")
