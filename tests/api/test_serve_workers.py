@@ -10,18 +10,14 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
 import pytest
-from tests.cli.test_serve_worker import TIMER
+from tests.cli.test_serve_worker import TIMER, store_with_admin
 from tests.web.servers import running
 
-from flowdesk.auth import service as auth
-from flowdesk.core.clock import FixedClock
-from flowdesk.store import Store
 from flowdesk.testing.postgres import free_port
 from flowdesk.webhooks.ssrf import ALLOW_ENV
 
@@ -73,13 +69,7 @@ def _spawned_children(port: int) -> int:
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="counts processes in /proc")
 def test_two_workers_serve_and_background_work_runs_once(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'flowdesk.db'}"
-    store = Store.open(url)
-    store.upgrade()
-    clock = FixedClock(datetime.now(UTC))
-    auth.create_user(store, clock, username="ops", roles=["admin"], groups=[])
-    _, key = auth.create_api_key(store, clock, username="ops", name="t")
-    store.close()
+    url, key = store_with_admin(tmp_path)
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("FLOWDESK_")}
     env.update(

@@ -33,7 +33,8 @@ TIMER = wrap(
 )
 
 
-def _status_after_timer(tmp_path: Path, embedded: str, wait: float) -> str:
+def store_with_admin(tmp_path: Path) -> tuple[str, str]:
+    """(database URL, API key of an admin) of a fresh SQLite store for a server to serve."""
     url = f"sqlite:///{tmp_path / 'flowdesk.db'}"
     store = Store.open(url)
     store.upgrade()
@@ -41,6 +42,11 @@ def _status_after_timer(tmp_path: Path, embedded: str, wait: float) -> str:
     auth.create_user(store, clock, username="ops", roles=["admin"], groups=[])
     _, key = auth.create_api_key(store, clock, username="ops", name="t")
     store.close()
+    return url, key
+
+
+def _status_after_timer(tmp_path: Path, embedded: str, wait: float) -> str:
+    url, key = store_with_admin(tmp_path)
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("FLOWDESK_")}
     env.update(FLOWDESK_DATABASE_URL=url, FLOWDESK_EMBEDDED_WORKER=embedded)
