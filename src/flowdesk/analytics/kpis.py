@@ -11,6 +11,7 @@ surveys) in the period it closed, because an outcome is only known then. Definit
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from datetime import datetime
 from typing import Any, Literal
 
@@ -254,8 +255,7 @@ def turnaround_histogram(
     edges = list(TURNAROUND_BUCKETS)
     counts = [0] * len(edges)
     for value in hours:
-        index = max(i for i, edge in enumerate(edges) if value >= edge) if value >= 0 else 0
-        counts[index] += 1
+        counts[max(bisect_right(edges, value) - 1, 0)] += 1
     labels = [
         f"{edges[i]}-{edges[i + 1]}h" if i + 1 < len(edges) else f"{edges[i]}h+"
         for i in range(len(edges))
