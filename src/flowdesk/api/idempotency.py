@@ -13,12 +13,14 @@ round; a request repeated after that is a new request.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from flowdesk.api.routes.common import InvalidInput
@@ -60,6 +62,11 @@ class KeyPurger:
             return 0
         self._last = now
         return purge_keys(self.store, before=now - self.retention)
+
+
+def body_fingerprint(body: BaseModel) -> str:
+    """What a retried create must repeat exactly to get the first answer back."""
+    return fingerprint(json.dumps(body.model_dump(), sort_keys=True, default=str))
 
 
 def fingerprint(*parts: bytes | str) -> str:

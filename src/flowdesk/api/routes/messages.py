@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from flowdesk.api.idempotency import fingerprint, idempotent
+from flowdesk.api.idempotency import body_fingerprint, idempotent
 from flowdesk.api.routes.common import errors, feel_variables, runtime_of
 from flowdesk.api.security import require
 from flowdesk.auth.roles import Permission
@@ -49,7 +48,7 @@ def correlate(
     """Correlate a message by name and correlation key: to a waiting instance, a message start
     event, or - with no receiver yet - buffered until one subscribes."""
     variables = feel_variables(body.variables)
-    request_hash = fingerprint(json.dumps(body.model_dump(), sort_keys=True, default=str))
+    request_hash = body_fingerprint(body)
     runtime = runtime_of(request)
 
     def produce() -> tuple[int, Any]:
@@ -67,7 +66,7 @@ def broadcast(
 ) -> Response:
     """Broadcast a signal to every waiting instance and signal start event."""
     variables = feel_variables(body.variables)
-    request_hash = fingerprint(json.dumps(body.model_dump(), sort_keys=True, default=str))
+    request_hash = body_fingerprint(body)
     runtime = runtime_of(request)
 
     def produce() -> tuple[int, Any]:

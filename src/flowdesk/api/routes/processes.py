@@ -3,7 +3,6 @@ variables, incident retry."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -11,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from flowdesk.api.idempotency import fingerprint, idempotent
+from flowdesk.api.idempotency import body_fingerprint, idempotent
 from flowdesk.api.routes.common import errors, feel_variables, plain, runtime_of, store_of
 from flowdesk.api.security import require
 from flowdesk.auth.roles import Permission
@@ -173,7 +172,7 @@ def start_instance(
     variables = feel_variables(body.variables)
     assert body.process_key is not None
     key = body.process_key
-    request_hash = fingerprint(json.dumps(body.model_dump(), sort_keys=True, default=str))
+    request_hash = body_fingerprint(body)
     runtime = runtime_of(request)
 
     def produce() -> tuple[int, Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -10,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from flowdesk.api.idempotency import fingerprint, idempotent
+from flowdesk.api.idempotency import body_fingerprint, idempotent
 from flowdesk.api.routes.common import errors, store_of
 from flowdesk.api.security import require
 from flowdesk.auth.roles import Permission
@@ -82,7 +81,7 @@ def create_webhook(
 ) -> Response:
     """Subscribe a URL to event types. Each matching event-log entry is POSTed to it as a
     CloudEvent, signed, retried with exponential backoff until it answers 2xx."""
-    request_hash = fingerprint(json.dumps(body.model_dump(), sort_keys=True))
+    request_hash = body_fingerprint(body)
     store = store_of(request)
 
     def produce() -> tuple[int, Any]:
