@@ -18,6 +18,7 @@ from flowdesk.core.ids import IdGenerator, UuidIds
 from flowdesk.store import migrate
 from flowdesk.store.database import create_database_engine
 from flowdesk.store.eventlog import EventLog, EventWriter
+from flowdesk.store.writers import release_gate, writer_gate
 
 
 class UnitOfWork:
@@ -50,6 +51,7 @@ class Store:
         self.dialect = engine.dialect.name
         self.ids = ids or UuidIds()
         self._writer = EventWriter(engine.dialect)
+        self._gate = writer_gate(engine)
         self.events = EventLog(self)
 
     @classmethod
@@ -62,10 +64,11 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+        release_gate(self._gate)
 
     @contextmanager
     def unit_of_work(self) -> Iterator[UnitOfWork]:
-        with self.engine.connect() as connection:
+        with self._gate, self.engine.connect() as connection:
             uow = UnitOfWork(connection, self.ids, self._writer)
             with connection.begin():
                 yield uow
