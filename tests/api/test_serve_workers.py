@@ -5,6 +5,8 @@ runs in every worker, sends each event one time."""
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
 import sys
 import threading
 import time
@@ -111,3 +113,110 @@ def test_two_workers_serve_and_background_work_runs_once(tmp_path: Path) -> None
             time.sleep(1.0)  # time for a second copy, were one to be sent
     assert wanted <= set(seen)
     assert len(seen) == len(set(seen)), "an event was delivered twice"
+
+
+def _children_of(port: int) -> list[str]:
+    parent = next(
+        pid
+        for pid in filter(str.isdigit, os.listdir("/proc"))
+        if (lambda c: b"serve" in c and str(port).encode() in c)(_cmdline(pid))
+    )
+    return [
+        pid
+        for pid in filter(str.isdigit, os.listdir("/proc"))
+        if _stat(pid)[1:2] == [parent] and b"spawn_main" in _cmdline(pid)
+    ]
+
+
+def _cmdline(pid: str) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def _stat(pid: str) -> list[str]:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return []
+
+
+def _socket_inodes(pid: str) -> set[str]:
+    found = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:"):
+            found.add(target)
+    return found
+
+
+def _sockets(pid: str) -> int:
+    return len(_socket_inodes(pid))
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="counts sockets in /proc")
+def test_a_burst_of_connections_is_spread_over_the_workers(tmp_path: Path) -> None:
+    """Each worker listens on its own SO_REUSEPORT socket, so the kernel spreads connections;
+    with one shared socket, a burst of keep-alive connections tends to land on one worker."""
+    url, _key = store_with_admin(tmp_path)
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FLOWDESK_")}
+    env.update({"FLOWDESK_DATABASE_URL": url, "FLOWDESK_EMBEDDED_WORKER": "false"})
+    command = [str(Path(sys.executable).with_name("flowdesk")), "serve", "--no-demo"]
+    with running(
+        [*command, "--workers", "2", "--port", str(port)], f"http://127.0.0.1:{port}", env=env
+    ):
+        deadline = time.monotonic() + 30
+        while True:  # both workers are listening (a socket each) before the burst
+            children = _children_of(port)
+            if len(children) == 2 and all(_sockets(pid) >= 1 for pid in children):
+                break
+            assert time.monotonic() < deadline, "the two workers did not start listening"
+            time.sleep(0.2)
+        # Its own listening socket each (one shared socket has one inode in both).
+        first, second = (_socket_inodes(pid) for pid in children)
+        assert not first & second
+        before = {pid: _sockets(pid) for pid in children}
+        burst = [socket.create_connection(("127.0.0.1", port)) for _ in range(32)]
+        try:
+            for conn in burst:
+                conn.sendall(b"GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            for conn in burst:
+                conn.settimeout(10)
+                assert conn.recv(64).startswith(b"HTTP/1.1 200")
+            gained = {pid: _sockets(pid) - before[pid] for pid in children}
+        finally:
+            for conn in burst:
+                conn.close()
+    assert sum(gained.values()) == 32
+    # Binomial(32, 1/2): a share under 6 has odds of about 1 in 10,000.
+    assert min(gained.values()) >= 6, gained
+
+
+def test_a_port_in_use_is_refused_with_a_message(tmp_path: Path) -> None:
+    url, _key = store_with_admin(tmp_path)
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    port = taken.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FLOWDESK_")}
+    env.update({"FLOWDESK_DATABASE_URL": url, "FLOWDESK_EMBEDDED_WORKER": "false"})
+    flowdesk = str(Path(sys.executable).with_name("flowdesk"))
+    try:
+        done = subprocess.run(
+            [flowdesk, "serve", "--no-demo", "--workers", "2", "--port", str(port)],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        taken.close()
+    assert done.returncode == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
+    assert "--port" in done.stderr

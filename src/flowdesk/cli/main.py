@@ -146,29 +146,22 @@ def serve(
 
 
 def _serve_workers(settings: Any, *, host: str, port: int, workers: int) -> None:
-    """Several uvicorn worker processes, each building its app from the environment
-    (`flowdesk.api.app:app_from_environment`), so this process puts there what it decided:
-    the database and the demo's company file and back-office. What must happen once stays
-    here: the migration, the demo load and the embedded worker rounds (started above). Each
-    worker runs webhook delivery, which is safe: a delivery row is inserted once per
+    """Several server processes (`cli/serving.py`), each building its app from the
+    environment (`flowdesk.api.app:app_from_environment`), so this process puts there what it
+    decided: the database and the demo's company file and back-office. What must happen once
+    stays here: the migration, the demo load and the embedded worker rounds (started above).
+    Each worker runs webhook delivery, which is safe: a delivery row is inserted once per
     (subscription, event) and sent under a lease."""
     import os
 
-    import uvicorn
+    from flowdesk.cli.serving import serve_workers
 
     os.environ["FLOWDESK_DATABASE_URL"] = settings.database_url
     for name in ("company_file", "backoffice_url"):
         value = getattr(settings, name)
         if value is not None:
             os.environ[f"FLOWDESK_{name.upper()}"] = str(value)
-    uvicorn.run(
-        "flowdesk.api.app:app_from_environment",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level=settings.log_level,
-    )
+    serve_workers(host, port, workers, settings.log_level)
 
 
 @app.command()
