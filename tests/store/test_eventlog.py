@@ -53,6 +53,32 @@ def test_two_consumers_keep_their_own_cursors(store: Store, clock: FixedClock) -
     assert store.events.register("webhooks") == first[-1].seq
 
 
+def test_a_consumer_reads_only_its_types_and_passes_over_the_rest(
+    store: Store, clock: FixedClock
+) -> None:
+    for kind in ["a", "noise", "noise", "b", "noise", "a", "noise", "noise"]:
+        with store.unit_of_work() as uow:
+            uow.append(NewEvent(kind, clock.now(), {"kind": kind}))
+    everything = store.events.after(0)
+    store.events.register("picky")
+    # A window of five events: two match; acknowledge the fifth, not the last match.
+    first = store.events.read_types("picky", {"a", "b"}, limit=5)
+    assert [e.type for e in first.events] == ["a", "b"]
+    assert first.events == [everything[0], everything[3]]  # decoded like any read
+    assert (first.position, first.scanned) == (everything[4].seq, 5)
+    assert store.events.position("picky") == 0  # reading does not move the cursor
+    store.events.ack("picky", first.position)
+    second = store.events.read_types("picky", {"a", "b"}, limit=5)
+    assert [e.seq for e in second.events] == [everything[5].seq]
+    assert (second.position, second.scanned) == (everything[-1].seq, 3)
+    store.events.ack("picky", second.position)
+    assert store.events.read_types("picky", {"a", "b"}) == ([], None, 0)
+    with store.unit_of_work() as uow:
+        uow.append(NewEvent("noise", clock.now(), {}))
+    only_noise = store.events.read_types("picky", {"a", "b"})
+    assert only_noise.events == [] and only_noise.position == store.events.head()
+
+
 def test_a_new_consumer_can_start_at_the_head(store: Store, clock: FixedClock) -> None:
     _append(store, clock, 2)
     store.events.register("late", from_start=False)

@@ -51,10 +51,12 @@ class CaseCloser:
             log.register(self.consumer)
             self._registered = True
         closed: list[Case] = []
+        wanted = {*FLOW_ENDINGS, "case.closed"} if self.on_closed is not None else FLOW_ENDINGS
         while True:
-            batch = log.read(self.consumer, self.batch)
-            if not batch:
+            window = log.read_types(self.consumer, wanted, self.batch)
+            if window.position is None:
                 return closed
+            batch = window.events
             ended = {
                 e.process_instance_id: e
                 for e in batch
@@ -80,6 +82,6 @@ class CaseCloser:
                         outcome = FLOW_ENDINGS[event.type]
                         if close_case(uow, case, at=event.time, outcome=outcome):
                             closed.append(case)
-            log.ack(self.consumer, batch[-1].seq)
-            if len(batch) < self.batch:
+            log.ack(self.consumer, window.position)
+            if window.scanned < self.batch:
                 return closed

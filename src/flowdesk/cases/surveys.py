@@ -171,17 +171,18 @@ class SurveySender:
             self._registered = True
         sent: list[SentSurvey] = []
         while True:
-            batch = log.read(self.consumer, self.batch)
-            if not batch:
+            window = log.read_types(self.consumer, ("case.closed",), self.batch)
+            if window.position is None:
                 return sent
             done = 0
             try:
-                for event in batch:
-                    if event.type == "case.closed" and event.case_id is not None:
+                for event in window.events:
+                    if event.case_id is not None:
                         survey = self.send(event.case_id)
                         if survey is not None:
                             sent.append(survey)
                     done = event.seq
+                done = window.position  # all sent: past the events of other types too
             except (OSError, ValueError) as error:  # smtplib and urllib errors are OSErrors
                 # The channel is down: this survey and the ones after it wait for next round.
                 logger.warning("survey not sent, retried next round", error=str(error))
@@ -189,7 +190,7 @@ class SurveySender:
             finally:
                 if done:
                     log.ack(self.consumer, done)
-            if len(batch) < self.batch:
+            if window.scanned < self.batch:
                 return sent
 
     def send(self, case_id: str) -> SentSurvey | None:

@@ -94,12 +94,9 @@ def notify_case_updates(
     log = store.events
     log.register(consumer)
     made: list[Notification] = []
-    batch = log.read(consumer, limit)
-    for event in batch:
-        if event.process_instance_id is None or event.type not in (
-            "work_item.created",
-            "process.completed",
-        ):
+    window = log.read_types(consumer, ("work_item.created", "process.completed"), limit)
+    for event in window.events:
+        if event.process_instance_id is None:
             continue
         case = _case_of_instance(store, event.process_instance_id)
         if case is None:
@@ -132,6 +129,6 @@ def notify_case_updates(
                 for_channel=partial(_with_subject, subject, render),
             )
         )
-    if batch:
-        log.ack(consumer, batch[-1].seq)
+    if window.position is not None:
+        log.ack(consumer, window.position)
     return made

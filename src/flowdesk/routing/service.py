@@ -81,6 +81,17 @@ _CLOSE = (
     )
 )
 _CREATED_OR_CLOSED = ("work_item.created", "work_item.completed", "work_item.cancelled")
+# What the queue follows (`_apply`); the consumer reads only these from the log.
+ROUTED_EVENTS = frozenset(
+    {
+        *_CREATED_OR_CLOSED,
+        "work_item.claimed",
+        "work_item.delegated",
+        "work_item.unclaimed",
+        "contact.triage_required",
+        *triage.SETTLED,
+    }
+)
 
 
 def _chunks(values: Sequence[str], size: int = 500) -> Iterable[Sequence[str]]:
@@ -660,17 +671,19 @@ class RoutingService:
             self._registered = True
         done = 0
         while True:
-            batch = self.store.events.read(CONSUMER, limit)
-            if not batch:
+            window = self.store.events.read_types(CONSUMER, ROUTED_EVENTS, limit)
+            if window.position is None:
                 return done
-            with self.store.unit_of_work() as uow:
-                known = self._read_ahead(uow.connection, batch)
-                for event in batch:
-                    self._apply(uow, event, known)
-                known.flush(uow.connection)
-            self.store.events.ack(CONSUMER, batch[-1].seq)
+            batch = window.events
+            if batch:
+                with self.store.unit_of_work() as uow:
+                    known = self._read_ahead(uow.connection, batch)
+                    for event in batch:
+                        self._apply(uow, event, known)
+                    known.flush(uow.connection)
+            self.store.events.ack(CONSUMER, window.position)
             done += len(batch)
-            if len(batch) < limit:
+            if window.scanned < limit:
                 return done
 
     def _read_ahead(self, conn: Connection, events: Sequence[StoredEvent]) -> _Batch:
