@@ -17,6 +17,7 @@ there txid is 0 and the order is seq.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator
+from dataclasses import fields
 from datetime import UTC
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -115,26 +116,7 @@ class EventWriter:
 
 
 _COLUMN = {c.name: i for i, c in enumerate(events.columns)}
-_AT = tuple(
-    _COLUMN[name]
-    for name in (
-        "seq",
-        "id",
-        "type",
-        "time",
-        "data",
-        "case_id",
-        "contact_id",
-        "customer_id",
-        "process_instance_id",
-        "element_id",
-        "actor",
-        "department",
-        "channel",
-        "schema_version",
-        "source",
-    )
-)
+_AT = tuple(_COLUMN[f.name] for f in fields(StoredEvent))  # the constructor's order
 
 
 def _stored(row: Row[Any]) -> StoredEvent:
