@@ -156,3 +156,62 @@ def test_worker_evaluates_deployed_dmn_after_a_timer(sqlite_url: str) -> None:
     assert not after.incidents
     assert [w["element_id"] for w in runtime.work_items(instance_id=state.id)] == ["make_offer"]
     store.close()
+
+
+def test_a_running_worker_routes_work_that_arrives_between_its_rounds(sqlite_url: str) -> None:
+    """`flowdesk worker --pause S`: a round that found work is followed by a pause, then the
+    next round takes what arrived meanwhile (here: three new work items) as one batch."""
+    import time
+
+    from tests.runtime.test_process_runtime import APPROVAL
+
+    from flowdesk.routing.service import RoutingService
+
+    store = Store.open(sqlite_url)
+    store.upgrade()
+    runtime = ProcessRuntime(store)
+    runtime.deploy("approval", [("approval.bpmn", APPROVAL.encode())])
+    first = runtime.start("approval", {"amount": 10})
+    env = dict(os.environ, FLOWDESK_DATABASE_URL=sqlite_url, FLOWDESK_LOG_LEVEL="warning")
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "flowdesk.cli.main", "worker", "--pause", "0.3", "--poll", "0.1"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    router = RoutingService(store)
+
+    def routed(instance_id: str) -> bool:
+        (item,) = runtime.work_items(instance_id=instance_id)
+        try:
+            return router.entry(item["id"])["status"] == "queued"
+        except Exception:
+            return False
+
+    try:
+        deadline = time.monotonic() + 60
+        while not routed(first.id):
+            assert worker.poll() is None, worker.communicate()
+            assert time.monotonic() < deadline, "the first item was never routed"
+            time.sleep(0.1)
+        later = [runtime.start("approval", {"amount": n}).id for n in (1, 2, 3)]
+        while not all(routed(i) for i in later):
+            assert worker.poll() is None, worker.communicate()
+            assert time.monotonic() < deadline, "work that arrived later was never routed"
+            time.sleep(0.1)
+    finally:
+        worker.terminate()
+        worker.communicate(timeout=30)
+    store.close()
+
+
+def test_a_negative_pause_is_refused() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "flowdesk.cli.main", "worker", "--pause", "-1"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "--pause" in result.stderr

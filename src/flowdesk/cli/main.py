@@ -172,6 +172,15 @@ def worker(
     ] = None,
     batch: Annotated[int, typer.Option(help="Jobs acquired per poll.")] = 50,
     poll: Annotated[float, typer.Option(help="Seconds to sleep when nothing is due.")] = 1.0,
+    pause: Annotated[
+        float,
+        typer.Option(
+            min=0,
+            help="Seconds between two rounds that found work: what arrives meanwhile is "
+            "handled as one batch (routing costs less per item), at the price of that much "
+            "latency; 0 runs rounds back to back.",
+        ),
+    ] = 0.25,
     until_idle: Annotated[
         bool, typer.Option("--until-idle", help="Exit when no job is due (batch runs, tests).")
     ] = False,
@@ -205,6 +214,8 @@ def worker(
                 if until_idle:
                     break
                 time.sleep(poll)
+            elif pause and not until_idle:
+                time.sleep(pause)
     except KeyboardInterrupt:
         pass
     log.info("worker stopped", worker=name, jobs=rounds.jobs)
