@@ -140,8 +140,9 @@ class ProcessRuntime:
         """Run `body` in one transaction; retry on an optimistic-lock conflict."""
         for attempt in range(attempts):
             try:
-                with self.store.unit_of_work() as uow:
-                    return body(_Tx(uow, ProcessRepository(uow.connection)))
+                return self.store.run_unit(
+                    lambda uow: body(_Tx(uow, ProcessRepository(uow.connection)))
+                )
             except ConflictError as exc:
                 if attempt == attempts - 1 or "changed by another command" not in exc.message:
                     raise

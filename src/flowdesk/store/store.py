@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, text
 
@@ -18,7 +18,10 @@ from flowdesk.core.ids import IdGenerator, UuidIds
 from flowdesk.store import migrate
 from flowdesk.store.database import create_database_engine
 from flowdesk.store.eventlog import EventLog, EventWriter
+from flowdesk.store.groupcommit import GroupCommit
 from flowdesk.store.writers import release_gate, writer_gate
+
+T = TypeVar("T")
 
 
 class UnitOfWork:
@@ -52,6 +55,7 @@ class Store:
         self.ids = ids or UuidIds()
         self._writer = EventWriter(engine.dialect)
         self._gate = writer_gate(engine)
+        self._group = GroupCommit(self) if self.dialect == "sqlite" else None
         self.events = EventLog(self)
 
     @classmethod
@@ -75,6 +79,16 @@ class Store:
                 uow._flush_events()
         for callback in uow._after_commit:
             callback()
+
+    def run_unit(self, fn: Callable[[UnitOfWork], T]) -> T:
+        """Run `fn` in a unit of work of its own and return what it returns. Unlike
+        `unit_of_work`, the unit may share its transaction with units of other threads (group
+        commit on SQLite, see groupcommit.py): still atomic, isolated as if run one after
+        another, and committed before this returns."""
+        if self._group is None:
+            with self.unit_of_work() as uow:
+                return fn(uow)
+        return self._group.run(fn)
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:

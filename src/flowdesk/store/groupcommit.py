@@ -1,0 +1,141 @@
+"""Group commit on SQLite: units of work of concurrent threads share one transaction.
+
+SQLite runs one write transaction at a time, so under concurrent requests each command waits
+for the writer gate, then pays for BEGIN, COMMIT and the WAL pages its commit writes. Here the
+first thread to arrive leads: it takes the gate once and runs, in arrival order, its own unit
+and those of the threads that queued meanwhile (up to `max_batch`), each inside its own
+SAVEPOINT, then commits them together. Every unit is still atomic (a unit that raises is rolled
+back to its savepoint and its caller gets the exception; the others go on) and durable before
+its caller returns (callers wake after the COMMIT), and the batch is serial: each unit sees the
+ones before it, so the result is that of running them one after another. If BEGIN or COMMIT
+fails, no unit of the batch took effect and every caller gets that error. A unit started from
+inside a unit of the batch (same thread) runs in a savepoint of the same transaction.
+
+PostgreSQL has its own group commit and concurrent writers, so Store uses this on SQLite only.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+from sqlalchemy import Connection
+
+if TYPE_CHECKING:
+    from flowdesk.store.store import Store, UnitOfWork
+
+T = TypeVar("T")
+
+
+class _Unit:
+    __slots__ = ("fn", "done", "value", "error", "uow")
+
+    def __init__(self, fn: Callable[[UnitOfWork], Any]):
+        self.fn = fn
+        self.done = False
+        self.value: Any = None
+        self.error: BaseException | None = None
+        self.uow: UnitOfWork | None = None
+
+
+class GroupCommit:
+    def __init__(self, store: Store, *, max_batch: int = 64):
+        self._store = store
+        self.max_batch = max_batch
+        self._cv = threading.Condition()
+        self._queue: list[_Unit] = []
+        self._busy = False
+        self._local = threading.local()
+
+    def run(self, fn: Callable[[UnitOfWork], T]) -> T:
+        unit = _Unit(fn)
+        connection: Connection | None = getattr(self._local, "connection", None)
+        if connection is not None:  # from inside a unit of this thread's batch
+            self._member(connection, unit)
+            return cast(T, self._outcome(unit))
+        with self._cv:
+            self._queue.append(unit)
+        while True:
+            with self._cv:
+                while self._busy and not unit.done:
+                    self._cv.wait()
+                if unit.done:
+                    break
+                self._busy = True
+                batch = self._queue[: self.max_batch]
+                del self._queue[: self.max_batch]
+            try:
+                self._execute(batch)
+            finally:
+                with self._cv:
+                    self._busy = False
+                    self._cv.notify_all()
+        return cast(T, self._outcome(unit))
+
+    def _execute(self, batch: list[_Unit]) -> None:
+        store = self._store
+        try:
+            with store._gate, store.engine.connect() as connection:
+                self._local.connection = connection
+                try:
+                    with connection.begin():
+                        if len(batch) == 1:
+                            self._alone(connection, batch[0])
+                        else:
+                            for unit in batch:
+                                self._member(connection, unit)
+                finally:
+                    self._local.connection = None
+        except BaseException as exc:  # BEGIN or COMMIT failed: the whole batch is undone
+            for unit in batch:
+                if unit.error is None:
+                    unit.error, unit.value, unit.uow = exc, None, None
+            if not isinstance(exc, Exception):
+                raise
+        finally:
+            for unit in batch:
+                unit.done = True
+
+    def _alone(self, connection: Connection, unit: _Unit) -> None:
+        """A batch of one needs no savepoint: if the unit raises, the transaction is undone."""
+        from flowdesk.store.store import UnitOfWork
+
+        uow = UnitOfWork(connection, self._store.ids, self._store._writer)
+        try:
+            unit.value = unit.fn(uow)
+            uow._flush_events()
+        except BaseException as exc:
+            unit.error = exc
+            raise
+        unit.uow = uow
+
+    def _member(self, connection: Connection, unit: _Unit) -> None:
+        from flowdesk.store.store import UnitOfWork
+
+        store = self._store
+        dbapi = connection.connection.driver_connection
+        assert dbapi is not None
+        uow = UnitOfWork(connection, store.ids, store._writer)
+        dbapi.execute("SAVEPOINT flowdesk_unit")
+        try:
+            unit.value = unit.fn(uow)
+            uow._flush_events()
+        except Exception as exc:
+            # Undo this unit only; if SQLite already rolled the whole transaction back (an I/O
+            # error), the savepoint is gone and the batch fails as a whole.
+            dbapi.execute("ROLLBACK TO flowdesk_unit")
+            dbapi.execute("RELEASE flowdesk_unit")
+            unit.error = exc
+            return
+        dbapi.execute("RELEASE flowdesk_unit")
+        unit.uow = uow
+
+    @staticmethod
+    def _outcome(unit: _Unit) -> Any:
+        if unit.error is not None:
+            raise unit.error
+        if unit.uow is not None:
+            for callback in unit.uow._after_commit:
+                callback()
+        return unit.value

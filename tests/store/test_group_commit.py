@@ -1,0 +1,225 @@
+"""Group commit on SQLite (store/groupcommit.py): units of work of concurrent threads share a
+transaction, each still atomic, serial and committed before its caller goes on."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import Column, ForeignKey, Integer, MetaData, String, Table, event, select
+
+from flowdesk.core.clock import FixedClock
+from flowdesk.core.events import NewEvent
+from flowdesk.engine.testing import wrap
+from flowdesk.runtime.processes import ProcessRuntime
+from flowdesk.store import Store, UnitOfWork
+
+scratch = MetaData()
+notes = Table("gc_notes", scratch, Column("id", String(20), primary_key=True))
+parents = Table("gc_parents", scratch, Column("id", Integer, primary_key=True))
+children = Table(
+    "gc_children",
+    scratch,
+    Column("id", Integer, primary_key=True),
+    # Checked at COMMIT, not at the insert: a way to make a batch's COMMIT fail.
+    Column(
+        "parent",
+        Integer,
+        ForeignKey("gc_parents.id", deferrable=True, initially="DEFERRED"),
+        nullable=False,
+    ),
+)
+
+
+@pytest.fixture
+def store(sqlite_url: str) -> Iterator[Store]:
+    s = Store.open(sqlite_url)
+    s.upgrade()
+    scratch.create_all(s.engine)
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+def _count_commits(store: Store) -> list[int]:
+    commits = [0]
+
+    @event.listens_for(store.engine, "commit")
+    def _commit(_conn: Any) -> None:
+        commits[0] += 1
+
+    return commits
+
+
+def _together(store: Store, units: list[Callable[[UnitOfWork], Any]]) -> list[Any]:
+    """Run the units from as many threads at once, behind a first unit that holds the writer
+    for a moment, so the others queue and go as one batch. Returns value or exception each."""
+    results: list[Any] = [None] * len(units)
+    first_inside = threading.Event()
+
+    def slow(uow: UnitOfWork) -> str:
+        first_inside.set()
+        time.sleep(0.3)
+        uow.connection.execute(notes.insert().values(id="first"))
+        return "first"
+
+    def call(i: int) -> None:
+        try:
+            results[i] = store.run_unit(units[i])
+        except Exception as exc:
+            results[i] = exc
+
+    leader = threading.Thread(target=lambda: store.run_unit(slow))
+    leader.start()
+    assert first_inside.wait(10)
+    threads = [threading.Thread(target=call, args=(i,)) for i in range(len(units))]
+    for t in threads:
+        t.start()
+    for t in threads + [leader]:
+        t.join(30)
+    return results
+
+
+def _note(name: str, clock: FixedClock) -> Callable[[UnitOfWork], str]:
+    def unit(uow: UnitOfWork) -> str:
+        uow.connection.execute(notes.insert().values(id=name))
+        uow.append(NewEvent("note.added", clock.now(), {"note": name}))
+        return name
+
+    return unit
+
+
+def _notes(store: Store) -> set[str]:
+    with store.reading() as conn:
+        return set(conn.execute(select(notes.c.id)).scalars())
+
+
+def test_concurrent_units_share_commits_and_all_take_effect(
+    store: Store, clock: FixedClock
+) -> None:
+    commits = _count_commits(store)
+    names = [f"n{i}" for i in range(12)]
+    results = _together(store, [_note(n, clock) for n in names])
+    assert results == names
+    assert _notes(store) == {*names, "first"}
+    assert sorted(e.data["note"] for e in store.events.after(0)) == sorted(names)
+    assert commits[0] < len(names) + 1  # batched: fewer commits than units
+
+
+def test_a_failing_unit_is_undone_alone_and_its_caller_gets_the_error(
+    store: Store, clock: FixedClock
+) -> None:
+    def failing(uow: UnitOfWork) -> None:
+        uow.connection.execute(notes.insert().values(id="half-written"))
+        uow.append(NewEvent("note.added", clock.now(), {"note": "half-written"}))
+        raise ValueError("this unit fails")
+
+    results = _together(store, [_note("a", clock), failing, _note("b", clock)])
+    assert results[0] == "a" and results[2] == "b"
+    assert isinstance(results[1], ValueError) and str(results[1]) == "this unit fails"
+    assert _notes(store) == {"first", "a", "b"}
+    assert {e.data["note"] for e in store.events.after(0)} == {"a", "b"}
+
+
+def test_units_of_a_batch_see_the_ones_before_them(store: Store, clock: FixedClock) -> None:
+    def count(uow: UnitOfWork) -> int:
+        n = len(uow.connection.execute(select(notes.c.id)).all())
+        uow.connection.execute(notes.insert().values(id=f"c{n}"))
+        return n
+
+    results = _together(store, [count] * 5)
+    assert sorted(results) == [1, 2, 3, 4, 5]  # serial: every unit saw all earlier ones
+
+
+def test_a_failed_commit_fails_every_unit_of_the_batch_and_writes_nothing(
+    store: Store, clock: FixedClock
+) -> None:
+    def orphan(uow: UnitOfWork) -> str:
+        uow.connection.execute(children.insert().values(id=1, parent=99))  # no parent 99
+        return "orphan"
+
+    results = _together(store, [_note("x", clock), orphan, _note("y", clock)])
+    assert all(isinstance(r, Exception) and "FOREIGN KEY" in str(r) for r in results), results
+    assert _notes(store) == {"first"}
+    assert store.events.after(0) == []
+    # The store goes on working.
+    assert store.run_unit(_note("later", clock)) == "later"
+    assert _notes(store) == {"first", "later"}
+
+
+def test_a_unit_started_inside_a_unit_runs_in_the_same_transaction(
+    store: Store, clock: FixedClock
+) -> None:
+    def outer(uow: UnitOfWork) -> str:
+        uow.connection.execute(notes.insert().values(id="outer"))
+        inner = store.run_unit(_note("inner", clock))
+        with pytest.raises(ValueError):
+            store.run_unit(lambda _: (_ for _ in ()).throw(ValueError("inner fails")))
+        return f"outer+{inner}"
+
+    assert store.run_unit(outer) == "outer+inner"
+    assert _notes(store) == {"outer", "inner"}
+
+
+def test_after_commit_callbacks_run_in_the_callers_thread_after_the_commit(
+    store: Store, clock: FixedClock
+) -> None:
+    seen: list[tuple[str, bool]] = []
+
+    def unit(uow: UnitOfWork) -> None:
+        uow.connection.execute(notes.insert().values(id="cb"))
+        name = threading.current_thread().name
+        uow.after_commit(lambda: seen.append((name, "cb" in _notes(store))))
+
+    results = _together(store, [unit])
+    assert results == [None]
+    ((thread_name, committed),) = seen
+    assert committed  # the callback saw the committed row
+    assert thread_name != "MainThread"
+
+
+TASK = wrap(
+    """
+    <bpmn:startEvent id="s"/>
+    <bpmn:userTask id="t"/>
+    <bpmn:endEvent id="e"/>
+    <bpmn:sequenceFlow id="f0" sourceRef="s" targetRef="t"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="t" targetRef="e"/>
+    """,
+    process_id="task",
+)
+
+
+def test_engine_commands_from_many_threads_all_complete(store: Store) -> None:
+    runtime = ProcessRuntime(store)
+    runtime.deploy("task", [("task.bpmn", TASK.encode())])
+    commits = _count_commits(store)
+    errors: list[BaseException] = []
+    ids: list[str] = []
+
+    def client() -> None:
+        try:
+            for _ in range(15):
+                state = runtime.start("task")
+                ids.append(state.id)
+                item = next(iter(state.work.values()))
+                assert runtime.complete_work_item(item.id, {}).status == "completed"
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=client) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert errors == []
+    assert len(set(ids)) == 8 * 15
+    for instance_id in ids:
+        assert runtime.instance(instance_id).status == "completed"
+    completed = [e for e in store.events.after(0, limit=100_000) if e.type == "process.completed"]
+    assert len(completed) == 8 * 15
+    assert commits[0] < 2 * 8 * 15  # commands of different threads shared commits
