@@ -664,7 +664,7 @@ class RoutingService:
         return True
 
     # -- the event-log consumer ---------------------------------------------------------------
-    def sync(self, limit: int = 500) -> int:
+    def sync(self, limit: int = 2000) -> int:
         """Pull work-item facts of every flow into the queue; returns events processed."""
         if not self._registered:
             self.store.events.register(CONSUMER)
