@@ -13,7 +13,9 @@ loop (statements are prepared once and cached by the driver, as in the real run)
 is the most any engine could get out of SQLite on this machine while writing what Flowdesk
 writes per command (the instance row, its element lifecycle events in the event log, work
 items, one commit each); the ratio of the real run to it is what the engine and store layers
-cost. The last line printed is one JSON object.
+cost. In the same run SpiffWorkflow's persisted mode (the peer of engine_refund.py, in
+.bench-venv) sets the scale: the floor's ratio to it bounds what ratio (b) can reach. The last
+line printed is one JSON object.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 from sqlalchemy import event  # noqa: E402
 
 import refund_persisted as rp  # noqa: E402
+from engine_refund import peer_round  # noqa: E402
 from flowdesk.store import hotpath  # noqa: E402
 
 MODEL = REPO / "tests" / "data" / "bpmn" / "refund.bpmn"
@@ -140,6 +143,7 @@ def main() -> None:
             replay(shutil.copy(work / "copy.db", work / f"replay{i}.db"), steps) for i in range(2)
         )
         floor = n / floor_s
+        peer = peer_round("persisted", n)
         result = {
             "benchmark": "refund_floor",
             "n": n,
@@ -149,12 +153,20 @@ def main() -> None:
             "transactions_per_instance": round(commits / n, 2),
             "statements_and_rows_per_instance": round(rows / n, 1),
             "replay_us_per_transaction": round(floor_s / commits * 1e6, 1),
+            "peer": peer.get("engine"),
+            "peer_inst_per_s": peer["inst_per_s"],
+            "flowdesk_vs_peer": round(real["inst_per_s"] / peer["inst_per_s"], 2),
+            "floor_vs_peer": round(floor / peer["inst_per_s"], 2),
         }
         print(f"Flowdesk persisted       {real['inst_per_s']:8.1f} inst/s")
         print(f"bare-driver replay       {floor:8.1f} inst/s  (same statements and values)")
         print(
             f"per instance             {commits / n:.2f} transactions, "
             f"{rows / n:.1f} statements and rows"
+        )
+        print(
+            f"{peer.get('engine')} {peer['inst_per_s']:8.1f} inst/s persisted: Flowdesk "
+            f"{result['flowdesk_vs_peer']}x, the bare-driver floor {result['floor_vs_peer']}x"
         )
         print(json.dumps(result))
     finally:
