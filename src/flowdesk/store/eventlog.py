@@ -89,7 +89,13 @@ class EventWriter:
 
     def write(self, connection: Connection, pending: list[NewEvent], ids: IdGenerator) -> None:
         rows = [self._row(e, ids) for e in pending]
-        connection.exec_driver_sql(self.sql, rows)
+        # Straight on the DB-API cursor of the unit's connection (same transaction): through
+        # exec_driver_sql SQLAlchemy's execution context cost about as much as the insert.
+        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.executemany(self.sql, rows)
+        finally:
+            cursor.close()
 
     def _row(self, e: NewEvent, ids: IdGenerator) -> tuple[Any, ...]:
         if e.time.tzinfo is None:

@@ -67,6 +67,8 @@ class Store:
         migrate.upgrade(self.engine)
 
     def close(self) -> None:
+        if self._group is not None:
+            self._group.close()
         self.engine.dispose()
         release_gate(self._gate)
 
