@@ -154,15 +154,26 @@ def test_a_failed_commit_fails_every_unit_of_the_batch_and_writes_nothing(
 def test_a_unit_started_inside_a_unit_runs_in_the_same_transaction(
     store: Store, clock: FixedClock
 ) -> None:
+    seen_by_callback: list[set[str]] = []
+
+    def inner(uow: UnitOfWork) -> str:
+        uow.connection.execute(notes.insert().values(id="inner"))
+        # Runs after the COMMIT of the whole transaction, not when the inner unit ends.
+        uow.after_commit(lambda: seen_by_callback.append(_notes(store)))
+        return "inner"
+
     def outer(uow: UnitOfWork) -> str:
         uow.connection.execute(notes.insert().values(id="outer"))
-        inner = store.run_unit(_note("inner", clock))
+        result = store.run_unit(inner)
         with pytest.raises(ValueError):
             store.run_unit(lambda _: (_ for _ in ()).throw(ValueError("inner fails")))
-        return f"outer+{inner}"
+        assert seen_by_callback == []
+        uow.connection.execute(notes.insert().values(id="outer-after"))
+        return f"outer+{result}"
 
     assert store.run_unit(outer) == "outer+inner"
-    assert _notes(store) == {"outer", "inner"}
+    assert _notes(store) == {"outer", "inner", "outer-after"}
+    assert seen_by_callback == [{"outer", "inner", "outer-after"}]
 
 
 def test_after_commit_callbacks_run_in_the_callers_thread_after_the_commit(

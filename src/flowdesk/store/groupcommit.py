@@ -54,8 +54,13 @@ class GroupCommit:
         unit = _Unit(fn)
         connection: Connection | None = getattr(self._local, "connection", None)
         if connection is not None:  # from inside a unit of this thread's batch
+            outer: UnitOfWork = self._local.unit
             self._member(connection, unit)
-            return cast(T, self._outcome(unit))
+            if unit.error is not None:
+                raise unit.error
+            if unit.uow is not None:  # its callbacks wait for the real COMMIT, with the outer's
+                outer._after_commit.extend(unit.uow._after_commit)
+            return cast(T, unit.value)
         with self._cv:
             self._queue.append(unit)
         while True:
@@ -124,6 +129,7 @@ class GroupCommit:
         from flowdesk.store.store import UnitOfWork
 
         uow = UnitOfWork(connection, self._store.ids, self._store._writer)
+        self._local.unit = uow
         try:
             unit.value = unit.fn(uow)
             uow._flush_events()
@@ -139,17 +145,21 @@ class GroupCommit:
         dbapi = connection.connection.driver_connection
         assert dbapi is not None
         uow = UnitOfWork(connection, store.ids, store._writer)
+        enclosing = getattr(self._local, "unit", None)
+        self._local.unit = uow
         dbapi.execute("SAVEPOINT flowdesk_unit")
         try:
             unit.value = unit.fn(uow)
             uow._flush_events()
         except Exception as exc:
+            self._local.unit = enclosing
             # Undo this unit only; if SQLite already rolled the whole transaction back (an I/O
             # error), the savepoint is gone and the batch fails as a whole.
             dbapi.execute("ROLLBACK TO flowdesk_unit")
             dbapi.execute("RELEASE flowdesk_unit")
             unit.error = exc
             return
+        self._local.unit = enclosing
         dbapi.execute("RELEASE flowdesk_unit")
         unit.uow = uow
 
