@@ -220,3 +220,31 @@ def test_a_port_in_use_is_refused_with_a_message(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
     assert "--port" in done.stderr
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds processes in /proc")
+def test_a_worker_that_dies_is_replaced(tmp_path: Path) -> None:
+    import signal
+
+    url, _key = store_with_admin(tmp_path)
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FLOWDESK_")}
+    env.update({"FLOWDESK_DATABASE_URL": url, "FLOWDESK_EMBEDDED_WORKER": "false"})
+    command = [str(Path(sys.executable).with_name("flowdesk")), "serve", "--no-demo"]
+    base = f"http://127.0.0.1:{port}"
+    with running([*command, "--workers", "2", "--port", str(port)], base, env=env):
+        deadline = time.monotonic() + 30
+        while len(children := _children_of(port)) != 2:
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        victim = children[0]
+        os.kill(int(victim), signal.SIGKILL)
+        while True:
+            now = _children_of(port)
+            if len(now) == 2 and victim not in now:
+                break
+            assert time.monotonic() < deadline, f"no replacement for {victim}: {now}"
+            time.sleep(0.2)
+        for _ in range(10):  # both serve again
+            with httpx.Client(base_url=base) as fresh:
+                assert fresh.get("/health").status_code == 200

@@ -83,12 +83,14 @@ def serve_workers(host: str, port: int, workers: int, log_level: str) -> None:
     try:
         while not stop.wait(0.5):
             for i, process in enumerate(processes):
-                if process.is_alive():
-                    continue
+                if process.is_alive() or process.exitcode == 0:
+                    continue  # serving, or shut down cleanly (Ctrl-C reaches them too)
                 if process.exitcode == STARTUP_FAILURE:
                     stop.set()
                     break
                 processes[i] = start()  # it died serving: replace it
+            if not any(p.is_alive() for p in processes):
+                break
     finally:
         for process in processes:
             if process.is_alive():
