@@ -98,13 +98,15 @@ class Served:
             FLOWDESK_LOG_LEVEL="warning",
             FLOWDESK_EMBEDDED_WORKER=str(routing == "embedded").lower(),
         )
+        # The worker's log goes to a file (a pipe nobody reads would stall it once full).
+        self.worker_log = Path(tempfile.mkstemp(prefix="flowdesk-bench-worker-", suffix=".log")[1])
+        self._log_file = self.worker_log.open("w")
         self.worker = (
             subprocess.Popen(
                 [sys.executable, "-m", "flowdesk.cli.main", "worker"],
                 env=env,
                 stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-                text=True,
+                stderr=self._log_file,
             )
             if routing == "worker"
             else None
@@ -144,6 +146,8 @@ class Served:
             if proc is not None:
                 proc.terminate()
                 proc.communicate(timeout=20)
+        self._log_file.close()
+        self.worker_log.unlink(missing_ok=True)
 
 
 def _tree_cpu(root: int) -> float | None:
@@ -397,6 +401,8 @@ def run_backend(name: str, url: str, args: argparse.Namespace) -> dict[str, Any]
         if args.routing != "off":
             phases["routing"] = routed(url)
             print(f"{name} routing: {phases['routing']}", flush=True)
+            if not phases["routing"]["all_routed"] and args.routing == "worker":
+                print(served.worker_log.read_text()[-2000:], file=sys.stderr)
     finally:
         served.stop()
     return phases

@@ -19,7 +19,6 @@ run concurrently under row locks.
 
 from __future__ import annotations
 
-import fcntl
 import os
 import threading
 from contextlib import AbstractContextManager, nullcontext
@@ -27,6 +26,11 @@ from types import TracebackType
 from typing import Any
 
 from sqlalchemy import Engine
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: no flock, writers of other processes meet
+    fcntl = None  # type: ignore[assignment]  # in SQLite's busy handler as before
 
 
 class SqliteWriterGate:
@@ -49,7 +53,7 @@ class SqliteWriterGate:
     def __enter__(self) -> None:
         self._thread_lock.acquire()
         self._depth += 1
-        if self._depth == 1 and self.lock_path is not None:
+        if self._depth == 1 and self.lock_path is not None and fcntl is not None:
             try:
                 fcntl.flock(self._file(), fcntl.LOCK_EX)
             except BaseException:
@@ -63,7 +67,7 @@ class SqliteWriterGate:
         self._depth -= 1
         try:
             if self._depth == 0 and self._fd is not None and self._pid == os.getpid():
-                fcntl.flock(self._fd, fcntl.LOCK_UN)
+                fcntl.flock(self._fd, fcntl.LOCK_UN)  # _fd is only set where fcntl exists
         finally:
             self._thread_lock.release()
 
