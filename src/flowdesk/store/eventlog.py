@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator
 from dataclasses import fields
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import (
@@ -88,7 +88,8 @@ class EventWriter:
         )
 
     def write(self, connection: Connection, pending: list[NewEvent], ids: IdGenerator) -> None:
-        rows = [self._row(e, ids) for e in pending]
+        times: dict[datetime, Any] = {}  # the events of a command mostly share one time
+        rows = [self._row(e, ids, times) for e in pending]
         # Straight on the DB-API cursor of the unit's connection (same transaction): through
         # exec_driver_sql SQLAlchemy's execution context cost about as much as the insert.
         cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
@@ -97,12 +98,17 @@ class EventWriter:
         finally:
             cursor.close()
 
-    def _row(self, e: NewEvent, ids: IdGenerator) -> tuple[Any, ...]:
-        if e.time.tzinfo is None:
-            raise ValueError("naive datetime given to the event log; use the injected Clock (UTC)")
-        when: Any = e.time.astimezone(UTC)
-        if self._sqlite:  # SQLAlchemy's SQLite DATETIME storage format, UTC wall time
-            when = when.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+    def _row(self, e: NewEvent, ids: IdGenerator, times: dict[datetime, Any]) -> tuple[Any, ...]:
+        when = times.get(e.time)
+        if when is None:
+            if e.time.tzinfo is None:
+                raise ValueError(
+                    "naive datetime given to the event log; use the injected Clock (UTC)"
+                )
+            when = e.time.astimezone(UTC)
+            if self._sqlite:  # SQLAlchemy's SQLite DATETIME storage format, UTC wall time
+                when = when.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+            times[e.time] = when
         return (
             e.id or ids.new_id(),
             when,
