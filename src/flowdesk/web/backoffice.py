@@ -9,13 +9,12 @@ cache and circuit breakers between requests.
 
 from __future__ import annotations
 
-import threading
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from flowdesk.api.routes.common import runtime_of
+from flowdesk.api.routes.common import app_singleton, runtime_of
 from flowdesk.auth.roles import Permission
 from flowdesk.core.errors import NotFoundError
 from flowdesk.customers.connectors import Backoffice, BackofficeConfigError, backoffice_key
@@ -26,20 +25,13 @@ from flowdesk.web.rendering import error_page, render
 
 router = APIRouter(include_in_schema=False)
 Read = Annotated[PageAccess, Depends(page_access(Permission.WORK_READ))]
-_lock = threading.Lock()
 
 
 def backoffice_of(request: Request) -> Backoffice:
     """The app's connectors, built from its settings on first use."""
-    state = request.app.state
-    found: Backoffice | None = getattr(state, "backoffice", None)
-    if found is None:
-        with _lock:
-            found = getattr(state, "backoffice", None)
-            if found is None:
-                found = Backoffice.from_settings(state.settings)
-                state.backoffice = found
-    return found
+    return app_singleton(
+        request, "backoffice", lambda state: Backoffice.from_settings(state.settings)
+    )
 
 
 def customer_key(request: Request, instance_id: str) -> str | None:

@@ -7,7 +7,6 @@ flow when it waits for the customer's message (a name ending in "-reply" or star
 from __future__ import annotations
 
 import hmac
-import threading
 import unicodedata
 from datetime import timedelta
 from typing import Annotated, Any
@@ -15,7 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from flowdesk.api.routes.common import runtime_of
+from flowdesk.api.routes.common import app_singleton, runtime_of
 from flowdesk.cases.references import normalize_reference
 from flowdesk.channels import case_contacts
 from flowdesk.channels.photos import PhotoRefusedError, check_photo
@@ -43,7 +42,6 @@ NOT_VERIFIED = (
     "in our message to you and the last name, postcode or email address you gave us."
 )
 MESSAGE_VARIABLE = "customerMessage"
-_limiter_lock = threading.Lock()
 
 
 def customer_message(name: str) -> bool:
@@ -117,18 +115,14 @@ def _page(request: Request, **context: Any) -> Response:
 
 def limiter(request: Request) -> FailureLimiter:
     """The app's counter of failed checks, made from its settings on first use."""
-    state = request.app.state
-    found: FailureLimiter | None = getattr(state, "status_limiter", None)
-    if found is None:
-        with _limiter_lock:
-            found = getattr(state, "status_limiter", None)
-            if found is None:
-                settings = state.settings
-                found = state.status_limiter = FailureLimiter(
-                    settings.status_max_failures,
-                    timedelta(seconds=settings.status_window_seconds),
-                )
-    return found
+    return app_singleton(
+        request,
+        "status_limiter",
+        lambda state: FailureLimiter(
+            state.settings.status_max_failures,
+            timedelta(seconds=state.settings.status_window_seconds),
+        ),
+    )
 
 
 def _limit_keys(request: Request, reference: str) -> list[str]:

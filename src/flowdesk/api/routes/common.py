@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from fastapi import Request
 from pydantic import BaseModel, Field
@@ -18,7 +18,23 @@ from flowdesk.runtime.decisions import DeployedDecisions
 from flowdesk.runtime.processes import ProcessRuntime
 from flowdesk.store import Store
 
-_lock = threading.Lock()
+# Re-entrant: one thing's factory may ask for another (intake uses the runtime).
+_lock = threading.RLock()
+T = TypeVar("T")
+
+
+def app_singleton(request: Request, name: str, build: Callable[[Any], T]) -> T:
+    """The one `name` the app keeps (runtime, intake, connectors, limiter), built from
+    `app.state` by `build` on first use, once even when requests race for it."""
+    state = request.app.state
+    found: T | None = getattr(state, name, None)
+    if found is None:
+        with _lock:
+            found = getattr(state, name, None)
+            if found is None:
+                found = build(state)
+                setattr(state, name, found)
+    return found
 
 
 class InvalidInput(FlowdeskError):
@@ -75,16 +91,13 @@ def store_of(request: Request) -> Store:
 def runtime_of(request: Request) -> ProcessRuntime:
     """The app's ProcessRuntime (one per app: it caches parsed definitions), with the deployed
     DMN decisions as its decision evaluator."""
-    state = request.app.state
-    runtime: ProcessRuntime | None = getattr(state, "process_runtime", None)
-    if runtime is None:
-        with _lock:
-            runtime = getattr(state, "process_runtime", None)
-            if runtime is None:
-                runtime = ProcessRuntime(state.store, clock=state.clock)
-                state.decisions = runtime.decisions
-                state.process_runtime = runtime
-    return runtime
+
+    def build(state: Any) -> ProcessRuntime:
+        runtime = ProcessRuntime(state.store, clock=state.clock)
+        state.decisions = runtime.decisions
+        return runtime
+
+    return app_singleton(request, "process_runtime", build)
 
 
 def decisions_of(request: Request) -> DeployedDecisions:

@@ -8,7 +8,6 @@ dead letter; the answer is then a 422 problem naming the contact id and what is 
 from __future__ import annotations
 
 import json
-import threading
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -16,6 +15,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from flowdesk.api.problems import problem
+from flowdesk.api.routes.common import app_singleton
 from flowdesk.api.security import require
 from flowdesk.auth.roles import Permission
 from flowdesk.auth.service import Principal
@@ -29,7 +29,6 @@ from flowdesk.runtime.processes import ProcessRuntime
 from flowdesk.store import Store
 
 router = APIRouter(prefix="/api/v1", tags=["contacts"])
-_lock = threading.Lock()
 
 MAX_CSV_BYTES = classifier.MAX_FILE_BYTES
 
@@ -37,24 +36,20 @@ MAX_CSV_BYTES = classifier.MAX_FILE_BYTES
 def intake_of(request: Request) -> Intake:
     """One Intake per app; it reuses the app's process runtime when there is one, and the
     outbound senders the app was given in `app.state.contact_senders`."""
-    state = request.app.state
-    intake: Intake | None = getattr(state, "contact_intake", None)
-    if intake is None:
-        with _lock:
-            intake = getattr(state, "contact_intake", None)
-            if intake is None:
-                runtime = getattr(state, "process_runtime", None)
-                if not isinstance(runtime, ProcessRuntime):
-                    runtime = default_runtime(state.store, state.clock)
-                intake = Intake(
-                    state.store,
-                    runtime,
-                    clock=state.clock,
-                    senders=getattr(state, "contact_senders", None) or {},
-                    default_region=getattr(state, "contact_default_region", None),
-                )
-                state.contact_intake = intake
-    return intake
+
+    def build(state: Any) -> Intake:
+        runtime = getattr(state, "process_runtime", None)
+        if not isinstance(runtime, ProcessRuntime):
+            runtime = default_runtime(state.store, state.clock)
+        return Intake(
+            state.store,
+            runtime,
+            clock=state.clock,
+            senders=getattr(state, "contact_senders", None) or {},
+            default_region=getattr(state, "contact_default_region", None),
+        )
+
+    return app_singleton(request, "contact_intake", build)
 
 
 def _answer(result: IntakeResult) -> JSONResponse:
