@@ -7,6 +7,7 @@ import smtplib
 import socket
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -43,8 +44,9 @@ class Sink:
         return "250 OK"
 
 
-@pytest.fixture
-def sink() -> Iterator[tuple[Sink, int]]:
+@contextmanager
+def serving_sink() -> Iterator[tuple[Sink, int]]:
+    """A Sink listening on a free local port, for as long as the block runs."""
     handler = Sink()
     port = free_port()
     controller = Controller(handler, hostname="127.0.0.1", port=port)
@@ -53,6 +55,12 @@ def sink() -> Iterator[tuple[Sink, int]]:
         yield handler, port
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def sink() -> Iterator[tuple[Sink, int]]:
+    with serving_sink() as served:
+        yield served
 
 
 @pytest.fixture

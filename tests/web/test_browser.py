@@ -5,15 +5,14 @@ company. Screenshots go to var/test-artifacts/web/."""
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
+from tests.web.servers import running
 
 from flowdesk.runtime.processes import ProcessRuntime
 from flowdesk.store import Store
@@ -41,7 +40,7 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture(scope="module")
 def mailbox() -> Iterator[tuple[Any, int]]:
     """A real SMTP server (aiosmtpd) the served app sends its email replies to."""
-    from tests.web.smtp_sink import serving_sink
+    from tests.channels.test_email_smtp import serving_sink
 
     with serving_sink() as served:
         yield served
@@ -55,37 +54,17 @@ def server(
     url = f"sqlite:///{tmp_path_factory.mktemp('browser') / 'flowdesk.db'}"
     port = free_port()
     launcher = Path(__file__).with_name("serve_web.py")
-    proc = subprocess.Popen(
-        [sys.executable, str(launcher), "--port", str(port), "--database-url", url],
-        env=dict(
-            os.environ,
-            FLOWDESK_WEBHOOK_INTERVAL="0",
-            FLOWDESK_SMTP_HOST="127.0.0.1",
-            FLOWDESK_SMTP_PORT=str(mailbox[1]),
-            FLOWDESK_SMTP_FROM="service@northwind.example",
-        ),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
     base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                output = proc.stdout.read() if proc.stdout else "no output"
-                raise AssertionError(f"the server did not start:\n{output}")
-            time.sleep(0.2)
+    command = [sys.executable, str(launcher), "--port", str(port), "--database-url", url]
+    env = dict(
+        os.environ,
+        FLOWDESK_WEBHOOK_INTERVAL="0",
+        FLOWDESK_SMTP_HOST="127.0.0.1",
+        FLOWDESK_SMTP_PORT=str(mailbox[1]),
+        FLOWDESK_SMTP_FROM="service@northwind.example",
+    )
+    with running(command, base, env=env, budget_s=60):
         yield base, url
-    finally:
-        proc.terminate()
-        proc.communicate(timeout=20)
 
 
 @pytest.fixture(scope="module")

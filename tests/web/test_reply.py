@@ -18,9 +18,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
-from tests.channels.test_email_smtp import Sink, free_port, wait_for
+from tests.channels.test_email_smtp import Sink, free_port, serving_sink, wait_for
 from tests.web.conftest import csrf_of, login
-from tests.web.smtp_sink import serving_sink
 
 from flowdesk.api.app import create_app
 from flowdesk.channels.outbound import RecordingSender
