@@ -248,3 +248,70 @@ def test_a_worker_that_dies_is_replaced(tmp_path: Path) -> None:
         for _ in range(10):  # both serve again
             with httpx.Client(base_url=base) as fresh:
                 assert fresh.get("/health").status_code == 200
+
+
+def test_concurrent_clients_of_two_workers_all_start_and_complete(tmp_path: Path) -> None:
+    """Many clients at once against `serve --workers 2` on SQLite: the processes take turns at
+    the write lock and the commands of simultaneous requests share commits (group commit);
+    every start and every completion is answered and took effect exactly once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sqlalchemy import func, select
+
+    from flowdesk.engine.testing import wrap
+    from flowdesk.store import Store
+    from flowdesk.store.process_tables import process_instances
+
+    task = wrap(
+        """
+        <bpmn:startEvent id="s"/>
+        <bpmn:userTask id="t"/>
+        <bpmn:endEvent id="e"/>
+        <bpmn:sequenceFlow id="f0" sourceRef="s" targetRef="t"/>
+        <bpmn:sequenceFlow id="f1" sourceRef="t" targetRef="e"/>
+        """,
+        process_id="task",
+    )
+    url, key = store_with_admin(tmp_path)
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FLOWDESK_")}
+    env.update({"FLOWDESK_DATABASE_URL": url, "FLOWDESK_EMBEDDED_WORKER": "false"})
+    command = [str(Path(sys.executable).with_name("flowdesk")), "serve", "--no-demo"]
+    base = f"http://127.0.0.1:{port}"
+    headers = {"Authorization": f"Bearer {key}"}
+    with running([*command, "--workers", "2", "--port", str(port)], base, env=env):
+        with httpx.Client(base_url=base, headers=headers) as http:
+            files = [("files", ("task.bpmn", task.encode(), "application/xml"))]
+            assert http.post("/api/v1/deployments", files=files).status_code == 201
+
+        def client(_: int) -> list[str]:
+            done = []
+            with httpx.Client(base_url=base, headers=headers, timeout=30) as http:
+                for _ in range(10):
+                    started = http.post("/api/v1/process-instances", json={"processKey": "task"})
+                    assert started.status_code == 201, started.text
+                    item = started.json()["work_items"][0]["id"]
+                    completed = http.post(f"/api/v1/work-items/{item}/complete", json={})
+                    assert completed.status_code == 200, completed.text
+                    assert completed.json()["instance_status"] == "completed"
+                    done.append(started.json()["id"])
+            return done
+
+        with ThreadPoolExecutor(12) as pool:
+            ids = [i for batch in pool.map(client, range(12)) for i in batch]
+    assert len(set(ids)) == 120
+    store = Store.open(url)
+    try:
+        with store.reading() as conn:
+            counts = dict(
+                conn.execute(
+                    select(process_instances.c.status, func.count()).group_by(
+                        process_instances.c.status
+                    )
+                ).all()
+            )
+        assert counts == {"completed": 120}
+        ended = [e for e in store.events.after(0, limit=100_000) if e.type == "process.completed"]
+        assert len(ended) == 120
+    finally:
+        store.close()
