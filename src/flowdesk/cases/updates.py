@@ -24,9 +24,11 @@ from flowdesk.channels.outbound import Sender
 from flowdesk.contacts.models import contacts
 from flowdesk.core.clock import Clock
 from flowdesk.core.errors import NotFoundError
+from flowdesk.core.events import StoredEvent
 from flowdesk.experience.renditions import as_text, customer_form
 from flowdesk.experience.selfservice import OpenStep, open_steps
 from flowdesk.store import Store
+from flowdesk.store.tables import events
 
 CONSUMER = "case-notifications"
 SUBJECT = "Update on your case {reference}"
@@ -54,6 +56,24 @@ def _case_of_instance(store: Store, instance_id: str) -> cases.Case | None:
             select(cases_table.c.id).where(cases_table.c.instance_id == instance_id)
         ).scalar()
         return cases.get_case(conn, case_id) if case_id else None
+
+
+def _earlier_step(store: Store, event: StoredEvent) -> bool:
+    """Whether the flow opened a step before this one (one indexed lookup, not its history)."""
+    e = events.c
+    with store.reading() as conn:
+        return (
+            conn.execute(
+                select(e.seq)
+                .where(
+                    e.process_instance_id == event.process_instance_id,
+                    e.type == "work_item.created",
+                    e.seq < event.seq,
+                )
+                .limit(1)
+            ).first()
+            is not None
+        )
 
 
 def _step(store: Store, status: cases.CaseStatus, case: cases.Case) -> OpenStep | None:
@@ -101,14 +121,8 @@ def notify_case_updates(
         case = _case_of_instance(store, event.process_instance_id)
         if case is None:
             continue
-        if event.type == "work_item.created":
-            earlier = [
-                e
-                for e in log.where(process_instance_id=event.process_instance_id)
-                if e.type == "work_item.created" and e.seq < event.seq
-            ]
-            if not earlier:
-                continue  # the first step: the acknowledgement said it
+        if event.type == "work_item.created" and not _earlier_step(store, event):
+            continue  # the first step: the acknowledgement said it
         status = cases.case_status(store, case, clock.now())
         step = _step(store, status, case)
         subject = SUBJECT.format(reference=case.reference)
