@@ -76,7 +76,9 @@ def _together(store: Store, units: list[Callable[[UnitOfWork], Any]]) -> list[An
     leader = threading.Thread(target=lambda: store.run_unit(slow))
     leader.start()
     assert first_inside.wait(10)
-    threads = [threading.Thread(target=call, args=(i,)) for i in range(len(units))]
+    threads = [
+        threading.Thread(target=call, args=(i,), name=f"caller-{i}") for i in range(len(units))
+    ]
     for t in threads:
         t.start()
     for t in threads + [leader]:
@@ -179,18 +181,21 @@ def test_a_unit_started_inside_a_unit_runs_in_the_same_transaction(
 def test_after_commit_callbacks_run_in_the_callers_thread_after_the_commit(
     store: Store, clock: FixedClock
 ) -> None:
-    seen: list[tuple[str, bool]] = []
+    seen: list[tuple[int, str, bool]] = []
 
-    def unit(uow: UnitOfWork) -> None:
-        uow.connection.execute(notes.insert().values(id="cb"))
-        name = threading.current_thread().name
-        uow.after_commit(lambda: seen.append((name, "cb" in _notes(store))))
+    def unit(i: int) -> Callable[[UnitOfWork], None]:
+        def body(uow: UnitOfWork) -> None:
+            uow.connection.execute(notes.insert().values(id=f"cb{i}"))
+            uow.after_commit(
+                lambda: seen.append((i, threading.current_thread().name, f"cb{i}" in _notes(store)))
+            )
 
-    results = _together(store, [unit])
-    assert results == [None]
-    ((thread_name, committed),) = seen
-    assert committed  # the callback saw the committed row
-    assert thread_name != "MainThread"
+        return body
+
+    # Several units in one batch: one thread leads it, yet each callback runs in its caller.
+    results = _together(store, [unit(i) for i in range(4)])
+    assert results == [None] * 4
+    assert sorted(seen) == [(i, f"caller-{i}", True) for i in range(4)]
 
 
 TASK = wrap(
