@@ -4,8 +4,6 @@ departments, supervisor figures): the same answers as on SQLite."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
-
 import pytest
 from fastapi.testclient import TestClient
 
@@ -14,7 +12,10 @@ from flowdesk.cli.demo import load_demo_content
 from flowdesk.runtime.processes import ProcessRuntime
 from flowdesk.settings import Settings
 from flowdesk.store import Store
-from flowdesk.web import data
+from flowdesk.app import casework, supervision
+from flowdesk.app.context import Ops
+from flowdesk.auth.roles import permissions_of
+from flowdesk.auth.service import Principal
 
 pytestmark = pytest.mark.postgres
 
@@ -38,11 +39,14 @@ def test_queue_case_and_supervisor_on_postgresql(pg_store: Store, pg_url: str) -
         business_key="FD-PG1",
     )
     item = runtime.work_items(instance_id=state.id)[0]
-    c360 = data.customer_360(pg_store, state.id)
+    ops = Ops(store=pg_store, clock=runtime.clock, runtime=runtime)
+    c360 = casework.customer_360(ops, state.id)
     assert [c["business_key"] for c in c360.cases] == ["FD-PG1"]
     assert any(e.type == "process.started" for e in c360.timeline)
-    now = runtime.clock.now()
-    figures = data.supervisor_figures(pg_store, now, timedelta(hours=1))
+    supervisor = Principal(
+        "u1", "akeller", "Ana", ("supervisor",), (), permissions_of(("supervisor",))
+    )
+    figures = supervision.supervisor_figures(supervisor, ops)
     assert {"name": "front-office", "open": 1, "unassigned": 1}.items() <= next(
         d for d in figures["departments"] if d["name"] == "front-office"
     ).items()

@@ -21,7 +21,7 @@ from flowdesk.runtime.processes import ProcessRuntime
 from flowdesk.settings import Settings
 from flowdesk.store import Store
 from flowdesk.store.processes import ProcessRepository
-from flowdesk.web.data import QUEUE_PAGE
+from flowdesk.app.work import QUEUE_PAGE
 
 PASSWORD = "queue-pass-1234"
 DEMO_PASSWORD = "flowdesk-demo"

@@ -190,7 +190,7 @@ def test_bad_replies_are_refused_with_the_reason(
         hidden = client.post(
             post, data={"csrf": token, "contact": case["contact_id"], "reply": "Hi"}
         )
-        assert hidden.status_code == 404
+        assert hidden.status_code == 403
     assert mailbox.messages == [] and outbound(store, case["case_id"]) == []
 
 

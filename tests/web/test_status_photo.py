@@ -94,7 +94,7 @@ def test_customer_adds_a_photo_the_agent_sees_it_without_metadata(
     assert b"PhoneMaker" not in served.content
 
     login(client, "lmurphy")  # billing cannot see the front office's case, nor its photos
-    assert client.get(link).status_code == 404
+    assert client.get(link).status_code == 403
     assert client.get(f"/work/{item['id']}/photos/{item['id']}").status_code == 404
 
 

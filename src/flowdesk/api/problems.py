@@ -23,6 +23,7 @@ STATUS_BY_CODE = {
     "invalid-input": 422,
     "unauthenticated": 401,
     "forbidden": 403,
+    "unavailable": 503,
 }
 
 
@@ -48,6 +49,7 @@ def install(app: FastAPI) -> None:
             line=position.line if position else None,
             column=position.column if position else None,
             element_id=position.element_id if position else None,
+            errors=getattr(exc, "errors", None),
         )
         if status == 401:
             response.headers["WWW-Authenticate"] = 'Bearer realm="flowdesk"'

@@ -283,6 +283,26 @@ def bundle_for_definition(store: Store, definition_id: str) -> Bundle | None:
         return _bundle_for(conn, definition_id)
 
 
+def bundle_id_for_definition(store: Store, definition_id: str) -> str | None:
+    """The id of the bundle a definition runs with (one indexed read; bundles are immutable, so
+    callers may cache what they derive from a bundle by this id)."""
+    with store.reading() as conn:
+        found = conn.execute(
+            select(experience_definitions.c.bundle_id).where(
+                experience_definitions.c.definition_id == definition_id
+            )
+        ).scalar()
+    return None if found is None else str(found)
+
+
+def bundle_by_id(store: Store, bundle_id: str) -> Bundle | None:
+    with store.reading() as conn:
+        row = conn.execute(
+            select(experience_bundles.c.content).where(experience_bundles.c.id == bundle_id)
+        ).first()
+    return None if row is None else bundle_from_dict(dict(row[0]))
+
+
 def _bundle_for(conn: Connection, definition_id: str) -> Bundle | None:
     row = conn.execute(
         select(experience_bundles.c.content)

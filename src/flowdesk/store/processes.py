@@ -203,10 +203,19 @@ class ProcessRepository:
         process_key: str | None = None,
         business_key: str | None = None,
         status: str | None = None,
+        worked_by: ColumnElement[bool] | None = None,
         limit: int = 100,
         offset: int = 0,
     ) -> list[dict[str, Any]]:
+        """Instances, newest first; `worked_by` (a condition on work items, see `offered_to`)
+        keeps those with at least one such work item, open or closed."""
         query = select(process_instances).order_by(process_instances.c.started_at.desc())
+        if worked_by is not None:
+            query = query.where(
+                select(work_items.c.id)
+                .where(work_items.c.instance_id == process_instances.c.id, worked_by)
+                .exists()
+            )
         if process_key:
             query = query.where(process_instances.c.process_key == process_key)
         if business_key:
@@ -316,6 +325,33 @@ class ProcessRepository:
         result = self.c.execute(query.values(assignee=assignee))
         return result.rowcount == 1
 
+    def offered_to(
+        self,
+        groups_visible: Sequence[str],
+        user: str | None,
+        department: ColumnElement[Any] | None = None,
+    ) -> ColumnElement[bool]:
+        """Work items offered to the user or one of the groups, by candidate group or lane;
+        `department` (routing's transfer target per item) replaces the groups and lane where it
+        is set and neither of them."""
+        w = work_items.c
+        dialect = self.c.dialect.name
+        groups = list(groups_visible)
+        by_groups = or_(json_list_has(w.candidate_groups, groups, dialect), w.lane.in_(groups))
+        if department is not None:
+            moved = and_(
+                department.is_not(None),
+                or_(w.lane.is_(None), department != w.lane),
+                ~json_list_has(w.candidate_groups, department, dialect),
+            )
+            by_groups = or_(and_(moved, department.in_(groups)), and_(~moved, by_groups))
+        by_user = (
+            or_(w.assignee == user, json_list_has(w.candidate_users, [user], dialect))
+            if user is not None
+            else false()
+        )
+        return or_(by_user, by_groups)
+
     def query_work_items(
         self,
         *,
@@ -338,7 +374,7 @@ class ProcessRepository:
         groups, by candidate group or lane; `claimable_by` keeps the unassigned ones and the
         user's own. `department` is an optional SQL expression per item (routing's transfer
         target): where it is set and neither the lane nor a candidate group, it replaces the
-        groups and lane (the same rule as `flowdesk.web.data.routed`)."""
+        groups and lane (the same rule as `flowdesk.app.work.routed`)."""
         w = work_items.c
         dialect = self.c.dialect.name
         query = select(work_items)
@@ -357,21 +393,7 @@ class ProcessRepository:
         if candidate_group:
             query = query.where(json_list_has(w.candidate_groups, [candidate_group], dialect))
         if groups_visible is not None:
-            groups = list(groups_visible)
-            by_groups = or_(json_list_has(w.candidate_groups, groups, dialect), w.lane.in_(groups))
-            if department is not None:
-                moved = and_(
-                    department.is_not(None),
-                    or_(w.lane.is_(None), department != w.lane),
-                    ~json_list_has(w.candidate_groups, department, dialect),
-                )
-                by_groups = or_(and_(moved, department.in_(groups)), and_(~moved, by_groups))
-            by_user = (
-                or_(w.assignee == user, json_list_has(w.candidate_users, [user], dialect))
-                if user is not None
-                else false()
-            )
-            query = query.where(or_(by_user, by_groups))
+            query = query.where(self.offered_to(groups_visible, user, department))
         query = query.order_by(w.priority.desc().nulls_last(), w.created_at, w.id)
         query = query.limit(limit).offset(offset)
         return [dict(r._mapping) for r in self.c.execute(query)]

@@ -4,26 +4,24 @@ knowledge search and the supervisor figures re-render in place."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
-from flowdesk.api.routes.common import runtime_of
+from flowdesk.api.routes.common import ops_of
 from flowdesk.api.security import SESSION_COOKIE
+from flowdesk.app import casework, desktop, supervision, work
+from flowdesk.app.context import Ops
+from flowdesk.app.errors import FormInvalid
 from flowdesk.auth import service as auth
 from flowdesk.auth.roles import Permission
-from flowdesk.cases.notifier import senders_from
-from flowdesk.channels import case_contacts
-from flowdesk.channels.outbound import Sender
-from flowdesk.core.errors import ConflictError, FlowdeskError, NotFoundError
-from flowdesk.core.events import NewEvent
+from flowdesk.auth.service import Forbidden
+from flowdesk.core.errors import FlowdeskError, NotFoundError
 from flowdesk.experience.service import WorkItemExperience, experience_for
 from flowdesk.knowledge import get_article, give_feedback, search
-from flowdesk.runtime.processes import ProcessRuntime
-from flowdesk.web import csrf, data, forms, triage
+from flowdesk.web import csrf, forms, triage
 from flowdesk.web.access import PageAccess, page_access
 from flowdesk.web.rendering import countdown, error_page, render
 
@@ -63,28 +61,25 @@ def _csrf_failed(request: Request, fields: dict[str, str]) -> Response | None:
     )
 
 
-def _posted_item(
-    request: Request, access: PageAccess, fields: dict[str, str], item_id: str
-) -> dict[str, Any] | Response:
-    """The work item a form posts to, or the page to answer instead: the login redirect, the
-    CSRF refusal, or 404 when the item does not exist or is not the user's to see."""
+def _posted(request: Request, access: PageAccess, fields: dict[str, str]) -> Response | None:
+    """The page to answer instead of acting: the login redirect or the CSRF refusal."""
     if access.denied:
         return access.denied
-    if failed := _csrf_failed(request, fields):
-        return failed
-    try:
-        return data.visible_item(_store(request), access.user, item_id)
-    except NotFoundError as exc:
-        return error_page(request, exc.message, status_code=404, principal=access.user)
+    return _csrf_failed(request, fields)
+
+
+def _refused(request: Request, access: PageAccess, exc: FlowdeskError) -> Response:
+    """A use case's refusal as a page: 404 unknown, 403 not the user's to see, else 409."""
+    status = 404 if isinstance(exc, NotFoundError) else 403 if isinstance(exc, Forbidden) else 409
+    return error_page(request, exc.message, status_code=status, principal=access.user)
 
 
 def _store(request: Request) -> Any:
     return request.app.state.store
 
 
-def _runtime(request: Request) -> ProcessRuntime:
-    """The app's runtime: it keeps the parsed definitions and DMN models between requests."""
-    return runtime_of(request)
+def _ops(request: Request) -> Ops:
+    return ops_of(request)
 
 
 def _safe_next(target: str | None) -> str:
@@ -157,7 +152,7 @@ def my_work(request: Request, access: Read, notice: str | None = None, page: str
         return access.denied
     number = int(page) if page.isdigit() and 0 < len(page) <= 5 else 1
     now = request.app.state.clock.now()
-    queue = data.my_queue(_store(request), access.user, page=min(max(number, 1), MAX_PAGE))
+    queue = work.my_queue(access.user, _ops(request), page=min(max(number, 1), MAX_PAGE))
     for row in queue.rows:
         row["countdown"] = countdown(row["due"], now)
         row["late"] = row["due"] is not None and row["due"] < now
@@ -178,22 +173,17 @@ def my_work(request: Request, access: Read, notice: str | None = None, page: str
 
 @router.post("/work/next")
 def take_next(request: Request, access: Act, fields: Form) -> Response:
-    if access.denied:
-        return access.denied
-    if failed := _csrf_failed(request, fields):
+    if failed := _posted(request, access, fields):
         return failed
-    best = data.next_best(_store(request), access.user)
-    first = next(iter(triage.waiting(request, access.user, limit=1)), None)
-    if first is not None and (best is None or best["due"] is None or first.due <= best["due"]):
-        return RedirectResponse(f"/triage/{quote(first.id)}", status_code=303)
-    if best is None:
+    try:
+        taken = desktop.take_next(access.user, _ops(request))
+    except FlowdeskError as exc:
+        return RedirectResponse("/work?notice=" + quote(exc.message[:200]), 303)
+    if taken.contact_id is not None:
+        return RedirectResponse(f"/triage/{quote(taken.contact_id)}", status_code=303)
+    if taken.item is None:
         return RedirectResponse("/work?notice=" + quote("Your queue is empty."), 303)
-    if best["assignee"] is None:
-        try:
-            _runtime(request).claim(best["id"], access.user.username)
-        except (ConflictError, NotFoundError):
-            return RedirectResponse("/work?notice=" + quote("Someone took it; try again."), 303)
-    return RedirectResponse(f"/work/{quote(best['id'])}", status_code=303)
+    return RedirectResponse(f"/work/{quote(taken.item['id'])}", status_code=303)
 
 
 # -- the case --------------------------------------------------------------------------------
@@ -209,24 +199,23 @@ def _case(
     reply: dict[str, str] | None = None,
 ) -> Response:
     store = _store(request)
+    ops = _ops(request)
     try:
-        item = data.visible_item(store, access.user, item_id)
-    except NotFoundError as exc:
-        return error_page(request, exc.message, status_code=404, principal=access.user)
-    case = case_contacts.case_of_instance(store, item["instance_id"])
-    contacts = case_contacts.contacts_of_case(store, case.id) if case else []
-    answerable = [c for c in contacts if case_contacts.replyable(c)]
+        view = casework.case_view(access.user, ops, item_id)
+    except FlowdeskError as exc:
+        return _refused(request, access, exc)
+    item, answerable = view.item, view.answerable
     exp, typed, answer_error = _experience(store, item_id, answers or {})
     if answer_error:
         errors = [*(errors or []), answer_error]
     now = request.app.state.clock.now()
-    due = exp.due_at or data.DueTimes(store)(item)
+    due = exp.due_at or work.DueTimes(ops)(item)
     context = {
         "item": item,
         "exp": exp,
         "values": {**typed, **(answers or {})},
         "fields": forms.extra_fields(exp.form, exp.script, answers or {}),
-        "c360": data.customer_360(store, item["instance_id"]),
+        "c360": view.c360,
         "due": due,
         "countdown": countdown(due, now),
         "errors": errors or [],
@@ -234,8 +223,8 @@ def _case(
         "notice": notice,
         "mine": item["assignee"] == access.user.username,
         "open": item["status"] == "open",
-        "case": case,
-        "contacts": contacts,
+        "case": view.case,
+        "contacts": view.contacts,
         "answerable": answerable,
         "reply": reply or {"contact": answerable[0].id if answerable else "", "text": ""},
     }
@@ -277,9 +266,9 @@ def script_update(request: Request, item_id: str, access: Read, fields: Form) ->
         return _case(request, access, item_id, answers=answers)
     store = _store(request)
     try:
-        data.visible_item(store, access.user, item_id)
-    except NotFoundError as exc:
-        return error_page(request, exc.message, status_code=404, principal=access.user)
+        work.get_item(access.user, _ops(request), item_id)
+    except FlowdeskError as exc:
+        return _refused(request, access, exc)
     exp, typed, problem = _experience(store, item_id, answers)
     return render(
         request,
@@ -294,193 +283,158 @@ def script_update(request: Request, item_id: str, access: Read, fields: Form) ->
     )
 
 
+def _acted(
+    request: Request,
+    access: PageAccess,
+    item_id: str,
+    act: Any,
+    done: str,
+    *,
+    field: str = "",
+    answers: dict[str, str] | None = None,
+    reply: dict[str, str] | None = None,
+    back_to: str | None = None,
+) -> Response:
+    """Run a use case for the form and answer as the desktop does: back to the case (or
+    `back_to`) with a notice, or the case page with the refusal next to its field."""
+    try:
+        act()
+    except FormInvalid as exc:
+        return _case(
+            request,
+            access,
+            item_id,
+            answers=answers,
+            errors=exc.errors,
+            status_code=422,
+            reply=reply,
+        )
+    except (NotFoundError, Forbidden) as exc:
+        return _refused(request, access, exc)
+    except FlowdeskError as exc:
+        error = [{"field": field, "message": exc.message}]
+        status = 503 if exc.code == "unavailable" else 409
+        return _case(
+            request,
+            access,
+            item_id,
+            answers=answers,
+            errors=error,
+            status_code=status,
+            reply=reply,
+        )
+    target = back_to or f"/work/{quote(item_id)}"
+    return RedirectResponse(f"{target}?notice={quote(done)}", status_code=303)
+
+
 @router.post("/work/{item_id}/complete")
 def complete(request: Request, item_id: str, access: Act, fields: Form) -> Response:
-    item = _posted_item(request, access, fields, item_id)
-    if isinstance(item, Response):
-        return item
-    store = _store(request)
+    if failed := _posted(request, access, fields):
+        return failed
+    ops = _ops(request)
+    try:
+        item = work.get_item(access.user, ops, item_id)
+    except FlowdeskError as exc:
+        return _refused(request, access, exc)
     raw = {k: v for k, v in fields.items() if k != csrf.CSRF_FIELD}
-    exp, _, _ = _experience(store, item_id, raw)
+    exp, _, _ = _experience(_store(request), item_id, raw)
     values, errors = forms.parse_submission(raw, exp.script, exp.form)
-    if not errors:
-        try:
-            _runtime(request).complete_work_item(item_id, values, actor=access.user.username)
-        except FlowdeskError as exc:
-            errors = [{"field": "", "message": exc.message}]
     if errors:
         return _case(request, access, item_id, answers=raw, errors=errors, status_code=422)
     name = item["name"] or item["element_id"]
-    return RedirectResponse("/work?notice=" + quote(f"Completed: {name}"), status_code=303)
+    return _acted(
+        request,
+        access,
+        item_id,
+        lambda: work.complete(access.user, ops, item_id, values),
+        f"Completed: {name}",
+        answers=raw,
+        back_to="/work",
+    )
 
 
 @router.post("/work/{item_id}/claim")
 def claim(request: Request, item_id: str, access: Act, fields: Form) -> Response:
-    return _assign(request, item_id, access, fields, "claim")
+    if failed := _posted(request, access, fields):
+        return failed
+    act = lambda: work.claim(access.user, _ops(request), item_id)  # noqa: E731
+    return _acted(request, access, item_id, act, "Claimed: it is yours now.")
 
 
 @router.post("/work/{item_id}/unclaim")
 def unclaim(request: Request, item_id: str, access: Act, fields: Form) -> Response:
-    return _assign(request, item_id, access, fields, "unclaim")
-
-
-def _assign(
-    request: Request, item_id: str, access: PageAccess, fields: dict[str, str], action: str
-) -> Response:
-    if access.denied:
-        return access.denied
-    if failed := _csrf_failed(request, fields):
+    if failed := _posted(request, access, fields):
         return failed
-    store = _store(request)
-    try:
-        item = data.visible_item(store, access.user, item_id)
-        runtime = _runtime(request)
-        if action == "claim":
-            runtime.claim(item_id, access.user.username)
-            notice = "Claimed: it is yours now."
-        else:
-            if item["assignee"] != access.user.username:
-                raise ConflictError("only the assignee can give this item back")
-            runtime.unclaim(item_id, access.user.username)
-            notice = "Returned to the queue."
-    except NotFoundError as exc:
-        return error_page(request, exc.message, status_code=404, principal=access.user)
-    except FlowdeskError as exc:
-        return _case(
-            request,
-            access,
-            item_id,
-            errors=[{"field": "", "message": exc.message}],
-            status_code=409,
-        )
-    return RedirectResponse(f"/work/{quote(item_id)}?notice={quote(notice)}", status_code=303)
+    act = lambda: work.unclaim(access.user, _ops(request), item_id)  # noqa: E731
+    return _acted(request, access, item_id, act, "Returned to the queue.")
 
 
 @router.post("/work/{item_id}/note")
 def add_note(request: Request, item_id: str, access: Act, fields: Form) -> Response:
-    item = _posted_item(request, access, fields, item_id)
-    if isinstance(item, Response):
-        return item
-    store = _store(request)
-    text = fields.get("note", "").strip()
-    if not text:
-        return _case(
-            request,
-            access,
-            item_id,
-            errors=[{"field": "note", "message": "The note is empty."}],
-            status_code=422,
-        )
-    c360 = data.customer_360(store, item["instance_id"])
-    with store.unit_of_work() as uow:
-        uow.append(
-            NewEvent(
-                "work_item.note_added",
-                request.app.state.clock.now(),
-                {"work_item_id": item_id, "text": text[:4000]},
-                process_instance_id=item["instance_id"],
-                customer_id=c360.customer_id,
-                element_id=item["element_id"],
-                actor=access.user.username,
-                department=item["lane"],
-            )
-        )
-    return RedirectResponse(f"/work/{quote(item_id)}?notice=Note+added", status_code=303)
+    if failed := _posted(request, access, fields):
+        return failed
+    text = fields.get("note", "")
+    act = lambda: work.add_note(access.user, _ops(request), item_id, text)  # noqa: E731
+    return _acted(request, access, item_id, act, "Note added", field="note")
 
 
 @router.post("/work/{item_id}/transfer")
 def transfer(request: Request, item_id: str, access: Act, fields: Form) -> Response:
     """Delegate to a user, or hand over to a department through routing."""
-    if access.denied:
-        return access.denied
-    if failed := _csrf_failed(request, fields):
+    if failed := _posted(request, access, fields):
         return failed
-    store = _store(request)
+    ops = _ops(request)
     target = fields.get("to", "").strip()
     reason = fields.get("reason", "").strip() or "transferred from the desktop"
-    try:
-        data.visible_item(store, access.user, item_id)
-        if target.startswith("group:"):
-            from flowdesk.routing.service import RoutingService
+    if target.startswith("group:"):
+        department = target[6:]
 
-            routing = getattr(request.app.state, "routing", None) or RoutingService(
-                store, clock=request.app.state.clock
-            )
-            routing.sync()  # the queue follows the event log; make sure it has this item
-            routing.transfer(
-                item_id, reason=reason, department=target[6:], actor=access.user.username
-            )
-            done = f"Transferred to {target[6:]}."
-        elif target:
-            auth.get_user(store, target)  # an unknown user is an error, not a lost item
-            _runtime(request).delegate(item_id, target, actor=access.user.username)
-            done = f"Delegated to {target}."
-        else:
-            raise ConflictError("say who to transfer to: a username or group:<department>")
-    except NotFoundError as exc:
-        return _transfer_error(request, access, item_id, exc.message)
-    except FlowdeskError as exc:
-        return _transfer_error(request, access, item_id, exc.message)
+        def act() -> Any:
+            return work.transfer(access.user, ops, item_id, department=department, reason=reason)
+
+        done = f"Transferred to {department}."
+    elif target:
+
+        def act() -> Any:
+            return work.delegate(access.user, ops, item_id, target)
+
+        done = f"Delegated to {target}."
+    else:
+        problem = "Say who to transfer to: a username or group:<department>."
+        return _case(
+            request, access, item_id, errors=[{"field": "to", "message": problem}], status_code=422
+        )
+    try:
+        act()
+    except (NotFoundError, FormInvalid, FlowdeskError) as exc:
+        if isinstance(exc, Forbidden):
+            return _refused(request, access, exc)
+        error = [{"field": "to", "message": exc.message}]
+        return _case(request, access, item_id, errors=error, status_code=422)
     return RedirectResponse("/work?notice=" + quote(done), status_code=303)
 
 
-def _transfer_error(request: Request, access: PageAccess, item_id: str, message: str) -> Response:
-    return _case(
-        request, access, item_id, errors=[{"field": "to", "message": message}], status_code=422
-    )
-
-
 # -- replies and photos ----------------------------------------------------------------------
-def reply_senders(request: Request) -> dict[str, Sender]:
-    """The senders the app was given (`app.state.contact_senders`, as intake uses), else those
-    the settings configure for notifications (FLOWDESK_SMTP_HOST, FLOWDESK_NOTIFY_WEBHOOKS)."""
-    state = request.app.state
-    given: dict[str, Sender] | None = getattr(state, "contact_senders", None)
-    if given is not None:
-        return given
-    built: dict[str, Sender] | None = getattr(state, "reply_senders", None)
-    if built is None:
-        built = state.reply_senders = senders_from(state.settings)
-    return built
-
-
 @router.post("/work/{item_id}/reply")
 def send_reply(request: Request, item_id: str, access: Act, fields: Form) -> Response:
     """Answer the customer on the channel of the chosen contact (the latest by default)."""
-    item = _posted_item(request, access, fields, item_id)
-    if isinstance(item, Response):
-        return item
-    store = _store(request)
+    if failed := _posted(request, access, fields):
+        return failed
     typed = {"contact": fields.get("contact", "")[:64], "text": fields.get("reply", "")}
+    sent: list[Any] = []
 
-    def refused(field: str, message: str, status: int) -> Response:
-        error = [{"field": field, "message": message}]
-        return _case(request, access, item_id, errors=error, status_code=status, reply=typed)
-
-    case = case_contacts.case_of_instance(store, item["instance_id"])
-    if case is None:
-        return refused("reply", "this work has no case with customer contacts to answer", 422)
-    try:
-        sent = case_contacts.reply(
-            store,
-            request.app.state.clock,
-            case=case,
-            instance_id=item["instance_id"],
-            contact_id=typed["contact"],
-            text=typed["text"],
-            actor=access.user.username,
-            senders=reply_senders(request),
+    def act() -> None:
+        sent.append(
+            casework.reply(access.user, _ops(request), item_id, typed["contact"], typed["text"])
         )
-    except NotFoundError as exc:
-        return refused("contact", exc.message, 422)
-    except case_contacts.ReplyRefusedError as exc:
-        return refused("reply", exc.message, 422)
-    except case_contacts.ReplyFailedError as exc:
-        return refused("reply", exc.message, 503)
-    if sent.send_at is not None:
-        notice = f"Reply kept: the customer's quiet hours end {sent.send_at:%Y-%m-%d %H:%M} UTC."
+
+    answer = _acted(request, access, item_id, act, "", field="reply", reply=typed)
+    if not sent:
+        return answer
+    if sent[0].send_at is not None:
+        notice = f"Reply kept: the customer's quiet hours end {sent[0].send_at:%Y-%m-%d %H:%M} UTC."
     else:
-        notice = f"Reply sent by {sent.channel} to {sent.to}."
+        notice = f"Reply sent by {sent[0].channel} to {sent[0].to}."
     return RedirectResponse(f"/work/{quote(item_id)}?notice={quote(notice)}", status_code=303)
 
 
@@ -489,14 +443,10 @@ def photo(request: Request, item_id: str, contact_id: str, access: Read) -> Resp
     """A photo the customer added to this item's case (re-encoded on upload, no metadata)."""
     if access.denied:
         return access.denied
-    store = _store(request)
     try:
-        item = data.visible_item(store, access.user, item_id)
-        stored = case_contacts.photo_of(store, contact_id[:64])
-        if stored.instance_id != item["instance_id"]:
-            raise NotFoundError(f"no photo {contact_id!r} on this case")
-    except NotFoundError as exc:
-        return error_page(request, exc.message, status_code=404, principal=access.user)
+        stored = casework.photo(access.user, _ops(request), item_id, contact_id[:64])
+    except FlowdeskError as exc:
+        return _refused(request, access, exc)
     return Response(
         stored.data,
         media_type=stored.content_type,
@@ -564,12 +514,9 @@ def feedback(request: Request, slug: str, access: Read, fields: Form) -> Respons
 
 
 # -- supervisor ------------------------------------------------------------------------------
-RISK_HORIZON = timedelta(hours=1)
-
-
-def _figures(request: Request) -> dict[str, Any]:
-    now = request.app.state.clock.now()
-    figures = data.supervisor_figures(_store(request), now, RISK_HORIZON)
+def _figures(request: Request, access: PageAccess) -> dict[str, Any]:
+    figures = supervision.supervisor_figures(access.user, _ops(request))
+    now = figures["now"]
     for row in figures["at_risk"]:
         row["countdown"] = countdown(row["due"], now)
     return {"fig": figures, "now": now}
@@ -579,11 +526,13 @@ def _figures(request: Request) -> dict[str, Any]:
 def supervisor(request: Request, access: Supervise) -> Response:
     if access.denied:
         return access.denied
-    return render(request, "supervisor.html", _figures(request), principal=access.user)
+    return render(request, "supervisor.html", _figures(request, access), principal=access.user)
 
 
 @router.get("/supervisor/panel")
 def supervisor_panel(request: Request, access: Supervise) -> Response:
     if access.denied:
         return access.denied
-    return render(request, "_supervisor_panel.html", _figures(request), principal=access.user)
+    return render(
+        request, "_supervisor_panel.html", _figures(request, access), principal=access.user
+    )

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from flowdesk.api.routes.common import app_singleton, runtime_of
+from flowdesk.app.work import CUSTOMER_VARIABLES
 from flowdesk.cases.references import normalize_reference
 from flowdesk.channels import case_contacts
 from flowdesk.channels.photos import PhotoRefusedError, check_photo
@@ -29,7 +30,6 @@ from flowdesk.runtime.processes import ProcessRuntime
 from flowdesk.store import Store
 from flowdesk.store.processes import ProcessRepository
 from flowdesk.web import csrf, forms
-from flowdesk.web.data import CUSTOMER_VARIABLES
 from flowdesk.web.pages import MAX_FIELD, Form
 from flowdesk.web.ratelimit import FailureLimiter
 from flowdesk.web.rendering import render

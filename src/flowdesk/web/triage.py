@@ -6,7 +6,6 @@ target, and "Next best work item" takes them in deadline order like any other wo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -14,61 +13,28 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
-from flowdesk.api.routes.common import runtime_of
+from flowdesk.api.routes.common import ops_of, runtime_of
 from flowdesk.api.routes.contacts import intake_of
+from flowdesk.app import triage as app_triage
+from flowdesk.app.triage import Waiting
 from flowdesk.auth.roles import Permission
 from flowdesk.auth.service import Principal
 from flowdesk.contacts.model import Contact
 from flowdesk.core.errors import FlowdeskError, NotFoundError
 from flowdesk.experience.service import catalog
-from flowdesk.routing.triage import TriageSettings
 from flowdesk.web import csrf
 from flowdesk.web.access import PageAccess, page_access
 from flowdesk.web.rendering import countdown, error_page, render
 
 router = APIRouter(include_in_schema=False)
 Triage = Annotated[PageAccess, Depends(page_access(Permission.CONTACTS_TRIAGE))]
-SETTINGS = TriageSettings()
-SHOWN = 50
-
-
-@dataclass(frozen=True, slots=True)
-class Waiting:
-    """A contact in triage as My work lists it."""
-
-    id: str
-    channel: str
-    sender: str | None
-    excerpt: str
-    received_at: datetime
-    due: datetime
-
-
-def triages(principal: Principal) -> bool:
-    """Triage is the triage department's work (supervisors see it too)."""
-    return principal.can(Permission.CONTACTS_TRIAGE) and (
-        SETTINGS.department in principal.groups or principal.can(Permission.SUPERVISE)
-    )
+SETTINGS = app_triage.SETTINGS
+SHOWN = app_triage.SHOWN
 
 
 def waiting(request: Request, principal: Principal, limit: int = SHOWN) -> list[Waiting]:
     """The oldest contacts waiting for a first answer, for those who triage."""
-    if not triages(principal):
-        return []
-    out = []
-    for contact in intake_of(request).triage_queue(limit=limit):
-        text = " ".join((contact.subject or "", contact.text or "")).strip()
-        out.append(
-            Waiting(
-                contact.id,
-                contact.channel,
-                contact.sender,
-                text[:140] + ("…" if len(text) > 140 else ""),
-                contact.received_at,
-                contact.received_at + SETTINGS.first_response,
-            )
-        )
-    return sorted(out, key=lambda w: (w.due, w.id))
+    return app_triage.waiting(principal, ops_of(request), limit)
 
 
 def rows(items: list[Waiting], now: datetime) -> list[dict[str, Any]]:

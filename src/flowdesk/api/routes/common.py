@@ -11,8 +11,11 @@ from typing import Any, TypeVar
 from fastapi import Request
 from pydantic import BaseModel, Field
 
+from flowdesk.app.context import Ops
+from flowdesk.cases.notifier import senders_from
 from flowdesk.core.errors import FlowdeskError
 from flowdesk.core.jsonutil import json_default
+from flowdesk.customers.connectors import Backoffice
 from flowdesk.feel.values import to_feel
 from flowdesk.runtime.decisions import DeployedDecisions
 from flowdesk.runtime.processes import ProcessRuntime
@@ -98,6 +101,41 @@ def runtime_of(request: Request) -> ProcessRuntime:
         return runtime
 
     return app_singleton(request, "process_runtime", build)
+
+
+def ops_of(request: Request) -> Ops:
+    """What the use cases of `flowdesk.app` run against, for this app."""
+    state = request.app.state
+    return Ops(
+        store=state.store,
+        clock=state.clock,
+        runtime=runtime_of(request),
+        settings=getattr(state, "settings", None),
+        lazy={
+            "routing": lambda: getattr(state, "routing", None),
+            "reply_senders": lambda: reply_senders_of(request),
+            "intake": lambda: _intake(request),
+            "backoffice": lambda: app_singleton(
+                request, "backoffice", lambda st: Backoffice.from_settings(st.settings)
+            ),
+        },
+    )
+
+
+def _intake(request: Request) -> Any:
+    from flowdesk.api.routes.contacts import intake_of  # contacts' routes import this module
+
+    return intake_of(request)
+
+
+def reply_senders_of(request: Request) -> dict[str, Any]:
+    """The senders the app was given (`app.state.contact_senders`, as intake uses), else those
+    the settings configure for notifications (FLOWDESK_SMTP_HOST, FLOWDESK_NOTIFY_WEBHOOKS)."""
+    state = request.app.state
+    given: dict[str, Any] | None = getattr(state, "contact_senders", None)
+    if given is not None:
+        return given
+    return app_singleton(request, "reply_senders", lambda st: senders_from(st.settings))
 
 
 def decisions_of(request: Request) -> DeployedDecisions:

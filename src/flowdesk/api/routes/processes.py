@@ -11,13 +11,12 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from flowdesk.api.idempotency import body_fingerprint, idempotent
-from flowdesk.api.routes.common import errors, feel_variables, plain, runtime_of, store_of
+from flowdesk.api.routes.common import errors, feel_variables, ops_of, plain, runtime_of
 from flowdesk.api.security import require
+from flowdesk.app import processes
 from flowdesk.auth.roles import Permission
 from flowdesk.auth.service import Principal
-from flowdesk.core.errors import NotFoundError
 from flowdesk.engine.state import InstanceState
-from flowdesk.store.processes import ProcessRepository
 
 router = APIRouter(prefix="/api/v1", tags=["process instances"])
 
@@ -148,14 +147,6 @@ def _new_work_items(state: InstanceState) -> list[dict[str, Any]]:
     ]
 
 
-def _definition_of(request: Request, instance_id: str) -> str:
-    with store_of(request).reading() as conn:
-        row = ProcessRepository(conn).instance_row(instance_id)
-    if row is None:
-        raise NotFoundError(f"no process instance {instance_id!r}")
-    return str(row["definition_id"])
-
-
 @router.post(
     "/process-instances",
     response_model=InstanceOut,
@@ -173,12 +164,10 @@ def start_instance(
     assert body.process_key is not None
     key = body.process_key
     request_hash = body_fingerprint(body)
-    runtime = runtime_of(request)
+    ops = ops_of(request)
 
     def produce() -> tuple[int, Any]:
-        state = runtime.start(
-            key, variables, business_key=body.business_key, actor=principal.username
-        )
+        state = processes.start(principal, ops, key, variables, business_key=body.business_key)
         return 201, instance_out(request, state, fresh=True).model_dump(mode="json")
 
     return idempotent(request, principal, request_hash, produce)
@@ -187,21 +176,24 @@ def start_instance(
 @router.get("/process-instances", response_model=list[InstanceSummary], responses=errors())
 def list_instances(
     request: Request,
-    _: Annotated[Principal, Depends(require(Permission.PROCESS_READ))],
+    principal: Annotated[Principal, Depends(require(Permission.PROCESS_READ))],
     process_key: Annotated[str | None, Query(max_length=200)] = None,
     business_key: Annotated[str | None, Query(max_length=200)] = None,
     status: Literal["active", "completed", "cancelled"] | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[InstanceSummary]:
-    with store_of(request).reading() as conn:
-        rows = ProcessRepository(conn).instances(
-            process_key=process_key,
-            business_key=business_key,
-            status=status,
-            limit=limit,
-            offset=offset,
-        )
+    """Instances the caller may read (agents: those their groups have or had work on), newest
+    first."""
+    rows = processes.list_instances(
+        principal,
+        ops_of(request),
+        process_key=process_key,
+        business_key=business_key,
+        status=status,
+        limit=limit,
+        offset=offset,
+    )
     return [InstanceSummary(**{k: r[k] for k in InstanceSummary.model_fields}) for r in rows]
 
 
@@ -209,10 +201,11 @@ def list_instances(
 def get_instance(
     instance_id: str,
     request: Request,
-    _: Annotated[Principal, Depends(require(Permission.PROCESS_READ))],
+    principal: Annotated[Principal, Depends(require(Permission.PROCESS_READ))],
 ) -> InstanceOut:
-    """State, variables, open work items and incidents."""
-    return instance_out(request, runtime_of(request).instance(instance_id))
+    """State, variables, open work items and incidents (agents: of instances their groups have
+    or had work on)."""
+    return instance_out(request, processes.get_instance(principal, ops_of(request), instance_id))
 
 
 @router.get(
@@ -223,10 +216,9 @@ def get_instance(
 def instance_history(
     instance_id: str,
     request: Request,
-    _: Annotated[Principal, Depends(require(Permission.PROCESS_READ))],
+    principal: Annotated[Principal, Depends(require(Permission.PROCESS_READ))],
 ) -> list[HistoryEntry]:
     """What happened to the instance, from the event log, oldest first."""
-    _definition_of(request, instance_id)
     return [
         HistoryEntry(
             seq=e.seq,
@@ -238,7 +230,7 @@ def instance_history(
             department=e.department,
             data=plain(e.data),
         )
-        for e in runtime_of(request).history(instance_id)
+        for e in processes.history(principal, ops_of(request), instance_id)
     ]
 
 
@@ -251,7 +243,7 @@ def cancel_instance(
     principal: Annotated[Principal, Depends(require(Permission.PROCESS_ADMIN))],
     reason: Annotated[str | None, Query(max_length=500)] = None,
 ) -> InstanceOut:
-    state = runtime_of(request).cancel(instance_id, reason or f"cancelled by {principal.username}")
+    state = processes.cancel(principal, ops_of(request), instance_id, reason)
     return instance_out(request, state)
 
 
@@ -267,8 +259,8 @@ def set_variables(
     principal: Annotated[Principal, Depends(require(Permission.PROCESS_ADMIN))],
 ) -> InstanceOut:
     """Set (or overwrite) process variables of an active instance."""
-    state = runtime_of(request).set_variables(
-        instance_id, feel_variables(body.variables), actor=principal.username
+    state = processes.set_variables(
+        principal, ops_of(request), instance_id, feel_variables(body.variables)
     )
     return instance_out(request, state)
 
@@ -282,11 +274,11 @@ def retry_incident(
     instance_id: str,
     incident_id: str,
     request: Request,
-    _: Annotated[Principal, Depends(require(Permission.PROCESS_ADMIN))],
+    principal: Annotated[Principal, Depends(require(Permission.PROCESS_ADMIN))],
     body: RetryIn | None = None,
 ) -> InstanceOut:
     """Resolve an incident: its job runs again (with `retries` attempts, for external tasks)."""
-    state = runtime_of(request).resolve_incident(
-        instance_id, incident_id, retries=body.retries if body else None
+    state = processes.retry_incident(
+        principal, ops_of(request), instance_id, incident_id, body.retries if body else None
     )
     return instance_out(request, state)

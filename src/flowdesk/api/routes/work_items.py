@@ -1,4 +1,6 @@
-"""Work items (user tasks): the queue, claim, unclaim, delegate, complete.
+"""Work items (user tasks): the queue, next best, claim, unclaim, delegate, transfer, notes,
+replies, complete. The rules are the application layer's (`flowdesk.app.work`), shared with
+the desktop.
 
 Agents see and act on the items of their groups (candidate groups or lane), their own and those
 offered to them by name; supervisors, administrators and integrations (work:read-all) see all.
@@ -10,21 +12,14 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from flowdesk.api.routes.common import (
-    InvalidInput,
-    errors,
-    feel_variables,
-    plain,
-    runtime_of,
-    store_of,
-)
+from flowdesk.api.routes.common import InvalidInput, errors, feel_variables, ops_of, plain
 from flowdesk.api.security import require
+from flowdesk.app import casework, desktop, work
 from flowdesk.auth.roles import Permission
-from flowdesk.auth.service import Forbidden, Principal
-from flowdesk.core.errors import ConflictError, NotFoundError
-from flowdesk.store.processes import ProcessRepository
+from flowdesk.auth.service import Principal
 
 router = APIRouter(prefix="/api/v1", tags=["work items"])
 
@@ -74,44 +69,40 @@ class CompleteOut(BaseModel):
     next_work_items: list[WorkItemOut]
 
 
-def _sees_all(principal: Principal) -> bool:
-    return principal.can(Permission.WORK_READ_ALL)
+class NoteIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=work.NOTE_MAX)
 
 
-def visible(principal: Principal, row: dict[str, Any]) -> bool:
-    if _sees_all(principal):
-        return True
-    groups = set(principal.groups)
-    return bool(
-        row["assignee"] == principal.username
-        or principal.username in (row["candidate_users"] or [])
-        or groups.intersection(row["candidate_groups"] or [])
-        or (row["lane"] is not None and row["lane"] in groups)
+class TransferIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    department: str = Field(min_length=1, max_length=100)
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class ReplyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=20_000)
+    contact_id: str | None = Field(
+        default=None, max_length=64, description="The contact to answer (default: the latest)"
     )
 
 
-def _item(request: Request, principal: Principal, item_id: str) -> dict[str, Any]:
-    with store_of(request).reading() as conn:
-        row = ProcessRepository(conn).work_item(item_id)
-    if row is None:
-        raise NotFoundError(f"no work item {item_id!r}")
-    if not visible(principal, row):
-        raise Forbidden(
-            f"work item {item_id} is not offered to {principal.username} or their groups",
-            hint="a supervisor can delegate it to you",
-        )
-    return row
+class ReplyOut(BaseModel):
+    status: str
+    contact_id: str
+    channel: str
+    to: str
+    send_at: datetime | None = None
 
 
-def _check_holder(principal: Principal, row: dict[str, Any], action: str) -> None:
-    """Only the assignee (or a supervisor) may give away an item someone has claimed."""
-    if row["assignee"] not in (None, principal.username) and not principal.can(
-        Permission.SUPERVISE
-    ):
-        raise ConflictError(
-            f"work item {row['id']} is claimed by {row['assignee']}",
-            hint=f"only they or a supervisor can {action} it",
-        )
+class NextOut(BaseModel):
+    kind: str = Field(description="work_item, contact (waiting for triage) or empty")
+    work_item: WorkItemOut | None = None
+    contact_id: str | None = None
 
 
 def _out(row: dict[str, Any]) -> WorkItemOut:
@@ -129,22 +120,34 @@ def list_work_items(
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[WorkItemOut]:
-    """Open work items, highest priority first, then oldest."""
-    if due_before is not None and due_before.tzinfo is None:
-        from datetime import UTC
+    """Open work items the caller may see, highest priority first, then oldest."""
+    rows = work.list_work(
+        principal,
+        ops_of(request),
+        assignee=assignee,
+        candidate_group=candidate_group,
+        process_key=process_key,
+        due_before=due_before,
+        limit=limit,
+        offset=offset,
+    )
+    return [_out(r) for r in rows]
 
-        due_before = due_before.replace(tzinfo=UTC)
-    filters: dict[str, Any] = {
-        "assignee": assignee,
-        "candidate_group": candidate_group,
-        "process_key": process_key,
-        "due_before": due_before,
-        "limit": limit,
-        "offset": offset,
-    }
-    if not _sees_all(principal):
-        filters.update(groups_visible=list(principal.groups), user=principal.username)
-    return [_out(r) for r in runtime_of(request).work_items(**filters)]
+
+@router.post("/work-items/next", response_model=NextOut, responses=errors(409))
+def next_best(
+    request: Request,
+    principal: Annotated[Principal, Depends(require(Permission.WORK_ACT))],
+) -> NextOut:
+    """Take the next best work: the contact waiting longest for a first answer when it is due
+    first, else the best work item of the caller's queue, claimed for them (their own claimed
+    work first). `kind` is `empty` when there is nothing to do."""
+    taken = desktop.take_next(principal, ops_of(request))
+    if taken.item is not None:
+        return NextOut(kind="work_item", work_item=_out(taken.item))
+    if taken.contact_id is not None:
+        return NextOut(kind="contact", contact_id=taken.contact_id)
+    return NextOut(kind="empty")
 
 
 @router.get("/work-items/{item_id}", response_model=WorkItemDetail, responses=errors(404))
@@ -154,12 +157,10 @@ def get_work_item(
     principal: Annotated[Principal, Depends(require(Permission.WORK_READ))],
 ) -> WorkItemDetail:
     """One work item with its form key and the variables of its instance."""
-    row = _item(request, principal, item_id)
-    detail = WorkItemDetail(**_out(row).model_dump())
-    if row["status"] == "open":
-        state = runtime_of(request).instance(row["instance_id"])
-        detail.variables = plain(state.vars)
-        detail.business_key = state.business_key
+    found = work.item_detail(principal, ops_of(request), item_id)
+    detail = WorkItemDetail(**_out(found.item).model_dump())
+    detail.variables = plain(found.variables)
+    detail.business_key = found.business_key
     return detail
 
 
@@ -169,9 +170,7 @@ def claim(
     request: Request,
     principal: Annotated[Principal, Depends(require(Permission.WORK_ACT))],
 ) -> WorkItemOut:
-    _item(request, principal, item_id)
-    runtime_of(request).claim(item_id, principal.username)
-    return _out(_item(request, principal, item_id))
+    return _out(work.claim(principal, ops_of(request), item_id))
 
 
 @router.post(
@@ -183,9 +182,7 @@ def unclaim(
     principal: Annotated[Principal, Depends(require(Permission.WORK_ACT))],
 ) -> WorkItemOut:
     """Give a claimed item back to the queue (the assignee, or a supervisor)."""
-    _check_holder(principal, _item(request, principal, item_id), "unclaim")
-    runtime_of(request).unclaim(item_id, principal.username)
-    return _out(_item(request, principal, item_id))
+    return _out(work.unclaim(principal, ops_of(request), item_id))
 
 
 @router.post(
@@ -198,12 +195,52 @@ def delegate(
     principal: Annotated[Principal, Depends(require(Permission.WORK_ACT))],
 ) -> WorkItemOut:
     """Hand the item to another user (the assignee, or a supervisor)."""
-    _check_holder(principal, _item(request, principal, item_id), "delegate")
-    runtime_of(request).delegate(item_id, body.user, actor=principal.username)
-    with store_of(request).reading() as conn:
-        updated = ProcessRepository(conn).work_item(item_id)
-    assert updated is not None
-    return _out(updated)
+    return _out(work.delegate(principal, ops_of(request), item_id, body.user))
+
+
+@router.post("/work-items/{item_id}/transfer", status_code=204, responses=errors(404, 409))
+def transfer(
+    item_id: str,
+    body: TransferIn,
+    request: Request,
+    principal: Annotated[Principal, Depends(require(Permission.WORK_ACT))],
+) -> Response:
+    """Hand the item over to another department's queue through routing."""
+    work.transfer(
+        principal, ops_of(request), item_id, department=body.department, reason=body.reason
+    )
+    return Response(status_code=204)
+
+
+@router.post("/work-items/{item_id}/notes", status_code=204, responses=errors(404))
+def add_note(
+    item_id: str,
+    body: NoteIn,
+    request: Request,
+    principal: Annotated[Principal, Depends(require(Permission.WORK_ACT))],
+) -> Response:
+    """An internal note on the item's case (never sent to the customer)."""
+    work.add_note(principal, ops_of(request), item_id, body.text)
+    return Response(status_code=204)
+
+
+@router.post("/work-items/{item_id}/reply", response_model=ReplyOut, responses=errors(404, 503))
+def reply(
+    item_id: str,
+    body: ReplyIn,
+    request: Request,
+    principal: Annotated[Principal, Depends(require(Permission.WORK_ACT))],
+) -> ReplyOut:
+    """Answer the customer on the channel of one of the case's contacts (the latest that can
+    be answered by default)."""
+    sent = casework.reply(principal, ops_of(request), item_id, body.contact_id, body.text)
+    return ReplyOut(
+        status=sent.status,
+        contact_id=sent.contact_id,
+        channel=sent.channel,
+        to=sent.to,
+        send_at=sent.send_at,
+    )
 
 
 @router.post(
@@ -215,24 +252,17 @@ def complete(
     principal: Annotated[Principal, Depends(require(Permission.WORK_ACT))],
     body: CompleteIn | None = None,
 ) -> CompleteOut:
-    """Complete the item with the variables of its form; 409 when someone else claimed it."""
-    if _sees_all(principal):
-        # Every item is visible to them and the command itself answers 404 for an unknown item,
-        # so the visibility read is skipped (a query per completion). A bad variable still
-        # answers after the 404 of an unknown item, as it does for everyone else.
-        try:
-            variables = feel_variables(body.variables if body else None)
-        except InvalidInput:
-            _item(request, principal, item_id)
-            raise
-    else:
-        _item(request, principal, item_id)
+    """Complete the item with the variables of its form; the step's form is checked (422 with
+    one entry per field in `errors`); 409 when someone else claimed it."""
+    ops = ops_of(request)
+    try:
         variables = feel_variables(body.variables if body else None)
-    runtime = runtime_of(request)
-    state = runtime.complete_work_item(item_id, variables, actor=principal.username)
-    following = runtime.work_items(instance_id=state.id) if state.status == "active" else []
+    except InvalidInput:
+        work.get_item(principal, ops, item_id)  # an unknown or hidden item answers first
+        raise
+    state = work.complete(principal, ops, item_id, variables)
     return CompleteOut(
         instance_id=state.id,
         instance_status=state.status,
-        next_work_items=[_out(r) for r in following],
+        next_work_items=[_out(r) for r in work.following_items(principal, ops, state)],
     )

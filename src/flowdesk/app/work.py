@@ -1,0 +1,318 @@
+"""Work items as both doors serve them: who sees which item, the agent's queue with due times,
+next best work, claim, give back, delegate, transfer, complete (with the step's form check) and
+notes. The API answers JSON and the desktop HTML, but the rules are these, in one place."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from flowdesk.app.context import Caller, Ops, require
+from flowdesk.app.errors import FormInvalid
+from flowdesk.app.forms import form_schema, validate_form
+from flowdesk.auth import service as auth
+from flowdesk.auth.roles import Permission
+from flowdesk.auth.service import Forbidden
+from flowdesk.core.errors import ConflictError, NotFoundError
+from flowdesk.core.events import NewEvent
+from flowdesk.engine.state import InstanceState
+from flowdesk.experience.service import bundle_for_definition
+from flowdesk.feel.durations import parse_duration
+from flowdesk.routing import desk
+from flowdesk.routing.service import RoutingService, departments_of
+
+QUEUE_PAGE = 50
+CUSTOMER_VARIABLES = ("customerId", "customer_id")
+NOTE_MAX = 4000
+
+
+def sees_all(caller: Caller) -> bool:
+    return caller.can(Permission.WORK_READ_ALL)
+
+
+def can_see(caller: Caller, item: dict[str, Any]) -> bool:
+    """An item is visible to its assignee, its candidate users, members of its candidate groups
+    or lane (department), and to those who may read all work. `item` is as routing sees it
+    (see `routed`)."""
+    if sees_all(caller):
+        return True
+    groups = set(caller.groups)
+    return bool(
+        item.get("assignee") == caller.username
+        or caller.username in (item.get("candidate_users") or [])
+        or groups.intersection(item.get("candidate_groups") or [])
+        or (item.get("lane") is not None and item["lane"] in groups)
+    )
+
+
+def routed(ops: Ops, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Items as routing sees them: a department set by routing (a transfer) replaces the flow's
+    candidate groups and lane, so the work shows in the queue it was handed to. Routing queues
+    every item under its lane's name: that one is not a move (the same rule as the SQL filter
+    of `routing.desk.routed_department`)."""
+    departments = departments_of(ops.store, [i["id"] for i in items])
+    out = []
+    for item in items:
+        department = departments.get(item["id"])
+        if (
+            department is not None
+            and department != item["lane"]
+            and department not in (item["candidate_groups"] or [])
+        ):
+            item = {**item, "candidate_groups": [department], "lane": None}
+        out.append(item)
+    return out
+
+
+def utc(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+class DueTimes:
+    """Due time of a work item: its own due date, else created + the step's SLA in the bundle
+    (bundles looked up once per definition)."""
+
+    def __init__(self, ops: Ops) -> None:
+        self.ops = ops
+        self._sla: dict[tuple[str, str], timedelta | None] = {}
+
+    def __call__(self, item: dict[str, Any]) -> datetime | None:
+        if item.get("due_at") is not None:
+            return utc(item["due_at"])
+        key = (item["definition_id"], item["element_id"])
+        if key not in self._sla:
+            bundle = bundle_for_definition(self.ops.store, item["definition_id"])
+            task = bundle.tasks.get(item["element_id"]) if bundle else None
+            duration = parse_duration(task.sla) if task and task.sla else None
+            self._sla[key] = duration if isinstance(duration, timedelta) else None
+        sla = self._sla[key]
+        created = utc(item["created_at"])
+        return created + sla if sla is not None and created is not None else None
+
+    def fill(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Each row with its `due` time and its instance's `business_key`."""
+        keys = desk.business_keys(self.ops.store, sorted({r["instance_id"] for r in rows}))
+        for row in rows:
+            row["due"] = self(row)
+            row["business_key"] = keys.get(row["instance_id"])
+        return rows
+
+
+def customer_id_of(variables: Mapping[str, Any]) -> str | None:
+    """The case's customer id, from the process variable the flows use for it."""
+    return next(
+        (str(v) for n in CUSTOMER_VARIABLES if (v := variables.get(n)) not in (None, "")), None
+    )
+
+
+# -- reading ---------------------------------------------------------------------------------
+def get_item(caller: Caller, ops: Ops, item_id: str) -> dict[str, Any]:
+    """The item as routing sees it; NotFoundError when there is none, Forbidden when it is not
+    offered to the caller, their groups or department."""
+    require(caller, Permission.WORK_READ)
+    row = desk.work_item(ops.store, item_id)
+    if row is None:
+        raise NotFoundError(f"no work item {item_id!r}")
+    item = routed(ops, [row])[0]
+    if not can_see(caller, item):
+        raise Forbidden(
+            f"work item {item_id} is not offered to {caller.username} or their groups",
+            hint="a supervisor can delegate it to you",
+        )
+    return item
+
+
+@dataclass
+class ItemDetail:
+    item: dict[str, Any]
+    business_key: str | None
+    variables: dict[str, Any]
+
+
+def item_detail(caller: Caller, ops: Ops, item_id: str) -> ItemDetail:
+    """One visible item with its instance's variables (to fill the form) while it is open."""
+    item = get_item(caller, ops, item_id)
+    if item["status"] != "open":
+        return ItemDetail(item, None, {})
+    state = ops.runtime.instance(item["instance_id"])
+    return ItemDetail(item, state.business_key, dict(state.vars))
+
+
+def list_work(
+    caller: Caller,
+    ops: Ops,
+    *,
+    assignee: str | None = None,
+    candidate_group: str | None = None,
+    process_key: str | None = None,
+    due_before: datetime | None = None,
+    limit: int = 200,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    """Open items the caller may see, highest priority first, then oldest."""
+    require(caller, Permission.WORK_READ)
+    mine = None if sees_all(caller) else (caller.username, list(caller.groups))
+    return desk.work_page(
+        ops.store,
+        visible_to=mine,
+        assignee=assignee,
+        candidate_group=candidate_group,
+        process_key=process_key,
+        due_before=utc(due_before),
+        limit=limit,
+        offset=offset,
+    )
+
+
+@dataclass
+class QueuePage:
+    rows: list[dict[str, Any]]
+    page: int
+    has_next: bool
+
+
+def my_queue(caller: Caller, ops: Ops, *, page: int = 1, size: int = QUEUE_PAGE) -> QueuePage:
+    """One page of the open items of the caller's groups that are theirs or unassigned, best
+    first, each with its due time and business key (one row more tells whether there is a next
+    page)."""
+    require(caller, Permission.WORK_READ)
+    page = max(1, page)
+    found = desk.agent_queue(
+        ops.store, caller.username, caller.groups, limit=size + 1, offset=(page - 1) * size
+    )
+    rows = DueTimes(ops).fill(routed(ops, found[:size]))
+    return QueuePage(rows, page, len(found) > size)
+
+
+def best_item(caller: Caller, ops: Ops) -> dict[str, Any] | None:
+    """The highest-priority, oldest item of the caller's queue (their own claimed work first),
+    with its due time; None when the queue is empty."""
+    require(caller, Permission.WORK_READ)
+    for mine_only in (True, False):
+        best = desk.agent_queue(
+            ops.store, caller.username, caller.groups, limit=1, mine_only=mine_only
+        )
+        if best:
+            return DueTimes(ops).fill(routed(ops, best))[0]
+    return None
+
+
+# -- acting ----------------------------------------------------------------------------------
+def claim(caller: Caller, ops: Ops, item_id: str) -> dict[str, Any]:
+    require(caller, Permission.WORK_ACT)
+    get_item(caller, ops, item_id)
+    ops.runtime.claim(item_id, caller.username)
+    return get_item(caller, ops, item_id)
+
+
+def _check_holder(caller: Caller, item: dict[str, Any], action: str) -> None:
+    """Only the assignee (or a supervisor) may give away an item someone has claimed."""
+    if item["assignee"] not in (None, caller.username) and not caller.can(Permission.SUPERVISE):
+        raise ConflictError(
+            f"work item {item['id']} is claimed by {item['assignee']}",
+            hint=f"only they or a supervisor can {action} it",
+        )
+
+
+def unclaim(caller: Caller, ops: Ops, item_id: str) -> dict[str, Any]:
+    """Give a claimed item back to the queue (the assignee, or a supervisor)."""
+    require(caller, Permission.WORK_ACT)
+    item = get_item(caller, ops, item_id)
+    if item["assignee"] is None:
+        raise ConflictError(f"work item {item_id} is not claimed by anyone")
+    _check_holder(caller, item, "unclaim")
+    ops.runtime.unclaim(item_id, caller.username)
+    return get_item(caller, ops, item_id)
+
+
+def delegate(caller: Caller, ops: Ops, item_id: str, to_user: str) -> dict[str, Any]:
+    """Hand the item to another user (the assignee, or a supervisor); an unknown user is an
+    error, not a lost item."""
+    require(caller, Permission.WORK_ACT)
+    _check_holder(caller, get_item(caller, ops, item_id), "delegate")
+    auth.get_user(ops.store, to_user)
+    ops.runtime.delegate(item_id, to_user, actor=caller.username)
+    row = desk.work_item(ops.store, item_id)
+    assert row is not None
+    return routed(ops, [row])[0]
+
+
+def transfer(
+    caller: Caller, ops: Ops, item_id: str, *, department: str, reason: str | None = None
+) -> None:
+    """Hand the item over to another department through routing (it leaves this queue)."""
+    require(caller, Permission.WORK_ACT)
+    _check_holder(caller, get_item(caller, ops, item_id), "transfer")
+    if not department.strip():
+        raise FormInvalid([{"field": "to", "message": "Say which department to hand it to."}])
+    routing: RoutingService | None = ops.service("routing")
+    if routing is None:
+        routing = RoutingService(ops.store, clock=ops.clock)
+    routing.sync()  # the queue follows the event log; make sure it has this item
+    routing.transfer(
+        item_id,
+        reason=reason or "transferred by " + caller.username,
+        department=department.strip(),
+        actor=caller.username,
+    )
+
+
+def complete(caller: Caller, ops: Ops, item_id: str, variables: dict[str, Any]) -> InstanceState:
+    """Complete the item with the answers of its form. The step's form (JSON Schema in the
+    bundle) is checked against the instance's variables overlaid with the answers, so both
+    doors refuse the same incomplete or malformed submissions (FormInvalid, one error per
+    field). 409 when someone else claimed it."""
+    require(caller, Permission.WORK_ACT)
+    if sees_all(caller):
+        # Every item is visible to them: one plain read instead of the visibility check.
+        found = desk.work_item(ops.store, item_id)
+        if found is None:
+            raise NotFoundError(f"no work item {item_id!r}")
+        row = found
+    else:
+        row = get_item(caller, ops, item_id)
+    schema = form_schema(ops.store, row["definition_id"], row["element_id"])
+    if schema is not None:
+        current = ops.runtime.instance(row["instance_id"]).vars
+        problems = validate_form(schema, {**current, **variables})
+        if problems:
+            raise FormInvalid(problems)
+    return ops.runtime.complete_work_item(item_id, variables, actor=caller.username)
+
+
+def following_items(caller: Caller, ops: Ops, state: InstanceState) -> list[dict[str, Any]]:
+    """The instance's open items after a completion (what the caller is shown next)."""
+    if state.status != "active":
+        return []
+    return ops.runtime.work_items(instance_id=state.id)
+
+
+def add_note(caller: Caller, ops: Ops, item_id: str, text: str) -> None:
+    """An internal note on the item's case: in the event log, never sent to the customer."""
+    require(caller, Permission.WORK_ACT)
+    item = get_item(caller, ops, item_id)
+    text = text.strip()
+    if not text:
+        raise FormInvalid([{"field": "note", "message": "The note is empty."}])
+    if len(text) > NOTE_MAX:
+        raise FormInvalid(
+            [{"field": "note", "message": f"The note is longer than {NOTE_MAX} characters."}]
+        )
+    customer_id = customer_id_of(ops.runtime.instance(item["instance_id"]).vars)
+    with ops.store.unit_of_work() as uow:
+        uow.append(
+            NewEvent(
+                "work_item.note_added",
+                ops.clock.now(),
+                {"work_item_id": item_id, "text": text},
+                process_instance_id=item["instance_id"],
+                customer_id=customer_id,
+                element_id=item["element_id"],
+                actor=caller.username,
+                department=item["lane"],
+            )
+        )
