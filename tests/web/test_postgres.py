@@ -4,18 +4,19 @@ departments, supervisor figures): the same answers as on SQLite."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+
 import pytest
 from fastapi.testclient import TestClient
 
 from flowdesk.api.app import create_app
-from flowdesk.cli.demo import load_demo_content
-from flowdesk.runtime.processes import ProcessRuntime
-from flowdesk.settings import Settings
-from flowdesk.store import Store
 from flowdesk.app import casework, supervision
 from flowdesk.app.context import Ops
 from flowdesk.auth.roles import permissions_of
 from flowdesk.auth.service import Principal
+from flowdesk.cli.demo import load_demo_content
+from flowdesk.runtime.processes import ProcessRuntime
+from flowdesk.settings import Settings
+from flowdesk.store import Store
 
 pytestmark = pytest.mark.postgres
 

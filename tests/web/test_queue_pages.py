@@ -13,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from flowdesk.api.app import create_app
+from flowdesk.app.work import QUEUE_PAGE
 from flowdesk.auth import service as auth
 from flowdesk.cli.demo import load_demo_content
 from flowdesk.core.clock import SystemClock
@@ -21,7 +22,6 @@ from flowdesk.runtime.processes import ProcessRuntime
 from flowdesk.settings import Settings
 from flowdesk.store import Store
 from flowdesk.store.processes import ProcessRepository
-from flowdesk.app.work import QUEUE_PAGE
 
 PASSWORD = "queue-pass-1234"
 DEMO_PASSWORD = "flowdesk-demo"
