@@ -22,6 +22,7 @@ from typing import Any
 
 import httpx
 
+from flowdesk.bpmn import timers
 from flowdesk.bpmn.model import TaskSpec
 from flowdesk.connectors.request import (
     CAMUNDA_HTTP,
@@ -162,7 +163,7 @@ class HttpConnectorWorker:
         total = spec.retries if spec.retries is not None else DEFAULT_RETRIES
         left = 0 if final else max((task.retries if task.retries is not None else total) - 1, 0)
         attempt = max(total - left, 1)
-        wait = self.backoff * (2 ** (attempt - 1))
+        wait = self._backoff(spec) * (2 ** (attempt - 1))
         log.warning(
             "connector call failed",
             task=task.id,
@@ -174,6 +175,17 @@ class HttpConnectorWorker:
         self.runtime.fail_external_task(
             task.id, self.worker_id, message, retries=left, retry_timeout=wait
         )
+
+    def _backoff(self, spec: TaskSpec) -> timedelta:
+        """The first wait: the Zeebe connector task header retryBackoff (ISO 8601) where the
+        model sets one, else FLOWDESK_CONNECTOR_BACKOFF_S."""
+        text = dict(spec.headers).get("retryBackoff", "").strip()
+        if text:
+            try:
+                return timers.parse_duration(text).delta
+            except ValueError:
+                log.warning("retryBackoff is not an ISO 8601 duration", value=text)
+        return self.backoff
 
 
 def _message(exc: Exception) -> str:
