@@ -110,6 +110,10 @@ class HttpConnectorWorker:
         except ConnectorFailure as exc:
             self._fail(task, spec, mask(_message(exc), used), final=False)
             return
+        except Exception as exc:  # anything else: counted as a failed attempt, never lost
+            text = f"{type(exc).__name__}: {exc}"
+            self._fail(task, spec, mask(text, used), final=False)
+            return
         log.info(
             "connector call",
             task=task.id,
