@@ -906,6 +906,14 @@ class ProcessRuntime:
 
         return self._run(body, attempts=1)
 
+    def external_due(self, topics: Sequence[str]) -> bool:
+        """Whether an external task of `topics` is ready to fetch (a read-only check, for
+        pollers that run every round)."""
+        with self.store.reading() as conn:
+            return ProcessRepository(conn).any_due(
+                kinds=("external",), now=self.clock.now(), topics=list(topics)
+            )
+
     def _locked_job(self, tx: _Tx, job_id: str, worker: str) -> JobRow:
         job = tx.repo.job(job_id)
         if job is None or job.kind != "external":
