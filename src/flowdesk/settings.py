@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -81,6 +81,21 @@ class Settings(BaseSettings):
     smtp_password: str | None = None
     #: Channel -> provider send URL for SMS, chat and app messages (JSON object).
     notify_webhooks: dict[str, str] = Field(default_factory=dict)
+
+    # HTTP connector (flowdesk.connectors): camunda:connector http-connector and Zeebe's REST
+    # connector task type, run by the worker rounds. Outbound addresses follow the webhook SSRF
+    # policy (FLOWDESK_WEBHOOK_ALLOWED_NETWORKS).
+    secrets: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description="Secrets for {{secrets.NAME}} placeholders in connector inputs (JSON object); "
+        "FLOWDESK_SECRET_<NAME> variables add to it. Sent, never stored or logged",
+    )
+    connector_timeout_s: float = Field(
+        default=10.0, gt=0, le=300, description="Default HTTP connector timeout per attempt"
+    )
+    connector_backoff_s: float = Field(
+        default=5.0, ge=0, description="Wait before a failed connector call's first retry; doubles"
+    )
 
 
 @lru_cache(maxsize=1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from flowdesk.bpmn.juel import JuelError, juel_to_feel
+from flowdesk.bpmn.juel import JuelError, juel_to_feel, template_to_feel
 from flowdesk.feel import evaluate
 
 
@@ -63,3 +63,18 @@ def test_untranslatable_expressions_are_refused_with_a_column(
         juel_to_feel(juel)
     assert fragment in str(info.value)
     assert info.value.column == column
+
+
+@pytest.mark.parametrize(
+    ("template", "context", "expected"),
+    [
+        ("${base}/customers/${id}", {"base": "https://crm", "id": 42}, "https://crm/customers/42"),
+        ("Bearer ${token}", {"token": "t"}, "Bearer t"),
+        ("${amount > 100}", {"amount": 150}, True),  # a single expression keeps its type
+        ("x ${'}'} y", {}, "x } y"),
+    ],
+)
+def test_templates_in_mapping_values_become_string_concatenation(
+    template: str, context: dict, expected: object
+) -> None:
+    assert evaluate(template_to_feel(template), context) == expected

@@ -11,8 +11,8 @@ from typing import Any
 
 from lxml import etree
 
-from flowdesk.bpmn.juel import JuelError, is_juel, juel_to_feel
-from flowdesk.bpmn.model import IoMapping
+from flowdesk.bpmn.juel import JuelError, is_juel, juel_to_feel, template_to_feel
+from flowdesk.bpmn.model import ConnectorSpec, IoMapping
 from flowdesk.core.xmlsafe import local_name, namespace
 
 CAMUNDA = "http://camunda.org/schema/1.0/bpmn"
@@ -49,7 +49,7 @@ def value_expr(text: str | None, report: Report) -> str | None:
     stripped = text.strip()
     if "${" in stripped or "#{" in stripped:
         try:
-            return "=" + juel_to_feel(stripped)
+            return "=" + template_to_feel(stripped)
         except JuelError as exc:
             report(
                 f"JUEL expression '{stripped}' cannot be translated to FEEL: {exc} "
@@ -89,8 +89,11 @@ def literal_or_feel(text: str | None, report: Report) -> str | None:
     if text is None:
         return None
     stripped = text.strip()
-    if stripped.startswith("=") or "${" in stripped:
+    if stripped.startswith("="):
         return feel_expr(stripped, report)
+    if "${" in stripped:  # JUEL, or a template such as ${base}/customers/${id}
+        marked = value_expr(stripped, report)
+        return marked[1:] if marked is not None else None
     return feel_string(text)
 
 
@@ -101,24 +104,8 @@ def io_mappings(
     inputs: list[IoMapping] = []
     outputs: list[IoMapping] = []
     for child in extension_children(el, CAMUNDA):
-        if local_name(child) != "inputOutput":
-            continue
-        for param in child:
-            kind = local_name(param)
-            if kind not in ("inputParameter", "outputParameter"):
-                continue
-            name = param.get("name") or ""
-            if len(param):
-                report(
-                    f"camunda:{kind} '{name}' uses a {local_name(param[0])} value, "
-                    "which is not supported",
-                    "use a single FEEL expression ('=...' or '${...}') as the parameter text",
-                )
-                continue
-            source = literal_or_feel(param.text or "", report)
-            if source is None:
-                continue
-            (inputs if kind == "inputParameter" else outputs).append(IoMapping(source, name))
+        if local_name(child) == "inputOutput":
+            camunda_parameters(child, inputs, outputs, report)
     mapping = zeebe_child(el, "ioMapping")
     if mapping is not None:
         for param in mapping:
@@ -129,6 +116,91 @@ def io_mappings(
                 continue
             (inputs if kind == "input" else outputs).append(IoMapping(source, target))
     return tuple(inputs), tuple(outputs)
+
+
+def camunda_parameters(
+    io: etree._Element, inputs: list[IoMapping], outputs: list[IoMapping], report: Report
+) -> None:
+    """The parameters of one camunda:inputOutput; camunda:map and camunda:list values (as
+    Modeler writes connector headers) become FEEL contexts and lists."""
+    for param in io:
+        kind = local_name(param)
+        if kind not in ("inputParameter", "outputParameter"):
+            continue
+        name = param.get("name") or ""
+        source = _parameter_value(param, f"camunda:{kind} '{name}'", report)
+        if source is not None:
+            (inputs if kind == "inputParameter" else outputs).append(IoMapping(source, name))
+
+
+def _parameter_value(param: etree._Element, what: str, report: Report) -> str | None:
+    """FEEL text for a parameter, map entry or list value (text, camunda:map, camunda:list)."""
+    values = [c for c in param if local_name(c)]  # not comments
+    if not values:
+        return literal_or_feel(param.text or "", report)
+    value = values[0]
+    kind = local_name(value)
+    parts: list[str] = []
+    if kind == "map":
+        for entry in value:
+            if local_name(entry) != "entry":
+                continue
+            inner = _parameter_value(entry, what, report)
+            if inner is None:
+                return None
+            parts.append(f"{feel_string(entry.get('key') or '')}: {inner}")
+        return "{" + ", ".join(parts) + "}"
+    if kind == "list":
+        for item in value:
+            if not local_name(item):  # a comment
+                continue
+            inner = _parameter_value(item, what, report)
+            if inner is None:
+                return None
+            parts.append(inner)
+        return "[" + ", ".join(parts) + "]"
+    report(
+        f"{what} uses a {kind} value, which is not supported",
+        "use a FEEL expression ('=...' or '${...}'), a camunda:map or a camunda:list",
+    )
+    return None
+
+
+def connector(el: etree._Element, report: Report) -> ConnectorSpec | None:
+    """camunda:connector: its connectorId and its own inputOutput."""
+    for child in extension_children(el, CAMUNDA):
+        if local_name(child) != "connector":
+            continue
+        connector_id = ""
+        inputs: list[IoMapping] = []
+        outputs: list[IoMapping] = []
+        for part in child:
+            if not local_name(part):
+                continue
+            if local_name(part) == "connectorId":
+                connector_id = (part.text or "").strip()
+            elif local_name(part) == "inputOutput":
+                camunda_parameters(part, inputs, outputs, report)
+        if not connector_id:
+            report(
+                "camunda:connector has no connectorId",
+                "set it to http-connector (Camunda's HTTP connector)",
+            )
+            return None
+        return ConnectorSpec(connector_id, tuple(inputs), tuple(outputs))
+    return None
+
+
+def task_headers(el: etree._Element) -> tuple[tuple[str, str], ...]:
+    """zeebe:taskHeaders as (key, value) pairs, in document order."""
+    headers = zeebe_child(el, "taskHeaders")
+    if headers is None:
+        return ()
+    return tuple(
+        (h.get("key") or "", h.get("value") or "")
+        for h in headers
+        if local_name(h) == "header" and h.get("key")
+    )
 
 
 def call_mappings(
@@ -157,7 +229,7 @@ def unsupported_extensions(el: etree._Element) -> list[str]:
     names = []
     for child in extension_children(el, CAMUNDA):
         kind = local_name(child)
-        if kind in ("executionListener", "taskListener", "connector", "failedJobRetryTimeCycle"):
+        if kind in ("executionListener", "taskListener", "failedJobRetryTimeCycle"):
             names.append(f"camunda:{kind}")
     for child in extension_children(el, ZEEBE):
         if local_name(child) in ("executionListeners", "taskListeners"):
@@ -202,6 +274,12 @@ def task_attributes(el: etree._Element, report: Report) -> dict[str, Any]:
     put("decision_ref", value_expr(camunda_attr(el, "decisionRef"), report))
     put("map_decision_result", camunda_attr(el, "mapDecisionResult"))
 
+    spec = connector(el, report)
+    if spec is not None:
+        out["connector"] = spec
+    headers = task_headers(el)
+    if headers:
+        out["headers"] = headers
     task_def = zeebe_child(el, "taskDefinition")
     if task_def is not None:
         put("topic", value_expr(task_def.get("type"), report))

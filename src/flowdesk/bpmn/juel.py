@@ -75,10 +75,71 @@ def juel_to_feel(text: str) -> str:
     stripped = text.strip()
     if not is_juel(stripped):
         raise JuelError("not a single ${...} expression (text around or between expressions)", 1)
-    offset = text.index(stripped) + 3
-    body = stripped[2:-1]
+    parts = _template_parts(stripped)
+    if len(parts) != 1:
+        raise JuelError("composite JUEL templates are not supported here", 1)
+    return _translate(stripped[2:-1], text.index(stripped) + 3)
+
+
+def template_to_feel(text: str) -> str:
+    """A value with text around or between expressions (``${base}/customers/${id}``, as Camunda
+    7 connector URLs and mapping values are written) -> a FEEL string concatenation; a single
+    ``${...}`` keeps its type, as in JUEL. Raises JuelError."""
+    stripped = text.strip()
+    shift = text.index(stripped) if stripped else 0
+    parts = [(k, b, c + shift) for k, b, c in _template_parts(stripped)]
+    if len(parts) == 1 and parts[0][0] == "expr":
+        return _translate(parts[0][1], parts[0][2])
+    return _template(parts)
+
+
+def _template_parts(text: str) -> list[tuple[str, str, int]]:
+    """(kind, text, column) pieces: literal text and ${...} / #{...} bodies (quote-aware)."""
+    parts: list[tuple[str, str, int]] = []
+    pos = 0
+    while pos < len(text):
+        start = min((i for i in (text.find("${", pos), text.find("#{", pos)) if i >= 0), default=-1)
+        if start < 0:
+            parts.append(("text", text[pos:], pos + 1))
+            break
+        if start > pos:
+            parts.append(("text", text[pos:start], pos + 1))
+        i, quote = start + 2, ""
+        while i < len(text):
+            ch = text[i]
+            if quote:
+                if ch == "\\":
+                    i += 1
+                elif ch == quote:
+                    quote = ""
+            elif ch in "'\"":
+                quote = ch
+            elif ch == "}":
+                break
+            i += 1
+        if i >= len(text):
+            raise JuelError("unterminated ${...} expression", start + 1)
+        parts.append(("expr", text[start + 2 : i], start + 3))
+        pos = i + 1
+    return parts
+
+
+def _template(parts: list[tuple[str, str, int]]) -> str:
+    pieces: list[str] = []
+    for kind, body, column in parts:
+        if kind == "text":
+            if body:
+                pieces.append('"' + body.replace("\\", "\\\\").replace('"', '\\"') + '"')
+        else:
+            pieces.append(f"string({_translate(body, column)})")
+    if not pieces:
+        return '""'
+    return pieces[0] if len(pieces) == 1 else "(" + " + ".join(pieces) + ")"
+
+
+def _translate(body: str, offset: int) -> str:
     if "${" in body or "#{" in body:
-        raise JuelError("composite JUEL templates are not supported", offset)
+        raise JuelError("nested JUEL expressions are not supported", offset)
     parser = _Parser(_tokenize(body, offset))
     result = parser.expression(0)
     if parser.peek().kind != "end":

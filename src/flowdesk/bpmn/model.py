@@ -55,6 +55,17 @@ class IoMapping:
 
 
 @dataclass(frozen=True, slots=True)
+class ConnectorSpec:
+    """A Camunda 7 ``camunda:connector``: its id (``http-connector``) and its own mappings, whose
+    inputs are evaluated when the task starts and whose outputs read the connector's result
+    (``response``, ``statusCode``, ``headers``) when it answers."""
+
+    id: str
+    inputs: tuple[IoMapping, ...] = ()
+    outputs: tuple[IoMapping, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class TaskSpec:
     """What a task needs beyond its control flow (Camunda 7 / Zeebe extension attributes)."""
 
@@ -75,6 +86,8 @@ class TaskSpec:
     called_element: str | None = None
     message: str | None = None  # send/receive task message name
     correlation_key: str | None = None
+    connector: ConnectorSpec | None = None  # camunda:connector (run by a connector worker)
+    headers: tuple[tuple[str, str], ...] = ()  # zeebe:taskHeaders (key, value), for workers
 
 
 @dataclass(frozen=True, slots=True)

@@ -399,7 +399,14 @@ class _Validator:
             ):
                 self.value(n, what, text)
             self.feel(n, "the script", t.script)
-        if n.type == "serviceTask" and (t is None or (t.topic is None and t.handler is None)):
+            if t.connector is not None:
+                for m in t.connector.inputs:
+                    self.feel(n, f"connector input '{m.target}'", m.source)
+                for m in t.connector.outputs:
+                    self.feel(n, f"connector output '{m.target}'", m.source)
+        if n.type == "serviceTask" and (
+            t is None or (t.topic is None and t.handler is None and t.connector is None)
+        ):
             self.err(
                 n,
                 f"serviceTask '{n.id}' has no implementation",

@@ -79,6 +79,18 @@ def _open_store(database_url: str | None) -> Any:
     return settings, open_store(settings)
 
 
+def _load_handlers() -> None:
+    """Service-task handlers installed as `flowdesk.handlers` entry points: loaded at start so a
+    broken one stops the command with its name, and logged so operators see what runs."""
+    from flowdesk.logs import get_logger
+    from flowdesk.runtime.handlers import GROUP, reload_handlers
+
+    handlers = reload_handlers()
+    get_logger("flowdesk.handlers").info(
+        "service-task handlers loaded", group=GROUP, handlers=sorted(handlers)
+    )
+
+
 DbUrl = Annotated[
     str | None,
     typer.Option("--database-url", help="Overrides FLOWDESK_DATABASE_URL.", show_default=False),
@@ -113,6 +125,7 @@ def serve(
 
     settings, store = _open_store(database_url)
     configure_logging(settings.log_level, json=settings.log_json)
+    _load_handlers()
     store.upgrade()
     if demo and settings.load_demo:
         for line in load_demo_content(store):
@@ -204,6 +217,7 @@ def worker(
 
     settings, store = _open_store(database_url)
     configure_logging(settings.log_level, json=settings.log_json)
+    _load_handlers()
     log = get_logger("flowdesk.worker")
     name = worker_id or f"{socket.gethostname()}:{os.getpid()}"
     rounds = WorkerRounds(store, settings, name=name, batch=batch, routing=routing, notify=notify)

@@ -1,9 +1,10 @@
-"""One worker round: due timers and async jobs, routing, case closing, surveys, notifications
-and the idempotency purge. `flowdesk worker` runs rounds in a loop; `flowdesk serve` runs the
-same rounds in a background thread (FLOWDESK_EMBEDDED_WORKER, on by default) so a single
-server, `make run` included, fires timers and closes cases without a second command, as an
-engine with a built-in job executor does. Several workers and servers may run rounds against
-one PostgreSQL: jobs are taken with SKIP LOCKED and the consumers keep their own cursors."""
+"""One worker round: due timers and async jobs, HTTP connector tasks, routing, case closing,
+surveys, notifications and the idempotency purge. `flowdesk worker` runs rounds in a loop;
+`flowdesk serve` runs the same rounds in a background thread (FLOWDESK_EMBEDDED_WORKER, on by
+default) so a single server, `make run` included, fires timers and closes cases without a second
+command, as an engine with a built-in job executor does. Several workers and servers may run
+rounds against one PostgreSQL: jobs are taken with SKIP LOCKED and the consumers keep their own
+cursors."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ class WorkerRounds:
         from flowdesk.cases.closing import CaseCloser
         from flowdesk.cases.notifier import NotifyRound, senders_from
         from flowdesk.cases.surveys import SurveySender
+        from flowdesk.connectors.http import HttpConnectorWorker
         from flowdesk.runtime.processes import ProcessRuntime
 
         self.batch = batch
@@ -46,6 +48,7 @@ class WorkerRounds:
         self.closer = CaseCloser(store)  # case.closed for every flow that ended, then its survey
         self.surveys = SurveySender(store, clock, senders=senders)
         self.notifier = NotifyRound(store, clock, senders)
+        self.connectors = HttpConnectorWorker(self.runtime, settings, worker_id=f"{name}:http")
         self.jobs = 0
 
     @property
@@ -55,6 +58,7 @@ class WorkerRounds:
     def tick(self) -> int:
         """One round; returns how much it did (0: nothing was due, the caller may sleep)."""
         done = self.runtime.run_due_jobs(limit=self.batch)
+        done += self.connectors.tick()  # HTTP connector tasks (calls outside any transaction)
         self.jobs += done
         routed = sum(self.router.tick().values()) if self.router is not None else 0
         self.purger.tick()  # old Idempotency-Key answers (not work: it never keeps us awake)

@@ -28,6 +28,7 @@ from flowdesk.engine.engine import DecisionEvaluator, Engine, ServiceHandler
 from flowdesk.engine.events import CommandResult, Event
 from flowdesk.engine.state import InstanceState, state_from_dict
 from flowdesk.runtime.decisions import DeployedDecisions
+from flowdesk.runtime.handlers import installed_handlers
 from flowdesk.runtime.registry import StoreRegistry
 from flowdesk.store import Store, UnitOfWork
 from flowdesk.store.processes import JobRow, ProcessRepository
@@ -81,6 +82,7 @@ class ExternalTask:
     variables: dict[str, Any]
     retries: int | None
     lock_expires_at: datetime
+    definition_id: str | None = None  # process key:version, for workers that read the model
 
 
 def _parse_time(text: str | None) -> datetime | None:
@@ -126,7 +128,8 @@ class ProcessRuntime:
             self.registry,
             clock=self.clock,
             ids=self.ids,
-            handlers=handlers,
+            # Without explicit handlers, those installed as `flowdesk.handlers` entry points.
+            handlers=installed_handlers() if handlers is None else handlers,
             decisions=self.decisions,
         )
         self.worker_id = worker_id
@@ -749,6 +752,8 @@ class ProcessRuntime:
             )
             for job in tx.repo.jobs_of(instance_id):
                 if job.status == "incident":
+                    # an external task gets the retries the engine gave it back (the row kept 0)
+                    again = {"retries": retries or 1} if job.kind == "external" else {}
                     tx.repo.update_job(
                         job.id,
                         status="ready",
@@ -756,6 +761,7 @@ class ProcessRuntime:
                         locked_by=None,
                         lock_expires_at=None,
                         due_at=self.clock.now(),
+                        **again,
                     )
             return state
 
@@ -890,14 +896,23 @@ class ProcessRuntime:
                         job.instance_id,
                         job.element_id,
                         state.business_key,
-                        dict(state.vars),
+                        _task_variables(state, job.id),
                         job.retries,
                         until,
+                        job.definition_id,
                     )
                 )
             return tasks
 
         return self._run(body, attempts=1)
+
+    def external_due(self, topics: Sequence[str]) -> bool:
+        """Whether an external task of `topics` is ready to fetch (a read-only check, for
+        pollers that run every round)."""
+        with self.store.reading() as conn:
+            return ProcessRepository(conn).any_due(
+                kinds=("external",), now=self.clock.now(), topics=list(topics)
+            )
 
     def _locked_job(self, tx: _Tx, job_id: str, worker: str) -> JobRow:
         job = tx.repo.job(job_id)
@@ -1031,6 +1046,27 @@ def _timer_text(value: str, element_id: str, line: int | None) -> str:
         position=Position(line=line, element_id=element_id),
         hint="use an ISO 8601 literal such as R/PT1H or an expression that yields one",
     )
+
+
+def _task_variables(state: InstanceState, job_id: str) -> dict[str, Any]:
+    """What an external task sees: the instance's variables overlaid by those of the scopes
+    around the task, its own input mappings innermost (as Camunda's fetch-and-lock gives them)."""
+    out = dict(state.vars)
+    job = state.jobs.get(job_id)
+    token = state.tokens.get(job.token) if job is not None else None
+    if token is None:
+        return out
+    chain: list[dict[str, Any]] = []
+    scope_id = token.id if token.id in state.scopes else token.scope
+    while scope_id:
+        scope = state.scopes.get(scope_id)
+        if scope is None:
+            break
+        chain.append(scope.vars)
+        scope_id = scope.parent
+    for table in reversed(chain):
+        out.update(table)
+    return out
 
 
 def _sub_keys(state: InstanceState) -> set[tuple[Any, ...]]:

@@ -467,6 +467,17 @@ class ProcessRepository:
         by_id = {r.id: _job(r) for r in rows}
         return [by_id[i] for i in ids]
 
+    def any_due(self, *, kinds: Sequence[str], now: datetime, topics: Sequence[str]) -> bool:
+        """Whether `acquire` would find a job: a read, so an idle poller takes no write lock."""
+        query = (
+            select(jobs.c.id)
+            .where(jobs.c.kind.in_(kinds), jobs.c.status == "ready", jobs.c.topic.in_(topics))
+            .where(or_(jobs.c.due_at.is_(None), jobs.c.due_at <= now))
+            .where(or_(jobs.c.locked_by.is_(None), jobs.c.lock_expires_at < now))
+            .limit(1)
+        )
+        return self.c.execute(query).first() is not None
+
     def update_job(self, job_id: str, **values: Any) -> None:
         self.c.execute(update(jobs).where(jobs.c.id == job_id).values(**values))
 

@@ -107,17 +107,22 @@ class Guard:
     """Checks webhook URLs against the rules above; `resolve` and `allow` are injectable."""
 
     def __init__(
-        self, *, allow: Sequence[IPNetwork] | None = None, resolve: Resolver | None = None
+        self,
+        *,
+        allow: Sequence[IPNetwork] | None = None,
+        resolve: Resolver | None = None,
+        subject: str = "webhook",
     ) -> None:
         self.allow = tuple(allowed_networks() if allow is None else allow)
         self.resolve = resolve or _resolve
+        self.subject = subject  # what the messages call the caller (webhook, connector)
 
     def check(self, url: str) -> Target:
         """The address to connect to for `url` (before a delivery), or UnsafeUrl saying why
         not."""
         target = self._check(url, unresolved_ok=False)
         if target is None:  # pragma: no cover - _check raises instead when not unresolved_ok
-            raise UnsafeUrl(f"the webhook url {url!r} has no address")
+            raise UnsafeUrl(f"the {self.subject} url {url!r} has no address")
         return target
 
     def admit(self, url: str) -> None:
@@ -129,18 +134,18 @@ class Guard:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise UnsafeUrl(
-                f"the webhook url {url!r} is not an absolute http(s) URL",
+                f"the {self.subject} url {url!r} is not an absolute http(s) URL",
                 hint="for example https://crm.example.com/flowdesk-events",
             )
         if parts.username is not None or parts.password is not None:
             raise UnsafeUrl(
-                "the webhook url may not carry a user name or password",
+                f"the {self.subject} url may not carry a user name or password",
                 hint="authenticate the receiver with the signature header instead",
             )
         try:
             port = parts.port or (443 if parts.scheme == "https" else 80)
         except ValueError:
-            raise UnsafeUrl(f"the webhook url {url!r} has an invalid port") from None
+            raise UnsafeUrl(f"the {self.subject} url {url!r} has an invalid port") from None
         host = parts.hostname
         try:
             literal: IPAddress | None = ipaddress.ip_address(host)
@@ -155,19 +160,19 @@ class Guard:
                 if unresolved_ok:
                     return None
                 raise UnsafeUrl(
-                    f"the webhook host {host!r} does not resolve ({exc})",
+                    f"the {self.subject} host {host!r} does not resolve ({exc})",
                     hint="use a host name that resolves to the receiver's public address",
                 ) from None
             if not candidates:
-                raise UnsafeUrl(f"the webhook host {host!r} has no address")
+                raise UnsafeUrl(f"the {self.subject} host {host!r} has no address")
         for text in candidates:
             address = ipaddress.ip_address(text.split("%", 1)[0])
             why = refusal(address)
             if why is not None and not any(address in net for net in self.allow):
                 shown = host if literal is not None else f"{host} ({address})"
                 raise UnsafeUrl(
-                    f"the webhook url {url!r} points at {why}: {shown}; webhooks may only call "
-                    "public addresses",
+                    f"the {self.subject} url {url!r} points at {why}: {shown}; "
+                    f"{self.subject}s may only call public addresses",
                     hint=f"to allow a receiver on this network, list it in {ALLOW_ENV}",
                 )
         chosen = candidates[0]

@@ -17,10 +17,15 @@ if TYPE_CHECKING:
 def run_service(run: Run, token: Token, node: Node) -> bool:
     """Call the handler or open an external job. False when the task has no implementation."""
     spec = node.task
-    if spec is None or (spec.topic is None and spec.handler is None):
+    if spec is None or (spec.topic is None and spec.handler is None and spec.connector is None):
         return False
+    if spec.connector is not None and spec.connector.inputs:
+        _connector_inputs(run, token, node)
     scope = run.scope_of(token)
-    topic = run.value(spec.topic, scope) if spec.topic is not None else None
+    if spec.connector is not None:
+        topic: Any = spec.connector.id  # a connector worker serves it, as an external task
+    else:
+        topic = run.value(spec.topic, scope) if spec.topic is not None else None
     name = spec.handler if spec.handler is not None else str(topic)
     handler = run.engine.handlers.get(name)
     if handler is None and spec.handler is not None:
@@ -55,6 +60,20 @@ def run_service(run: Run, token: Token, node: Node) -> bool:
         )
     )
     return True
+
+
+def _connector_inputs(run: Run, token: Token, node: Node) -> None:
+    """A camunda:connector's inputs become the task's local variables (the connector worker
+    reads them with the task; they leave with the task and are not written to the event log)."""
+    from flowdesk.engine.state import Scope
+
+    assert node.task is not None and node.task.connector is not None
+    scope = run.state.scopes.get(token.id)
+    if scope is None:
+        scope = Scope(token.id, node.id, token.scope, "local")
+        run.state.scopes[token.id] = scope
+    values = {m.target: run.eval(m.source, token.id) for m in node.task.connector.inputs}
+    scope.vars.update(values)
 
 
 class ServiceTask(Behaviour):
