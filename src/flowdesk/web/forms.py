@@ -1,7 +1,7 @@
 """A step's form as HTML inputs and back: the script's questions come first (their answers
 fill the process variables), then the JSON Schema properties no question asks for. Submitted
-text is typed by the step (coerce_answers) or by the schema type, then checked against the
-schema (check_form) before the work item is completed."""
+text is typed by the step (coerce_answers) or by the schema type; the use case that completes
+the item checks it against the schema."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flowdesk.experience.renditions import field_kind as _kind
-from flowdesk.experience.service import StepView, check_form, coerce_answers
+from flowdesk.experience.service import StepView, coerce_answers
 
 _TRUE = ("true", "yes", "on")
 _FALSE = ("false", "no", "off")
@@ -63,7 +63,9 @@ def answers_from(raw: dict[str, str], script: list[StepView]) -> dict[str, Any]:
 def parse_submission(
     raw: dict[str, str], script: list[StepView], schema: dict[str, Any] | None
 ) -> tuple[dict[str, Any], list[dict[str, str]]]:
-    """Typed variables and the errors ([{field, message}]) of a completed form."""
+    """Typed variables and the errors ([{field, message}]) of text that does not parse; the
+    step's form rules are checked by the use case (`flowdesk.app.work.complete`), the same for
+    the API."""
     errors: list[dict[str, str]] = []
     try:
         values = answers_from(raw, script)
@@ -81,9 +83,7 @@ def parse_submission(
             values[field_.name] = _typed(field_.kind, text, properties.get(field_.name, {}))
         except ValueError as exc:
             errors.append({"field": field_.name, "message": str(exc)})
-    if errors:
-        return values, errors
-    return values, check_form(schema, values)
+    return values, errors
 
 
 def _typed(kind: str, text: str, prop: dict[str, Any]) -> Any:
