@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -37,6 +38,9 @@ from flowdesk.feel.durations import parse_duration
 from flowdesk.routing.domain import DEFAULT_CAPACITY
 from flowdesk.sla import Escalation, Ola, SlaCatalog, SlaPolicy
 from flowdesk.store import Store
+
+#: Seconds before a process key without a bundle is looked up again.
+REREAD_S = 60.0
 
 #: Prefix of the names of step policies built from the organisation (see OrganisationCatalog).
 STEP_POLICY = "org"
@@ -324,12 +328,20 @@ class WorkProfiler:
             steps=self.step,
         )
         self._steps: dict[str, dict[str, StepInfo]] = {}
+        self._missed: dict[str, float] = {}
         self._lock = threading.Lock()
 
     def step(self, process_key: str, element_id: str) -> StepInfo | None:
-        if process_key not in self._steps:
-            self._refresh()
-        return self._steps.get(process_key, {}).get(element_id)
+        steps = self._steps.get(process_key)
+        if steps is None:
+            # a flow deployed since the last read; a process without a bundle is looked for
+            # again only a minute later (not on every one of its work items)
+            now = time.monotonic()
+            if now - self._missed.get(process_key, -REREAD_S) >= REREAD_S:
+                self._refresh()
+                self._missed[process_key] = now
+            steps = self._steps.get(process_key, {})
+        return steps.get(element_id)
 
     def _refresh(self) -> None:
         """Steps of every deployed flow (the bundle deployed last per process key)."""
