@@ -9,7 +9,9 @@ and `flowdesk serve` run) escalate on a clock the test moves.
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,15 +20,19 @@ from typing import Any
 import pytest
 import yaml
 from fastapi.testclient import TestClient
+from tests.web.servers import running
 from typer.testing import CliRunner
 
 from flowdesk.api.app import create_app
+from flowdesk.auth.service import list_users
 from flowdesk.cli.main import app as cli
 from flowdesk.cli.rounds import WorkerRounds
 from flowdesk.core.clock import FixedClock
 from flowdesk.routing.organisation import Organisation, slug
+from flowdesk.routing.service import RoutingService
 from flowdesk.settings import Settings
 from flowdesk.store import Store
+from flowdesk.testing.postgres import free_port
 
 DEMO = Path(__file__).resolve().parents[2] / "demo"
 COMPANY = DEMO / "company.yaml"
@@ -163,6 +169,8 @@ def test_the_routing_agents_are_the_thirty_of_the_company_file(desk: Desk) -> No
         assert agent["departments"] == [spec["department"]]
         assert agent["languages"] == sorted(spec["languages"])
         assert agent["capacity"] == company["routing"]["capacity"]
+        shift = company["shifts"][spec["shift"]]
+        assert agent["shift"] == f"{spec['shift']} {shift['start']}-{shift['end']}"
     # the login and the routing agent are one name
     me = desk.http.get("/api/v1/routing/agents/me", headers=desk.as_("kkowalski")).json()
     assert me["skills"] == {"tariffs": 3, "billing-disputes": 3, "collections": 5}
@@ -327,3 +335,29 @@ def test_the_lane_rule() -> None:
     assert org.department_for("Engineers on the road") == "field-service"  # explicit
     assert org.department_for("Legal") == "Legal"  # a queue of its own
     assert slug("Network  operations!") == "network-operations"
+
+
+def test_serve_with_a_company_file_puts_its_organisation_into_routing(tmp_path: Path) -> None:
+    """`flowdesk serve` (no demo) with FLOWDESK_COMPANY_FILE: the agents are routing agents
+    with logins of the same name (no password: an administrator sets it), before it answers."""
+    url = f"sqlite:///{tmp_path / 'serve.db'}"
+    port = free_port()
+    env = dict(
+        os.environ,
+        FLOWDESK_DATABASE_URL=url,
+        FLOWDESK_COMPANY_FILE=str(COMPANY),
+        FLOWDESK_EMBEDDED_WORKER="false",
+        FLOWDESK_WEBHOOK_INTERVAL="0",
+    )
+    command = [sys.executable, "-m", "flowdesk.cli.main", "serve", "--no-demo", "--port", str(port)]
+    with running(command, f"http://127.0.0.1:{port}", env=env):
+        store = Store.open(url)
+        try:
+            agents = RoutingService(store).agents()
+            users = {u.username: u for u in list_users(store)}
+        finally:
+            store.close()
+    company = yaml.safe_load(COMPANY.read_text())
+    assert {a["id"] for a in agents} == {a["username"] for a in company["agents"]}
+    assert users["kkowalski"].groups == ("billing",)
+    assert "supervisor" in users["kkowalski"].roles and "admin" not in users

@@ -153,12 +153,17 @@ def _org(ops: Ops) -> Organisation | None:
 def list_agents(caller: Caller, ops: Ops) -> list[dict[str, Any]]:
     """Every routing agent with skills, languages, departments, capacity, presence and load."""
     require(caller, MANAGE)
-    return _routing(ops).agents()
+    return [_with_shift(ops, a) for a in _routing(ops).agents()]
 
 
 def get_agent(caller: Caller, ops: Ops, agent_id: str) -> dict[str, Any]:
     require(caller, MANAGE)
-    return _routing(ops).agent(agent_id)
+    return _with_shift(ops, _routing(ops).agent(agent_id))
+
+
+def _with_shift(ops: Ops, agent: dict[str, Any]) -> dict[str, Any]:
+    org = _org(ops)
+    return {**agent, "shift": org.shift_of(agent["id"]) if org is not None else None}
 
 
 def put_agent(
@@ -190,13 +195,16 @@ def put_agent(
                 f"unknown department {unknown[0]!r}",
                 hint=f"departments are {', '.join(sorted(org.departments))}",
             )
-    return _routing(ops).upsert_agent(
-        agent_id,
-        skills=skills,
-        languages=languages,
-        departments=departments,
-        capacity=capacity,
-        display_name=display_name,
+    return _with_shift(
+        ops,
+        _routing(ops).upsert_agent(
+            agent_id,
+            skills=skills,
+            languages=languages,
+            departments=departments,
+            capacity=capacity,
+            display_name=display_name,
+        ),
     )
 
 

@@ -117,6 +117,7 @@ class Organisation:
     policies: tuple[CustomerPolicy, ...]
     calendars: Mapping[str, BusinessCalendar]
     lanes: Mapping[str, str]  # explicit: lane name or id -> department id
+    shifts: Mapping[str, str] = field(default_factory=dict)  # name -> "07:00-15:30"
     value_per_point: float = 10.0
     max_value_points: float = 100.0
     segment_risk: Mapping[str, float] = field(default_factory=dict)
@@ -179,7 +180,11 @@ class Organisation:
                     escalations=_ladder(p.get("escalations")),
                 )
             )
+        shifts = {
+            str(k): f"{v['start']}-{v['end']}" for k, v in (company.get("shifts") or {}).items()
+        }
         return cls(
+            shifts=shifts,
             departments=departments,
             agents=agents,
             policies=tuple(policies),
@@ -213,6 +218,14 @@ class Organisation:
             if dep.name.casefold() == folded:
                 return dep.id
         return lane
+
+    def shift_of(self, username: str) -> str | None:
+        """ "early 07:00-15:30": the agent's shift in the company file (None: not in it)."""
+        spec = next((a for a in self.agents if a.username == username), None)
+        if spec is None or not spec.shift:
+            return None
+        hours = self.shifts.get(spec.shift)
+        return f"{spec.shift} {hours}" if hours else spec.shift
 
     def lane_map(self) -> dict[str, str]:
         """Explicit lanes, and every department's name: what maps where (for admins)."""

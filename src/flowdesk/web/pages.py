@@ -401,11 +401,9 @@ def transfer(request: Request, item_id: str, access: Act, fields: Form) -> Respo
     try:
         data.visible_item(store, access.user, item_id)
         if target.startswith("group:"):
-            from flowdesk.routing.service import RoutingService
+            from flowdesk.api.routes.routing import routing_service
 
-            routing = getattr(request.app.state, "routing", None) or RoutingService(
-                store, clock=request.app.state.clock
-            )
+            routing = routing_service(request)  # the app's, with the company's organisation
             routing.sync()  # the queue follows the event log; make sure it has this item
             routing.transfer(
                 item_id, reason=reason, department=target[6:], actor=access.user.username

@@ -80,6 +80,7 @@ class AgentOut(BaseModel):
     load: dict[str, int]
     utilisation: float
     offers: int
+    shift: str | None = Field(default=None, description="From the company file: early 07:00-15:30")
 
 
 class PresenceIn(BaseModel):
