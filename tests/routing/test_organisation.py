@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sys
 from collections.abc import Iterator
@@ -361,3 +362,33 @@ def test_serve_with_a_company_file_puts_its_organisation_into_routing(tmp_path: 
     assert {a["id"] for a in agents} == {a["username"] for a in company["agents"]}
     assert users["kkowalski"].groups == ("billing",)
     assert "supervisor" in users["kkowalski"].roles and "admin" not in users
+
+
+def test_every_skilled_demo_step_has_agents_who_can_take_it() -> None:
+    """A step whose skills no agent of its department has would wait forever: for every
+    demo task with `skills`, at least two agents of its candidate group have them."""
+    from flowdesk.experience.loader import load_bundle
+
+    org = Organisation.from_company(yaml.safe_load(COMPANY.read_text()))
+    skilled = 0
+    for folder in sorted(p.parent for p in DEMO.glob("*/flow.yaml")):
+        bundle = load_bundle(folder)
+        groups = {
+            m.group(1): m.group(2)
+            for bpmn in folder.glob("*.bpmn")
+            for m in re.finditer(
+                r'userTask id="([^"]+)"[^>]*candidateGroups="([^"]+)"', bpmn.read_text()
+            )
+        }
+        for task_id, task in bundle.tasks.items():
+            if not task.skills:
+                continue
+            skilled += 1
+            able = [
+                a.username
+                for a in org.agents
+                if a.department == groups[task_id]
+                and all(a.skills.get(s, 0) >= level for s, level in task.skills.items())
+            ]
+            assert len(able) >= 2, (folder.name, task_id, task.skills, able)
+    assert skilled >= 8
