@@ -392,3 +392,19 @@ def test_every_skilled_demo_step_has_agents_who_can_take_it() -> None:
             ]
             assert len(able) >= 2, (folder.name, task_id, task.skills, able)
     assert skilled >= 8
+
+
+def test_a_transfer_to_a_department_by_its_name_reaches_its_agents(desk: Desk) -> None:
+    ref = desk.contact("paul@example.com", "billing-dispute")
+    desk.tick()
+    entry = desk.queue()[ref]
+    moved = desk.http.post(
+        f"/api/v1/routing/items/{entry['id']}/transfer",
+        json={"department": "Billing", "reason": "a charge to correct"},
+        headers=desk.as_("akeller"),
+    )
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["department"] == "billing"
+    desk.available("njansen")
+    taken = desk.pull("njansen")
+    assert taken is not None and taken["business_key"] == ref

@@ -1125,6 +1125,8 @@ class RoutingService:
         """Move work to another queue/department; it is queued again, unassigned."""
         if not reason or not reason.strip():
             raise RoutingError("a transfer needs a reason")
+        if self.profiler is not None:  # "Billing" is department "billing", as lanes are
+            department = self.profiler.organisation.department_for(department)
         after = _After()
         with self.store.unit_of_work() as uow:
             row = uow.connection.execute(
