@@ -408,3 +408,35 @@ def test_a_transfer_to_a_department_by_its_name_reaches_its_agents(desk: Desk) -
     desk.available("njansen")
     taken = desk.pull("njansen")
     assert taken is not None and taken["business_key"] == ref
+
+
+def test_a_bad_organisation_names_each_problem_with_its_line(tmp_path: Path) -> None:
+    from flowdesk.experience.company import load_company
+    from flowdesk.experience.errors import BundleError
+
+    text = COMPANY.read_text()
+    text = text.replace(
+        "ola: {pickup: PT15M, resolve: PT8H}",
+        "ola: {pickup: PT15M, resolve: PT8H, escalations: [{at: 1, action: reassign,"
+        " department: nowhere}]}\n    lanes: [Billing desk]",
+        1,
+    )
+    text = text.replace(
+        "    channels: [email, letter, phone]",
+        "    channels: [email, letter, phone]\n    lanes: [Billing desk]",
+        1,
+    )
+    bad = tmp_path / "company.yaml"
+    bad.write_text(text)
+    with pytest.raises(BundleError) as caught:
+        load_company(bad)
+    problems = {(i.field, i.message) for i in caught.value.issues}
+    assert (
+        "departments.0.ola.escalations.0.department",
+        "unknown department 'nowhere'",
+    ) in problems
+    assert (
+        "departments.1.lanes.0",
+        "lane 'Billing desk' is already mapped to department 'front-office'",
+    ) in problems
+    assert all(i.line for i in caught.value.issues)
