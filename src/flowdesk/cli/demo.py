@@ -106,7 +106,22 @@ def _demo_store(database_url: str | None, demo_dir: Path | None) -> Store:
     store.upgrade()
     for line in load_demo_content(store, demo_dir):
         typer.echo(line)
+    company = (demo_dir or default_demo_dir()) / "company.yaml"
+    if company.is_file():
+        typer.echo(load_organisation_of(store, company, password=DEMO_PASSWORD))
     return store
+
+
+def load_organisation_of(
+    store: Store, company_file: Path | str, password: str | None = None
+) -> str:
+    """The company file's organisation into routing (idempotent), as one line to print."""
+    from flowdesk.app.organisation import load_organisation, organisation_from
+
+    organisation = organisation_from(company_file)
+    if organisation is None:
+        return "organisation: no company file"
+    return load_organisation(store, SystemClock(), organisation, password=password).line()
 
 
 def seed_if_empty(store: Store, demo_dir: Path | None = None, **options: Any) -> Iterator[str]:

@@ -142,6 +142,10 @@ def serve(
 
             for line in seed_if_empty(store, days=seed_days):
                 err.print(line)
+    if settings.company_file:
+        from flowdesk.cli.demo import load_organisation_of
+
+        err.print(load_organisation_of(store, settings.company_file))
     host = host or settings.host
     port = port or settings.port
     if settings.embedded_worker:

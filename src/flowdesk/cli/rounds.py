@@ -12,6 +12,7 @@ import threading
 from datetime import timedelta
 from typing import Any
 
+from flowdesk.core.clock import Clock
 from flowdesk.settings import Settings
 from flowdesk.store import Store
 
@@ -26,7 +27,9 @@ class WorkerRounds:
         batch: int = 50,
         routing: bool = True,
         notify: bool = True,
+        clock: Clock | None = None,
     ) -> None:
+        """`clock`: the wall clock unless a test or simulation drives time."""
         from flowdesk.api.idempotency import KeyPurger
         from flowdesk.cases.closing import CaseCloser
         from flowdesk.cases.notifier import NotifyRound, senders_from
@@ -35,15 +38,18 @@ class WorkerRounds:
         from flowdesk.runtime.processes import ProcessRuntime
 
         self.batch = batch
-        self.runtime = ProcessRuntime(store, worker_id=name)
+        self.runtime = ProcessRuntime(store, worker_id=name, clock=clock)
         clock = self.runtime.clock
         retention = timedelta(hours=settings.idempotency_retention_hours)
         self.purger = KeyPurger(store, clock, retention=retention)
         self.router: Any = None
         if routing:
-            from flowdesk.routing.service import RoutingService
+            from flowdesk.app.organisation import routing_for
 
-            self.router = RoutingService(store, runtime=self.runtime)
+            # the company file's organisation: lanes, skills, customer SLAs and their ladders
+            self.router = routing_for(
+                store, settings.company_file, clock=clock, runtime=self.runtime
+            )
         senders = senders_from(settings) if notify else {}
         self.closer = CaseCloser(store)  # case.closed for every flow that ended, then its survey
         self.surveys = SurveySender(store, clock, senders=senders)

@@ -84,6 +84,7 @@ class TaskExperience:
     form: dict[str, Any] | None = None  # a JSON Schema
     status: str | None = None  # customer-facing; {{ variable }} placeholders are filled in
     sla: str | None = None  # ISO 8601 duration, e.g. PT4H
+    skills: dict[str, int] = field(default_factory=dict)  # skill -> least level routing needs
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +163,7 @@ def bundle_from_dict(data: dict[str, Any]) -> Bundle:
             form=t.get("form"),
             status=t.get("status"),
             sla=t.get("sla"),
+            skills={str(k): int(v) for k, v in (t.get("skills") or {}).items()},
         )
         for key, t in data.get("tasks", {}).items()
     }

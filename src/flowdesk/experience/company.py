@@ -58,6 +58,21 @@ COMPANY_SCHEMA: dict[str, Any] = {
                 "enum": ["phone", "email", "chat", "sms", "web", "social", "letter", "app", "store"]
             },
         },
+        # one rung of an escalation ladder (flowdesk.sla.Escalation): at a fraction of the
+        # target used, notify, raise the priority, move the work, or send the flow a message
+        "escalation": {
+            "type": "object",
+            "required": ["at", "action"],
+            "additionalProperties": False,
+            "properties": {
+                "at": {"type": "number", "minimum": 0, "maximum": 10},
+                "action": {"enum": ["notify", "raise_priority", "reassign", "message"]},
+                "by": {"type": "number"},
+                "department": {"type": "string"},
+                "message": {"type": "string", "minLength": 1},
+            },
+        },
+        "ladder": {"type": "array", "items": {"$ref": "#/$defs/escalation"}},
     },
     "properties": {
         "company": {
@@ -88,9 +103,13 @@ COMPANY_SCHEMA: dict[str, Any] = {
                         "properties": {
                             "pickup": {"$ref": "#/$defs/duration"},
                             "resolve": {"$ref": "#/$defs/duration"},
+                            "escalations": {"$ref": "#/$defs/ladder"},
                         },
                     },
                     "channels": {"$ref": "#/$defs/channels"},
+                    # BPMN lane names (or lane ids) whose work this department does, where
+                    # the lane's name is not the department's id or name
+                    "lanes": {"type": "array", "items": {"type": "string", "minLength": 1}},
                 },
             },
         },
@@ -106,6 +125,7 @@ COMPANY_SCHEMA: dict[str, Any] = {
                     "calendar": {"type": "string"},
                     "segments": {"type": "array", "items": {"type": "string"}},
                     "reasons": {"type": "array", "items": {"type": "string"}},
+                    "escalations": {"$ref": "#/$defs/ladder"},
                     "targets": {
                         "type": "array",
                         "minItems": 1,
@@ -205,6 +225,30 @@ COMPANY_SCHEMA: dict[str, Any] = {
                 },
             },
         },
+        "routing": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                # customer value (EUR) per priority point: value 470 at 10 adds 47 points
+                "value_per_point": {"type": "number", "exclusiveMinimum": 0},
+                "max_value_points": {"type": "number", "minimum": 0},
+                # churn risk (0-1) of work for a customer segment or of a flow (process key);
+                # the larger of the two counts
+                "segment_risk": {
+                    "type": "object",
+                    "additionalProperties": {"type": "number", "minimum": 0, "maximum": 1},
+                },
+                "flow_risk": {
+                    "type": "object",
+                    "additionalProperties": {"type": "number", "minimum": 0, "maximum": 1},
+                },
+                "capacity": {
+                    "type": "object",
+                    "minProperties": 1,
+                    "additionalProperties": {"type": "integer", "minimum": 1, "maximum": 50},
+                },
+            },
+        },
         "agents": {
             "type": "array",
             "minItems": 1,
@@ -227,6 +271,12 @@ COMPANY_SCHEMA: dict[str, Any] = {
                         "type": "object",
                         "minProperties": 1,
                         "additionalProperties": {"type": "integer", "minimum": 1, "maximum": 5},
+                    },
+                    # concurrent work per routing channel (chat, call, email, task ...)
+                    "capacity": {
+                        "type": "object",
+                        "minProperties": 1,
+                        "additionalProperties": {"type": "integer", "minimum": 1, "maximum": 50},
                     },
                 },
             },
@@ -270,6 +320,35 @@ def load_company(path: str | Path) -> dict[str, Any]:
     for index, policy in enumerate(data["sla_policies"]):
         if policy["calendar"] not in calendars:
             add(("sla_policies", index, "calendar"), f"unknown calendar {policy['calendar']!r}")
+        for n, rung in enumerate(policy.get("escalations") or ()):
+            _check_rung(rung, ("sla_policies", index, "escalations", n), departments, add)
+    lanes: dict[str, str] = {}
+    for index, department in enumerate(data["departments"]):
+        ladder = (department["ola"].get("escalations")) or ()
+        for n, rung in enumerate(ladder):
+            _check_rung(rung, ("departments", index, "ola", "escalations", n), departments, add)
+        for n, lane in enumerate(department.get("lanes") or ()):
+            if lanes.setdefault(lane, department["id"]) != department["id"]:
+                add(
+                    ("departments", index, "lanes", n),
+                    f"lane {lane!r} is already mapped to department {lanes[lane]!r}",
+                )
     if issues:
         raise BundleError(issues)
     return data
+
+
+def _check_rung(
+    rung: dict[str, Any],
+    where: tuple[str | int, ...],
+    departments: set[str],
+    add: Any,
+) -> None:
+    """What the schema cannot say about one escalation: the parts its action needs."""
+    if rung["action"] == "reassign":
+        if "department" not in rung:
+            add(where, "a 'reassign' escalation needs the department")
+        elif rung["department"] not in departments:
+            add((*where, "department"), f"unknown department {rung['department']!r}")
+    if rung["action"] == "message" and "message" not in rung:
+        add(where, "a 'message' escalation needs the message name")

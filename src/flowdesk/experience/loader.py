@@ -207,6 +207,7 @@ class _Checker:
             form=form,
             status=status,
             sla=sla,
+            skills={str(k): int(v) for k, v in (spec.get("skills") or {}).items()},
         )
 
     def placeholders(self, path: Path_, text: str) -> None:

@@ -67,6 +67,12 @@ _TASK = {
         "form": {"type": ["string", "object"]},
         "status": _TEXT,
         "sla": {"type": "string", "minLength": 2},
+        # skills the step needs, with the least level (1-5): routing offers it only to agents
+        # who have them (the company file gives agents their skills)
+        "skills": {
+            "type": "object",
+            "additionalProperties": {"type": "integer", "minimum": 1, "maximum": 5},
+        },
     },
 }
 

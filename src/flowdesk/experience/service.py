@@ -360,6 +360,14 @@ def flows(store: Store) -> list[FlowEntry]:
     ]
 
 
+def bundles_by_process(store: Store) -> dict[str, Bundle]:
+    """Process key -> its bundle deployed last (routing reads each step's SLA and skills)."""
+    b = experience_bundles.c
+    with store.reading() as conn:
+        rows = conn.execute(select(b.process_key, b.content).order_by(b.created_at, b.id)).all()
+    return {r.process_key: bundle_from_dict(dict(r.content)) for r in rows}
+
+
 def owners(store: Store) -> dict[str, str]:
     """Process key -> owner, for pages and analytics that show work next to its flow."""
     return {f.process_key: f.owner for f in flows(store) if f.owner}

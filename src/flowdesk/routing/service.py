@@ -28,9 +28,10 @@ from flowdesk.routing import sla_state, triage
 from flowdesk.routing.domain import DEFAULT_CAPACITY, Agent, ClassKey, Item, Presence, RoutingError
 from flowdesk.routing.engine import RoutingEngine
 from flowdesk.routing.models import routing_agents, routing_classes, routing_queue
+from flowdesk.routing.organisation import WorkProfiler
 from flowdesk.routing.priority import PriorityPolicy
 from flowdesk.routing.triage import TriageSettings
-from flowdesk.sla import SlaCatalog, due_escalations, predict
+from flowdesk.sla import SlaCatalog, SlaPolicy, due_escalations, predict
 from flowdesk.store import Store, UnitOfWork
 
 CONSUMER = "routing"
@@ -249,14 +250,19 @@ class RoutingService:
         runtime: Any | None = None,
         accept_timeout: timedelta = timedelta(seconds=30),
         triage: TriageSettings | None = None,
+        profiler: WorkProfiler | None = None,
     ) -> None:
         """`runtime` (a ProcessRuntime) lets routing claim the flow's work item for the agent
         it assigns, and lets SLA escalations correlate BPMN messages. `triage` says which
-        queue contacts waiting for triage go to and their default first-response target."""
+        queue contacts waiting for triage go to and their default first-response target.
+        `profiler` (the company file's organisation) maps lanes to departments and gives flow
+        work its required skills, customer value and risk, and the step's SLA policy; its
+        catalog is the SLA catalog unless `catalog` is given."""
         self.store = store
         self.clock = clock or SystemClock()
         self.policy = policy or PriorityPolicy()
-        self.catalog = catalog or SlaCatalog()
+        self.profiler = profiler
+        self.catalog = catalog or (profiler.catalog if profiler is not None else SlaCatalog())
         self.runtime = runtime
         self.accept_timeout = accept_timeout
         self.triage = triage or TriageSettings()
@@ -466,6 +472,7 @@ class RoutingService:
         seen: set[str] | None = None,
         sink: list[dict[str, Any]] | None = None,
         batch: _Batch | None = None,
+        policy: SlaPolicy | None = None,
     ) -> bool:
         conn = uow.connection
         if batch is not None:
@@ -476,7 +483,7 @@ class RoutingService:
             return False
         now = self.clock.now()
         clocks: list[sla_state.TrackedClock] = []
-        policy = self.catalog.policy_for(item.reason, ref.step or ref.element_id)
+        policy = policy or self.catalog.policy_for(item.reason, ref.step or ref.element_id)
         if policy is None and ref.source == "contact" and ref.step == triage.STEP:
             policy = self.triage.policy()
         if policy is not None:
@@ -732,7 +739,26 @@ class RoutingService:
                 e.element_id,
                 d.get("name"),
             )
-            self._enqueue(uow, item, ref, assignee=d.get("assignee"), batch=batch)
+            step_policy = None
+            if self.profiler is not None:
+                found = self.profiler.profile(
+                    uow.connection,
+                    process_key=d.get("process_key"),
+                    element_id=e.element_id,
+                    instance_id=e.process_instance_id,
+                    lane=e.department,
+                    candidate_groups=item.candidate_groups,
+                )
+                item.department = found.department
+                item.candidate_groups = found.candidate_groups
+                item.skills = dict(found.skills)
+                item.customer_value = found.customer_value
+                item.churn_risk = found.churn_risk
+                item.attributes = {**item.attributes, **found.attributes}
+                step_policy = found.policy
+            self._enqueue(
+                uow, item, ref, assignee=d.get("assignee"), batch=batch, policy=step_policy
+            )
         elif e.type in ("work_item.completed", "work_item.cancelled"):
             self._close(uow, d["work_item_id"], e.type.split(".")[1], e.actor, e.time, batch)
         elif e.type in ("work_item.claimed", "work_item.delegated", "work_item.unclaimed"):
@@ -1099,6 +1125,8 @@ class RoutingService:
         """Move work to another queue/department; it is queued again, unassigned."""
         if not reason or not reason.strip():
             raise RoutingError("a transfer needs a reason")
+        if self.profiler is not None:  # "Billing" is department "billing", as lanes are
+            department = self.profiler.organisation.department_for(department)
         after = _After()
         with self.store.unit_of_work() as uow:
             row = uow.connection.execute(

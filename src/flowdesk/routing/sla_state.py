@@ -83,7 +83,7 @@ def load(data: dict[str, Any] | None, catalog: SlaCatalog) -> list[TrackedClock]
         escalations: tuple[Escalation, ...] = ()
         ola = tuple(entry["ola"]) if entry.get("ola") else None
         if entry.get("policy"):
-            policy = next((p for p in catalog.policies if p.name == entry["policy"]), None)
+            policy = catalog.named(entry["policy"])
             if policy is not None:
                 calendar, warn = policy.calendar, policy.warn_at
                 escalations = policy.escalations if clock.kind == "resolution" else ()

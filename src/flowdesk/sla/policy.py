@@ -109,6 +109,10 @@ class SlaCatalog:
                 best = (rank, p)
         return None if best is None else best[1]
 
+    def named(self, name: str) -> SlaPolicy | None:
+        """The policy a queue entry's clock was started under (kept by name)."""
+        return next((p for p in self.policies if p.name == name), None)
+
     def ola_for(self, from_department: str | None, to_department: str | None) -> Ola | None:
         if to_department is None or from_department == to_department:
             return None

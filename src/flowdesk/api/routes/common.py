@@ -112,7 +112,7 @@ def ops_of(request: Request) -> Ops:
         runtime=runtime_of(request),
         settings=getattr(state, "settings", None),
         lazy={
-            "routing": lambda: getattr(state, "routing", None),
+            "routing": lambda: _routing(request),
             "reply_senders": lambda: reply_senders_of(request),
             "intake": lambda: _intake(request),
             "backoffice": lambda: app_singleton(
@@ -120,6 +120,12 @@ def ops_of(request: Request) -> Ops:
             ),
         },
     )
+
+
+def _routing(request: Request) -> Any:
+    from flowdesk.api.routes.routing import routing_service  # it imports this module
+
+    return routing_service(request)
 
 
 def _intake(request: Request) -> Any:

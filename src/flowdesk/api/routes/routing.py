@@ -10,10 +10,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
+from flowdesk.api.routes.common import ops_of
 from flowdesk.api.security import require
+from flowdesk.app import organisation
+from flowdesk.app.context import Ops
 from flowdesk.auth.roles import Permission
 from flowdesk.auth.service import Forbidden, Principal
 from flowdesk.core.errors import NotFoundError
@@ -27,12 +30,18 @@ def routing_service(request: Request) -> RoutingService:
     state = request.app.state
     service = getattr(state, "routing", None)
     if service is None:
-        service = RoutingService(state.store, clock=state.clock)
+        # the organisation of the company file, when the app has one (lanes, skills, SLAs)
+        settings = getattr(state, "settings", None)
+        company = getattr(settings, "company_file", None)
+        service = organisation.routing_for(state.store, company, clock=state.clock)
         state.routing = service
     return service
 
 
 Service = Annotated[RoutingService, Depends(routing_service)]
+
+
+AppOps = Annotated[Ops, Depends(ops_of)]
 
 
 class AgentIn(BaseModel):
@@ -59,6 +68,7 @@ class AgentOut(BaseModel):
     load: dict[str, int]
     utilisation: float
     offers: int
+    shift: str | None = Field(default=None, description="From the company file: early 07:00-15:30")
 
 
 class PresenceIn(BaseModel):
@@ -178,20 +188,31 @@ def set_my_presence(
 
 @router.get("/routing/agents", response_model=list[AgentOut])
 def list_agents(
-    service: Service, _: Annotated[Principal, Depends(require(Permission.SUPERVISE))]
+    ops: AppOps, caller: Annotated[Principal, Depends(require(Permission.WORK_READ))]
 ) -> list[dict[str, Any]]:
-    return service.agents()
+    return organisation.list_agents(caller, ops)
+
+
+@router.get("/routing/agents/{agent_id}", response_model=AgentOut)
+def get_agent(
+    agent_id: str,
+    ops: AppOps,
+    caller: Annotated[Principal, Depends(require(Permission.WORK_READ))],
+) -> dict[str, Any]:
+    return organisation.get_agent(caller, ops, agent_id)
 
 
 @router.put("/routing/agents/{agent_id}", response_model=AgentOut)
 def configure_agent(
     agent_id: str,
     body: AgentIn,
-    service: Service,
-    _: Annotated[Principal, Depends(require(Permission.SUPERVISE))],
+    ops: AppOps,
+    caller: Annotated[Principal, Depends(require(Permission.WORK_READ))],
 ) -> dict[str, Any]:
     """Skills with levels, languages, departments and capacity per channel."""
-    return service.upsert_agent(
+    return organisation.put_agent(
+        caller,
+        ops,
         agent_id,
         skills=body.skills,
         languages=body.languages,
@@ -199,6 +220,35 @@ def configure_agent(
         capacity=body.capacity,
         display_name=body.display_name,
     )
+
+
+class DepartmentOut(BaseModel):
+    id: str
+    name: str
+    channels: list[str]
+    lanes: list[str]
+    ola_pickup_minutes: float | None
+    ola_resolve_minutes: float | None
+    escalations: int
+    agents: list[str]
+
+
+@router.get("/routing/departments", response_model=list[DepartmentOut])
+def departments(
+    ops: AppOps, caller: Annotated[Principal, Depends(require(Permission.WORK_READ))]
+) -> list[dict[str, Any]]:
+    """The company file's departments, the lanes that map to them and their agents."""
+    return organisation.list_departments(caller, ops)
+
+
+@router.get("/routing/lanes", response_model=dict[str, str])
+def lanes(
+    ops: AppOps,
+    caller: Annotated[Principal, Depends(require(Permission.WORK_READ))],
+    lane: Annotated[list[str] | None, Query(description="Lanes to map by the rule")] = None,
+) -> dict[str, str]:
+    """BPMN lane -> department id (explicit map, department names, and the asked lanes)."""
+    return organisation.lane_map(caller, ops, lane or ())
 
 
 @router.put("/routing/agents/{agent_id}/presence", response_model=AgentOut)
