@@ -188,7 +188,7 @@ def set_my_presence(
 
 @router.get("/routing/agents", response_model=list[AgentOut])
 def list_agents(
-    ops: AppOps, caller: Annotated[Principal, Depends(require(Permission.WORK_READ))]
+    ops: AppOps, caller: Annotated[Principal, Depends(require(Permission.SUPERVISE))]
 ) -> list[dict[str, Any]]:
     return organisation.list_agents(caller, ops)
 
@@ -197,7 +197,7 @@ def list_agents(
 def get_agent(
     agent_id: str,
     ops: AppOps,
-    caller: Annotated[Principal, Depends(require(Permission.WORK_READ))],
+    caller: Annotated[Principal, Depends(require(Permission.SUPERVISE))],
 ) -> dict[str, Any]:
     return organisation.get_agent(caller, ops, agent_id)
 
@@ -235,7 +235,7 @@ class DepartmentOut(BaseModel):
 
 @router.get("/routing/departments", response_model=list[DepartmentOut])
 def departments(
-    ops: AppOps, caller: Annotated[Principal, Depends(require(Permission.WORK_READ))]
+    ops: AppOps, caller: Annotated[Principal, Depends(require(Permission.SUPERVISE))]
 ) -> list[dict[str, Any]]:
     """The company file's departments, the lanes that map to them and their agents."""
     return organisation.list_departments(caller, ops)
@@ -244,7 +244,7 @@ def departments(
 @router.get("/routing/lanes", response_model=dict[str, str])
 def lanes(
     ops: AppOps,
-    caller: Annotated[Principal, Depends(require(Permission.WORK_READ))],
+    caller: Annotated[Principal, Depends(require(Permission.SUPERVISE))],
     lane: Annotated[list[str] | None, Query(description="Lanes to map by the rule")] = None,
 ) -> dict[str, str]:
     """BPMN lane -> department id (explicit map, department names, and the asked lanes)."""
