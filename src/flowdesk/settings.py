@@ -81,6 +81,9 @@ class Settings(BaseSettings):
     smtp_password: str | None = None
     #: Channel -> provider send URL for SMS, chat and app messages (JSON object).
     notify_webhooks: dict[str, str] = Field(default_factory=dict)
+    #: `flowdesk serve` with the demo starts a local SMTP server and SMS/chat receivers and
+    #: sends replies and notifications there (listed on /outbox), unless senders are set above.
+    demo_outbox: bool = True
 
 
 @lru_cache(maxsize=1)
