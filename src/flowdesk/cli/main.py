@@ -129,6 +129,9 @@ def serve(
 
             for line in seed_if_empty(store, days=seed_days):
                 err.print(line)
+    host = host or settings.host
+    port = port or settings.port
+    if demo and settings.load_demo:  # after the seed: its history is not announced
         from flowdesk.cli.demo import start_demo_outbox
 
         settings, outbox = start_demo_outbox(settings, store)
@@ -138,8 +141,6 @@ def serve(
                 f"demo outbox (replies and notifications to customers, listed on /outbox): "
                 f"SMTP 127.0.0.1:{outbox.smtp_port}, SMS/chat {receivers}"
             )
-    host = host or settings.host
-    port = port or settings.port
     if settings.embedded_worker:
         from flowdesk.cli.rounds import WorkerRounds, start_in_background
 
