@@ -61,7 +61,8 @@ def test_web_form_contact_is_answered_by_email_and_listed_on_the_outbox(
     with TestClient(mail_app(url, store, port)) as client:
         token = login(client, "bokafor")
         page = client.get(f"/work/{case['item']}").text
-        assert re.search(rf'<option value="{case["contact_id"]}" selected', page), page
+        option = re.search(rf'<option value="{case["contact_id"]}" selected>([^<]*)', page)
+        assert option and "web form, answered by email" in option.group(1), page
         reply(client, token, earlier["item"], earlier["contact_id"], "First answer, by email.")
         reply(client, token, case["item"], case["contact_id"], "We have your web form <ok>.")
         wait_for(lambda: len(mailbox.messages) == 2)
