@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     #: unless a back-office is configured above.
     demo_backoffice: bool = True
     demo_backoffice_port: int = Field(default=0, ge=0, le=65535)
+    #: ... and a local SMTP server and SMS/chat receivers that replies and notifications go to
+    #: (listed on /outbox), unless senders are configured below (FLOWDESK_DEMO_OUTBOX).
+    demo_outbox: bool = True
 
     # Outbound notifications sent by `flowdesk worker` (case updates, quiet-hours deferrals),
     # and agents' replies from the case page (which name the setting to set when unset).

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from flowdesk import __version__
 from flowdesk.analytics.config import AnalyticsConfig
 from flowdesk.analytics.service import Analytics
+from flowdesk.api import docs as api_docs
 from flowdesk.api import problems
 from flowdesk.api.limits import BodySizeLimit
 from flowdesk.api.metrics import HttpMetrics
@@ -64,6 +65,8 @@ def create_app(settings: Settings, store: Store, clock: Clock | None = None) -> 
         version=__version__,
         description="Customer process management: experience flows, rules, one queue, one log.",
         lifespan=_lifespan,
+        docs_url=None,  # /docs and /redoc come from flowdesk.api.docs, without a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.store = store
@@ -106,6 +109,7 @@ def create_app(settings: Settings, store: Store, clock: Clock | None = None) -> 
             head_gauge.set(-1)
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
+    api_docs.install(app)
     app.include_router(auth_routes.router)
     for module in (
         deployments,

@@ -3,16 +3,18 @@ agent's reply on the channel of the customer's message, and what a customer adds
 
 Replies go out through the sender of the contact's channel (email through SMTP, threaded with
 In-Reply-To/References to the customer's message; SMS and chat through their provider's send
-URL). No sender configured for the channel is an error naming the setting to set: a reply is
-never dropped in silence. Consent and quiet hours are those of notifications
-(`flowdesk.channels.notify`): a channel the customer withdrew consent for is refused, and inside
-their quiet hours the reply is kept as a deferred outbound contact that `send_due` sends later.
-Every reply is an outbound contact (direction "out", the case, the agent) with the event
-`contact.sent` (or `contact.deferred`) on the case's process instance, so it is on the timeline.
+URL; a web form that gave an email address is answered by email). No sender configured for
+the channel is an error naming the setting to set: a reply is never dropped in silence.
+Consent and quiet hours are those of notifications (`flowdesk.channels.notify`): a channel the
+customer withdrew consent for is refused, and inside their quiet hours the reply is kept as a
+deferred outbound contact that `send_due` sends later. Every reply is an outbound contact
+(direction "out", the case, the agent) with the event `contact.sent` (or `contact.deferred`)
+on the case's process instance, so it is on the timeline.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import make_msgid
@@ -41,6 +43,8 @@ from flowdesk.store import Store
 EMAIL_SETTING = "FLOWDESK_SMTP_HOST"
 WEBHOOK_SETTING = "FLOWDESK_NOTIFY_WEBHOOKS"
 MAX_REPLY_CHARS = 10_000
+#: An address a web form's reply can be emailed to (the form's email field, checked at intake).
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 PHOTO_SOURCE = "status-page"
 
 
@@ -76,9 +80,22 @@ def contacts_of_case(store: Store, case_id: str, *, limit: int = 200) -> list[Co
     return [_contact(r) for r in rows]
 
 
+def reply_route(contact: Contact) -> tuple[str, str] | None:
+    """(channel, address) a customer's message is answered on: its own channel, or email for
+    a web form that gave an email address (the form has no channel to answer on); None when
+    it cannot be answered."""
+    if contact.direction != "in" or not contact.sender:
+        return None
+    if contact.channel in REPLYABLE:
+        return contact.channel, contact.sender
+    if contact.channel == "web" and _EMAIL.fullmatch(contact.sender):
+        return "email", contact.sender
+    return None
+
+
 def replyable(contact: Contact) -> bool:
-    """A customer's message that can be answered on its own channel."""
-    return contact.direction == "in" and contact.channel in REPLYABLE and bool(contact.sender)
+    """A customer's message that can be answered (see `reply_route`)."""
+    return reply_route(contact) is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,12 +135,13 @@ def reply(
     original = next((c for c in contacts_of_case(store, case.id) if c.id == contact_id), None)
     if original is None:
         raise NotFoundError(f"no contact {contact_id!r} on case {case.reference}")
-    if not replyable(original):
+    route = reply_route(original)
+    if route is None:
         raise ReplyRefusedError(
             f"a {original.channel} contact cannot be answered on its channel; "
-            "choose an email, SMS or chat message of the customer"
+            "choose an email, SMS or chat message or a web form with an email address"
         )
-    channel, to = original.channel, str(original.sender)
+    channel, to = route
     sender = senders.get(channel)
     if sender is None:
         where = (

@@ -22,6 +22,7 @@ from flowdesk.store import Store
 
 if TYPE_CHECKING:
     from flowdesk.demo.backoffice import BackgroundServer
+    from flowdesk.demo.outbox import DemoOutbox
 
 #: The password of every demo account; printed at start so people can log in.
 DEMO_PASSWORD = "flowdesk-demo"
@@ -190,6 +191,29 @@ def start_demo_backoffice(settings: Settings) -> tuple[Settings, BackgroundServe
     server = BackgroundServer(create_backoffice_app(), port=settings.demo_backoffice_port)
     url = server.start()
     return settings.model_copy(update={"backoffice_url": url}), server
+
+
+def start_demo_outbox(settings: Settings, store: Store) -> tuple[Settings, DemoOutbox | None]:
+    """Start the demo's outbox (flowdesk.demo.outbox: a local SMTP server and SMS/chat
+    receivers) and point the reply and notification senders at it, unless real senders are
+    configured (FLOWDESK_SMTP_HOST or FLOWDESK_NOTIFY_WEBHOOKS: then nothing is faked, not even
+    a channel they leave out) or FLOWDESK_DEMO_OUTBOX=false."""
+    if not settings.demo_outbox or settings.smtp_host or settings.notify_webhooks:
+        return settings, None
+    from flowdesk.demo.outbox import DemoOutbox, skip_history
+
+    outbox = DemoOutbox(store, SystemClock())
+    outbox.start()
+    skip_history(store)
+    update = {
+        "smtp_host": outbox.host,
+        "smtp_port": outbox.smtp_port,
+        "smtp_starttls": False,
+        "smtp_username": None,
+        "smtp_password": None,
+        "notify_webhooks": dict(outbox.webhooks),
+    }
+    return settings.model_copy(update=update), outbox
 
 
 @demo_app.command("backoffice")

@@ -148,6 +148,16 @@ def serve(
         err.print(load_organisation_of(store, settings.company_file))
     host = host or settings.host
     port = port or settings.port
+    if demo and settings.load_demo:  # after the seed: its history is not announced
+        from flowdesk.cli.demo import start_demo_outbox
+
+        settings, outbox = start_demo_outbox(settings, store)
+        if outbox is not None:
+            receivers = outbox.webhooks["sms"].rpartition("/")[0]
+            err.print(
+                f"demo outbox (replies and notifications to customers, listed on /outbox): "
+                f"SMTP 127.0.0.1:{outbox.smtp_port}, SMS/chat {receivers}"
+            )
     if settings.embedded_worker:
         from flowdesk.cli.rounds import WorkerRounds, start_in_background
 
@@ -169,15 +179,18 @@ def _serve_workers(settings: Any, *, host: str, port: int, workers: int) -> None
     stays here: the migration, the demo load and the embedded worker rounds (started above).
     Each worker runs webhook delivery, which is safe: a delivery row is inserted once per
     (subscription, event) and sent under a lease."""
+    import json
     import os
 
     from flowdesk.cli.serving import serve_workers
 
     os.environ["FLOWDESK_DATABASE_URL"] = settings.database_url
-    for name in ("company_file", "backoffice_url"):
+    for name in ("company_file", "backoffice_url", "smtp_host", "smtp_port"):
         value = getattr(settings, name)
         if value is not None:
             os.environ[f"FLOWDESK_{name.upper()}"] = str(value)
+    if settings.notify_webhooks:  # the demo outbox's receivers, or the configured ones
+        os.environ["FLOWDESK_NOTIFY_WEBHOOKS"] = json.dumps(settings.notify_webhooks)
     serve_workers(host, port, workers, settings.log_level)
 
 

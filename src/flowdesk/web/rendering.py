@@ -15,9 +15,11 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 
 from flowdesk.auth.roles import Permission
 from flowdesk.auth.service import Principal
+from flowdesk.knowledge.render import markdown_to_html
 from flowdesk.web import csrf
 
 HERE = Path(__file__).resolve().parent
@@ -87,6 +89,14 @@ _env = Environment(
 )
 _env.filters["when"] = _when
 _env.filters["label"] = _label
+
+
+def _markdown(text: str | None) -> Markup:
+    """A knowledge article's Markdown as sanitised HTML (`flowdesk.knowledge.render`)."""
+    return Markup(markdown_to_html(text or ""))  # safe: nh3 sanitised it
+
+
+_env.filters["markdown"] = _markdown
 
 
 def render(

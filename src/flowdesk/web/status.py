@@ -88,7 +88,13 @@ def verified_case(store: Store, reference: str, proof: str) -> InstanceState | N
     if not reference or not answer:
         return None
     with store.reading() as conn:
-        instance_id = ProcessRepository(conn).newest_root_with_business_key(reference)
+        repo = ProcessRepository(conn)
+        instance_id = repo.newest_root_with_business_key(reference)
+        # Customers type `fd-n3qrx` or ` FD N3QRX `: a well-formed reference in any case and
+        # spacing is looked up in its canonical form when the text as typed names no case.
+        canonical = normalize_reference(reference)
+        if instance_id is None and canonical is not None and canonical != reference:
+            instance_id = repo.newest_root_with_business_key(canonical)
     if instance_id is None:
         return None
     state = ProcessRuntime(store).instance(instance_id)
