@@ -39,6 +39,7 @@ from sqlalchemy import func, select
 
 from flowdesk.cases.closing import CaseCloser
 from flowdesk.cases.surveys import SentSurvey, SurveySender
+from flowdesk.contacts.follow_ups import FollowUpPolicy
 from flowdesk.contacts.intake import Intake, IntakeResult
 from flowdesk.contacts.rules import DEFAULT_IVR
 from flowdesk.core.clock import FixedClock
@@ -220,15 +221,20 @@ class Simulation:
         self.clock = FixedClock(now - timedelta(days=days))
         self.ids = ids or SeededUuids(seed)
         self.runtime = ProcessRuntime(store, clock=self.clock, ids=self.ids)
+        company = load_company(demo_dir / "company.yaml")
         self.intake = Intake(
-            store, self.runtime, clock=self.clock, ids=self.ids, default_region="NL"
+            store,
+            self.runtime,
+            clock=self.clock,
+            ids=self.ids,
+            default_region="NL",
+            follow_ups=FollowUpPolicy.from_company(company),
         )
         self.surveys = SurveySender(store, self.clock, ids=self.ids)
         self.closer = CaseCloser(store, on_closed=self._survey_closed)
         self.forms: dict[tuple[str, str], tuple[dict[str, Any], list[Any]]] = {}
         self.next_jobs = self.clock.now()
         self.job_round = JOB_ROUND
-        company = load_company(demo_dir / "company.yaml")
         self.agents: dict[str, list[str]] = {}
         for agent in company.get("agents", []):
             self.agents.setdefault(agent["department"], []).append(agent["username"])

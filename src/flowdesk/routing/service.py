@@ -715,7 +715,8 @@ class RoutingService:
             item = Item(
                 d["work_item_id"],
                 "task",
-                e.time,
+                # the first step of a flow a contact started waits since the contact arrived
+                _time(d.get("waiting_since")) or e.time,
                 department=e.department,
                 candidate_groups=frozenset(d.get("candidate_groups") or ()),
                 candidate_users=frozenset(d.get("candidate_users") or ()),
