@@ -42,6 +42,7 @@ class Waiting:
     excerpt: str
     received_at: datetime
     due: datetime
+    flags: tuple[str, ...] = ()
 
 
 def triages(principal: Principal) -> bool:
@@ -66,6 +67,7 @@ def waiting(request: Request, principal: Principal, limit: int = SHOWN) -> list[
                 text[:140] + ("…" if len(text) > 140 else ""),
                 contact.received_at,
                 contact.received_at + SETTINGS.first_response,
+                tuple(contact.details.get("flags") or ()),
             )
         )
     return sorted(out, key=lambda w: (w.due, w.id))
@@ -81,6 +83,7 @@ def rows(items: list[Waiting], now: datetime) -> list[dict[str, Any]]:
             "due": w.due,
             "late": w.due < now,
             "countdown": countdown(w.due, now),
+            "flags": w.flags,
         }
         for w in items
     ]
