@@ -446,9 +446,8 @@ class Simulation:
     def _on_repeat(self, payload: dict[str, Any]) -> None:
         case = self.case_ids[payload["case"]]
         customer = self.customers[case.customer]
-        if payload.get("again"):
-            templates = AGAIN
-        else:
+        templates: Sequence[str] = AGAIN
+        if not payload.get("again"):
             templates = STATUS_QUESTIONS if self.rng.random() < 0.35 else FOLLOW_UPS
         code = case.reference.removeprefix("FD-").lower()
         text = self.rng.choice(templates).format(ref=case.reference, code=code)
