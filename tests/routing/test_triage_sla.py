@@ -67,6 +67,10 @@ def test_triaging_keeps_the_arrival_as_the_start_of_the_sla_clock(
     assert waiting_by_department(store, clock.now()) == {
         "front-office": TriageWaiting("front-office", 1, 1, 1, arrived)
     }
+    figures = http.get("/api/v1/routing/supervisor", headers=boss).json()
+    assert [(t["department"], t["waiting"], t["overdue"]) for t in figures["triage"]] == [
+        ("front-office", 1, 1)
+    ]
 
     decided = http.post(
         f"/api/v1/contacts/{waiting['contact_id']}/reason",

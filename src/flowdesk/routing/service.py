@@ -15,7 +15,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import suppress
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -1454,6 +1454,9 @@ class RoutingService:
             "queued": sum(x["size"] for x in queues),
             "slas_at_risk": at_risk,
             "agents": self.agents(),
+            "triage": [
+                asdict(w) for _, w in sorted(triage.waiting_by_department(self.store, now).items())
+            ],
         }
 
     def _avg_wait(self, conn: Connection) -> dict[tuple[str | None, str], float]:
