@@ -157,9 +157,8 @@ def test_a_follow_up_to_a_closed_case_reopens_it_within_the_window_and_opens_a_l
         (first["case_id"], "followed_by"),
     }
     assert "over reopen_within P14D" in linked[0].data["why"]
-    with store.reading() as conn:
-        assert cases.linked_cases(conn, later["case_id"]) == [{"follows": ref}]
-        assert cases.linked_cases(conn, first["case_id"]) == [{"followed_by": new_ref}]
+    assert api.case(new_ref)["linked_cases"] == [{"follows": ref}]
+    assert api.case(ref)["linked_cases"] == [{"followed_by": new_ref}]
     how = [e.data["how"] for e in _events(store, "case.contact_attached")]
     assert how == ["reopen", "new_case"]
 

@@ -191,6 +191,7 @@ def get_case(
     store: Store = request.app.state.store
     with store.reading() as conn:
         case = cases.by_reference(conn, reference)
+        follow_ups = cases.linked_cases(conn, case.id) if case is not None else []
     if case is None:
         raise NotFoundError(f"no case {reference!r}")
     status = cases.case_status(store, case, request.app.state.clock.now())
@@ -200,6 +201,7 @@ def get_case(
         "status": status.status,
         "status_texts": status.texts,
         "contacts": [c.to_dict() for c in linked],
+        "linked_cases": follow_ups,
     }
 
 
