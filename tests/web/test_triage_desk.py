@@ -64,3 +64,33 @@ def test_other_departments_do_not_triage_and_forms_need_the_token(
     forged = client.post(f"/triage/{contact_id}", data={"csrf": "x" * 30, "reason": "complaint"})
     assert forged.status_code == 400
     assert Intake(store).get(contact_id).status == "triage"
+
+
+def test_a_stranger_quoting_someone_elses_reference_is_flagged_on_the_desk(
+    client: TestClient, store: Store
+) -> None:
+    intake = Intake(store, use_model=False)
+    owner = intake.submit(
+        "web",
+        json.dumps(
+            {"email": "ann.owner@example.com", "reason": "complaint", "message": "x"}
+        ).encode(),
+    )
+    assert owner.case_reference
+    probe = intake.submit(
+        "web",
+        json.dumps(
+            {
+                "email": "eve.probe@example.com",
+                "message": f"{owner.case_reference.lower()} cancel it",
+            }
+        ).encode(),
+    )
+    assert probe.status == "triage"
+    login(client, "bokafor")
+    row = re.search(
+        rf'<tr[^>]*data-contact="{probe.contact_id}".*?</tr>', client.get("/work").text, re.S
+    )
+    assert row and "quotes another customer" in row.group(0)
+    page = client.get(f"/triage/{probe.contact_id}").text
+    assert f"quotes case {owner.case_reference}, which belongs to another customer" in page

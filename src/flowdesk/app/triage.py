@@ -26,6 +26,7 @@ class Waiting:
     excerpt: str
     received_at: datetime
     due: datetime
+    flags: tuple[str, ...] = ()
 
 
 def triages(caller: Caller) -> bool:
@@ -51,6 +52,7 @@ def waiting(caller: Caller, ops: Ops, limit: int = SHOWN) -> list[Waiting]:
                 text[:140] + ("…" if len(text) > 140 else ""),
                 contact.received_at,
                 contact.received_at + SETTINGS.first_response,
+                tuple(contact.details.get("flags") or ()),
             )
         )
     return sorted(out, key=lambda w: (w.due, w.id))

@@ -251,6 +251,71 @@ def close_case(uow: UnitOfWork, case: Case, *, at: datetime, outcome: str) -> bo
     return True
 
 
+def reopen_case(
+    uow: UnitOfWork, case: Case, *, at: datetime, why: str, contact_id: str | None = None
+) -> Case | None:
+    """Open a closed case again (its flow is started anew by the caller) and append
+    `case.reopened` with why; None when it was not closed any more (a race: nothing done)."""
+    result = uow.connection.execute(
+        update(cases)
+        .where(cases.c.id == case.id, cases.c.status == "closed")
+        .values(status="open", closed_at=None, instance_id=None)
+    )
+    if result.rowcount != 1:
+        return None
+    uow.append(
+        NewEvent(
+            "case.reopened",
+            at,
+            {
+                "reference": case.reference,
+                "reason": case.reason,
+                "closed_at": case.closed_at.isoformat() if case.closed_at else None,
+                "previous_instance_id": case.instance_id,
+                "why": why,
+            },
+            case_id=case.id,
+            contact_id=contact_id,
+            customer_id=case.customer_id,
+            channel=case.channel,
+        )
+    )
+    return replace(case, status="open", closed_at=None, instance_id=None)
+
+
+def link_follow_up(
+    uow: UnitOfWork, new: Case, old: Case, *, at: datetime, why: str, contact_id: str | None
+) -> None:
+    """Record that `new` was opened for a follow-up to the closed case `old`: one
+    `case.follow_up_linked` event on each case, so both timelines show the link."""
+    for case, other, role in ((new, old, "follows"), (old, new, "followed_by")):
+        uow.append(
+            NewEvent(
+                "case.follow_up_linked",
+                at,
+                {role: other.reference, f"{role}_case_id": other.id, "why": why},
+                case_id=case.id,
+                contact_id=contact_id,
+                customer_id=case.customer_id,
+                channel=case.channel,
+            )
+        )
+
+
+def linked_cases(conn: Connection, case_id: str) -> list[dict[str, str]]:
+    """The cases linked to this one by follow-ups: [{"follows"|"followed_by": reference}]."""
+    rows = conn.execute(
+        select(events.c.data)
+        .where(events.c.case_id == case_id, events.c.type == "case.follow_up_linked")
+        .order_by(events.c.seq)
+    ).all()
+    out = []
+    for (data,) in rows:
+        found = dict(data or {})
+        out.append({k: str(v) for k, v in found.items() if k in ("follows", "followed_by")})
+    return out
+
+
 def _flow_ended_at(conn: Connection, instance_id: str) -> datetime | None:
     """When the flow ended, from its process.completed / process.cancelled event."""
     return conn.execute(

@@ -156,7 +156,11 @@ def smtp_serve_command(
     senders: dict[str, Sender] = {}
     if reply_host:
         senders["email"] = SmtpSender(reply_host, reply_port, from_address=reply_from)
-    intake = Intake(store, senders=senders, default_region=region)
+    from flowdesk.contacts.follow_ups import FollowUpPolicy
+    from flowdesk.settings import Settings
+
+    policy = FollowUpPolicy.from_file(Settings().company_file)
+    intake = Intake(store, senders=senders, default_region=region, follow_ups=policy)
     controller = smtp_controller(intake, host=host, port=port, domains=domain)
     controller.start()
     out.print(f"flowdesk smtp: listening on {host}:{port}")

@@ -29,6 +29,7 @@ from flowdesk.channels.outbound import OutboundMessage, Sender
 from flowdesk.channels.payloads import parse_payload
 from flowdesk.contacts import classifier
 from flowdesk.contacts.errors import InvalidContactError
+from flowdesk.contacts.follow_ups import FollowUpPolicy
 from flowdesk.contacts.model import Contact, ContactDraft, check_channel
 from flowdesk.contacts.models import contacts
 from flowdesk.contacts.outbox import record_outbound
@@ -44,6 +45,8 @@ from flowdesk.runtime.processes import ProcessRuntime
 from flowdesk.store import Store, UnitOfWork
 
 MAX_RAW_BYTES = 50 * 1024 * 1024
+#: The flag of a contact that quotes the reference of another customer's case.
+FLAG_FOREIGN_REFERENCE = "reference-of-another-customer"
 STATUS_QUESTION = re.compile(r"^\s*(status|where is my|what is the status)\b", re.I)
 REPLYABLE = ("email", "sms", "chat", "app", "social")
 
@@ -52,7 +55,9 @@ REPLYABLE = ("email", "sms", "chat", "app", "social")
 class IntakeResult:
     contact_id: str
     status: str
-    action: str  # started | attached | duplicate | triage | answered | survey | identified | failed
+    # started | attached | reopened | linked | duplicate | triage | answered | survey |
+    # identified | failed
+    action: str
     customer_id: str | None = None
     review_required: bool = False
     case_id: str | None = None
@@ -89,6 +94,17 @@ class _Plan:
     attach: cases.Case | None = None
     draft: ContactDraft | None = None
     notes: list[str] = field(default_factory=list)
+    waiting_since: Any = None  # when the contact arrived: the start of the flow's SLA clocks
+
+
+@dataclass
+class _Quoted:
+    """What the case references a contact quotes point at, for its sender."""
+
+    open: cases.Case | None = None
+    closed: cases.Case | None = None
+    foreign: str | None = None  # a reference of another customer's case
+    unknown: str | None = None  # a well-formed reference of no case
 
 
 def _contact(row: Any) -> Contact:
@@ -141,6 +157,7 @@ class Intake:
         senders: dict[str, Sender] | None = None,
         default_region: str | None = None,
         use_model: bool = True,
+        follow_ups: FollowUpPolicy | None = None,
     ) -> None:
         self.store = store
         self.clock = clock or SystemClock()
@@ -152,6 +169,7 @@ class Intake:
         self.senders = dict(senders or {})
         self.default_region = default_region
         self.use_model = use_model
+        self.follow_ups = follow_ups or FollowUpPolicy()
 
     # -- storing ------------------------------------------------------------------------------
     def receive(
@@ -284,7 +302,9 @@ class Intake:
                     f"{r.kind} {r.value!r} ignored: {r.reason}" for r in resolution.rejected
                 ),
             )
-            plan = _Plan(result, draft=draft, notes=list(result.notes))
+            plan = _Plan(
+                result, draft=draft, notes=list(result.notes), waiting_since=row.received_at
+            )
             # Replay of a contact that had opened its case before failing: reuse the case.
             if row.case_id is not None:
                 case = cases.get_case(conn, row.case_id)
@@ -304,19 +324,31 @@ class Intake:
                 return self._status_answer(uow, row, base, plan, references[0], customer_id)
             case = self._thread_case(conn, draft, customer_id)
             how = "reply" if case else None
-            if case is None:
-                case, refused = self._referenced_case(conn, references, customer_id, now)
-                how = "reference" if case else None
-                if refused:
+            why = "a reply to a message of the case" if case else ""
+            quoted = _Quoted()
+            if case is None and references:
+                quoted = self._referenced_case(uow, references, customer_id, now)
+                if quoted.open is not None:
+                    case, how = quoted.open, "reference"
+                    why = f"quotes {case.reference}, an open case of this customer"
+                elif quoted.closed is not None:
+                    followed = self._follow_up(uow, row, base, plan, quoted.closed, assigned)
+                    if followed is not None:
+                        return followed
+                if quoted.foreign:
                     plan.notes.append(
-                        f"case reference {refused} does not belong to this customer: not used"
+                        f"case reference {quoted.foreign} does not belong to this customer: "
+                        "not used"
                     )
+                    if case is None and assigned is None:
+                        return self._foreign_reference(uow, row, base, plan, quoted.foreign)
             known = self._known_reasons(conn)
             if case is None:
                 recognition = self._recognise(draft, assigned, known)
                 if recognition.reason is not None and recognition.confidence >= self.threshold:
                     case = cases.open_case_for(uow, customer_id, recognition.reason, now)
                     how = "reason" if case else None
+                    why = f"the customer's open case for {recognition.reason}" if case else ""
             else:
                 recognition = Recognition(case.reason, "case", 1.0)
             base.update(
@@ -336,6 +368,7 @@ class Intake:
                         case.id,
                         how=how,
                         reference=case.reference,
+                        why=why,
                     )
                 )
                 plan.attach = case
@@ -353,6 +386,13 @@ class Intake:
                         None,
                         candidates=[list(c) for c in recognition.candidates],
                         threshold=self.threshold,
+                        received_at=row.received_at.isoformat(),
+                        why=(
+                            f"reason {recognition.reason} at {recognition.confidence:.2f}, "
+                            f"below the threshold {self.threshold}"
+                            if recognition.reason
+                            else "no rule or model recognised a reason"
+                        ),
                     )
                 )
                 plan.result = replace(plan.result, status="triage", action="triage")
@@ -413,7 +453,11 @@ class Intake:
         if plan.start is not None:
             process_key, variables = plan.start
             state = self.runtime.start(
-                process_key, variables, business_key=result.case_reference, actor="intake"
+                process_key,
+                variables,
+                business_key=result.case_reference,
+                actor="intake",
+                waiting_since=plan.waiting_since,
             )
             instance_id = state.id
         elif plan.attach is not None:
@@ -557,20 +601,150 @@ class Intake:
         return None
 
     def _referenced_case(
-        self, conn: Connection, references: Sequence[str], customer_id: str, now: Any
-    ) -> tuple[cases.Case | None, str | None]:
-        refused = None
+        self, uow: UnitOfWork, references: Sequence[str], customer_id: str, now: Any
+    ) -> _Quoted:
+        """The sender's own cases among the references (an open one first; a case whose flow
+        has ended is closed on the spot), and the first reference of someone else's case."""
+        conn = uow.connection
+        quoted = _Quoted()
         for reference in references:
             case = cases.by_reference(conn, reference)
             if case is None:
-                refused = refused or reference
+                quoted.unknown = quoted.unknown or reference
                 continue
             if not self._same_customer(conn, case, customer_id):
-                refused = refused or reference
+                quoted.foreign = quoted.foreign or reference
                 continue
+            case = cases.refresh(uow, case, now)
             if case.status == "open":
-                return case, None
-        return None, refused
+                quoted.open = quoted.open or case
+            else:
+                quoted.closed = quoted.closed or case
+        return quoted
+
+    def _follow_up(
+        self,
+        uow: UnitOfWork,
+        row: Any,
+        base: dict[str, Any],
+        plan: _Plan,
+        old: cases.Case,
+        assigned: str | None,
+    ) -> _Plan | None:
+        """A follow-up to the sender's closed case, as the company's follow-up policy says:
+        reopen it, link the contact to it, or open a new case linked to it. None when the old
+        case has no flow to run again (the contact is then recognised as a new one)."""
+        conn = uow.connection
+        now = self.clock.now()
+        customer_id = plan.result.customer_id
+        assert customer_id is not None and plan.draft is not None
+        known = self._known_reasons(conn)
+        decision = self.follow_ups.decide(closed_at=old.closed_at, now=now)
+        if decision.action != "link" and (
+            old.process_key is None or known.get(old.reason) != old.process_key
+        ):
+            if old.reason not in known:
+                return None
+            old = replace(old, process_key=known[old.reason])
+        if assigned is not None and assigned != old.reason:
+            return None  # a person decided it is about something else
+        why = f"quotes {old.reference}, a closed case of this customer; {decision.reason}"
+        recognition = Recognition(old.reason, "case", 1.0)
+        base.update(reason=old.reason, reason_source="case", confidence=1.0)
+        plan.result = replace(plan.result, recognition=recognition)
+        if decision.action == "link":
+            base["case_id"] = old.id
+            self._update(conn, row.id, base, status="processed", processed_at=now)
+            uow.append(
+                self._event(
+                    "case.contact_attached",
+                    row,
+                    customer_id,
+                    old.id,
+                    how="link",
+                    reference=old.reference,
+                    why=why,
+                )
+            )
+            plan.result = replace(
+                plan.result, action="linked", case_id=old.id, case_reference=old.reference
+            )
+            return plan
+        if decision.action == "reopen":
+            case = cases.reopen_case(uow, old, at=now, why=why, contact_id=row.id)
+            if case is None:  # reopened meanwhile by another contact: attach to it
+                return None
+            action = "reopened"
+        else:
+            case = cases.open_case(
+                uow=uow,
+                clock=self.clock,
+                ids=self.ids,
+                customer_id=customer_id,
+                reason=old.reason,
+                process_key=old.process_key,
+                channel=row.channel,
+                contact_id=row.id,
+            )
+            cases.link_follow_up(uow, case, old, at=now, why=why, contact_id=row.id)
+            action = "started"
+        base["case_id"] = case.id
+        self._update(conn, row.id, base, status="received")
+        uow.append(
+            self._event(
+                "case.contact_attached",
+                row,
+                customer_id,
+                case.id,
+                how=decision.action,
+                reference=case.reference,
+                follows=old.reference,
+                why=why,
+            )
+        )
+        variables = self._variables(conn, row, plan.draft, case, customer_id)
+        variables["followsCase"] = old.reference
+        assert case.process_key is not None
+        plan.start = (case.process_key, variables)
+        plan.result = replace(
+            plan.result, action=action, case_id=case.id, case_reference=case.reference
+        )
+        plan.notes.append(why)
+        return plan
+
+    def _foreign_reference(
+        self, uow: UnitOfWork, row: Any, base: dict[str, Any], plan: _Plan, reference: str
+    ) -> _Plan:
+        """A reference of someone else's case: never attached; a person looks at it in triage,
+        flagged, whatever its text says (it may be an attempt to read or steer another
+        customer's case)."""
+        now = self.clock.now()
+        why = f"quotes {reference}, a case of another customer: not attached"
+        flags = sorted({*base["details"].get("flags", ()), FLAG_FOREIGN_REFERENCE})
+        base["details"] = {**base["details"], "flags": flags, "quoted_reference": reference}
+        base.update(reason=None, reason_source="none", confidence=0.0)
+        self._update(uow.connection, row.id, base, status="triage", processed_at=now)
+        customer_id = plan.result.customer_id
+        uow.append(
+            self._event(
+                "contact.triage_required",
+                row,
+                customer_id,
+                None,
+                candidates=[],
+                threshold=self.threshold,
+                received_at=row.received_at.isoformat(),
+                flags=flags,
+                why=why,
+            )
+        )
+        plan.result = replace(
+            plan.result,
+            status="triage",
+            action="triage",
+            recognition=Recognition(None, "none", 0.0),
+        )
+        return plan
 
     @staticmethod
     def _same_customer(conn: Connection, case: cases.Case, customer_id: str) -> bool:

@@ -4,10 +4,11 @@ A discrete-event simulation on a FixedClock. Why through the front door: the KPI
 mining read the event log, so the history must hold the facts real operations write, in the
 order they write them. Every arrival is a contact a generated customer sends on a channel (a
 CTI call record with its IVR choice, an email, a chat or SMS message, a web or app form with
-the reason picked), submitted through `Intake`: identity resolution, reason recognition (a
-free text that no rule recognises waits in triage until a front-office agent assigns the
-reason), case opening and the flow start happen for real. Some customers contact again while
-their case is open (a reference in the text: attached, or a status question). Agents of the
+the reason picked), submitted through `Intake`: identity resolution, reason recognition (a free
+text that no rule recognises waits in triage until a front-office agent assigns the reason),
+case opening and the flow start happen for real. Some customers contact again while their case
+is open (a reference in the text: attached, or a status question), and some after it closed
+(the company's follow-up policy reopens it, or opens a new case linked to it). Agents of the
 task's department claim an item after a queue wait and complete it after the work time,
 answering its form (values drawn from its JSON Schema, so gateways take every branch now and
 then, rework loops included). Customers answer the flows that wait for them with a contact;
@@ -39,6 +40,7 @@ from sqlalchemy import func, select
 
 from flowdesk.cases.closing import CaseCloser
 from flowdesk.cases.surveys import SentSurvey, SurveySender
+from flowdesk.contacts.follow_ups import FollowUpPolicy
 from flowdesk.contacts.intake import Intake, IntakeResult
 from flowdesk.contacts.rules import DEFAULT_IVR
 from flowdesk.core.clock import FixedClock
@@ -125,6 +127,13 @@ FOLLOW_UPS = (
     "Regarding {ref} - is anyone working on this?",
     "{ref}: I sent the details you asked for.",
 )
+#: What customers write when the problem comes back after their case was closed.
+AGAIN = (
+    "{ref}: the problem is back again.",
+    "fd{code}: it happened again since yesterday.",
+    "Same issue as case {ref}, it is not solved.",
+)
+AGAIN_SHARE = 0.06  # closed cases whose customer writes again later (days to weeks)
 STATUS_QUESTIONS = ("What is the status of {ref}?", "Status {ref} please")
 REPLIES = ("{ref}: yes, that works for me.", "{ref}: thank you, I accept.")
 COMMENTS = {
@@ -220,15 +229,20 @@ class Simulation:
         self.clock = FixedClock(now - timedelta(days=days))
         self.ids = ids or SeededUuids(seed)
         self.runtime = ProcessRuntime(store, clock=self.clock, ids=self.ids)
+        company = load_company(demo_dir / "company.yaml")
         self.intake = Intake(
-            store, self.runtime, clock=self.clock, ids=self.ids, default_region="NL"
+            store,
+            self.runtime,
+            clock=self.clock,
+            ids=self.ids,
+            default_region="NL",
+            follow_ups=FollowUpPolicy.from_company(company),
         )
         self.surveys = SurveySender(store, self.clock, ids=self.ids)
         self.closer = CaseCloser(store, on_closed=self._survey_closed)
         self.forms: dict[tuple[str, str], tuple[dict[str, Any], list[Any]]] = {}
         self.next_jobs = self.clock.now()
         self.job_round = JOB_ROUND
-        company = load_company(demo_dir / "company.yaml")
         self.agents: dict[str, list[str]] = {}
         for agent in company.get("agents", []):
             self.agents.setdefault(agent["department"], []).append(agent["username"])
@@ -346,6 +360,11 @@ class Simulation:
         self.closer.tick()
 
     def _survey_closed(self, event: StoredEvent) -> None:
+        case = self.case_ids.get(event.case_id or "")
+        if case is not None and self.rng.random() < AGAIN_SHARE:
+            # the problem comes back: within the reopen window or weeks later (a new case)
+            days = self.rng.expovariate(1 / 9)
+            self.schedule(self._later(hours=days * 24), "repeat", {"case": case.id, "again": 1})
         survey = self.surveys.send(event.case_id or "")
         if survey is None:
             return
@@ -427,12 +446,27 @@ class Simulation:
     def _on_repeat(self, payload: dict[str, Any]) -> None:
         case = self.case_ids[payload["case"]]
         customer = self.customers[case.customer]
-        templates = STATUS_QUESTIONS if self.rng.random() < 0.35 else FOLLOW_UPS
-        text = self.rng.choice(templates).format(ref=case.reference)
+        templates: Sequence[str] = AGAIN
+        if not payload.get("again"):
+            templates = STATUS_QUESTIONS if self.rng.random() < 0.35 else FOLLOW_UPS
+        code = case.reference.removeprefix("FD-").lower()
+        text = self.rng.choice(templates).format(ref=case.reference, code=code)
         channel = self._pick([c for c in CHANNELS if c[0] != "phone"])
         result = self._submit(channel, self._message(channel, customer, text, subject=text))
-        if result is not None:
-            self.report.repeat_contacts += 1
+        if result is None:
+            return
+        self.report.repeat_contacts += 1
+        if result.action in ("reopened", "started") and result.instance_id and result.case_id:
+            # a reopened case, or a new one that follows the closed case: its flow is worked
+            again = self.case_ids.get(result.case_id)
+            if again is None:  # a new case that follows the closed one
+                self.report.cases += 1
+                again = _Case(
+                    result.case_id, result.case_reference or "", case.customer, self.clock.now()
+                )
+            self.case_ids[again.id] = again
+            self.cases[result.instance_id] = again
+            self._follow(result.instance_id)
 
     def _on_claim(self, payload: dict[str, Any]) -> None:
         try:

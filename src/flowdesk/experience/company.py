@@ -1,5 +1,6 @@
 """The demo company's organisation file (demo/company.yaml): departments with OLAs, agents with
-skills, languages and shifts, SLA policies and business calendars.
+skills, languages and shifts, SLA policies and business calendars, and what a follow-up to a
+closed case does (`follow_up_policy`, `reopen_within`: `flowdesk.contacts.follow_ups`).
 
 Later seeding and routing read it through `load_company`, which checks the shape against
 COMPANY_SCHEMA (demo/company.schema.json is the same schema for editors; a test keeps the two
@@ -190,6 +191,8 @@ COMPANY_SCHEMA: dict[str, Any] = {
                 "properties": {"start": {"$ref": "#/$defs/time"}, "end": {"$ref": "#/$defs/time"}},
             },
         },
+        "follow_up_policy": {"enum": ["reopen", "link", "new_case"]},
+        "reopen_within": {"$ref": "#/$defs/duration"},
         "analytics": {
             "type": "object",
             "additionalProperties": False,

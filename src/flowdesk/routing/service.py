@@ -15,7 +15,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import suppress
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -722,7 +722,8 @@ class RoutingService:
             item = Item(
                 d["work_item_id"],
                 "task",
-                e.time,
+                # the first step of a flow a contact started waits since the contact arrived
+                _time(d.get("waiting_since")) or e.time,
                 department=e.department,
                 candidate_groups=frozenset(d.get("candidate_groups") or ()),
                 candidate_users=frozenset(d.get("candidate_users") or ()),
@@ -1481,6 +1482,9 @@ class RoutingService:
             "queued": sum(x["size"] for x in queues),
             "slas_at_risk": at_risk,
             "agents": self.agents(),
+            "triage": [
+                asdict(w) for _, w in sorted(triage.waiting_by_department(self.store, now).items())
+            ],
         }
 
     def _avg_wait(self, conn: Connection) -> dict[tuple[str | None, str], float]:

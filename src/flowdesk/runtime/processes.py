@@ -179,6 +179,7 @@ class ProcessRuntime:
         definition_id: str,
         completed_item: str | None = None,
         actor: str | None = None,
+        waiting_since: datetime | None = None,
     ) -> InstanceState:
         state = result.state
         now = self.clock.now()
@@ -253,6 +254,11 @@ class ProcessRuntime:
                     "priority": w.priority,
                     "process_key": key,
                     "business_key": state.business_key,
+                    **(
+                        {"waiting_since": waiting_since.isoformat()}
+                        if waiting_since is not None and waiting_since < now
+                        else {}
+                    ),
                 },
                 process_instance_id=state.id,
                 element_id=w.el,
@@ -581,11 +587,17 @@ class ProcessRuntime:
         *,
         business_key: str | None = None,
         actor: str | None = None,
+        waiting_since: datetime | None = None,
     ) -> InstanceState:
+        """Start a flow. `waiting_since`: when the customer's contact arrived, if earlier (a
+        contact that waited in triage): its first work items' SLA clocks start then."""
+
         def body(tx: _Tx) -> InstanceState:
             definition_id = self._latest_id(tx.repo, process_key)
             result = self.engine.start(definition_id, variables, business_key, actor=actor)
-            return self._absorb(tx, result, before=None, definition_id=definition_id)
+            return self._absorb(
+                tx, result, before=None, definition_id=definition_id, waiting_since=waiting_since
+            )
 
         return self._run(body)
 

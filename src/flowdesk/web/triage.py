@@ -47,6 +47,7 @@ def rows(items: list[Waiting], now: datetime) -> list[dict[str, Any]]:
             "due": w.due,
             "late": w.due < now,
             "countdown": countdown(w.due, now),
+            "flags": w.flags,
         }
         for w in items
     ]

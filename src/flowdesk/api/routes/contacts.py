@@ -22,6 +22,7 @@ from flowdesk.auth.service import Principal
 from flowdesk.cases import service as cases
 from flowdesk.contacts import classifier
 from flowdesk.contacts.errors import InvalidContactError
+from flowdesk.contacts.follow_ups import FollowUpPolicy
 from flowdesk.contacts.intake import Intake, IntakeResult, default_runtime
 from flowdesk.contacts.model import CHANNELS
 from flowdesk.core.errors import NotFoundError
@@ -31,6 +32,14 @@ from flowdesk.store import Store
 router = APIRouter(prefix="/api/v1", tags=["contacts"])
 
 MAX_CSV_BYTES = classifier.MAX_FILE_BYTES
+
+
+def _follow_up_policy(state: Any) -> FollowUpPolicy:
+    """The app's follow-up policy: set on the state, or from the company file in settings."""
+    given = getattr(state, "follow_up_policy", None)
+    if isinstance(given, FollowUpPolicy):
+        return given
+    return FollowUpPolicy.from_file(getattr(getattr(state, "settings", None), "company_file", None))
 
 
 def intake_of(request: Request) -> Intake:
@@ -47,6 +56,7 @@ def intake_of(request: Request) -> Intake:
             clock=state.clock,
             senders=getattr(state, "contact_senders", None) or {},
             default_region=getattr(state, "contact_default_region", None),
+            follow_ups=_follow_up_policy(state),
         )
 
     return app_singleton(request, "contact_intake", build)
@@ -181,6 +191,7 @@ def get_case(
     store: Store = request.app.state.store
     with store.reading() as conn:
         case = cases.by_reference(conn, reference)
+        follow_ups = cases.linked_cases(conn, case.id) if case is not None else []
     if case is None:
         raise NotFoundError(f"no case {reference!r}")
     status = cases.case_status(store, case, request.app.state.clock.now())
@@ -190,6 +201,7 @@ def get_case(
         "status": status.status,
         "status_texts": status.texts,
         "contacts": [c.to_dict() for c in linked],
+        "linked_cases": follow_ups,
     }
 
 

@@ -139,12 +139,23 @@ class RiskOut(BaseModel):
     why: str
 
 
+class TriageOut(BaseModel):
+    """Contacts of a department waiting for triage (a person to decide their reason)."""
+
+    department: str
+    waiting: int
+    unassigned: int
+    overdue: int
+    oldest: datetime | None
+
+
 class SupervisorOut(BaseModel):
     at: datetime
     queued: int
     queues: list[QueueOut]
     slas_at_risk: list[RiskOut]
     agents: list[AgentOut]
+    triage: list[TriageOut] = []
 
 
 class TickOut(BaseModel):
