@@ -1,8 +1,8 @@
-"""The demo company's organisation file (demo/company.yaml): departments with OLAs, agents with
-skills, languages and shifts, SLA policies and business calendars.
+"""The demo company's organisation file (flowdesk/demo/company/company.yaml): departments with
+OLAs, agents with skills, languages and shifts, SLA policies and business calendars.
 
 Later seeding and routing read it through `load_company`, which checks the shape against
-COMPANY_SCHEMA (demo/company.schema.json is the same schema for editors; a test keeps the two
+COMPANY_SCHEMA (its company.schema.json is the same schema for editors; a test keeps the two
 equal) and the references between sections, and reports every problem with its line.
 """
 
