@@ -23,6 +23,7 @@ STATUS_BY_CODE = {
     "invalid-input": 422,
     "unauthenticated": 401,
     "forbidden": 403,
+    "payload-too-large": 413,
 }
 
 

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 from fastapi import Request
 from pydantic import BaseModel, Field
 
+from flowdesk.app.context import Ops
 from flowdesk.core.errors import FlowdeskError
 from flowdesk.core.jsonutil import json_default
 from flowdesk.feel.values import to_feel
@@ -98,6 +99,17 @@ def runtime_of(request: Request) -> ProcessRuntime:
         return runtime
 
     return app_singleton(request, "process_runtime", build)
+
+
+def ops_of(request: Request) -> Ops:
+    """What the app layer's use cases run against, from this app's shared services."""
+    state = request.app.state
+    return Ops(
+        store=state.store,
+        clock=state.clock,
+        runtime=runtime_of(request),
+        settings=getattr(state, "settings", None),
+    )
 
 
 def decisions_of(request: Request) -> DeployedDecisions:
