@@ -98,3 +98,19 @@ def test_errors_print_the_precise_message_and_exit_2(database_url: str, tmp_path
         assert ProcessRuntime(store).definitions() == []  # nothing of the bad bundles written
     finally:
         store.close()
+
+
+def test_flowdesk_deploy_of_a_bundle_registers_its_reasons(
+    database_url: str, tmp_path: Path
+) -> None:
+    """`flowdesk deploy` used to deploy only the BPMN of a bundle zip, dropping flow.yaml."""
+    result = flowdesk(database_url, "deploy", str(zipped(write_bundle(tmp_path / "mini"))))
+    assert result.exit_code == 0, result.output
+    assert "mini version 1 deployed" in result.output and "reasons: mini-reason" in result.output
+    store = Store.open(database_url)
+    try:
+        from flowdesk.experience.service import reason_flow
+
+        assert reason_flow(store, "mini-reason") == "mini"
+    finally:
+        store.close()
