@@ -251,20 +251,17 @@ def test_a_bundle_zip_deploys_on_its_own_and_an_empty_request_says_what_to_send(
     assert denied.status_code == 403
 
 
+def _caller(*roles: str) -> Principal:
+    return Principal(f"id-{roles[0]}", roles[0], roles[0], roles, (), permissions_of(roles))
+
+
 def test_the_use_cases_check_the_callers_permission(api: Api, tmp_path: Path) -> None:
     """The app layer refuses on its own, whichever door calls it."""
     ops = Ops(store=api.store, clock=api.clock, runtime=ProcessRuntime(api.store, clock=api.clock))
-    roles = ("agent",)
-    agent = Principal("u1", "ana", "Ana", roles, (), permissions_of(roles))
     with pytest.raises(Forbidden, match="deployments:write"):
-        bundles.deploy(ops, agent, mini_zip(tmp_path))
+        bundles.deploy(ops, _caller("agent"), mini_zip(tmp_path))
     with pytest.raises(Forbidden, match="deployments:write"):
-        bundles.rollback(ops, agent, "mini", 1)
-    roles = ("integration",)
-    robot = Principal("u2", "bot", "Bot", roles, (), permissions_of(roles))
-    assert bundles.deploy(
-        ops,
-        Principal("u3", "root", "Root", ("admin",), (), permissions_of(("admin",))),
-        mini_zip(tmp_path, "m2"),
-    ).created
-    assert [v.number for v in bundles.versions(ops, robot, "mini")] == [1]
+        bundles.rollback(ops, _caller("integration"), "mini", 1)
+    assert bundles.deploy(ops, _caller("admin"), mini_zip(tmp_path, "m2")).created
+    assert [v.number for v in bundles.versions(ops, _caller("integration"), "mini")] == [1]
+    assert [v.number for v in bundles.versions(ops, _caller("agent"), "mini")] == [1]
