@@ -38,6 +38,7 @@ from flowdesk.contacts import classifier  # noqa: E402
 from flowdesk.contacts.intake import Intake  # noqa: E402
 from flowdesk.core.clock import SystemClock  # noqa: E402
 from flowdesk.customers.service import create_customer  # noqa: E402
+from flowdesk.demo import COMPANY_DIR  # noqa: E402
 from flowdesk.experience.service import deploy_bundle  # noqa: E402
 from flowdesk.store import Store  # noqa: E402
 
@@ -72,7 +73,7 @@ def main() -> None:
         store = Store.open(f"sqlite:///{folder}/bench.db")
         store.upgrade()
         intake = Intake(store, clock=clock, default_region="GB")
-        for bundle in sorted((REPO / "demo").glob("*/flow.yaml")):
+        for bundle in sorted(COMPANY_DIR.glob("*/flow.yaml")):
             deploy_bundle(intake.runtime, store, bundle.parent)
         people = []
         with store.unit_of_work() as uow:

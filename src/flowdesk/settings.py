@@ -42,7 +42,7 @@ class Settings(BaseSettings):
     status_photo_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
     company_file: str | None = Field(
         default=None,
-        description="Company file (demo/company.yaml format) with SLA targets, OLAs and the "
+        description="Company file (the demo company.yaml format) with SLA targets, OLAs and the "
         "scorecard the dashboards measure against; `flowdesk serve` uses the demo's when it "
         "loads the demo",
     )

@@ -15,6 +15,9 @@ P = Permission
 EXPECTED = {
     ("POST", "/api/v1/deployments"): P.DEPLOY,
     ("GET", "/api/v1/deployments"): P.MODELS_READ,
+    ("GET", "/api/v1/bundles/{name}/versions"): P.MODELS_READ,
+    ("GET", "/api/v1/bundles/{name}/diff"): P.MODELS_READ,
+    ("POST", "/api/v1/bundles/{name}/rollback"): P.DEPLOY,
     ("GET", "/api/v1/process-definitions"): P.MODELS_READ,
     ("GET", "/api/v1/experiences"): P.MODELS_READ,
     ("GET", "/api/v1/experiences/catalog"): P.MODELS_READ,

@@ -4,7 +4,6 @@ status text of the step the case reached (placeholders filled), the SMS the shor
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from flowdesk.cases.updates import notify_case_updates
 from flowdesk.channels.outbound import RecordingSender
@@ -12,11 +11,12 @@ from flowdesk.contacts.intake import Intake
 from flowdesk.core.clock import FixedClock
 from flowdesk.customers.registry import set_preferences
 from flowdesk.customers.service import create_customer
+from flowdesk.demo import COMPANY_DIR
 from flowdesk.experience.service import deploy_bundle
 from flowdesk.runtime.processes import ProcessRuntime
 from flowdesk.store import Store
 
-REFUND = Path(__file__).resolve().parents[2] / "demo" / "refund-request"
+REFUND = COMPANY_DIR / "refund-request"
 
 
 def _refund_case(

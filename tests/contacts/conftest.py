@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from flowdesk.channels.outbound import RecordingSender
 from flowdesk.contacts.intake import Intake
 from flowdesk.core.clock import FixedClock
+from flowdesk.demo import COMPANY_DIR
 from flowdesk.experience.service import deploy_bundle
 from flowdesk.runtime.processes import ProcessRuntime
 from flowdesk.store import Store
 
-DEMO = Path(__file__).resolve().parents[2] / "demo"
+DEMO = COMPANY_DIR
 BUNDLES = ("complaint", "billing-dispute", "outage-restoration")
 
 

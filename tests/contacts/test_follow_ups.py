@@ -22,12 +22,13 @@ from flowdesk.cases import service as cases
 from flowdesk.cases.references import references_in
 from flowdesk.contacts.follow_ups import FollowUpPolicy
 from flowdesk.core.clock import FixedClock
+from flowdesk.demo import COMPANY_DIR
 from flowdesk.experience.company import load_company
 from flowdesk.experience.errors import BundleError
 from flowdesk.runtime.processes import ProcessRuntime
 from flowdesk.store import Store
 
-DEMO = Path(__file__).resolve().parents[2] / "demo"
+DEMO = COMPANY_DIR
 ANN = "ann@example.com"
 
 

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from flowdesk.demo import COMPANY_DIR
 from flowdesk.experience.company import COMPANY_SCHEMA, load_company
 from flowdesk.experience.errors import BundleError
 
-DEMO = Path(__file__).resolve().parents[2] / "demo"
+DEMO = COMPANY_DIR
 DEPARTMENTS = {"front-office", "billing", "field-service", "network-operations", "retention"}
 
 

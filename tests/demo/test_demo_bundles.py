@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from flowdesk.core.clock import FixedClock
+from flowdesk.demo import COMPANY_DIR
 from flowdesk.dmn import load_model
 from flowdesk.engine.decisions import DmnDecisions
 from flowdesk.experience.loader import load_bundle
@@ -15,7 +16,7 @@ from flowdesk.experience.service import catalog, deploy_bundle, experience_for
 from flowdesk.runtime.processes import ProcessRuntime
 from flowdesk.store import Store
 
-DEMO = Path(__file__).resolve().parents[2] / "demo"
+DEMO = COMPANY_DIR
 BUNDLES = sorted(p.parent.name for p in DEMO.glob("*/flow.yaml"))
 
 # Per flow: start variables, the answers given at each user task, the messages the customer or
@@ -193,7 +194,8 @@ def test_refund_approval_is_decided_by_the_dmn_table(store: Store, clock: FixedC
 def test_committed_bpmn_matches_the_generator() -> None:
     import runpy
 
-    build = runpy.run_path(str(DEMO / "tools" / "build_flows.py"), run_name="demo_build")["build"]
+    tool = Path(__file__).resolve().parents[2] / "tools" / "demo_flows" / "build_flows.py"
+    build = runpy.run_path(str(tool), run_name="demo_build")["build"]
     for path, content in build().items():
         assert path.read_text(encoding="utf-8") == content, path
 

@@ -12,11 +12,12 @@ from typer.testing import CliRunner
 
 from flowdesk.cli.experience import register
 from flowdesk.core.clock import FixedClock
+from flowdesk.demo import COMPANY_DIR
 from flowdesk.experience.service import deploy_bundle
 from flowdesk.runtime.processes import ProcessRuntime
 from flowdesk.store import Store
 
-DEMO = Path(__file__).resolve().parents[2] / "demo"
+DEMO = COMPANY_DIR
 
 
 @pytest.fixture

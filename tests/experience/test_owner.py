@@ -18,13 +18,14 @@ from flowdesk.api.app import create_app
 from flowdesk.auth import service as auth
 from flowdesk.cli.experience import register
 from flowdesk.core.clock import FixedClock
+from flowdesk.demo import COMPANY_DIR
 from flowdesk.experience.loader import load_bundle
 from flowdesk.experience.service import deploy_bundle
 from flowdesk.runtime.processes import ProcessRuntime
 from flowdesk.settings import Settings
 from flowdesk.store import Store
 
-DEMO = Path(__file__).resolve().parents[2] / "demo"
+DEMO = COMPANY_DIR
 OWNED = FLOW.replace("process: mini\n", "owner: akeller\nprocess: mini\n")
 
 

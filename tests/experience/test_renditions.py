@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
+from flowdesk.demo import COMPANY_DIR
 from flowdesk.experience.bundle import TaskExperience
 from flowdesk.experience.loader import load_bundle
 from flowdesk.experience.renditions import (
@@ -18,7 +18,7 @@ from flowdesk.experience.renditions import (
     customer_schema,
 )
 
-DEMO = Path(__file__).resolve().parents[2] / "demo" / "refund-request"
+DEMO = COMPANY_DIR / "refund-request"
 
 
 @pytest.fixture(scope="module")

@@ -29,13 +29,14 @@ from flowdesk.auth.service import list_users
 from flowdesk.cli.main import app as cli
 from flowdesk.cli.rounds import WorkerRounds
 from flowdesk.core.clock import FixedClock
+from flowdesk.demo import COMPANY_DIR
 from flowdesk.routing.organisation import Organisation, slug
 from flowdesk.routing.service import RoutingService
 from flowdesk.settings import Settings
 from flowdesk.store import Store
 from flowdesk.testing.postgres import free_port
 
-DEMO = Path(__file__).resolve().parents[2] / "demo"
+DEMO = COMPANY_DIR
 COMPANY = DEMO / "company.yaml"
 PASSWORD = "flowdesk-demo"
 #: Monday 5 January 2026, 10:00 in Amsterdam: the office (08:00-20:00) is open.

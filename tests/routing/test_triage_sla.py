@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,6 +14,7 @@ from fastapi.testclient import TestClient
 from flowdesk.api.app import create_app
 from flowdesk.auth import service as auth
 from flowdesk.core.clock import FixedClock
+from flowdesk.demo import COMPANY_DIR
 from flowdesk.experience.service import deploy_bundle
 from flowdesk.routing.service import RoutingService
 from flowdesk.routing.triage import TriageWaiting, waiting_by_department
@@ -23,7 +23,7 @@ from flowdesk.settings import Settings
 from flowdesk.sla import SlaCatalog, SlaPolicy
 from flowdesk.store import Store
 
-DEMO = Path(__file__).resolve().parents[2] / "demo"
+DEMO = COMPANY_DIR
 CHAT = {"channel": "chat", "session_id": "s-1", "email": "b@example.com", "text": "hello?"}
 CATALOG = SlaCatalog(
     policies=[

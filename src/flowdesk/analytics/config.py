@@ -1,6 +1,6 @@
 """What the KPIs measure against: SLA targets, OLAs, complaint reasons and the scorecard.
 
-Read from the company file (demo/company.yaml format, `analytics` section) so the targets
+Read from the company file (the demo company.yaml format, `analytics` section) so the targets
 leaders are held to live next to the organisation that must meet them. Without a company file
 KPIs still compute; SLA and OLA compliance are then empty (no target, no compliance) and the
 scorecard has no criteria.

@@ -24,6 +24,7 @@ STATUS_BY_CODE = {
     "unauthenticated": 401,
     "forbidden": 403,
     "unavailable": 503,
+    "payload-too-large": 413,
 }
 
 

@@ -1,7 +1,8 @@
-"""The demo company (demo/ in the source tree): loaded into an empty store by `flowdesk serve`.
+"""The demo company (package data in flowdesk/demo/company, so it ships in the wheel): loaded
+into an empty store by `flowdesk serve`.
 
-Loading deploys every experience bundle of demo/ and creates the demo users from
-demo/company.yaml (agents with their department as group, supervisors, an administrator), so a
+Loading deploys every experience bundle of the demo company and creates the demo users from its
+company.yaml (agents with their department as group, supervisors, an administrator), so a
 newcomer can log in right away. History (`flowdesk demo seed`) comes with the seeding work.
 """
 
@@ -29,8 +30,10 @@ DEMO_PASSWORD = "flowdesk-demo"
 
 
 def default_demo_dir() -> Path:
-    # src/flowdesk/cli/demo.py -> repository root / demo
-    return Path(__file__).resolve().parents[3] / "demo"
+    """The demo company shipped inside the package (an installed wheel has it too)."""
+    from flowdesk.demo import COMPANY_DIR
+
+    return COMPANY_DIR
 
 
 def load_demo_content(store: Store, demo_dir: Path | None = None) -> Iterator[str]:

@@ -66,6 +66,17 @@ def model_files(path: Path) -> list[tuple[str, bytes]]:
     return files
 
 
+def _is_bundle(path: Path) -> bool:
+    """A bundle folder, its flow.yaml, or a zip holding one (not loose BPMN/DMN files)."""
+    from flowdesk.app.bundles import is_bundle_zip
+
+    if path.is_dir():
+        return (path / "flow.yaml").is_file()
+    if path.name == "flow.yaml":
+        return path.is_file()
+    return path.suffix.lower() == ".zip" and path.is_file() and is_bundle_zip(path.read_bytes())
+
+
 def parse_var(text: str) -> tuple[str, Any]:
     """k=v; v is read as JSON when it is JSON (42, true, "x", {...}), else as a string."""
     name, sep, raw = text.partition("=")
@@ -88,7 +99,13 @@ def register(app: typer.Typer) -> None:
         name: Annotated[str | None, typer.Option(help="Deployment name")] = None,
         database_url: DbUrl = None,
     ) -> None:
-        """Deploy BPMN and DMN models; a changed process becomes a new version."""
+        """Deploy BPMN and DMN models; a changed process becomes a new version. An experience
+        bundle (a folder or zip with flow.yaml) deploys whole, as `flowdesk bundle deploy`."""
+        if _is_bundle(path):
+            from flowdesk.cli.experience import deploy_command
+
+            deploy_command(path, as_json=False, database_url=database_url)
+            return
         files = model_files(path)
         deployment = _runtime(database_url).deploy(name or path.name, files, actor="cli")
         typer.echo(f"deployment {deployment.id}: {len(files)} file(s)")

@@ -1,9 +1,10 @@
-"""The demo company's organisation file (demo/company.yaml): departments with OLAs, agents with
-skills, languages and shifts, SLA policies and business calendars, and what a follow-up to a
-closed case does (`follow_up_policy`, `reopen_within`: `flowdesk.contacts.follow_ups`).
+"""The company's organisation file (the demo's is flowdesk/demo/company/company.yaml): departments
+with OLAs, agents with skills, languages and shifts, SLA policies and business calendars, and
+what a follow-up to a closed case does (`follow_up_policy`, `reopen_within`:
+`flowdesk.contacts.follow_ups`).
 
 Later seeding and routing read it through `load_company`, which checks the shape against
-COMPANY_SCHEMA (demo/company.schema.json is the same schema for editors; a test keeps the two
+COMPANY_SCHEMA (its company.schema.json is the same schema for editors; a test keeps the two
 equal) and the references between sections, and reports every problem with its line.
 """
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, func, select, update
 
 from flowdesk.core.errors import NotFoundError
 from flowdesk.core.events import NewEvent
@@ -36,7 +36,12 @@ from flowdesk.experience.bundle import (
     bundle_from_dict,
 )
 from flowdesk.experience.loader import PLACEHOLDER, load_bundle
-from flowdesk.experience.models import contact_reasons, experience_bundles, experience_definitions
+from flowdesk.experience.models import (
+    contact_reasons,
+    experience_bundle_files,
+    experience_bundles,
+    experience_definitions,
+)
 from flowdesk.feel import ast as feel_ast
 from flowdesk.feel import compile_expression
 from flowdesk.feel.durations import parse_duration
@@ -57,11 +62,13 @@ class BundleDeployment:
     deployment: Deployment
     reasons: list[str]
     articles: list[str]
+    number: int = 0  # 1, 2, ... per bundle name: the version `versions` lists
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "bundle_id": self.bundle_id,
             "name": self.name,
+            "number": self.number,
             "deployment_id": self.deployment.id,
             "definitions": [
                 {"id": d.id, "key": d.key, "version": d.version, "new": d.new}
@@ -181,7 +188,8 @@ class FlowEntry:
 
 
 # -- deployment ------------------------------------------------------------------------------
-def _sha(bundle: Bundle) -> str:
+def bundle_sha(bundle: Bundle) -> str:
+    """One digest over every file of a bundle: equal digests, equal bundles."""
     digest = hashlib.sha256()
     for name in sorted(bundle.files):
         digest.update(name.encode() + b"\0" + bundle.files[name] + b"\0")
@@ -201,18 +209,27 @@ def deploy_bundle(
     store: Store,
     path_or_zip: str | Path | bytes | Bundle,
     actor: str | None = None,
+    *,
+    restores: int | None = None,
 ) -> BundleDeployment:
     """Validate and deploy a bundle (folder, flow.yaml, .zip path, zip bytes or a loaded
-    Bundle). Raises BundleError listing every problem; writes nothing unless all is well."""
+    Bundle). Raises BundleError listing every problem; writes nothing unless all is well.
+    Its files are kept with the deployment (versions are diffed and restored from them);
+    `restores` names the earlier version a rollback deploys again (recorded in the event)."""
     if runtime.store is not store:
         raise ValueError("deploy_bundle: the runtime must run on the given store")
     bundle = path_or_zip if isinstance(path_or_zip, Bundle) else load_bundle(path_or_zip)
     bundle_id = runtime.ids.new_id()
     stored: list[list[str]] = []
+    numbers: list[int] = []
 
     def also(uow: UnitOfWork, deployment: Deployment) -> None:
         conn = uow.connection
         now = runtime.clock.now()
+        b = experience_bundles.c
+        last = conn.execute(select(func.max(b.number)).where(b.name == bundle.name)).scalar()
+        number = int(last or 0) + 1
+        numbers.append(number)
         conn.execute(
             experience_bundles.insert().values(
                 id=bundle_id,
@@ -221,12 +238,24 @@ def deploy_bundle(
                 title=bundle.title,
                 process_key=bundle.process,
                 deployment_id=deployment.id,
-                sha256=_sha(bundle),
+                sha256=bundle_sha(bundle),
                 content=bundle.to_dict(),
                 created_at=now,
                 actor=actor,
+                number=number,
+                definitions=[d.id for d in deployment.definitions],
             )
         )
+        for file_name in sorted(bundle.files):
+            data = bundle.files[file_name]
+            conn.execute(
+                experience_bundle_files.insert().values(
+                    bundle_id=bundle_id,
+                    name=file_name,
+                    sha256=hashlib.sha256(data).hexdigest(),
+                    content=data,
+                )
+            )
         for definition in deployment.definitions:
             _upsert(
                 conn,
@@ -260,8 +289,10 @@ def deploy_bundle(
                 {
                     "bundle_id": bundle_id,
                     "name": bundle.name,
+                    "number": number,
                     "version": bundle.version,
                     "owner": bundle.owner,
+                    **({"restores": restores} if restores is not None else {}),
                     "deployment_id": deployment.id,
                     "definitions": [d.id for d in deployment.definitions],
                     "reasons": [r.id for r in bundle.reasons],
@@ -273,7 +304,12 @@ def deploy_bundle(
 
     deployment = runtime.deploy(bundle.name, bundle.resources(), actor=actor, also=also)
     return BundleDeployment(
-        bundle_id, bundle.name, deployment, [r.id for r in bundle.reasons], stored[-1]
+        bundle_id,
+        bundle.name,
+        deployment,
+        [r.id for r in bundle.reasons],
+        stored[-1],
+        numbers[-1],
     )
 
 
@@ -342,7 +378,7 @@ def flows(store: Store) -> list[FlowEntry]:
         rows = conn.execute(
             select(
                 b.id, b.name, b.version, b.title, b.process_key, b.content, b.created_at
-            ).order_by(b.created_at, b.id)
+            ).order_by(b.created_at, b.number, b.id)
         ).all()
     latest = {r.name: r for r in rows}
     return [

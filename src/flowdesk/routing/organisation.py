@@ -1,4 +1,4 @@
-"""The organisation from the company file (demo/company.yaml), live in routing.
+"""The organisation from the company file (flowdesk/demo/company/company.yaml), live in routing.
 
 `Organisation.from_company` reads a company document checked by
 `flowdesk.experience.company.load_company`: departments (with their OLA and its escalation

@@ -1,5 +1,5 @@
-"""Deployments: upload BPMN and DMN files (or a zip of them); process definitions, their
-versions, XML and diagram."""
+"""Deployments: upload BPMN and DMN files (or a zip of them) or an experience bundle zip;
+process definitions, their versions, XML and diagram. Bundle versions: routes/bundles.py."""
 
 from __future__ import annotations
 
@@ -14,8 +14,10 @@ from pydantic import BaseModel
 
 from flowdesk.api.idempotency import fingerprint, idempotent
 from flowdesk.api.problems import PROBLEM_JSON
+from flowdesk.api.routes import bundles
 from flowdesk.api.routes.common import InvalidInput, errors, plain, runtime_of, store_of
 from flowdesk.api.security import require
+from flowdesk.app.bundles import is_bundle_zip
 from flowdesk.auth.roles import Permission
 from flowdesk.auth.service import Principal
 from flowdesk.bpmn.svg import render_svg
@@ -29,6 +31,7 @@ router = APIRouter(prefix="/api/v1", tags=["deployments"])
 
 MODEL_SUFFIXES = (".bpmn", ".bpmn20.xml", ".dmn", ".dmn11.xml")
 MAX_FILES = 200
+ZIP_TYPES = ("application/zip", "application/x-zip-compressed")
 
 
 class DefinitionOut(BaseModel):
@@ -138,26 +141,75 @@ def _validate(files: list[tuple[str, bytes]]) -> JSONResponse | None:
     return None
 
 
+async def _zip_body(request: Request) -> bytes | None:
+    """The raw body of an `application/zip` request (a bundle); None for a form upload."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    return await request.body() if content_type in ZIP_TYPES else None
+
+
 @router.post(
     "/deployments",
-    response_model=DeploymentOut,
+    response_model=DeploymentOut | bundles.BundleDeployOut,
     status_code=201,
-    responses=errors(409),
+    responses={
+        **errors(409, 413),
+        200: {"model": bundles.BundleDeployOut, "description": "Bundle already current"},
+    },
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/zip": {
+                    "schema": {
+                        "type": "string",
+                        "format": "binary",
+                        "description": "an experience bundle: flow.yaml, BPMN, DMN, forms, "
+                        "knowledge (see docs/bundles.md)",
+                    }
+                }
+            }
+        }
+    },
 )
 def create_deployment(
     request: Request,
     principal: Annotated[Principal, Depends(require(Permission.DEPLOY))],
-    files: Annotated[list[UploadFile], File(description=".bpmn, .dmn or .zip files")],
+    zip_body: Annotated[bytes | None, Depends(_zip_body)],
+    files: Annotated[
+        list[UploadFile] | None,
+        File(description=".bpmn, .dmn or .zip files, or one experience bundle .zip"),
+    ] = None,
     name: Annotated[str | None, Form(max_length=200)] = None,
 ) -> Response:
     """Deploy BPMN and DMN files, or zips of them. Every file is validated first; an invalid
     model is a 422 naming the file, line and element, and nothing is deployed. A changed
-    process becomes a new version; an unchanged one keeps its version."""
+    process becomes a new version; an unchanged one keeps its version.
+
+    An experience bundle (a zip with flow.yaml; as the `application/zip` body or the one file of
+    the form) deploys whole: its contact reasons start its flow from then on. Answers the
+    bundle's new version (201), or its current one when the same files were deployed already
+    (200, nothing written); problems list every issue with file, line and column (422), and a
+    zip that unpacks past the limits is a 413."""
+    if zip_body is not None:
+        return bundles.bundle_deployed(request, principal, zip_body, name or "bundle.zip")
+    if not files:
+        raise InvalidInput(
+            "no files were uploaded",
+            hint="send .bpmn/.dmn files as the multipart field 'files', or a bundle zip as "
+            "an application/zip body",
+        )
     limit = int(request.app.state.settings.max_body_bytes) * 10
+    uploads = [(upload.filename or "upload", upload.file.read()) for upload in files]
+    for filename, content in uploads:
+        if filename.lower().endswith(".zip") and is_bundle_zip(content):
+            if len(uploads) > 1:
+                raise InvalidInput(
+                    f"{filename}: an experience bundle deploys on its own",
+                    hint="upload the bundle zip alone, and other models in another request",
+                )
+            return bundles.bundle_deployed(request, principal, content, filename)
     collected: list[tuple[str, bytes]] = []
-    for upload in files:
-        filename = upload.filename or "upload"
-        collected.extend(_model_files(filename, upload.file.read(), limit))
+    for filename, content in uploads:
+        collected.extend(_model_files(filename, content, limit))
     seen: set[str] = set()
     for filename, _ in collected:
         if filename in seen:
@@ -273,3 +325,6 @@ def definition_diagram(
         resource["content"], resource["name"], resource["sha256"]
     )
     return Response(render_svg(definitions), media_type="image/svg+xml")
+
+
+router.include_router(bundles.router)

@@ -144,7 +144,7 @@ def render(flow: Flow) -> str:
         'xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" '
         'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
         f'id="{flow.process}_definitions" targetNamespace="http://flowdesk.example/demo" '
-        'exporter="flowdesk demo/tools/build_flows.py" exporterVersion="1">',
+        'exporter="flowdesk tools/demo_flows/build_flows.py" exporterVersion="1">',
         f'  <bpmn:collaboration id="{flow.process}_collaboration">',
         f'    <bpmn:participant id="{flow.process}_pool" '
         f'name={quoteattr("Northwind Energy & Fibre")} processRef="{flow.process}" />',

@@ -1,6 +1,7 @@
-"""The eight demo flows of Northwind Energy & Fibre, written out as demo/<flow>/<process>.bpmn.
+"""The eight demo flows of Northwind Energy & Fibre, written out as
+src/flowdesk/demo/company/<flow>/<process>.bpmn (package data: the demo ships in the wheel).
 
-Run `python demo/tools/build_flows.py` after changing a flow here; tests/demo checks that the
+Run `python tools/demo_flows/build_flows.py` after changing a flow here; tests/demo checks that the
 committed files are what this script writes (so the two never drift apart).
 """
 
@@ -27,7 +28,7 @@ from bpmn_layout import (
     xor,
 )
 
-DEMO = Path(__file__).resolve().parent.parent
+DEMO = Path(__file__).resolve().parents[2] / "src" / "flowdesk" / "demo" / "company"
 
 
 def new_installation() -> tuple[str, Flow]:
@@ -434,4 +435,4 @@ if __name__ == "__main__":
     for path, content in build().items():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(content, encoding="utf-8")
-        print(path.relative_to(DEMO.parent))
+        print(path.relative_to(DEMO.parents[3]))
