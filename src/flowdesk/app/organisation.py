@@ -1,6 +1,7 @@
 """The organisation: departments, agents (skills, languages, capacity) and the BPMN lane map.
 
-The company file (FLOWDESK_COMPANY_FILE, or the demo's flowdesk/demo/company/company.yaml) is the source:
+The company file (FLOWDESK_COMPANY_FILE, or the demo's flowdesk/demo/company/company.yaml) is the
+source:
 `load_organisation` puts its agents into routing (and gives each a login of the same name)
 when `flowdesk serve` starts and on `flowdesk demo load`. The admin use cases below read and
 change the live organisation; routing's REST routes for agents call them.
