@@ -259,9 +259,9 @@ def test_the_use_cases_check_the_callers_permission(api: Api, tmp_path: Path) ->
     """The app layer refuses on its own, whichever door calls it."""
     ops = Ops(store=api.store, clock=api.clock, runtime=ProcessRuntime(api.store, clock=api.clock))
     with pytest.raises(Forbidden, match="deployments:write"):
-        bundles.deploy(ops, _caller("agent"), mini_zip(tmp_path))
+        bundles.deploy(_caller("agent"), ops, mini_zip(tmp_path))
     with pytest.raises(Forbidden, match="deployments:write"):
-        bundles.rollback(ops, _caller("integration"), "mini", 1)
-    assert bundles.deploy(ops, _caller("admin"), mini_zip(tmp_path, "m2")).created
-    assert [v.number for v in bundles.versions(ops, _caller("integration"), "mini")] == [1]
-    assert [v.number for v in bundles.versions(ops, _caller("agent"), "mini")] == [1]
+        bundles.rollback(_caller("integration"), ops, "mini", 1)
+    assert bundles.deploy(_caller("admin"), ops, mini_zip(tmp_path, "m2")).created
+    assert [v.number for v in bundles.versions(_caller("integration"), ops, "mini")] == [1]
+    assert [v.number for v in bundles.versions(_caller("agent"), ops, "mini")] == [1]

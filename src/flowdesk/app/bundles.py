@@ -68,8 +68,8 @@ def is_bundle_zip(data: bytes) -> bool:
 
 
 def deploy(
-    ops: Ops,
     caller: Caller,
+    ops: Ops,
     source: Path | bytes,
     *,
     filename: str = "bundle.zip",
@@ -94,19 +94,19 @@ def deploy(
     return DeployOutcome(version(ops.store, bundle.name, result.number), True, result)
 
 
-def versions(ops: Ops, caller: Caller, name: str) -> list[BundleVersion]:
+def versions(caller: Caller, ops: Ops, name: str) -> list[BundleVersion]:
     """Every version of a flow's bundle, oldest first; the last one is current."""
     require(caller, Permission.MODELS_READ)
     return list_versions(ops.store, name)
 
 
-def diff(ops: Ops, caller: Caller, name: str, old: int, new: int) -> BundleDiff:
+def diff(caller: Caller, ops: Ops, name: str, old: int, new: int) -> BundleDiff:
     """The files that differ between two versions, with unified diffs of changed text files."""
     require(caller, Permission.MODELS_READ)
     return diff_versions(ops.store, name, old, new)
 
 
-def rollback(ops: Ops, caller: Caller, name: str, number: int) -> DeployOutcome:
+def rollback(caller: Caller, ops: Ops, name: str, number: int) -> DeployOutcome:
     """Make an earlier version the one new contacts and new instances use: its stored files are
     validated and deployed again as a new version (running instances keep their version)."""
     require(caller, Permission.DEPLOY)

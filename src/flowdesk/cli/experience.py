@@ -94,7 +94,7 @@ def deploy_command(
 
     ops = _ops(database_url)
     try:
-        outcome = bundles.deploy(ops, _cli_caller(), path)
+        outcome = bundles.deploy(_cli_caller(), ops, path)
     except FlowdeskError as exc:
         raise _fail(exc) from None
     finally:
@@ -117,7 +117,7 @@ def versions_command(
 
     ops = _ops(database_url)
     try:
-        found = bundles.versions(ops, _cli_caller(), flow)
+        found = bundles.versions(_cli_caller(), ops, flow)
     except FlowdeskError as exc:
         raise _fail(exc) from None
     finally:
@@ -151,7 +151,7 @@ def diff_command(
 
     ops = _ops(database_url)
     try:
-        found = bundles.diff(ops, _cli_caller(), flow, old, new)
+        found = bundles.diff(_cli_caller(), ops, flow, old, new)
     except FlowdeskError as exc:
         raise _fail(exc) from None
     finally:
@@ -179,7 +179,7 @@ def rollback_command(
 
     ops = _ops(database_url)
     try:
-        outcome = bundles.rollback(ops, _cli_caller(), flow, version)
+        outcome = bundles.rollback(_cli_caller(), ops, flow, version)
     except FlowdeskError as exc:
         raise _fail(exc) from None
     finally:

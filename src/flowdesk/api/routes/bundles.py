@@ -108,7 +108,7 @@ def bundle_deployed(
     request_hash = fingerprint("bundle", filename, fingerprint(data))
 
     def produce() -> tuple[int, Any]:
-        return _deployed(bundles.deploy(ops_of(request), principal, data, filename=filename))
+        return _deployed(bundles.deploy(principal, ops_of(request), data, filename=filename))
 
     return _guarded(lambda: idempotent(request, principal, request_hash, produce))
 
@@ -123,7 +123,7 @@ def bundle_versions(
 ) -> list[BundleVersionOut]:
     """The versions of a flow's bundle, oldest first; the last one is current (new contacts
     with its reasons and new instances start it)."""
-    found = bundles.versions(ops_of(request), principal, name)
+    found = bundles.versions(principal, ops_of(request), name)
     return [BundleVersionOut(**v.to_dict()) for v in found]
 
 
@@ -137,7 +137,7 @@ def bundle_diff(
 ) -> JSONResponse:
     """Which files differ between two versions, with a unified diff of each changed text file
     (409 for a version deployed before bundle files were kept)."""
-    found = bundles.diff(ops_of(request), principal, name, old, new)
+    found = bundles.diff(principal, ops_of(request), name, old, new)
     return JSONResponse(found.to_dict())
 
 
@@ -160,7 +160,7 @@ def bundle_rollback(
     deployed again as a new version (running instances keep the version they started on)."""
 
     def work() -> Response:
-        status, out = _deployed(bundles.rollback(ops_of(request), principal, name, body.version))
+        status, out = _deployed(bundles.rollback(principal, ops_of(request), name, body.version))
         return JSONResponse(out, status_code=status)
 
     return _guarded(work)
