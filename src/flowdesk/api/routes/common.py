@@ -10,15 +10,12 @@ from typing import Any, TypeVar
 from fastapi import Request
 from pydantic import BaseModel, Field
 
+from flowdesk.app import services
 from flowdesk.app.context import Ops
+from flowdesk.app.services import ProcessRuntime, Store
 from flowdesk.app.values import InvalidInput as InvalidInput
 from flowdesk.app.values import feel_variables as feel_variables
 from flowdesk.app.values import plain as plain
-from flowdesk.cases.notifier import senders_from
-from flowdesk.customers.connectors import Backoffice
-from flowdesk.runtime.decisions import DeployedDecisions
-from flowdesk.runtime.processes import ProcessRuntime
-from flowdesk.store import Store
 
 # Re-entrant: one thing's factory may ask for another (intake uses the runtime).
 _lock = threading.RLock()
@@ -91,7 +88,7 @@ def runtime_of(request: Request) -> ProcessRuntime:
     DMN decisions as its decision evaluator."""
 
     def build(state: Any) -> ProcessRuntime:
-        runtime = ProcessRuntime(state.store, clock=state.clock)
+        runtime = services.process_runtime(state.store, state.clock)
         state.decisions = runtime.decisions
         return runtime
 
@@ -112,7 +109,7 @@ def ops_of(request: Request) -> Ops:
             "intake": lambda: _intake(request),
             "analytics": lambda: request.app.state.analytics,
             "backoffice": lambda: app_singleton(
-                request, "backoffice", lambda st: Backoffice.from_settings(st.settings)
+                request, "backoffice", lambda st: services.backoffice(st.settings)
             ),
         },
     )
@@ -137,10 +134,4 @@ def reply_senders_of(request: Request) -> dict[str, Any]:
     given: dict[str, Any] | None = getattr(state, "contact_senders", None)
     if given is not None:
         return given
-    return app_singleton(request, "reply_senders", lambda st: senders_from(st.settings))
-
-
-def decisions_of(request: Request) -> DeployedDecisions:
-    runtime_of(request)
-    decisions: DeployedDecisions = request.app.state.decisions
-    return decisions
+    return app_singleton(request, "reply_senders", lambda st: services.reply_senders(st.settings))
