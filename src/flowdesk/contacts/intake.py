@@ -30,8 +30,14 @@ from flowdesk.channels.payloads import parse_payload
 from flowdesk.contacts import classifier
 from flowdesk.contacts.errors import InvalidContactError
 from flowdesk.contacts.follow_ups import FollowUpPolicy
-from flowdesk.contacts.model import Contact, ContactDraft, check_channel
-from flowdesk.contacts.models import contacts
+from flowdesk.contacts.model import (
+    REPLYABLE,
+    Contact,
+    ContactDraft,
+    check_channel,
+    contact_from_row,
+)
+from flowdesk.contacts.models import LIGHT_COLUMNS, contacts
 from flowdesk.contacts.outbox import record_outbound
 from flowdesk.contacts.rules import ReasonRules, Recognition
 from flowdesk.core.clock import Clock, SystemClock
@@ -48,7 +54,6 @@ MAX_RAW_BYTES = 50 * 1024 * 1024
 #: The flag of a contact that quotes the reference of another customer's case.
 FLAG_FOREIGN_REFERENCE = "reference-of-another-customer"
 STATUS_QUESTION = re.compile(r"^\s*(status|where is my|what is the status)\b", re.I)
-REPLYABLE = ("email", "sms", "chat", "app", "social")
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,35 +112,8 @@ class _Quoted:
     unknown: str | None = None  # a well-formed reference of no case
 
 
-def _contact(row: Any) -> Contact:
-    m = row._mapping
-    return Contact(
-        id=m["id"],
-        channel=m["channel"],
-        direction=m["direction"],
-        received_at=m["received_at"],
-        status=m["status"],
-        customer_id=m["customer_id"],
-        sender=m["sender"],
-        subject=m["subject"],
-        text=m["text"],
-        attachments=list(m["attachments"] or []),
-        geo=m["geo"],
-        details=dict(m["details"] or {}),
-        message_id=m["message_id"],
-        in_reply_to=m["in_reply_to"],
-        reason=m["reason"],
-        reason_source=m["reason_source"],
-        confidence=m["confidence"],
-        case_id=m["case_id"],
-        duplicate_of=m["duplicate_of"],
-        error=m["error"],
-        attempts=m["attempts"],
-        processed_at=m["processed_at"],
-    )
-
-
-_LIGHT = [c for c in contacts.c if c.name != "raw"]
+_contact = contact_from_row
+_LIGHT = LIGHT_COLUMNS
 
 
 def default_runtime(store: Store, clock: Clock) -> ProcessRuntime:
