@@ -13,6 +13,7 @@ from typing import Any
 
 from flowdesk.app.context import Caller, Ops, require
 from flowdesk.app.processes import may_read
+from flowdesk.app.triage import SETTINGS as TRIAGE
 from flowdesk.app.triage import triages
 from flowdesk.app.work import sees_all
 from flowdesk.auth.roles import Permission
@@ -101,15 +102,26 @@ def replay(caller: Caller, ops: Ops, ids: Sequence[str] | None) -> list[IntakeRe
 
 
 def triage_queue(caller: Caller, ops: Ops, limit: int = 100) -> list[Contact]:
-    """Contacts whose reason intake could not tell confidently, oldest first."""
+    """Contacts whose reason intake could not tell confidently, oldest first; empty for those
+    who do not triage (the triage department and supervisors do), as the desktop shows it."""
     require(caller, Permission.CONTACTS_TRIAGE)
+    if not triages(caller):
+        return []
     return _intake(ops).triage_queue(limit=limit)
 
 
 def decide_reason(caller: Caller, ops: Ops, contact_id: str, reason: str) -> IntakeResult:
-    """A person decides the reason of a contact in triage; its flow starts or it joins its case."""
+    """A person decides the reason of a contact in triage; its flow starts or it joins its case.
+    Only those who triage decide (an unknown contact answers 404 first)."""
     require(caller, Permission.CONTACTS_TRIAGE)
-    return _intake(ops).assign_reason(contact_id, reason, actor=caller.username)
+    intake = _intake(ops)
+    intake.get(contact_id)
+    if not triages(caller):
+        raise Forbidden(
+            f"{caller.username} does not triage contacts",
+            hint=f"triage is the work of the {TRIAGE.department} department and supervisors",
+        )
+    return intake.assign_reason(contact_id, reason, actor=caller.username)
 
 
 def _may_read_case(caller: Caller, ops: Ops, case: cases.Case) -> bool:
