@@ -188,14 +188,13 @@ def my_queue(caller: Caller, ops: Ops, *, page: int = 1, size: int = QUEUE_PAGE)
     return QueuePage(rows, page, len(found) > size)
 
 
-def best_item(caller: Caller, ops: Ops) -> dict[str, Any] | None:
-    """The highest-priority, oldest item of the caller's queue (their own claimed work first),
-    with its due time; None when the queue is empty."""
+def best_item(caller: Caller, ops: Ops, *, mine_only: bool | None = None) -> dict[str, Any] | None:
+    """The highest-priority, oldest item of the caller's queue (their own claimed work first;
+    `mine_only` True: only that, False: only unclaimed), with its due time; None when there is
+    none."""
     require(caller, Permission.WORK_READ)
-    for mine_only in (True, False):
-        best = desk.agent_queue(
-            ops.store, caller.username, caller.groups, limit=1, mine_only=mine_only
-        )
+    for mine in (True, False) if mine_only is None else (mine_only,):
+        best = desk.agent_queue(ops.store, caller.username, caller.groups, limit=1, mine_only=mine)
         if best:
             return DueTimes(ops).fill(routed(ops, best))[0]
     return None
