@@ -9,11 +9,14 @@ page is still one LIMIT/OFFSET query instead of loading every open item.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, and_, case, exists, func, literal, null, or_, select
 
+from flowdesk.cases.models import cases
+from flowdesk.customers.models import customers
 from flowdesk.routing.models import routing_queue
 from flowdesk.store import Store
 from flowdesk.store.process_tables import work_items
@@ -114,3 +117,112 @@ def cases_mentioning(
     """The customer's other cases (instances naming the customer), for the 360 view."""
     with store.reading() as conn:
         return ProcessRepository(conn).cases_mentioning(customer_id, instance_id)
+
+
+#: How the agent's queue can be ordered: best first (priority, then oldest), by due time
+#: (its own, else created + the step's SLA), or oldest first.
+QUEUE_SORTS = ("priority", "due", "age")
+QUEUE_SCOPES = ("mine", "unassigned")
+
+
+def _epoch(column: Any, dialect: str) -> ColumnElement[Any]:
+    """Seconds since 1970 of a timestamp column, on SQLite (UTC wall time) and PostgreSQL."""
+    if dialect == "postgresql":
+        return func.extract("epoch", column)
+    return (func.julianday(column) - 2440587.5) * 86400.0
+
+
+def open_steps(store: Store) -> list[tuple[str, str, str]]:
+    """(definition, element, process key) of the steps that have open work: the SLA table the
+    queue's due-time expression needs, and the flows its filter offers."""
+    w = work_items.c
+    with store.reading() as conn:
+        rows = conn.execute(
+            select(w.definition_id, w.element_id, w.process_key)
+            .where(w.status == "open")
+            .distinct()
+        ).all()
+    return sorted((r[0], r[1], r[2]) for r in rows)
+
+
+def queue_page(
+    store: Store,
+    username: str,
+    groups: Sequence[str],
+    *,
+    limit: int,
+    offset: int = 0,
+    sla_seconds: Mapping[tuple[str, str], float] | None = None,
+    channel: str | None = None,
+    process_key: str | None = None,
+    overdue_at: datetime | None = None,
+    scope: str | None = None,
+    sort: str = "priority",
+) -> list[dict[str, Any]]:
+    """One page of the agent's queue (offered to them or their groups, unassigned or theirs),
+    filtered and ordered in SQL. Each row also carries `channel` (where its case was opened),
+    `customer_name` and `case_reference` from the case of its instance, and `due_epoch`.
+
+    The due time is the item's own, else created + the step's SLA (`sla_seconds`, per
+    definition and element): a CASE over the few steps with open work, so `overdue_at` and
+    the `due` sort stay in the query instead of loading every open item."""
+    w = work_items.c
+    c = cases.c
+    with store.reading() as conn:
+        dialect = conn.dialect.name
+        repo = ProcessRepository(conn)
+        steps = [
+            (and_(w.definition_id == d, w.element_id == e), literal(float(s)))
+            for (d, e), s in (sla_seconds or {}).items()
+        ]
+        sla = case(*steps, else_=null()) if steps else null()
+        due = func.coalesce(_epoch(w.due_at, dialect), _epoch(w.created_at, dialect) + sla)
+        case_of = select(c.id).where(c.instance_id == w.instance_id).limit(1).scalar_subquery()
+        customer_of = select(c.customer_id).where(c.id == case_of).scalar_subquery()
+        person = customers.c
+        name = (
+            select(
+                func.coalesce(
+                    person.display_name,
+                    func.trim(
+                        func.coalesce(person.given_name, "")
+                        + " "
+                        + func.coalesce(person.family_name, "")
+                    ),
+                )
+            )
+            .where(person.id == customer_of)
+            .scalar_subquery()
+        )
+        query = select(
+            work_items,
+            select(c.channel).where(c.id == case_of).scalar_subquery().label("channel"),
+            select(c.reference).where(c.id == case_of).scalar_subquery().label("case_reference"),
+            name.label("customer_name"),
+            due.label("due_epoch"),
+        ).where(
+            w.status == "open",
+            repo.offered_to(list(groups), username, routed_department()),
+        )
+        if scope == "mine":
+            query = query.where(w.assignee == username)
+        elif scope == "unassigned":
+            query = query.where(w.assignee.is_(None))
+        else:
+            query = query.where(or_(w.assignee.is_(None), w.assignee == username))
+        if process_key:
+            query = query.where(w.process_key == process_key)
+        if channel:
+            query = query.where(
+                exists(select(c.id).where(c.instance_id == w.instance_id, c.channel == channel))
+            )
+        if overdue_at is not None:
+            query = query.where(due < overdue_at.timestamp())
+        if sort == "due":
+            order = [due.asc().nulls_last(), w.priority.desc().nulls_last(), w.created_at]
+        elif sort == "age":
+            order = [w.created_at.asc()]
+        else:
+            order = [w.priority.desc().nulls_last(), w.created_at]
+        query = query.order_by(*order, w.id).limit(limit).offset(offset)
+        return [dict(r._mapping) for r in conn.execute(query)]

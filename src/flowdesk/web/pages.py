@@ -5,7 +5,7 @@ knowledge search and the supervisor figures re-render in place."""
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
@@ -146,29 +146,73 @@ def home(access: Read) -> Response:
 MAX_PAGE = 10_000
 
 
+CHANNELS = ("email", "sms", "chat", "phone", "web", "social", "letter", "app", "store")
+
+
+def _queue_filter(params: Any) -> tuple[work.QueueFilter, dict[str, str]]:
+    """The queue's filters from the query string (unknown values are dropped, not errors:
+    they come from links and bookmarks), and the same as plain values for the form."""
+    values = {k: str(params.get(k) or "")[:200] for k in ("channel", "flow", "overdue", "scope")}
+    values["sort"] = str(params.get("sort") or "priority")[:20]
+    if values["channel"] not in CHANNELS:
+        values["channel"] = ""
+    if values["scope"] not in work.QUEUE_SCOPES:
+        values["scope"] = ""
+    if values["sort"] not in work.QUEUE_SORTS:
+        values["sort"] = "priority"
+    values["overdue"] = "1" if values["overdue"] in ("1", "on", "yes", "true") else ""
+    chosen = work.QueueFilter(
+        channel=values["channel"] or None,
+        flow=values["flow"] or None,
+        overdue=bool(values["overdue"]),
+        scope=values["scope"] or None,
+        sort=values["sort"],
+    )
+    return chosen, values
+
+
+def _queue_context(request: Request, access: PageAccess, page: str) -> dict[str, Any]:
+    number = int(page) if page.isdigit() and 0 < len(page) <= 5 else 1
+    now = request.app.state.clock.now()
+    chosen, values = _queue_filter(request.query_params)
+    queue = work.my_queue(
+        access.user, _ops(request), page=min(max(number, 1), MAX_PAGE), filters=chosen
+    )
+    for row in queue.rows:
+        row["countdown"] = countdown(row["due"], now)
+        row["late"] = row["due"] is not None and row["due"] < now
+    kept = {k: v for k, v in values.items() if v and not (k == "sort" and v == "priority")}
+    return {
+        "queue": queue.rows,
+        "page": queue,
+        "filters": values,
+        "flows": sorted({*queue.flows, *([values["flow"]] if values["flow"] else [])}),
+        "channels": CHANNELS,
+        "query": urlencode(kept),
+        "sorts": work.QUEUE_SORTS,
+    }
+
+
 @router.get("/work")
 def my_work(request: Request, access: Read, notice: str | None = None, page: str = "1") -> Response:
     if access.denied:
         return access.denied
-    number = int(page) if page.isdigit() and 0 < len(page) <= 5 else 1
+    context = _queue_context(request, access, page)
     now = request.app.state.clock.now()
-    queue = work.my_queue(access.user, _ops(request), page=min(max(number, 1), MAX_PAGE))
-    for row in queue.rows:
-        row["countdown"] = countdown(row["due"], now)
-        row["late"] = row["due"] is not None and row["due"] < now
     # Contacts waiting for a first answer lead the first page (they are due within minutes).
-    first_answers = triage.rows(triage.waiting(request, access.user), now) if number == 1 else []
-    return render(
-        request,
-        "work.html",
-        {
-            "queue": queue.rows,
-            "triage": first_answers,
-            "page": queue,
-            "notice": (notice or "")[:200],
-        },
-        principal=access.user,
-    )
+    first = context["page"].page == 1
+    first_answers = triage.rows(triage.waiting(request, access.user), now) if first else []
+    context.update(triage=first_answers, notice=(notice or "")[:200])
+    return render(request, "work.html", context, principal=access.user)
+
+
+@router.get("/work/queue")
+def my_work_list(request: Request, access: Read, page: str = "1") -> Response:
+    """The queue list alone, with the same filters: what htmx polls every 15 seconds."""
+    if access.denied:
+        return access.denied
+    context = _queue_context(request, access, page)
+    return render(request, "_queue.html", context, principal=access.user)
 
 
 @router.post("/work/next")
