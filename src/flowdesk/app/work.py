@@ -228,9 +228,7 @@ def my_queue(
     due_times = DueTimes(ops)
     steps = desk.open_steps(ops.store)
     sla = {
-        (d, e): s.total_seconds()
-        for d, e, _ in steps
-        if (s := due_times.sla_of(d, e)) is not None
+        (d, e): s.total_seconds() for d, e, _ in steps if (s := due_times.sla_of(d, e)) is not None
     }
     found = desk.queue_page(
         ops.store,

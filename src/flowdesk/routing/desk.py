@@ -16,7 +16,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, exists, func, literal, null, or_, select
 
 from flowdesk.cases.models import cases
-from flowdesk.customers.models import customers
+from flowdesk.contacts.models import contacts
+from flowdesk.customers.models import customer_identities, customers
 from flowdesk.routing.models import routing_queue
 from flowdesk.store import Store
 from flowdesk.store.process_tables import work_items
@@ -226,3 +227,150 @@ def queue_page(
             order = [w.priority.desc().nulls_last(), w.created_at]
         query = query.order_by(*order, w.id).limit(limit).offset(offset)
         return [dict(r._mapping) for r in conn.execute(query)]
+
+
+# -- search ------------------------------------------------------------------------------------
+def _like(text: str) -> str:
+    """A LIKE pattern that finds `text` anywhere, its own % and _ taken literally."""
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _worked_on(
+    repo: ProcessRepository, instance: Any, viewer: tuple[str, Sequence[str]]
+) -> ColumnElement[bool]:
+    """The instance has (or had) work offered to the viewer or their groups (routing's
+    transfers applied): the visibility of work items, for a case."""
+    w = work_items.c
+    return exists(
+        select(w.id).where(
+            w.instance_id == instance,
+            repo.offered_to(list(viewer[1]), viewer[0], routed_department()),
+        )
+    )
+
+
+def search_cases(
+    store: Store, words: str, *, viewer: tuple[str, Sequence[str]] | None, limit: int = 20
+) -> list[dict[str, Any]]:
+    """Cases whose reference, reason or contacts' text holds `words` (any case), newest first,
+    each with its customer's name and the best work item to open it by (an open one first).
+    `viewer` (username, groups) keeps the cases with work offered to them (None: all)."""
+    c = cases.c
+    k = contacts.c
+    pattern = _like(words)
+    with store.reading() as conn:
+        repo = ProcessRepository(conn)
+        said = exists(
+            select(k.id).where(
+                k.case_id == c.id,
+                or_(
+                    func.lower(k.text).like(pattern, escape="\\"),
+                    func.lower(k.subject).like(pattern, escape="\\"),
+                ),
+            )
+        )
+        query = select(cases).where(
+            or_(
+                func.lower(c.reference).like(pattern, escape="\\"),
+                func.lower(c.reason).like(pattern, escape="\\"),
+                said,
+            )
+        )
+        return _cases(conn, repo, query, viewer, limit)
+
+
+def _cases(
+    conn: Any,
+    repo: ProcessRepository,
+    query: Any,
+    viewer: tuple[str, Sequence[str]] | None,
+    limit: int,
+) -> list[dict[str, Any]]:
+    """The cases of `query` the viewer may see, newest first, each with its customer's name
+    and the work item to open it by (an open one first, else the latest)."""
+    c = cases.c
+    w = work_items.c
+    if viewer is not None:
+        query = query.where(_worked_on(repo, c.instance_id, viewer))
+    rows = [dict(r._mapping) for r in conn.execute(query.order_by(c.opened_at.desc()).limit(limit))]
+    for row in rows:
+        items = select(w.id).where(w.instance_id == row["instance_id"])
+        if viewer is not None:
+            items = items.where(repo.offered_to(list(viewer[1]), viewer[0], routed_department()))
+        open_first = case((w.status == "open", 0), else_=1)
+        row["item_id"] = conn.execute(
+            items.order_by(open_first, w.created_at.desc()).limit(1)
+        ).scalar()
+        row["customer_name"] = _name_of(conn, row["customer_id"])
+    return rows
+
+
+def _name_of(conn: Any, customer_id: str | None) -> str | None:
+    p = customers.c
+    row = conn.execute(
+        select(p.display_name, p.given_name, p.family_name).where(p.id == customer_id)
+    ).first()
+    if row is None:
+        return None
+    return row[0] or " ".join(x for x in (row[1], row[2]) if x) or None
+
+
+def search_customers(
+    store: Store, words: str, *, viewer: tuple[str, Sequence[str]] | None, limit: int = 20
+) -> list[dict[str, Any]]:
+    """Customers whose name, email, phone or account number holds `words` (a phone number is
+    matched on its digits, so 07946 022222 finds +447946022222), each with their cases.
+    `viewer` keeps the customers with a case that has work offered to them (None: all)."""
+    p = customers.c
+    i = customer_identities.c
+    c = cases.c
+    pattern = _like(words)
+    digits = "".join(ch for ch in words if ch.isdigit()).lstrip("0")
+    with store.reading() as conn:
+        repo = ProcessRepository(conn)
+        by_identity = [
+            and_(i.kind.in_(("email", "account")), func.lower(i.value).like(pattern, escape="\\"))
+        ]
+        if len(digits) >= 6:
+            by_identity.append(and_(i.kind == "phone", i.value.like(f"%{digits}%")))
+        name = func.lower(
+            func.coalesce(p.display_name, "")
+            + " "
+            + func.coalesce(p.given_name, "")
+            + " "
+            + func.coalesce(p.family_name, "")
+        )
+        query = select(p.id, p.display_name, p.given_name, p.family_name, p.segment).where(
+            p.status != "merged",
+            or_(
+                name.like(pattern, escape="\\"),
+                exists(select(i.id).where(i.customer_id == p.id, or_(*by_identity))),
+            ),
+        )
+        if viewer is not None:
+            query = query.where(
+                exists(
+                    select(c.id).where(
+                        c.customer_id == p.id,
+                        _worked_on(repo, c.instance_id, viewer),
+                    )
+                )
+            )
+        rows = [
+            dict(r._mapping) for r in conn.execute(query.order_by(p.family_name, p.id).limit(limit))
+        ]
+        for row in rows:
+            row["name"] = row["display_name"] or " ".join(
+                x for x in (row["given_name"], row["family_name"]) if x
+            )
+            row["identities"] = [
+                {"kind": r[0], "value": r[1]}
+                for r in conn.execute(
+                    select(i.kind, i.value).where(i.customer_id == row["id"]).order_by(i.kind)
+                )
+            ]
+            row["cases"] = _cases(
+                conn, repo, select(cases).where(c.customer_id == row["id"]), viewer, 10
+            )
+    return rows

@@ -12,7 +12,8 @@ from fastapi.responses import RedirectResponse, Response
 
 from flowdesk.api.routes.common import ops_of
 from flowdesk.api.security import SESSION_COOKIE
-from flowdesk.app import casework, desktop, supervision, work
+from flowdesk.app import casework, desktop, macros, supervision, work
+from flowdesk.app import search as app_search
 from flowdesk.app.context import Ops
 from flowdesk.app.errors import FormInvalid
 from flowdesk.auth import service as auth
@@ -271,6 +272,9 @@ def _case(
         "contacts": view.contacts,
         "answerable": answerable,
         "reply": reply or {"contact": answerable[0].id if answerable else "", "text": ""},
+        "conversation": casework.conversation(access.user, ops, item_id),
+        "timeline": casework.timeline(access.user, ops, item_id),
+        "macros": macros.list_macros(access.user, ops),
     }
     return render(request, "case.html", context, principal=access.user, status_code=status_code)
 
@@ -482,6 +486,23 @@ def send_reply(request: Request, item_id: str, access: Act, fields: Form) -> Res
     return RedirectResponse(f"/work/{quote(item_id)}?notice={quote(notice)}", status_code=303)
 
 
+@router.post("/work/{item_id}/macro")
+def use_macro(request: Request, item_id: str, access: Act, fields: Form) -> Response:
+    """Fill the reply box with a macro, placeholders filled for this case: the case page again
+    with the text in the box (no script needed), for the agent to edit and send."""
+    if failed := _posted(request, access, fields):
+        return failed
+    chosen = fields.get("macro", "")[:100]
+    typed = {"contact": fields.get("contact", "")[:64], "text": fields.get("reply", "")}
+    try:
+        typed["text"] = macros.fill(access.user, _ops(request), item_id, chosen)
+    except FormInvalid as exc:
+        return _case(request, access, item_id, errors=exc.errors, status_code=422, reply=typed)
+    except FlowdeskError as exc:
+        return _refused(request, access, exc)
+    return _case(request, access, item_id, reply={**typed, "macro": chosen})
+
+
 @router.get("/work/{item_id}/photos/{contact_id}")
 def photo(request: Request, item_id: str, contact_id: str, access: Read) -> Response:
     """A photo the customer added to this item's case (re-encoded on upload, no metadata)."""
@@ -499,6 +520,29 @@ def photo(request: Request, item_id: str, contact_id: str, access: Read) -> Resp
             "Cache-Control": "private, max-age=3600",
             "Content-Security-Policy": "default-src 'none'",
         },
+    )
+
+
+# -- search ----------------------------------------------------------------------------------
+@router.get("/search")
+def search_page(request: Request, access: Read, q: str = "") -> Response:
+    """Customers and cases the user may see, by name, email, phone, account number, case
+    reference or what was said."""
+    if access.denied:
+        return access.denied
+    query = q.strip()[:200]
+    found, error = None, None
+    if query:
+        try:
+            found = app_search.search(access.user, _ops(request), query)
+        except FormInvalid as exc:
+            error = exc.errors[0]["message"]
+    return render(
+        request,
+        "search.html",
+        {"q": query, "search_q": query, "found": found, "error": error},
+        principal=access.user,
+        status_code=422 if error else 200,
     )
 
 
