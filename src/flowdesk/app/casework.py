@@ -309,7 +309,7 @@ def _words(e: StoredEvent, names: _Names, steps: dict[str, str]) -> str | None:
             channel = e.channel or d.get("channel")
             return f"Case opened from {channel}" if channel else "Case opened"
         case "process.started":
-            return f"Flow '{d.get('business_key') or 'case'}' started"
+            return "Flow started"
         case "process.completed":
             return "Flow finished"
         case "process.cancelled":
