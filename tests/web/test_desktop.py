@@ -329,40 +329,58 @@ def test_the_company_file_refuses_an_unknown_placeholder_with_its_line(tmp_path:
 
 
 # -- triage ----------------------------------------------------------------------------------
+def _unclear_email(store: Store, name: str, address: str) -> str:
+    """An email no rule or model can place: it waits in triage."""
+    message = EmailMessage()
+    message["From"] = f"{name} <{address}>"
+    message["To"] = "service@northwind.example"
+    message["Subject"] = "Hello"
+    n = next(_n)
+    message["Message-ID"] = f"<desk-triage-{n}@example.com>"
+    message.set_content(f"Hello, just checking in ({n}), call me when you can.")
+    result = Intake(store, default_region="GB", use_model=False).submit("email", message.as_bytes())
+    assert result.status == "triage", result
+    return result.contact_id
+
+
 def test_triage_shows_the_senders_open_case_and_attaches_the_contact_to_it(
     demo_store: tuple[str, Store],
 ) -> None:
     url, store = demo_store
     case = email_case(store)
-    message = EmailMessage()
-    message["From"] = f"{case['name']} <{case['address']}>"
-    message["To"] = "service@northwind.example"
-    message["Subject"] = "Hello"
-    message["Message-ID"] = f"<desk-triage-{next(_n)}@example.com>"
-    message.set_content("Hello, just checking in, call me when you can.")
-    unclear = Intake(store, default_region="GB", use_model=False).submit(
-        "email", message.as_bytes()
-    )
-    assert unclear.status == "triage", unclear
+    contact_id = _unclear_email(store, case["name"], case["address"])
     with TestClient(desk_app(url, store)) as client:
         token = login(client, "bokafor")
-        page = client.get(f"/triage/{unclear.contact_id}").text
+        page = client.get(f"/triage/{contact_id}").text
         assert case["name"] in page and case["address"] in page
         assert f'data-case="{case["reference"]}"' in page
         assert f"Attach to case {case['reference']}" in page
-        empty = client.post(f"/triage/{unclear.contact_id}/attach", data={"csrf": token})
+        empty = client.post(f"/triage/{contact_id}/attach", data={"csrf": token})
         assert empty.status_code == 422 and "Choose the case to attach to." in empty.text
         attached = client.post(
-            f"/triage/{unclear.contact_id}/attach",
+            f"/triage/{contact_id}/attach",
             data={"csrf": token, "reference": case["reference"]},
             follow_redirects=False,
         )
         assert attached.status_code == 303, attached.text
         assert attached.headers["location"].startswith(f"/work/{case['item']}")
-        assert Intake(store).get(unclear.contact_id).status == "processed"
+        assert Intake(store).get(contact_id).status == "processed"
         thread = client.get(f"/work/{case['item']}").text
         assert "just checking in" in thread
         assert client.post("/triage/nope/attach", data={"csrf": token}).status_code == 404
+
+        # the API: the same sender again attaches; a stranger cannot join this customer's case
+        again = _unclear_email(store, case["name"], case["address"])
+        api = client.post(f"/api/v1/contacts/{again}/attach", json={"reference": case["reference"]})
+        assert api.status_code == 200 and api.json()["action"] == "attached", api.text
+        stranger = _unclear_email(store, "Sly Stranger", "sly.stranger@example.com")
+        refused = client.post(
+            f"/api/v1/contacts/{stranger}/attach", json={"reference": case["reference"]}
+        )
+        assert refused.status_code == 404, refused.text
+        assert Intake(store).get(stranger).status == "triage"
+        page = client.get(f"/triage/{stranger}").text
+        assert "No open case." in page and 'id="attach-form"' not in page
 
 
 def test_pages_load_the_shortcuts_script_and_list_the_keys(client: TestClient) -> None:

@@ -15,8 +15,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from flowdesk.api.problems import problem
-from flowdesk.api.routes.common import app_singleton
+from flowdesk.api.routes.common import app_singleton, ops_of
 from flowdesk.api.security import require
+from flowdesk.app import triage as app_triage
 from flowdesk.auth.roles import Permission
 from flowdesk.auth.service import Principal
 from flowdesk.cases import service as cases
@@ -170,6 +171,24 @@ def decide_reason(
     """Decide the reason of a contact in triage; its flow starts (or it joins the open case)."""
     result = intake_of(request).assign_reason(contact_id, body.reason, actor=principal.username)
     return _answer(result)
+
+
+class AttachIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reference: str = Field(min_length=1, max_length=40)
+
+
+@router.post("/contacts/{contact_id}/attach")
+def attach_to_case(
+    contact_id: str,
+    body: AttachIn,
+    request: Request,
+    principal: Annotated[Principal, Depends(require(Permission.CONTACTS_TRIAGE))],
+) -> JSONResponse:
+    """Attach a contact in triage to an open case of the same customer instead of starting a
+    flow (404 for another customer's or an unknown case, 422 for a closed one)."""
+    result = app_triage.attach(principal, ops_of(request), contact_id, body.reference)
+    return JSONResponse(result.to_dict())
 
 
 @router.get("/contacts/{contact_id}")
