@@ -20,7 +20,7 @@ from flowdesk.contacts.models import contacts
 from flowdesk.customers.models import customer_identities, customers
 from flowdesk.routing.models import routing_queue
 from flowdesk.store import Store
-from flowdesk.store.process_tables import work_items
+from flowdesk.store.process_tables import process_instances, work_items
 from flowdesk.store.processes import ProcessRepository
 
 
@@ -195,11 +195,18 @@ def queue_page(
             .where(person.id == customer_of)
             .scalar_subquery()
         )
+        # a flow started without a case (API, tests) names its customer in a variable
+        pi = process_instances.c
+        told = (
+            select(pi.state["vars"]["customerName"].as_string())
+            .where(pi.id == w.instance_id)
+            .scalar_subquery()
+        )
         query = select(
             work_items,
             select(c.channel).where(c.id == case_of).scalar_subquery().label("channel"),
             select(c.reference).where(c.id == case_of).scalar_subquery().label("case_reference"),
-            name.label("customer_name"),
+            func.coalesce(name, told).label("customer_name"),
             due.label("due_epoch"),
         ).where(
             w.status == "open",
