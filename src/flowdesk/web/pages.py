@@ -1,5 +1,6 @@
-"""The agent desktop: login, my work, the case page (360, script, knowledge, form, notes,
-transfer) and the supervisor's view. Pages are plain HTML forms; with htmx, the script, the
+"""The agent desktop: login, my work (filtered, sorted, polled), the case page (360, one
+conversation, business timeline, script, knowledge, form, macros, notes, transfer), search and
+the supervisor's view (docs/desktop.md). Pages are plain HTML forms; with htmx, the script, the
 knowledge search and the supervisor figures re-render in place."""
 
 from __future__ import annotations
