@@ -144,14 +144,16 @@ def test_queue_rows_show_customer_and_channel_and_filter_by_channel(
     demo_store: tuple[str, Store],
 ) -> None:
     url, store = demo_store
-    case = email_case(store)
+    cases = [email_case(store), email_case(store)]
     with TestClient(desk_app(url, store)) as client:
         login(client, "bokafor")
         page = client.get("/work", params={"channel": "email", "sort": "age"}).text
-        row = re.search(rf'data-item="{case["item"]}".*?</tr>', page, re.S)
-        assert row, "the email case is not listed under channel=email"
-        assert case["name"] in row.group(0) and ">email<" in row.group(0)
-        assert case["item"] not in client.get("/work", params={"channel": "sms"}).text
+        for case in cases:  # each row shows its own case's customer and reference
+            row = re.search(rf'data-item="{case["item"]}".*?</tr>', page, re.S)
+            assert row, "the email case is not listed under channel=email"
+            assert case["name"] in row.group(0) and ">email<" in row.group(0)
+            assert case["reference"] in row.group(0)
+            assert client.get("/work", params={"channel": "sms"}).text.count(case["item"]) == 0
 
 
 # -- the case: one conversation, business timeline ---------------------------------------------

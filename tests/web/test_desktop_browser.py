@@ -21,6 +21,7 @@ from flowdesk.contacts.intake import Intake
 from flowdesk.runtime.processes import ProcessRuntime
 from flowdesk.store import Store
 from flowdesk.testing.postgres import free_port
+from flowdesk.web.rendering import htmx_available
 
 pytestmark = pytest.mark.skipif(
     not Path(CHROMIUM).exists(),
@@ -45,12 +46,14 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
         yield base, url
 
 
-def _email_case(database_url: str) -> dict[str, str]:
+def _email_case(
+    database_url: str, name: str = "Kim Keys", address: str = "kim.keys@example.com"
+) -> dict[str, str]:
     message = EmailMessage()
-    message["From"] = "Kim Keys <kim.keys@example.com>"
+    message["From"] = f"{name} <{address}>"
     message["To"] = "service@northwind.example"
     message["Subject"] = "Charged twice"
-    message["Message-ID"] = "<kim-keys-1@example.com>"
+    message["Message-ID"] = f"<{address}>"
     message.set_content("I want to make a complaint: my bill charged me twice this month.")
     store = Store.open(database_url)
     try:
@@ -78,6 +81,11 @@ def test_agent_takes_the_next_item_and_replies_with_a_macro_from_the_keyboard(
         page.wait_for_url(f"{base}/work*")
         row = page.locator(f'tr[data-item="{case["item"]}"]')
         assert "Kim Keys" in row.inner_text() and "email" in row.inner_text()
+        if htmx_available():  # the list polls every 15 s: new work shows without a reload
+            later = _email_case(database_url, "Lea Later", "lea.later@example.com")
+            page.locator(f'tr[data-item="{later["item"]}"]').wait_for(timeout=25_000)
+            assert "Lea Later" in page.locator("#queue-list").inner_text()
+            assert page.url == f"{base}/work"  # same page, no navigation
         _shot(page, "desktop-queue")
 
         page.keyboard.press("?")
@@ -86,7 +94,7 @@ def test_agent_takes_the_next_item_and_replies_with_a_macro_from_the_keyboard(
         page.keyboard.press("Escape")
         assert not page.locator("#shortcut-help").is_visible()
 
-        page.keyboard.press("n")  # next best work: the only front-office item, claimed
+        page.keyboard.press("n")  # next best work: the oldest front-office item, claimed
         page.wait_for_url(f"{base}/work/{case['item']}")
         page.keyboard.press("r")
         assert page.evaluate("document.activeElement.id") == "reply-text"

@@ -178,8 +178,18 @@ def queue_page(
         ]
         sla = case(*steps, else_=null()) if steps else null()
         due = func.coalesce(_epoch(w.due_at, dialect), _epoch(w.created_at, dialect) + sla)
-        case_of = select(c.id).where(c.instance_id == w.instance_id).limit(1).scalar_subquery()
-        customer_of = select(c.customer_id).where(c.id == case_of).scalar_subquery()
+        # the case of the item's instance, through aliases correlated to the work item only
+        # (the same table in nested subqueries would correlate to the wrong level)
+        first, row_case, owner = cases.alias("first_case"), cases.alias("row_case"), cases.alias()
+        case_of = (
+            select(first.c.id)
+            .where(first.c.instance_id == w.instance_id)
+            .correlate(work_items)
+            .order_by(first.c.opened_at)
+            .limit(1)
+            .scalar_subquery()
+        )
+        customer_of = select(owner.c.customer_id).where(owner.c.id == case_of).scalar_subquery()
         person = customers.c
         name = (
             select(
@@ -204,8 +214,14 @@ def queue_page(
         )
         query = select(
             work_items,
-            select(c.channel).where(c.id == case_of).scalar_subquery().label("channel"),
-            select(c.reference).where(c.id == case_of).scalar_subquery().label("case_reference"),
+            select(row_case.c.channel)
+            .where(row_case.c.id == case_of)
+            .scalar_subquery()
+            .label("channel"),
+            select(row_case.c.reference)
+            .where(row_case.c.id == case_of)
+            .scalar_subquery()
+            .label("case_reference"),
             func.coalesce(name, told).label("customer_name"),
             due.label("due_epoch"),
         ).where(
