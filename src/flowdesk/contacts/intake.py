@@ -958,6 +958,58 @@ class Intake:
             raise InvalidContactError(f"contact {contact_id} is {contact.status}, not in triage")
         return self.process(contact_id, reason=reason)
 
+    def attach_to_case(self, contact_id: str, reference: str, *, actor: str) -> IntakeResult:
+        """A person decides that a contact waiting in triage belongs to an open case of the
+        same customer: it joins that case (and its flow, when the flow waits for a message of
+        the case) like a follow-up quoting the reference. Another customer's case is refused,
+        as intake refuses a foreign reference."""
+        contact = self.get(contact_id)
+        if contact.status != "triage":
+            raise InvalidContactError(f"contact {contact_id} is {contact.status}, not in triage")
+        with self.store.unit_of_work() as uow:
+            conn = uow.connection
+            case = cases.by_reference(conn, reference.strip().upper())
+            if (
+                case is None
+                or contact.customer_id is None
+                or not self._same_customer(conn, case, contact.customer_id)
+            ):
+                raise NotFoundError(
+                    f"no case {reference!r} of this customer",
+                    hint="attach the contact to one of the customer's open cases",
+                )
+            if case.status != "open":
+                raise InvalidContactError(f"case {case.reference} is {case.status}")
+            row = conn.execute(select(contacts).where(contacts.c.id == contact_id)).first()
+            values = {
+                "case_id": case.id,
+                "reason": case.reason,
+                "reason_source": "agent",
+                "confidence": 1.0,
+            }
+            self._update(conn, contact_id, values, status="received")
+            uow.append(
+                self._event(
+                    "case.contact_attached",
+                    row,
+                    contact.customer_id,
+                    case.id,
+                    how="agent",
+                    reference=case.reference,
+                    why=f"attached by {actor} in triage",
+                )
+            )
+        result = IntakeResult(
+            contact_id,
+            "processed",
+            "attached",
+            customer_id=contact.customer_id,
+            case_id=case.id,
+            case_reference=case.reference,
+        )
+        draft = parse_payload(row.channel, bytes(row.raw)) if row is not None else None
+        return self._carry_out(_Plan(result, attach=case, draft=draft))
+
     def case_contacts(self, case_id: str) -> list[Contact]:
         """Every contact of a case, in and out, oldest first."""
         return self._query(contacts.c.case_id == case_id, 1000)

@@ -1,18 +1,20 @@
-"""The agent desktop: login, my work, the case page (360, script, knowledge, form, notes,
-transfer) and the supervisor's view. Pages are plain HTML forms; with htmx, the script, the
+"""The agent desktop: login, my work (filtered, sorted, polled), the case page (360, one
+conversation, business timeline, script, knowledge, form, macros, notes, transfer), search and
+the supervisor's view (docs/desktop.md). Pages are plain HTML forms; with htmx, the script, the
 knowledge search and the supervisor figures re-render in place."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from flowdesk.api.routes.common import ops_of
 from flowdesk.api.security import SESSION_COOKIE
-from flowdesk.app import casework, desktop, supervision, work
+from flowdesk.app import casework, desktop, macros, supervision, work
+from flowdesk.app import search as app_search
 from flowdesk.app.context import Ops
 from flowdesk.app.errors import FormInvalid
 from flowdesk.auth import service as auth
@@ -146,29 +148,73 @@ def home(access: Read) -> Response:
 MAX_PAGE = 10_000
 
 
+CHANNELS = ("email", "sms", "chat", "phone", "web", "social", "letter", "app", "store")
+
+
+def _queue_filter(params: Any) -> tuple[work.QueueFilter, dict[str, str]]:
+    """The queue's filters from the query string (unknown values are dropped, not errors:
+    they come from links and bookmarks), and the same as plain values for the form."""
+    values = {k: str(params.get(k) or "")[:200] for k in ("channel", "flow", "overdue", "scope")}
+    values["sort"] = str(params.get("sort") or "priority")[:20]
+    if values["channel"] not in CHANNELS:
+        values["channel"] = ""
+    if values["scope"] not in work.QUEUE_SCOPES:
+        values["scope"] = ""
+    if values["sort"] not in work.QUEUE_SORTS:
+        values["sort"] = "priority"
+    values["overdue"] = "1" if values["overdue"] in ("1", "on", "yes", "true") else ""
+    chosen = work.QueueFilter(
+        channel=values["channel"] or None,
+        flow=values["flow"] or None,
+        overdue=bool(values["overdue"]),
+        scope=values["scope"] or None,
+        sort=values["sort"],
+    )
+    return chosen, values
+
+
+def _queue_context(request: Request, access: PageAccess, page: str) -> dict[str, Any]:
+    number = int(page) if page.isdigit() and 0 < len(page) <= 5 else 1
+    now = request.app.state.clock.now()
+    chosen, values = _queue_filter(request.query_params)
+    queue = work.my_queue(
+        access.user, _ops(request), page=min(max(number, 1), MAX_PAGE), filters=chosen
+    )
+    for row in queue.rows:
+        row["countdown"] = countdown(row["due"], now)
+        row["late"] = row["due"] is not None and row["due"] < now
+    kept = {k: v for k, v in values.items() if v and not (k == "sort" and v == "priority")}
+    return {
+        "queue": queue.rows,
+        "page": queue,
+        "filters": values,
+        "flows": sorted({*queue.flows, *([values["flow"]] if values["flow"] else [])}),
+        "channels": CHANNELS,
+        "query": urlencode(kept),
+        "sorts": work.QUEUE_SORTS,
+    }
+
+
 @router.get("/work")
 def my_work(request: Request, access: Read, notice: str | None = None, page: str = "1") -> Response:
     if access.denied:
         return access.denied
-    number = int(page) if page.isdigit() and 0 < len(page) <= 5 else 1
+    context = _queue_context(request, access, page)
     now = request.app.state.clock.now()
-    queue = work.my_queue(access.user, _ops(request), page=min(max(number, 1), MAX_PAGE))
-    for row in queue.rows:
-        row["countdown"] = countdown(row["due"], now)
-        row["late"] = row["due"] is not None and row["due"] < now
     # Contacts waiting for a first answer lead the first page (they are due within minutes).
-    first_answers = triage.rows(triage.waiting(request, access.user), now) if number == 1 else []
-    return render(
-        request,
-        "work.html",
-        {
-            "queue": queue.rows,
-            "triage": first_answers,
-            "page": queue,
-            "notice": (notice or "")[:200],
-        },
-        principal=access.user,
-    )
+    first = context["page"].page == 1
+    first_answers = triage.rows(triage.waiting(request, access.user), now) if first else []
+    context.update(triage=first_answers, notice=(notice or "")[:200])
+    return render(request, "work.html", context, principal=access.user)
+
+
+@router.get("/work/queue")
+def my_work_list(request: Request, access: Read, page: str = "1") -> Response:
+    """The queue list alone, with the same filters: what htmx polls every 15 seconds."""
+    if access.denied:
+        return access.denied
+    context = _queue_context(request, access, page)
+    return render(request, "_queue.html", context, principal=access.user)
 
 
 @router.post("/work/next")
@@ -227,6 +273,9 @@ def _case(
         "contacts": view.contacts,
         "answerable": answerable,
         "reply": reply or {"contact": answerable[0].id if answerable else "", "text": ""},
+        "conversation": casework.conversation(access.user, ops, item_id),
+        "timeline": casework.timeline(access.user, ops, item_id),
+        "macros": macros.list_macros(access.user, ops),
     }
     return render(request, "case.html", context, principal=access.user, status_code=status_code)
 
@@ -438,6 +487,23 @@ def send_reply(request: Request, item_id: str, access: Act, fields: Form) -> Res
     return RedirectResponse(f"/work/{quote(item_id)}?notice={quote(notice)}", status_code=303)
 
 
+@router.post("/work/{item_id}/macro")
+def use_macro(request: Request, item_id: str, access: Act, fields: Form) -> Response:
+    """Fill the reply box with a macro, placeholders filled for this case: the case page again
+    with the text in the box (no script needed), for the agent to edit and send."""
+    if failed := _posted(request, access, fields):
+        return failed
+    chosen = fields.get("macro", "")[:100]
+    typed = {"contact": fields.get("contact", "")[:64], "text": fields.get("reply", "")}
+    try:
+        typed["text"] = macros.fill(access.user, _ops(request), item_id, chosen)
+    except FormInvalid as exc:
+        return _case(request, access, item_id, errors=exc.errors, status_code=422, reply=typed)
+    except FlowdeskError as exc:
+        return _refused(request, access, exc)
+    return _case(request, access, item_id, reply={**typed, "macro": chosen})
+
+
 @router.get("/work/{item_id}/photos/{contact_id}")
 def photo(request: Request, item_id: str, contact_id: str, access: Read) -> Response:
     """A photo the customer added to this item's case (re-encoded on upload, no metadata)."""
@@ -455,6 +521,29 @@ def photo(request: Request, item_id: str, contact_id: str, access: Read) -> Resp
             "Cache-Control": "private, max-age=3600",
             "Content-Security-Policy": "default-src 'none'",
         },
+    )
+
+
+# -- search ----------------------------------------------------------------------------------
+@router.get("/search")
+def search_page(request: Request, access: Read, q: str = "") -> Response:
+    """Customers and cases the user may see, by name, email, phone, account number, case
+    reference or what was said."""
+    if access.denied:
+        return access.denied
+    query = q.strip()[:200]
+    found, error = None, None
+    if query:
+        try:
+            found = app_search.search(access.user, _ops(request), query)
+        except FormInvalid as exc:
+            error = exc.errors[0]["message"]
+    return render(
+        request,
+        "search.html",
+        {"q": query, "search_q": query, "found": found, "error": error},
+        principal=access.user,
+        status_code=422 if error else 200,
     )
 
 

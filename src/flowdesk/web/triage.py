@@ -16,6 +16,7 @@ from fastapi.responses import RedirectResponse, Response
 from flowdesk.api.routes.common import ops_of, runtime_of
 from flowdesk.api.routes.contacts import intake_of
 from flowdesk.app import triage as app_triage
+from flowdesk.app.errors import FormInvalid
 from flowdesk.app.triage import Waiting
 from flowdesk.auth.roles import Permission
 from flowdesk.auth.service import Principal
@@ -70,7 +71,12 @@ def triage_page(request: Request, contact_id: str, access: Triage) -> Response:
 
 
 def _page(
-    request: Request, user: Principal, contact: Contact, error: str = "", status: int = 200
+    request: Request,
+    user: Principal,
+    contact: Contact,
+    error: str = "",
+    status: int = 200,
+    reference: str = "",
 ) -> Response:
     contact_id = contact.id
     store = request.app.state.store
@@ -81,6 +87,7 @@ def _page(
     reasons = sorted(catalog(store), key=lambda r: (r.reason not in suggested, r.name))
     now = request.app.state.clock.now()
     due = contact.received_at + SETTINGS.first_response
+    sender = app_triage.sender_context(user, ops_of(request), contact_id)
     return render(
         request,
         "triage.html",
@@ -91,6 +98,8 @@ def _page(
             "reasons": reasons,
             "suggested": set(suggested),
             "error": error,
+            "sender": sender,
+            "reference": reference,
         },
         principal=user,
         status_code=status,
@@ -139,4 +148,43 @@ async def decide(request: Request, contact_id: str, access: Triage) -> Response:
         if items:  # straight on to the flow's first step
             return RedirectResponse(f"/work/{quote(str(items[0]['id']))}", status_code=303)
     done = f"Case {result.case_reference}: {result.action}." if result.case_reference else "Done."
+    return RedirectResponse("/work?notice=" + quote(done), status_code=303)
+
+
+@router.post("/triage/{contact_id}/attach")
+async def attach(request: Request, contact_id: str, access: Triage) -> Response:
+    """Attach the contact to an open case of the same customer instead of starting a flow."""
+    if access.denied:
+        return access.denied
+    form = await request.form(max_files=0, max_fields=10)
+    token = form.get(csrf.CSRF_FIELD)
+    if not csrf.valid(request, token if isinstance(token, str) else None):
+        return error_page(
+            request,
+            "The form expired or came from another site. Reload the page and try again.",
+            status_code=400,
+            principal=access.user,
+        )
+    chosen = form.get("reference")
+    reference = chosen.strip()[:40] if isinstance(chosen, str) else ""
+    try:
+        contact = intake_of(request).get(contact_id[:64])
+    except NotFoundError:
+        return error_page(request, "No such contact.", status_code=404, principal=access.user)
+    if contact.status != "triage":
+        return RedirectResponse(
+            "/work?notice=" + quote("That contact was already handled."), status_code=303
+        )
+    try:
+        result = app_triage.attach(access.user, ops_of(request), contact.id, reference)
+    except FormInvalid as exc:
+        message = exc.errors[0]["message"]
+        return _page(request, access.user, contact, message, 422, reference)
+    except NotFoundError as exc:
+        return _page(request, access.user, contact, exc.message, 422, reference)
+    items = runtime_of(request).work_items(instance_id=result.instance_id or "")
+    if items:  # straight on to the case's open step, where the new message now shows
+        notice = quote(f"Attached to case {result.case_reference}.")
+        return RedirectResponse(f"/work/{quote(str(items[0]['id']))}?notice={notice}", 303)
+    done = f"Attached to case {result.case_reference}."
     return RedirectResponse("/work?notice=" + quote(done), status_code=303)

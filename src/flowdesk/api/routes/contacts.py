@@ -17,6 +17,7 @@ from flowdesk.api.problems import problem
 from flowdesk.api.routes.common import app_singleton, ops_of
 from flowdesk.api.security import require
 from flowdesk.app import contacts as use
+from flowdesk.app import triage as app_triage
 from flowdesk.auth.roles import Permission
 from flowdesk.auth.service import Principal
 
@@ -122,6 +123,24 @@ def decide_reason(
 ) -> JSONResponse:
     """Decide the reason of a contact in triage; its flow starts (or it joins the open case)."""
     return _answer(use.decide_reason(principal, ops_of(request), contact_id, body.reason))
+
+
+class AttachIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reference: str = Field(min_length=1, max_length=40)
+
+
+@router.post("/contacts/{contact_id}/attach")
+def attach_to_case(
+    contact_id: str,
+    body: AttachIn,
+    request: Request,
+    principal: Annotated[Principal, Depends(require(Permission.CONTACTS_TRIAGE))],
+) -> JSONResponse:
+    """Attach a contact in triage to an open case of the same customer instead of starting a
+    flow (404 for another customer's or an unknown case, 422 for a closed one)."""
+    result = app_triage.attach(principal, ops_of(request), contact_id, body.reference)
+    return JSONResponse(result.to_dict())
 
 
 @router.get("/contacts/{contact_id}")
