@@ -344,7 +344,9 @@ def test_webhooks_are_subscribed_listed_and_deleted(
 ) -> None:
     monkeypatch.setenv(ALLOW_ENV, "127.0.0.0/8")
     client, token = admin
-    bad = client.post("/admin/webhooks", data={"csrf": token, "url": "ftp://x/y", "event_types": ""})
+    bad = client.post(
+        "/admin/webhooks", data={"csrf": token, "url": "ftp://x/y", "event_types": ""}
+    )
     assert bad.status_code == 422 and "event type" in _error(bad.text, "event_types")
     ftp = client.post(
         "/admin/webhooks", data={"csrf": token, "url": "ftp://x/y", "event_types": "*"}
