@@ -15,11 +15,13 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from tests.web.conftest import csrf_of, login
+from tests.webhooks.test_delivery import Receiver
 
 from flowdesk.api.app import create_app
 from flowdesk.cli.demo import default_demo_dir
 from flowdesk.settings import Settings
 from flowdesk.store import Store
+from flowdesk.webhooks.delivery import Deliverer
 from flowdesk.webhooks.ssrf import ALLOW_ENV
 
 COMPANY = default_demo_dir() / "company.yaml"
@@ -386,3 +388,33 @@ def test_forms_without_the_csrf_token_are_refused(admin: tuple[TestClient, str])
     answer = client.post("/admin/users", data={"username": "x.y", "roles": ["agent"]})
     assert answer.status_code == 400
     assert client.get("/api/v1/users/x.y").status_code == 404
+
+
+def test_the_webhook_page_shows_its_recent_deliveries(
+    admin: tuple[TestClient, str], store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(ALLOW_ENV, "127.0.0.0/8")
+    client, token = admin
+    receiver = Receiver()  # a real HTTP endpoint on 127.0.0.1
+    try:
+        made = client.post(
+            "/admin/webhooks",
+            data={"csrf": token, "url": receiver.url, "event_types": "user.created"},
+        )
+        assert made.status_code == 201
+        hook = next(h for h in client.get("/api/v1/webhooks").json() if h["url"] == receiver.url)
+        client.post(
+            "/admin/users", data={"csrf": token, "username": "hook.watch", "roles": ["agent"]}
+        )
+        deliverer = Deliverer(store)
+        try:
+            deliverer.deliver_once()
+        finally:
+            deliverer.close()
+        assert "hook.watch" in str(receiver.events())
+        page = client.get(f"/admin/webhooks/{hook['id']}").text
+        row = re.search(r'<tr data-delivery="[^"]+">(.*?)</tr>', page, re.S)
+        assert row and "user.created" in row.group(1) and "delivered" in row.group(1)
+        assert "200" in row.group(1)
+    finally:
+        receiver.close()
