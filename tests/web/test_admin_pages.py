@@ -212,6 +212,12 @@ def test_an_agent_is_added_with_skills_and_edited(admin: tuple[TestClient, str])
     assert agent["capacity"]["chat"] == 2
     listed = client.get("/admin/agents").text
     assert 'data-agent="paula.skill"' in listed and 'data-skill="billing-disputes"' in listed
+    row = re.search(r'data-agent="paula.skill">(.*?)</tr>', listed, re.S)
+    assert row and "no login" in row.group(1)  # routing knows her, but she cannot log in yet
+    client.post("/admin/users", data={"csrf": token, "username": "paula.skill", "roles": "agent"})
+    assert 'href="/admin/agents/paula.skill"' in client.get("/admin/users/paula.skill").text
+    row = re.search(r'data-agent="paula.skill">(.*?)</tr>', client.get("/admin/agents").text, re.S)
+    assert row and "no login" not in row.group(1)
 
     page = client.get("/admin/agents/paula.skill").text
     assert 'value="billing-disputes"' in page

@@ -19,6 +19,7 @@ from starlette.datastructures import UploadFile
 from flowdesk.api.problems import STATUS_BY_CODE
 from flowdesk.api.routes.common import ops_of
 from flowdesk.app import bundles, keys, organisation, users, webhooks
+from flowdesk.app.context import Ops
 from flowdesk.app.errors import FormInvalid
 from flowdesk.auth.roles import Permission, Role
 from flowdesk.auth.service import Forbidden
@@ -237,6 +238,7 @@ def _user(
     try:
         account = users.get_user(access.user, ops, username)
         departments = organisation.list_departments(access.user, ops)
+        agent = _agent_or_none(access, ops, username)
     except FlowdeskError as exc:
         return _refused(request, access, exc)
     shown = values or {
@@ -255,10 +257,19 @@ def _user(
             "departments": departments,
             "values": shown,
             "me": account.username == access.user.username,
+            "agent": agent,
         },
         errors=errors,
         status_code=status_code,
     )
+
+
+def _agent_or_none(access: PageAccess, ops: Ops, username: str) -> dict[str, Any] | None:
+    """The user's routing profile, when they have one."""
+    try:
+        return organisation.get_agent(access.user, ops, username)
+    except NotFoundError:
+        return None
 
 
 @router.get("/admin/users/{username}")
