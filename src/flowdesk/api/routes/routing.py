@@ -266,10 +266,10 @@ def lanes(
 def set_presence(
     agent_id: str,
     body: PresenceIn,
-    service: Service,
-    _: Annotated[Principal, Depends(require(Permission.SUPERVISE))],
+    ops: AppOps,
+    caller: Annotated[Principal, Depends(require(Permission.SUPERVISE))],
 ) -> dict[str, Any]:
-    return service.set_presence(agent_id, body.presence)
+    return organisation.set_presence(caller, ops, agent_id, body.presence)
 
 
 # -- work -----------------------------------------------------------------------------------
