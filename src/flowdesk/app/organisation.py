@@ -24,9 +24,19 @@ from flowdesk.core.clock import Clock
 from flowdesk.core.errors import ConflictError, NotFoundError
 from flowdesk.experience.company import load_company
 from flowdesk.routing import Presence
+from flowdesk.routing.domain import DEFAULT_CAPACITY
 from flowdesk.routing.organisation import Organisation, WorkProfiler
 from flowdesk.routing.service import RoutingService
 from flowdesk.store import Store
+
+#: What the admin pages offer: the channels an agent has capacity for, and the presences.
+CHANNELS = tuple(DEFAULT_CAPACITY)
+PRESENCES = tuple(p.value for p in Presence)
+
+
+def default_capacity() -> dict[str, int]:
+    return dict(DEFAULT_CAPACITY)
+
 
 #: Who may read and change the organisation (supervisors run their teams; admins hold all).
 MANAGE = Permission.SUPERVISE

@@ -24,8 +24,6 @@ from flowdesk.app.errors import FormInvalid
 from flowdesk.auth.roles import Permission, Role
 from flowdesk.auth.service import Forbidden
 from flowdesk.core.errors import FlowdeskError, NotFoundError
-from flowdesk.routing import Presence
-from flowdesk.routing.domain import DEFAULT_CAPACITY
 from flowdesk.web import csrf
 from flowdesk.web.access import PageAccess, page_access
 from flowdesk.web.rendering import error_page, render
@@ -41,9 +39,9 @@ MAX_FIELDS = 200
 MAX_UPLOAD = 20 * 1024 * 1024
 SKILL_ROWS = 3  # empty skill rows offered besides the agent's skills
 MAX_CAPACITY = 100
-CHANNELS = tuple(DEFAULT_CAPACITY)
+CHANNELS = organisation.CHANNELS
 ROLES = tuple(r.value for r in Role)
-PRESENCES = tuple(p.value for p in Presence)
+PRESENCES = organisation.PRESENCES
 
 Fields = dict[str, list[str]]
 Errors = dict[str, str]
@@ -354,7 +352,7 @@ def _agent_values(agent: dict[str, Any] | None) -> dict[str, Any]:
             "department": "",
             "languages": "",
             "skills": [],
-            "capacity": dict(DEFAULT_CAPACITY),
+            "capacity": organisation.default_capacity(),
         }
     return {
         "id": agent["id"],
@@ -362,7 +360,7 @@ def _agent_values(agent: dict[str, Any] | None) -> dict[str, Any]:
         "department": (agent.get("departments") or [""])[0],
         "languages": ", ".join(agent.get("languages") or ()),
         "skills": sorted((agent.get("skills") or {}).items()),
-        "capacity": dict(agent.get("capacity") or DEFAULT_CAPACITY),
+        "capacity": dict(agent.get("capacity") or organisation.default_capacity()),
     }
 
 
@@ -440,7 +438,7 @@ def _parse_agent(fields: Fields) -> tuple[dict[str, Any], Errors]:
         "department": _one(fields, "department").strip(),
         "languages": _one(fields, "languages"),
         "skills": skills,
-        "capacity": capacity or dict(DEFAULT_CAPACITY),
+        "capacity": capacity or organisation.default_capacity(),
         "parsed_skills": parsed_skills,
     }
     languages = _split(values["languages"])
