@@ -4,6 +4,7 @@ the customer's channel and the photos the customer added. Visibility is the work
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -20,7 +21,10 @@ from flowdesk.core.errors import NotFoundError
 from flowdesk.core.events import StoredEvent
 from flowdesk.customers.connectors import Backoffice, BackofficeConfigError, backoffice_key
 from flowdesk.customers.service import Customer, get_customer
+from flowdesk.experience.service import WorkItemExperience, experience_for
 from flowdesk.routing import desk
+
+__all__ = ["WorkItemExperience"]  # re-exported: the case page's step view
 
 TIMELINE = 60
 
@@ -417,3 +421,12 @@ def _timeline(ops: Ops, instance_id: str) -> list[Moment]:
                 )
             )
     return out[:TIMELINE]
+
+
+def step_experience(
+    caller: Caller, ops: Ops, item_id: str, answers: Mapping[str, Any] | None = None
+) -> WorkItemExperience:
+    """The step as the agent works it: script (with the answers so far), knowledge, panels,
+    form, status text and SLA, for a work item the caller may see."""
+    get_item(caller, ops, item_id)
+    return experience_for(ops.store, item_id, answers=answers)

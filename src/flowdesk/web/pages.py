@@ -13,16 +13,15 @@ from fastapi.responses import RedirectResponse, Response
 
 from flowdesk.api.routes.common import ops_of
 from flowdesk.api.security import SESSION_COOKIE
-from flowdesk.app import casework, desktop, macros, supervision, work
+from flowdesk.app import casework, desktop, knowledge, macros, supervision, work
 from flowdesk.app import search as app_search
+from flowdesk.app.casework import WorkItemExperience
 from flowdesk.app.context import Ops
 from flowdesk.app.errors import FormInvalid
 from flowdesk.auth import service as auth
 from flowdesk.auth.roles import Permission
 from flowdesk.auth.service import Forbidden
 from flowdesk.core.errors import FlowdeskError, NotFoundError
-from flowdesk.experience.service import WorkItemExperience, experience_for
-from flowdesk.knowledge import get_article, give_feedback, search
 from flowdesk.web import csrf, forms, triage
 from flowdesk.web.access import PageAccess, page_access
 from flowdesk.web.rendering import countdown, error_page, render
@@ -244,14 +243,13 @@ def _case(
     status_code: int = 200,
     reply: dict[str, str] | None = None,
 ) -> Response:
-    store = _store(request)
     ops = _ops(request)
     try:
         view = casework.case_view(access.user, ops, item_id)
     except FlowdeskError as exc:
         return _refused(request, access, exc)
     item, answerable = view.item, view.answerable
-    exp, typed, answer_error = _experience(store, item_id, answers or {})
+    exp, typed, answer_error = _experience(request, access, item_id, answers or {})
     if answer_error:
         errors = [*(errors or []), answer_error]
     now = request.app.state.clock.now()
@@ -281,18 +279,19 @@ def _case(
 
 
 def _experience(
-    store: Any, item_id: str, raw: dict[str, str]
+    request: Request, access: PageAccess, item_id: str, raw: dict[str, str]
 ) -> tuple[WorkItemExperience, dict[str, Any], dict[str, str] | None]:
     """The experience with the answers so far; answers that do not parse are left out and
     reported instead of failing the page."""
-    exp = experience_for(store, item_id)
+    ops = _ops(request)
+    exp = casework.step_experience(access.user, ops, item_id)
     try:
         typed = forms.answers_from(raw, exp.script)
     except ValueError as exc:
         return exp, {}, {"field": str(exc).split(":", 1)[0], "message": str(exc)}
     typed = {k: v for k, v in typed.items() if v is not None}
     if typed:
-        exp = experience_for(store, item_id, answers=typed)
+        exp = casework.step_experience(access.user, ops, item_id, answers=typed)
     return exp, typed, None
 
 
@@ -313,12 +312,11 @@ def script_update(request: Request, item_id: str, access: Read, fields: Form) ->
     answers = {k: v for k, v in fields.items() if k != csrf.CSRF_FIELD}
     if not request.headers.get("HX-Request"):
         return _case(request, access, item_id, answers=answers)
-    store = _store(request)
     try:
         work.get_item(access.user, _ops(request), item_id)
     except FlowdeskError as exc:
         return _refused(request, access, exc)
-    exp, typed, problem = _experience(store, item_id, answers)
+    exp, typed, problem = _experience(request, access, item_id, answers)
     return render(
         request,
         "_script.html",
@@ -386,7 +384,7 @@ def complete(request: Request, item_id: str, access: Act, fields: Form) -> Respo
     except FlowdeskError as exc:
         return _refused(request, access, exc)
     raw = {k: v for k, v in fields.items() if k != csrf.CSRF_FIELD}
-    exp, _, _ = _experience(_store(request), item_id, raw)
+    exp, _, _ = _experience(request, access, item_id, raw)
     values, errors = forms.parse_submission(raw, exp.script, exp.form)
     if errors:
         return _case(request, access, item_id, answers=raw, errors=errors, status_code=422)
@@ -553,7 +551,7 @@ def knowledge_search(request: Request, access: Read, q: str = "", item: str = ""
     if access.denied:
         return access.denied
     query = q.strip()[:200]
-    hits = search(_store(request), query, limit=10) if query else []
+    hits = knowledge.find(access.user, _ops(request), query, limit=10) if query else []
     template = "_knowledge_hits.html" if request.headers.get("HX-Request") else "knowledge.html"
     return render(
         request, template, {"q": query, "hits": hits, "item_id": item[:64]}, principal=access.user
@@ -565,7 +563,7 @@ def article(request: Request, slug: str, access: Read, item: str = "") -> Respon
     if access.denied:
         return access.denied
     try:
-        view = get_article(_store(request), slug[:200])
+        view = knowledge.article(access.user, _ops(request), slug[:200])
     except NotFoundError as exc:
         return error_page(request, exc.message, status_code=404, principal=access.user)
     paragraphs = [p.strip() for p in view.body.split("\n\n") if p.strip()]
@@ -586,14 +584,7 @@ def feedback(request: Request, slug: str, access: Read, fields: Form) -> Respons
     helpful = fields.get("helpful") == "yes"
     item_id = fields.get("item") or None
     try:
-        give_feedback(
-            _store(request),
-            slug[:200],
-            helpful,
-            clock=request.app.state.clock,
-            actor=access.user.username,
-            work_item_id=item_id,
-        )
+        knowledge.feedback(access.user, _ops(request), slug[:200], helpful, work_item_id=item_id)
     except NotFoundError as exc:
         return error_page(request, exc.message, status_code=404, principal=access.user)
     if request.headers.get("HX-Request"):
