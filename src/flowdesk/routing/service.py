@@ -347,7 +347,10 @@ class RoutingService:
             "offers": sum(load.get("offered", {}).values()),
         }
 
-    def set_presence(self, agent_id: str, presence: Presence | str) -> dict[str, Any]:
+    def set_presence(
+        self, agent_id: str, presence: Presence | str, *, actor: str | None = None
+    ) -> dict[str, Any]:
+        """`actor`: who changed it (a supervisor), when not the agent themselves."""
         p = Presence(presence)
         now = self.clock.now()
         with self.store.unit_of_work() as uow:
@@ -367,7 +370,7 @@ class RoutingService:
                     "agent.presence_changed",
                     now,
                     {"agent": agent_id, "presence": p.value, "previous": row._mapping["presence"]},
-                    actor=agent_id,
+                    actor=actor or agent_id,
                 )
             )
         return self.agent(agent_id)

@@ -1,6 +1,6 @@
 """The agent desktop: login, my work, the case page (360, script, knowledge, form, notes,
-transfer) and the supervisor's view. Pages are plain HTML forms; with htmx, the script, the
-knowledge search and the supervisor figures re-render in place."""
+transfer). Pages are plain HTML forms; with htmx, the script and the knowledge search
+re-render in place (the supervisor's pages are in supervisor.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from flowdesk.api.routes.common import ops_of
 from flowdesk.api.security import SESSION_COOKIE
-from flowdesk.app import casework, desktop, supervision, work
+from flowdesk.app import casework, desktop, work
 from flowdesk.app.context import Ops
 from flowdesk.app.errors import FormInvalid
 from flowdesk.auth import service as auth
@@ -32,7 +32,6 @@ MAX_FIELDS = 200
 
 Read = Annotated[PageAccess, Depends(page_access(Permission.WORK_READ))]
 Act = Annotated[PageAccess, Depends(page_access(Permission.WORK_ACT))]
-Supervise = Annotated[PageAccess, Depends(page_access(Permission.SUPERVISE))]
 
 
 async def form_data(request: Request) -> dict[str, str]:
@@ -511,28 +510,3 @@ def feedback(request: Request, slug: str, access: Read, fields: Form) -> Respons
         return render(request, "_thanks.html", {"helpful": helpful}, principal=access.user)
     back = f"/knowledge/{quote(slug)}?item={quote(item_id or '')}"
     return RedirectResponse(back, status_code=303)
-
-
-# -- supervisor ------------------------------------------------------------------------------
-def _figures(request: Request, access: PageAccess) -> dict[str, Any]:
-    figures = supervision.supervisor_figures(access.user, _ops(request))
-    now = figures["now"]
-    for row in figures["at_risk"]:
-        row["countdown"] = countdown(row["due"], now)
-    return {"fig": figures, "now": now}
-
-
-@router.get("/supervisor")
-def supervisor(request: Request, access: Supervise) -> Response:
-    if access.denied:
-        return access.denied
-    return render(request, "supervisor.html", _figures(request, access), principal=access.user)
-
-
-@router.get("/supervisor/panel")
-def supervisor_panel(request: Request, access: Supervise) -> Response:
-    if access.denied:
-        return access.denied
-    return render(
-        request, "_supervisor_panel.html", _figures(request, access), principal=access.user
-    )
