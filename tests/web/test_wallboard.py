@@ -71,13 +71,13 @@ def _row(html: str, attribute: str, key: str) -> str:
 
 
 def _cell(row: str, name: str) -> int:
-    found = re.search(rf'class="{name}">(\d+)<', row)
+    found = re.search(rf'class="{name}[^"]*"><a [^>]*>(\d+)<', row)
     assert found, f"no {name} in {row}"
     return int(found.group(1))
 
 
 def _link(row: str, name: str) -> str:
-    found = re.search(rf'<a href="([^"]+)" class="{name}">', row)
+    found = re.search(rf'class="{name}[^"]*"><a href="([^"]+)">', row)
     assert found, f"no link to {name} in {row}"
     return unescape(found.group(1))
 

@@ -111,13 +111,13 @@ def test_supervisor_reassigns_unassigned_work_from_the_wallboard(
             supervisor.get_by_role("link", name="Supervisor").click()
             supervisor.wait_for_url(f"{base}/supervisor")
             front = supervisor.locator('tr[data-department="front-office"]')
-            assert int(front.locator("a.unassigned").inner_text()) >= 3
+            assert int(front.locator("td.unassigned a").inner_text()) >= 3
             assert "available" in supervisor.locator('tr[data-agent="bokafor"]').inner_text()
             assert supervisor.locator("svg rect.bar-unassigned").count() >= 1
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)
             supervisor.screenshot(path=str(SCREENSHOTS / "wallboard.png"), full_page=True)
 
-            front.locator("a.unassigned").click()
+            front.locator("td.unassigned a").click()
             supervisor.wait_for_url(f"{base}/supervisor/work?department=front-office*")
             row = supervisor.locator("tr", has_text=reference)
             assert "Maria van Dijk" in row.inner_text()
