@@ -5,6 +5,7 @@ the REST API and land in the event log with the supervisor as actor."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -77,7 +78,7 @@ def _cell(row: str, name: str) -> int:
 
 
 def _link(row: str, name: str) -> str:
-    found = re.search(rf'class="{name}[^"]*"><a href="([^"]+)">', row)
+    found = re.search(rf'class="{name}[^"]*"><a href="([^"]+)"', row)
     assert found, f"no link to {name} in {row}"
     return unescape(found.group(1))
 
@@ -288,3 +289,35 @@ def test_agents_cannot_supervise(board: Board) -> None:
         api = client.post(f"/api/v1/work-items/{item['id']}/priority", json={"priority": 99})
         assert api.status_code == 403
     assert board.events("work_item.priority_changed") == []
+
+
+def test_contacts_waiting_for_triage_count_and_drill_down(board: Board) -> None:
+    from flowdesk.contacts.intake import Intake
+
+    before = board.start("complaint", "Tia Count", "FD-WB-50")
+    result = Intake(board.store, use_model=False).submit(
+        "web",
+        json.dumps({"email": "zed.unclear@example.com", "message": "Please call me"}).encode(),
+    )
+    assert result.status == "triage"
+    with TestClient(board.app) as client:
+        login(client, "akeller")
+        assert client.post("/api/v1/routing/tick").status_code == 200  # what the worker does
+        front = _row(client.get("/supervisor").text, "data-department", "front-office")
+        assert (_cell(front, "triage"), _cell(front, "open"), _cell(front, "unassigned")) == (
+            1,
+            2,
+            2,
+        )
+        dept = next(
+            d
+            for d in client.get("/api/v1/routing/wallboard").json()["departments"]
+            if d["name"] == "front-office"
+        )
+        assert (dept["triage"], dept["open"], dept["unassigned"]) == (1, 2, 2)
+        waiting = client.get(_link(front, "triage")).text
+        assert f'data-contact="{result.contact_id}"' in waiting
+        assert f'href="/triage/{result.contact_id}"' in waiting and "Please call me" in waiting
+        assert f'data-item="{before["id"]}"' not in waiting
+        elsewhere = client.get("/supervisor/work?department=billing&state=triage").text
+        assert "No contacts waiting for triage here." in elsewhere

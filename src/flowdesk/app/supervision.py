@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from flowdesk.app import triage
 from flowdesk.app.context import Caller, Ops, require
 from flowdesk.app.errors import FormInvalid
 from flowdesk.app.organisation import _routing
@@ -207,6 +208,15 @@ def work_list(
         row["customer"] = customers[row["instance_id"]]
         row["states"] = sorted(_states(row, now, horizon))
     return rows
+
+
+def triage_list(caller: Caller, ops: Ops, *, department: str | None = None) -> list[triage.Waiting]:
+    """The contacts waiting for triage behind the wallboard's count (they wait in the triage
+    department's queue), oldest deadline first."""
+    require(caller, Permission.SUPERVISE)
+    if department and department != triage.SETTINGS.department:
+        return []
+    return triage.waiting(caller, ops, limit=LIST_LIMIT)
 
 
 def _customer(ops: Ops, instance_id: str) -> str | None:

@@ -23,6 +23,7 @@ from flowdesk.web import csrf
 from flowdesk.web.access import PageAccess, page_access
 from flowdesk.web.pages import form_data
 from flowdesk.web.rendering import countdown, error_page, render
+from flowdesk.web.triage import rows as rows_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -111,6 +112,8 @@ def _work_page(
     status_code: int = 200,
 ) -> Response:
     ops = ops_of(request)
+    if filters.get("state") == "triage":
+        return _triage_page(request, access, filters)
     try:
         rows = supervision.work_list(
             access.user,
@@ -150,6 +153,21 @@ def _work_page(
     return render(
         request, "supervisor_work.html", context, principal=access.user, status_code=status_code
     )
+
+
+def _triage_page(request: Request, access: PageAccess, filters: dict[str, str]) -> Response:
+    """The contacts behind the wallboard's triage count, each linking to its triage form."""
+    now = ops_of(request).clock.now()
+    contacts = supervision.triage_list(
+        access.user, ops_of(request), department=filters.get("department")
+    )
+    context = {
+        "contacts": rows_of(contacts, now),
+        "filters": filters,
+        "states": supervision.STATES,
+        "link": _link,
+    }
+    return render(request, "supervisor_triage.html", context, principal=access.user)
 
 
 def _filters(source: Any) -> dict[str, str]:
