@@ -233,9 +233,11 @@ def test_priority_and_presence_answer_the_same_on_both_doors(board: Board) -> No
         assert page.status_code == 303
         api = client.post(f"/api/v1/work-items/{low['id']}/priority", json={"priority": 60})
         assert api.status_code == 200 and api.json()["priority"] == 60
-        # the list is most urgent first
+        # the list is most urgent first, and so is routing's queue (its offers)
         listing = client.get("/supervisor/work?department=front-office").text
         assert _items(listing)[:2] == [high["id"], low["id"]]
+        queued = [e["id"] for e in client.get("/api/v1/routing/queue").json()]
+        assert queued.index(high["id"]) < queued.index(low["id"])
         message = "Priority is a whole number from 0 to 100 (higher is more urgent)."
         page = _post(client, f"/supervisor/work/{low['id']}/priority", token, priority="500")
         api = client.post(f"/api/v1/work-items/{low['id']}/priority", json={"priority": 500})
@@ -271,6 +273,11 @@ def test_priority_and_presence_answer_the_same_on_both_doors(board: Board) -> No
     assert [(e.data["work_item_id"], e.data["priority"], e.actor) for e in changes] == [
         (high["id"], 90, "akeller"),
         (low["id"], 60, "akeller"),
+    ]
+    boosts = board.events("routing.boosted")
+    assert [(e.data["work_item_id"], e.data["by"], e.actor) for e in boosts] == [
+        (high["id"], 40, "akeller"),
+        (low["id"], 10, "akeller"),
     ]
     presence = [e for e in board.events("agent.presence_changed") if e.data["agent"] == "enovak"]
     assert [(e.data["presence"], e.actor) for e in presence] == [

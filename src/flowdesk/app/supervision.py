@@ -8,6 +8,7 @@ each one is a fact in the event log with the supervisor as its actor."""
 
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -30,7 +31,7 @@ RISK_HORIZON = timedelta(hours=1)
 #: The drill-down states of the work list (the wallboard's count columns).
 STATES = ("unassigned", "assigned", "at-risk", "breached")
 #: Work items' priority range (Camunda's convention: higher is more urgent, 50 the default).
-PRIORITY_MIN, PRIORITY_MAX = 0, 100
+PRIORITY_MIN, PRIORITY_MAX, DEFAULT_PRIORITY = 0, 100, 50
 LIST_LIMIT = 200
 
 
@@ -283,7 +284,7 @@ def reassign(caller: Caller, ops: Ops, item_id: str, user: str) -> dict[str, Any
 def set_priority(caller: Caller, ops: Ops, item_id: str, priority: int | str) -> dict[str, Any]:
     """Make an open item more or less urgent: queues order by priority, highest first."""
     require(caller, Permission.SUPERVISE)
-    _open_item(ops, item_id)
+    item = _open_item(ops, item_id)
     text = str(priority).strip()
     if not text.lstrip("-").isdigit() or not PRIORITY_MIN <= int(text) <= PRIORITY_MAX:
         raise FormInvalid(
@@ -296,6 +297,13 @@ def set_priority(caller: Caller, ops: Ops, item_id: str, priority: int | str) ->
             ]
         )
     ops.runtime.set_priority(item_id, int(text), actor=caller.username)
+    # routing's offers rank by their own score: the change raises (or lowers) it as much
+    change = int(text) - (item["priority"] if item["priority"] is not None else DEFAULT_PRIORITY)
+    routing = _routing(ops)
+    routing.sync()
+    if change:
+        with suppress(NotFoundError, ConflictError):
+            routing.adjust_boost(item_id, change, actor=caller.username)
     row = desk.work_item(ops.store, item_id)
     assert row is not None
     return routed(ops, [row])[0]
