@@ -184,7 +184,9 @@ def test_reassign_refuses_offline_and_unskilled_agents_on_both_doors(board: Boar
         api = client.post(f"/api/v1/work-items/{takeover['id']}/reassign", json={"user": "bokafor"})
         assert page.status_code == 422 and lacks in unescape(page.text)
         assert api.status_code == 422 and api.json()["errors"][0]["message"] == lacks
-        # unknown people and items
+        # nobody chosen, unknown people and items
+        empty = _post(client, f"/supervisor/work/{complaint['id']}/reassign", token, user="")
+        assert empty.status_code == 422 and "Say whom to give the work to." in empty.text
         nobody = client.post(f"/api/v1/work-items/{complaint['id']}/reassign", json={"user": "zz"})
         assert nobody.status_code == 422 and "zz cannot take work" in nobody.text
         assert (

@@ -122,6 +122,7 @@ def test_supervisor_reassigns_unassigned_work_from_the_wallboard(
             row = supervisor.locator("tr", has_text=reference)
             assert "Maria van Dijk" in row.inner_text()
             assert "unassigned" in row.locator("td.assignee").inner_text()
+            supervisor.screenshot(path=str(SCREENSHOTS / "wallboard-work.png"), full_page=True)
             row.get_by_label("Reassign to").select_option("bokafor")
             row.get_by_role("button", name="Reassign").click()
             supervisor.wait_for_url(f"{base}/supervisor/work?*notice=*")

@@ -131,8 +131,11 @@ def _work_page(
         row["late"] = row["due"] is not None and row["due"] < now
     agents = organisation.list_agents(access.user, ops)
     department = filters.get("department")
-    # the department's own agents first, then the others (cross-skilled help)
-    agents.sort(key=lambda a: (department not in a["departments"], a["id"]))
+    # the department's own agents first, then the others (cross-skilled help); signed-in first
+    ready = {p.value: n for n, p in enumerate(Presence)}
+    agents.sort(
+        key=lambda a: (department not in a["departments"], ready.get(a["presence"], 9), a["id"])
+    )
     shown_agent = next((a for a in agents if a["id"] == filters.get("agent")), None)
     placed = error is not None and (
         error["target"] in {r["id"] for r in rows}
