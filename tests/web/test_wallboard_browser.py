@@ -88,6 +88,16 @@ def _seed(database_url: str) -> str:
         store.close()
 
 
+def _start(database_url: str, process_key: str, name: str, reference: str) -> None:
+    store = Store.open(database_url)
+    try:
+        ProcessRuntime(store).start(
+            process_key, {"customerName": name, "caseRef": reference}, business_key=reference
+        )
+    finally:
+        store.close()
+
+
 def _login(page: Any, base: str, username: str) -> None:
     page.goto(f"{base}/login")
     page.get_by_label("Username").fill(username)
@@ -99,7 +109,7 @@ def _login(page: Any, base: str, username: str) -> None:
 def test_supervisor_reassigns_unassigned_work_from_the_wallboard(
     server: tuple[str, str], tmp_path: Path
 ) -> None:
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
     base, database_url = server
     reference = _seed(database_url)
@@ -111,11 +121,18 @@ def test_supervisor_reassigns_unassigned_work_from_the_wallboard(
             supervisor.get_by_role("link", name="Supervisor").click()
             supervisor.wait_for_url(f"{base}/supervisor")
             front = supervisor.locator('tr[data-department="front-office"]')
-            assert int(front.locator("td.unassigned a").inner_text()) >= 3
+            unassigned = int(front.locator("td.unassigned a").inner_text())
+            assert unassigned >= 3
             assert "available" in supervisor.locator('tr[data-agent="bokafor"]').inner_text()
             assert supervisor.locator("svg rect.bar-unassigned").count() >= 1
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)
             supervisor.screenshot(path=str(SCREENSHOTS / "wallboard.png"), full_page=True)
+
+            # live: new work shows on the next poll of the panel, without a reload
+            _start(database_url, "complaint", "Paula Poll", "FD-POLL-1")
+            expect(front.locator("td.unassigned a")).to_have_text(
+                str(unassigned + 1), timeout=15_000
+            )
 
             front.locator("td.unassigned a").click()
             supervisor.wait_for_url(f"{base}/supervisor/work?department=front-office*")
