@@ -242,7 +242,7 @@ def test_an_agent_is_added_with_skills_and_edited(admin: tuple[TestClient, str])
     assert away.status_code == 200 and "Presence: away." in away.text
     assert client.get("/api/v1/routing/agents/paula.skill").json()["presence"] == "away"
     wrong = client.post("/admin/agents/paula.skill/presence", data={"csrf": token, "presence": "x"})
-    assert wrong.status_code == 422 and "presence is one of" in _error(wrong.text, "presence")
+    assert wrong.status_code == 422 and "Presence is one of" in _error(wrong.text, "presence")
     # editing an agent that does not exist does not create one
     ghost = client.post(
         "/admin/agents/ghost", data={"csrf": token, "department": "billing"}, follow_redirects=False

@@ -263,20 +263,17 @@ def lane_map(caller: Caller, ops: Ops, lanes: Iterable[str] = ()) -> dict[str, s
 
 
 def set_presence(caller: Caller, ops: Ops, agent_id: str, presence: str) -> dict[str, Any]:
-    """Set an agent's presence for them (available, busy, away, offline)."""
+    """Set an agent's presence for them (sent home: offline; back from a break: available); the
+    event names who did it."""
     require(caller, MANAGE)
     try:
-        wanted = Presence(presence)
-    except ValueError:
+        wanted = Presence(presence.strip().lower())
+    except ValueError as exc:
+        choices = ", ".join(p.value for p in Presence)
         raise FormInvalid(
-            [
-                {
-                    "field": "presence",
-                    "message": f"presence is one of {', '.join(p.value for p in Presence)}",
-                }
-            ]
-        ) from None
-    return _with_shift(ops, _routing(ops).set_presence(agent_id, wanted))
+            [{"field": "presence", "message": f"Presence is one of {choices}."}]
+        ) from exc
+    return _with_shift(ops, _routing(ops).set_presence(agent_id, wanted, actor=caller.username))
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """The agent desktop: login, my work (filtered, sorted, polled), the case page (360, one
-conversation, business timeline, script, knowledge, form, macros, notes, transfer), search and
-the supervisor's view (docs/desktop.md). Pages are plain HTML forms; with htmx, the script, the
-knowledge search and the supervisor figures re-render in place."""
+conversation, business timeline, script, knowledge, form, macros, notes, transfer) and search
+(docs/desktop.md). Pages are plain HTML forms; with htmx, the script and the knowledge search
+re-render in place (the supervisor's pages are in supervisor.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from flowdesk.api.routes.common import ops_of
 from flowdesk.api.security import SESSION_COOKIE
-from flowdesk.app import casework, desktop, knowledge, macros, supervision, work
+from flowdesk.app import casework, desktop, knowledge, macros, work
 from flowdesk.app import search as app_search
 from flowdesk.app.casework import WorkItemExperience
 from flowdesk.app.context import Ops
@@ -33,7 +33,6 @@ MAX_FIELDS = 200
 
 Read = Annotated[PageAccess, Depends(page_access(Permission.WORK_READ))]
 Act = Annotated[PageAccess, Depends(page_access(Permission.WORK_ACT))]
-Supervise = Annotated[PageAccess, Depends(page_access(Permission.SUPERVISE))]
 
 
 async def form_data(request: Request) -> dict[str, str]:
@@ -591,28 +590,3 @@ def feedback(request: Request, slug: str, access: Read, fields: Form) -> Respons
         return render(request, "_thanks.html", {"helpful": helpful}, principal=access.user)
     back = f"/knowledge/{quote(slug)}?item={quote(item_id or '')}"
     return RedirectResponse(back, status_code=303)
-
-
-# -- supervisor ------------------------------------------------------------------------------
-def _figures(request: Request, access: PageAccess) -> dict[str, Any]:
-    figures = supervision.supervisor_figures(access.user, _ops(request))
-    now = figures["now"]
-    for row in figures["at_risk"]:
-        row["countdown"] = countdown(row["due"], now)
-    return {"fig": figures, "now": now}
-
-
-@router.get("/supervisor")
-def supervisor(request: Request, access: Supervise) -> Response:
-    if access.denied:
-        return access.denied
-    return render(request, "supervisor.html", _figures(request, access), principal=access.user)
-
-
-@router.get("/supervisor/panel")
-def supervisor_panel(request: Request, access: Supervise) -> Response:
-    if access.denied:
-        return access.denied
-    return render(
-        request, "_supervisor_panel.html", _figures(request, access), principal=access.user
-    )

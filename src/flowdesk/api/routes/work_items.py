@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from flowdesk.api.routes.common import InvalidInput, errors, feel_variables, ops_of, plain
 from flowdesk.api.security import require
-from flowdesk.app import casework, desktop, macros, work
+from flowdesk.app import casework, desktop, macros, supervision, work
 from flowdesk.auth.roles import Permission
 from flowdesk.auth.service import Principal
 
@@ -55,6 +55,12 @@ class DelegateIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     user: str = Field(min_length=1, max_length=100)
+
+
+class PriorityIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    priority: int = Field(description="0 to 100, higher is more urgent (Camunda's default: 50)")
 
 
 class CompleteIn(BaseModel):
@@ -347,3 +353,31 @@ def fill_macro(
     text = macros.fill(principal, ops, item_id, macro_id[:100])
     title = next(m.title for m in macros.list_macros(principal, ops) if m.id == macro_id)
     return MacroOut(id=macro_id, title=title, text=text)
+
+
+# -- supervisors -----------------------------------------------------------------------------
+@router.post(
+    "/work-items/{item_id}/reassign", response_model=WorkItemOut, responses=errors(404, 409)
+)
+def reassign(
+    item_id: str,
+    body: DelegateIn,
+    request: Request,
+    principal: Annotated[Principal, Depends(require(Permission.SUPERVISE))],
+) -> WorkItemOut:
+    """Give an open item to an agent (claimed or not). 422 on `user`, in words, for someone
+    offline, not set up in routing, or lacking a skill the step needs."""
+    return _out(supervision.reassign(principal, ops_of(request), item_id, body.user))
+
+
+@router.post(
+    "/work-items/{item_id}/priority", response_model=WorkItemOut, responses=errors(404, 409)
+)
+def set_priority(
+    item_id: str,
+    body: PriorityIn,
+    request: Request,
+    principal: Annotated[Principal, Depends(require(Permission.SUPERVISE))],
+) -> WorkItemOut:
+    """Make an open item more or less urgent (queues order by priority, highest first)."""
+    return _out(supervision.set_priority(principal, ops_of(request), item_id, body.priority))
