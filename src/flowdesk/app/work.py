@@ -244,8 +244,24 @@ def my_queue(
         sort=f.sort,
     )
     rows = due_times.fill(routed(ops, found[:size]))
+    _routing_view(ops, rows)
     flows = sorted({p for _, _, p in steps})
     return QueuePage(rows, page, len(found) > size, flows)
+
+
+def _routing_view(ops: Ops, rows: list[dict[str, Any]]) -> None:
+    """Each row's priority and due time as routing has them (SLA policy on the business
+    calendar, customer value and risk, aging), where routing queues the item."""
+    routing = ops.service("routing")
+    if routing is None or not rows:
+        return
+    scores = routing.scores([r["id"] for r in rows])
+    for row in rows:
+        if row["id"] in scores:
+            score, due = scores[row["id"]]
+            row["priority"] = round(score)
+            if due is not None:
+                row["due"] = utc(due)
 
 
 def best_item(caller: Caller, ops: Ops, *, mine_only: bool | None = None) -> dict[str, Any] | None:

@@ -246,8 +246,14 @@ def queue_page(
             order = [due.asc().nulls_last(), w.priority.desc().nulls_last(), w.created_at]
         elif sort == "age":
             order = [w.created_at.asc()]
-        else:
-            order = [w.priority.desc().nulls_last(), w.created_at]
+        else:  # routing's rank orders by its priority (SLA x value x risk, aging) at any instant
+            rank = (
+                select(routing_queue.c.rank)
+                .where(routing_queue.c.id == w.id, routing_queue.c.source == "work_item")
+                .limit(1)
+                .scalar_subquery()
+            )
+            order = [rank.asc().nulls_last(), w.priority.desc().nulls_last(), w.created_at]
         query = query.order_by(*order, w.id).limit(limit).offset(offset)
         return [dict(r._mapping) for r in conn.execute(query)]
 

@@ -1399,6 +1399,21 @@ class RoutingService:
         return {"synced": synced, "expired": expired, "escalated": escalated, "offered": offered}
 
     # -- reading ------------------------------------------------------------------------------
+    def scores(self, item_ids: Iterable[str]) -> dict[str, tuple[float, datetime | None]]:
+        """Per queued item: its priority now (SLA urgency x value x risk, with aging) and its SLA
+        due time, for lists that show the queue's view of many items at once."""
+        ids = list(item_ids)
+        if not ids:
+            return {}
+        now = self.clock.now()
+        with self.store.reading() as conn:
+            rows = conn.execute(select(routing_queue).where(routing_queue.c.id.in_(ids))).all()
+        out: dict[str, tuple[float, datetime | None]] = {}
+        for row in rows:
+            m = row._mapping
+            out[m["id"]] = (self.policy.score(_item(dict(m)), now, m["base"]), m["due_at"])
+        return out
+
     def entry(self, item_id: str) -> dict[str, Any]:
         with self.store.reading() as conn:
             row = conn.execute(select(routing_queue).where(routing_queue.c.id == item_id)).first()
