@@ -16,6 +16,7 @@ from flowdesk.auth.models import api_keys, sessions, users
 from flowdesk.auth.roles import Permission, Role, permissions_of
 from flowdesk.core.clock import Clock
 from flowdesk.core.errors import ConflictError, FlowdeskError, NotFoundError
+from flowdesk.core.event_types import EventType
 from flowdesk.core.events import NewEvent
 from flowdesk.store import Store
 
@@ -110,7 +111,7 @@ def create_user(
         )
         uow.append(
             NewEvent(
-                "user.created",
+                EventType.USER_CREATED,
                 clock.now(),
                 {"user_id": user_id, "username": username, "roles": roles, "groups": groups or []},
                 actor=actor,
@@ -152,7 +153,7 @@ def create_api_key(
         )
         uow.append(
             NewEvent(
-                "api_key.created",
+                EventType.API_KEY_CREATED,
                 clock.now(),
                 {"key_id": key_id, "user_id": user.user_id, "name": name},
                 actor=actor or username,
@@ -170,7 +171,9 @@ def revoke_api_key(store: Store, clock: Clock, *, key_id: str, actor: str | None
         )
         if result.rowcount == 0:
             raise NotFoundError(f"no active API key {key_id!r}")
-        uow.append(NewEvent("api_key.revoked", clock.now(), {"key_id": key_id}, actor=actor))
+        uow.append(
+            NewEvent(EventType.API_KEY_REVOKED, clock.now(), {"key_id": key_id}, actor=actor)
+        )
     keycache.cache_for(store).forget_key(key_id)
 
 
@@ -222,7 +225,7 @@ def login(store: Store, clock: Clock, *, username: str, password: str) -> tuple[
                 expires_at=clock.now() + SESSION_TTL,
             )
         )
-        uow.append(NewEvent("user.logged_in", clock.now(), {}, actor=username))
+        uow.append(NewEvent(EventType.USER_LOGGED_IN, clock.now(), {}, actor=username))
     return token, principal
 
 

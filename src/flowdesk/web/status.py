@@ -20,6 +20,7 @@ from flowdesk.cases.references import normalize_reference
 from flowdesk.channels import case_contacts
 from flowdesk.channels.photos import PhotoRefusedError, check_photo
 from flowdesk.core.errors import FlowdeskError, NotFoundError
+from flowdesk.core.event_types import EventType
 from flowdesk.core.events import NewEvent
 from flowdesk.customers.service import get_customer
 from flowdesk.engine.state import InstanceState
@@ -253,7 +254,7 @@ def status_answers(request: Request, fields: Form) -> Response:
     customer_id = next((state.vars.get(n) for n in CUSTOMER_VARIABLES if state.vars.get(n)), None)
     case = case_contacts.case_of_instance(store, state.id)
     submitted = NewEvent(
-        "customer.form_submitted",
+        EventType.CUSTOMER_FORM_SUBMITTED,
         request.app.state.clock.now(),
         {
             "business_key": state.business_key,
@@ -314,7 +315,7 @@ def _deliver(request: Request, state: InstanceState, text: str) -> bool:
     with store.unit_of_work() as uow:
         uow.append(
             NewEvent(
-                "customer.information_added",
+                EventType.CUSTOMER_INFORMATION_ADDED,
                 clock.now(),
                 {"text": text, "business_key": state.business_key, "delivered": delivered},
                 process_instance_id=state.id,

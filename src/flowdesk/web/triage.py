@@ -21,6 +21,7 @@ from flowdesk.auth.roles import Permission
 from flowdesk.auth.service import Principal
 from flowdesk.contacts.model import Contact
 from flowdesk.core.errors import FlowdeskError, NotFoundError
+from flowdesk.core.event_types import EventType
 from flowdesk.experience.service import catalog
 from flowdesk.web import csrf
 from flowdesk.web.access import PageAccess, page_access
@@ -76,7 +77,7 @@ def _page(
     store = request.app.state.store
     suggested = []
     for event in store.events.where(contact_id=contact_id):
-        if event.type == "contact.triage_required":
+        if event.type == EventType.CONTACT_TRIAGE_REQUIRED:
             suggested = [c[0] for c in (event.data or {}).get("candidates") or [] if c]
     reasons = sorted(catalog(store), key=lambda r: (r.reason not in suggested, r.name))
     now = request.app.state.clock.now()
