@@ -24,8 +24,10 @@ event_types.set_strict(True)
 
 
 @pytest.fixture
-def loose_events() -> Iterator[None]:
-    """For tests of the log's machinery that write made-up event types."""
+def loose_events(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """For tests that write made-up event types or partial histories (the log's machinery,
+    imported and hand-made logs); subprocesses they start are loose too."""
+    monkeypatch.setenv("FLOWDESK_STRICT_EVENTS", "0")
     previous = event_types.set_strict(False)
     try:
         yield
