@@ -59,7 +59,7 @@ def test_every_constant_is_registered_once_and_every_registered_type_has_a_const
     for name, spec in REGISTRY.items():
         assert spec.name == name
         assert dataclasses.is_dataclass(spec.payload), name
-        assert spec.payload.__dataclass_params__.frozen, name  # type: ignore[attr-defined]
+        assert spec.payload.__dataclass_params__.frozen, name
         assert spec.description and "\n" not in spec.description, name
         assert spec.cloudevent_type == "io.flowdesk." + name
         assert spec.required <= spec.allowed
@@ -175,3 +175,13 @@ def test_the_generator_runs_as_a_module() -> None:
         env={"PYTHONPATH": str(ROOT / "src")},
     )
     assert wrong.returncode == 2 and "usage" in wrong.stderr
+
+
+def test_every_engine_event_kind_maps_to_a_registered_type() -> None:
+    """The engine names its events in its own words; the runtime maps them onto the registry."""
+    from flowdesk.engine import events as engine_events
+    from flowdesk.runtime.processes import EVENT_TYPES
+
+    kinds = {v for k, v in vars(engine_events).items() if k.isupper() and isinstance(v, str)}
+    assert kinds == set(EVENT_TYPES)
+    assert set(EVENT_TYPES.values()) <= set(REGISTRY)
