@@ -120,10 +120,20 @@ def test_the_suite_checks_events_as_they_are_made() -> None:
         NewEvent(EventType.CASE_OPENED, NOW, {"reference": "C-1"})
     with pytest.raises(EventPayloadError, match="has unknown colour"):
         NewEvent(EventType.API_KEY_REVOKED, NOW, {"key_id": "k1", "colour": "red"})
-    # optional fields may be left out; open payloads may carry more
+    # optional fields may be left out
     NewEvent(EventType.NOTIFICATION_SENT, NOW, {"to": "ann@example.com"})
     NewEvent(EventType.NOTIFICATION_DEFERRED, NOW, {"to": "ann@example.com", "send_at": "x"})
+    NewEvent(EventType.SURVEY_ANSWERED, NOW, {"csat": 5, "nps": 9})
+
+
+def test_an_open_payload_may_carry_more_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    spec = REGISTRY[EventType.SURVEY_ANSWERED]
+    with pytest.raises(EventPayloadError, match="has unknown channel"):
+        NewEvent(EventType.SURVEY_ANSWERED, NOW, {"csat": 5, "nps": 9, "channel": "email"})
+    monkeypatch.setitem(REGISTRY, spec.name, dataclasses.replace(spec, open=True))
     NewEvent(EventType.SURVEY_ANSWERED, NOW, {"csat": 5, "nps": 9, "channel": "email"})
+    with pytest.raises(EventPayloadError, match="misses nps"):
+        NewEvent(EventType.SURVEY_ANSWERED, NOW, {"csat": 5, "channel": "email"})
 
 
 def test_events_other_systems_post_keep_their_own_types() -> None:

@@ -723,7 +723,7 @@ _register(E.CASE_FOLLOW_UP_LINKED, CaseFollowUpLinked, "A new case follows a clo
 _register(E.CASE_CONTACT_ATTACHED, CaseContactAttached, "A contact was attached to a case.")
 _register(E.CASE_STATUS_REQUESTED, CaseStatusRequested, "A customer asked for a case's status.")
 _register(E.SURVEY_SENT, SurveySent, "A satisfaction survey was sent for a closed case.")
-_register(E.SURVEY_ANSWERED, SurveyAnswered, "A customer answered a survey (CSAT, NPS).", open=True)
+_register(E.SURVEY_ANSWERED, SurveyAnswered, "A customer answered a survey (CSAT, NPS).")
 _register(E.CUSTOMER_CREATED, CustomerCreated, "A customer record was created.")
 _register(E.CUSTOMER_UPDATED, CustomerUpdated, "Customer fields changed (from, to).")
 _register(E.CUSTOMER_IDENTITY_ADDED, CustomerIdentityAdded, "A customer got an identity.")
