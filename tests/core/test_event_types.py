@@ -104,6 +104,25 @@ def test_every_event_type_written_or_compared_in_src_is_registered() -> None:
     assert not problems, f"unregistered event types: {problems}"
 
 
+def test_templates_name_event_types_through_the_registry() -> None:
+    """The desktop timeline compares types in Jinja: through `EventType`, a global of the
+    templates, so a quoted type there is a string the registry does not see."""
+    quoted = re.compile(r"""['"]([a-z][a-z_]*(?:\.[a-z][a-z_]*)+)['"]""")
+    found = [
+        f"{path.relative_to(ROOT)}: {name}"
+        for path in sorted(SRC.rglob("*.html"))
+        for name in quoted.findall(path.read_text())
+        if name.split(".")[0] in NAMESPACES and name not in NOT_EVENTS
+    ]
+    assert not found
+    used = {
+        m
+        for path in SRC.rglob("*.html")
+        for m in re.findall(r"EventType\.([A-Z_]+)", path.read_text())
+    }
+    assert used and used <= set(_constants())
+
+
 def test_the_scan_finds_unregistered_and_built_types() -> None:
     source = """
 NewEvent("case.opend", now, {})

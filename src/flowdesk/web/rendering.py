@@ -19,6 +19,7 @@ from markupsafe import Markup
 
 from flowdesk.auth.roles import Permission
 from flowdesk.auth.service import Principal
+from flowdesk.core.event_types import EventType
 from flowdesk.knowledge.render import markdown_to_html
 from flowdesk.web import csrf
 
@@ -89,6 +90,7 @@ _env = Environment(
 )
 _env.filters["when"] = _when
 _env.filters["label"] = _label
+_env.globals["EventType"] = EventType  # timelines name event types as the code does
 
 
 def _markdown(text: str | None) -> Markup:
