@@ -3,17 +3,36 @@
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from flowdesk.core import event_types
 from flowdesk.core.clock import FixedClock
 from flowdesk.store import Store
 from flowdesk.testing.postgres import INSTALL_HINT, PostgresServer, find_pg_bin
 
 _db_names = itertools.count(1)
+
+# Every event Flowdesk writes in the tests is checked against the registry (type and payload
+# fields) as it is made; servers and CLIs the tests start as processes inherit the switch.
+os.environ["FLOWDESK_STRICT_EVENTS"] = "1"
+event_types.set_strict(True)
+
+
+@pytest.fixture
+def loose_events(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """For tests that write made-up event types or partial histories (the log's machinery,
+    imported and hand-made logs); subprocesses they start are loose too."""
+    monkeypatch.setenv("FLOWDESK_STRICT_EVENTS", "0")
+    previous = event_types.set_strict(False)
+    try:
+        yield
+    finally:
+        event_types.set_strict(previous)
 
 
 @pytest.fixture(scope="session")

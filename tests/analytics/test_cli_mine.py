@@ -110,6 +110,7 @@ def seeded_store(url: str) -> None:
         store.close()
 
 
+@pytest.mark.usefixtures("loose_events")  # a hand-made history
 def test_mine_flowdesks_own_log_and_export_it(app: typer.Typer, tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'flowdesk.db'}"
     seeded_store(url)

@@ -94,6 +94,7 @@ def problem(response: Any, status: int) -> dict[str, Any]:
     return body
 
 
+@pytest.mark.usefixtures("loose_events")  # a hand-made history
 def test_conformance_heatmap_and_map_of_a_deployed_process(api: Api) -> None:
     assert api.deploy(("refund.bpmn", (DATA / "refund.bpmn").read_bytes())).status_code == 201
     for amount in (50, 500, 80):

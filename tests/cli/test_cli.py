@@ -71,8 +71,10 @@ def test_events_export_writes_cloudevents(database_url: str, clock: FixedClock) 
     store = Store.open(database_url)
     store.upgrade()
     with store.unit_of_work() as uow:
-        uow.append(NewEvent("case.opened", clock.now(), {"reason": "refund"}, case_id="c1"))
-        uow.append(NewEvent("case.closed", clock.now(), {}, case_id="c1"))
+        case = {"reference": "C-1", "reason": "refund", "process_key": "refund"}
+        uow.append(NewEvent("case.opened", clock.now(), case, case_id="c1"))
+        closed = {**case, "instance_id": None, "outcome": "completed"}
+        uow.append(NewEvent("case.closed", clock.now(), closed, case_id="c1"))
     store.close()
     lines = flowdesk("events", "export", "--database-url", database_url).stdout.splitlines()
     events = [json.loads(line) for line in lines]

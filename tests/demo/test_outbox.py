@@ -42,7 +42,8 @@ def test_configured_senders_or_the_setting_keep_it_off(store: Store) -> None:
 
 def test_replies_and_notifications_reach_the_local_servers(store: Store) -> None:
     with store.unit_of_work() as uow:  # history from before the outbox: not announced later
-        uow.append(NewEvent("case.closed", datetime.now(UTC), {}))
+        closed = {"reference": "C-0", "reason": None, "process_key": None, "instance_id": None}
+        uow.append(NewEvent("case.closed", datetime.now(UTC), {**closed, "outcome": "completed"}))
     settings, outbox = start_demo_outbox(Settings(), store)
     assert outbox is not None
     try:

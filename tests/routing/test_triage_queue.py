@@ -113,6 +113,7 @@ def test_a_catalog_policy_for_the_triage_step_sets_the_target(
         assert entry["sla"][0]["remaining_seconds"] == 5 * 60
 
 
+@pytest.mark.usefixtures("loose_events")  # a hand-made history
 def test_a_contact_back_in_triage_is_queued_again(store: Store, clock: FixedClock) -> None:
     from flowdesk.core.events import NewEvent
     from flowdesk.routing.service import RoutingService

@@ -17,6 +17,9 @@ from flowdesk.engine.testing import wrap
 from flowdesk.runtime.processes import ProcessRuntime
 from flowdesk.store import Store, UnitOfWork
 
+#: Made-up event types and partial payloads: this exercises the log, not the registry.
+pytestmark = pytest.mark.usefixtures("loose_events")
+
 scratch = MetaData()
 notes = Table("gc_notes", scratch, Column("id", String(20), primary_key=True))
 parents = Table("gc_parents", scratch, Column("id", Integer, primary_key=True))

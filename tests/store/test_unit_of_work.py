@@ -9,6 +9,9 @@ from flowdesk.core.clock import FixedClock
 from flowdesk.core.events import NewEvent
 from flowdesk.store import Store
 
+#: Made-up event types and partial payloads: this exercises the log, not the registry.
+pytestmark = pytest.mark.usefixtures("loose_events")
+
 scratch_meta = MetaData()
 accounts = Table(
     "scratch_accounts",

@@ -21,6 +21,9 @@ from flowdesk.core.events import NewEvent
 from flowdesk.store import Store
 from flowdesk.store.writers import lock_file_of
 
+#: Made-up event types and partial payloads: this exercises the log, not the registry.
+pytestmark = pytest.mark.usefixtures("loose_events")
+
 BUSY_MS = 200
 HOLD_S = 0.8
 

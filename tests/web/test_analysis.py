@@ -79,6 +79,7 @@ def test_a_process_page_shows_heatmap_fitness_deviations_and_variants(
     assert "(mean duration)</title>" in durations and 'value="duration" checked' in durations
 
 
+@pytest.mark.usefixtures("loose_events")  # a hand-made history
 def test_a_case_off_the_model_shows_up_as_a_deviation(client: TestClient) -> None:
     login(client, "akeller")
     before = client.get(f"/api/v1/analytics/processes/{KEY}/conformance").json()

@@ -18,6 +18,9 @@ from flowdesk.webhooks import subscriptions
 from flowdesk.webhooks.delivery import Deliverer
 from flowdesk.webhooks.ssrf import ALLOW_ENV, Guard, UnsafeUrl, allowed_networks, refusal
 
+#: `_append` writes made-up event types: this exercises delivery, not the registry.
+pytestmark = pytest.mark.usefixtures("loose_events")
+
 HOOKS = "/api/v1/webhooks"
 
 

@@ -20,13 +20,18 @@ from sqlalchemy import func, select
 from flowdesk.analytics.config import AnalyticsConfig
 from flowdesk.cases.models import cases
 from flowdesk.contacts.models import contacts
+from flowdesk.core.event_types import EventType
 from flowdesk.customers.models import customers
 from flowdesk.store import Store
 from flowdesk.store.process_tables import process_instances
 from flowdesk.store.tables import events
 
-WORK_EVENTS = ("work_item.created", "work_item.claimed", "work_item.completed")
-SURVEY_EVENT = "survey.answered"
+WORK_EVENTS = (
+    EventType.WORK_ITEM_CREATED,
+    EventType.WORK_ITEM_CLAIMED,
+    EventType.WORK_ITEM_COMPLETED,
+)
+SURVEY_EVENT = EventType.SURVEY_ANSWERED
 UTC_US = pl.Datetime("us", "UTC")
 
 CASE_SCHEMA: dict[str, Any] = {
@@ -233,7 +238,7 @@ def _items(
         item_id = row.work_item_id
         if not item_id:
             continue
-        if row.type == "work_item.created":
+        if row.type == EventType.WORK_ITEM_CREATED:
             instance_id = row.process_instance_id or ""
             department = config.department_id(row.department or row.first_group)
             previous = last_department.get(instance_id, department)
@@ -259,9 +264,9 @@ def _items(
             }
         elif item_id in items:
             item = items[item_id]
-            if row.type == "work_item.claimed" and item["claimed_at"] is None:
+            if row.type == EventType.WORK_ITEM_CLAIMED and item["claimed_at"] is None:
                 item["claimed_at"] = row.time
-            elif row.type == "work_item.completed":
+            elif row.type == EventType.WORK_ITEM_COMPLETED:
                 item["completed_at"] = row.time
                 item["agent"] = row.actor
     for item in items.values():

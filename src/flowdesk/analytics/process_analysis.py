@@ -23,6 +23,7 @@ from flowdesk.analytics.variants import variants
 from flowdesk.bpmn.model import Definitions, Process
 from flowdesk.bpmn.parser import parse_bpmn
 from flowdesk.core.errors import NotFoundError
+from flowdesk.core.event_types import EventType
 from flowdesk.core.events import StoredEvent
 from flowdesk.store.processes import ProcessRepository
 
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     from flowdesk.runtime.registry import StoreRegistry
     from flowdesk.store import Store
 
-ENDED = {"process.completed": "completed", "process.cancelled": "cancelled"}
+ENDED = {EventType.PROCESS_COMPLETED: "completed", EventType.PROCESS_CANCELLED: "cancelled"}
 
 
 @dataclass(frozen=True, slots=True)

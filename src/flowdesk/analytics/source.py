@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import polars as pl
 
 from flowdesk.analytics.log import EventLog
+from flowdesk.core.event_types import EventType
 from flowdesk.core.events import StoredEvent
 
 if TYPE_CHECKING:
@@ -23,9 +24,9 @@ if TYPE_CHECKING:
 
 #: Event type -> XES lifecycle transition.
 LIFECYCLE_OF = {
-    "element.activated": "start",
-    "element.completed": "complete",
-    "element.terminated": "ate_abort",
+    EventType.ELEMENT_ACTIVATED: "start",
+    EventType.ELEMENT_COMPLETED: "complete",
+    EventType.ELEMENT_TERMINATED: "ate_abort",
     "element_activated": "start",
     "element_completed": "complete",
     "element_terminated": "ate_abort",

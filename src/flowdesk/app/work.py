@@ -16,6 +16,7 @@ from flowdesk.auth import service as auth
 from flowdesk.auth.roles import Permission
 from flowdesk.auth.service import Forbidden
 from flowdesk.core.errors import ConflictError, NotFoundError
+from flowdesk.core.event_types import EventType
 from flowdesk.core.events import NewEvent
 from flowdesk.engine.state import InstanceState
 from flowdesk.experience.service import bundle_for_definition
@@ -381,7 +382,7 @@ def add_note(caller: Caller, ops: Ops, item_id: str, text: str) -> None:
     with ops.store.unit_of_work() as uow:
         uow.append(
             NewEvent(
-                "work_item.note_added",
+                EventType.WORK_ITEM_NOTE_ADDED,
                 ops.clock.now(),
                 {"work_item_id": item_id, "text": text},
                 process_instance_id=item["instance_id"],

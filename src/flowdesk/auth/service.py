@@ -16,6 +16,7 @@ from flowdesk.auth.models import api_keys, sessions, users
 from flowdesk.auth.roles import Permission, Role, permissions_of
 from flowdesk.core.clock import Clock
 from flowdesk.core.errors import ConflictError, FlowdeskError, NotFoundError
+from flowdesk.core.event_types import EventType
 from flowdesk.core.events import NewEvent
 from flowdesk.store import Store
 
@@ -104,7 +105,7 @@ def create_user(
         )
         uow.append(
             NewEvent(
-                "user.created",
+                EventType.USER_CREATED,
                 clock.now(),
                 {"user_id": user_id, "username": username, "roles": roles, "groups": groups or []},
                 actor=actor,
@@ -146,7 +147,7 @@ def create_api_key(
         )
         uow.append(
             NewEvent(
-                "api_key.created",
+                EventType.API_KEY_CREATED,
                 clock.now(),
                 {"key_id": key_id, "user_id": user.user_id, "name": name},
                 actor=actor or username,
@@ -164,7 +165,9 @@ def revoke_api_key(store: Store, clock: Clock, *, key_id: str, actor: str | None
         )
         if result.rowcount == 0:
             raise NotFoundError(f"no active API key {key_id!r}")
-        uow.append(NewEvent("api_key.revoked", clock.now(), {"key_id": key_id}, actor=actor))
+        uow.append(
+            NewEvent(EventType.API_KEY_REVOKED, clock.now(), {"key_id": key_id}, actor=actor)
+        )
     keycache.cache_for(store).forget_key(key_id)
 
 
@@ -216,7 +219,7 @@ def login(store: Store, clock: Clock, *, username: str, password: str) -> tuple[
                 expires_at=clock.now() + SESSION_TTL,
             )
         )
-        uow.append(NewEvent("user.logged_in", clock.now(), {}, actor=username))
+        uow.append(NewEvent(EventType.USER_LOGGED_IN, clock.now(), {}, actor=username))
     return token, principal
 
 
@@ -342,7 +345,7 @@ def update_user(
             changed = {k: v for k, v in values.items() if k in ("roles", "groups")}
             uow.append(
                 NewEvent(
-                    "user.updated",
+                    EventType.USER_UPDATED,
                     clock.now(),
                     {"user_id": user.user_id, "username": username, **changed},
                     actor=actor,
@@ -366,7 +369,7 @@ def set_active(
         )
         if not active:
             uow.connection.execute(sessions.delete().where(sessions.c.user_id == user.user_id))
-        kind = "user.reactivated" if active else "user.deactivated"
+        kind = EventType.USER_REACTIVATED if active else EventType.USER_DEACTIVATED
         uow.append(NewEvent(kind, clock.now(), {"user_id": user.user_id}, actor=actor))
     keycache.cache_for(store).clear()
     return get_account(store, username)
@@ -387,7 +390,9 @@ def set_password(
         )
         uow.connection.execute(sessions.delete().where(sessions.c.user_id == user.user_id))
         uow.append(
-            NewEvent("user.password_reset", clock.now(), {"user_id": user.user_id}, actor=actor)
+            NewEvent(
+                EventType.USER_PASSWORD_RESET, clock.now(), {"user_id": user.user_id}, actor=actor
+            )
         )
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from flowdesk.cases.models import cases as cases_table
 from flowdesk.cases.service import FLOW_ENDINGS, Case, case_from_row, close_case
+from flowdesk.core.event_types import EventType
 from flowdesk.core.events import StoredEvent
 from flowdesk.store import Store
 
@@ -51,7 +52,9 @@ class CaseCloser:
             log.register(self.consumer)
             self._registered = True
         closed: list[Case] = []
-        wanted = {*FLOW_ENDINGS, "case.closed"} if self.on_closed is not None else FLOW_ENDINGS
+        wanted = (
+            {*FLOW_ENDINGS, EventType.CASE_CLOSED} if self.on_closed is not None else FLOW_ENDINGS
+        )
         while True:
             window = log.read_types(self.consumer, wanted, self.batch)
             if window.position is None:
@@ -64,7 +67,7 @@ class CaseCloser:
             }
             if self.on_closed is not None:
                 for seen in batch:
-                    if seen.type == "case.closed":
+                    if seen.type == EventType.CASE_CLOSED:
                         self.on_closed(seen)
             if ended:
                 with self.store.unit_of_work() as uow:

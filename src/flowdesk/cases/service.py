@@ -22,6 +22,7 @@ from flowdesk.cases.models import cases
 from flowdesk.cases.references import new_reference, normalize_reference
 from flowdesk.core.clock import Clock
 from flowdesk.core.errors import FlowdeskError, NotFoundError
+from flowdesk.core.event_types import EventType
 from flowdesk.core.events import NewEvent
 from flowdesk.core.ids import IdGenerator
 from flowdesk.customers.errors import InvalidIdentifierError
@@ -34,7 +35,7 @@ from flowdesk.store.processes import ProcessRepository
 from flowdesk.store.tables import events
 
 #: The process events that end a case's flow, and the outcome each one gives the case.
-FLOW_ENDINGS = {"process.completed": "completed", "process.cancelled": "cancelled"}
+FLOW_ENDINGS = {EventType.PROCESS_COMPLETED: "completed", EventType.PROCESS_CANCELLED: "cancelled"}
 
 #: Shown instead of the status when the asker is not proven to be the case's customer. The
 #: same text whether or not the reference exists, so references cannot be probed.
@@ -161,7 +162,7 @@ def open_case(
         raise RuntimeError("could not draw a free case reference")
     uow.append(
         NewEvent(
-            "case.opened",
+            EventType.CASE_OPENED,
             now,
             {"reference": reference, "reason": reason, "process_key": process_key},
             case_id=case_id,
@@ -234,7 +235,7 @@ def close_case(uow: UnitOfWork, case: Case, *, at: datetime, outcome: str) -> bo
         return False
     uow.append(
         NewEvent(
-            "case.closed",
+            EventType.CASE_CLOSED,
             at,
             {
                 "reference": case.reference,
@@ -265,7 +266,7 @@ def reopen_case(
         return None
     uow.append(
         NewEvent(
-            "case.reopened",
+            EventType.CASE_REOPENED,
             at,
             {
                 "reference": case.reference,
@@ -291,7 +292,7 @@ def link_follow_up(
     for case, other, role in ((new, old, "follows"), (old, new, "followed_by")):
         uow.append(
             NewEvent(
-                "case.follow_up_linked",
+                EventType.CASE_FOLLOW_UP_LINKED,
                 at,
                 {role: other.reference, f"{role}_case_id": other.id, "why": why},
                 case_id=case.id,
@@ -306,7 +307,7 @@ def linked_cases(conn: Connection, case_id: str) -> list[dict[str, str]]:
     """The cases linked to this one by follow-ups: [{"follows"|"followed_by": reference}]."""
     rows = conn.execute(
         select(events.c.data)
-        .where(events.c.case_id == case_id, events.c.type == "case.follow_up_linked")
+        .where(events.c.case_id == case_id, events.c.type == EventType.CASE_FOLLOW_UP_LINKED)
         .order_by(events.c.seq)
     ).all()
     out = []

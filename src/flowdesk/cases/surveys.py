@@ -31,6 +31,7 @@ from flowdesk.contacts.models import contacts
 from flowdesk.contacts.outbox import record_outbound
 from flowdesk.core.clock import Clock
 from flowdesk.core.errors import NotFoundError
+from flowdesk.core.event_types import EventType
 from flowdesk.core.events import NewEvent
 from flowdesk.core.ids import IdGenerator
 from flowdesk.customers.views import get_consents, get_customer
@@ -171,7 +172,7 @@ class SurveySender:
             self._registered = True
         sent: list[SentSurvey] = []
         while True:
-            window = log.read_types(self.consumer, ("case.closed",), self.batch)
+            window = log.read_types(self.consumer, (EventType.CASE_CLOSED,), self.batch)
             if window.position is None:
                 return sent
             done = 0
@@ -242,7 +243,7 @@ class SurveySender:
             )
             uow.append(
                 NewEvent(
-                    "survey.sent",
+                    EventType.SURVEY_SENT,
                     now,
                     {"reference": case.reference, "delivered": sender is not None},
                     case_id=case.id,

@@ -24,6 +24,7 @@ from flowdesk.channels.outbound import Sender
 from flowdesk.contacts.models import contacts
 from flowdesk.core.clock import Clock
 from flowdesk.core.errors import NotFoundError
+from flowdesk.core.event_types import EventType
 from flowdesk.core.events import StoredEvent
 from flowdesk.experience.renditions import as_text, customer_form
 from flowdesk.experience.selfservice import OpenStep, open_steps
@@ -67,7 +68,7 @@ def _earlier_step(store: Store, event: StoredEvent) -> bool:
                 select(e.seq)
                 .where(
                     e.process_instance_id == event.process_instance_id,
-                    e.type == "work_item.created",
+                    e.type == EventType.WORK_ITEM_CREATED,
                     e.seq < event.seq,
                 )
                 .limit(1)
@@ -114,14 +115,16 @@ def notify_case_updates(
     log = store.events
     log.register(consumer)
     made: list[Notification] = []
-    window = log.read_types(consumer, ("work_item.created", "process.completed"), limit)
+    window = log.read_types(
+        consumer, (EventType.WORK_ITEM_CREATED, EventType.PROCESS_COMPLETED), limit
+    )
     for event in window.events:
         if event.process_instance_id is None:
             continue
         case = _case_of_instance(store, event.process_instance_id)
         if case is None:
             continue
-        if event.type == "work_item.created" and not _earlier_step(store, event):
+        if event.type == EventType.WORK_ITEM_CREATED and not _earlier_step(store, event):
             continue  # the first step: the acknowledgement said it
         status = cases.case_status(store, case, clock.now())
         step = _step(store, status, case)

@@ -32,6 +32,7 @@ from flowdesk.contacts.models import LIGHT_COLUMNS, contacts
 from flowdesk.contacts.outbox import record_outbound
 from flowdesk.core.clock import Clock
 from flowdesk.core.errors import FlowdeskError, NotFoundError
+from flowdesk.core.event_types import EventType
 from flowdesk.core.events import NewEvent
 from flowdesk.core.ids import IdGenerator, UuidIds
 from flowdesk.customers.views import get_consents, get_preferences
@@ -200,7 +201,7 @@ def reply(
         )
         uow.append(
             NewEvent(
-                f"contact.{status}",
+                EventType.CONTACT_DEFERRED if until else EventType.CONTACT_SENT,
                 now,
                 {
                     "to": to,
@@ -267,7 +268,7 @@ def add_photo(
         )
         uow.append(
             NewEvent(
-                "customer.photo_added",
+                EventType.CUSTOMER_PHOTO_ADDED,
                 now,
                 {
                     "text": note,

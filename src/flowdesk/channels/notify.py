@@ -21,6 +21,7 @@ from flowdesk.contacts.models import contacts
 from flowdesk.contacts.outbox import record_outbound
 from flowdesk.core.clock import Clock
 from flowdesk.core.errors import NotFoundError
+from flowdesk.core.event_types import EventType
 from flowdesk.core.events import NewEvent
 from flowdesk.core.ids import IdGenerator, UuidIds
 from flowdesk.customers.views import Preferences, get_consents, get_customer, get_preferences
@@ -137,7 +138,7 @@ def notify(
             )
             uow.append(
                 NewEvent(
-                    f"notification.{status}",
+                    EventType.NOTIFICATION_DEFERRED if until else EventType.NOTIFICATION_SENT,
                     now,
                     {"to": address, **({"send_at": until.isoformat()} if until else {})},
                     contact_id=contact_id,

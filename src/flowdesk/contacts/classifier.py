@@ -28,6 +28,7 @@ from sqlalchemy import func, select, update
 from flowdesk.contacts.errors import ReasonModelError
 from flowdesk.contacts.models import reason_models
 from flowdesk.core.clock import Clock
+from flowdesk.core.event_types import EventType
 from flowdesk.core.events import NewEvent
 from flowdesk.core.ids import IdGenerator, UuidIds
 from flowdesk.store import Store
@@ -282,7 +283,7 @@ def train(
         )
         uow.append(
             NewEvent(
-                "reason_model.trained",
+                EventType.REASON_MODEL_TRAINED,
                 now,
                 {"model_id": model_id, "version": version, **held_out.to_dict()},
                 actor=actor,

@@ -42,6 +42,7 @@ from flowdesk.contacts.outbox import record_outbound
 from flowdesk.contacts.rules import ReasonRules, Recognition
 from flowdesk.core.clock import Clock, SystemClock
 from flowdesk.core.errors import FlowdeskError, NotFoundError
+from flowdesk.core.event_types import EventType
 from flowdesk.core.events import NewEvent
 from flowdesk.core.ids import IdGenerator, UuidIds
 from flowdesk.customers.models import customers
@@ -181,7 +182,7 @@ class Intake:
             )
             uow.append(
                 NewEvent(
-                    "contact.received",
+                    EventType.CONTACT_RECEIVED,
                     now,
                     {"bytes": len(raw)},
                     contact_id=contact_id,
@@ -222,7 +223,9 @@ class Intake:
                 .values(status="failed", error=message[:4000], attempts=contacts.c.attempts + 1)
             )
             uow.append(
-                NewEvent("contact.failed", now, {"error": message[:500]}, contact_id=contact_id)
+                NewEvent(
+                    EventType.CONTACT_FAILED, now, {"error": message[:500]}, contact_id=contact_id
+                )
             )
 
     def _settled(self, contact: Contact) -> IntakeResult:
@@ -290,7 +293,7 @@ class Intake:
                     return self._continue_case(uow, row, base, plan, case)
             if draft.channel == "phone" and draft.details.get("event") == "call.started":
                 self._update(conn, row.id, base, status="processed", processed_at=now)
-                uow.append(self._event("contact.identified", row, customer_id, None))
+                uow.append(self._event(EventType.CONTACT_IDENTIFIED, row, customer_id, None))
                 return plan
             answer = surveys.recognise(conn, draft, customer_id)
             if answer is not None:
@@ -340,7 +343,7 @@ class Intake:
                 self._update(conn, row.id, base, status="received")
                 uow.append(
                     self._event(
-                        "case.contact_attached",
+                        EventType.CASE_CONTACT_ATTACHED,
                         row,
                         customer_id,
                         case.id,
@@ -358,7 +361,7 @@ class Intake:
                 self._update(conn, row.id, base, status="triage", processed_at=now)
                 uow.append(
                     self._event(
-                        "contact.triage_required",
+                        EventType.CONTACT_TRIAGE_REQUIRED,
                         row,
                         customer_id,
                         None,
@@ -390,7 +393,7 @@ class Intake:
             self._update(conn, row.id, base, status="received")
             uow.append(
                 self._event(
-                    "contact.recognised", row, customer_id, case.id, **recognition.to_dict()
+                    EventType.CONTACT_RECOGNISED, row, customer_id, case.id, **recognition.to_dict()
                 )
             )
             plan.start = (process_key, self._variables(conn, row, draft, case, customer_id))
@@ -534,7 +537,7 @@ class Intake:
         self._update(uow.connection, row.id, base, status="duplicate", processed_at=now)
         uow.append(
             self._event(
-                "contact.merged_duplicate",
+                EventType.CONTACT_MERGED_DUPLICATE,
                 row,
                 original.customer_id,
                 original.case_id,
@@ -635,7 +638,7 @@ class Intake:
             self._update(conn, row.id, base, status="processed", processed_at=now)
             uow.append(
                 self._event(
-                    "case.contact_attached",
+                    EventType.CASE_CONTACT_ATTACHED,
                     row,
                     customer_id,
                     old.id,
@@ -670,7 +673,7 @@ class Intake:
         self._update(conn, row.id, base, status="received")
         uow.append(
             self._event(
-                "case.contact_attached",
+                EventType.CASE_CONTACT_ATTACHED,
                 row,
                 customer_id,
                 case.id,
@@ -705,7 +708,7 @@ class Intake:
         customer_id = plan.result.customer_id
         uow.append(
             self._event(
-                "contact.triage_required",
+                EventType.CONTACT_TRIAGE_REQUIRED,
                 row,
                 customer_id,
                 None,
@@ -774,7 +777,11 @@ class Intake:
         if answer.first:
             uow.append(
                 self._event(
-                    "survey.answered", row, plan.result.customer_id, case.id, **answer.data()
+                    EventType.SURVEY_ANSWERED,
+                    row,
+                    plan.result.customer_id,
+                    case.id,
+                    **answer.data(),
                 )
             )
         else:
@@ -801,7 +808,7 @@ class Intake:
         self._update(conn, row.id, base, status="processed", processed_at=self.clock.now())
         uow.append(
             self._event(
-                "case.status_requested",
+                EventType.CASE_STATUS_REQUESTED,
                 row,
                 customer_id,
                 base["case_id"],

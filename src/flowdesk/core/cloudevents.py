@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from flowdesk.core.event_types import CLOUDEVENT_PREFIX, cloudevent_type
 from flowdesk.core.events import StoredEvent
 
-TYPE_PREFIX = "io.flowdesk."
+TYPE_PREFIX = CLOUDEVENT_PREFIX
 
 _EXTENSIONS = {
     "case_id": "caseid",
@@ -29,7 +30,7 @@ def to_cloudevent(event: StoredEvent) -> dict[str, Any]:
         "specversion": "1.0",
         "id": event.id,
         "source": event.source,
-        "type": TYPE_PREFIX + event.type,
+        "type": cloudevent_type(event.type),
         "time": event.time.isoformat().replace("+00:00", "Z"),
         "datacontenttype": "application/json",
         "dataschema": f"urn:flowdesk:event:{event.type}:v{event.schema_version}",

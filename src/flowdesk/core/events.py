@@ -3,6 +3,7 @@
 Pure data: the engine and domains build `NewEvent`s; the store assigns the global sequence and
 persists them. Types are dotted names (`process.started`, `contact.received`); the data schema
 of a type is versioned by `schema_version`, so consumers can read old events after a change.
+Every type Flowdesk writes is registered, with its payload's fields, in `flowdesk.core.event_types`.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+from flowdesk.core import event_types
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +31,12 @@ class NewEvent:
     schema_version: int = 1
     source: str = "/flowdesk"
     id: str | None = None
+
+    def __post_init__(self) -> None:
+        # Tests and development check Flowdesk's own events against the registry as they are
+        # made, where the stack names the writer; events other systems post keep their types.
+        if event_types.STRICT and self.source == event_types.FLOWDESK_SOURCE:
+            event_types.check(self.type, self.data)
 
 
 @dataclass(frozen=True, slots=True)

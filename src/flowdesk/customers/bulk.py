@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 
 from flowdesk.core.clock import Clock
+from flowdesk.core.event_types import EventType
 from flowdesk.core.events import NewEvent
 from flowdesk.core.ids import IdGenerator, UuidIds
 from flowdesk.customers.errors import ImportRejectedError, InvalidIdentifierError, RowError
@@ -277,7 +278,7 @@ def _write(
             )
             events.append(
                 NewEvent(
-                    "customer.created",
+                    EventType.CUSTOMER_CREATED,
                     now,
                     {
                         "status": "active",
@@ -308,7 +309,7 @@ def _write(
                 )
                 events.append(
                     NewEvent(
-                        "customer.identity_added",
+                        EventType.CUSTOMER_IDENTITY_ADDED,
                         now,
                         {
                             "identity_id": identity_id,
@@ -345,7 +346,7 @@ def _write(
             progress("writing", min(start + _BATCH, total), total)
     uow.append(
         NewEvent(
-            "customer.import_completed",
+            EventType.CUSTOMER_IMPORT_COMPLETED,
             now,
             {"source": source, "created": len(created), "identities": identity_count},
             actor=actor,

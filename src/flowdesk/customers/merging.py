@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from flowdesk.core.clock import Clock
 from flowdesk.core.errors import ConflictError, NotFoundError
+from flowdesk.core.event_types import EventType
 from flowdesk.core.events import NewEvent
 from flowdesk.core.ids import IdGenerator, UuidIds
 from flowdesk.customers.models import customer_identities, customer_merges, customers
@@ -110,7 +111,7 @@ def merge_customers(
     )
     uow.append(
         NewEvent(
-            "customer.merged",
+            EventType.CUSTOMER_MERGED,
             now,
             {
                 "merge_id": merge_id,
@@ -202,7 +203,7 @@ def unmerge(
     )
     uow.append(
         NewEvent(
-            "customer.unmerged",
+            EventType.CUSTOMER_UNMERGED,
             now,
             {
                 "merge_id": merge_id,

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, select
 
 from flowdesk.core.clock import Clock
 from flowdesk.core.errors import ConflictError, NotFoundError
+from flowdesk.core.event_types import EventType
 from flowdesk.core.events import NewEvent
 from flowdesk.core.ids import IdGenerator, UuidIds
 from flowdesk.customers.errors import IdentityTakenError
@@ -113,7 +114,7 @@ def insert_identity(
         )
     )
     event = NewEvent(
-        "customer.identity_added",
+        EventType.CUSTOMER_IDENTITY_ADDED,
         identity.created_at,
         {"identity_id": identity.id, "kind": kind, "value": value, "verified": verified},
         customer_id=customer_id,
@@ -172,7 +173,7 @@ def create_customer(
     )
     events = [
         NewEvent(
-            "customer.created",
+            EventType.CUSTOMER_CREATED,
             now,
             {
                 "status": status,
@@ -196,7 +197,7 @@ def create_customer(
     if review:
         events.append(
             NewEvent(
-                "customer.review_requested",
+                EventType.CUSTOMER_REVIEW_REQUESTED,
                 now,
                 {"reason": review_reason},
                 customer_id=customer_id,
@@ -251,7 +252,7 @@ def update_customer(
         raise ConflictError(f"customer {customer_id} was changed concurrently; try again")
     uow.append(
         NewEvent(
-            "customer.updated",
+            EventType.CUSTOMER_UPDATED,
             now,
             {
                 "changes": {
@@ -341,7 +342,9 @@ def set_preferences(
             .where(customer_preferences.c.customer_id == customer_id)
             .values(updated_at=now, **cleaned)
         )
-    uow.append(NewEvent("customer.preferences_set", now, dict(cleaned), customer_id=customer_id))
+    uow.append(
+        NewEvent(EventType.CUSTOMER_PREFERENCES_SET, now, dict(cleaned), customer_id=customer_id)
+    )
 
 
 def set_consent(
@@ -369,7 +372,7 @@ def set_consent(
         uow.connection.execute(table.update().where(key).values(**values))
     uow.append(
         NewEvent(
-            "customer.consent_set",
+            EventType.CUSTOMER_CONSENT_SET,
             now,
             {"channel": channel, "granted": granted, "source": source},
             customer_id=customer_id,
@@ -397,7 +400,7 @@ def mark_reviewed(
     )
     uow.append(
         NewEvent(
-            "customer.reviewed",
+            EventType.CUSTOMER_REVIEWED,
             now,
             {"previous_status": row.status},
             customer_id=customer_id,

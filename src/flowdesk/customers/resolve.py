@@ -21,6 +21,7 @@ from sqlalchemy import Connection, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from flowdesk.core.clock import Clock
+from flowdesk.core.event_types import EventType
 from flowdesk.core.events import NewEvent
 from flowdesk.core.ids import IdGenerator, UuidIds
 from flowdesk.customers.errors import InvalidIdentifierError
@@ -277,7 +278,7 @@ def _flag(
         )
         uow.append(
             NewEvent(
-                "customer.review_requested",
+                EventType.CUSTOMER_REVIEW_REQUESTED,
                 now,
                 {"reason": reason},
                 customer_id=customer_id,

@@ -36,6 +36,7 @@ from flowdesk.cases.references import references_in
 from flowdesk.cases.surveys import CONSUMER as SURVEYS_CONSUMER
 from flowdesk.cases.updates import CONSUMER as UPDATES_CONSUMER
 from flowdesk.core.clock import Clock
+from flowdesk.core.event_types import EventType
 from flowdesk.core.events import NewEvent
 from flowdesk.demo.backoffice import BackgroundServer
 from flowdesk.logs import get_logger
@@ -43,7 +44,7 @@ from flowdesk.store import Store
 
 log = get_logger("flowdesk.demo.outbox")
 
-EVENT = "demo.outbox.received"
+EVENT = EventType.DEMO_OUTBOX_RECEIVED
 #: The channels that get a send URL (all outbound channels but email).
 WEBHOOK_CHANNELS = ("sms", "chat", "app", "social", "whatsapp")
 MAX_MESSAGE_BYTES = 5 * 1024 * 1024

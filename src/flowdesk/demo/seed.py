@@ -45,6 +45,7 @@ from flowdesk.contacts.intake import Intake, IntakeResult
 from flowdesk.contacts.rules import DEFAULT_IVR
 from flowdesk.core.clock import FixedClock
 from flowdesk.core.errors import FlowdeskError
+from flowdesk.core.event_types import EventType
 from flowdesk.core.events import StoredEvent
 from flowdesk.core.ids import IdGenerator
 from flowdesk.customers.bulk import SourceRow, import_rows
@@ -335,7 +336,7 @@ class Simulation:
         self.report.open_work = len(self.runtime.work_items())
         self.report.event_types = event_counts(self.store)
         self.report.events = sum(self.report.event_types.values())
-        self.report.completed_cases = self.report.event_types.get("case.closed", 0)
+        self.report.completed_cases = self.report.event_types.get(EventType.CASE_CLOSED, 0)
         return self.report
 
     def advance(self, until: datetime, on_action: Callable[[str], None] | None = None) -> None:

@@ -26,6 +26,7 @@ import jsonschema
 from sqlalchemy import Connection, func, select, update
 
 from flowdesk.core.errors import NotFoundError
+from flowdesk.core.event_types import EventType
 from flowdesk.core.events import NewEvent
 from flowdesk.engine.state import InstanceState, state_from_dict
 from flowdesk.experience.bundle import (
@@ -284,7 +285,7 @@ def deploy_bundle(
         stored.append(slugs)
         uow.append(
             NewEvent(
-                "experience_bundle.deployed",
+                EventType.EXPERIENCE_BUNDLE_DEPLOYED,
                 now,
                 {
                     "bundle_id": bundle_id,

@@ -25,6 +25,7 @@ from sqlalchemy import Connection, Text, cast, or_, select, update
 
 from flowdesk.core.clock import Clock
 from flowdesk.core.errors import NotFoundError
+from flowdesk.core.event_types import EventType
 from flowdesk.core.events import NewEvent
 from flowdesk.core.ids import IdGenerator, UuidIds
 from flowdesk.knowledge.models import knowledge_articles, knowledge_feedback
@@ -368,7 +369,7 @@ def record_feedback(
     )
     uow.append(
         NewEvent(
-            "knowledge.feedback",
+            EventType.KNOWLEDGE_FEEDBACK,
             now,
             {"slug": slug, "helpful": helpful, "work_item_id": work_item_id},
             actor=actor,

@@ -23,6 +23,7 @@ from sqlalchemy import Connection, Row, bindparam, func, insert, select, update
 
 from flowdesk.core.clock import Clock, SystemClock
 from flowdesk.core.errors import ConflictError, FlowdeskError, NotFoundError
+from flowdesk.core.event_types import EventType
 from flowdesk.core.events import NewEvent, StoredEvent
 from flowdesk.routing import sla_state, triage
 from flowdesk.routing.domain import DEFAULT_CAPACITY, Agent, ClassKey, Item, Presence, RoutingError
@@ -81,15 +82,19 @@ _CLOSE = (
         sla_next_at=None,
     )
 )
-_CREATED_OR_CLOSED = ("work_item.created", "work_item.completed", "work_item.cancelled")
+_CREATED_OR_CLOSED = (
+    EventType.WORK_ITEM_CREATED,
+    EventType.WORK_ITEM_COMPLETED,
+    EventType.WORK_ITEM_CANCELLED,
+)
 # What the queue follows (`_apply`); the consumer reads only these from the log.
 ROUTED_EVENTS = frozenset(
     {
         *_CREATED_OR_CLOSED,
-        "work_item.claimed",
-        "work_item.delegated",
-        "work_item.unclaimed",
-        "contact.triage_required",
+        EventType.WORK_ITEM_CLAIMED,
+        EventType.WORK_ITEM_DELEGATED,
+        EventType.WORK_ITEM_UNCLAIMED,
+        EventType.CONTACT_TRIAGE_REQUIRED,
         *triage.SETTLED,
     }
 )
@@ -313,7 +318,9 @@ class RoutingService:
                     )
                 )
             uow.append(
-                NewEvent("agent.updated", now, {"agent": agent_id, **values}, actor=agent_id)
+                NewEvent(
+                    EventType.AGENT_UPDATED, now, {"agent": agent_id, **values}, actor=agent_id
+                )
             )
         return self.agent(agent_id)
 
@@ -367,7 +374,7 @@ class RoutingService:
             )
             uow.append(
                 NewEvent(
-                    "agent.presence_changed",
+                    EventType.AGENT_PRESENCE_CHANGED,
                     now,
                     {"agent": agent_id, "presence": p.value, "previous": row._mapping["presence"]},
                     actor=actor or agent_id,
@@ -555,7 +562,7 @@ class RoutingService:
             sink.append(values)  # inserted by the caller, many rows at once
         uow.append(
             NewEvent(
-                "work_item.queued",
+                EventType.WORK_ITEM_QUEUED,
                 now,
                 {
                     "work_item_id": item.id,
@@ -598,7 +605,7 @@ class RoutingService:
         ola = self.catalog.ola_for(p["department"], item.department)
         uow.append(
             NewEvent(
-                "department.handoff",
+                EventType.DEPARTMENT_HANDOFF,
                 self.clock.now(),
                 {
                     "from_department": p["department"],
@@ -652,7 +659,7 @@ class RoutingService:
             batch.closed(m)
         uow.append(
             NewEvent(
-                "work_item.left_queue",
+                EventType.WORK_ITEM_LEFT_QUEUE,
                 now,
                 {
                     "work_item_id": item_id,
@@ -705,7 +712,7 @@ class RoutingService:
         for e in events:
             if e.type in _CREATED_OR_CLOSED:
                 ids.add(e.data["work_item_id"])
-                if e.type == "work_item.created" and e.process_instance_id:
+                if e.type == EventType.WORK_ITEM_CREATED and e.process_instance_id:
                     instances.add(e.process_instance_id)
             elif e.type in triage.SETTLED and e.contact_id:
                 ids.add(e.contact_id)
@@ -721,7 +728,7 @@ class RoutingService:
 
     def _apply(self, uow: UnitOfWork, e: StoredEvent, batch: _Batch) -> None:
         d = e.data
-        if e.type == "work_item.created":
+        if e.type == EventType.WORK_ITEM_CREATED:
             item = Item(
                 d["work_item_id"],
                 "task",
@@ -763,13 +770,17 @@ class RoutingService:
             self._enqueue(
                 uow, item, ref, assignee=d.get("assignee"), batch=batch, policy=step_policy
             )
-        elif e.type in ("work_item.completed", "work_item.cancelled"):
+        elif e.type in (EventType.WORK_ITEM_COMPLETED, EventType.WORK_ITEM_CANCELLED):
             self._close(uow, d["work_item_id"], e.type.split(".")[1], e.actor, e.time, batch)
-        elif e.type in ("work_item.claimed", "work_item.delegated", "work_item.unclaimed"):
+        elif e.type in (
+            EventType.WORK_ITEM_CLAIMED,
+            EventType.WORK_ITEM_DELEGATED,
+            EventType.WORK_ITEM_UNCLAIMED,
+        ):
             batch.flush(uow.connection)  # these read and write the store itself
             batch.rows.pop(d["work_item_id"], None)
             self._follow_claim(uow, e)
-        elif e.type == "contact.triage_required" and e.contact_id:
+        elif e.type == EventType.CONTACT_TRIAGE_REQUIRED and e.contact_id:
             # a contact back in triage (it failed after a decision and was replayed) is queued
             # again: its old, closed entry gives way to the new one
             batch.flush(uow.connection)
@@ -910,7 +921,7 @@ class RoutingService:
     def _assigned_event(self, m: Mapping[str, Any], agent_id: str, via: str) -> NewEvent:
         now = self.clock.now()
         return NewEvent(
-            "work_item.assigned",
+            EventType.WORK_ITEM_ASSIGNED,
             now,
             {
                 "work_item_id": m["id"],
@@ -1019,7 +1030,7 @@ class RoutingService:
                     raise ConflictError("the queue changed during dispatch; try again")
                 uow.append(
                     NewEvent(
-                        "work_item.offered",
+                        EventType.WORK_ITEM_OFFERED,
                         now,
                         {
                             "work_item_id": offer.item_id,
@@ -1061,7 +1072,7 @@ class RoutingService:
             m = self._offer_row(uow.connection, offer_id, agent_id)
             if now >= m["offer_expires_at"]:
                 self._requeue(uow.connection, m, exclude=agent_id)
-                uow.append(self._offer_event("work_item.offer_expired", m, agent_id))
+                uow.append(self._offer_event(EventType.WORK_ITEM_OFFER_EXPIRED, m, agent_id))
                 expired = True
             else:
                 self._set_assigned(uow.connection, m, agent_id, "offer")
@@ -1079,7 +1090,7 @@ class RoutingService:
         with self.store.unit_of_work() as uow:
             m = self._offer_row(uow.connection, offer_id, agent_id)
             self._requeue(uow.connection, m, exclude=agent_id)
-            uow.append(self._offer_event("work_item.declined", m, agent_id, reason))
+            uow.append(self._offer_event(EventType.WORK_ITEM_DECLINED, m, agent_id, reason))
         return self.entry(m["id"])
 
     def expire(self) -> int:
@@ -1095,7 +1106,7 @@ class RoutingService:
             for row in rows:
                 m = dict(row._mapping)
                 self._requeue(uow.connection, m, exclude=m["agent_id"])
-                uow.append(self._offer_event("work_item.offer_expired", m, m["agent_id"]))
+                uow.append(self._offer_event(EventType.WORK_ITEM_OFFER_EXPIRED, m, m["agent_id"]))
         return len(rows)
 
     def _offer_event(
@@ -1185,7 +1196,7 @@ class RoutingService:
         )
         uow.append(
             NewEvent(
-                "work_item.transferred",
+                EventType.WORK_ITEM_TRANSFERRED,
                 now,
                 {
                     "work_item_id": m["id"],
@@ -1259,7 +1270,7 @@ class RoutingService:
                 )
             uow.append(
                 NewEvent(
-                    "routing.boosted",
+                    EventType.ROUTING_BOOSTED,
                     now,
                     {"work_item_id": item_id, "by": by, "boost": m["boost"], "previous": previous},
                     process_instance_id=m["instance_id"],
@@ -1299,7 +1310,7 @@ class RoutingService:
             self._rescore(uow.connection, m, now)
             uow.append(
                 NewEvent(
-                    "sla.paused" if pause else "sla.resumed",
+                    EventType.SLA_PAUSED if pause else EventType.SLA_RESUMED,
                     now,
                     {
                         "work_item_id": item_id,
@@ -1350,7 +1361,7 @@ class RoutingService:
             }
             if not c.breached and c.clock.status(c.calendar, now) == "breached":
                 c.breached = True
-                uow.append(NewEvent("sla.breached", now, base, **where))
+                uow.append(NewEvent(EventType.SLA_BREACHED, now, base, **where))
             for n, esc in due_escalations(c.clock, c.calendar, c.escalations, now, c.fired):
                 c.fired.add(n)
                 taken += 1
@@ -1364,7 +1375,7 @@ class RoutingService:
                 elif esc.action == "message" and esc.message:
                     data["message"] = esc.message
                     self._message_later(after, esc.message, m)
-                uow.append(NewEvent("sla.escalated", now, data, actor="sla", **where))
+                uow.append(NewEvent(EventType.SLA_ESCALATED, now, data, actor="sla", **where))
         m["sla"] = sla_state.dump(clocks)
         m["due_at"] = sla_state.deadline(clocks) or m["due_at"]
         uow.connection.execute(

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import case, func, select
 
+from flowdesk.core.event_types import EventType
 from flowdesk.core.events import StoredEvent
 from flowdesk.routing.domain import Item
 from flowdesk.routing.models import routing_queue
@@ -40,10 +41,10 @@ CHANNELS = {
 
 #: Events after which a contact no longer waits for triage, and the reason it left the queue.
 SETTLED = {
-    "contact.recognised": "triaged",
-    "case.contact_attached": "triaged",
-    "contact.merged_duplicate": "triaged",
-    "contact.failed": "failed",
+    EventType.CONTACT_RECOGNISED: "triaged",
+    EventType.CASE_CONTACT_ATTACHED: "triaged",
+    EventType.CONTACT_MERGED_DUPLICATE: "triaged",
+    EventType.CONTACT_FAILED: "failed",
 }
 
 

@@ -22,6 +22,7 @@ from flowdesk.bpmn import timers
 from flowdesk.bpmn.model import Definitions
 from flowdesk.core.clock import Clock, SystemClock
 from flowdesk.core.errors import ConflictError, ModelError, NotFoundError, Position
+from flowdesk.core.event_types import EventType
 from flowdesk.core.events import NewEvent
 from flowdesk.core.ids import IdGenerator, TimeOrderedIds
 from flowdesk.engine.engine import DecisionEvaluator, Engine, ServiceHandler
@@ -40,15 +41,15 @@ T = TypeVar("T")
 _EVENT_IDS = TimeOrderedIds()
 
 EVENT_TYPES = {
-    "process_started": "process.started",
-    "process_completed": "process.completed",
-    "process_cancelled": "process.cancelled",
-    "element_activated": "element.activated",
-    "element_completed": "element.completed",
-    "element_terminated": "element.terminated",
-    "variables_changed": "variables.changed",
-    "incident_raised": "incident.raised",
-    "incident_resolved": "incident.resolved",
+    "process_started": EventType.PROCESS_STARTED,
+    "process_completed": EventType.PROCESS_COMPLETED,
+    "process_cancelled": EventType.PROCESS_CANCELLED,
+    "element_activated": EventType.ELEMENT_ACTIVATED,
+    "element_completed": EventType.ELEMENT_COMPLETED,
+    "element_terminated": EventType.ELEMENT_TERMINATED,
+    "variables_changed": EventType.VARIABLES_CHANGED,
+    "incident_raised": EventType.INCIDENT_RAISED,
+    "incident_resolved": EventType.INCIDENT_RESOLVED,
 }
 
 
@@ -241,7 +242,7 @@ class ProcessRuntime:
         # Closures first, then what the engine did, then the new items: reads in causal order.
         created_items: list[NewEvent] = [
             NewEvent(
-                "work_item.created",
+                EventType.WORK_ITEM_CREATED,
                 now,
                 {
                     "work_item_id": w.id,
@@ -269,7 +270,9 @@ class ProcessRuntime:
         ]
         closed_items = [
             NewEvent(
-                "work_item.completed" if item_id == completed_item else "work_item.cancelled",
+                EventType.WORK_ITEM_COMPLETED
+                if item_id == completed_item
+                else EventType.WORK_ITEM_CANCELLED,
                 now,
                 {"work_item_id": item_id},
                 process_instance_id=state.id,
@@ -502,7 +505,7 @@ class ProcessRuntime:
                     )
                     tx.uow.append(
                         NewEvent(
-                            "process_definition.deployed",
+                            EventType.PROCESS_DEFINITION_DEPLOYED,
                             now,
                             {"definition_id": definition_id, "key": key, "version": version},
                             actor=actor,
@@ -510,7 +513,7 @@ class ProcessRuntime:
                     )
             tx.uow.append(
                 NewEvent(
-                    "deployment.created",
+                    EventType.DEPLOYMENT_CREATED,
                     now,
                     {"deployment_id": deployment_id, "name": name, "files": [p[0] for p in parsed]},
                     actor=actor,
@@ -630,13 +633,17 @@ class ProcessRuntime:
         return self._run(body)
 
     def claim(self, item_id: str, user: str) -> None:
-        self._assign(item_id, user, expect="unassigned", event="work_item.claimed", actor=user)
+        self._assign(
+            item_id, user, expect="unassigned", event=EventType.WORK_ITEM_CLAIMED, actor=user
+        )
 
     def unclaim(self, item_id: str, user: str) -> None:
-        self._assign(item_id, None, expect=None, event="work_item.unclaimed", actor=user)
+        self._assign(item_id, None, expect=None, event=EventType.WORK_ITEM_UNCLAIMED, actor=user)
 
     def delegate(self, item_id: str, to_user: str, *, actor: str) -> None:
-        self._assign(item_id, to_user, expect=None, event="work_item.delegated", actor=actor)
+        self._assign(
+            item_id, to_user, expect=None, event=EventType.WORK_ITEM_DELEGATED, actor=actor
+        )
 
     def set_priority(self, item_id: str, priority: int, *, actor: str) -> None:
         """A person changes how urgent an open item is (the queue orders by it, highest first);
@@ -652,7 +659,7 @@ class ProcessRuntime:
                 raise NotFoundError(f"no open work item {item_id!r}")
             tx.uow.append(
                 NewEvent(
-                    "work_item.priority_changed",
+                    EventType.WORK_ITEM_PRIORITY_CHANGED,
                     self.clock.now(),
                     {"work_item_id": item_id, "priority": priority, "previous": row["priority"]},
                     process_instance_id=row["instance_id"],
@@ -730,7 +737,9 @@ class ProcessRuntime:
                 "expires_at": now + self.message_ttl,
             }
         )
-        tx.uow.append(NewEvent("message.buffered", now, {"name": name, "correlation_key": key}))
+        tx.uow.append(
+            NewEvent(EventType.MESSAGE_BUFFERED, now, {"name": name, "correlation_key": key})
+        )
         return []
 
     def broadcast_signal(self, name: str, variables: Mapping[str, Any] | None = None) -> list[str]:
@@ -885,7 +894,7 @@ class ProcessRuntime:
                 )
                 tx.uow.append(
                     NewEvent(
-                        "incident.raised",
+                        EventType.INCIDENT_RAISED,
                         now,
                         {"job_id": job.id, "message": message, "kind": job.kind},
                         process_instance_id=job.instance_id,

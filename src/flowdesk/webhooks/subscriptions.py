@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 
 from flowdesk.core.clock import Clock
 from flowdesk.core.errors import FlowdeskError, NotFoundError
+from flowdesk.core.event_types import EventType
 from flowdesk.core.events import NewEvent
 from flowdesk.store import Store
 from flowdesk.store.service_tables import webhook_deliveries, webhook_subscriptions
@@ -125,7 +126,7 @@ def create(
         )
         uow.append(
             NewEvent(
-                "webhook.created",
+                EventType.WEBHOOK_CREATED,
                 clock.now(),
                 {"webhook_id": sub_id, "url": url, "event_types": list(event_types)},
                 actor=actor,
@@ -174,7 +175,9 @@ def delete(store: Store, clock: Clock, sub_id: str, *, actor: str | None = None)
             )
             .values(status="cancelled", next_attempt_at=None)
         )
-        uow.append(NewEvent("webhook.deleted", clock.now(), {"webhook_id": sub_id}, actor=actor))
+        uow.append(
+            NewEvent(EventType.WEBHOOK_DELETED, clock.now(), {"webhook_id": sub_id}, actor=actor)
+        )
 
 
 def deliveries(
