@@ -122,22 +122,35 @@ def _decided(decided: app_triage.Decided, done: str) -> Response:
     return RedirectResponse("/work?notice=" + quote(done), status_code=303)
 
 
-@router.post("/triage/{contact_id}")
-async def decide(request: Request, contact_id: str, access: Triage) -> Response:
+async def _open_contact(
+    request: Request, access: PageAccess, contact_id: str
+) -> tuple[dict[str, str], app_triage.TriageView] | Response:
+    """The posted fields and the contact still waiting in triage, or the page to answer
+    instead (login, CSRF refusal, 404/403, 'already handled')."""
     if access.denied:
         return access.denied
     fields = await _posted(request, access)
     if isinstance(fields, Response):
         return fields
-    ops = ops_of(request)
     try:
-        view = app_triage.view(access.user, ops, contact_id[:64])
+        view = app_triage.view(access.user, ops_of(request), contact_id[:64])
     except FlowdeskError as exc:
         return _refused(request, access.user, exc)
     if view.contact.status != "triage":
         return _handled()
+    return fields, view
+
+
+@router.post("/triage/{contact_id}")
+async def decide(request: Request, contact_id: str, access: Triage) -> Response:
+    opened = await _open_contact(request, access, contact_id)
+    if isinstance(opened, Response):
+        return opened
+    fields, view = opened
     try:
-        decided = app_triage.decide(access.user, ops, view.contact.id, fields.get("reason", ""))
+        decided = app_triage.decide(
+            access.user, ops_of(request), view.contact.id, fields.get("reason", "")
+        )
     except FormInvalid as exc:
         return _page(request, access.user, view, exc.errors[0]["message"], 422)
     except FlowdeskError as error:
@@ -150,21 +163,15 @@ async def decide(request: Request, contact_id: str, access: Triage) -> Response:
 @router.post("/triage/{contact_id}/attach")
 async def attach(request: Request, contact_id: str, access: Triage) -> Response:
     """Attach the contact to an open case of the same customer instead of starting a flow."""
-    if access.denied:
-        return access.denied
-    fields = await _posted(request, access)
-    if isinstance(fields, Response):
-        return fields
+    opened = await _open_contact(request, access, contact_id)
+    if isinstance(opened, Response):
+        return opened
+    fields, view = opened
     reference = fields.get("reference", "").strip()[:40]
-    ops = ops_of(request)
     try:
-        view = app_triage.view(access.user, ops, contact_id[:64])
-    except FlowdeskError as exc:
-        return _refused(request, access.user, exc)
-    if view.contact.status != "triage":
-        return _handled()
-    try:
-        decided = app_triage.attach_and_open(access.user, ops, view.contact.id, reference)
+        decided = app_triage.attach_and_open(
+            access.user, ops_of(request), view.contact.id, reference
+        )
     except FormInvalid as exc:
         return _page(request, access.user, view, exc.errors[0]["message"], 422, reference)
     except NotFoundError as exc:
