@@ -11,9 +11,9 @@ class FormInvalid(FlowdeskError):
 
     code = "invalid-input"
 
-    def __init__(self, errors: list[dict[str, str]]) -> None:
+    def __init__(self, errors: list[dict[str, str]], *, hint: str | None = None) -> None:
         self.errors = errors
         first = errors[0] if errors else {"field": "", "message": "invalid input"}
         where = f"{first['field']}: " if first.get("field") else ""
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-        super().__init__(f"{where}{first['message']}{more}")
+        super().__init__(f"{where}{first['message']}{more}", hint=hint)

@@ -60,8 +60,8 @@ def create_webhook(
             description=description or None,
             actor=caller.username,
         )
-    except UnsafeUrl as exc:
-        raise FormInvalid([{"field": "url", "message": _said(exc)}]) from exc
+    except UnsafeUrl as exc:  # the API keeps the hint apart (which setting allows the address)
+        raise FormInvalid([{"field": "url", "message": _said(exc)}], hint=exc.hint) from exc
     except InvalidSubscription as exc:
         field = "secret" if "secret" in exc.message else "event_types"
         raise FormInvalid([{"field": field, "message": _said(exc)}]) from exc
