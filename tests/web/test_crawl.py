@@ -24,12 +24,14 @@ import json
 import os
 import re
 import sys
+import threading
 from collections import Counter, deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urldefrag, urlsplit
 
 import httpx
@@ -295,3 +297,50 @@ def test_tabs_log_no_errors_without_interception(served: str, browser: Any) -> N
             context.close()
     assert errors == [], "\n".join(errors)
     assert hosts <= {HOST}, hosts
+
+
+class _Broken(BaseHTTPRequestHandler):
+    """A site with every fault the crawler must report, and a /logout it must not open."""
+
+    PAGES: ClassVar[dict[str, tuple[int, str, str]]] = {
+        "/status": (
+            200,
+            "text/html",
+            '<a href="/boom">boom</a> <a href="/raw">raw</a> <a href="/logout">out</a>'
+            '<script src="http://cdn.example.invalid/lib.js"></script>'
+            '<script>console.error("broken on purpose")</script>',
+        ),
+        "/login": (200, "text/html", "<p>fine</p>"),
+        "/boom": (500, "text/html", "<p>Internal Server Error</p>"),
+        "/raw": (422, "application/json", '{"detail": "raw"}'),
+        "/logout": (500, "text/html", "<p>must not be opened</p>"),
+    }
+
+    def do_GET(self) -> None:
+        status, kind, body = self.PAGES.get(self.path, (404, "text/html", "missing"))
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.end_headers()
+        self.wfile.write(body.encode())
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_the_crawler_reports_what_it_should(browser: Any) -> None:
+    """The crawler itself can fail: a 5xx page, a JSON page, a foreign script and a console
+    error are each reported, and /logout is never opened."""
+    server = ThreadingHTTPServer((HOST, 0), _Broken)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        crawl = crawl_as(browser, f"http://{HOST}:{server.server_address[1]}", None)
+    finally:
+        server.shutdown()
+        server.server_close()
+    visited = {urlsplit(u).path for u in crawl.visited}
+    assert visited == {"/status", "/login", "/boom", "/raw"}, visited
+    found = "\n".join(crawl.problems)
+    assert "500 for GET" in found and "/boom" in found, found
+    assert "application/json" in found, found
+    assert "broken on purpose" in found, found
+    assert [f for f in crawl.foreign if "cdn.example.invalid/lib.js" in f], crawl.foreign
