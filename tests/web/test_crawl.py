@@ -278,15 +278,17 @@ def test_tabs_log_no_errors_without_interception(served: str, browser: Any) -> N
     }
     errors: list[str] = []
     hosts: set[str | None] = set()
+
+    def console(message: Any) -> None:
+        if message.type == "error":
+            errors.append(f"{message.text} {message.location}")
+
     for username, paths in visits.items():
         context = browser.new_context(viewport=screenshots.VIEWPORT)
         try:
             page = context.new_page()
             page.on("request", lambda r: hosts.add(urlsplit(r.url).hostname))
-            page.on(
-                "console",
-                lambda m: m.type == "error" and errors.append(f"{m.text} {m.location}"),
-            )
+            page.on("console", console)
             if username:
                 _login(page, base, username)
                 page.wait_for_url(lambda u: not u.startswith(f"{base}/login"))
