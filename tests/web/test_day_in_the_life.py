@@ -154,7 +154,7 @@ def _follow_the_script(page: Any) -> None:
     page.get_by_label("What is the complaint about?").select_option("billing")
     page.get_by_label("How severe is it?").select_option("low")
     if not page.evaluate("typeof window.htmx !== 'undefined'"):
-        page.get_by_role("button", name="Update script").click()
+        page.get_by_role("button", name="Update script", exact=True).click()
     # low severity: the press/lawyer question that waited on the answer goes away
     page.get_by_text("depends on earlier answers").wait_for(state="detached")
     page.get_by_label("What outcome does the customer expect?").fill("A corrected bill")
@@ -188,7 +188,7 @@ def test_a_complaint_from_email_to_notification(served: tuple[str, str], browser
         assert queued.count() == 1
         assert "Register complaint" in queued.inner_text()
         screenshots.save(agent, "desktop-queue")
-        agent.get_by_role("button", name="Next best work item").click()
+        agent.get_by_role("button", name="Next best work item", exact=True).click()
         agent.wait_for_url(re.compile(rf"{re.escape(base)}/work/[^/?]+$"))
         case_url = agent.url
         assert "Register the complaint" in agent.get_by_role("heading", level=1).inner_text()
@@ -198,10 +198,10 @@ def test_a_complaint_from_email_to_notification(served: tuple[str, str], browser
         # the agent answers Dana by email; the reply is on /outbox and reached the SMTP server
         reply = f"Dear Dana, we are looking into your bill now ({reference})."
         agent.get_by_label("Your reply to the customer").fill(reply)
-        agent.get_by_role("button", name="Send reply").click()
+        agent.get_by_role("button", name="Send reply", exact=True).click()
         agent.wait_for_url(f"{case_url}?notice=*")
         assert f"Reply sent by email to {CUSTOMER}" in agent.inner_text("main")
-        agent.get_by_role("link", name="Outbox").click()
+        agent.get_by_role("link", name="Outbox", exact=True).click()
         agent.wait_for_url(f"{base}/outbox*")
         assert reference in agent.get_by_role("row").filter(has_text=reply).inner_text()
         mails = _received(database_url, lambda m: m["text"].strip() == reply)
@@ -212,7 +212,7 @@ def test_a_complaint_from_email_to_notification(served: tuple[str, str], browser
         status.goto(f"{base}/status")
         status.get_by_label("Case reference").fill(reference)
         status.get_by_label("Your last name, postcode or email address").fill(CUSTOMER)
-        status.get_by_role("button", name="Show status").click()
+        status.get_by_role("button", name="Show status", exact=True).click()
         assert f"We have registered your complaint {reference}." in status.inner_text("main")
         told = "I was charged twice for November, 2 x 39.90 EUR."
         status.get_by_label("Add information").fill(told)
@@ -225,7 +225,7 @@ def test_a_complaint_from_email_to_notification(served: tuple[str, str], browser
         assert agent.get_by_text(told).count() >= 1
         _follow_the_script(agent)
         screenshots.save(agent, "case")
-        agent.get_by_role("button", name="Complete").click()
+        agent.get_by_role("button", name="Complete", exact=True).click()
         agent.wait_for_url(f"{base}/work?notice=*")
         assert "Completed: Register complaint" in agent.inner_text("main")
         moved_on = agent.get_by_role("row").filter(has_text=reference)
