@@ -180,3 +180,71 @@ def test_every_route_declares_a_permission_or_is_public(app_client: TestClient) 
         path for path, route in api_routes if path not in PUBLIC and _permission_of(route) is None
     ]
     assert undeclared == []
+
+
+def test_users_are_changed_deactivated_and_given_passwords_over_rest(
+    app_client: TestClient, store: Store, clock: FixedClock
+) -> None:
+    admin = _key(store, clock, "root")
+    app_client.post(
+        "/api/v1/users",
+        json={"username": "ana.agent", "roles": ["agent"], "password": "first-password"},
+        headers=admin,
+    )
+    agent = _key(store, clock, "ana.agent")
+    changed = app_client.patch(
+        "/api/v1/users/ana.agent",
+        json={"roles": ["supervisor"], "groups": ["billing"], "email": "ana@example.com"},
+        headers=admin,
+    )
+    assert changed.status_code == 200, changed.text
+    body = changed.json()
+    assert (body["roles"], body["groups"], body["email"]) == (
+        ["supervisor"],
+        ["billing"],
+        "ana@example.com",
+    )
+    # the agent's key acts with the new roles at once (the key cache forgot the old ones)
+    assert "supervise" in app_client.get("/api/v1/me", headers=agent).json()["permissions"]
+    bad = app_client.patch(
+        "/api/v1/users/ana.agent", json={"roles": ["pope"], "email": "x"}, headers=admin
+    )
+    assert bad.status_code == 422
+    assert {e["field"] for e in bad.json()["errors"]} == {"roles", "email"}
+    assert app_client.patch("/api/v1/users/nope", json={}, headers=admin).status_code == 404
+
+    short = app_client.put(
+        "/api/v1/users/ana.agent/password", json={"password": "short"}, headers=admin
+    )
+    assert short.status_code == 422 and short.json()["errors"][0]["field"] == "password"
+    assert (
+        app_client.put(
+            "/api/v1/users/ana.agent/password", json={"password": "second-password"}, headers=admin
+        ).status_code
+        == 204
+    )
+    login = {"username": "ana.agent", "password": "second-password"}
+    assert app_client.post("/api/v1/auth/login", json=login).status_code == 200
+
+    off = app_client.patch("/api/v1/users/ana.agent", json={"active": False}, headers=admin)
+    assert off.status_code == 200 and off.json()["active"] is False
+    assert app_client.get("/api/v1/me", headers=agent).status_code == 401  # keys stop too
+    assert app_client.post("/api/v1/auth/login", json=login).status_code == 401
+    on = app_client.patch("/api/v1/users/ana.agent", json={"active": True}, headers=admin)
+    assert on.json()["active"] is True
+    assert app_client.get("/api/v1/me", headers=agent).status_code == 200
+    myself = app_client.patch("/api/v1/users/root", json={"active": False}, headers=admin)
+    assert myself.status_code == 409
+
+
+def test_api_keys_are_listed_without_secrets_own_ones_for_non_admins(
+    app_client: TestClient, store: Store, clock: FixedClock
+) -> None:
+    admin = _key(store, clock, "root")
+    app_client.post("/api/v1/users", json={"username": "bo", "roles": ["agent"]}, headers=admin)
+    agent = _key(store, clock, "bo")
+    theirs = app_client.get("/api/v1/api-keys", headers=agent).json()
+    assert [k["owner"] for k in theirs] == ["bo"]
+    everyone = app_client.get("/api/v1/api-keys", headers=admin).json()
+    assert {k["owner"] for k in everyone} == {"root", "bo"}
+    assert all("key" not in k and "key_hash" not in k for k in everyone)

@@ -22,8 +22,10 @@ from flowdesk.store import Store
 DATA = Path(__file__).resolve().parents[1] / "data" / "contacts"
 
 
-def _key(store: Store, clock: FixedClock, username: str, role: str) -> dict[str, str]:
-    auth.create_user(store, clock, username=username, roles=[role])
+def _key(
+    store: Store, clock: FixedClock, username: str, role: str, groups: list[str] | None = None
+) -> dict[str, str]:
+    auth.create_user(store, clock, username=username, roles=[role], groups=groups)
     _, token = auth.create_api_key(store, clock, username=username, name="test")
     return {"Authorization": f"Bearer {token}"}
 
@@ -42,7 +44,8 @@ def client(
     app.include_router(contact_routes.router)
     keys = {
         "integration": _key(store, clock, "portal", "integration"),
-        "agent": _key(store, clock, "agent1", "agent"),
+        "agent": _key(store, clock, "agent1", "agent", ["front-office"]),
+        "billing": _key(store, clock, "bill1", "agent", ["billing"]),
         "supervisor": _key(store, clock, "sup1", "supervisor"),
     }
     with TestClient(app, raise_server_exceptions=False) as test_client:
@@ -77,6 +80,40 @@ def test_sms_webhook_starts_a_flow_and_the_case_is_readable(client: Client) -> N
     assert [c["direction"] for c in case["contacts"]] == ["in", "out"]  # the SMS reply
     contact = http.get(f"/api/v1/contacts/{body['contact_id']}", headers=keys["agent"])
     assert contact.json()["channel"] == "sms"
+
+
+def test_a_contact_is_read_only_by_those_who_work_its_case(client: Client) -> None:
+    """Issue 16: a contact holds what the customer wrote. The front office works the outage
+    flow, so its agents read the contact and case; billing's agents get 403 for both; a
+    supervisor reads all. An id that exists nowhere is a 404 first (as for process instances)."""
+    http, keys = client
+    body = http.post(
+        "/api/v1/webhooks/sms",
+        content=json.dumps({"from": "+447911123456", "text": "my internet is down"}),
+        headers=keys["integration"],
+    ).json()
+    contact = f"/api/v1/contacts/{body['contact_id']}"
+    case = f"/api/v1/cases/{body['case_reference']}"
+    for path in (contact, case):
+        assert http.get(path, headers=keys["agent"]).status_code == 200, path
+        assert http.get(path, headers=keys["supervisor"]).status_code == 200, path
+        refused = http.get(path, headers=keys["billing"])
+        assert refused.status_code == 403, path
+        assert refused.headers["content-type"].startswith("application/problem+json")
+    assert http.get("/api/v1/contacts/nope", headers=keys["billing"]).status_code == 404
+
+
+def test_a_contact_in_triage_is_read_by_those_who_triage(client: Client) -> None:
+    http, keys = client
+    waiting = http.post(
+        "/api/v1/contacts",
+        json={"channel": "chat", "session_id": "s", "email": "b@example.com", "text": "hello"},
+        headers=keys["integration"],
+    ).json()
+    assert waiting["action"] == "triage"
+    path = f"/api/v1/contacts/{waiting['contact_id']}"
+    assert http.get(path, headers=keys["agent"]).json()["status"] == "triage"  # front office
+    assert http.get(path, headers=keys["billing"]).status_code == 403
 
 
 def test_malformed_json_is_a_422_problem_and_kept_as_a_dead_letter(client: Client) -> None:
@@ -263,7 +300,7 @@ def test_every_channel_webhook_creates_a_contact_over_http(
     assert answer.status_code == 201, answer.text
     body = answer.json()
     assert body["action"] == "started" and body["case_reference"].startswith("FD-")
-    stored = http.get(f"/api/v1/contacts/{body['contact_id']}", headers=keys["agent"]).json()
+    stored = http.get(f"/api/v1/contacts/{body['contact_id']}", headers=keys["supervisor"]).json()
     assert stored["channel"] == channel and stored["customer_id"] == body["customer_id"]
     if channel == "app":
         assert stored["geo"]["latitude"] == 52.1 and stored["attachments"][0]["size"] > 0

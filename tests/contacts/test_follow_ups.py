@@ -32,8 +32,10 @@ DEMO = COMPANY_DIR
 ANN = "ann@example.com"
 
 
-def _key(store: Store, clock: FixedClock, username: str, role: str) -> dict[str, str]:
-    auth.create_user(store, clock, username=username, roles=[role])
+def _key(
+    store: Store, clock: FixedClock, username: str, role: str, groups: list[str] | None = None
+) -> dict[str, str]:
+    auth.create_user(store, clock, username=username, roles=[role], groups=groups)
     _, token = auth.create_api_key(store, clock, username=username, name="test")
     return {"Authorization": f"Bearer {token}"}
 
@@ -75,7 +77,7 @@ def app(store: Store, clock: FixedClock, runtime: ProcessRuntime) -> FastAPI:
 @pytest.fixture
 def api(app: FastAPI, store: Store, clock: FixedClock) -> Iterator[Api]:
     portal = _key(store, clock, "portal", "integration")
-    agent = _key(store, clock, "agent1", "agent")
+    agent = _key(store, clock, "agent1", "agent", ["front-office"])
     with TestClient(app, raise_server_exceptions=False) as http:
         yield Api(http, portal, agent)
 

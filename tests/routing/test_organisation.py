@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 import yaml
 from fastapi.testclient import TestClient
+from tests.web.conftest import login
 from tests.web.servers import running
 from typer.testing import CliRunner
 
@@ -219,6 +220,27 @@ def test_a_high_value_customer_gets_an_earlier_due_time_and_a_higher_priority(de
     assert high["priority"] > low["priority"]
     # value 4700 at 10 EUR a point (capped at 100) and premium churn risk 0.3; 20 EUR: 2 points
     assert high["priority"] - low["priority"] == pytest.approx((100 - 2) + (0.3 - 0.1) * 20)
+
+
+def test_the_desktop_shows_and_takes_work_in_routings_priority(desk: Desk) -> None:
+    poor = desk.contact("paul@example.com", "billing-dispute")  # older, but worth 20 EUR
+    rich = desk.contact("rita@example.com", "billing-dispute")
+    desk.tick()
+    queue = desk.queue()
+    # the agent's list: the valuable customer first, with routing's priority and SLA due time
+    headers = desk.as_("bokafor")
+    login(desk.http, "bokafor")
+    page = desk.http.get("/work")
+    desk.http.cookies.clear()
+    assert page.status_code == 200
+    assert page.text.index(rich) < page.text.index(poor)
+    assert f">{round(queue[rich]['priority'])}<" in page.text
+    assert datetime.fromisoformat(queue[rich]["due_at"]).strftime("%Y-%m-%d %H:%M") in page.text
+    # next best work, over REST as on the page, takes the valuable customer's step
+    taken = desk.http.post("/api/v1/work-items/next", headers=headers)
+    assert taken.status_code == 200, taken.text
+    assert taken.json()["kind"] == "work_item"
+    assert taken.json()["work_item"]["id"] == queue[rich]["id"]
 
 
 def test_skilled_work_goes_only_to_agents_with_the_skill(desk: Desk) -> None:

@@ -95,7 +95,7 @@ def test_customer_adds_a_photo_the_agent_sees_it_without_metadata(
 
     login(client, "lmurphy")  # billing cannot see the front office's case, nor its photos
     assert client.get(link).status_code == 403
-    assert client.get(f"/work/{item['id']}/photos/{item['id']}").status_code == 404
+    assert client.get(f"/work/{item['id']}/photos/{item['id']}").status_code == 403
 
 
 def test_a_shared_location_is_kept_beside_the_photo_never_in_it(

@@ -22,7 +22,7 @@ def test_supervisor_sees_each_flow_with_its_owner(
         (key, (owner, int(open_)))
         for key, owner, open_ in re.findall(
             r'<tr data-flow="([^"]+)"><td>[^<]*</td><td class="owner">([^<]*)</td>'
-            r'<td class="open">(\d+)</td>',
+            r'<td class="open"><a href="[^"]*">(\d+)</a></td>',
             page.text,
         )
     )

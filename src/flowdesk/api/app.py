@@ -34,6 +34,7 @@ from flowdesk.api.routes import (
     work_items,
 )
 from flowdesk.api.routes import auth as auth_routes
+from flowdesk.api.routes import search as search_routes
 from flowdesk.auth import keycache
 from flowdesk.core.clock import Clock, SystemClock
 from flowdesk.settings import Settings
@@ -111,6 +112,7 @@ def create_app(settings: Settings, store: Store, clock: Clock | None = None) -> 
 
     api_docs.install(app)
     app.include_router(auth_routes.router)
+    app.include_router(search_routes.router)
     for module in (
         deployments,
         experiences,

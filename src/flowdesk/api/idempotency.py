@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import Request
@@ -24,44 +23,13 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from flowdesk.api.routes.common import InvalidInput
+from flowdesk.app.idempotency import DEFAULT_RETENTION as DEFAULT_RETENTION
+from flowdesk.app.idempotency import KeyPurger as KeyPurger
+from flowdesk.app.idempotency import run_once
 from flowdesk.auth.service import Principal
-from flowdesk.core.clock import Clock
-from flowdesk.store import Store
-from flowdesk.store.service_repo import finish_key, purge_keys, release_key, reserve_key
 
 HEADER = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"
-DEFAULT_RETENTION = timedelta(hours=24)
-
-
-class KeyPurger:
-    """Deletes the idempotency keys older than `retention`. Meant to be called on every worker
-    round: it runs the DELETE at most once per `every` (by the injected clock), so a busy
-    worker does not pay for it on each poll."""
-
-    def __init__(
-        self,
-        store: Store,
-        clock: Clock,
-        *,
-        retention: timedelta = DEFAULT_RETENTION,
-        every: timedelta = timedelta(minutes=1),
-    ) -> None:
-        if retention <= timedelta(0):
-            raise ValueError("the idempotency key retention must be positive")
-        self.store = store
-        self.clock = clock
-        self.retention = retention
-        self.every = every
-        self._last: datetime | None = None
-
-    def tick(self) -> int:
-        """Purge if the last purge is `every` ago or more; returns how many keys went."""
-        now = self.clock.now()
-        if self._last is not None and now - self._last < self.every:
-            return 0
-        self._last = now
-        return purge_keys(self.store, before=now - self.retention)
 
 
 def body_fingerprint(body: BaseModel) -> str:
@@ -100,23 +68,17 @@ def idempotent(
     if key is None:
         status, body = produce()
         return JSONResponse(body, status_code=status)
-    store = request.app.state.store
-    route = f"{request.method} {request.url.path}"
-    scope = {"principal": principal.user_id, "route": route, "key": key}
-    replay = reserve_key(
-        store, request_hash=request_hash, now=request.app.state.clock.now(), **scope
+    status, body, replayed = run_once(
+        request.app.state.store,
+        request.app.state.clock,
+        principal=principal.user_id,
+        route=f"{request.method} {request.url.path}",
+        key=key,
+        request_hash=request_hash,
+        produce=produce,
     )
-    if replay is not None:
-        return JSONResponse(
-            replay.response, status_code=replay.status_code, headers={REPLAYED: "true"}
-        )
-    try:
-        status, body = produce()
-    except BaseException:
-        release_key(store, **scope)
-        raise
-    finish_key(store, status_code=status, response=body, **scope)
-    return JSONResponse(body, status_code=status)
+    headers = {REPLAYED: "true"} if replayed else None
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 async def idempotent_async(

@@ -22,6 +22,7 @@ from flowdesk.auth.roles import Permission
 from flowdesk.experience.files import DEFAULT_LIMITS, Limits, read_bundle_files, read_zip
 from flowdesk.experience.loader import validate_files
 from flowdesk.experience.service import BundleDeployment, bundle_sha, deploy_bundle
+from flowdesk.experience.service import flows as list_flows
 from flowdesk.experience.versions import (
     BundleDiff,
     BundleVersion,
@@ -117,3 +118,23 @@ def rollback(caller: Caller, ops: Ops, name: str, number: int) -> DeployOutcome:
     bundle = validate_files(name, version_files(ops.store, name, number))
     result = deploy_bundle(ops.runtime, ops.store, bundle, actor=caller.username, restores=number)
     return DeployOutcome(version(ops.store, name, result.number), True, result)
+
+
+@dataclass(frozen=True, slots=True)
+class Flow:
+    """A deployed flow with all its versions (the last one is current)."""
+
+    name: str
+    title: str | None
+    process_key: str
+    owner: str | None
+    versions: list[BundleVersion]
+
+
+def flows(caller: Caller, ops: Ops) -> list[Flow]:
+    """Every deployed flow, by name, with its versions."""
+    require(caller, Permission.MODELS_READ)
+    return [
+        Flow(f.name, f.title, f.process_key, f.owner, list_versions(ops.store, f.name))
+        for f in list_flows(ops.store)
+    ]

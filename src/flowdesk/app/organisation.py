@@ -16,14 +16,27 @@ from pathlib import Path
 from typing import Any
 
 from flowdesk.app.context import Caller, Ops, require
+from flowdesk.app.errors import FormInvalid
 from flowdesk.auth import service as auth
 from flowdesk.auth.roles import Permission
 from flowdesk.auth.service import InvalidInput
 from flowdesk.core.clock import Clock
 from flowdesk.core.errors import ConflictError, NotFoundError
+from flowdesk.experience.company import load_company
+from flowdesk.routing import Presence
+from flowdesk.routing.domain import DEFAULT_CAPACITY
 from flowdesk.routing.organisation import Organisation, WorkProfiler
 from flowdesk.routing.service import RoutingService
 from flowdesk.store import Store
+
+#: What the admin pages offer: the channels an agent has capacity for, and the presences.
+CHANNELS = tuple(DEFAULT_CAPACITY)
+PRESENCES = tuple(p.value for p in Presence)
+
+
+def default_capacity() -> dict[str, int]:
+    return dict(DEFAULT_CAPACITY)
+
 
 #: Who may read and change the organisation (supervisors run their teams; admins hold all).
 MANAGE = Permission.SUPERVISE
@@ -247,3 +260,49 @@ def lane_map(caller: Caller, ops: Ops, lanes: Iterable[str] = ()) -> dict[str, s
     for lane in lanes:
         out[lane] = org.department_for(lane) or lane
     return out
+
+
+def set_presence(caller: Caller, ops: Ops, agent_id: str, presence: str) -> dict[str, Any]:
+    """Set an agent's presence for them (sent home: offline; back from a break: available); the
+    event names who did it."""
+    require(caller, MANAGE)
+    try:
+        wanted = Presence(presence.strip().lower())
+    except ValueError as exc:
+        choices = ", ".join(p.value for p in Presence)
+        raise FormInvalid(
+            [{"field": "presence", "message": f"Presence is one of {choices}."}]
+        ) from exc
+    return _with_shift(ops, _routing(ops).set_presence(agent_id, wanted, actor=caller.username))
+
+
+@dataclass(frozen=True)
+class CompanySettings:
+    """The file-backed part of the organisation as the company file states it: SLA policies
+    with every target, business calendars, shifts. `file` is None when the app has none."""
+
+    file: str | None
+    sla_policies: list[dict[str, Any]]
+    calendars: list[dict[str, Any]]
+    shifts: dict[str, str]
+    lanes: dict[str, str]
+
+
+def company_settings(caller: Caller, ops: Ops) -> CompanySettings:
+    """What the company file says about SLAs, calendars and shifts (read-only: the file is
+    the source; change it and restart the server)."""
+    require(caller, MANAGE)
+    path = _company_file(ops)
+    org = _org(ops)
+    if path is None:
+        return CompanySettings(None, [], [], dict(org.shifts) if org else {}, {})
+    company = load_company(path)
+    return CompanySettings(
+        file=str(path),
+        sla_policies=list(company.get("sla_policies") or ()),
+        calendars=list(company.get("calendars") or ()),
+        shifts={
+            str(k): f"{v['start']}-{v['end']}" for k, v in (company.get("shifts") or {}).items()
+        },
+        lanes=org.lane_map() if org is not None else {},
+    )

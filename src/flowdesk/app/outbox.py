@@ -3,15 +3,14 @@
 Supervisors (and whoever may read all work) see every message. An agent sees the messages of
 the cases they can see, by the rule of the work queue: a case is theirs when one of its work
 items, open or done, is assigned or offered to them, to one of their groups or to their lane,
-plus the replies they sent themselves. That rule is `flowdesk.web.access.can_see`, repeated
-here because the app layer sits below the web layer (it moves here with the other use cases).
+plus the replies they sent themselves (`flowdesk.app.processes.may_read`, the rule every door
+uses for a case's data).
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from flowdesk.app.context import Caller, Ops, require
+from flowdesk.app.processes import may_read
 from flowdesk.auth.roles import Permission
 from flowdesk.channels.sent import SentMessage, sent_messages
 
@@ -19,16 +18,6 @@ from flowdesk.channels.sent import SentMessage, sent_messages
 #: (each case looked at costs one indexed query for its work items).
 PAGE = 200
 SCAN = 1000
-
-
-def _sees(caller: Caller, item: dict[str, Any]) -> bool:
-    groups = set(caller.groups)
-    return bool(
-        item.get("assignee") == caller.username
-        or caller.username in (item.get("candidate_users") or [])
-        or groups.intersection(item.get("candidate_groups") or [])
-        or (item.get("lane") is not None and item["lane"] in groups)
-    )
 
 
 def sent_to_customers(caller: Caller, ops: Ops, *, limit: int = 100) -> list[SentMessage]:
@@ -46,8 +35,7 @@ def sent_to_customers(caller: Caller, ops: Ops, *, limit: int = 100) -> list[Sen
         if instance is None:
             return False
         if instance not in cases_seen:
-            items = ops.runtime.work_items(instance_id=instance, status=None, limit=100)
-            cases_seen[instance] = any(_sees(caller, item) for item in items)
+            cases_seen[instance] = may_read(caller, ops, instance)
         return cases_seen[instance]
 
     shown: list[SentMessage] = []

@@ -15,6 +15,8 @@ from flowdesk.core.events import StoredEvent
 from flowdesk.engine.state import InstanceState
 from flowdesk.routing import desk
 
+__all__ = ["InstanceState"]
+
 
 def may_read(caller: Caller, ops: Ops, instance_id: str) -> bool:
     """Whether the caller may read the instance's data (it need not exist)."""

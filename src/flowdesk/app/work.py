@@ -5,7 +5,7 @@ notes. The API answers JSON and the desktop HTML, but the rules are these, in on
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -26,6 +26,8 @@ from flowdesk.routing.service import RoutingService, departments_of
 QUEUE_PAGE = 50
 CUSTOMER_VARIABLES = ("customerId", "customer_id")
 NOTE_MAX = 4000
+QUEUE_SORTS = desk.QUEUE_SORTS
+QUEUE_SCOPES = desk.QUEUE_SCOPES
 
 
 def sees_all(caller: Caller) -> bool:
@@ -83,15 +85,19 @@ class DueTimes:
     def __call__(self, item: dict[str, Any]) -> datetime | None:
         if item.get("due_at") is not None:
             return utc(item["due_at"])
-        key = (item["definition_id"], item["element_id"])
-        if key not in self._sla:
-            bundle = bundle_for_definition(self.ops.store, item["definition_id"])
-            task = bundle.tasks.get(item["element_id"]) if bundle else None
-            duration = parse_duration(task.sla) if task and task.sla else None
-            self._sla[key] = duration if isinstance(duration, timedelta) else None
-        sla = self._sla[key]
+        sla = self.sla_of(item["definition_id"], item["element_id"])
         created = utc(item["created_at"])
         return created + sla if sla is not None and created is not None else None
+
+    def sla_of(self, definition_id: str, element_id: str) -> timedelta | None:
+        """The step's SLA in its bundle, if it has one."""
+        key = (definition_id, element_id)
+        if key not in self._sla:
+            bundle = bundle_for_definition(self.ops.store, definition_id)
+            task = bundle.tasks.get(element_id) if bundle else None
+            duration = parse_duration(task.sla) if task and task.sla else None
+            self._sla[key] = duration if isinstance(duration, timedelta) else None
+        return self._sla[key]
 
     def fill(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Each row with its `due` time and its instance's `business_key`."""
@@ -168,34 +174,103 @@ def list_work(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class QueueFilter:
+    """What the agent narrows and orders My work by; applied in SQL (`desk.queue_page`).
+    `scope`: None (mine and unassigned), "mine" or "unassigned"; `sort`: priority, due, age."""
+
+    channel: str | None = None
+    flow: str | None = None
+    overdue: bool = False
+    scope: str | None = None
+    sort: str = "priority"
+
+
 @dataclass
 class QueuePage:
     rows: list[dict[str, Any]]
     page: int
     has_next: bool
+    flows: list[str] = field(default_factory=list)
 
 
-def my_queue(caller: Caller, ops: Ops, *, page: int = 1, size: int = QUEUE_PAGE) -> QueuePage:
-    """One page of the open items of the caller's groups that are theirs or unassigned, best
-    first, each with its due time and business key (one row more tells whether there is a next
-    page)."""
-    require(caller, Permission.WORK_READ)
-    page = max(1, page)
-    found = desk.agent_queue(
-        ops.store, caller.username, caller.groups, limit=size + 1, offset=(page - 1) * size
-    )
-    rows = DueTimes(ops).fill(routed(ops, found[:size]))
-    return QueuePage(rows, page, len(found) > size)
-
-
-def best_item(caller: Caller, ops: Ops) -> dict[str, Any] | None:
-    """The highest-priority, oldest item of the caller's queue (their own claimed work first),
-    with its due time; None when the queue is empty."""
-    require(caller, Permission.WORK_READ)
-    for mine_only in (True, False):
-        best = desk.agent_queue(
-            ops.store, caller.username, caller.groups, limit=1, mine_only=mine_only
+def _check_filter(f: QueueFilter) -> None:
+    problems = []
+    if f.sort not in desk.QUEUE_SORTS:
+        problems.append(
+            {"field": "sort", "message": f"Sort by one of {', '.join(desk.QUEUE_SORTS)}."}
         )
+    if f.scope is not None and f.scope not in desk.QUEUE_SCOPES:
+        problems.append(
+            {"field": "scope", "message": f"Show one of {', '.join(desk.QUEUE_SCOPES)}."}
+        )
+    if problems:
+        raise FormInvalid(problems)
+
+
+def my_queue(
+    caller: Caller,
+    ops: Ops,
+    *,
+    page: int = 1,
+    size: int = QUEUE_PAGE,
+    filters: QueueFilter | None = None,
+) -> QueuePage:
+    """One page of the open items of the caller's groups that are theirs or unassigned, best
+    first (or as `filters` says), each with its due time, business key, case channel and
+    customer name (one row more tells whether there is a next page). Filters and order are
+    SQL: the due time of an item without its own is created + the step's SLA from the bundle,
+    passed to the query as a table of the steps that have open work."""
+    require(caller, Permission.WORK_READ)
+    f = filters or QueueFilter()
+    _check_filter(f)
+    page = max(1, page)
+    due_times = DueTimes(ops)
+    steps = desk.open_steps(ops.store)
+    sla = {
+        (d, e): s.total_seconds() for d, e, _ in steps if (s := due_times.sla_of(d, e)) is not None
+    }
+    found = desk.queue_page(
+        ops.store,
+        caller.username,
+        caller.groups,
+        limit=size + 1,
+        offset=(page - 1) * size,
+        sla_seconds=sla,
+        channel=f.channel or None,
+        process_key=f.flow or None,
+        overdue_at=ops.clock.now() if f.overdue else None,
+        scope=f.scope,
+        sort=f.sort,
+    )
+    rows = due_times.fill(routed(ops, found[:size]))
+    _routing_view(ops, rows)
+    flows = sorted({p for _, _, p in steps})
+    return QueuePage(rows, page, len(found) > size, flows)
+
+
+def _routing_view(ops: Ops, rows: list[dict[str, Any]]) -> None:
+    """Each row's priority and due time as routing has them (SLA policy on the business
+    calendar, customer value and risk, aging), where routing queues the item."""
+    routing = ops.service("routing")
+    if routing is None or not rows:
+        return
+    scores = routing.scores([r["id"] for r in rows])
+    for row in rows:
+        if row["id"] in scores:
+            score, due = scores[row["id"]]
+            row["priority"] = round(score)
+            if due is not None:
+                row["due"] = utc(due)
+
+
+def best_item(caller: Caller, ops: Ops, *, mine_only: bool | None = None) -> dict[str, Any] | None:
+    """The highest-priority, oldest item of the caller's queue (their own claimed work first;
+    `mine_only` True: only that, False: only unclaimed), with its due time; None when there is
+    none."""
+    require(caller, Permission.WORK_READ)
+    for mine in (True, False) if mine_only is None else (mine_only,):
+        best = desk.agent_queue(ops.store, caller.username, caller.groups, limit=1, mine_only=mine)
         if best:
             return DueTimes(ops).fill(routed(ops, best))[0]
     return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
@@ -79,13 +79,7 @@ def create_user(
             f"username {username!r} is not valid",
             hint="use 2-100 lower-case letters, digits, '.', '_' or '-'",
         )
-    valid = {r.value for r in Role}
-    unknown = [r for r in roles if r not in valid]
-    if unknown or not roles:
-        raise InvalidInput(
-            f"unknown role {unknown[0]!r}" if unknown else "a user needs at least one role",
-            hint=f"roles are {', '.join(sorted(valid))}",
-        )
+    check_roles(roles)
     if password is not None and len(password) < 8:
         raise InvalidInput("the password is too short", hint="use at least 8 characters")
     user_id = store.ids.new_id()
@@ -261,3 +255,182 @@ def logout(store: Store, token: str) -> None:
 @cache
 def _dummy_hash() -> str:
     return hashing.hash_password("timing-equaliser")
+
+
+# -- administration ----------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Account:
+    """A user as administrators see them: with e-mail, active flag and creation time."""
+
+    user_id: str
+    username: str
+    display_name: str
+    email: str | None
+    roles: tuple[str, ...]
+    groups: tuple[str, ...]
+    active: bool
+    has_password: bool
+    created_at: datetime
+
+
+def _account(row: Row[Any]) -> Account:
+    m = row._mapping
+    return Account(
+        user_id=m["id"],
+        username=m["username"],
+        display_name=m["display_name"],
+        email=m["email"],
+        roles=tuple(m["roles"]),
+        groups=tuple(m["groups"]),
+        active=bool(m["active"]),
+        has_password=bool(m["password_hash"]),
+        created_at=m["created_at"],
+    )
+
+
+def list_accounts(store: Store) -> list[Account]:
+    with store.reading() as conn:
+        return [_account(r) for r in conn.execute(select(users).order_by(users.c.username))]
+
+
+def get_account(store: Store, username: str) -> Account:
+    with store.reading() as conn:
+        row = conn.execute(select(users).where(users.c.username == username)).first()
+    if row is None:
+        raise NotFoundError(f"no user named {username!r}")
+    return _account(row)
+
+
+def check_roles(roles: list[str]) -> None:
+    valid = {r.value for r in Role}
+    unknown = [r for r in roles if r not in valid]
+    if unknown or not roles:
+        raise InvalidInput(
+            f"unknown role {unknown[0]!r}" if unknown else "a user needs at least one role",
+            hint=f"roles are {', '.join(sorted(valid))}",
+        )
+
+
+def update_user(
+    store: Store,
+    clock: Clock,
+    *,
+    username: str,
+    roles: list[str] | None = None,
+    groups: list[str] | None = None,
+    display_name: str | None = None,
+    email: str | None = None,
+    actor: str | None = None,
+) -> Account:
+    """Change roles, groups, name or e-mail (None leaves a field as it is). Sessions and cached
+    keys read the user's roles afresh, so a change applies to the next request."""
+    if roles is not None:
+        check_roles(roles)
+    values: dict[str, Any] = {}
+    if roles is not None:
+        values["roles"] = list(roles)
+    if groups is not None:
+        values["groups"] = list(groups)
+    if display_name is not None:
+        values["display_name"] = display_name or username
+    if email is not None:
+        values["email"] = email or None
+    user = get_account(store, username)
+    if values:
+        with store.unit_of_work() as uow:
+            uow.connection.execute(update(users).where(users.c.id == user.user_id).values(values))
+            changed = {k: v for k, v in values.items() if k in ("roles", "groups")}
+            uow.append(
+                NewEvent(
+                    "user.updated",
+                    clock.now(),
+                    {"user_id": user.user_id, "username": username, **changed},
+                    actor=actor,
+                )
+            )
+        keycache.cache_for(store).clear()  # cached keys carry the old roles
+    return get_account(store, username)
+
+
+def set_active(
+    store: Store, clock: Clock, *, username: str, active: bool, actor: str | None = None
+) -> Account:
+    """Deactivate (no login, no session, no API key works) or reactivate a user. Users are
+    never deleted: the event log names them as actors."""
+    user = get_account(store, username)
+    if user.active == active:
+        return user
+    with store.unit_of_work() as uow:
+        uow.connection.execute(
+            update(users).where(users.c.id == user.user_id).values(active=active)
+        )
+        if not active:
+            uow.connection.execute(sessions.delete().where(sessions.c.user_id == user.user_id))
+        kind = "user.reactivated" if active else "user.deactivated"
+        uow.append(NewEvent(kind, clock.now(), {"user_id": user.user_id}, actor=actor))
+    keycache.cache_for(store).clear()
+    return get_account(store, username)
+
+
+def set_password(
+    store: Store, clock: Clock, *, username: str, password: str, actor: str | None = None
+) -> None:
+    """Set a new password (an administrator's reset); the user's open sessions end."""
+    if len(password) < 8:
+        raise InvalidInput("the password is too short", hint="use at least 8 characters")
+    user = get_account(store, username)
+    with store.unit_of_work() as uow:
+        uow.connection.execute(
+            update(users)
+            .where(users.c.id == user.user_id)
+            .values(password_hash=hashing.hash_password(password))
+        )
+        uow.connection.execute(sessions.delete().where(sessions.c.user_id == user.user_id))
+        uow.append(
+            NewEvent("user.password_reset", clock.now(), {"user_id": user.user_id}, actor=actor)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class KeyInfo:
+    """An API key without its secret: the prefix identifies it to its owner."""
+
+    id: str
+    prefix: str
+    name: str
+    owner: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+def list_api_keys(store: Store, *, owner: str | None = None) -> list[KeyInfo]:
+    """Keys newest first, revoked ones included (their revocation time says so)."""
+    query = (
+        select(api_keys, users.c.username)
+        .join(users, users.c.id == api_keys.c.user_id)
+        .order_by(api_keys.c.created_at.desc(), api_keys.c.id)
+    )
+    if owner is not None:
+        query = query.where(users.c.username == owner)
+    with store.reading() as conn:
+        return [
+            KeyInfo(
+                id=m["id"],
+                prefix=m["prefix"],
+                name=m["name"],
+                owner=m["username"],
+                created_at=m["created_at"],
+                revoked_at=m["revoked_at"],
+            )
+            for m in (r._mapping for r in conn.execute(query))
+        ]
+
+
+def api_key_owner(store: Store, key_id: str) -> str | None:
+    with store.reading() as conn:
+        row = conn.execute(
+            select(users.c.username)
+            .join(api_keys, api_keys.c.user_id == users.c.id)
+            .where(api_keys.c.id == key_id)
+        ).first()
+    return None if row is None else str(row[0])

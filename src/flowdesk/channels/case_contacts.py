@@ -27,9 +27,8 @@ from flowdesk.cases.models import cases as cases_table
 from flowdesk.channels.notify import quiet_until
 from flowdesk.channels.outbound import OutboundMessage, Sender
 from flowdesk.channels.photos import CheckedPhoto
-from flowdesk.contacts.intake import _LIGHT, REPLYABLE, _contact
-from flowdesk.contacts.model import Contact
-from flowdesk.contacts.models import contacts
+from flowdesk.contacts.model import REPLYABLE, Contact, contact_from_row
+from flowdesk.contacts.models import LIGHT_COLUMNS, contacts
 from flowdesk.contacts.outbox import record_outbound
 from flowdesk.core.clock import Clock
 from flowdesk.core.errors import FlowdeskError, NotFoundError
@@ -72,12 +71,12 @@ def contacts_of_case(store: Store, case_id: str, *, limit: int = 200) -> list[Co
     """The case's contacts, in and out, newest first."""
     with store.reading() as conn:
         rows = conn.execute(
-            select(*_LIGHT)
+            select(*LIGHT_COLUMNS)
             .where(contacts.c.case_id == case_id)
             .order_by(contacts.c.received_at.desc(), contacts.c.id.desc())
             .limit(limit)
         ).all()
-    return [_contact(r) for r in rows]
+    return [contact_from_row(r) for r in rows]
 
 
 def reply_route(contact: Contact) -> tuple[str, str] | None:

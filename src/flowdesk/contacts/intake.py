@@ -30,8 +30,14 @@ from flowdesk.channels.payloads import parse_payload
 from flowdesk.contacts import classifier
 from flowdesk.contacts.errors import InvalidContactError
 from flowdesk.contacts.follow_ups import FollowUpPolicy
-from flowdesk.contacts.model import Contact, ContactDraft, check_channel
-from flowdesk.contacts.models import contacts
+from flowdesk.contacts.model import (
+    REPLYABLE,
+    Contact,
+    ContactDraft,
+    check_channel,
+    contact_from_row,
+)
+from flowdesk.contacts.models import LIGHT_COLUMNS, contacts
 from flowdesk.contacts.outbox import record_outbound
 from flowdesk.contacts.rules import ReasonRules, Recognition
 from flowdesk.core.clock import Clock, SystemClock
@@ -48,7 +54,6 @@ MAX_RAW_BYTES = 50 * 1024 * 1024
 #: The flag of a contact that quotes the reference of another customer's case.
 FLAG_FOREIGN_REFERENCE = "reference-of-another-customer"
 STATUS_QUESTION = re.compile(r"^\s*(status|where is my|what is the status)\b", re.I)
-REPLYABLE = ("email", "sms", "chat", "app", "social")
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,35 +112,8 @@ class _Quoted:
     unknown: str | None = None  # a well-formed reference of no case
 
 
-def _contact(row: Any) -> Contact:
-    m = row._mapping
-    return Contact(
-        id=m["id"],
-        channel=m["channel"],
-        direction=m["direction"],
-        received_at=m["received_at"],
-        status=m["status"],
-        customer_id=m["customer_id"],
-        sender=m["sender"],
-        subject=m["subject"],
-        text=m["text"],
-        attachments=list(m["attachments"] or []),
-        geo=m["geo"],
-        details=dict(m["details"] or {}),
-        message_id=m["message_id"],
-        in_reply_to=m["in_reply_to"],
-        reason=m["reason"],
-        reason_source=m["reason_source"],
-        confidence=m["confidence"],
-        case_id=m["case_id"],
-        duplicate_of=m["duplicate_of"],
-        error=m["error"],
-        attempts=m["attempts"],
-        processed_at=m["processed_at"],
-    )
-
-
-_LIGHT = [c for c in contacts.c if c.name != "raw"]
+_contact = contact_from_row
+_LIGHT = LIGHT_COLUMNS
 
 
 def default_runtime(store: Store, clock: Clock) -> ProcessRuntime:
@@ -979,6 +957,58 @@ class Intake:
         if contact.status != "triage":
             raise InvalidContactError(f"contact {contact_id} is {contact.status}, not in triage")
         return self.process(contact_id, reason=reason)
+
+    def attach_to_case(self, contact_id: str, reference: str, *, actor: str) -> IntakeResult:
+        """A person decides that a contact waiting in triage belongs to an open case of the
+        same customer: it joins that case (and its flow, when the flow waits for a message of
+        the case) like a follow-up quoting the reference. Another customer's case is refused,
+        as intake refuses a foreign reference."""
+        contact = self.get(contact_id)
+        if contact.status != "triage":
+            raise InvalidContactError(f"contact {contact_id} is {contact.status}, not in triage")
+        with self.store.unit_of_work() as uow:
+            conn = uow.connection
+            case = cases.by_reference(conn, reference.strip().upper())
+            if (
+                case is None
+                or contact.customer_id is None
+                or not self._same_customer(conn, case, contact.customer_id)
+            ):
+                raise NotFoundError(
+                    f"no case {reference!r} of this customer",
+                    hint="attach the contact to one of the customer's open cases",
+                )
+            if case.status != "open":
+                raise InvalidContactError(f"case {case.reference} is {case.status}")
+            row = conn.execute(select(contacts).where(contacts.c.id == contact_id)).first()
+            values = {
+                "case_id": case.id,
+                "reason": case.reason,
+                "reason_source": "agent",
+                "confidence": 1.0,
+            }
+            self._update(conn, contact_id, values, status="received")
+            uow.append(
+                self._event(
+                    "case.contact_attached",
+                    row,
+                    contact.customer_id,
+                    case.id,
+                    how="agent",
+                    reference=case.reference,
+                    why=f"attached by {actor} in triage",
+                )
+            )
+        result = IntakeResult(
+            contact_id,
+            "processed",
+            "attached",
+            customer_id=contact.customer_id,
+            case_id=case.id,
+            case_reference=case.reference,
+        )
+        draft = parse_payload(row.channel, bytes(row.raw)) if row is not None else None
+        return self._carry_out(_Plan(result, attach=case, draft=draft))
 
     def case_contacts(self, case_id: str) -> list[Contact]:
         """Every contact of a case, in and out, oldest first."""

@@ -26,6 +26,8 @@ CHANNELS = (
     "counter",
     "app",
 )
+#: Channels a reply can go back on (the customer wrote from an address or session).
+REPLYABLE = ("email", "sms", "chat", "app", "social")
 
 #: Largest attachment accepted, and the types accepted (documents, images, audio of calls).
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
@@ -206,3 +208,32 @@ def geo_from(value: Any) -> Geo | None:
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
         raise InvalidContactError(f"geo position ({lat}, {lon}) is out of range")
     return Geo(lat, lon, accuracy)
+
+
+def contact_from_row(row: Any) -> Contact:
+    """A contact from a row of the contacts table (any columns but `raw`)."""
+    m = row._mapping
+    return Contact(
+        id=m["id"],
+        channel=m["channel"],
+        direction=m["direction"],
+        received_at=m["received_at"],
+        status=m["status"],
+        customer_id=m["customer_id"],
+        sender=m["sender"],
+        subject=m["subject"],
+        text=m["text"],
+        attachments=list(m["attachments"] or []),
+        geo=m["geo"],
+        details=dict(m["details"] or {}),
+        message_id=m["message_id"],
+        in_reply_to=m["in_reply_to"],
+        reason=m["reason"],
+        reason_source=m["reason_source"],
+        confidence=m["confidence"],
+        case_id=m["case_id"],
+        duplicate_of=m["duplicate_of"],
+        error=m["error"],
+        attempts=m["attempts"],
+        processed_at=m["processed_at"],
+    )

@@ -75,3 +75,6 @@ reason_models = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("actor", String(100)),
 )
+
+#: Every column but the raw payload: what reads of contacts select.
+LIGHT_COLUMNS = [c for c in contacts.c if c.name != "raw"]

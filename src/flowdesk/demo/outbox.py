@@ -18,6 +18,7 @@ Flowdesk sent is also an outbound contact, which the /outbox page lists.
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 from dataclasses import dataclass
 from email import policy
@@ -85,6 +86,8 @@ class DemoOutbox:
         self._http: BackgroundServer | None = None
 
     def start(self) -> None:
+        # aiosmtpd logs every connection at INFO on "mail.log": noise in `flowdesk serve`'s output
+        logging.getLogger("mail.log").setLevel(logging.WARNING)
         self.smtp_port = _free_port(self.host)
         self._smtp = Controller(
             _SmtpHandler(self),

@@ -10,6 +10,7 @@ equal) and the references between sections, and reports every problem with its l
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,16 @@ SCORECARD_METRICS = [
     "complaint_rate",
     "handoffs",
 ]
+
+#: What a macro's text may name between {{ and }}; anything else is refused when the file loads.
+MACRO_PLACEHOLDERS = (
+    "customer.name",
+    "customer.first_name",
+    "case.reference",
+    "agent.name",
+    "company.name",
+)
+MACRO_PLACEHOLDER = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
 
 COMPANY_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -253,6 +264,21 @@ COMPANY_SCHEMA: dict[str, Any] = {
                 },
             },
         },
+        # canned replies the agent desktop offers in the reply box; the text may hold
+        # placeholders such as {{ customer.name }} (MACRO_PLACEHOLDERS), filled as plain text
+        "macros": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["id", "title", "text"],
+                "additionalProperties": False,
+                "properties": {
+                    "id": {"$ref": "#/$defs/id"},
+                    "title": {"type": "string", "minLength": 1, "maxLength": 120},
+                    "text": {"type": "string", "minLength": 1, "maxLength": 4000},
+                },
+            },
+        },
         "agents": {
             "type": "array",
             "minItems": 1,
@@ -326,6 +352,18 @@ def load_company(path: str | Path) -> dict[str, Any]:
             add(("sla_policies", index, "calendar"), f"unknown calendar {policy['calendar']!r}")
         for n, rung in enumerate(policy.get("escalations") or ()):
             _check_rung(rung, ("sla_policies", index, "escalations", n), departments, add)
+    macro_ids: set[str] = set()
+    for index, macro in enumerate(data.get("macros") or ()):
+        if macro["id"] in macro_ids:
+            add(("macros", index, "id"), f"macro {macro['id']!r} is defined twice")
+        macro_ids.add(macro["id"])
+        for placeholder in MACRO_PLACEHOLDER.findall(macro["text"]):
+            if placeholder not in MACRO_PLACEHOLDERS:
+                add(
+                    ("macros", index, "text"),
+                    f"unknown placeholder {{{{ {placeholder} }}}}: use one of "
+                    + ", ".join(MACRO_PLACEHOLDERS),
+                )
     lanes: dict[str, str] = {}
     for index, department in enumerate(data["departments"]):
         ladder = (department["ola"].get("escalations")) or ()

@@ -347,7 +347,10 @@ class RoutingService:
             "offers": sum(load.get("offered", {}).values()),
         }
 
-    def set_presence(self, agent_id: str, presence: Presence | str) -> dict[str, Any]:
+    def set_presence(
+        self, agent_id: str, presence: Presence | str, *, actor: str | None = None
+    ) -> dict[str, Any]:
+        """`actor`: who changed it (a supervisor), when not the agent themselves."""
         p = Presence(presence)
         now = self.clock.now()
         with self.store.unit_of_work() as uow:
@@ -367,7 +370,7 @@ class RoutingService:
                     "agent.presence_changed",
                     now,
                     {"agent": agent_id, "presence": p.value, "previous": row._mapping["presence"]},
-                    actor=agent_id,
+                    actor=actor or agent_id,
                 )
             )
         return self.agent(agent_id)
@@ -1231,6 +1234,42 @@ class RoutingService:
             )
         )
 
+    def adjust_boost(self, item_id: str, by: float, *, actor: str | None = None) -> dict[str, Any]:
+        """A person raises (or lowers) the entry's priority by `by` on top of what the policy
+        and escalations give it; queued work is re-ranked at once."""
+        now = self.clock.now()
+        with self.store.unit_of_work() as uow:
+            row = uow.connection.execute(
+                select(routing_queue).where(routing_queue.c.id == item_id)
+            ).first()
+            if row is None:
+                raise NotFoundError(f"no work item {item_id!r} in the queue")
+            m = dict(row._mapping)
+            if m["status"] not in OPEN:
+                raise ConflictError(f"work item {item_id} is already {m['status']}")
+            previous = float(m["boost"])
+            m["boost"] = previous + by
+            if m["status"] == "queued":
+                self._rescore(uow.connection, m, now)
+            else:
+                uow.connection.execute(
+                    update(routing_queue)
+                    .where(routing_queue.c.id == item_id)
+                    .values(boost=m["boost"])
+                )
+            uow.append(
+                NewEvent(
+                    "routing.boosted",
+                    now,
+                    {"work_item_id": item_id, "by": by, "boost": m["boost"], "previous": previous},
+                    process_instance_id=m["instance_id"],
+                    department=m["department"],
+                    channel=m["channel"],
+                    actor=actor,
+                )
+            )
+        return self.entry(item_id)
+
     def pause_sla(self, item_id: str, *, actor: str | None = None) -> dict[str, Any]:
         """Waiting on the customer: the entry's SLA clocks stop counting."""
         return self._sla_switch(item_id, True, actor)
@@ -1360,6 +1399,21 @@ class RoutingService:
         return {"synced": synced, "expired": expired, "escalated": escalated, "offered": offered}
 
     # -- reading ------------------------------------------------------------------------------
+    def scores(self, item_ids: Iterable[str]) -> dict[str, tuple[float, datetime | None]]:
+        """Per queued item: its priority now (SLA urgency x value x risk, with aging) and its SLA
+        due time, for lists that show the queue's view of many items at once."""
+        ids = list(item_ids)
+        if not ids:
+            return {}
+        now = self.clock.now()
+        with self.store.reading() as conn:
+            rows = conn.execute(select(routing_queue).where(routing_queue.c.id.in_(ids))).all()
+        out: dict[str, tuple[float, datetime | None]] = {}
+        for row in rows:
+            m = row._mapping
+            out[m["id"]] = (self.policy.score(_item(dict(m)), now, m["base"]), m["due_at"])
+        return out
+
     def entry(self, item_id: str) -> dict[str, Any]:
         with self.store.reading() as conn:
             row = conn.execute(select(routing_queue).where(routing_queue.c.id == item_id)).first()

@@ -638,6 +638,32 @@ class ProcessRuntime:
     def delegate(self, item_id: str, to_user: str, *, actor: str) -> None:
         self._assign(item_id, to_user, expect=None, event="work_item.delegated", actor=actor)
 
+    def set_priority(self, item_id: str, priority: int, *, actor: str) -> None:
+        """A person changes how urgent an open item is (the queue orders by it, highest first);
+        the event keeps the previous value."""
+
+        def body(tx: _Tx) -> None:
+            row = tx.repo.work_item(item_id)
+            if (
+                row is None
+                or row["status"] != "open"
+                or not tx.repo.set_priority(item_id, priority)
+            ):
+                raise NotFoundError(f"no open work item {item_id!r}")
+            tx.uow.append(
+                NewEvent(
+                    "work_item.priority_changed",
+                    self.clock.now(),
+                    {"work_item_id": item_id, "priority": priority, "previous": row["priority"]},
+                    process_instance_id=row["instance_id"],
+                    element_id=row["element_id"],
+                    actor=actor,
+                    department=row["lane"],
+                )
+            )
+
+        self._run(body, attempts=1)
+
     def _assign(
         self, item_id: str, assignee: str | None, *, expect: str | None, event: str, actor: str
     ) -> None:

@@ -325,6 +325,10 @@ class ProcessRepository:
         result = self.c.execute(query.values(assignee=assignee))
         return result.rowcount == 1
 
+    def set_priority(self, item_id: str, priority: int) -> bool:
+        query = update(work_items).where(work_items.c.id == item_id, work_items.c.status == "open")
+        return self.c.execute(query.values(priority=priority)).rowcount == 1
+
     def offered_to(
         self,
         groups_visible: Sequence[str],

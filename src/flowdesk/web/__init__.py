@@ -4,7 +4,17 @@ and, when installed, htmx."""
 
 from fastapi import APIRouter
 
-from flowdesk.web import analysis, backoffice, dashboards, outbox, pages, status, triage
+from flowdesk.web import (
+    admin,
+    analysis,
+    backoffice,
+    dashboards,
+    outbox,
+    pages,
+    status,
+    supervisor,
+    triage,
+)
 from flowdesk.web.rendering import mount_static
 
 router = APIRouter()
@@ -15,5 +25,7 @@ router.include_router(dashboards.router)
 router.include_router(triage.router)
 router.include_router(analysis.router)
 router.include_router(outbox.router)
+router.include_router(admin.router)
+router.include_router(supervisor.router)
 
 __all__ = ["mount_static", "router"]

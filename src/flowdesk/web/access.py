@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import quote
 
 from fastapi import Request
@@ -70,18 +69,4 @@ def _denied(principal: Principal, permission: Permission) -> str:
     return (
         f"{principal.display_name or principal.username} may not open this page: it needs the "
         f"permission '{permission.value}'."
-    )
-
-
-def can_see(principal: Principal, item: dict[str, Any], *, all_work: bool = True) -> bool:
-    """An item is visible to its assignee, its candidate users, members of its candidate groups
-    or lane (department), and (with `all_work`) to those who may read all work."""
-    if all_work and principal.can(Permission.WORK_READ_ALL):
-        return True
-    groups = set(principal.groups)
-    return bool(
-        item.get("assignee") == principal.username
-        or principal.username in (item.get("candidate_users") or [])
-        or groups.intersection(item.get("candidate_groups") or [])
-        or (item.get("lane") is not None and item["lane"] in groups)
     )

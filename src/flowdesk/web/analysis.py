@@ -4,14 +4,14 @@ least fitting cases) and its variants, from the same `ProcessAnalysis` as the mi
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from markupsafe import Markup
 
-from flowdesk.analytics.heatmap import MEASURES, format_seconds
-from flowdesk.analytics.process_analysis import deployed_processes, load_analysis
+from flowdesk.api.routes.common import ops_of
+from flowdesk.app import analytics as use
 from flowdesk.auth.roles import Permission
 from flowdesk.core.errors import NotFoundError
 from flowdesk.web.access import PageAccess, page_access
@@ -23,17 +23,11 @@ WORST = 10
 VARIANTS = 10
 
 
-def _registry(request: Request) -> Any:
-    """The app's definition cache, when the API has built its runtime already."""
-    runtime = getattr(request.app.state, "process_runtime", None)
-    return runtime.registry if runtime is not None else None
-
-
 @router.get("/analysis")
 def processes(request: Request, access: Reader) -> Response:
     if access.denied:
         return access.denied
-    items = deployed_processes(request.app.state.store)
+    items = use.processes(access.user, ops_of(request))
     return render(request, "process_analysis.html", {"items": items}, principal=access.user)
 
 
@@ -41,7 +35,7 @@ def processes(request: Request, access: Reader) -> Response:
 def process(request: Request, key: str, access: Reader, measure: str = "frequency") -> Response:
     if access.denied:
         return access.denied
-    if measure not in MEASURES:
+    if measure not in use.MEASURES:
         return error_page(
             request,
             f"Unknown measure {measure!r}: choose frequency or duration.",
@@ -49,7 +43,7 @@ def process(request: Request, key: str, access: Reader, measure: str = "frequenc
             principal=access.user,
         )
     try:
-        analysis = load_analysis(request.app.state.store, key, _registry(request))
+        analysis = use.process_analysis(access.user, ops_of(request), key)
     except NotFoundError as exc:
         return error_page(request, exc.message, status_code=404, principal=access.user)
     report = analysis.conformance()
@@ -61,7 +55,7 @@ def process(request: Request, key: str, access: Reader, measure: str = "frequenc
         "name": chosen.name or key,
         "definition_id": chosen.definition_id,
         "measure": measure,
-        "measures": MEASURES,
+        "measures": use.MEASURES,
         # the SVG is rendered by flowdesk.bpmn.svg, which escapes every text it writes
         "heatmap": Markup(svg),
         "totals": report.totals.to_json(),
@@ -73,7 +67,7 @@ def process(request: Request, key: str, access: Reader, measure: str = "frequenc
         "variant_count": process_map["variant_count"],
         "cases": process_map["cases"],
         "percent": _percent,
-        "duration": format_seconds,
+        "duration": use.format_seconds,
     }
     return render(request, "process_analysis.html", context, principal=access.user)
 

@@ -4,15 +4,14 @@ links on each page are those API routes)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from flowdesk.analytics.kpis import Grain
-from flowdesk.analytics.service import Analytics, Filters
+from flowdesk.api.routes.common import ops_of
+from flowdesk.app import analytics as use
 from flowdesk.auth.roles import Permission
 from flowdesk.web import charts
 from flowdesk.web.access import PageAccess, page_access
@@ -51,11 +50,6 @@ WINDOWS = (7, 30, 90)
 GRAINS = ("day", "week", "month")
 
 
-def _service(request: Request) -> Analytics:
-    service: Analytics = request.app.state.analytics
-    return service
-
-
 def _choice(value: Any, allowed: tuple[Any, ...], default: Any) -> Any:
     """A page parameter from its allowed values; anything else (a typo in a bookmarked URL)
     shows the default rather than an error page."""
@@ -64,10 +58,10 @@ def _choice(value: Any, allowed: tuple[Any, ...], default: Any) -> Any:
     return value if value in allowed else default
 
 
-def _filters(request: Request, days: int, flow: str, channel: str, segment: str) -> Filters:
-    return Filters.last(
-        days,
-        request.app.state.clock.now(),
+def _filters(request: Request, days: int, flow: str, channel: str, segment: str) -> use.Filters:
+    return use.window(
+        ops_of(request),
+        days=days,
         flow=flow or None,
         channel=channel or None,
         segment=segment or None,
@@ -99,9 +93,9 @@ def overview(
         return access.denied
     window: int = _choice(days, WINDOWS, 30)
     grain = _choice(grain, GRAINS, "day")
-    period_grain: Grain = "week" if grain == "week" else "month" if grain == "month" else "day"
+    period_grain: use.Grain = "week" if grain == "week" else "month" if grain == "month" else "day"
     filters = _filters(request, window, flow, channel, segment)
-    data = _service(request).overview(filters, period_grain)
+    data = use.overview(access.user, ops_of(request), filters, period_grain)
     series = data["series"]
     periods = [str(p) for p in series["period"].to_list()]
 
@@ -187,7 +181,7 @@ def scorecard_page(request: Request, access: Reader, days: str = "7") -> Respons
     if access.denied:
         return access.denied
     window: int = _choice(days, WINDOWS, 7)
-    results = _service(request).scorecard(timedelta(days=window), weeks=8)
+    results = use.scorecard(access.user, ops_of(request), window, weeks=8)
     criteria = []
     for result in results:
         measures = []
@@ -226,11 +220,8 @@ def work_page(request: Request, access: Reader, days: str = "30") -> Response:
     if access.denied:
         return access.denied
     window: int = _choice(days, WINDOWS, 30)
-    service = _service(request)
     filters = _filters(request, window, "", "", "")
-    facts = service.facts()  # one read for both tables
-    rows = service.work_kpis(filters, grain=None, by="department", facts=facts).to_dicts()
-    names = service.config.department_names
+    rows, names, backlog = use.departments(access.user, ops_of(request), filters)
     departments = [
         {
             "name": names.get(r["department"] or "", r["department"] or "unknown"),
@@ -252,7 +243,6 @@ def work_page(request: Request, access: Reader, days: str = "30") -> Response:
         title="Mean handling time by department (minutes)",
         kind="minutes",
     )
-    backlog = service.backlog(filters, facts)
     for entry in backlog["by_department"]:
         entry["name"] = names.get(entry["department"] or "", entry["department"] or "unknown")
     return render(

@@ -1,26 +1,27 @@
-"""The agent desktop: login, my work, the case page (360, script, knowledge, form, notes,
-transfer) and the supervisor's view. Pages are plain HTML forms; with htmx, the script, the
-knowledge search and the supervisor figures re-render in place."""
+"""The agent desktop: login, my work (filtered, sorted, polled), the case page (360, one
+conversation, business timeline, script, knowledge, form, macros, notes, transfer) and search
+(docs/desktop.md). Pages are plain HTML forms; with htmx, the script and the knowledge search
+re-render in place (the supervisor's pages are in supervisor.py)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from flowdesk.api.routes.common import ops_of
 from flowdesk.api.security import SESSION_COOKIE
-from flowdesk.app import casework, desktop, supervision, work
+from flowdesk.app import casework, desktop, knowledge, macros, work
+from flowdesk.app import search as app_search
+from flowdesk.app.casework import WorkItemExperience
 from flowdesk.app.context import Ops
 from flowdesk.app.errors import FormInvalid
 from flowdesk.auth import service as auth
 from flowdesk.auth.roles import Permission
 from flowdesk.auth.service import Forbidden
 from flowdesk.core.errors import FlowdeskError, NotFoundError
-from flowdesk.experience.service import WorkItemExperience, experience_for
-from flowdesk.knowledge import get_article, give_feedback, search
 from flowdesk.web import csrf, forms, triage
 from flowdesk.web.access import PageAccess, page_access
 from flowdesk.web.rendering import countdown, error_page, render
@@ -32,7 +33,6 @@ MAX_FIELDS = 200
 
 Read = Annotated[PageAccess, Depends(page_access(Permission.WORK_READ))]
 Act = Annotated[PageAccess, Depends(page_access(Permission.WORK_ACT))]
-Supervise = Annotated[PageAccess, Depends(page_access(Permission.SUPERVISE))]
 
 
 async def form_data(request: Request) -> dict[str, str]:
@@ -146,29 +146,73 @@ def home(access: Read) -> Response:
 MAX_PAGE = 10_000
 
 
+CHANNELS = ("email", "sms", "chat", "phone", "web", "social", "letter", "app", "store")
+
+
+def _queue_filter(params: Any) -> tuple[work.QueueFilter, dict[str, str]]:
+    """The queue's filters from the query string (unknown values are dropped, not errors:
+    they come from links and bookmarks), and the same as plain values for the form."""
+    values = {k: str(params.get(k) or "")[:200] for k in ("channel", "flow", "overdue", "scope")}
+    values["sort"] = str(params.get("sort") or "priority")[:20]
+    if values["channel"] not in CHANNELS:
+        values["channel"] = ""
+    if values["scope"] not in work.QUEUE_SCOPES:
+        values["scope"] = ""
+    if values["sort"] not in work.QUEUE_SORTS:
+        values["sort"] = "priority"
+    values["overdue"] = "1" if values["overdue"] in ("1", "on", "yes", "true") else ""
+    chosen = work.QueueFilter(
+        channel=values["channel"] or None,
+        flow=values["flow"] or None,
+        overdue=bool(values["overdue"]),
+        scope=values["scope"] or None,
+        sort=values["sort"],
+    )
+    return chosen, values
+
+
+def _queue_context(request: Request, access: PageAccess, page: str) -> dict[str, Any]:
+    number = int(page) if page.isdigit() and 0 < len(page) <= 5 else 1
+    now = request.app.state.clock.now()
+    chosen, values = _queue_filter(request.query_params)
+    queue = work.my_queue(
+        access.user, _ops(request), page=min(max(number, 1), MAX_PAGE), filters=chosen
+    )
+    for row in queue.rows:
+        row["countdown"] = countdown(row["due"], now)
+        row["late"] = row["due"] is not None and row["due"] < now
+    kept = {k: v for k, v in values.items() if v and not (k == "sort" and v == "priority")}
+    return {
+        "queue": queue.rows,
+        "page": queue,
+        "filters": values,
+        "flows": sorted({*queue.flows, *([values["flow"]] if values["flow"] else [])}),
+        "channels": CHANNELS,
+        "query": urlencode(kept),
+        "sorts": work.QUEUE_SORTS,
+    }
+
+
 @router.get("/work")
 def my_work(request: Request, access: Read, notice: str | None = None, page: str = "1") -> Response:
     if access.denied:
         return access.denied
-    number = int(page) if page.isdigit() and 0 < len(page) <= 5 else 1
+    context = _queue_context(request, access, page)
     now = request.app.state.clock.now()
-    queue = work.my_queue(access.user, _ops(request), page=min(max(number, 1), MAX_PAGE))
-    for row in queue.rows:
-        row["countdown"] = countdown(row["due"], now)
-        row["late"] = row["due"] is not None and row["due"] < now
     # Contacts waiting for a first answer lead the first page (they are due within minutes).
-    first_answers = triage.rows(triage.waiting(request, access.user), now) if number == 1 else []
-    return render(
-        request,
-        "work.html",
-        {
-            "queue": queue.rows,
-            "triage": first_answers,
-            "page": queue,
-            "notice": (notice or "")[:200],
-        },
-        principal=access.user,
-    )
+    first = context["page"].page == 1
+    first_answers = triage.rows(triage.waiting(request, access.user), now) if first else []
+    context.update(triage=first_answers, notice=(notice or "")[:200])
+    return render(request, "work.html", context, principal=access.user)
+
+
+@router.get("/work/queue")
+def my_work_list(request: Request, access: Read, page: str = "1") -> Response:
+    """The queue list alone, with the same filters: what htmx polls every 15 seconds."""
+    if access.denied:
+        return access.denied
+    context = _queue_context(request, access, page)
+    return render(request, "_queue.html", context, principal=access.user)
 
 
 @router.post("/work/next")
@@ -198,14 +242,13 @@ def _case(
     status_code: int = 200,
     reply: dict[str, str] | None = None,
 ) -> Response:
-    store = _store(request)
     ops = _ops(request)
     try:
         view = casework.case_view(access.user, ops, item_id)
     except FlowdeskError as exc:
         return _refused(request, access, exc)
     item, answerable = view.item, view.answerable
-    exp, typed, answer_error = _experience(store, item_id, answers or {})
+    exp, typed, answer_error = _experience(request, access, item_id, answers or {})
     if answer_error:
         errors = [*(errors or []), answer_error]
     now = request.app.state.clock.now()
@@ -227,23 +270,27 @@ def _case(
         "contacts": view.contacts,
         "answerable": answerable,
         "reply": reply or {"contact": answerable[0].id if answerable else "", "text": ""},
+        "conversation": casework.conversation(access.user, ops, item_id),
+        "timeline": casework.timeline(access.user, ops, item_id),
+        "macros": macros.list_macros(access.user, ops),
     }
     return render(request, "case.html", context, principal=access.user, status_code=status_code)
 
 
 def _experience(
-    store: Any, item_id: str, raw: dict[str, str]
+    request: Request, access: PageAccess, item_id: str, raw: dict[str, str]
 ) -> tuple[WorkItemExperience, dict[str, Any], dict[str, str] | None]:
     """The experience with the answers so far; answers that do not parse are left out and
     reported instead of failing the page."""
-    exp = experience_for(store, item_id)
+    ops = _ops(request)
+    exp = casework.step_experience(access.user, ops, item_id)
     try:
         typed = forms.answers_from(raw, exp.script)
     except ValueError as exc:
         return exp, {}, {"field": str(exc).split(":", 1)[0], "message": str(exc)}
     typed = {k: v for k, v in typed.items() if v is not None}
     if typed:
-        exp = experience_for(store, item_id, answers=typed)
+        exp = casework.step_experience(access.user, ops, item_id, answers=typed)
     return exp, typed, None
 
 
@@ -264,12 +311,11 @@ def script_update(request: Request, item_id: str, access: Read, fields: Form) ->
     answers = {k: v for k, v in fields.items() if k != csrf.CSRF_FIELD}
     if not request.headers.get("HX-Request"):
         return _case(request, access, item_id, answers=answers)
-    store = _store(request)
     try:
         work.get_item(access.user, _ops(request), item_id)
     except FlowdeskError as exc:
         return _refused(request, access, exc)
-    exp, typed, problem = _experience(store, item_id, answers)
+    exp, typed, problem = _experience(request, access, item_id, answers)
     return render(
         request,
         "_script.html",
@@ -337,7 +383,7 @@ def complete(request: Request, item_id: str, access: Act, fields: Form) -> Respo
     except FlowdeskError as exc:
         return _refused(request, access, exc)
     raw = {k: v for k, v in fields.items() if k != csrf.CSRF_FIELD}
-    exp, _, _ = _experience(_store(request), item_id, raw)
+    exp, _, _ = _experience(request, access, item_id, raw)
     values, errors = forms.parse_submission(raw, exp.script, exp.form)
     if errors:
         return _case(request, access, item_id, answers=raw, errors=errors, status_code=422)
@@ -438,6 +484,23 @@ def send_reply(request: Request, item_id: str, access: Act, fields: Form) -> Res
     return RedirectResponse(f"/work/{quote(item_id)}?notice={quote(notice)}", status_code=303)
 
 
+@router.post("/work/{item_id}/macro")
+def use_macro(request: Request, item_id: str, access: Act, fields: Form) -> Response:
+    """Fill the reply box with a macro, placeholders filled for this case: the case page again
+    with the text in the box (no script needed), for the agent to edit and send."""
+    if failed := _posted(request, access, fields):
+        return failed
+    chosen = fields.get("macro", "")[:100]
+    typed = {"contact": fields.get("contact", "")[:64], "text": fields.get("reply", "")}
+    try:
+        typed["text"] = macros.fill(access.user, _ops(request), item_id, chosen)
+    except FormInvalid as exc:
+        return _case(request, access, item_id, errors=exc.errors, status_code=422, reply=typed)
+    except FlowdeskError as exc:
+        return _refused(request, access, exc)
+    return _case(request, access, item_id, reply={**typed, "macro": chosen})
+
+
 @router.get("/work/{item_id}/photos/{contact_id}")
 def photo(request: Request, item_id: str, contact_id: str, access: Read) -> Response:
     """A photo the customer added to this item's case (re-encoded on upload, no metadata)."""
@@ -458,13 +521,36 @@ def photo(request: Request, item_id: str, contact_id: str, access: Read) -> Resp
     )
 
 
+# -- search ----------------------------------------------------------------------------------
+@router.get("/search")
+def search_page(request: Request, access: Read, q: str = "") -> Response:
+    """Customers and cases the user may see, by name, email, phone, account number, case
+    reference or what was said."""
+    if access.denied:
+        return access.denied
+    query = q.strip()[:200]
+    found, error = None, None
+    if query:
+        try:
+            found = app_search.search(access.user, _ops(request), query)
+        except FormInvalid as exc:
+            error = exc.errors[0]["message"]
+    return render(
+        request,
+        "search.html",
+        {"q": query, "search_q": query, "found": found, "error": error},
+        principal=access.user,
+        status_code=422 if error else 200,
+    )
+
+
 # -- knowledge -------------------------------------------------------------------------------
 @router.get("/knowledge/search")
 def knowledge_search(request: Request, access: Read, q: str = "", item: str = "") -> Response:
     if access.denied:
         return access.denied
     query = q.strip()[:200]
-    hits = search(_store(request), query, limit=10) if query else []
+    hits = knowledge.find(access.user, _ops(request), query, limit=10) if query else []
     template = "_knowledge_hits.html" if request.headers.get("HX-Request") else "knowledge.html"
     return render(
         request, template, {"q": query, "hits": hits, "item_id": item[:64]}, principal=access.user
@@ -476,7 +562,7 @@ def article(request: Request, slug: str, access: Read, item: str = "") -> Respon
     if access.denied:
         return access.denied
     try:
-        view = get_article(_store(request), slug[:200])
+        view = knowledge.article(access.user, _ops(request), slug[:200])
     except NotFoundError as exc:
         return error_page(request, exc.message, status_code=404, principal=access.user)
     paragraphs = [p.strip() for p in view.body.split("\n\n") if p.strip()]
@@ -497,42 +583,10 @@ def feedback(request: Request, slug: str, access: Read, fields: Form) -> Respons
     helpful = fields.get("helpful") == "yes"
     item_id = fields.get("item") or None
     try:
-        give_feedback(
-            _store(request),
-            slug[:200],
-            helpful,
-            clock=request.app.state.clock,
-            actor=access.user.username,
-            work_item_id=item_id,
-        )
+        knowledge.feedback(access.user, _ops(request), slug[:200], helpful, work_item_id=item_id)
     except NotFoundError as exc:
         return error_page(request, exc.message, status_code=404, principal=access.user)
     if request.headers.get("HX-Request"):
         return render(request, "_thanks.html", {"helpful": helpful}, principal=access.user)
     back = f"/knowledge/{quote(slug)}?item={quote(item_id or '')}"
     return RedirectResponse(back, status_code=303)
-
-
-# -- supervisor ------------------------------------------------------------------------------
-def _figures(request: Request, access: PageAccess) -> dict[str, Any]:
-    figures = supervision.supervisor_figures(access.user, _ops(request))
-    now = figures["now"]
-    for row in figures["at_risk"]:
-        row["countdown"] = countdown(row["due"], now)
-    return {"fig": figures, "now": now}
-
-
-@router.get("/supervisor")
-def supervisor(request: Request, access: Supervise) -> Response:
-    if access.denied:
-        return access.denied
-    return render(request, "supervisor.html", _figures(request, access), principal=access.user)
-
-
-@router.get("/supervisor/panel")
-def supervisor_panel(request: Request, access: Supervise) -> Response:
-    if access.denied:
-        return access.denied
-    return render(
-        request, "_supervisor_panel.html", _figures(request, access), principal=access.user
-    )

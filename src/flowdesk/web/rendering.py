@@ -17,9 +17,9 @@ from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
+from flowdesk.app.knowledge import to_html as markdown_to_html
 from flowdesk.auth.roles import Permission
 from flowdesk.auth.service import Principal
-from flowdesk.knowledge.render import markdown_to_html
 from flowdesk.web import csrf
 
 HERE = Path(__file__).resolve().parent

@@ -6,30 +6,18 @@ flow when it waits for the customer's message (a name ending in "-reply" or star
 
 from __future__ import annotations
 
-import hmac
-import unicodedata
 from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from flowdesk.api.routes.common import app_singleton, runtime_of
-from flowdesk.app.work import CUSTOMER_VARIABLES
-from flowdesk.cases.references import normalize_reference
-from flowdesk.channels import case_contacts
-from flowdesk.channels.photos import PhotoRefusedError, check_photo
-from flowdesk.core.errors import FlowdeskError, NotFoundError
-from flowdesk.core.events import NewEvent
-from flowdesk.customers.service import get_customer
-from flowdesk.engine.state import InstanceState
-from flowdesk.experience.renditions import customer_form, customer_schema
-from flowdesk.experience.selfservice import customer_step
-from flowdesk.experience.service import check_form, customer_status
-from flowdesk.runtime.processes import ProcessRuntime
-from flowdesk.store import Store
-from flowdesk.store.processes import ProcessRepository
-from flowdesk.web import csrf, forms
+from flowdesk.api.routes.common import app_singleton, ops_of
+from flowdesk.app import answers
+from flowdesk.app import selfservice as use
+from flowdesk.app.context import Ops
+from flowdesk.app.errors import FormInvalid
+from flowdesk.web import csrf
 from flowdesk.web.pages import MAX_FIELD, Form
 from flowdesk.web.ratelimit import FailureLimiter
 from flowdesk.web.rendering import render
@@ -41,65 +29,6 @@ NOT_VERIFIED = (
     "We could not find a case with that reference and those details. Check the reference "
     "in our message to you and the last name, postcode or email address you gave us."
 )
-MESSAGE_VARIABLE = "customerMessage"
-
-
-def customer_message(name: str) -> bool:
-    """Messages a customer may answer from the status page, by naming convention: other
-    waits (e.g. "area-restored" from network operations) are not the customer's to end."""
-    return name.endswith("-reply") or name.startswith("customer-")
-
-
-def _norm(text: str) -> str:
-    folded = unicodedata.normalize("NFKC", text).casefold()
-    return "".join(ch for ch in folded if ch.isalnum() or ch == "@" or ch == ".")
-
-
-def _secrets(store: Store, state: InstanceState) -> list[str]:
-    """What the customer may answer: last name, postcode, email identities."""
-    out: list[str] = []
-    name = state.vars.get("customerName")
-    if isinstance(name, str) and name.strip():
-        words = name.split()
-        out.append(words[-1])  # "Maria van Dijk": "Dijk" or "van Dijk"
-        if len(words) > 2:
-            out.append(" ".join(words[1:]))
-    for key in ("lastName", "familyName", "postcode", "email"):
-        value = state.vars.get(key)
-        if isinstance(value, str):
-            out.append(value)
-    customer_id = next((state.vars.get(n) for n in CUSTOMER_VARIABLES if state.vars.get(n)), None)
-    if customer_id:
-        try:
-            with store.reading() as conn:
-                customer = get_customer(conn, str(customer_id))
-        except NotFoundError:
-            customer = None
-        if customer is not None:
-            out += [v for v in (customer.family_name, customer.postcode) if v]
-            out += [i.value for i in customer.identities if i.kind == "email"]
-    return [n for v in out if (n := _norm(v))]
-
-
-def verified_case(store: Store, reference: str, proof: str) -> InstanceState | None:
-    """The newest case with this reference when `proof` matches what is on file."""
-    reference = reference.strip()[:200]
-    answer = _norm(proof[:300])
-    if not reference or not answer:
-        return None
-    with store.reading() as conn:
-        repo = ProcessRepository(conn)
-        instance_id = repo.newest_root_with_business_key(reference)
-        # Customers type `fd-n3qrx` or ` FD N3QRX `: a well-formed reference in any case and
-        # spacing is looked up in its canonical form when the text as typed names no case.
-        canonical = normalize_reference(reference)
-        if instance_id is None and canonical is not None and canonical != reference:
-            instance_id = repo.newest_root_with_business_key(canonical)
-    if instance_id is None:
-        return None
-    state = ProcessRuntime(store).instance(instance_id)
-    matches = [hmac.compare_digest(answer.encode(), s.encode()) for s in _secrets(store, state)]
-    return state if any(matches) else None
 
 
 def _page(request: Request, **context: Any) -> Response:
@@ -133,11 +62,10 @@ def limiter(request: Request) -> FailureLimiter:
 
 def _limit_keys(request: Request, reference: str) -> list[str]:
     address = request.client.host if request.client else "unknown"
-    ref = normalize_reference(reference) or reference.strip().upper()[:40]
-    return [f"address:{address}", f"reference:{ref}"]
+    return [f"address:{address}", f"reference:{use.limit_key(reference)}"]
 
 
-def _verify(request: Request, fields: dict[str, str]) -> InstanceState | Response:
+def _verify(request: Request, fields: dict[str, str]) -> use.InstanceState | Response:
     """The verified case of the submitted reference and proof, or the page to answer instead:
     400 without a valid form token, 429 while the address or reference is blocked (nothing is
     checked then), 404 for a failed check (counted)."""
@@ -160,7 +88,7 @@ def _verify(request: Request, fields: dict[str, str]) -> InstanceState | Respons
         )
         response.headers["Retry-After"] = str(wait)
         return response
-    state = verified_case(request.app.state.store, reference, fields.get("proof", ""))
+    state = use.verified_case(ops_of(request), reference, fields.get("proof", ""))
     if state is None:
         limiter(request).failed(keys, now)
         return _page(request, error=NOT_VERIFIED, reference=reference[:200], status_code=404)
@@ -177,38 +105,12 @@ def status_check(request: Request, fields: Form) -> Response:
     state = _verify(request, fields)
     if isinstance(state, Response):
         return state
-    store: Store = request.app.state.store
-    return _page(request, **_shown(store, state, fields.get("reference", ""), fields["proof"]))
+    ops = ops_of(request)
+    return _page(request, **_shown(ops, state, fields.get("reference", ""), fields["proof"]))
 
 
-def _shown(store: Store, state: InstanceState, reference: str, proof: str) -> dict[str, Any]:
-    texts = customer_status(store, state.id)
-    if not texts:
-        texts = (
-            ["Your case is closed. Thank you for your patience."]
-            if state.status != "active"
-            else ["We are working on your case."]
-        )
-    step = customer_step(store, state.id) if state.status == "active" else None
-    questions = customer_form(step.task) if step else []
-    answers = {f.name: _shown_value(step.variables.get(f.name)) for f in questions} if step else {}
-    return {
-        "texts": texts,
-        "case": state,
-        "reference": reference.strip(),
-        "proof": proof,
-        "questions": questions,
-        "answers": answers,
-    }
-
-
-def _shown_value(value: Any) -> str:
-    """A variable as the self-service form shows it (yes/no for booleans, blank for none)."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    return str(value)
+def _shown(ops: Ops, state: use.InstanceState, reference: str, proof: str) -> dict[str, Any]:
+    return {**use.view(ops, state), "reference": reference.strip(), "proof": proof}
 
 
 @router.post("/status/answers")
@@ -219,14 +121,13 @@ def status_answers(request: Request, fields: Form) -> Response:
     state = _verify(request, fields)
     if isinstance(state, Response):
         return state
-    store: Store = request.app.state.store
+    ops = ops_of(request)
     reference, proof = fields.get("reference", ""), fields.get("proof", "")
-    shown = _shown(store, state, reference, proof)
-    step = customer_step(store, state.id) if state.status == "active" else None
-    if step is None:
+    shown = _shown(ops, state, reference, proof)
+    asked = use.questions(ops, state)
+    if asked is None:
         return _page(request, **shown, error="There are no questions for you now.", status_code=409)
-    questions = customer_form(step.task)
-    schema = customer_schema(step.task) or {}
+    questions, schema = asked
     values: dict[str, Any] = {}
     errors: list[dict[str, str]] = []
     for q in questions:
@@ -234,12 +135,16 @@ def status_answers(request: Request, fields: Form) -> Response:
         if text == "":
             continue
         try:
-            values[q.name] = forms._typed(q.type, text, schema["properties"][q.name])
+            values[q.name] = answers.typed(q.type, text, schema["properties"][q.name])
         except ValueError as exc:
             errors.append({"field": q.name, "message": str(exc)})
+    fresh = None
     if not errors:
-        errors = check_form(schema, values)
-    if errors:
+        try:
+            fresh = use.answer(ops, state, values)
+        except FormInvalid as exc:
+            errors = exc.errors
+    if fresh is None:
         labels = {q.name: q.label for q in questions}
         messages = [f"{labels.get(e['field'], e['field'])}: {e['message']}" for e in errors]
         typed = {q.name: fields.get(q.name, "")[:200] for q in questions}
@@ -250,28 +155,8 @@ def status_answers(request: Request, fields: Form) -> Response:
             answer_errors=messages,
             status_code=422,
         )
-    customer_id = next((state.vars.get(n) for n in CUSTOMER_VARIABLES if state.vars.get(n)), None)
-    case = case_contacts.case_of_instance(store, state.id)
-    submitted = NewEvent(
-        "customer.form_submitted",
-        request.app.state.clock.now(),
-        {
-            "business_key": state.business_key,
-            "work_item_id": step.work_item_id,
-            "fields": sorted(values),
-        },
-        process_instance_id=state.id,
-        customer_id=str(customer_id) if customer_id else None,
-        case_id=case.id if case else None,
-        actor="customer",
-        channel="web",
-    )
-    # The answers and the record of them commit together: never one without the other.
-    fresh = runtime_of(request).set_variables(
-        state.id, values, actor="customer", events=[submitted]
-    )
     notice = "Thank you: your answers are on your case."
-    return _page(request, **_shown(store, fresh, reference, proof), notice=notice)
+    return _page(request, **_shown(ops, fresh, reference, proof), notice=notice)
 
 
 @router.post("/status/message")
@@ -279,51 +164,21 @@ def status_message(request: Request, fields: Form) -> Response:
     state = _verify(request, fields)
     if isinstance(state, Response):
         return state
-    store: Store = request.app.state.store
+    ops = ops_of(request)
     reference = fields.get("reference", "")
     proof = fields.get("proof", "")
     text = fields.get("message", "").strip()[:4000]
     if not text:
-        shown = _shown(store, state, reference, proof)
+        shown = _shown(ops, state, reference, proof)
         return _page(request, **shown, error="Please write your message.", status_code=422)
-    delivered = _deliver(request, state, text)
+    delivered = use.add_information(ops, state, text)
     notice = (
         "Thank you: your case continues with your information."
         if delivered
         else "Thank you: we have added your information to your case."
     )
-    fresh = ProcessRuntime(store).instance(state.id)
-    return _page(request, **_shown(store, fresh, reference, proof), notice=notice)
-
-
-def _deliver(request: Request, state: InstanceState, text: str) -> bool:
-    """Correlate into the flow when it waits for a message; always record the event."""
-    store: Store = request.app.state.store
-    clock = request.app.state.clock
-    runtime = runtime_of(request)
-    delivered = False
-    for sub in list(state.subs.values()):
-        if sub.kind == "message" and sub.name and customer_message(sub.name):
-            try:
-                if runtime.correlate_message(sub.name, sub.key, {MESSAGE_VARIABLE: text}):
-                    delivered = True
-                    break
-            except FlowdeskError:
-                continue
-    customer_id = next((state.vars.get(n) for n in CUSTOMER_VARIABLES if state.vars.get(n)), None)
-    with store.unit_of_work() as uow:
-        uow.append(
-            NewEvent(
-                "customer.information_added",
-                clock.now(),
-                {"text": text, "business_key": state.business_key, "delivered": delivered},
-                process_instance_id=state.id,
-                customer_id=str(customer_id) if customer_id else None,
-                actor="customer",
-                channel="web",
-            )
-        )
-    return delivered
+    fresh = use.instance(ops, state.id)
+    return _page(request, **_shown(ops, fresh, reference, proof), notice=notice)
 
 
 async def _photo_form(request: Request) -> tuple[dict[str, str], bytes | None]:
@@ -355,28 +210,20 @@ def status_photo(request: Request, form: PhotoForm) -> Response:
     state = _verify(request, fields)
     if isinstance(state, Response):
         return state
-    store: Store = request.app.state.store
-    shown = _shown(store, state, fields.get("reference", ""), fields.get("proof", ""))
+    ops = ops_of(request)
+    shown = _shown(ops, state, fields.get("reference", ""), fields.get("proof", ""))
     if state.status != "active":
         return _page(request, **shown, error="This case is closed.", status_code=409)
-    keep_location = fields.get("share_location") == "yes"
     try:
-        photo = check_photo(
+        photo = use.add_photo(
+            ops,
+            state,
             data or b"",
             max_bytes=request.app.state.settings.status_photo_max_bytes,
-            keep_location=keep_location,
+            keep_location=fields.get("share_location") == "yes",
+            note=fields.get("note", "").strip()[:4000],
         )
-    except PhotoRefusedError as exc:
+    except use.PhotoRefusedError as exc:
         return _page(request, **shown, error=exc.message, status_code=exc.status)
-    customer_id = next((state.vars.get(n) for n in CUSTOMER_VARIABLES if state.vars.get(n)), None)
-    case_contacts.add_photo(
-        store,
-        request.app.state.clock,
-        instance_id=state.id,
-        business_key=state.business_key,
-        customer_id=str(customer_id) if customer_id else None,
-        photo=photo,
-        note=fields.get("note", "").strip()[:4000],
-    )
     where = " with its location" if photo.geo else ""
     return _page(request, **shown, notice=f"Thank you: your photo{where} is on your case.")

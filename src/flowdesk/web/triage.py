@@ -13,15 +13,13 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
-from flowdesk.api.routes.common import ops_of, runtime_of
-from flowdesk.api.routes.contacts import intake_of
+from flowdesk.api.routes.common import ops_of
 from flowdesk.app import triage as app_triage
+from flowdesk.app.errors import FormInvalid
 from flowdesk.app.triage import Waiting
 from flowdesk.auth.roles import Permission
-from flowdesk.auth.service import Principal
-from flowdesk.contacts.model import Contact
+from flowdesk.auth.service import Forbidden, Principal
 from flowdesk.core.errors import FlowdeskError, NotFoundError
-from flowdesk.experience.service import catalog
 from flowdesk.web import csrf
 from flowdesk.web.access import PageAccess, page_access
 from flowdesk.web.rendering import countdown, error_page, render
@@ -53,54 +51,58 @@ def rows(items: list[Waiting], now: datetime) -> list[dict[str, Any]]:
     ]
 
 
+def _refused(request: Request, user: Principal, exc: FlowdeskError) -> Response:
+    status = 403 if isinstance(exc, Forbidden) else 404
+    message = "No such contact." if isinstance(exc, NotFoundError) else exc.message
+    return error_page(request, message, status_code=status, principal=user)
+
+
+def _handled() -> Response:
+    notice = quote("That contact was already handled.")
+    return RedirectResponse("/work?notice=" + notice, status_code=303)
+
+
 @router.get("/triage/{contact_id}")
 def triage_page(request: Request, contact_id: str, access: Triage) -> Response:
     if access.denied:
         return access.denied
-    intake = intake_of(request)
     try:
-        contact = intake.get(contact_id)
-    except (NotFoundError, FlowdeskError):
-        return error_page(request, "No such contact.", status_code=404, principal=access.user)
-    if contact.status != "triage":
-        return RedirectResponse(
-            "/work?notice=" + quote("That contact was already handled."), status_code=303
-        )
-    return _page(request, access.user, contact)
+        view = app_triage.view(access.user, ops_of(request), contact_id[:64])
+    except FlowdeskError as exc:
+        return _refused(request, access.user, exc)
+    if view.contact.status != "triage":
+        return _handled()
+    return _page(request, access.user, view)
 
 
 def _page(
-    request: Request, user: Principal, contact: Contact, error: str = "", status: int = 200
+    request: Request,
+    user: Principal,
+    view: app_triage.TriageView,
+    error: str = "",
+    status: int = 200,
+    reference: str = "",
 ) -> Response:
-    contact_id = contact.id
-    store = request.app.state.store
-    suggested = []
-    for event in store.events.where(contact_id=contact_id):
-        if event.type == "contact.triage_required":
-            suggested = [c[0] for c in (event.data or {}).get("candidates") or [] if c]
-    reasons = sorted(catalog(store), key=lambda r: (r.reason not in suggested, r.name))
     now = request.app.state.clock.now()
-    due = contact.received_at + SETTINGS.first_response
     return render(
         request,
         "triage.html",
         {
-            "contact": contact,
-            "due": due,
-            "countdown": countdown(due, now),
-            "reasons": reasons,
-            "suggested": set(suggested),
+            "contact": view.contact,
+            "due": view.due,
+            "countdown": countdown(view.due, now),
+            "reasons": view.reasons,
+            "suggested": view.suggested,
             "error": error,
+            "sender": view.sender,
+            "reference": reference,
         },
         principal=user,
         status_code=status,
     )
 
 
-@router.post("/triage/{contact_id}")
-async def decide(request: Request, contact_id: str, access: Triage) -> Response:
-    if access.denied:
-        return access.denied
+async def _posted(request: Request, access: PageAccess) -> dict[str, str] | Response:
     form = await request.form(max_files=0, max_fields=10)
     token = form.get(csrf.CSRF_FIELD)
     if not csrf.valid(request, token if isinstance(token, str) else None):
@@ -110,33 +112,61 @@ async def decide(request: Request, contact_id: str, access: Triage) -> Response:
             status_code=400,
             principal=access.user,
         )
-    reason = form.get("reason")
-    known = {r.reason for r in catalog(request.app.state.store)}
-    if not isinstance(reason, str) or reason not in known:
-        return _page(
-            request,
-            access.user,
-            intake_of(request).get(contact_id),
-            "Choose one of the reasons.",
-            422,
-        )
+    return {k: v for k, v in form.items() if isinstance(v, str)}
+
+
+def _decided(decided: app_triage.Decided, done: str) -> Response:
+    if decided.next_item:  # straight on to the case's open step
+        target = f"/work/{quote(decided.next_item)}?notice={quote(done)}"
+        return RedirectResponse(target, status_code=303)
+    return RedirectResponse("/work?notice=" + quote(done), status_code=303)
+
+
+@router.post("/triage/{contact_id}")
+async def decide(request: Request, contact_id: str, access: Triage) -> Response:
+    if access.denied:
+        return access.denied
+    fields = await _posted(request, access)
+    if isinstance(fields, Response):
+        return fields
+    ops = ops_of(request)
     try:
-        result = intake_of(request).assign_reason(contact_id, reason, actor=access.user.username)
-    except NotFoundError:
-        return error_page(request, "No such contact.", status_code=404, principal=access.user)
+        view = app_triage.view(access.user, ops, contact_id[:64])
+    except FlowdeskError as exc:
+        return _refused(request, access.user, exc)
+    if view.contact.status != "triage":
+        return _handled()
+    try:
+        decided = app_triage.decide(access.user, ops, view.contact.id, fields.get("reason", ""))
+    except FormInvalid as exc:
+        return _page(request, access.user, view, exc.errors[0]["message"], 422)
     except FlowdeskError as error:
         return RedirectResponse("/work?notice=" + quote(str(error)[:200]), status_code=303)
-    if result.status == "failed":
-        return _page(
-            request,
-            access.user,
-            intake_of(request).get(contact_id),
-            result.error or "Processing failed.",
-            422,
-        )
-    if result.instance_id:
-        items = runtime_of(request).work_items(instance_id=result.instance_id)
-        if items:  # straight on to the flow's first step
-            return RedirectResponse(f"/work/{quote(str(items[0]['id']))}", status_code=303)
+    result = decided.result
     done = f"Case {result.case_reference}: {result.action}." if result.case_reference else "Done."
-    return RedirectResponse("/work?notice=" + quote(done), status_code=303)
+    return _decided(decided, done)
+
+
+@router.post("/triage/{contact_id}/attach")
+async def attach(request: Request, contact_id: str, access: Triage) -> Response:
+    """Attach the contact to an open case of the same customer instead of starting a flow."""
+    if access.denied:
+        return access.denied
+    fields = await _posted(request, access)
+    if isinstance(fields, Response):
+        return fields
+    reference = fields.get("reference", "").strip()[:40]
+    ops = ops_of(request)
+    try:
+        view = app_triage.view(access.user, ops, contact_id[:64])
+    except FlowdeskError as exc:
+        return _refused(request, access.user, exc)
+    if view.contact.status != "triage":
+        return _handled()
+    try:
+        decided = app_triage.attach_and_open(access.user, ops, view.contact.id, reference)
+    except FormInvalid as exc:
+        return _page(request, access.user, view, exc.errors[0]["message"], 422, reference)
+    except NotFoundError as exc:
+        return _page(request, access.user, view, exc.message, 422, reference)
+    return _decided(decided, f"Attached to case {decided.result.case_reference}.")

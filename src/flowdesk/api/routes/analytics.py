@@ -14,10 +14,10 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from flowdesk.analytics.kpis import CASE_DIMENSIONS, ITEM_DIMENSIONS
-from flowdesk.analytics.service import Analytics, Filters, up_to
-from flowdesk.api.routes.common import InvalidInput, errors
+from flowdesk.api.routes.common import errors, ops_of
 from flowdesk.api.security import require
+from flowdesk.app import analytics as use
+from flowdesk.app.analytics import CASE_DIMENSIONS, ITEM_DIMENSIONS, Filters
 from flowdesk.auth.roles import Permission
 from flowdesk.auth.service import Principal
 
@@ -25,15 +25,6 @@ router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
 Reader = Annotated[Principal, Depends(require(Permission.ANALYTICS_READ))]
 GrainParam = Literal["day", "week", "month", "total"]
 MAX_DAYS = 3660
-
-
-def analytics_of(request: Request) -> Analytics:
-    """The app's analytics service (create_app configures it from the company file)."""
-    service: Analytics = request.app.state.analytics
-    return service
-
-
-Service = Annotated[Analytics, Depends(analytics_of)]
 
 
 def filters_of(
@@ -49,21 +40,18 @@ def filters_of(
     channel: Annotated[str | None, Query(max_length=50)] = None,
     segment: Annotated[str | None, Query(max_length=50)] = None,
 ) -> Filters:
-    end = _aware(until) if until else up_to(request.app.state.clock.now())
-    start = _aware(since) if since else end - dt.timedelta(days=days)
-    if start >= end:
-        raise InvalidInput(
-            f"the window is empty: since {start.isoformat()} is not before until {end.isoformat()}",
-            hint="give since earlier than until",
-        )
-    return Filters(since=start, until=end, flow=flow, channel=channel, segment=segment)
+    return use.window(
+        ops_of(request),
+        days=days,
+        since=since,
+        until=until,
+        flow=flow,
+        channel=channel,
+        segment=segment,
+    )
 
 
 FilterDep = Annotated[Filters, Depends(filters_of)]
-
-
-def _aware(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 class CaseKpis(BaseModel):
@@ -173,13 +161,6 @@ def _csv(frame: pl.DataFrame, name: str) -> Response:
     )
 
 
-def _check_dimension(what: str, by: str | None, allowed: tuple[str, ...]) -> None:
-    if by is not None and by not in allowed:
-        raise InvalidInput(
-            f"cannot group {what} by {by!r}", hint=f"use one of {', '.join(allowed)}"
-        )
-
-
 def _answer(
     frame: pl.DataFrame, name: str, filters: Filters, grain: str, by: str | None, format: str
 ) -> Any:
@@ -205,17 +186,17 @@ _CSV = {"text/csv": {"schema": {"type": "string"}, "example": "period,opened,clo
     summary="Case KPIs per period and dimension (JSON or CSV)",
 )
 def case_kpis(
-    service: Service,
+    request: Request,
     filters: FilterDep,
-    _: Reader,
+    caller: Reader,
     grain: GrainParam = "week",
     by: Annotated[
         str | None, Query(description=f"Group by one of: {', '.join(CASE_DIMENSIONS)}")
     ] = None,
     format: Literal["json", "csv"] = "json",
 ) -> Any:
-    _check_dimension("cases", by, CASE_DIMENSIONS)
-    frame = service.case_kpis(filters, grain=None if grain == "total" else grain, by=by)
+    grained = None if grain == "total" else grain
+    frame = use.case_kpis(caller, ops_of(request), filters, grained, by)
     return _answer(frame, "flowdesk-kpis", filters, grain, by, format)
 
 
@@ -226,23 +207,23 @@ def case_kpis(
     summary="Work-item KPIs: pickup, handling time and OLA compliance (JSON or CSV)",
 )
 def work_kpis(
-    service: Service,
+    request: Request,
     filters: FilterDep,
-    _: Reader,
+    caller: Reader,
     grain: GrainParam = "total",
     by: Annotated[
         str | None, Query(description=f"Group by one of: {', '.join(ITEM_DIMENSIONS)}")
     ] = "department",
     format: Literal["json", "csv"] = "json",
 ) -> Any:
-    _check_dimension("work", by, ITEM_DIMENSIONS)
-    frame = service.work_kpis(filters, grain=None if grain == "total" else grain, by=by)
+    grained = None if grain == "total" else grain
+    frame = use.work_kpis(caller, ops_of(request), filters, grained, by)
     return _answer(frame, "flowdesk-work", filters, grain, by, format)
 
 
 @router.get("/backlog", response_model=Backlog, responses=errors(), summary="Open cases and work")
-def backlog(service: Service, filters: FilterDep, _: Reader) -> Any:
-    data = service.backlog(filters)
+def backlog(request: Request, filters: FilterDep, caller: Reader) -> Any:
+    data = use.backlog(caller, ops_of(request), filters)
     data["by_flow"] = [{k: _clean(v) for k, v in r.items()} for r in data["by_flow"]]
     data["by_department"] = [{k: _clean(v) for k, v in r.items()} for r in data["by_department"]]
     return data
@@ -255,10 +236,10 @@ def backlog(service: Service, filters: FilterDep, _: Reader) -> Any:
     summary="The outside-in scorecard: criteria, targets, values and weekly trend",
 )
 def get_scorecard(
-    service: Service,
-    _: Reader,
+    request: Request,
+    caller: Reader,
     days: Annotated[int, Query(ge=1, le=366, description="Window of the current value")] = 7,
     weeks: Annotated[int, Query(ge=2, le=104, description="Weeks of trend")] = 8,
 ) -> Any:
-    results = service.scorecard(dt.timedelta(days=days), weeks)
+    results = use.scorecard(caller, ops_of(request), days, weeks)
     return {"window_days": days, "criteria": [r.to_json() for r in results]}

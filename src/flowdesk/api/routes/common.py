@@ -3,23 +3,19 @@ problem schema every route documents, and the permission dependency shorthand.""
 
 from __future__ import annotations
 
-import json
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from fastapi import Request
 from pydantic import BaseModel, Field
 
+from flowdesk.app import services
 from flowdesk.app.context import Ops
-from flowdesk.cases.notifier import senders_from
-from flowdesk.core.errors import FlowdeskError
-from flowdesk.core.jsonutil import json_default
-from flowdesk.customers.connectors import Backoffice
-from flowdesk.feel.values import to_feel
-from flowdesk.runtime.decisions import DeployedDecisions
-from flowdesk.runtime.processes import ProcessRuntime
-from flowdesk.store import Store
+from flowdesk.app.services import ProcessRuntime, Store
+from flowdesk.app.values import InvalidInput as InvalidInput
+from flowdesk.app.values import feel_variables as feel_variables
+from flowdesk.app.values import plain as plain
 
 # Re-entrant: one thing's factory may ask for another (intake uses the runtime).
 _lock = threading.RLock()
@@ -38,10 +34,6 @@ def app_singleton(request: Request, name: str, build: Callable[[Any], T]) -> T:
                 found = build(state)
                 setattr(state, name, found)
     return found
-
-
-class InvalidInput(FlowdeskError):
-    code = "invalid-input"
 
 
 class Problem(BaseModel):
@@ -96,7 +88,7 @@ def runtime_of(request: Request) -> ProcessRuntime:
     DMN decisions as its decision evaluator."""
 
     def build(state: Any) -> ProcessRuntime:
-        runtime = ProcessRuntime(state.store, clock=state.clock)
+        runtime = services.process_runtime(state.store, state.clock)
         state.decisions = runtime.decisions
         return runtime
 
@@ -115,8 +107,9 @@ def ops_of(request: Request) -> Ops:
             "routing": lambda: _routing(request),
             "reply_senders": lambda: reply_senders_of(request),
             "intake": lambda: _intake(request),
+            "analytics": lambda: request.app.state.analytics,
             "backoffice": lambda: app_singleton(
-                request, "backoffice", lambda st: Backoffice.from_settings(st.settings)
+                request, "backoffice", lambda st: services.backoffice(st.settings)
             ),
         },
     )
@@ -141,35 +134,4 @@ def reply_senders_of(request: Request) -> dict[str, Any]:
     given: dict[str, Any] | None = getattr(state, "contact_senders", None)
     if given is not None:
         return given
-    return app_singleton(request, "reply_senders", lambda st: senders_from(st.settings))
-
-
-def decisions_of(request: Request) -> DeployedDecisions:
-    runtime_of(request)
-    decisions: DeployedDecisions = request.app.state.decisions
-    return decisions
-
-
-def plain(value: Any) -> Any:
-    """FEEL / engine values as plain JSON (Decimal as number, dates ISO, durations ISO 8601)."""
-    return json.loads(json.dumps(value, default=_json_default))
-
-
-def _json_default(value: Any) -> Any:
-    try:
-        return json_default(value)
-    except TypeError:
-        return str(value)  # ranges, functions: their FEEL text rather than a server error
-
-
-def feel_variables(variables: Mapping[str, Any] | None, where: str = "variables") -> dict[str, Any]:
-    """JSON input as FEEL values (numbers become exact Decimals)."""
-    out: dict[str, Any] = {}
-    for name, value in (variables or {}).items():
-        if not name:
-            raise InvalidInput(f"{where}: a variable name must not be empty")
-        try:
-            out[name] = to_feel(value)
-        except (TypeError, ValueError) as exc:
-            raise InvalidInput(f"{where}.{name}: {exc}") from exc
-    return out
+    return app_singleton(request, "reply_senders", lambda st: services.reply_senders(st.settings))

@@ -7,7 +7,6 @@ dead letter; the answer is then a 422 problem naming the contact id and what is 
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -15,54 +14,25 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from flowdesk.api.problems import problem
-from flowdesk.api.routes.common import app_singleton
+from flowdesk.api.routes.common import app_singleton, ops_of
 from flowdesk.api.security import require
+from flowdesk.app import contacts as use
+from flowdesk.app import triage as app_triage
 from flowdesk.auth.roles import Permission
 from flowdesk.auth.service import Principal
-from flowdesk.cases import service as cases
-from flowdesk.contacts import classifier
-from flowdesk.contacts.errors import InvalidContactError
-from flowdesk.contacts.follow_ups import FollowUpPolicy
-from flowdesk.contacts.intake import Intake, IntakeResult, default_runtime
-from flowdesk.contacts.model import CHANNELS
-from flowdesk.core.errors import NotFoundError
-from flowdesk.runtime.processes import ProcessRuntime
-from flowdesk.store import Store
 
 router = APIRouter(prefix="/api/v1", tags=["contacts"])
 
-MAX_CSV_BYTES = classifier.MAX_FILE_BYTES
+MAX_CSV_BYTES = use.MAX_CSV_BYTES
 
 
-def _follow_up_policy(state: Any) -> FollowUpPolicy:
-    """The app's follow-up policy: set on the state, or from the company file in settings."""
-    given = getattr(state, "follow_up_policy", None)
-    if isinstance(given, FollowUpPolicy):
-        return given
-    return FollowUpPolicy.from_file(getattr(getattr(state, "settings", None), "company_file", None))
-
-
-def intake_of(request: Request) -> Intake:
+def intake_of(request: Request) -> use.Intake:
     """One Intake per app; it reuses the app's process runtime when there is one, and the
     outbound senders the app was given in `app.state.contact_senders`."""
-
-    def build(state: Any) -> Intake:
-        runtime = getattr(state, "process_runtime", None)
-        if not isinstance(runtime, ProcessRuntime):
-            runtime = default_runtime(state.store, state.clock)
-        return Intake(
-            state.store,
-            runtime,
-            clock=state.clock,
-            senders=getattr(state, "contact_senders", None) or {},
-            default_region=getattr(state, "contact_default_region", None),
-            follow_ups=_follow_up_policy(state),
-        )
-
-    return app_singleton(request, "contact_intake", build)
+    return app_singleton(request, "contact_intake", use.build_intake)
 
 
-def _answer(result: IntakeResult) -> JSONResponse:
+def _answer(result: use.IntakeResult) -> JSONResponse:
     if result.status == "failed":
         return problem(
             422,
@@ -88,11 +58,8 @@ def webhook(
 ) -> JSONResponse:
     """A channel's inbound webhook: JSON for phone (CTI events), chat, sms, web, social, letter,
     fax, counter and app; an RFC 5322 message (message/rfc822) for email."""
-    if channel not in CHANNELS:
-        raise NotFoundError(f"no webhook for channel {channel!r}", hint=", ".join(CHANNELS))
-    intake = intake_of(request)
-    contact_id = intake.receive(channel, raw, content_type=request.headers.get("content-type"))
-    return _answer(intake.process(contact_id))
+    content_type = request.headers.get("content-type")
+    return _answer(use.receive(principal, ops_of(request), channel, raw, content_type))
 
 
 @router.post("/contacts", status_code=201)
@@ -103,21 +70,8 @@ def submit_contact(
 ) -> JSONResponse:
     """A contact as JSON with its `channel` and that channel's fields. A body that is not JSON
     or names no known channel is kept (as a web contact) and refused with the reason."""
-    channel = "web"
-    try:
-        parsed = json.loads(raw)
-        if isinstance(parsed, dict) and parsed.get("channel") in CHANNELS:
-            channel = str(parsed["channel"])
-    except (ValueError, UnicodeDecodeError):
-        pass
-    if channel == "email":
-        raise InvalidContactError(
-            "email contacts come as RFC 5322 messages",
-            hint="POST the message to /api/v1/webhooks/email as message/rfc822",
-        )
-    intake = intake_of(request)
-    contact_id = intake.receive(channel, raw, content_type=request.headers.get("content-type"))
-    return _answer(intake.process(contact_id))
+    content_type = request.headers.get("content-type")
+    return _answer(use.submit(principal, ops_of(request), raw, content_type))
 
 
 @router.get("/contacts/dead-letters")
@@ -127,7 +81,7 @@ def dead_letters(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[dict[str, Any]]:
     """Contacts whose processing failed, with the reason, oldest first."""
-    return [c.to_dict() for c in intake_of(request).dead_letters(limit=limit)]
+    return [c.to_dict() for c in use.dead_letters(principal, ops_of(request), limit)]
 
 
 class ReplayIn(BaseModel):
@@ -142,7 +96,7 @@ def replay(
     principal: Annotated[Principal, Depends(require(Permission.CONTACTS_ADMIN))],
 ) -> list[dict[str, Any]]:
     """Process dead letters again (after the cause was fixed)."""
-    return [r.to_dict() for r in intake_of(request).replay(body.ids)]
+    return [r.to_dict() for r in use.replay(principal, ops_of(request), body.ids)]
 
 
 @router.get("/contacts/triage")
@@ -152,7 +106,7 @@ def triage(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[dict[str, Any]]:
     """Contacts whose reason was not recognised confidently: a person decides."""
-    return [c.to_dict() for c in intake_of(request).triage_queue(limit=limit)]
+    return [c.to_dict() for c in use.triage_queue(principal, ops_of(request), limit)]
 
 
 class ReasonIn(BaseModel):
@@ -168,8 +122,25 @@ def decide_reason(
     principal: Annotated[Principal, Depends(require(Permission.CONTACTS_TRIAGE))],
 ) -> JSONResponse:
     """Decide the reason of a contact in triage; its flow starts (or it joins the open case)."""
-    result = intake_of(request).assign_reason(contact_id, body.reason, actor=principal.username)
-    return _answer(result)
+    return _answer(use.decide_reason(principal, ops_of(request), contact_id, body.reason))
+
+
+class AttachIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reference: str = Field(min_length=1, max_length=40)
+
+
+@router.post("/contacts/{contact_id}/attach")
+def attach_to_case(
+    contact_id: str,
+    body: AttachIn,
+    request: Request,
+    principal: Annotated[Principal, Depends(require(Permission.CONTACTS_TRIAGE))],
+) -> JSONResponse:
+    """Attach a contact in triage to an open case of the same customer instead of starting a
+    flow (404 for another customer's or an unknown case, 422 for a closed one)."""
+    result = app_triage.attach(principal, ops_of(request), contact_id, body.reference)
+    return JSONResponse(result.to_dict())
 
 
 @router.get("/contacts/{contact_id}")
@@ -178,7 +149,8 @@ def get_contact(
     request: Request,
     principal: Annotated[Principal, Depends(require(Permission.CONTACTS_READ))],
 ) -> dict[str, Any]:
-    return intake_of(request).get(contact_id).to_dict()
+    """A contact, for those who work on its case (or triage it) and for supervisors."""
+    return use.get_contact(principal, ops_of(request), contact_id).to_dict()
 
 
 @router.get("/cases/{reference}")
@@ -188,21 +160,7 @@ def get_case(
     principal: Annotated[Principal, Depends(require(Permission.CASES_READ))],
 ) -> dict[str, Any]:
     """A case by its public reference, with its contacts and the customer-facing status."""
-    store: Store = request.app.state.store
-    with store.reading() as conn:
-        case = cases.by_reference(conn, reference)
-        follow_ups = cases.linked_cases(conn, case.id) if case is not None else []
-    if case is None:
-        raise NotFoundError(f"no case {reference!r}")
-    status = cases.case_status(store, case, request.app.state.clock.now())
-    linked = intake_of(request).case_contacts(case.id)
-    return {
-        **case.to_dict(),
-        "status": status.status,
-        "status_texts": status.texts,
-        "contacts": [c.to_dict() for c in linked],
-        "linked_cases": follow_ups,
-    }
+    return use.get_case(principal, ops_of(request), reference)
 
 
 class StatusIn(BaseModel):
@@ -222,14 +180,13 @@ def case_status(
     """The status page: the reference plus one identifier of the case's customer. Without a
     matching identifier the answer says nothing about the case (nor whether it exists)."""
     claimed = [(k, v) for k, v in body.model_dump(exclude={"reference"}).items() if v]
-    status = cases.lookup_status(request.app.state.store, body.reference, identifiers=claimed)
-    return {**status.to_dict(), "message": status.message()}
+    return use.case_status(principal, ops_of(request), body.reference, claimed)
 
 
 async def _csv(request: Request) -> bytes:
     data = await request.body()
     if len(data) > MAX_CSV_BYTES:
-        raise InvalidContactError(f"training file over {MAX_CSV_BYTES} bytes")
+        raise use.InvalidContactError(f"training file over {MAX_CSV_BYTES} bytes")
     return data
 
 
@@ -241,11 +198,7 @@ def train_reasons(
 ) -> dict[str, Any]:
     """Train a new reason model version from a CSV body (columns text,reason) and activate it;
     answers the accuracy and macro-F1 on a held-out split."""
-    rows = classifier.read_examples(data)
-    model = classifier.train(
-        request.app.state.store, request.app.state.clock, rows, actor=principal.username
-    )
-    return model.to_dict()
+    return use.train_reasons(principal, ops_of(request), data)
 
 
 @router.post("/reasons/evaluate")
@@ -255,7 +208,7 @@ def evaluate_reasons(
     principal: Annotated[Principal, Depends(require(Permission.REASONS_TRAIN))],
 ) -> dict[str, Any]:
     """Accuracy and macro-F1 of the active model on a labelled CSV body."""
-    return classifier.evaluate(request.app.state.store, classifier.read_examples(data)).to_dict()
+    return use.evaluate_reasons(principal, ops_of(request), data)
 
 
 @router.get("/reasons/models")
@@ -263,4 +216,4 @@ def reason_models(
     request: Request,
     principal: Annotated[Principal, Depends(require(Permission.CONTACTS_READ))],
 ) -> list[dict[str, Any]]:
-    return classifier.models(request.app.state.store)
+    return use.reason_models(principal, ops_of(request))

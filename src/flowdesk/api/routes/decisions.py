@@ -7,8 +7,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from flowdesk.api.routes.common import decisions_of, errors, feel_variables, plain
+from flowdesk.api.routes.common import errors, ops_of
 from flowdesk.api.security import require
+from flowdesk.app import decisions as use
 from flowdesk.auth.roles import Permission
 from flowdesk.auth.service import Principal
 
@@ -37,18 +38,14 @@ class EvaluateOut(BaseModel):
 def evaluate(
     key: str,
     request: Request,
-    _: Annotated[Principal, Depends(require(Permission.DECISIONS_EVALUATE))],
+    caller: Annotated[Principal, Depends(require(Permission.DECISIONS_EVALUATE))],
     body: EvaluateIn | None = None,
 ) -> EvaluateOut:
     """Evaluate the newest deployed decision with this id or name. Runtime problems do not fail
     the call: they make a value null and are listed in `diagnostics`."""
-    inputs = feel_variables(body.inputs if body else None, where="inputs")
-    result = decisions_of(request).evaluate_result(key, inputs)
+    result = use.evaluate(caller, ops_of(request), key, body.inputs if body else None)
     return EvaluateOut(
-        decision=key,
-        value=plain(result.value),
-        diagnostics=[
-            DiagnosticOut(message=d.message, expression=d.expression, severity=d.severity)
-            for d in result.diagnostics
-        ],
+        decision=result.decision,
+        value=result.value,
+        diagnostics=[DiagnosticOut(**d) for d in result.diagnostics],
     )

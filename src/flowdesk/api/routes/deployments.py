@@ -3,8 +3,6 @@ process definitions, their versions, XML and diagram. Bundle versions: routes/bu
 
 from __future__ import annotations
 
-import io
-import zipfile
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -15,22 +13,18 @@ from pydantic import BaseModel
 from flowdesk.api.idempotency import fingerprint, idempotent
 from flowdesk.api.problems import PROBLEM_JSON
 from flowdesk.api.routes import bundles
-from flowdesk.api.routes.common import InvalidInput, errors, plain, runtime_of, store_of
+from flowdesk.api.routes.common import InvalidInput, errors, ops_of, plain
 from flowdesk.api.security import require
+from flowdesk.app import deployments as use
 from flowdesk.app.bundles import is_bundle_zip
 from flowdesk.auth.roles import Permission
 from flowdesk.auth.service import Principal
-from flowdesk.bpmn.svg import render_svg
-from flowdesk.core.errors import ModelError, NotFoundError
-from flowdesk.dmn import load_model
-from flowdesk.runtime.processes import ProcessRuntime
-from flowdesk.store.processes import ProcessRepository
-from flowdesk.store.service_repo import deployments_with_resources
+from flowdesk.core.errors import ModelError
 
 router = APIRouter(prefix="/api/v1", tags=["deployments"])
 
-MODEL_SUFFIXES = (".bpmn", ".bpmn20.xml", ".dmn", ".dmn11.xml")
-MAX_FILES = 200
+MODEL_SUFFIXES = use.MODEL_SUFFIXES
+MAX_FILES = use.MAX_FILES
 ZIP_TYPES = ("application/zip", "application/x-zip-compressed")
 
 
@@ -62,37 +56,6 @@ class DeploymentOut(BaseModel):
     definitions: list[DefinitionOut] = []
 
 
-def _model_files(name: str, content: bytes, limit: int) -> list[tuple[str, bytes]]:
-    """The model files of one upload: itself, or the BPMN/DMN members of a zip."""
-    lower = name.lower()
-    if lower.endswith(MODEL_SUFFIXES):
-        return [(name, content)]
-    if not lower.endswith(".zip"):
-        raise InvalidInput(
-            f"{name}: not a deployable file",
-            hint="upload .bpmn, .dmn or a .zip of them",
-        )
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(content))
-        members = [m for m in archive.infolist() if not m.is_dir()]
-        out: list[tuple[str, bytes]] = []
-        total = 0
-        for member in members:
-            if not member.filename.lower().endswith(MODEL_SUFFIXES):
-                continue
-            total += member.file_size
-            if total > limit or len(out) >= MAX_FILES:
-                raise InvalidInput(
-                    f"{name}: the archive unpacks to more than {limit} bytes or {MAX_FILES} files"
-                )
-            out.append((member.filename, archive.read(member)))
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplementedError) as exc:
-        raise InvalidInput(f"{name}: not a readable zip archive ({exc})") from exc
-    if not out:
-        raise InvalidInput(f"{name}: the archive holds no .bpmn or .dmn file")
-    return out
-
-
 def _model_problem(filename: str, exc: ModelError) -> JSONResponse:
     """422 naming the file, line and element of the first problem, and listing all of them."""
     items = list(getattr(exc, "errors", ()) or [exc])
@@ -119,26 +82,6 @@ def _model_problem(filename: str, exc: ModelError) -> JSONResponse:
         "errors": listed,
     }
     return JSONResponse(body, status_code=422, media_type=PROBLEM_JSON)
-
-
-def _validate(files: list[tuple[str, bytes]]) -> JSONResponse | None:
-    from flowdesk.bpmn.parser import parse_bpmn
-
-    for filename, content in files:
-        try:
-            text = content.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise InvalidInput(
-                f"{filename}: not UTF-8 text ({exc.reason} at byte {exc.start})"
-            ) from None
-        try:
-            if filename.lower().endswith((".dmn", ".dmn11.xml")):
-                load_model(text)
-            else:
-                parse_bpmn(content, filename=filename)
-        except ModelError as exc:
-            return _model_problem(filename, exc)
-    return None
 
 
 async def _zip_body(request: Request) -> bytes | None:
@@ -207,31 +150,16 @@ def create_deployment(
                     hint="upload the bundle zip alone, and other models in another request",
                 )
             return bundles.bundle_deployed(request, principal, content, filename)
-    collected: list[tuple[str, bytes]] = []
-    for filename, content in uploads:
-        collected.extend(_model_files(filename, content, limit))
-    seen: set[str] = set()
-    for filename, _ in collected:
-        if filename in seen:
-            raise InvalidInput(f"{filename}: the file is uploaded twice")
-        seen.add(filename)
-    problem = _validate(collected)
-    if problem is not None:
-        return problem
+    collected = use.collect(uploads, limit)
+    invalid = use.first_invalid(collected)
+    if invalid is not None:
+        return _model_problem(*invalid)
     label = name or ", ".join(f for f, _ in collected)[:200]
     request_hash = fingerprint(label, *(f"{f}:{fingerprint(c)}" for f, c in collected))
-    runtime = runtime_of(request)
+    ops = ops_of(request)
 
     def produce() -> tuple[int, Any]:
-        deployment = runtime.deploy(label, collected, actor=principal.username)
-        out = DeploymentOut(
-            id=deployment.id,
-            name=deployment.name,
-            definitions=[
-                DefinitionOut(id=d.id, key=d.key, version=d.version, name=d.name, new=d.new)
-                for d in deployment.definitions
-            ],
-        )
+        out = DeploymentOut(**use.deploy(principal, ops, label, collected))
         return 201, plain(out.model_dump())
 
     return idempotent(request, principal, request_hash, produce)
@@ -239,55 +167,30 @@ def create_deployment(
 
 @router.get("/deployments", response_model=list[DeploymentOut], responses=errors())
 def list_deployments(
-    request: Request, _: Annotated[Principal, Depends(require(Permission.MODELS_READ))]
+    request: Request, caller: Annotated[Principal, Depends(require(Permission.MODELS_READ))]
 ) -> list[DeploymentOut]:
-    return [DeploymentOut(**row) for row in deployments_with_resources(store_of(request))]
-
-
-def _definitions(runtime: ProcessRuntime) -> list[DefinitionOut]:
-    return [DefinitionOut(**row) for row in runtime.definitions()]
+    return [DeploymentOut(**row) for row in use.deployments(caller, ops_of(request))]
 
 
 @router.get("/process-definitions", response_model=list[DefinitionOut], responses=errors())
 def list_definitions(
     request: Request,
-    _: Annotated[Principal, Depends(require(Permission.MODELS_READ))],
+    caller: Annotated[Principal, Depends(require(Permission.MODELS_READ))],
     latest: bool = False,
 ) -> list[DefinitionOut]:
     """Every deployed process definition (`latest=true`: only the newest version of each)."""
-    found = _definitions(runtime_of(request))
-    if latest:
-        newest: dict[str, DefinitionOut] = {}
-        for d in found:
-            if d.key not in newest or d.version > newest[d.key].version:
-                newest[d.key] = d
-        found = list(newest.values())
-    return found
+    found = use.definitions(caller, ops_of(request), latest=latest)
+    return [DefinitionOut(**row) for row in found]
 
 
 @router.get("/process-definitions/{key}", response_model=list[DefinitionOut], responses=errors(404))
 def definition_versions(
     key: str,
     request: Request,
-    _: Annotated[Principal, Depends(require(Permission.MODELS_READ))],
+    caller: Annotated[Principal, Depends(require(Permission.MODELS_READ))],
 ) -> list[DefinitionOut]:
     """The versions of one process, oldest first."""
-    versions = [d for d in _definitions(runtime_of(request)) if d.key == key]
-    if not versions:
-        raise NotFoundError(f"no process '{key}' is deployed")
-    return versions
-
-
-def _resource(request: Request, definition_id: str) -> dict[str, Any]:
-    with store_of(request).reading() as conn:
-        repo = ProcessRepository(conn)
-        definition = repo.definition(definition_id)
-        resource = repo.resource(definition["resource_id"]) if definition else None
-    if definition is None or resource is None:
-        raise NotFoundError(
-            f"no process definition {definition_id!r}", hint="ids look like 'key:version'"
-        )
-    return resource
+    return [DefinitionOut(**row) for row in use.versions(caller, ops_of(request), key)]
 
 
 @router.get(
@@ -301,9 +204,9 @@ def _resource(request: Request, definition_id: str) -> dict[str, Any]:
 def definition_xml(
     definition_id: str,
     request: Request,
-    _: Annotated[Principal, Depends(require(Permission.MODELS_READ))],
+    caller: Annotated[Principal, Depends(require(Permission.MODELS_READ))],
 ) -> Response:
-    resource = _resource(request, definition_id)
+    resource = use.resource(caller, ops_of(request), definition_id)
     return Response(resource["content"], media_type="application/xml")
 
 
@@ -318,13 +221,10 @@ def definition_xml(
 def definition_diagram(
     definition_id: str,
     request: Request,
-    _: Annotated[Principal, Depends(require(Permission.MODELS_READ))],
+    caller: Annotated[Principal, Depends(require(Permission.MODELS_READ))],
 ) -> Response:
-    resource = _resource(request, definition_id)
-    definitions = runtime_of(request).registry.parse(
-        resource["content"], resource["name"], resource["sha256"]
-    )
-    return Response(render_svg(definitions), media_type="image/svg+xml")
+    svg = use.diagram(caller, ops_of(request), definition_id)
+    return Response(svg, media_type="image/svg+xml")
 
 
 router.include_router(bundles.router)

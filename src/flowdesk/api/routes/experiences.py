@@ -10,11 +10,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 
-from flowdesk.api.routes.common import errors, store_of
+from flowdesk.api.routes.common import errors, ops_of
 from flowdesk.api.security import require
+from flowdesk.app import experiences as use
 from flowdesk.auth.roles import Permission
 from flowdesk.auth.service import Principal
-from flowdesk.experience.service import catalog, flows
 
 router = APIRouter(prefix="/api/v1", tags=["experiences"])
 
@@ -42,15 +42,15 @@ class ReasonOut(BaseModel):
 
 @router.get("/experiences", response_model=list[FlowOut], responses=errors())
 def list_flows(
-    request: Request, _: Annotated[Principal, Depends(require(Permission.MODELS_READ))]
+    request: Request, caller: Annotated[Principal, Depends(require(Permission.MODELS_READ))]
 ) -> list[FlowOut]:
     """Every deployed experience flow (the latest deployment of each bundle) and its owner."""
-    return [FlowOut(**asdict(f)) for f in flows(store_of(request))]
+    return [FlowOut(**asdict(f)) for f in use.list_flows(caller, ops_of(request))]
 
 
 @router.get("/experiences/catalog", response_model=list[ReasonOut], responses=errors())
 def reason_catalog(
-    request: Request, _: Annotated[Principal, Depends(require(Permission.MODELS_READ))]
+    request: Request, caller: Annotated[Principal, Depends(require(Permission.MODELS_READ))]
 ) -> list[ReasonOut]:
     """Contact reasons, the flow that serves each, and that flow's owner."""
-    return [ReasonOut(**entry.to_dict()) for entry in catalog(store_of(request))]
+    return [ReasonOut(**entry.to_dict()) for entry in use.reason_catalog(caller, ops_of(request))]

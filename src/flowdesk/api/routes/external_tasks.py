@@ -12,11 +12,11 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from flowdesk.api.routes.common import errors, feel_variables, plain, runtime_of
+from flowdesk.api.routes.common import errors, ops_of, plain
 from flowdesk.api.security import require
+from flowdesk.app import external_tasks as use
 from flowdesk.auth.roles import Permission
 from flowdesk.auth.service import Principal
-from flowdesk.runtime.processes import ExternalTask
 
 router = APIRouter(prefix="/api/v1/external-tasks", tags=["external tasks"])
 
@@ -110,7 +110,7 @@ class LockOut(BaseModel):
     lock_expiration_time: datetime = Field(serialization_alias="lockExpirationTime")
 
 
-def _out(task: ExternalTask, worker: str) -> LockedTaskOut:
+def _out(task: use.ExternalTask, worker: str) -> LockedTaskOut:
     return LockedTaskOut(
         id=task.id,
         topic_name=task.topic,
@@ -133,29 +133,16 @@ def _out(task: ExternalTask, worker: str) -> LockedTaskOut:
 async def fetch_and_lock(
     body: FetchIn,
     request: Request,
-    _: Annotated[Principal, Depends(require(Permission.EXTERNAL_TASKS))],
+    principal: Annotated[Principal, Depends(require(Permission.EXTERNAL_TASKS))],
 ) -> list[LockedTaskOut]:
     """Lock up to `maxTasks` tasks of the topics for this worker. With `asyncResponseTimeout`
     the request waits (long polling) until a task is there or the time is up."""
-    runtime = runtime_of(request)
-    by_duration: dict[int, list[str]] = {}
-    for topic in body.topics:
-        by_duration.setdefault(topic.lock_duration, []).append(topic.topic_name)
+    ops = ops_of(request)
+    topics = [(t.topic_name, timedelta(milliseconds=t.lock_duration)) for t in body.topics]
 
     def fetch() -> list[LockedTaskOut]:
-        found: list[LockedTaskOut] = []
-        for duration, topics in by_duration.items():
-            room = body.max_tasks - len(found)
-            if room <= 0:
-                break
-            tasks = runtime.fetch_and_lock(
-                body.worker_id,
-                topics,
-                max_tasks=room,
-                lock_duration=timedelta(milliseconds=duration),
-            )
-            found.extend(_out(t, body.worker_id) for t in tasks)
-        return found
+        tasks = use.fetch_and_lock(principal, ops, body.worker_id, topics, body.max_tasks)
+        return [_out(t, body.worker_id) for t in tasks]
 
     wait_s = min(body.async_response_timeout, MAX_ASYNC_RESPONSE_MS) / 1000
     deadline = time.monotonic() + wait_s
@@ -179,12 +166,10 @@ def complete(
     task_id: str,
     body: CompleteIn,
     request: Request,
-    _: Annotated[Principal, Depends(require(Permission.EXTERNAL_TASKS))],
+    principal: Annotated[Principal, Depends(require(Permission.EXTERNAL_TASKS))],
 ) -> InstanceStatusOut:
     """Complete a task this worker has locked; 409 when the lock is someone else's or expired."""
-    state = runtime_of(request).complete_external_task(
-        task_id, body.worker_id, feel_variables(body.variables)
-    )
+    state = use.complete(principal, ops_of(request), task_id, body.worker_id, body.variables)
     return InstanceStatusOut(process_instance_id=state.id, status=state.status)
 
 
@@ -198,11 +183,13 @@ def failure(
     task_id: str,
     body: FailureIn,
     request: Request,
-    _: Annotated[Principal, Depends(require(Permission.EXTERNAL_TASKS))],
+    principal: Annotated[Principal, Depends(require(Permission.EXTERNAL_TASKS))],
 ) -> InstanceStatusOut:
     """Report a failure: the task is offered again after `retryTimeout` ms while `retries`
     remain; at 0 it becomes an incident."""
-    state = runtime_of(request).fail_external_task(
+    state = use.fail(
+        principal,
+        ops_of(request),
         task_id,
         body.worker_id,
         body.error_message,
@@ -222,15 +209,17 @@ def bpmn_error(
     task_id: str,
     body: BpmnErrorIn,
     request: Request,
-    _: Annotated[Principal, Depends(require(Permission.EXTERNAL_TASKS))],
+    principal: Annotated[Principal, Depends(require(Permission.EXTERNAL_TASKS))],
 ) -> InstanceStatusOut:
     """Throw a BPMN error from the task, caught by an error boundary event in the model."""
-    state = runtime_of(request).external_bpmn_error(
+    state = use.bpmn_error(
+        principal,
+        ops_of(request),
         task_id,
         body.worker_id,
         body.error_code,
         body.error_message,
-        feel_variables(body.variables),
+        body.variables,
     )
     return InstanceStatusOut(process_instance_id=state.id, status=state.status)
 
@@ -245,10 +234,9 @@ def extend_lock(
     task_id: str,
     body: ExtendLockIn,
     request: Request,
-    _: Annotated[Principal, Depends(require(Permission.EXTERNAL_TASKS))],
+    principal: Annotated[Principal, Depends(require(Permission.EXTERNAL_TASKS))],
 ) -> LockOut:
     """Keep the lock for `newDuration` ms from now (a long-running task)."""
-    until = runtime_of(request).extend_lock(
-        task_id, body.worker_id, timedelta(milliseconds=body.new_duration)
-    )
+    duration = timedelta(milliseconds=body.new_duration)
+    until = use.extend_lock(principal, ops_of(request), task_id, body.worker_id, duration)
     return LockOut(lock_expiration_time=until)

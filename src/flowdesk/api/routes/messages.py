@@ -9,8 +9,9 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from flowdesk.api.idempotency import body_fingerprint, idempotent
-from flowdesk.api.routes.common import errors, feel_variables, runtime_of
+from flowdesk.api.routes.common import errors, ops_of
 from flowdesk.api.security import require
+from flowdesk.app import messaging as use
 from flowdesk.auth.roles import Permission
 from flowdesk.auth.service import Principal
 
@@ -47,12 +48,11 @@ def correlate(
 ) -> Response:
     """Correlate a message by name and correlation key: to a waiting instance, a message start
     event, or - with no receiver yet - buffered until one subscribes."""
-    variables = feel_variables(body.variables)
     request_hash = body_fingerprint(body)
-    runtime = runtime_of(request)
+    ops = ops_of(request)
 
     def produce() -> tuple[int, Any]:
-        reached = runtime.correlate_message(body.name, body.correlation_key, variables)
+        reached = use.correlate(principal, ops, body.name, body.correlation_key, body.variables)
         return 200, DeliveredOut(instances=reached, buffered=not reached).model_dump()
 
     return idempotent(request, principal, request_hash, produce)
@@ -65,12 +65,11 @@ def broadcast(
     principal: Annotated[Principal, Depends(require(Permission.MESSAGES_SEND))],
 ) -> Response:
     """Broadcast a signal to every waiting instance and signal start event."""
-    variables = feel_variables(body.variables)
     request_hash = body_fingerprint(body)
-    runtime = runtime_of(request)
+    ops = ops_of(request)
 
     def produce() -> tuple[int, Any]:
-        reached = runtime.broadcast_signal(body.name, variables)
+        reached = use.broadcast(principal, ops, body.name, body.variables)
         return 200, DeliveredOut(instances=reached).model_dump()
 
     return idempotent(request, principal, request_hash, produce)

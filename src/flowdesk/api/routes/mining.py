@@ -13,9 +13,9 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from flowdesk.analytics.process_analysis import ProcessAnalysis, load_analysis
-from flowdesk.api.routes.common import errors, runtime_of, store_of
+from flowdesk.api.routes.common import errors, ops_of
 from flowdesk.api.security import require
+from flowdesk.app import analytics as use
 from flowdesk.auth.roles import Permission
 from flowdesk.auth.service import Principal
 
@@ -113,12 +113,12 @@ class ProcessMap(BaseModel):
     variants: list[MapVariant] = Field(description="The most frequent variants")
 
 
-def analysis_of(request: Request, key: str) -> ProcessAnalysis:
+def analysis_of(request: Request, key: str, caller: Reader) -> use.ProcessAnalysis:
     """The analysis of `key` (404 problem when no version of it is deployed)."""
-    return load_analysis(store_of(request), key, runtime_of(request).registry)
+    return use.process_analysis(caller, ops_of(request), key)
 
 
-Analysis = Annotated[ProcessAnalysis, Depends(analysis_of)]
+Analysis = Annotated[use.ProcessAnalysis, Depends(analysis_of)]
 
 
 @router.get(

@@ -16,7 +16,6 @@ from flowdesk.api.security import require
 from flowdesk.app import processes
 from flowdesk.auth.roles import Permission
 from flowdesk.auth.service import Principal
-from flowdesk.engine.state import InstanceState
 
 router = APIRouter(prefix="/api/v1", tags=["process instances"])
 
@@ -99,7 +98,9 @@ class RetryIn(BaseModel):
     retries: int | None = Field(default=None, ge=1, le=100)
 
 
-def instance_out(request: Request, state: InstanceState, *, fresh: bool = False) -> InstanceOut:
+def instance_out(
+    request: Request, state: processes.InstanceState, *, fresh: bool = False
+) -> InstanceOut:
     """The instance as the API shows it. `fresh`: the state was just made by a start, so its
     open work items are exactly the rows that command wrote, and they are taken from the state
     rather than read back (a query per start); otherwise they are read, because claims and
@@ -127,7 +128,7 @@ def instance_out(request: Request, state: InstanceState, *, fresh: bool = False)
     )
 
 
-def _new_work_items(state: InstanceState) -> list[dict[str, Any]]:
+def _new_work_items(state: processes.InstanceState) -> list[dict[str, Any]]:
     """The work items of a state just started, in the queue's order (highest priority first,
     then oldest, then id: all were created at the same moment)."""
     items = sorted(

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 
 from flowdesk.api.routes.common import ops_of
 from flowdesk.api.security import require
-from flowdesk.app import organisation
+from flowdesk.app import organisation, supervision
 from flowdesk.app.context import Ops
 from flowdesk.auth.roles import Permission
 from flowdesk.auth.service import Forbidden, Principal
@@ -266,10 +266,12 @@ def lanes(
 def set_presence(
     agent_id: str,
     body: PresenceIn,
-    service: Service,
-    _: Annotated[Principal, Depends(require(Permission.SUPERVISE))],
+    ops: AppOps,
+    caller: Annotated[Principal, Depends(require(Permission.SUPERVISE))],
 ) -> dict[str, Any]:
-    return service.set_presence(agent_id, body.presence)
+    """A supervisor sets an agent's presence (the event names the supervisor)."""
+    supervision.set_presence(caller, ops, agent_id, body.presence.value)
+    return organisation.get_agent(caller, ops, agent_id)
 
 
 # -- work -----------------------------------------------------------------------------------
@@ -394,3 +396,70 @@ def tick(
     """Run one routing round now: pull new work from flows, expire offers, escalate SLAs,
     offer work to ready agents (a worker normally does this every few seconds)."""
     return service.tick()
+
+
+class WallboardDepartmentOut(BaseModel):
+    name: str
+    open: int = Field(description="Open work items and contacts waiting for triage")
+    unassigned: int
+    assigned: int
+    at_risk: int = Field(alias="at-risk", description="Due within the risk horizon")
+    breached: int = Field(description="Past due")
+    triage: int = Field(description="Contacts waiting for triage")
+    oldest: datetime | None = Field(description="Arrival of the unassigned work waiting longest")
+
+
+class WallboardAgentOut(BaseModel):
+    id: str
+    name: str
+    presence: str
+    departments: list[str]
+    assigned: int
+    capacity: int | None
+
+
+class WallboardOut(BaseModel):
+    now: datetime
+    total: int
+    departments: list[WallboardDepartmentOut]
+    agents: list[WallboardAgentOut]
+
+
+class WallboardItemOut(BaseModel):
+    id: str
+    instance_id: str
+    process_key: str
+    element_id: str
+    name: str | None
+    candidate_groups: list[str]
+    assignee: str | None
+    priority: int | None
+    due: datetime | None
+    business_key: str | None
+    customer: str | None
+    states: list[str]
+
+
+@router.get("/routing/wallboard", response_model=WallboardOut, response_model_by_alias=False)
+def wallboard(
+    ops: AppOps, caller: Annotated[Principal, Depends(require(Permission.SUPERVISE))]
+) -> dict[str, Any]:
+    """The supervisor's wallboard figures, as the /supervisor page shows them."""
+    return supervision.supervisor_figures(caller, ops)
+
+
+@router.get("/routing/wallboard/work", response_model=list[WallboardItemOut])
+def wallboard_work(
+    ops: AppOps,
+    caller: Annotated[Principal, Depends(require(Permission.SUPERVISE))],
+    department: Annotated[str | None, Query(max_length=200)] = None,
+    state: Annotated[
+        str | None, Query(max_length=20, description="unassigned, assigned, at-risk or breached")
+    ] = None,
+    agent: Annotated[str | None, Query(max_length=100)] = None,
+    flow: Annotated[str | None, Query(max_length=200)] = None,
+) -> list[dict[str, Any]]:
+    """The open work behind a wallboard count, most urgent first."""
+    return supervision.work_list(
+        caller, ops, department=department, state=state, agent=agent, process_key=flow
+    )

@@ -10,8 +10,10 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from flowdesk.api.idempotency import body_fingerprint, idempotent
-from flowdesk.api.routes.common import errors, store_of
+from flowdesk.api.routes.common import errors, ops_of
 from flowdesk.api.security import require
+from flowdesk.app import webhooks
+from flowdesk.app.context import Ops
 from flowdesk.auth.roles import Permission
 from flowdesk.auth.service import Principal
 from flowdesk.webhooks import subscriptions
@@ -69,6 +71,9 @@ class DeliveryOut(BaseModel):
     delivered_at: datetime | None
 
 
+AppOps = Annotated[Ops, Depends(ops_of)]
+
+
 def _out(sub: subscriptions.Subscription) -> WebhookOut:
     return WebhookOut(**{k: getattr(sub, k) for k in WebhookOut.model_fields})
 
@@ -82,17 +87,16 @@ def create_webhook(
     """Subscribe a URL to event types. Each matching event-log entry is POSTed to it as a
     CloudEvent, signed, retried with exponential backoff until it answers 2xx."""
     request_hash = body_fingerprint(body)
-    store = store_of(request)
+    ops = ops_of(request)
 
     def produce() -> tuple[int, Any]:
-        sub = subscriptions.create(
-            store,
-            request.app.state.clock,
+        sub = webhooks.create_webhook(
+            principal,
+            ops,
             url=body.url,
             event_types=body.event_types,
             secret=body.secret,
             description=body.description,
-            actor=principal.username,
         )
         out = WebhookCreated(**_out(sub).model_dump(), secret=sub.secret)
         return 201, out.model_dump(mode="json")
@@ -102,44 +106,40 @@ def create_webhook(
 
 @router.get("", response_model=list[WebhookOut], responses=errors())
 def list_webhooks(
-    request: Request, _: Annotated[Principal, Depends(require(Permission.WEBHOOKS_MANAGE))]
+    ops: AppOps, caller: Annotated[Principal, Depends(require(Permission.WEBHOOKS_MANAGE))]
 ) -> list[WebhookOut]:
-    return [_out(s) for s in subscriptions.active(store_of(request))]
+    return [_out(s) for s in webhooks.list_webhooks(caller, ops)]
 
 
 @router.get("/{webhook_id}", response_model=WebhookOut, responses=errors(404))
 def get_webhook(
     webhook_id: str,
-    request: Request,
-    _: Annotated[Principal, Depends(require(Permission.WEBHOOKS_MANAGE))],
+    ops: AppOps,
+    caller: Annotated[Principal, Depends(require(Permission.WEBHOOKS_MANAGE))],
 ) -> WebhookOut:
-    return _out(subscriptions.get(store_of(request), webhook_id))
+    return _out(webhooks.get_webhook(caller, ops, webhook_id))
 
 
 @router.delete("/{webhook_id}", status_code=204, responses=errors(404))
 def delete_webhook(
     webhook_id: str,
-    request: Request,
+    ops: AppOps,
     principal: Annotated[Principal, Depends(require(Permission.WEBHOOKS_MANAGE))],
 ) -> Response:
     """Stop deliveries to this subscription; its delivery log stays readable."""
-    subscriptions.delete(
-        store_of(request), request.app.state.clock, webhook_id, actor=principal.username
-    )
+    webhooks.delete_webhook(principal, ops, webhook_id)
     return Response(status_code=204)
 
 
 @router.get("/{webhook_id}/deliveries", response_model=list[DeliveryOut], responses=errors(404))
 def list_deliveries(
     webhook_id: str,
-    request: Request,
-    _: Annotated[Principal, Depends(require(Permission.WEBHOOKS_MANAGE))],
+    ops: AppOps,
+    caller: Annotated[Principal, Depends(require(Permission.WEBHOOKS_MANAGE))],
     status: Literal["pending", "delivered", "failed", "cancelled"] | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[DeliveryOut]:
     """The delivery log, newest event first: attempts, last status code and error."""
-    found = subscriptions.deliveries(
-        store_of(request), webhook_id, status=status, limit=limit, offset=offset
-    )
+    found = webhooks.deliveries(caller, ops, webhook_id, status=status, limit=limit, offset=offset)
     return [DeliveryOut(**{k: getattr(d, k) for k in DeliveryOut.model_fields}) for d in found]

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from flowdesk.api.routes.common import InvalidInput, errors, feel_variables, ops_of, plain
 from flowdesk.api.security import require
-from flowdesk.app import casework, desktop, work
+from flowdesk.app import casework, desktop, macros, supervision, work
 from flowdesk.auth.roles import Permission
 from flowdesk.auth.service import Principal
 
@@ -55,6 +55,12 @@ class DelegateIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     user: str = Field(min_length=1, max_length=100)
+
+
+class PriorityIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    priority: int = Field(description="0 to 100, higher is more urgent (Camunda's default: 50)")
 
 
 class CompleteIn(BaseModel):
@@ -266,3 +272,112 @@ def complete(
         instance_status=state.status,
         next_work_items=[_out(r) for r in work.following_items(principal, ops, state)],
     )
+
+
+class MessageOut(BaseModel):
+    at: datetime
+    direction: str = Field(description="in (from the customer), out (to them) or note")
+    channel: str
+    who: str
+    text: str
+    subject: str | None = None
+    contact_id: str | None = None
+    photo: bool = False
+    status: str | None = None
+    source: str | None = None
+
+
+class MomentOut(BaseModel):
+    at: datetime
+    kind: str
+    text: str
+    who: str | None = None
+    quote: str | None = None
+    photo: str | None = None
+
+
+class ConversationOut(BaseModel):
+    messages: list[MessageOut]
+    timeline: list[MomentOut]
+
+
+@router.get(
+    "/work-items/{item_id}/conversation", response_model=ConversationOut, responses=errors(404)
+)
+def conversation(
+    item_id: str,
+    request: Request,
+    principal: Annotated[Principal, Depends(require(Permission.WORK_READ))],
+) -> ConversationOut:
+    """The item's case as one thread, oldest first: every message in and out on every
+    channel, what the customer added on the status page, and internal notes; with the case's
+    business timeline (newest first, engine-internal events left out)."""
+    ops = ops_of(request)
+    messages = casework.conversation(principal, ops, item_id)
+    moments = casework.timeline(principal, ops, item_id)
+    return ConversationOut(
+        messages=[MessageOut(**m.to_dict()) for m in messages],
+        timeline=[MomentOut(**m.to_dict()) for m in moments],
+    )
+
+
+class MacroOut(BaseModel):
+    id: str
+    title: str
+    text: str
+
+
+@router.get("/macros", response_model=list[MacroOut], responses=errors())
+def list_macros(
+    request: Request,
+    principal: Annotated[Principal, Depends(require(Permission.WORK_READ))],
+) -> list[MacroOut]:
+    """The company file's canned replies, placeholders unfilled."""
+    return [
+        MacroOut(id=m.id, title=m.title, text=m.text)
+        for m in macros.list_macros(principal, ops_of(request))
+    ]
+
+
+@router.get(
+    "/work-items/{item_id}/macros/{macro_id}", response_model=MacroOut, responses=errors(404)
+)
+def fill_macro(
+    item_id: str,
+    macro_id: str,
+    request: Request,
+    principal: Annotated[Principal, Depends(require(Permission.WORK_ACT))],
+) -> MacroOut:
+    """A macro with its placeholders filled for this item's case, ready for the reply."""
+    ops = ops_of(request)
+    text = macros.fill(principal, ops, item_id, macro_id[:100])
+    title = next(m.title for m in macros.list_macros(principal, ops) if m.id == macro_id)
+    return MacroOut(id=macro_id, title=title, text=text)
+
+
+# -- supervisors -----------------------------------------------------------------------------
+@router.post(
+    "/work-items/{item_id}/reassign", response_model=WorkItemOut, responses=errors(404, 409)
+)
+def reassign(
+    item_id: str,
+    body: DelegateIn,
+    request: Request,
+    principal: Annotated[Principal, Depends(require(Permission.SUPERVISE))],
+) -> WorkItemOut:
+    """Give an open item to an agent (claimed or not). 422 on `user`, in words, for someone
+    offline, not set up in routing, or lacking a skill the step needs."""
+    return _out(supervision.reassign(principal, ops_of(request), item_id, body.user))
+
+
+@router.post(
+    "/work-items/{item_id}/priority", response_model=WorkItemOut, responses=errors(404, 409)
+)
+def set_priority(
+    item_id: str,
+    body: PriorityIn,
+    request: Request,
+    principal: Annotated[Principal, Depends(require(Permission.SUPERVISE))],
+) -> WorkItemOut:
+    """Make an open item more or less urgent (queues order by priority, highest first)."""
+    return _out(supervision.set_priority(principal, ops_of(request), item_id, body.priority))

@@ -1,0 +1,123 @@
+"""Analytics as both doors serve them: KPIs, work by department, backlog and the outside-in
+scorecard from the one `Analytics` service of the app (so the API's figures and a dashboard's
+never disagree), and process mining (conformance, heatmap, process map) of a deployed process.
+All of it is for those who may read analytics (supervisors, administrators)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import polars as pl
+
+from flowdesk.analytics.heatmap import MEASURES, format_seconds
+from flowdesk.analytics.kpis import CASE_DIMENSIONS, ITEM_DIMENSIONS, Grain
+from flowdesk.analytics.process_analysis import ProcessAnalysis, deployed_processes, load_analysis
+from flowdesk.analytics.service import Analytics, Filters, up_to
+from flowdesk.app.context import Caller, Ops, require
+from flowdesk.app.values import InvalidInput
+from flowdesk.auth.roles import Permission
+
+__all__ = [
+    "CASE_DIMENSIONS",
+    "ITEM_DIMENSIONS",
+    "MEASURES",
+    "Filters",
+    "Grain",
+    "ProcessAnalysis",
+    "format_seconds",
+]
+
+
+def _service(caller: Caller, ops: Ops) -> Analytics:
+    require(caller, Permission.ANALYTICS_READ)
+    service: Analytics = ops.service("analytics")
+    return service
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def window(
+    ops: Ops,
+    *,
+    days: int,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    flow: str | None = None,
+    channel: str | None = None,
+    segment: str | None = None,
+) -> Filters:
+    """The filters of a request: `since` .. `until` (default now), else the last `days`."""
+    end = _aware(until) if until else up_to(ops.clock.now())
+    start = _aware(since) if since else end - dt.timedelta(days=days)
+    if start >= end:
+        raise InvalidInput(
+            f"the window is empty: since {start.isoformat()} is not before until {end.isoformat()}",
+            hint="give since earlier than until",
+        )
+    return Filters(since=start, until=end, flow=flow, channel=channel, segment=segment)
+
+
+def _check_dimension(what: str, by: str | None, allowed: tuple[str, ...]) -> None:
+    if by is not None and by not in allowed:
+        raise InvalidInput(
+            f"cannot group {what} by {by!r}", hint=f"use one of {', '.join(allowed)}"
+        )
+
+
+def case_kpis(
+    caller: Caller, ops: Ops, filters: Filters, grain: Grain | None, by: str | None
+) -> pl.DataFrame:
+    """Case KPIs per period (`grain`, None for the whole window) and dimension."""
+    service = _service(caller, ops)
+    _check_dimension("cases", by, CASE_DIMENSIONS)
+    return service.case_kpis(filters, grain=grain, by=by)
+
+
+def work_kpis(
+    caller: Caller, ops: Ops, filters: Filters, grain: Grain | None, by: str | None
+) -> pl.DataFrame:
+    """Work-item KPIs: pickup, handling time and OLA compliance."""
+    service = _service(caller, ops)
+    _check_dimension("work", by, ITEM_DIMENSIONS)
+    return service.work_kpis(filters, grain=grain, by=by)
+
+
+def backlog(caller: Caller, ops: Ops, filters: Filters) -> dict[str, Any]:
+    """Open cases by flow and open work by department."""
+    return _service(caller, ops).backlog(filters)
+
+
+def scorecard(caller: Caller, ops: Ops, days: int, weeks: int) -> list[Any]:
+    """The outside-in criteria: the value over the last `days` and the weekly trend."""
+    return list(_service(caller, ops).scorecard(dt.timedelta(days=days), weeks))
+
+
+def overview(caller: Caller, ops: Ops, filters: Filters, grain: Grain) -> dict[str, Any]:
+    """The KPI overview of the dashboards: the cards and their series."""
+    return _service(caller, ops).overview(filters, grain)
+
+
+def departments(
+    caller: Caller, ops: Ops, filters: Filters
+) -> tuple[list[dict[str, Any]], dict[str, str], dict[str, Any]]:
+    """Work KPIs by department, the departments' names and the backlog, from one read."""
+    service = _service(caller, ops)
+    facts = service.facts()
+    rows = service.work_kpis(filters, grain=None, by="department", facts=facts).to_dicts()
+    return rows, dict(service.config.department_names), service.backlog(filters, facts)
+
+
+def processes(caller: Caller, ops: Ops) -> list[Any]:
+    """The deployed processes that can be analysed."""
+    require(caller, Permission.ANALYTICS_READ)
+    return list(deployed_processes(ops.store))
+
+
+def process_analysis(caller: Caller, ops: Ops, key: str) -> ProcessAnalysis:
+    """The analysis of the process `key` over the event log as it is now (NotFoundError when
+    no version of it is deployed)."""
+    require(caller, Permission.ANALYTICS_READ)
+    return load_analysis(ops.store, key, ops.runtime.registry)
