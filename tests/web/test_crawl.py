@@ -251,7 +251,7 @@ def crawl_as(browser: Any, base: str, username: str | None) -> Crawl:
     [
         ("bokafor", ["/work", "/outbox", "/knowledge/"]),
         ("akeller", ["/supervisor", "/dashboards", "/analysis", "/triage/"]),
-        ("admin", ["/supervisor", "/dashboards", "/analysis"]),
+        ("admin", ["/supervisor", "/dashboards", "/analysis", "/admin/"]),
         (None, ["/status", "/login"]),
     ],
 )
