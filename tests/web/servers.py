@@ -1,10 +1,16 @@
 """Start a server as a subprocess and wait until its /health answers (the browser tests' way
-of running `flowdesk serve` or tests/web/serve_web.py on a free port)."""
+of running `flowdesk serve` or tests/web/serve_web.py on a free port).
+
+The server's output is read all the time by a thread that keeps its last lines: a pipe nobody
+reads fills up (64 KiB of access log) and the server then blocks in its next log write, event
+loop and all, so every later request hangs (the crawl met this after a few hundred pages)."""
 
 from __future__ import annotations
 
 import subprocess
+import threading
 import time
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,6 +33,9 @@ def running(
     proc = subprocess.Popen(
         command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
+    tail: deque[str] = deque(maxlen=TAIL_LINES)
+    reader = threading.Thread(target=_drain, args=(proc, tail), daemon=True)
+    reader.start()
     try:
         while True:
             try:
@@ -36,7 +45,8 @@ def running(
                 pass
             if proc.poll() is not None or time.monotonic() - started > budget_s:
                 proc.kill()
-                output = proc.stdout.read() if proc.stdout else "no output"
+                reader.join(timeout=10)
+                output = "".join(tail) or "no output"
                 raise AssertionError(
                     f"{command[-1]!r} did not answer within {budget_s} s:\n{output}"
                 )
@@ -44,4 +54,15 @@ def running(
         yield time.monotonic() - started
     finally:
         proc.terminate()
-        proc.communicate(timeout=30)
+        proc.wait(timeout=30)
+        reader.join(timeout=10)
+
+
+TAIL_LINES = 400
+
+
+def _drain(proc: subprocess.Popen[str], tail: deque[str]) -> None:
+    """Read the server's output until it closes, keeping the last lines for error messages."""
+    if proc.stdout is not None:
+        for line in proc.stdout:
+            tail.append(line)

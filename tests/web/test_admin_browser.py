@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+from tests.web import screenshots
 from tests.web.servers import running
 from tests.web.test_browser import ARGS, CHROMIUM, PASSWORD
 
@@ -20,7 +21,6 @@ from flowdesk.cli.demo import default_demo_dir
 from flowdesk.testing.postgres import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOT = ROOT / "docs" / "screenshots" / "admin-agents.png"
 
 pytestmark = pytest.mark.skipif(
     not Path(CHROMIUM).exists(),
@@ -143,8 +143,7 @@ def test_admin_adds_a_skilled_agent_who_then_gets_the_skilled_work(
     assert "Agent nina.new added." in page.locator("#notice").inner_text()
     row = page.locator('tr[data-agent="nina.new"]')
     assert "billing-disputes 3" in row.inner_text() and "billing" in row.inner_text()
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT), full_page=True)
+    page.screenshot(path=str(screenshots.folder() / "admin-agents.png"), full_page=True)
     page.close()
 
     item_id = _dispute_at_investigation(base, "FD-ADMIN-SKILL")

@@ -1,7 +1,7 @@
 """Issue 17's agent desktop in headless Chromium against `flowdesk serve` with the demo company:
 the agent works from the keyboard (? help, n next best work, r reply box, / search), fills the
 reply from a macro, sends it through the demo outbox and sees it in the case's conversation.
-Screenshots of the queue and the case go to docs/screenshots/."""
+Screenshots of the queue and the case: see tests/web/screenshots.py."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.web import test_browser
+from tests.web import screenshots, test_browser
 from tests.web.servers import running
 from tests.web.test_browser import CHROMIUM, _login
 
@@ -28,7 +28,6 @@ pytestmark = pytest.mark.skipif(
     reason=f"{CHROMIUM} is absent: install Debian's chromium package to run the browser tests",
 )
 browser = test_browser.browser
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 @pytest.fixture(scope="module")
@@ -66,8 +65,7 @@ def _email_case(
 
 
 def _shot(page: Any, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(screenshots.folder() / f"{name}.png"), full_page=True)
 
 
 def test_agent_takes_the_next_item_and_replies_with_a_macro_from_the_keyboard(
@@ -86,7 +84,7 @@ def test_agent_takes_the_next_item_and_replies_with_a_macro_from_the_keyboard(
             page.locator(f'tr[data-item="{later["item"]}"]').wait_for(timeout=25_000)
             assert "Lea Later" in page.locator("#queue-list").inner_text()
             assert page.url == f"{base}/work"  # same page, no navigation
-        _shot(page, "desktop-queue")
+        _shot(page, "desktop-queue-filters")
 
         page.keyboard.press("?")
         assert page.locator("#shortcut-help").is_visible()

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.web import screenshots
 from tests.web.servers import running
 
 from flowdesk.app.organisation import load_organisation, organisation_from
@@ -25,7 +26,6 @@ from flowdesk.testing.postgres import free_port
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 PASSWORD = "flowdesk-demo"
 
 pytestmark = pytest.mark.skipif(
@@ -125,8 +125,7 @@ def test_supervisor_reassigns_unassigned_work_from_the_wallboard(
             assert unassigned >= 3
             assert "available" in supervisor.locator('tr[data-agent="bokafor"]').inner_text()
             assert supervisor.locator("svg rect.bar-unassigned").count() >= 1
-            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-            supervisor.screenshot(path=str(SCREENSHOTS / "wallboard.png"), full_page=True)
+            supervisor.screenshot(path=str(screenshots.folder() / "wallboard.png"), full_page=True)
 
             # live: new work shows on the next poll of the panel, without a reload
             _start(database_url, "complaint", "Paula Poll", "FD-POLL-1")
@@ -139,7 +138,9 @@ def test_supervisor_reassigns_unassigned_work_from_the_wallboard(
             row = supervisor.locator("tr", has_text=reference)
             assert "Maria van Dijk" in row.inner_text()
             assert "unassigned" in row.locator("td.assignee").inner_text()
-            supervisor.screenshot(path=str(SCREENSHOTS / "wallboard-work.png"), full_page=True)
+            supervisor.screenshot(
+                path=str(screenshots.folder() / "wallboard-work.png"), full_page=True
+            )
             row.get_by_label("Reassign to").select_option("bokafor")
             row.get_by_role("button", name="Reassign").click()
             supervisor.wait_for_url(f"{base}/supervisor/work?*notice=*")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from flowdesk.api.routes.common import runtime_of
@@ -26,20 +26,32 @@ def ops_of(request: Request) -> Ops:
     return Ops(state.store, state.clock, runtime_of(request), settings=state.settings)
 
 
+MAX_LIMIT = 500
+
+
+def _limit(given: str | None) -> int:
+    """How many messages to list: a typed-in address with a limit that is no whole number or
+    out of range shows the default or the nearest bound, not a raw validation error."""
+    try:
+        wanted = int(given) if given else 100
+    except ValueError:
+        wanted = 100
+    return min(max(wanted, 1), MAX_LIMIT)
+
+
 @router.get("/outbox")
-def outbox_page(
-    request: Request, access: Read, limit: Annotated[int, Query(ge=1, le=500)] = 100
-) -> Response:
+def outbox_page(request: Request, access: Read, limit: str | None = None) -> Response:
     if access.denied:
         return access.denied
-    messages = sent_to_customers(access.user, ops_of(request), limit=limit)
+    limit_n = _limit(limit)
+    messages = sent_to_customers(access.user, ops_of(request), limit=limit_n)
     settings = request.app.state.settings
     return render(
         request,
         "outbox.html",
         {
             "messages": messages,
-            "limit": limit,
+            "limit": limit_n,
             "configured": bool(settings.smtp_host or settings.notify_webhooks),
         },
         principal=access.user,
