@@ -172,6 +172,9 @@ def test_a_complaint_from_email_to_notification(served: tuple[str, str], browser
         before = _figures(boss, base)
 
         reference = _customer_emails(base, _mail_gateway_key(base))
+        # Dana hears back at once: the acknowledgement with her case reference is mailed to her
+        mails = _received(database_url, lambda m: reference in m["text"])
+        assert any(reference in m["text"] for m in mails), f"no acknowledgement: {mails}"
 
         # the supervisor sees the new case in the front office queue and on the dashboard
         after = _figures(boss, base)

@@ -13,6 +13,7 @@ from typing import Any
 
 from flowdesk.app.context import Caller, Ops, require
 from flowdesk.app.processes import may_read
+from flowdesk.app.services import reply_senders
 from flowdesk.app.triage import SETTINGS as TRIAGE
 from flowdesk.app.triage import triages
 from flowdesk.app.work import sees_all
@@ -34,8 +35,10 @@ MAX_CSV_BYTES = classifier.MAX_FILE_BYTES
 
 def build_intake(state: Any) -> Intake:
     """The one Intake of an app, from its state: the app's process runtime when it has one, the
-    outbound senders it was given (`contact_senders`), the follow-up policy it was given or the
-    company file of its settings names. The door that owns the app's life cycle keeps it."""
+    outbound senders it was given (`contact_senders`, else those of its settings: the
+    acknowledgement with the case reference goes out like any reply), the follow-up policy it
+    was given or the company file of its settings names. The door that owns the app's life
+    cycle keeps it."""
     runtime = getattr(state, "process_runtime", None)
     if not isinstance(runtime, ProcessRuntime):
         runtime = default_runtime(state.store, state.clock)
@@ -43,11 +46,15 @@ def build_intake(state: Any) -> Intake:
     if not isinstance(policy, FollowUpPolicy):
         settings = getattr(state, "settings", None)
         policy = FollowUpPolicy.from_file(getattr(settings, "company_file", None))
+    senders = getattr(state, "contact_senders", None)
+    if senders is None:  # the senders the settings configure, as replies and notifications use
+        settings = getattr(state, "settings", None)
+        senders = reply_senders(settings) if settings is not None else {}
     return Intake(
         state.store,
         runtime,
         clock=state.clock,
-        senders=getattr(state, "contact_senders", None) or {},
+        senders=senders,
         default_region=getattr(state, "contact_default_region", None),
         follow_ups=policy,
     )
