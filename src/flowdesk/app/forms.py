@@ -23,7 +23,11 @@ def form_schema(store: Store, definition_id: str, element_id: str) -> dict[str, 
     """The step's form (JSON Schema) or None. Bundles never change once stored, so the parsed
     form is kept per bundle id; which bundle a definition runs with is read every time (a
     redeploy may move it)."""
-    bundle_id = bundle_id_for_definition(store, definition_id)
+    return bundle_form(store, bundle_id_for_definition(store, definition_id), element_id)
+
+
+def bundle_form(store: Store, bundle_id: str | None, element_id: str) -> dict[str, Any] | None:
+    """The form of a step of a stored bundle (parsed once per bundle and step)."""
     if bundle_id is None:
         return None
     key = (bundle_id, element_id)

@@ -332,6 +332,16 @@ def bundle_id_for_definition(store: Store, definition_id: str) -> str | None:
     return None if found is None else str(found)
 
 
+def bundle_id_on(conn: Any, definition_id: str) -> str | None:
+    """`bundle_id_for_definition` on a connection the caller already holds (a command's)."""
+    found = conn.execute(
+        select(experience_definitions.c.bundle_id).where(
+            experience_definitions.c.definition_id == definition_id
+        )
+    ).scalar()
+    return None if found is None else str(found)
+
+
 def bundle_by_id(store: Store, bundle_id: str) -> Bundle | None:
     with store.reading() as conn:
         row = conn.execute(

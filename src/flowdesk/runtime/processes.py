@@ -52,6 +52,10 @@ EVENT_TYPES = {
     "incident_resolved": EventType.INCIDENT_RESOLVED,
 }
 
+#: A caller's rule for completing a step: (connection, definition id, element id, the instance's
+#: variables) -> None, raising to refuse.
+StepCheck = Callable[[Any, str, str, Mapping[str, Any]], None]
+
 
 class DeploymentError(ModelError):
     """A model that parses but that the runtime cannot run as deployed."""
@@ -610,7 +614,18 @@ class ProcessRuntime:
         variables: Mapping[str, Any] | None = None,
         *,
         actor: str | None = None,
+        check: StepCheck | None = None,
     ) -> InstanceState:
+        """Complete the item with `variables`. `check(connection, definition_id, element_id,
+        variables)` runs first inside the command's transaction with the instance's current
+        variables, and may refuse (raise): the caller's rules for the step (its form) without a
+        read of their own."""
+
+        def command(s: InstanceState, element_id: str, conn: Any) -> CommandResult:
+            if check is not None:
+                check(conn, s.process, element_id, s.vars)
+            return self.engine.complete_work_item(s, item_id, variables, actor=actor)
+
         def body(tx: _Tx) -> InstanceState:
             row = tx.repo.work_item_for_command(item_id)
             if row is None:
@@ -625,7 +640,7 @@ class ProcessRuntime:
             return self._apply(
                 tx,
                 row["instance_id"],
-                lambda s: self.engine.complete_work_item(s, item_id, variables, actor=actor),
+                lambda s: command(s, row["element_id"], tx.repo.c),
                 completed_item=item_id,
                 actor=actor,
             )
