@@ -383,3 +383,15 @@ def test_every_page_route_declares_a_permission_or_is_public(client: TestClient)
             getattr(d.call, "__flowdesk_permission__", None) for d in route.dependant.dependencies
         ]
         assert route.path in PUBLIC or any(markers), route.path
+
+
+def test_an_unknown_address_is_a_page_in_the_browser_and_a_problem_for_clients(
+    client: TestClient,
+) -> None:
+    page = client.get("/nope", headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+    assert "There is no such page." in page.text
+    api = client.get("/api/v1/nope", headers={"Accept": "text/html"})
+    assert api.status_code == 404 and api.headers["content-type"] == "application/problem+json"
+    plain = client.get("/nope", headers={"Accept": "application/json"})
+    assert plain.status_code == 404 and plain.json()["status"] == 404

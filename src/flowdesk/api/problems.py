@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from flowdesk.core.errors import FlowdeskError
@@ -75,8 +75,19 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if _browsing(request):  # a person typed or followed an address: a page, not JSON
+            from flowdesk.web.rendering import error_page
+
+            message = "There is no such page." if exc.status_code == 404 else str(exc.detail)
+            return error_page(request, message, status_code=exc.status_code)
         return problem(exc.status_code, _title(exc.status_code), str(exc.detail))
+
+
+def _browsing(request: Request) -> bool:
+    """A browser navigating outside the API (it asks for HTML first)."""
+    accept = request.headers.get("accept", "")
+    return not request.url.path.startswith("/api/") and accept.startswith("text/html")
 
 
 def _title(status: int) -> str:
