@@ -19,6 +19,7 @@ from typing import Any
 
 from flowdesk.app.context import Caller, Ops, require
 from flowdesk.auth.roles import Permission
+from flowdesk.experience.errors import BundleError as BundleError
 from flowdesk.experience.files import DEFAULT_LIMITS, Limits, read_bundle_files, read_zip
 from flowdesk.experience.loader import validate_files
 from flowdesk.experience.service import BundleDeployment, bundle_sha, deploy_bundle

@@ -10,8 +10,12 @@ from flowdesk.app.context import Caller, Ops, require
 from flowdesk.app.errors import FormInvalid
 from flowdesk.auth.roles import Permission
 from flowdesk.webhooks import subscriptions
+from flowdesk.webhooks.delivery import SIGNATURE_HEADER
 from flowdesk.webhooks.ssrf import UnsafeUrl
 from flowdesk.webhooks.subscriptions import Delivery, InvalidSubscription, Subscription
+
+#: re-exported for the doors: the header that carries a delivery's signature, the types
+__all__ = ["SIGNATURE_HEADER", "Delivery", "Subscription"]
 
 MANAGE = Permission.WEBHOOKS_MANAGE
 STATUSES = ("pending", "delivered", "failed", "cancelled")

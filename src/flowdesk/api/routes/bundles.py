@@ -23,7 +23,6 @@ from flowdesk.api.security import require
 from flowdesk.app import bundles
 from flowdesk.auth.roles import Permission
 from flowdesk.auth.service import Principal
-from flowdesk.experience.errors import BundleError
 
 router = APIRouter(tags=["bundles"])
 
@@ -69,7 +68,7 @@ class RollbackIn(BaseModel):
     version: int = Field(ge=1, description="The version new contacts and instances should use")
 
 
-def bundle_problem(exc: BundleError) -> JSONResponse:
+def bundle_problem(exc: bundles.BundleError) -> JSONResponse:
     """Every issue of a bundle with its place; 413 when it is too large, 422 otherwise."""
     status = STATUS_BY_CODE.get(exc.code, 422)
     issues = [i.to_dict() for i in exc.issues]
@@ -96,7 +95,7 @@ def _deployed(outcome: bundles.DeployOutcome) -> tuple[int, Any]:
 def _guarded(work: Callable[[], Response]) -> Response:
     try:
         return work()
-    except BundleError as exc:
+    except bundles.BundleError as exc:
         return bundle_problem(exc)
 
 

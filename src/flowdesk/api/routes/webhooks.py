@@ -16,8 +16,6 @@ from flowdesk.app import webhooks
 from flowdesk.app.context import Ops
 from flowdesk.auth.roles import Permission
 from flowdesk.auth.service import Principal
-from flowdesk.webhooks import subscriptions
-from flowdesk.webhooks.delivery import SIGNATURE_HEADER
 
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
 
@@ -37,7 +35,7 @@ class WebhookIn(BaseModel):
         default=None,
         min_length=16,
         max_length=200,
-        description=f"Signs each delivery ({SIGNATURE_HEADER}: sha256=<hex HMAC>); "
+        description=f"Signs each delivery ({webhooks.SIGNATURE_HEADER}: sha256=<hex HMAC>); "
         "generated when omitted",
     )
     description: str | None = Field(default=None, max_length=500)
@@ -74,7 +72,7 @@ class DeliveryOut(BaseModel):
 AppOps = Annotated[Ops, Depends(ops_of)]
 
 
-def _out(sub: subscriptions.Subscription) -> WebhookOut:
+def _out(sub: webhooks.Subscription) -> WebhookOut:
     return WebhookOut(**{k: getattr(sub, k) for k in WebhookOut.model_fields})
 
 
