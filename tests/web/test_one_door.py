@@ -202,3 +202,27 @@ def test_an_integration_key_walks_the_api_with_its_permissions_only(
             if status >= 500 or (permission not in granted) != (status == 403):
                 wrong.append(f"{method} {path}: {status} ({permission.value})")
     assert wrong == []
+
+
+def test_whole_numbers_from_the_api_pass_an_integer_field(app: FastAPI, store: Store) -> None:
+    """JSON numbers arrive as exact decimals: 18 is a whole number for the form's integer."""
+    runtime = ProcessRuntime(store)
+    state = runtime.start("cancellation_retention", {"customerName": "Cy Leave"})
+    item = next(
+        i
+        for i in runtime.work_items(instance_id=state.id)
+        if i["element_id"] == "capture_cancellation"
+    )
+    with TestClient(app) as client:
+        login(client, "admin")
+        half = client.post(
+            f"/api/v1/work-items/{item['id']}/complete",
+            json={"variables": {"cancelReason": "price", "tenureMonths": 18.5}},
+        )
+        assert half.status_code == 422
+        assert half.json()["errors"][0]["field"] == "tenureMonths"
+        whole = client.post(
+            f"/api/v1/work-items/{item['id']}/complete",
+            json={"variables": {"cancelReason": "price", "tenureMonths": 18}},
+        )
+        assert whole.status_code == 200, whole.text

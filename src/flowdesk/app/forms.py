@@ -7,12 +7,30 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 import jsonschema
+import jsonschema.validators
 
 from flowdesk.experience.service import bundle_by_id, bundle_id_for_definition
 from flowdesk.store import Store
+
+
+def _is_integer(checker: Any, instance: Any) -> bool:
+    """JSON Schema's integer, for FEEL numbers too: the API's numbers arrive as exact Decimals."""
+    if isinstance(instance, bool):
+        return False
+    if isinstance(instance, Decimal):
+        return instance.is_finite() and instance == instance.to_integral_value()
+    return isinstance(instance, int) or (isinstance(instance, float) and instance.is_integer())
+
+
+#: Draft 2020-12 with integers that may be exact Decimals (3 and 3.0 are whole numbers).
+FormValidator = jsonschema.validators.extend(  # type: ignore[no-untyped-call]
+    jsonschema.Draft202012Validator,
+    type_checker=jsonschema.Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_integer),
+)
 
 _CACHE_SIZE = 512
 _cache: OrderedDict[tuple[str, str], dict[str, Any] | None] = OrderedDict()
@@ -107,7 +125,7 @@ def validate_form(
         return []
     properties = schema.get("properties") or {}
     relevant = {k: v for k, v in data.items() if k in properties and v is not None}
-    validator = jsonschema.Draft202012Validator(dict(schema))
+    validator = FormValidator(dict(schema))
     out: list[dict[str, str]] = []
     seen: set[tuple[str, str]] = set()
     for error in sorted(validator.iter_errors(relevant), key=lambda e: list(e.absolute_path)):
