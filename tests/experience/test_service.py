@@ -12,10 +12,10 @@ from tests.experience.conftest import BPMN, FLOW, write_bundle
 from flowdesk.core.clock import FixedClock
 from flowdesk.core.errors import NotFoundError
 from flowdesk.experience.errors import BundleError
+from flowdesk.experience.formcheck import check_form
 from flowdesk.experience.models import contact_reasons, experience_bundles
 from flowdesk.experience.service import (
     catalog,
-    check_form,
     customer_status,
     deploy_bundle,
     experience_for,

@@ -21,9 +21,10 @@ from flowdesk.core.errors import FlowdeskError, NotFoundError
 from flowdesk.core.events import NewEvent
 from flowdesk.customers.service import get_customer
 from flowdesk.engine.state import InstanceState
+from flowdesk.experience.formcheck import check_form
 from flowdesk.experience.renditions import CustomerField, customer_form, customer_schema
 from flowdesk.experience.selfservice import customer_step
-from flowdesk.experience.service import check_form, customer_status
+from flowdesk.experience.service import customer_status
 from flowdesk.store.processes import ProcessRepository
 
 __all__ = ["CustomerField", "InstanceState", "PhotoRefusedError"]

@@ -22,7 +22,6 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 from sqlalchemy import Connection, func, select, update
 
 from flowdesk.core.errors import NotFoundError
@@ -641,18 +640,3 @@ def customer_status(store: Store, instance_id: str) -> list[str]:
             if text and text not in texts:
                 texts.append(text)
     return texts
-
-
-def check_form(schema: Mapping[str, Any] | None, data: Mapping[str, Any]) -> list[dict[str, str]]:
-    """Validate submitted form data against a step's JSON Schema: [{field, message}]."""
-    if schema is None:
-        return []
-    validator = jsonschema.Draft202012Validator(dict(schema))
-    out = []
-    for error in sorted(validator.iter_errors(dict(data)), key=lambda e: list(e.absolute_path)):
-        path = ".".join(str(p) for p in error.absolute_path)
-        if error.validator == "required" and isinstance(error.validator_value, list):
-            missing = [k for k in error.validator_value if k not in error.instance]
-            path = ".".join(filter(None, [path, *missing[:1]]))
-        out.append({"field": path, "message": error.message})
-    return out
