@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flowdesk.app import triage, work
+from flowdesk.app import organisation, triage, work
 from flowdesk.app.context import Caller, Ops, require
 from flowdesk.auth.roles import Permission
 from flowdesk.auth.service import Forbidden
@@ -41,9 +41,7 @@ def _first(due: datetime | None, other: datetime | None) -> bool:
 
 def _routing_agent(caller: Caller, ops: Ops) -> RoutingService | None:
     """The routing service when it knows the caller as an agent, made ready for work."""
-    routing: RoutingService | None = ops.service("routing")
-    if routing is None:
-        return None
+    routing = organisation.routing_of(ops)
     try:
         agent = routing.agent(caller.username)
     except NotFoundError:

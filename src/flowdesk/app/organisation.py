@@ -142,7 +142,8 @@ def load_organisation(
 
 
 # -- admin use cases ------------------------------------------------------------------------
-def _routing(ops: Ops) -> RoutingService:
+def routing_of(ops: Ops) -> RoutingService:
+    """The app's routing service (built with the company file's organisation when it has none)."""
     service = ops.service("routing")
     if service is None:
         service = routing_for(ops.store, _company_file(ops), clock=ops.clock)
@@ -167,12 +168,12 @@ def _org(ops: Ops) -> Organisation | None:
 def list_agents(caller: Caller, ops: Ops) -> list[dict[str, Any]]:
     """Every routing agent with skills, languages, departments, capacity, presence and load."""
     require(caller, MANAGE)
-    return [_with_shift(ops, a) for a in _routing(ops).agents()]
+    return [_with_shift(ops, a) for a in routing_of(ops).agents()]
 
 
 def get_agent(caller: Caller, ops: Ops, agent_id: str) -> dict[str, Any]:
     require(caller, MANAGE)
-    return _with_shift(ops, _routing(ops).agent(agent_id))
+    return _with_shift(ops, routing_of(ops).agent(agent_id))
 
 
 def _with_shift(ops: Ops, agent: dict[str, Any]) -> dict[str, Any]:
@@ -211,7 +212,7 @@ def put_agent(
             )
     return _with_shift(
         ops,
-        _routing(ops).upsert_agent(
+        routing_of(ops).upsert_agent(
             agent_id,
             skills=skills,
             languages=languages,
@@ -229,7 +230,7 @@ def list_departments(caller: Caller, ops: Ops) -> list[dict[str, Any]]:
     if org is None:
         return []
     members: dict[str, list[str]] = {}
-    for agent in _routing(ops).agents():
+    for agent in routing_of(ops).agents():
         for d in agent["departments"]:
             members.setdefault(d, []).append(agent["id"])
     return [
@@ -273,7 +274,7 @@ def set_presence(caller: Caller, ops: Ops, agent_id: str, presence: str) -> dict
         raise FormInvalid(
             [{"field": "presence", "message": f"Presence is one of {choices}."}]
         ) from exc
-    return _with_shift(ops, _routing(ops).set_presence(agent_id, wanted, actor=caller.username))
+    return _with_shift(ops, routing_of(ops).set_presence(agent_id, wanted, actor=caller.username))
 
 
 @dataclass(frozen=True)

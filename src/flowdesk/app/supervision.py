@@ -15,7 +15,7 @@ from typing import Any
 from flowdesk.app import organisation, triage
 from flowdesk.app.context import Caller, Ops, require
 from flowdesk.app.errors import FormInvalid
-from flowdesk.app.organisation import _routing
+from flowdesk.app.organisation import routing_of
 from flowdesk.app.work import DueTimes, customer_id_of, routed, utc
 from flowdesk.auth import service as auth
 from flowdesk.auth.roles import Permission
@@ -138,7 +138,7 @@ def _agents(ops: Ops, load: dict[str, int]) -> list[dict[str, Any]]:
     """Routing's agents with the open items assigned to each against their task capacity;
     people holding work who are no routing agent are listed too (presence unknown)."""
     out = []
-    for agent in _routing(ops).agents():
+    for agent in routing_of(ops).agents():
         capacity = int(agent["capacity"].get("task", 5)) or 1
         assigned = load.get(agent["id"], 0)
         out.append(
@@ -261,7 +261,7 @@ def reassign(caller: Caller, ops: Ops, item_id: str, user: str) -> dict[str, Any
         raise refuse("Say whom to give the work to.")
     try:
         auth.get_user(ops.store, user)
-        agent = _routing(ops).agent(user)
+        agent = routing_of(ops).agent(user)
     except NotFoundError as exc:
         raise refuse(f"{user} cannot take work: {exc.message}.") from exc
     if agent["presence"] == Presence.OFFLINE.value:
@@ -299,7 +299,7 @@ def set_priority(caller: Caller, ops: Ops, item_id: str, priority: int | str) ->
     ops.runtime.set_priority(item_id, int(text), actor=caller.username)
     # routing's offers rank by their own score: the change raises (or lowers) it as much
     change = int(text) - (item["priority"] if item["priority"] is not None else DEFAULT_PRIORITY)
-    routing = _routing(ops)
+    routing = routing_of(ops)
     routing.sync()
     if change:
         with suppress(NotFoundError, ConflictError):

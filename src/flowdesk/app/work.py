@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from flowdesk.app import organisation
 from flowdesk.app.context import Caller, Ops, require
 from flowdesk.app.errors import FormInvalid
 from flowdesk.app.forms import bundle_form, validate_form
@@ -22,7 +23,7 @@ from flowdesk.engine.state import InstanceState
 from flowdesk.experience.service import bundle_for_definition, bundle_id_on
 from flowdesk.feel.durations import parse_duration
 from flowdesk.routing import desk
-from flowdesk.routing.service import RoutingService, departments_of
+from flowdesk.routing.service import departments_of
 
 QUEUE_PAGE = 50
 CUSTOMER_VARIABLES = ("customerId", "customer_id")
@@ -325,9 +326,7 @@ def transfer(
     _check_holder(caller, get_item(caller, ops, item_id), "transfer")
     if not department.strip():
         raise FormInvalid([{"field": "to", "message": "Say which department to hand it to."}])
-    routing: RoutingService | None = ops.service("routing")
-    if routing is None:
-        routing = RoutingService(ops.store, clock=ops.clock)
+    routing = organisation.routing_of(ops)
     routing.sync()  # the queue follows the event log; make sure it has this item
     routing.transfer(
         item_id,
