@@ -7,7 +7,9 @@ loop and all, so every later request hangs (the crawl met this after a few hundr
 
 from __future__ import annotations
 
+import os
 import subprocess
+import sys
 import threading
 import time
 from collections import deque
@@ -66,3 +68,23 @@ def _drain(proc: subprocess.Popen[str], tail: deque[str]) -> None:
     if proc.stdout is not None:
         for line in proc.stdout:
             tail.append(line)
+
+
+@contextmanager
+def demo_server(
+    folder: Path, *options: str, budget_s: float = 90, host: str = "127.0.0.1"
+) -> Iterator[tuple[str, str]]:
+    """`flowdesk serve` with the demo company as a newcomer runs it (no FLOWDESK_* settings, so
+    the demo outbox is on), on a free port and a SQLite file in `folder`: (base URL, database
+    URL) until the block ends. `options` go to serve (e.g. "--seed-days", "0")."""
+    from flowdesk.testing.postgres import free_port
+
+    url = f"sqlite:///{folder / 'flowdesk.db'}"
+    port = free_port()
+    flowdesk = Path(sys.executable).with_name("flowdesk")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FLOWDESK_")}
+    env["FLOWDESK_WEBHOOK_INTERVAL"] = "0"
+    command = [str(flowdesk), "serve", "--port", str(port), "--database-url", url, *options]
+    base = f"http://{host}:{port}"
+    with running(command, base, env=env, cwd=folder, budget_s=budget_s):
+        yield base, url

@@ -21,9 +21,7 @@ What each crawl visited is written to var/test-artifacts/web/crawl-<role>.txt.
 from __future__ import annotations
 
 import json
-import os
 import re
-import sys
 import threading
 from collections import Counter, deque
 from collections.abc import Iterator
@@ -37,10 +35,8 @@ from urllib.parse import urldefrag, urlsplit
 import httpx
 import pytest
 from tests.web import screenshots, test_browser
-from tests.web.servers import running
+from tests.web.servers import demo_server
 from tests.web.test_browser import CHROMIUM, _login
-
-from flowdesk.testing.postgres import free_port
 
 pytestmark = pytest.mark.skipif(
     not Path(CHROMIUM).exists(),
@@ -60,15 +56,7 @@ ID_LIKE = re.compile(r"^(?=.*\d)[0-9A-Za-z_-]{8,}$")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Base URL of `flowdesk serve` with the demo, a day of history and fresh contacts."""
     folder = tmp_path_factory.mktemp("crawl")
-    url = f"sqlite:///{folder / 'flowdesk.db'}"
-    port = free_port()
-    flowdesk = Path(sys.executable).with_name("flowdesk")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FLOWDESK_")}
-    env["FLOWDESK_WEBHOOK_INTERVAL"] = "0"
-    command = [str(flowdesk), "serve", "--port", str(port), "--database-url", url]
-    command += ["--seed-days", "1"]
-    base = f"http://{HOST}:{port}"
-    with running(command, base, env=env, cwd=folder, budget_s=120):
+    with demo_server(folder, "--seed-days", "1", budget_s=120, host=HOST) as (base, _):
         _contacts(base)
         yield base
 

@@ -14,9 +14,7 @@ test keeps working while the pages grow. Screenshots: tests/web/screenshots.py.
 
 from __future__ import annotations
 
-import os
 import re
-import sys
 import time
 from collections.abc import Iterator
 from email.message import EmailMessage
@@ -26,11 +24,10 @@ from typing import Any
 import httpx
 import pytest
 from tests.web import screenshots, test_browser
-from tests.web.servers import running
+from tests.web.servers import demo_server
 from tests.web.test_browser import CHROMIUM, _login
 
 from flowdesk.store import Store
-from flowdesk.testing.postgres import free_port
 
 pytestmark = pytest.mark.skipif(
     not Path(CHROMIUM).exists(),
@@ -44,17 +41,8 @@ CUSTOMER = "dana.day@example.com"
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """(base URL, database URL) of `flowdesk serve` with the demo, no history, no senders."""
-    folder = tmp_path_factory.mktemp("day")
-    url = f"sqlite:///{folder / 'flowdesk.db'}"
-    port = free_port()
-    flowdesk = Path(sys.executable).with_name("flowdesk")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FLOWDESK_")}
-    env["FLOWDESK_WEBHOOK_INTERVAL"] = "0"
-    command = [str(flowdesk), "serve", "--port", str(port), "--database-url", url]
-    command += ["--seed-days", "0"]
-    base = f"http://127.0.0.1:{port}"
-    with running(command, base, env=env, cwd=folder, budget_s=90):
-        yield base, url
+    with demo_server(tmp_path_factory.mktemp("day"), "--seed-days", "0") as served_:
+        yield served_
 
 
 def _mail_gateway_key(base: str) -> str:

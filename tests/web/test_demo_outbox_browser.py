@@ -8,8 +8,6 @@ itself: any request to another host fails the test. Screenshots go to var/test-a
 from __future__ import annotations
 
 import json
-import os
-import sys
 from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
@@ -18,14 +16,13 @@ from urllib.parse import urlsplit
 
 import pytest
 from tests.web import test_browser
-from tests.web.servers import running
+from tests.web.servers import demo_server
 from tests.web.test_browser import CHROMIUM, _login, _shot
 
 from flowdesk.api.docs import redoc_available, swagger_available
 from flowdesk.contacts.intake import Intake
 from flowdesk.runtime.processes import ProcessRuntime
 from flowdesk.store import Store
-from flowdesk.testing.postgres import free_port
 
 pytestmark = pytest.mark.skipif(
     not Path(CHROMIUM).exists(),
@@ -38,16 +35,8 @@ LOCAL = "127.0.0.1"
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """(base URL, database URL) of `flowdesk serve` with the demo and no sender settings."""
-    folder = tmp_path_factory.mktemp("demo-outbox")
-    url = f"sqlite:///{folder / 'flowdesk.db'}"
-    port = free_port()
-    flowdesk = Path(sys.executable).with_name("flowdesk")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FLOWDESK_")}
-    env["FLOWDESK_WEBHOOK_INTERVAL"] = "0"
-    command = [str(flowdesk), "serve", "--port", str(port), "--database-url", url]
-    base = f"http://{LOCAL}:{port}"
-    with running(command, base, env=env, cwd=folder, budget_s=90):
-        yield base, url
+    with demo_server(tmp_path_factory.mktemp("demo-outbox")) as served_:
+        yield served_
 
 
 def _contacts(database_url: str) -> dict[str, dict[str, str]]:

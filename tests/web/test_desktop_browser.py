@@ -5,8 +5,6 @@ Screenshots of the queue and the case: see tests/web/screenshots.py."""
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
@@ -14,13 +12,12 @@ from typing import Any
 
 import pytest
 from tests.web import screenshots, test_browser
-from tests.web.servers import running
+from tests.web.servers import demo_server
 from tests.web.test_browser import CHROMIUM, _login
 
 from flowdesk.contacts.intake import Intake
 from flowdesk.runtime.processes import ProcessRuntime
 from flowdesk.store import Store
-from flowdesk.testing.postgres import free_port
 from flowdesk.web.rendering import htmx_available
 
 pytestmark = pytest.mark.skipif(
@@ -33,16 +30,8 @@ browser = test_browser.browser
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """(base URL, database URL) of `flowdesk serve` with the demo and no sender settings."""
-    folder = tmp_path_factory.mktemp("desktop")
-    url = f"sqlite:///{folder / 'flowdesk.db'}"
-    port = free_port()
-    flowdesk = Path(sys.executable).with_name("flowdesk")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FLOWDESK_")}
-    env["FLOWDESK_WEBHOOK_INTERVAL"] = "0"
-    command = [str(flowdesk), "serve", "--port", str(port), "--database-url", url]
-    base = f"http://127.0.0.1:{port}"
-    with running(command, base, env=env, cwd=folder, budget_s=90):
-        yield base, url
+    with demo_server(tmp_path_factory.mktemp("desktop")) as served_:
+        yield served_
 
 
 def _email_case(
