@@ -9,8 +9,9 @@ store (FLOWDESK_DATABASE_URL or --database-url) as a local administrator named `
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -18,6 +19,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from flowdesk.core.errors import FlowdeskError
+
+T = TypeVar("T")
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -84,6 +87,18 @@ def _show_version(item: Any, created: bool | None = None) -> str:
     )
 
 
+def _run(database_url: str | None, use_case: Callable[[Any, Any], T]) -> T:
+    """Run a bundle use case on the local store as the CLI's caller; a refusal is one line and
+    exit 2 (no traceback)."""
+    ops = _ops(database_url)
+    try:
+        return use_case(_cli_caller(), ops)
+    except FlowdeskError as exc:
+        raise _fail(exc) from None
+    finally:
+        ops.store.close()
+
+
 def deploy_command(
     path: Annotated[Path, typer.Argument(help="Bundle folder, its flow.yaml, or a .zip file.")],
     as_json: AsJson = False,
@@ -92,13 +107,7 @@ def deploy_command(
     """Validate and deploy a bundle; its contact reasons start its flow from now on."""
     from flowdesk.app import bundles
 
-    ops = _ops(database_url)
-    try:
-        outcome = bundles.deploy(_cli_caller(), ops, path)
-    except FlowdeskError as exc:
-        raise _fail(exc) from None
-    finally:
-        ops.store.close()
+    outcome = _run(database_url, lambda caller, ops: bundles.deploy(caller, ops, path))
     if as_json:
         out.print_json(json.dumps(outcome.to_dict()))
         return
@@ -115,13 +124,7 @@ def versions_command(
     """The deployed versions of a flow, oldest first; the current one is marked."""
     from flowdesk.app import bundles
 
-    ops = _ops(database_url)
-    try:
-        found = bundles.versions(_cli_caller(), ops, flow)
-    except FlowdeskError as exc:
-        raise _fail(exc) from None
-    finally:
-        ops.store.close()
+    found = _run(database_url, lambda caller, ops: bundles.versions(caller, ops, flow))
     if as_json:
         out.print_json(json.dumps([v.to_dict() for v in found]))
         return
@@ -149,13 +152,7 @@ def diff_command(
     """Which files differ between two versions, with a unified diff of each changed text."""
     from flowdesk.app import bundles
 
-    ops = _ops(database_url)
-    try:
-        found = bundles.diff(_cli_caller(), ops, flow, old, new)
-    except FlowdeskError as exc:
-        raise _fail(exc) from None
-    finally:
-        ops.store.close()
+    found = _run(database_url, lambda caller, ops: bundles.diff(caller, ops, flow, old, new))
     if as_json:
         out.print_json(json.dumps(found.to_dict()))
         return
@@ -177,13 +174,7 @@ def rollback_command(
     theirs."""
     from flowdesk.app import bundles
 
-    ops = _ops(database_url)
-    try:
-        outcome = bundles.rollback(_cli_caller(), ops, flow, version)
-    except FlowdeskError as exc:
-        raise _fail(exc) from None
-    finally:
-        ops.store.close()
+    outcome = _run(database_url, lambda caller, ops: bundles.rollback(caller, ops, flow, version))
     if as_json:
         out.print_json(json.dumps(outcome.to_dict()))
         return
