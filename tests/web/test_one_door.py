@@ -108,7 +108,7 @@ def test_the_form_check_is_the_same_on_both_doors_in_words_on_the_right_field(
 
 
 def test_next_best_work_answers_on_both_doors(app: FastAPI, store: Store) -> None:
-    item = start_complaint(store, "FD-DOOR3")
+    start_complaint(store, "FD-DOOR3")  # front-office work to take
     with TestClient(app) as client:
         token = login(client, "enovak")  # front office, no triage backlog in a fresh store
         page = client.post("/work/next", data={"csrf": token}, follow_redirects=False)
@@ -122,7 +122,6 @@ def test_next_best_work_answers_on_both_doors(app: FastAPI, store: Store) -> Non
         assert body["kind"] == "work_item"
         assert f"/work/{body['work_item']['id']}" == taken
         assert body["work_item"]["assignee"] == "enovak"
-    assert item["id"]  # the store had front-office work to take
 
 
 # -- the permission matrix -----------------------------------------------------------------
