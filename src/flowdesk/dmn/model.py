@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flowdesk.core.clock import Clock
-from flowdesk.core.errors import NotFoundError, Position
+from flowdesk.core.errors import ModelError, NotFoundError, Position
 from flowdesk.dmn.boxed import Expr, Parameter
 from flowdesk.dmn.items import ItemType
 from flowdesk.feel.errors import Diagnostic
@@ -104,6 +104,8 @@ class DmnModel:
     def __init__(self, definitions: list[Definitions]) -> None:
         self.definitions = definitions
         self.main = definitions[0]
+        #: what a tolerant load (load_model(..., tolerant=True)) set aside; empty when strict
+        self.problems: tuple[ModelError, ...] = ()
         self._by_key: dict[str, Element] = {}
         for defs in reversed(definitions):  # main model's names win
             for element in defs.elements.values():
