@@ -56,3 +56,54 @@ def test_astral_plane_characters_in_names_and_strings() -> None:
     assert feel("{🐎: 2}.🐎") == 2
     assert feel('string length("\\U01F40E")') == 1
     assert feel('"\\U01F40E" = "🐎"') is True
+
+
+def _diagnosed_null(text: str) -> list[str]:
+    env = Env()
+    assert evaluate(text, {}, env=env) is None
+    return env.diagnostics.messages()
+
+
+# 10.3.2.6 Context: "the keys ... must be unique"; a context that breaks it is null (an error
+# at run time, with a diagnostic), not a model that cannot load.
+def test_duplicate_context_keys_give_null() -> None:
+    assert "duplicate context key 'a'" in _diagnosed_null("{a: 1, a: 2}")[0]
+    assert feel('{a: 1, "a": 2} = null') is True
+    assert feel("{a: 1, b: a + 1}.b") == 2
+
+
+# 10.3.2.9.x "in": a list on the right is a list of positive unary tests; an item that is a
+# range tests by inclusion.
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("1 in [[2..4], [1..3]]", True),
+        ("5 in [[2..4], [1..3]]", False),
+        ('"b" in [["f".."h"], ["a".."c"]]', True),
+        ("1 in [2, 3, 1]", True),
+        ("10 in (1, < 5, >= 10)", True),
+    ],
+)
+def test_in_with_a_list_of_ranges(text: str, value: object) -> None:
+    assert feel(text) == value
+
+
+# 10.3.4.1 date(from): "from" follows the XML Schema date lexical form, whose yearFrag has
+# four digits or more without a leading zero.
+def test_date_year_with_a_leading_zero_and_five_digits_is_null() -> None:
+    assert _diagnosed_null('date("01211-12-31")')
+    assert feel('date("1211-12-31")') == feel("date(1211, 12, 31)")
+
+
+# duration(from): the XML Schema duration secondFrag allows "0." (digits, point, no fraction).
+def test_duration_seconds_with_a_trailing_point() -> None:
+    assert feel('duration("PT0.S") = duration("PT0S")') is True
+    assert feel('duration("PT1.S")') == feel('duration("PT1S")')
+
+
+# Rule 63 iteration context: `2..1` counts down; a range value `[2..1]` (start after end) is
+# not something to iterate, so the for expression is null.
+def test_for_over_a_descending_range_value_is_null() -> None:
+    assert feel("for i in 2..1 return i") == [2, 1]
+    assert _diagnosed_null("for i in [2..1] return i")
+    assert feel("for i in [1..3) return i") == [1, 2]

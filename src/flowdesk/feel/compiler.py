@@ -718,6 +718,11 @@ class Compiler:
                 return d
             if isinstance(d, values.Range):
                 a, b = d.start, d.end
+                if type(a) is type(b) and type(a) in (Decimal, date) and b < a:
+                    # Only the bare `2..1` iteration context counts down; a range value
+                    # `[2..1]` whose start is after its end is not a range (null).
+                    fail(env, "cannot iterate over a range whose start is after its end", it, text)
+                    return None
                 if type(a) is Decimal and type(b) is Decimal:
                     step = Decimal(1) if b >= a else Decimal(-1)
                     if not d.start_included:
@@ -852,6 +857,17 @@ class Compiler:
 
     def c_ContextLiteral(self, node: ast.ContextLiteral) -> Code:
         entries = tuple((key, self.compile(value).fn) for key, value in node.entries)
+        keys = [key for key, _ in entries]
+        duplicate = next((k for i, k in enumerate(keys) if k in keys[:i]), None)
+        if duplicate is not None:
+            text = self.text
+            message = f"duplicate context key '{duplicate}': the context is null"
+
+            def invalid(scope: Scope, env: Env) -> Any:
+                fail(env, message, node, text)
+                return None
+
+            return Code(invalid)
 
         def context(scope: Scope, env: Env) -> Any:
             d: dict[str, Any] = {}
