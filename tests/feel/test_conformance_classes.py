@@ -107,3 +107,23 @@ def test_for_over_a_descending_range_value_is_null() -> None:
     assert feel("for i in 2..1 return i") == [2, 1]
     assert _diagnosed_null("for i in [2..1] return i")
     assert feel("for i in [1..3) return i") == [1, 2]
+
+
+# Table 71 range(from): "If range string does not conform with grammar rule 66, the result is
+# null"; rule 66 b/c give a missing endpoint an open bracket. The examples of the table:
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ('range("[18..21)") = [18..21)', True),
+        ('range("[2..)") = >= 2', True),
+        ('range("(..2)") = < 2', True),
+        ('range("")', None),
+        ('range("[..]")', None),
+        ('range("[..2]")', None),
+        ('range("[1..]")', None),
+        ('range("[10..1]")', None),
+        ('range("[1e1..2e1]") = [10..20]', True),
+    ],
+)
+def test_range_function_edge_cases(text: str, value: object) -> None:
+    assert feel(text) == value

@@ -134,7 +134,7 @@ def tokenize(text: str, *, max_string: int = 1_000_000) -> list[Token]:
             tokens.append(Token(STRING, value, i, end, line, col))
         elif kind == "number":
             raw = m.group()
-            tokens.append(Token(NUMBER, raw, i, end, line, col, _number(raw)))
+            tokens.append(Token(NUMBER, raw, i, end, line, col, number_literal(raw)))
         elif kind == "name":
             tokens.append(Token(NAME, m.group(), i, end, line, col))
         else:
@@ -209,7 +209,7 @@ def _read_string(text: str, start: int, pos: Positions, max_string: int) -> tupl
     )
 
 
-def _number(raw: str) -> Decimal:
+def number_literal(raw: str) -> Decimal:
     """A numeric literal (rule 35) as a Decimal; `1.2e3` is written out as 1200, like the same
     number typed without exponent, unless the exponent is absurdly large."""
     value = Decimal(raw)
