@@ -70,23 +70,34 @@ class ItemType:
     def is_collection(self) -> bool:
         return self.element is not None
 
-    def conforms(self, value: Any, env: Env) -> bool:
-        """True when `value` is an instance of this type (null conforms to every type)."""
+    def conforms(self, value: Any, env: Env, *, complete: bool = True) -> bool:
+        """True when `value` is an instance of this type (null conforms to every type).
+
+        A context conforms to a structured type when it has every component (DMN 1.5
+        10.3.2.9.1: the type's keys are a subset of the context's; more keys are fine).
+        `complete=False` lets a component be absent: input data given as JSON may leave out
+        null components."""
         if value is None:
             return True
         if self.element is not None:
-            return isinstance(value, list) and all(self.element.conforms(v, env) for v in value)
+            return isinstance(value, list) and all(
+                self.element.conforms(v, env, complete=complete) for v in value
+            )
         if self.components is not None:
             if not isinstance(value, dict):
                 return False
             for key, comp in self.components.items():
-                if key in value and not comp.conforms(value[key], env):
+                if key not in value:
+                    if complete:
+                        return False
+                    continue
+                if not comp.conforms(value[key], env, complete=complete):
                     return False
         elif not _base_conforms(self.base, value):
             return False
         return all(test.matches(value, {}, env) is True for test, _ in self.allowed)
 
-    def coerce(self, value: Any, env: Env, what: str) -> Any:
+    def coerce(self, value: Any, env: Env, what: str, *, complete: bool = True) -> Any:
         """The value as this type per spec, or None plus a diagnostic naming `what`."""
         if (
             self.base == "Any"
@@ -95,19 +106,19 @@ class ItemType:
             and not self.allowed
         ):
             return value
-        if self.conforms(value, env):
+        if self.conforms(value, env, complete=complete):
             return value
         if (
             self.element is not None
             and not isinstance(value, list)
-            and self.element.conforms(value, env)
+            and self.element.conforms(value, env, complete=complete)
         ):
             return [value]
         if (
             self.element is None
             and isinstance(value, list)
             and len(value) == 1
-            and self.conforms(value[0], env)
+            and self.conforms(value[0], env, complete=complete)
         ):
             return value[0]
         env.diagnostics.add(
@@ -119,7 +130,7 @@ class ItemType:
     def coerce_input(self, value: Any, env: Env, what: str) -> Any:
         """Like coerce, but first parses ISO text where the type (or a component or element
         of it) is a date, time, date and time or duration: an API convenience for JSON."""
-        return self.coerce(self._parse_text(value, env, what), env, what)
+        return self.coerce(self._parse_text(value, env, what), env, what, complete=False)
 
     def _parse_text(self, value: Any, env: Env, what: str) -> Any:
         if isinstance(value, str) and self.element is None and self.base in _PARSERS:
