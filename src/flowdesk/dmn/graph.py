@@ -40,6 +40,8 @@ class Evaluation:
         self.model = model
         self.inputs = inputs
         self.env = env if env is not None else Env(clock=clock or SystemClock())
+        if self.env.types is None:
+            self.env.types = model.type_predicates
         self.converted = converted
         self.memo: dict[int, Any] = {}
         self.active: set[int] = set()

@@ -653,6 +653,9 @@ class Compiler:
         def instance_of(scope: Scope, env: Env) -> Any:
             v = vf(scope, env)
             if unknown:
+                host = env.types.get(str(ftype)) if env.types is not None else None
+                if host is not None:  # a DMN item definition
+                    return v is not None and host(v, env)
                 fail(env, f"unknown type '{ftype}'", node, text)
                 return None
             return ftype.is_instance(v)

@@ -1,0 +1,90 @@
+"""Type conformance in DMN (DMN 1.5 10.3.2.9: conformance, and the conversions of 10.3.2.9.4:
+a singleton list becomes its item, an item becomes a singleton list where a list is expected,
+anything else that does not conform becomes null), and `instance of` with item definitions."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from flowdesk.dmn import DmnModel, load_model
+
+NS = "https://www.omg.org/spec/DMN/20191111/MODEL/"
+ITEMS = """
+<itemDefinition name="tNameAndAge">
+  <itemComponent name="name"><typeRef>string</typeRef></itemComponent>
+  <itemComponent name="age"><typeRef>number</typeRef></itemComponent></itemDefinition>
+<itemDefinition name="tSmall"><typeRef>number</typeRef>
+  <allowedValues><text>[1..10]</text></allowedValues></itemDefinition>
+<itemDefinition name="tNumbers" isCollection="true"><typeRef>number</typeRef></itemDefinition>
+"""
+BKM = """
+<businessKnowledgeModel name="has person" id="bkm">
+  <variable name="has person"/>
+  <encapsulatedLogic><formalParameter name="p" typeRef="tNameAndAge"/>
+    <literalExpression><text>p != null</text></literalExpression></encapsulatedLogic>
+</businessKnowledgeModel>
+"""
+
+
+def model(decisions: dict[str, tuple[str, str]]) -> str:
+    body = "".join(
+        f'<decision name="{name}" id="{name}"><variable name="{name}"'
+        + (f' typeRef="{type_ref}"' if type_ref else "")
+        + '/><knowledgeRequirement><requiredKnowledge href="#bkm"/></knowledgeRequirement>'
+        + f"<literalExpression><text>{text}</text></literalExpression></decision>"
+        for name, (type_ref, text) in decisions.items()
+    )
+    return (
+        f'<definitions xmlns="{NS}" name="t" namespace="http://example.com/t" id="t">'
+        f"{ITEMS}{BKM}{body}</definitions>"
+    )
+
+
+CASES = {
+    # name: (typeRef, FEEL text with &quot; for quotes, expected value)
+    "number_as_string": ("string", "1 + 1", None),
+    "singleton_list_to_item": ("string", "[&quot;foo&quot;]", "foo"),
+    "singleton_list_wrong_item": ("string", "[1]", None),
+    "item_to_singleton_list": ("tNumbers", "10", [Decimal(10)]),
+    "list_with_a_wrong_item": ("tNumbers", "[1, 2, &quot;foo&quot;]", None),
+    "context_with_more_keys": (
+        "tNameAndAge",
+        "{name: &quot;a&quot;, surname: &quot;b&quot;, age: 10}",
+        {"name": "a", "surname": "b", "age": Decimal(10)},
+    ),
+    "context_missing_a_component": ("tNameAndAge", "{name: &quot;a&quot;}", None),
+    "parameter_not_conforming_is_null": ("", "has person({name: &quot;a&quot;})", False),
+    "parameter_conforming": ("", "has person({name: &quot;a&quot;, age: 1})", True),
+    "instance_of_item_definition": (
+        "",
+        "[{name: &quot;a&quot;, age: 3} instance of tNameAndAge, "
+        "{name: &quot;a&quot;} instance of tNameAndAge, 5 instance of tSmall, "
+        "11 instance of tSmall, [1] instance of tNumbers, null instance of tSmall]",
+        [True, False, True, False, True, False],
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def loaded() -> DmnModel:
+    return load_model(model({k: (t, x) for k, (t, x, _) in CASES.items()}))
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_conformance_and_conversion(loaded: DmnModel, name: str) -> None:
+    result = loaded.evaluate(name)
+    assert result.value == CASES[name][2]
+
+
+def test_input_data_may_leave_out_components() -> None:
+    text = (
+        f'<definitions xmlns="{NS}" name="t" namespace="http://example.com/t" id="t">{ITEMS}'
+        '<inputData name="Person" id="person"><variable name="Person" typeRef="tNameAndAge"/>'
+        '</inputData><decision name="Name" id="d"><variable name="Name"/>'
+        '<informationRequirement><requiredInput href="#person"/></informationRequirement>'
+        "<literalExpression><text>Person.name</text></literalExpression></decision>"
+        "</definitions>"
+    )
+    assert load_model(text).evaluate("Name", {"Person": {"name": "Ada"}}).value == "Ada"
