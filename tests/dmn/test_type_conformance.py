@@ -88,3 +88,36 @@ def test_input_data_may_leave_out_components() -> None:
         "</definitions>"
     )
     assert load_model(text).evaluate("Name", {"Person": {"name": "Ada"}}).value == "Ada"
+
+
+# 10.3.1.6: names are matched longest first against the names in scope. A BKM whose formal
+# parameters are named `Person.Gender` (as modellers export "implicit" parameters) reads them
+# as names inside its body, while the invoking decision reads the same text as the path
+# Person -> Gender.
+IMPLICIT = f"""<definitions xmlns="{NS}" name="i" namespace="http://example.com/i" id="i">
+  <inputData id="in" name="Person"><variable name="Person"/></inputData>
+  <decision id="d" name="Description of person"><variable name="Description of person"/>
+    <informationRequirement><requiredInput href="#in"/></informationRequirement>
+    <knowledgeRequirement><requiredKnowledge href="#bkm"/></knowledgeRequirement>
+    <invocation>
+      <literalExpression><text>Describe</text></literalExpression>
+      <binding><parameter name="Person.Name"/>
+        <literalExpression><text>Person.Name</text></literalExpression></binding>
+      <binding><parameter name="Person.Children"/>
+        <literalExpression><text>Person.Children</text></literalExpression></binding>
+    </invocation></decision>
+  <businessKnowledgeModel id="bkm" name="Describe"><variable name="Describe"/>
+    <encapsulatedLogic>
+      <formalParameter name="Person.Name"/><formalParameter name="Person.Children"/>
+      <literalExpression>
+        <text>Person.Name + " has " + string(Person.Children) + " children"</text>
+      </literalExpression></encapsulatedLogic></businessKnowledgeModel>
+</definitions>"""
+
+
+def test_bkm_parameters_named_like_paths() -> None:
+    result = load_model(IMPLICIT).evaluate(
+        "Description of person", {"Person": {"Name": "Ada", "Children": 2}}
+    )
+    assert result.value == "Ada has 2 children"
+    assert result.ok

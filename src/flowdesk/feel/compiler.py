@@ -326,6 +326,31 @@ def refers_to_input(node: ast.Node) -> bool:
     return False
 
 
+def _lookup(scope: Scope | None, name: str) -> Any:
+    while scope is not None:
+        v = scope.vars.get(name, MISSING)
+        if v is not MISSING:
+            return v
+        scope = scope.parent
+    return MISSING
+
+
+def _follow(value: Any, path: list[str]) -> Any:
+    """Path expression semantics (10.3.2.x): a context gives its entry, a list maps."""
+    for key in path:
+        if isinstance(value, list):
+            value = [_follow(v, [key]) for v in value]
+        elif isinstance(value, dict):
+            value = value.get(key)
+        elif value is None:
+            return None
+        else:
+            value = property_of(value, key)
+            if value is MISSING:
+                return None
+    return value
+
+
 class Compiler:
     """Compiles the nodes of one FEEL text; `text` is kept for diagnostics."""
 
@@ -379,10 +404,19 @@ class Compiler:
             fn = builtins().get(name)
             if fn is not None:
                 return fn
+            if dotted:
+                # `Person.Gender` read as one name because some scope of the model has that
+                # name (a BKM parameter, 10.3.1.6 longest match); where it is not in scope it
+                # is the path Person -> Gender.
+                for cut in range(len(dotted) - 1, 0, -1):
+                    found = _lookup(scope, ".".join(dotted[:cut]))
+                    if found is not MISSING:
+                        return _follow(found, dotted[cut:])
             if not silent:
                 fail(env, f"unknown variable '{name}'", node, text)
             return None
 
+        dotted = [part.strip() for part in name.split(".")] if "." in name else None
         return Code(lookup)
 
     # -- operators ---------------------------------------------------------------------------
