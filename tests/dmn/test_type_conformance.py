@@ -121,3 +121,32 @@ def test_bkm_parameters_named_like_paths() -> None:
     )
     assert result.value == "Ada has 2 children"
     assert result.ok
+
+
+def test_nested_singleton_list_becomes_its_item() -> None:
+    text = model({"nested": ("number", "[[10]]"), "nested_wrong": ("number", "[[&quot;a&quot;]]")})
+    loaded = load_model(text)
+    assert loaded.evaluate("nested").value == 10
+    assert loaded.evaluate("nested_wrong").value is None
+
+
+# DMN 1.5 6.3.x: a decision service's variable is typed by a function item definition; the
+# service's result must conform to that function's outputTypeRef.
+SERVICE = f"""<definitions xmlns="{NS}" name="s" namespace="http://example.com/s" id="s">
+  <itemDefinition name="tText"><functionItem outputTypeRef="string"/></itemDefinition>
+  <itemDefinition name="tNumberFn"><functionItem outputTypeRef="number"/></itemDefinition>
+  <decisionService name="Wrong" id="wrong"><variable name="Wrong" typeRef="tText"/>
+    <outputDecision href="#d"/></decisionService>
+  <decisionService name="Right" id="right"><variable name="Right" typeRef="tNumberFn"/>
+    <outputDecision href="#d"/></decisionService>
+  <decision name="D" id="d"><variable name="D"/>
+    <literalExpression><text>1000</text></literalExpression></decision>
+</definitions>"""
+
+
+def test_decision_service_result_conforms_to_the_function_output_type() -> None:
+    loaded = load_model(SERVICE)
+    assert loaded.evaluate_service("Right").value == 1000
+    wrong = loaded.evaluate_service("Wrong")
+    assert wrong.value is None
+    assert "does not conform" in wrong.messages()[0]

@@ -65,6 +65,7 @@ class ItemType:
     components: dict[str, ItemType] | None = None
     element: ItemType | None = None  # set when this is a collection
     allowed: list[tuple[UnaryTests, str]] = field(default_factory=list)
+    output: ItemType | None = None  # a function item's outputTypeRef
 
     @property
     def is_collection(self) -> bool:
@@ -114,13 +115,11 @@ class ItemType:
             and self.element.conforms(value, env, complete=complete)
         ):
             return [value]
-        if (
-            self.element is None
-            and isinstance(value, list)
-            and len(value) == 1
-            and self.conforms(value[0], env, complete=complete)
-        ):
-            return value[0]
+        item = value
+        while self.element is None and isinstance(item, list) and len(item) == 1:
+            item = item[0]  # a singleton list is its item, also nested ([[10]] for a number)
+        if item is not value and self.conforms(item, env, complete=complete):
+            return item
         env.diagnostics.add(
             f"{what}: value {_show(value)} does not conform to type '{self.name}'; using null",
             severity="error",

@@ -425,8 +425,13 @@ class _Loader:
                     for c in components
                 },
             )
-        elif _child(el, "functionItem") is not None:
-            base = ItemType(name, "function")
+        elif (function_item := _child(el, "functionItem")) is not None:
+            output_ref = function_item.get("outputTypeRef")
+            base = ItemType(
+                name,
+                "function",
+                output=self._type(defs, output_ref, function_item, where) if output_ref else None,
+            )
         elif type_ref:
             ref = self._type(defs, type_ref, el, where)
             base = ItemType(name, ref.base, ref.components, ref.element, list(ref.allowed))
