@@ -132,7 +132,12 @@ class DmnModel:
             found = {}
             for defs in reversed(self.definitions):
                 prefix = next(
-                    (n for d in self.definitions for n, ns in d.imports.items() if ns == defs.namespace),
+                    (
+                        n
+                        for d in self.definitions
+                        for n, ns in d.imports.items()
+                        if ns == defs.namespace
+                    ),
                     None,
                 )
                 for item_name, item in defs.items.items():

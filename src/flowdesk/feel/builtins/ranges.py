@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from decimal import Decimal
 from typing import Any
 
 from flowdesk.feel.builtins.base import REGISTRY, Builtin, Signature, builtin, text
@@ -313,7 +312,7 @@ def range_(env: Env, value: Any) -> Range:
         raise FeelRuntimeError(f"range: '{source[:60]}' has no start, so it must open with '('")
     if end is None and rest == "]":
         raise FeelRuntimeError(f"range: '{source[:60]}' has no end, so it must close with ')'")
-    if start is not None and end is not None and compare(start, end) > 0:
+    if start is not None and end is not None and (compare(start, end) or 0) > 0:
         # compare() also raises when the endpoints are of different types
         raise FeelRuntimeError(f"range: the start of '{source[:60]}' is after its end")
     return Range(start, end, start_included and start is not None, rest == "]" and end is not None)
