@@ -127,3 +127,29 @@ def test_for_over_a_descending_range_value_is_null() -> None:
 )
 def test_range_function_edge_cases(text: str, value: object) -> None:
     assert feel(text) == value
+
+
+# Table 77 is(value1, value2): the examples of the table, positional and named.
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ('is(date("2012-12-25"), time("23:00:50"))', False),
+        ('is(date("2012-12-25"), date("2012-12-25"))', True),
+        ('is(time("23:00:50z"), time("23:00:50"))', False),
+        ('is(time("23:00:50z"), time("23:00:50+00:00"))', True),
+        ('is(value1: time("23:00:50z"), value2: time("23:00:50+00:00"))', True),
+        ('is(value2: 1, value1: "1")', False),
+    ],
+)
+def test_is_function_with_positional_and_named_parameters(text: str, value: object) -> None:
+    assert feel(text) == value
+
+
+# Tables 74 and 75, footnote 1: a position "must be a non-zero integer (0 scale number)";
+# where it is not, the result is null.
+@pytest.mark.parametrize(
+    "text",
+    ["sublist([1, 2, 3], 1.5)", "insert before([1, 3], 1.5, 2)", "remove([1, 2, 3], 2.5)"],
+)
+def test_non_integer_positions_give_null(text: str) -> None:
+    assert _diagnosed_null(text)
