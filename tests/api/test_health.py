@@ -86,8 +86,10 @@ def test_flowdesk_serve_migrates_and_answers_health(database_url: str) -> None:
                 break
             except httpx.TransportError as exc:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    output = proc.stdout.read() if proc.stdout else "no output"
-                    raise AssertionError(output) from exc
+                    # stop it first: reading the pipe of a live server would wait forever
+                    proc.kill()
+                    output, _ = proc.communicate(timeout=20)
+                    raise AssertionError(output or "no output") from exc
                 time.sleep(0.2)
         assert response.status_code == 200
         assert response.json()["status"] == "ok"
