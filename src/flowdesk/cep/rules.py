@@ -378,6 +378,8 @@ class _Parser:
         return Absence(first, then_not, within, calendar)
 
     def action(self, value: Any, path: Path) -> Action | None:
+        if isinstance(value, dict) and True in value:  # YAML 1.1 reads a bare `on:` as true
+            value = {("on" if k is True else k): v for k, v in value.items()}
         raw = self.mapping(value, path, ("on", *ACTIONS))
         if raw is None:
             return None
@@ -464,7 +466,7 @@ _ACTION_FIELDS: dict[str, tuple[str, ...]] = {
     "notify_customers": ("customers", "text", "subject"),
     "correlate": ("message", "key", "variables"),
     "alert": ("department", "text"),
-    "hold_contacts": ("customers", "text"),
+    "hold_contacts": ("customers", "text", "reasons"),
 }
 _ACTION_REQUIRED: dict[str, tuple[str, ...]] = {
     "start_flow": ("process",),
