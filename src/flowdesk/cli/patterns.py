@@ -42,7 +42,7 @@ def test(
         raise fail(f"{events}: {exc.strerror}") from None
     for change in replay.changes:
         s = change.situation
-        when = s.get("cleared_at") if change.kind == "cleared" else s["updated_at"]
+        when = float(s["cleared_at"] if change.kind == "cleared" else s["updated_at"])
         if as_json:
             typer.echo(json.dumps({"change": change.kind, **s}, default=str, sort_keys=True))
         else:
