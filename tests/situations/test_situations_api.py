@@ -12,7 +12,9 @@ import pytest
 from tests.api.test_bundles_api import post_zip, zip_folder
 from tests.api.test_service_api import Api, make_api
 from tests.situations.bundle import PATTERNS, write
+from tests.web.conftest import PASSWORD, login
 
+from flowdesk.auth import service
 from flowdesk.channels.outbound import RecordingSender
 from flowdesk.core.clock import FixedClock
 from flowdesk.customers.registry import create_customer
@@ -117,6 +119,12 @@ def test_an_outage_raises_notifies_holds_contacts_and_clears_resuming_every_wait
         "notify_customers": "done",
         "alert": "done",
     }
+    service.create_user(
+        api.store, api.clock, username="boss", roles=["supervisor"], password=PASSWORD
+    )
+    login(api.client, "boss")
+    board = api.client.get("/supervisor/panel")  # the wallboard shows it
+    assert board.status_code == 200 and "Outage in NW-1" in board.text, board.text[:300]
     alerts = [e for e in api.store.events.after(0, 10**6) if e.type == "situation.alert"]
     assert [a.department for a in alerts] == ["network-operations"]
 
