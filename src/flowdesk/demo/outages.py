@@ -44,8 +44,9 @@ def assign_service_points(store: Store) -> int:
 def node_event(kind: str, area: str, node: str, at: datetime) -> NewEvent:
     """`network.node_down` or `network.node_up` for a node of an area, as a CloudEvent."""
     event_id = f"{kind}-{area}-{node}-{at.timestamp():.0f}"
+    external_type = "network." + kind  # another system's type: not in Flowdesk's registry
     return NewEvent(
-        type=f"network.{kind}",
+        type=external_type,
         time=at,
         data={"cloudevent_id": event_id, "subject": node, "data": {"area": area, "node": node}},
         source=SOURCE,
