@@ -77,6 +77,10 @@ class _Runner:
         match = rule.match
         self.match = match
         self.title = rule.title
+        text = rule.title.text if rule.title is not None else ""
+        # a title that does not read count or value is the same for every update
+        self.title_varies = "count" in text or "value" in text
+        self.specs: list[EventSpec] = _specs_of(match)
 
     # -- helpers ------------------------------------------------------------------------------
     def key_of(self, spec: EventSpec, event: Event) -> str | None:
@@ -94,15 +98,20 @@ class _Runner:
 
     def tidy(self, key: str, part: dict[str, Any]) -> None:
         """Drop what is empty; the partition itself when nothing is left."""
-        for name in ("w", "p", "a"):
-            if name in part and not part[name]:
-                del part[name]
+        if "w" in part and not part["w"]:
+            del part["w"]
+        if "p" in part and not part["p"]:
+            del part["p"]
+        if "a" in part and not part["a"]:
+            del part["a"]
         if not part:
             self.parts.pop(key, None)
         self.engine.dirty.add((self.rule.id, key))
-        due = self.due(part) if part else None
-        if due is not None:
-            self.engine.schedule(due, self, key)
+        situation = part.get("s")
+        if "a" in part or "b" in part or (situation is not None and "due" in situation):
+            due = self.due(part)
+            if due is not None:
+                self.engine.schedule(due, self, key)
 
     def due(self, part: dict[str, Any]) -> float | None:
         """The earliest time this partition needs `expire`: a time-out, an absence deadline or
@@ -147,7 +156,8 @@ class _Runner:
             kind = "updated"
         if rule.timeout is not None:
             situation["due"] = at + rule.timeout
-        situation["title"] = self.title_of(situation)
+        if kind == "raised" or self.title_varies:
+            situation["title"] = self.title_of(situation)
         out.append(Change(kind, rule.id, dict(situation)))
 
     def title_of(self, situation: dict[str, Any]) -> str:
@@ -188,53 +198,71 @@ class _Runner:
 
     def on_event(self, event: Event, role: int, out: list[Change]) -> None:
         match = self.match
-        spec: EventSpec
-        if isinstance(match, EventSpec):
-            spec = match
-        elif isinstance(match, Threshold):
-            spec = match.spec
-        elif isinstance(match, Sequence):
-            spec = match.steps[role]
-        else:
-            spec = match.first if role == 0 else match.then_not
+        spec = self.specs[role]
         if spec.where is not None and spec.where.get(event.context) is not True:
             return
-        key = self.key_of(spec, event)
+        getter = spec.key or self.rule.key
+        if getter is None:
+            key: str | None = NO_KEY
+        else:
+            value = getter.get(event.context)
+            key = value if type(value) is str else _key(value)
         if key is None:
             return
-        if isinstance(match, EventSpec):
+        if isinstance(match, Threshold):
+            self.threshold(match, key, event, out)
+        elif isinstance(match, EventSpec):
             part = self.part(key)
             self.matched(key, part, event.time, event.id, None, out)
             self.tidy(key, part)
-        elif isinstance(match, Threshold):
-            self.threshold(match, key, event, out)
         elif isinstance(match, Sequence):
             self.sequence(match, key, event, role, out)
         else:
             self.absence(match, key, event, role, out)
 
     def threshold(self, match: Threshold, key: str, event: Event, out: list[Change]) -> None:
+        function = match.function
+        numeric = function == "sum" or function == "avg"
         value: Any = None
         if match.of is not None:
             value = match.of.get(event.context)
-            if match.function in ("sum", "avg"):
-                value = _number(value)
-                if value is None:
-                    return
-            else:
+            if numeric:
+                if type(value) is not int and type(value) is not float:
+                    value = _number(value)
+                    if value is None:
+                        return
+            elif type(value) is not str:
                 value = _key(value)
-        part = self.part(key)
+        parts = self.parts
+        part = parts.get(key)
+        if part is None:
+            part = parts[key] = {}
+        self.engine.dirty.add((self.rule.id, key))
         now = event.time
+        result: float
         if match.window == "sliding":
-            window = part.setdefault("w", [])
+            window = part.get("w")
+            if window is None:
+                window = part["w"] = []
             window.append([now, value])
-            if match.function in ("sum", "avg"):
+            if numeric:
                 part["sum"] = part.get("sum", 0.0) + value
-            elif match.function == "distinct":
-                seen = part.setdefault("d", {})
+            elif function == "distinct":
+                seen = part.get("d")
+                if seen is None:
+                    seen = part["d"] = {}
                 seen[value] = seen.get(value, 0) + 1
-            self.evict(match, part, now)
-            result = self.aggregate(match, part, len(part.get("w", ())))
+            if window[0][0] <= now - match.within:
+                self.evict(match, part, now)
+            count = len(window)
+            if function == "count":
+                result = float(count)
+            elif function == "sum":
+                result = part["sum"]
+            elif function == "avg":
+                result = part["sum"] / count
+            else:
+                result = float(len(part["d"]))
         else:
             start = (now // match.within) * match.within
             bucket = part.get("b")
@@ -244,15 +272,18 @@ class _Runner:
             if bucket is None:
                 bucket = part["b"] = {"start": start, "n": 0, "sum": 0.0, "d": {}}
             bucket["n"] += 1
-            if match.function in ("sum", "avg"):
+            if numeric:
                 bucket["sum"] += value
-            elif match.function == "distinct":
+            elif function == "distinct":
                 bucket["d"][value] = 1
             result = self.bucket_value(match, bucket)
-        reached = match.at_least is not None and result >= match.at_least
+        at_least = match.at_least
+        reached = at_least is not None and result >= at_least
         if reached and (match.at_most is None or result <= match.at_most):
             self.matched(key, part, now, event.id, result, out)
-        self.tidy(key, part)
+        situation = part.get("s")
+        if "b" in part or (situation is not None and "due" in situation):
+            self.tidy(key, part)
 
     def aggregate(self, match: Threshold, part: dict[str, Any], count: int) -> float:
         if match.function == "count":
@@ -543,6 +574,16 @@ class Engine:
             for runner in self.runners.values()
             for part in runner.parts.values()
         )
+
+
+def _specs_of(match: Any) -> list[EventSpec]:
+    if isinstance(match, EventSpec):
+        return [match]
+    if isinstance(match, Threshold):
+        return [match.spec]
+    if isinstance(match, Sequence):
+        return list(match.steps)
+    return [match.first, match.then_not]
 
 
 def _window(rule: Rule) -> float | None:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, select, update
+from sqlalchemy import Connection, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from flowdesk.cep import Change, Engine, Rule
@@ -173,22 +173,11 @@ class SituationConsumer:
             conn = uow.connection
             if position is not None:
                 moved = self._move(conn, position)
-            insert = _insert(conn)
-            for rule_id, key, state in dirty:
-                where = and_(cep_partitions.c.rule == rule_id, cep_partitions.c.key == key)
-                if state is None:
-                    conn.execute(delete(cep_partitions).where(where))
-                else:
-                    conn.execute(
-                        insert(cep_partitions)
-                        .values(rule=rule_id, key=key, state=state)
-                        .on_conflict_do_update(
-                            index_elements=["rule", "key"], set_={"state": state}
-                        )
-                    )
+            self._partitions(conn, dirty)
             contexts: list[dict[str, Any]] | None = None
+            changes = _coalesce(changes)
+            self._situations(uow, changes)
             for change in changes:
-                self._situation(uow, change)
                 rule = engine.runners[change.rule].rule
                 for index, action in enumerate(rule.actions):
                     if action.on != change.kind or action.kind == "hold_contacts":
@@ -206,6 +195,32 @@ class SituationConsumer:
         if moved is not None:
             self._cursor = moved
 
+    @staticmethod
+    def _partitions(conn: Connection, dirty: list[tuple[str, str, dict[str, Any] | None]]) -> None:
+        """Write the changed partitions: one statement for the upserts, one per rule for the
+        deletes (executemany; a statement per partition cost more than the matching)."""
+        rows = [{"rule": r, "key": k, "state": state} for r, k, state in dirty if state is not None]
+        if rows:
+            statement = _insert(conn)(cep_partitions)
+            conn.execute(
+                statement.on_conflict_do_update(
+                    index_elements=["rule", "key"], set_={"state": statement.excluded.state}
+                ),
+                rows,
+            )
+        gone: dict[str, list[str]] = {}
+        for rule_id, key, state in dirty:
+            if state is None:
+                gone.setdefault(rule_id, []).append(key)
+        for rule_id, keys in gone.items():
+            for start in range(0, len(keys), 500):
+                conn.execute(
+                    delete(cep_partitions).where(
+                        cep_partitions.c.rule == rule_id,
+                        cep_partitions.c.key.in_(keys[start : start + 500]),
+                    )
+                )
+
     def _move(self, conn: Connection, position: int) -> tuple[int, int]:
         txid = conn.execute(select(events.c.txid).where(events.c.seq == position)).scalar_one()
         expected = self._cursor or (0, 0)
@@ -219,42 +234,52 @@ class SituationConsumer:
             raise Conflict()
         return int(txid), position
 
-    def _situation(self, uow: UnitOfWork, change: Change) -> None:
-        s = change.situation
-        row = {
-            "id": s["id"],
-            "rule": s["rule"],
-            "bundle": self.bundles.get(s["rule"]),
-            "key": s["key"],
-            "title": str(s.get("title") or s["rule"])[:500],
-            "status": s["status"],
-            "count": int(s["count"]),
-            "raised_at": _at(s["raised_at"]),
-            "updated_at": _at(s["updated_at"]),
-            "cleared_at": _at(s["cleared_at"]) if s.get("cleared_at") is not None else None,
-            "cleared_by": s.get("cleared_by"),
-            "data": s,
-        }
-        conn = uow.connection
-        update_set = {k: v for k, v in row.items() if k not in ("id", "raised_at")}
-        conn.execute(
-            _insert(conn)(situations)
-            .values(**row)
-            .on_conflict_do_update(index_elements=["id"], set_=update_set)
-        )
-        uow.append(
-            NewEvent(
-                _KIND_EVENT[change.kind],
-                self.clock.now(),
-                {
-                    "situation_id": s["id"],
-                    "rule": s["rule"],
-                    "key": s["key"],
-                    "title": row["title"],
-                    "count": row["count"],
-                    **({"cleared_by": s["cleared_by"]} if s.get("cleared_by") else {}),
-                },
+    def _situations(self, uow: UnitOfWork, changes: list[Change]) -> None:
+        """Upsert the situations of a batch in one statement; one log event per change."""
+        rows = []
+        now = self.clock.now()
+        for change in changes:
+            s = change.situation
+            row = {
+                "id": s["id"],
+                "rule": s["rule"],
+                "bundle": self.bundles.get(s["rule"]),
+                "key": s["key"],
+                "title": str(s.get("title") or s["rule"])[:500],
+                "status": s["status"],
+                "count": int(s["count"]),
+                "raised_at": _at(s["raised_at"]),
+                "updated_at": _at(s["updated_at"]),
+                "cleared_at": _at(s["cleared_at"]) if s.get("cleared_at") is not None else None,
+                "cleared_by": s.get("cleared_by"),
+                "data": s,
+            }
+            rows.append(row)
+            uow.append(
+                NewEvent(
+                    _KIND_EVENT[change.kind],
+                    now,
+                    {
+                        "situation_id": s["id"],
+                        "rule": s["rule"],
+                        "key": s["key"],
+                        "title": row["title"],
+                        "count": row["count"],
+                        **({"cleared_by": s["cleared_by"]} if s.get("cleared_by") else {}),
+                    },
+                )
             )
+        if not rows:
+            return
+        last = {row["id"]: row for row in rows}  # a batch may raise and clear one situation
+        conn = uow.connection
+        statement = _insert(conn)(situations)
+        kept = ("title", "status", "count", "updated_at", "cleared_at", "cleared_by", "data")
+        conn.execute(
+            statement.on_conflict_do_update(
+                index_elements=["id"], set_={k: statement.excluded[k] for k in kept}
+            ),
+            list(last.values()),
         )
 
     def _plan(
@@ -360,6 +385,16 @@ class SituationConsumer:
                     "hold_contacts", "raised", {"text": text, "contact_id": stored.contact_id}
                 )
                 self._plan(uow, change, index, hold, customer["id"], stored.contact_id)
+
+
+def _coalesce(changes: list[Change]) -> list[Change]:
+    """The changes of one batch with the updates of a situation folded into its last one: a
+    busy situation is written (row, event, actions) once per batch, not once per event."""
+    last: dict[str, int] = {}
+    for index, change in enumerate(changes):
+        if change.kind == "updated":
+            last[change.situation["id"]] = index
+    return [c for i, c in enumerate(changes) if c.kind != "updated" or last[c.situation["id"]] == i]
 
 
 def _render(text: str, scope: dict[str, Any]) -> str:
