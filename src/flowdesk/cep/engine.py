@@ -74,6 +74,7 @@ class _Runner:
         self.rule = rule
         self.engine = engine
         self.parts: dict[str, dict[str, Any]] = {}
+        self.dirty: set[str] = set()  # keys of the partitions changed since take_dirty
         match = rule.match
         self.match = match
         self.title = rule.title
@@ -93,7 +94,7 @@ class _Runner:
         part = self.parts.get(key)
         if part is None:
             part = self.parts[key] = {}
-        self.engine.dirty.add((self.rule.id, key))
+        self.dirty.add(key)
         return part
 
     def tidy(self, key: str, part: dict[str, Any]) -> None:
@@ -106,7 +107,7 @@ class _Runner:
             del part["a"]
         if not part:
             self.parts.pop(key, None)
-        self.engine.dirty.add((self.rule.id, key))
+        self.dirty.add(key)
         situation = part.get("s")
         if "a" in part or "b" in part or (situation is not None and "due" in situation):
             due = self.due(part)
@@ -184,7 +185,7 @@ class _Runner:
         out.append(Change("cleared", self.rule.id, situation))
 
     # -- events -------------------------------------------------------------------------------
-    def clear_event(self, event: Event, out: list[Change]) -> None:
+    def on_clear(self, event: Event, _role: int, out: list[Change]) -> None:
         spec = self.rule.clear
         assert spec is not None
         if spec.where is not None and spec.where.get(event.context) is not True:
@@ -237,7 +238,7 @@ class _Runner:
         part = parts.get(key)
         if part is None:
             part = parts[key] = {}
-        self.engine.dirty.add((self.rule.id, key))
+        self.dirty.add(key)
         now = event.time
         result: float
         if match.window == "sliding":
@@ -358,7 +359,7 @@ class _Runner:
                     partial = [role + 1, partial[1], partial[2]]
                 kept.append(partial)
             part["p"] = kept
-            self.engine.dirty.add((self.rule.id, key))
+            self.dirty.add(key)
             for partial in done:
                 self.matched(key, part, now, partial[2], None, out)
             self.tidy(key, part)
@@ -427,12 +428,12 @@ class Engine:
         self.rules = list(rules)
         self.calendars = dict(calendars or {})
         self.runners = {rule.id: _Runner(rule, self) for rule in self.rules}
-        self.routes: dict[str, list[tuple[_Runner, int]]] = {}
+        self.routes: dict[str, list[tuple[Callable[[Event, int, list[Change]], None], int]]] = {}
         for runner in self.runners.values():
             rule = runner.rule
             if rule.clear is not None:  # clearing first: an event may clear and start again
                 for t in rule.clear.types:
-                    self.routes.setdefault(t, []).append((runner, -1))
+                    self.routes.setdefault(t, []).append((runner.on_clear, -1))
             match = rule.match
             specs: list[EventSpec]
             if isinstance(match, EventSpec):
@@ -445,9 +446,8 @@ class Engine:
                 specs = [match.first, match.then_not]
             for role in sorted(range(len(specs)), reverse=True):  # later steps first
                 for t in specs[role].types:
-                    self.routes.setdefault(t, []).append((runner, role))
+                    self.routes.setdefault(t, []).append((runner.on_event, role))
         self.now = 0.0
-        self.dirty: set[tuple[str, str]] = set()
         self._timers: list[tuple[float, str, str]] = []
         self._scheduled: dict[tuple[str, str], float] = {}
         self._swept = 0.0
@@ -483,11 +483,8 @@ class Engine:
             self.now = event.time
         routes = self.routes.get(event.type)
         if routes:
-            for runner, role in routes:
-                if role < 0:
-                    runner.clear_event(event, out)
-                else:
-                    runner.on_event(event, role, out)
+            for handle, role in routes:
+                handle(event, role, out)
         return out
 
     def advance(self, now: float) -> list[Change]:
@@ -534,10 +531,18 @@ class Engine:
         runner = self.runners.get(rule_id)
         return None if runner is None else runner.parts.get(key)
 
+    @property
+    def dirty(self) -> bool:
+        """Whether some partition changed since the last take_dirty."""
+        return any(runner.dirty for runner in self.runners.values())
+
     def take_dirty(self) -> list[tuple[str, str, dict[str, Any] | None]]:
         """The partitions changed since the last call, with their state (None: delete)."""
-        out = [(rule_id, key, self.partition(rule_id, key)) for rule_id, key in self.dirty]
-        self.dirty = set()
+        out = []
+        for rule_id, runner in self.runners.items():
+            parts = runner.parts
+            out += [(rule_id, key, parts.get(key)) for key in runner.dirty]
+            runner.dirty = set()
         return out
 
     def load(self, rows: Iterable[tuple[str, str, dict[str, Any]]], now: float) -> None:
