@@ -28,12 +28,13 @@ BATCH = {"content-type": "application/cloudevents-batch+json"}
 
 
 @pytest.fixture
-def api(sqlite_url: str, clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
+def api(database_url: str, clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
+    """The app on SQLite and on PostgreSQL (the consumer's upserts differ by dialect)."""
     monkeypatch.setenv("FLOWDESK_WEBHOOK_INTERVAL", "0")
-    store = Store.open(sqlite_url)
+    store = Store.open(database_url)
     store.upgrade()
     try:
-        yield from make_api(store, clock, sqlite_url)
+        yield from make_api(store, clock, database_url)
     finally:
         store.close()
 

@@ -355,18 +355,22 @@ class SituationConsumer:
                 assert action.customers is not None
                 if not select_customers(action.customers, situation, [customer]):
                     continue
-                added = conn.execute(
-                    _insert(conn)(situation_contacts)
-                    .values(
+                h = situation_contacts.c
+                held_before = conn.execute(
+                    select(h.contact_id).where(
+                        h.situation_id == situation["id"], h.contact_id == stored.contact_id
+                    )
+                ).first()
+                if held_before is not None:
+                    continue  # a batch read again after a crash
+                conn.execute(
+                    situation_contacts.insert().values(
                         situation_id=situation["id"],
                         contact_id=stored.contact_id,
                         customer_id=customer["id"],
                         attached_at=self.clock.now(),
                     )
-                    .on_conflict_do_nothing()
                 )
-                if added.rowcount != 1:
-                    continue
                 uow.append(
                     NewEvent(
                         EventType.SITUATION_CONTACT_HELD,
