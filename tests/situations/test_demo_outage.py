@@ -11,6 +11,8 @@ import pytest
 from tests.api.test_service_api import Api, make_api
 from tests.situations.test_situations_api import BATCH, Worker, situations
 
+from flowdesk.app import selfservice
+from flowdesk.app.context import Ops
 from flowdesk.cli.demo import default_demo_dir
 from flowdesk.core.clock import FixedClock
 from flowdesk.customers.registry import create_customer
@@ -47,7 +49,8 @@ def test_northwind_area_outage(api: Api) -> None:
     assert told  # customers with broadband in that area
     # a fault report already waiting for the area to be restored
     runtime = ProcessRuntime(api.store, clock=api.clock)
-    case = runtime.start("outage_restoration", {"customerId": ids[0]})
+    someone = sorted(told)[0]
+    case = runtime.start("outage_restoration", {"customerId": someone})
     (triage,) = runtime.work_items(instance_id=case.id)
     runtime.complete_work_item(
         triage["id"], {"serviceType": "broadband", "areaOutage": True, "outageArea": area}
@@ -80,6 +83,10 @@ def test_northwind_area_outage(api: Api) -> None:
     assert outage["title"] == f"Broadband outage in area {area}"
     assert {m.to for m in worker.email.sent} == {f"c{ids.index(i)}@example.nl" for i in told}
     assert all("reference" in m.text for m in worker.email.sent)
+    # the customer's status page says Flowdesk knows about it
+    ops = Ops(api.store, api.clock, runtime)
+    shown = selfservice.view(ops, runtime.instance(case.id))["texts"]
+    assert shown[0] == f"We know about it: Broadband outage in area {area}. We are working on it."
     node("node_up", "a")
     worker.round()
     worker.round()
