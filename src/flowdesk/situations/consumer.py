@@ -342,7 +342,8 @@ class SituationConsumer:
         if not holding:
             return
         conn = uow.connection
-        contexts = {c["id"]: c for c in customer_contexts(conn)}
+        wanted = {e.customer_id for e in held if e.customer_id}
+        contexts = {c["id"]: c for c in customer_contexts(conn, wanted)} if wanted else {}
         for stored in held:
             customer = contexts.get(stored.customer_id or "")
             if customer is None or stored.contact_id is None:

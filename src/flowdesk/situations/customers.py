@@ -4,7 +4,7 @@ areas and products a customer is served in, which the customer record itself doe
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
 from sqlalchemy import Connection, delete, select
@@ -16,11 +16,14 @@ from flowdesk.situations.models import service_points
 _FIELDS = ("street", "locality", "postcode", "region", "country", "segment")
 
 
-def customer_contexts(conn: Connection) -> list[dict[str, Any]]:
-    """Every active customer as the queries see it (id, name, address fields, segment, value,
-    area and areas, products)."""
+def customer_contexts(conn: Connection, ids: Collection[str] | None = None) -> list[dict[str, Any]]:
+    """Every active customer (or those of `ids`) as the queries see it (id, name, address
+    fields, segment, value, area and areas, products)."""
     points: dict[str, tuple[list[str], list[str]]] = {}
-    for row in conn.execute(select(service_points)):
+    point_query = select(service_points)
+    if ids is not None:
+        point_query = point_query.where(service_points.c.customer_id.in_(list(ids)))
+    for row in conn.execute(point_query):
         areas, products = points.setdefault(row.customer_id, ([], []))
         if row.area not in areas:
             areas.append(row.area)
