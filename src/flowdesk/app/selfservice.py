@@ -125,6 +125,12 @@ def view(ops: Ops, state: InstanceState) -> dict[str, Any]:
             if state.status != "active"
             else ["We are working on your case."]
         )
+    customer_id = _customer_id(state)
+    if customer_id and state.status == "active":  # e.g. a known outage in the customer's area
+        from flowdesk.situations.service import situations_of_customer
+
+        known = situations_of_customer(ops.store, customer_id)
+        texts = [f"We know about it: {s['title']}. We are working on it." for s in known] + texts
     step = customer_step(ops.store, state.id) if state.status == "active" else None
     questions = customer_form(step.task) if step else []
     answers = {f.name: _shown_value(step.variables.get(f.name)) for f in questions} if step else {}

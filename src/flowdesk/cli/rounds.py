@@ -55,6 +55,12 @@ class WorkerRounds:
         self.surveys = SurveySender(store, clock, senders=senders)
         self.notifier = NotifyRound(store, clock, senders)
         self.connectors = HttpConnectorWorker(self.runtime, settings, worker_id=f"{name}:http")
+        from flowdesk.situations.actions import ActionRunner
+        from flowdesk.situations.consumer import SituationConsumer
+
+        # event patterns: situations from the log, then their actions (each once)
+        self.situations = SituationConsumer(store, clock)
+        self.actions = ActionRunner(store, self.runtime, clock=clock, senders=senders)
         self.jobs = 0
 
     @property
@@ -69,6 +75,7 @@ class WorkerRounds:
         routed = sum(self.router.tick().values()) if self.router is not None else 0
         self.purger.tick()  # old Idempotency-Key answers (not work: it never keeps us awake)
         routed += len(self.closer.tick()) + len(self.surveys.tick())
+        routed += self.situations.tick() + self.actions.tick()
         return int(done + routed + self.notifier.tick().total)
 
 

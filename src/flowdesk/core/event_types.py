@@ -116,6 +116,13 @@ class EventType:
     EXPERIENCE_BUNDLE_DEPLOYED: Final = "experience_bundle.deployed"
     KNOWLEDGE_FEEDBACK: Final = "knowledge.feedback"
     DEMO_OUTBOX_RECEIVED: Final = "demo.outbox.received"
+    # event patterns (flowdesk.cep, flowdesk.situations)
+    SITUATION_RAISED: Final = "situation.raised"
+    SITUATION_UPDATED: Final = "situation.updated"
+    SITUATION_CLEARED: Final = "situation.cleared"
+    SITUATION_ALERT: Final = "situation.alert"
+    SITUATION_CONTACT_HELD: Final = "situation.contact_held"
+    SITUATION_ACTION_DONE: Final = "situation.action_done"
 
 
 # -- payloads ---------------------------------------------------------------------------------
@@ -657,6 +664,37 @@ class DemoOutboxReceived:
     reference: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class SituationChanged:
+    situation_id: str
+    rule: str
+    key: str
+    title: str
+    count: int
+    cleared_by: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SituationAlert:
+    situation_id: str
+    title: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class SituationContactHeld:
+    situation_id: str
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class SituationActionDone:
+    situation_id: str
+    action: str  # start_flow | notify_customers | correlate | alert | hold_contacts
+    key: str  # the action's idempotency key
+    result: str
+
+
 # -- the registry -----------------------------------------------------------------------------
 
 
@@ -792,6 +830,12 @@ _register(
 )
 _register(E.KNOWLEDGE_FEEDBACK, KnowledgeFeedback, "An agent rated a knowledge article.")
 _register(E.DEMO_OUTBOX_RECEIVED, DemoOutboxReceived, "The demo's mail catcher got a message.")
+_register(E.SITUATION_RAISED, SituationChanged, "An event pattern matched: a situation began.")
+_register(E.SITUATION_UPDATED, SituationChanged, "More events matched an active situation.")
+_register(E.SITUATION_CLEARED, SituationChanged, "A situation was cleared (event or time-out).")
+_register(E.SITUATION_ALERT, SituationAlert, "A situation alerted a department.")
+_register(E.SITUATION_CONTACT_HELD, SituationContactHeld, "A contact was attached to a situation.")
+_register(E.SITUATION_ACTION_DONE, SituationActionDone, "A situation's action ran (once).")
 del E
 
 

@@ -75,6 +75,9 @@ def known_customers(store: Store, limit: int = MAX_CUSTOMERS) -> list[dict[str, 
     return [c for c in found.values() if "email" in c and "phone" in c]
 
 
+from flowdesk.demo.outages import AREAS, assign_service_points, node_event, send  # noqa: E402
+
+
 class LiveDemo:
     def __init__(
         self,
@@ -111,6 +114,10 @@ class LiveDemo:
             self.sim.make_customers(None)
         self.next_arrival = now + self._gap()
         self.next_adopt = now
+        # the network: now and then three nodes of an area go down, and later come back
+        assign_service_points(store)
+        self.outage: tuple[str, datetime] | None = None  # the area down and when it is back
+        self.next_outage = now + timedelta(minutes=self.rng.uniform(1, 3))
 
     def _gap(self) -> timedelta:
         return timedelta(seconds=self.rng.expovariate(self.rate / 60))
@@ -127,6 +134,20 @@ class LiveDemo:
         self.sim.clock.set(max(now, self.sim.clock.now()))
         self.sim.run_due_jobs(limit=200)
         self.sim.consumer_round()
+        self._network(now)
+
+    def _network(self, now: datetime) -> None:
+        """Node events as Northwind's network monitoring posts them (the area-outage pattern
+        of the outage-restoration bundle turns three downs in ten minutes into a situation)."""
+        if self.outage is None and now >= self.next_outage:
+            area = self.rng.choice(AREAS)
+            send(self.store, *(node_event("node_down", area, f"{area}-{n}", now) for n in "abc"))
+            self.outage = (area, now + timedelta(minutes=self.rng.uniform(3, 8)))
+        elif self.outage is not None and now >= self.outage[1]:
+            area = self.outage[0]
+            send(self.store, node_event("node_up", area, f"{area}-a", now))
+            self.outage = None
+            self.next_outage = now + timedelta(minutes=self.rng.uniform(10, 20))
 
     def _adopt_open_work(self) -> None:
         """Unclaimed open work the simulation does not know yet (left by the seed, created

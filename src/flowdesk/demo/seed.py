@@ -301,6 +301,9 @@ class Simulation:
                 ids=self.ids,
                 progress=progress,
             )
+        from flowdesk.demo.outages import assign_service_points
+
+        assign_service_points(self.store)  # areas and products, for the outage pattern
         self.report.customers = len(rows)
 
     def plan_arrivals(self) -> None:

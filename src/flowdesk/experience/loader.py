@@ -38,6 +38,7 @@ from flowdesk.experience.bundle import (
 from flowdesk.experience.errors import BundleError, Issue
 from flowdesk.experience.files import DEFAULT_LIMITS, Limits, read_bundle_files
 from flowdesk.experience.manifest import ARTICLE_SCHEMA, FLOW_SCHEMA
+from flowdesk.experience.patterns import check_patterns
 from flowdesk.experience.yamldoc import Located, Path_, YamlError, load_yaml
 from flowdesk.feel import compile_expression
 from flowdesk.feel.durations import parse_duration
@@ -502,6 +503,7 @@ def validate_files(name: str, files: dict[str, bytes]) -> Bundle:
             checker.at(("reasons", index, "id"), f"reason {reason['id']!r} is listed twice")
         reason_ids.add(reason["id"])
     articles = checker.articles(spec_files.get("knowledge", []), user_tasks)
+    checker.issues += check_patterns(files)[1]  # event patterns (patterns/*.yaml)
     if checker.issues:
         raise BundleError(checker.issues)
     version = manifest.get("version")

@@ -719,6 +719,33 @@ class ProcessRuntime:
         with no receiver the message is buffered for `message_ttl`. Returns the instance ids."""
         return self._run(lambda tx: self._correlate(tx, name, correlation_key, variables))
 
+    def correlate_all(
+        self,
+        name: str,
+        correlation_key: Any = None,
+        variables: Mapping[str, Any] | None = None,
+    ) -> list[str]:
+        """Deliver to every instance waiting for the message and key, in one transaction (an
+        area restored resumes all the cases of that area, not the first). Starts nothing and
+        buffers nothing, so delivering the same message again reaches no one twice."""
+
+        def body(tx: _Tx) -> list[str]:
+            key = None if correlation_key is None else str(correlation_key)
+            reached: list[str] = []
+            for sub in tx.repo.find_subscribers("message", name, key):
+                instance_id = sub["instance_id"]
+                if instance_id is None or instance_id in reached:
+                    continue
+                state = self._apply(
+                    tx,
+                    instance_id,
+                    lambda s: self.engine.correlate_message(s, name, correlation_key, variables),
+                )
+                reached.append(state.id)
+            return reached
+
+        return self._run(body)
+
     def _correlate(
         self, tx: _Tx, name: str, correlation_key: Any, variables: Mapping[str, Any] | None
     ) -> list[str]:

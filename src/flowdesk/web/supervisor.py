@@ -14,6 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from flowdesk.api.routes.common import ops_of
 from flowdesk.app import organisation, supervision
+from flowdesk.app import situations as situations_use
 from flowdesk.app.errors import FormInvalid
 from flowdesk.auth.roles import Permission
 from flowdesk.auth.service import Forbidden
@@ -81,7 +82,9 @@ def _figures(request: Request, access: PageAccess) -> dict[str, Any]:
         key: sum(d[key] for d in figures["departments"])
         for key in ("open", "unassigned", "at-risk", "breached", "triage")
     }
-    return {"fig": figures, "now": now, "totals": totals, "link": _link}
+    # situations the event patterns raised (an area outage): what customers are about to call on
+    active = situations_use.situations(access.user, ops_of(request), status="active", limit=10)
+    return {"fig": figures, "now": now, "totals": totals, "link": _link, "situations": active}
 
 
 @router.get("/supervisor")

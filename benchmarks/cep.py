@@ -1,0 +1,344 @@
+#!/usr/bin/env python3
+"""Event patterns: events per second through 10 rules, in memory and durable on SQLite, and
+the p99 time from an event's commit to its action at 1,000 events/s; beside a plain Python loop
+that checks the same rules (the floor: what hand-written dictionaries cost, with no rule
+language, FEEL, situation lifecycle or state kept serialisable).
+
+    .venv/bin/python benchmarks/cep.py            # 1,000,000 events, 10,000 keys
+    .venv/bin/python benchmarks/cep.py --quick    # under 30 s
+
+The stream is seeded (the same every run): eight event types over 10,000 keys (areas, orders,
+shops, devices, users). The last line printed is one JSON object with all figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import tempfile
+import threading
+import time
+from collections import deque
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+from flowdesk.cep import Engine, Event, compile_rules
+
+RULES = """
+patterns:
+  - {id: outage, key: data.k, match: {threshold: {event: node_down, at_least: 3, within: PT10M}},
+     situation: {clear: node_up}}
+  - id: failed-after-order
+    key: data.k
+    match: {sequence: {steps: [order, {event: pay_failed, where: data.amount > 10}], within: PT1H}}
+  - {id: not-shipped, key: data.k,
+     match: {absence: {first: order, then_not: shipped, within: PT2H}}}
+  - id: revenue
+    key: data.k
+    match:
+      threshold: {event: sale, window: tumbling, within: PT1H, function: sum, of: data.amount,
+                  at_least: 5000}
+  - id: slow-device
+    key: data.k
+    match:
+      threshold: {event: ping, function: avg, of: data.ms, within: PT5M, at_least: 760}
+    situation: {timeout: PT30M}
+  - id: many-ips
+    key: data.k
+    match:
+      threshold: {event: login_failed, function: distinct, of: data.ip, within: PT10M,
+                  at_least: 3}
+  - {id: big-failure, key: data.k, match: {event: pay_failed, where: data.amount > 498}}
+  - {id: brute-force, key: data.k,
+     match: {threshold: {event: login_failed, at_least: 5, within: PT5M}}}
+  - {id: reset-after-failures, key: data.k,
+     match: {sequence: {steps: [login_failed, reset], within: PT10M}}}
+  - id: failing-customer
+    key: data.k
+    match:
+      threshold: {event: pay_failed, function: sum, of: data.amount, within: PT1H,
+                  at_least: 1500}
+"""
+TYPES = ["node_down", "node_up", "order", "shipped", "pay_failed", "sale", "ping"]
+TYPES += ["login_failed", "reset"]
+WEIGHTS = [6, 1, 10, 8, 6, 20, 30, 15, 4]
+
+
+def stream(count: int, keys: int, seed: int = 7) -> list[Event]:
+    rng = random.Random(seed)
+    kinds = rng.choices(TYPES, WEIGHTS, k=count)
+    out = []
+    t = 1_700_000_000.0
+    for i, kind in enumerate(kinds):
+        t += rng.expovariate(50.0)  # 50 events a second of event time
+        data = {
+            "k": f"k{rng.randrange(keys)}",
+            "amount": rng.randrange(1, 500),
+            "ms": rng.randrange(10, 800),
+            "ip": f"10.0.0.{rng.randrange(6)}",
+        }
+        out.append(Event(f"e{i}", kind, t, {"type": kind, "data": data}))
+    return out
+
+
+class Floor:
+    """The same ten rules as plain dictionaries and deques (no lifecycle beyond 'active')."""
+
+    def __init__(self) -> None:
+        self.down: dict[str, deque[float]] = {}
+        self.out_active: set[str] = set()
+        self.orders: dict[str, list[float]] = {}
+        self.pending: dict[str, list[float]] = {}
+        self.sales: dict[str, list[float]] = {}
+        self.pings: dict[str, deque[tuple[float, int]]] = {}
+        self.ips: dict[str, deque[tuple[float, str]]] = {}
+        self.fails: dict[str, deque[float]] = {}
+        self.lfails: dict[str, list[float]] = {}
+        self.paid: dict[str, deque[tuple[float, int]]] = {}
+        self.active: set[tuple[str, str]] = set()
+        self.raised = 0
+
+    def hit(self, rule: str, key: str) -> None:
+        if (rule, key) not in self.active:
+            self.active.add((rule, key))
+            self.raised += 1
+
+    def process(self, e: Event) -> None:
+        d = e.context["data"]
+        k, t, kind = d["k"], e.time, e.type
+        if kind == "node_down":
+            q = self.down.setdefault(k, deque())
+            q.append(t)
+            while q and q[0] <= t - 600:
+                q.popleft()
+            if len(q) >= 3:
+                self.hit("outage", k)
+        elif kind == "node_up":
+            self.active.discard(("outage", k))
+        elif kind == "order":
+            self.orders.setdefault(k, []).append(t)
+            self.pending.setdefault(k, []).append(t + 7200)
+        elif kind == "shipped":
+            self.pending.pop(k, None)
+        elif kind == "pay_failed":
+            amount = d["amount"]
+            if amount > 10 and any(t - s <= 3600 for s in self.orders.pop(k, [])):
+                self.hit("failed-after-order", k)
+            if amount > 498:
+                self.hit("big-failure", k)
+            q2 = self.paid.setdefault(k, deque())
+            q2.append((t, amount))
+            while q2 and q2[0][0] <= t - 3600:
+                q2.popleft()
+            if sum(a for _, a in q2) >= 1500:
+                self.hit("failing-customer", k)
+        elif kind == "sale":
+            bucket = self.sales.setdefault(k, [t // 3600, 0.0])
+            if bucket[0] != t // 3600:
+                bucket[:] = [t // 3600, 0.0]
+            bucket[1] += d["amount"]
+            if bucket[1] >= 5000:
+                self.hit("revenue", k)
+        elif kind == "ping":
+            q3 = self.pings.setdefault(k, deque())
+            q3.append((t, d["ms"]))
+            while q3 and q3[0][0] <= t - 300:
+                q3.popleft()
+            if sum(m for _, m in q3) / len(q3) >= 760:
+                self.hit("slow-device", k)
+        elif kind == "login_failed":
+            q4 = self.ips.setdefault(k, deque())
+            q4.append((t, d["ip"]))
+            while q4 and q4[0][0] <= t - 600:
+                q4.popleft()
+            if len({ip for _, ip in q4}) >= 3:
+                self.hit("many-ips", k)
+            q5 = self.fails.setdefault(k, deque())
+            q5.append(t)
+            while q5 and q5[0] <= t - 300:
+                q5.popleft()
+            if len(q5) >= 5:
+                self.hit("brute-force", k)
+            self.lfails.setdefault(k, []).append(t)
+        elif kind == "reset" and any(t - s <= 600 for s in self.lfails.pop(k, [])):
+            self.hit("reset-after-failures", k)
+
+
+CPU: dict[str, float] = {}  # events per second of this process's CPU time (a loaded machine)
+
+
+def in_memory(events: list[Event]) -> tuple[float, int, int]:
+    engine = Engine(compile_rules(yaml.safe_load(RULES)))
+    started, cpu = time.perf_counter(), time.process_time()
+    raised = 0
+    for e in events:
+        for change in engine.process(e):
+            raised += change.kind == "raised"
+    CPU["in_memory"] = round(len(events) / (time.process_time() - cpu))
+    return len(events) / (time.perf_counter() - started), raised, engine.size()
+
+
+def floor(events: list[Event]) -> tuple[float, int]:
+    loop = Floor()
+    started, cpu = time.perf_counter(), time.process_time()
+    for e in events:
+        loop.process(e)
+    CPU["floor"] = round(len(events) / (time.process_time() - cpu))
+    return len(events) / (time.perf_counter() - started), loop.raised
+
+
+def _store(folder: str) -> Any:
+    from flowdesk.store import Store
+
+    store = Store.open(f"sqlite:///{folder}/cep.db")
+    store.upgrade()
+    return store
+
+
+def _new_event(e: Event) -> Any:
+    from datetime import UTC, datetime
+
+    from flowdesk.core.events import NewEvent
+
+    data = {"cloudevent_id": e.id, "data": e.context["data"]}
+    when = datetime.fromtimestamp(e.time, UTC)
+    return NewEvent(e.type, when, data, source="/bench", id=f"{e.id}-{time.perf_counter_ns()}")
+
+
+def durable(events: list[Event], folder: str) -> float:
+    """Events already in the log, read and matched by the consumer with its state in SQLite."""
+    from flowdesk.situations.consumer import SituationConsumer
+
+    store = _store(folder)
+    for start in range(0, len(events), 5000):
+        with store.unit_of_work() as uow:
+            uow.append(*(_new_event(e) for e in events[start : start + 5000]))
+    rules = [("bench", r) for r in compile_rules(yaml.safe_load(RULES))]
+    consumer = SituationConsumer(store, rules=rules, batch=2000)
+    started, cpu = time.perf_counter(), time.process_time()
+    consumer.tick()
+    rate = len(events) / (time.perf_counter() - started)
+    CPU["durable_sqlite"] = round(len(events) / (time.process_time() - cpu))
+    store.close()
+    return rate
+
+
+def latency(seconds: float, folder: str, rate: int = 1000) -> dict[str, float]:
+    """A producer commits `rate` events a second (one transaction each); a worker loop runs the
+    consumer and the actions; for the 2% that raise a situation with an alert action, the time
+    from the event's commit to the alert's commit."""
+    from sqlalchemy import select
+
+    from flowdesk.runtime.processes import ProcessRuntime
+    from flowdesk.situations.actions import ActionRunner
+    from flowdesk.situations.consumer import SituationConsumer
+    from flowdesk.situations.models import situation_actions, situations
+
+    store = _store(folder)
+    hot = "\n  - {id: hot, key: data.k, match: {event: hot}, actions: [{alert: {department: ops}}]}"
+    rules = [("bench", r) for r in compile_rules(yaml.safe_load(RULES + hot))]
+    consumer = SituationConsumer(store, rules=rules, batch=2000)
+    runner = ActionRunner(store, ProcessRuntime(store))
+    committed: dict[str, float] = {}
+    done: dict[str, float] = {}
+    stop = threading.Event()
+
+    def work() -> None:
+        seen: set[str] = set()
+        while not stop.is_set():
+            busy = consumer.tick() + runner.tick()
+            if busy:
+                now = time.perf_counter()
+                with store.reading() as conn:
+                    rows = conn.execute(
+                        select(situations.c.id, situations.c.data).where(
+                            situations.c.id.in_(
+                                select(situation_actions.c.situation_id).where(
+                                    situation_actions.c.status == "done"
+                                )
+                            )
+                        )
+                    ).all()
+                for row in rows:
+                    if row.id not in seen:
+                        seen.add(row.id)
+                        done[row.data["first_event"]] = now
+            else:
+                time.sleep(0.001)
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    rng = random.Random(3)
+    base = stream(int(seconds * rate), 10_000, seed=11)
+    started = time.perf_counter()
+    for i, e in enumerate(base):
+        due = started + i / rate
+        pause = due - time.perf_counter()
+        if pause > 0:
+            time.sleep(pause)
+        if rng.random() < 0.02:
+            e = Event(e.id, "hot", e.time, {"type": "hot", "data": {"k": f"h{i}"}})
+        new = _new_event(e)
+        with store.unit_of_work() as uow:
+            uow.append(new)
+        committed[str(new.id)] = time.perf_counter()
+    time.sleep(0.5)
+    stop.set()
+    worker.join()
+    store.close()
+    waits = sorted(done[k] - committed[k] for k in done if k in committed)
+    if not waits:
+        return {"p50_ms": float("nan"), "p99_ms": float("nan"), "actions": 0}
+    p = lambda q: round(1000 * waits[min(len(waits) - 1, int(q * len(waits)))], 1)  # noqa: E731
+    return {"p50_ms": p(0.5), "p99_ms": p(0.99), "actions": len(waits)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="a smaller run, under 30 s")
+    args = parser.parse_args()
+    count, keys = (150_000, 2_000) if args.quick else (1_000_000, 10_000)
+    durable_count = 20_000 if args.quick else 200_000
+    seconds = 3.0 if args.quick else 15.0
+    events = stream(count, keys)
+    floor_rate, floor_raised = floor(events)
+    memory_rate, raised, held = in_memory(events)
+    print(f"in memory: {memory_rate:,.0f} events/s ({raised} situations raised, {held} held)")
+    print(f"plain Python loop (floor): {floor_rate:,.0f} events/s ({floor_raised} raised)")
+    with tempfile.TemporaryDirectory() as folder:
+        durable_rate = durable(events[:durable_count], folder)
+    print(f"durable on SQLite: {durable_rate:,.0f} events/s")
+    with tempfile.TemporaryDirectory() as folder:
+        lat = latency(seconds, folder)
+    p50, p99 = lat["p50_ms"], lat["p99_ms"]
+    print(f"event commit -> action at 1,000 events/s: p50 {p50} ms, p99 {p99} ms")
+    print(
+        json.dumps(
+            {
+                "benchmark": "cep",
+                "quick": args.quick,
+                "events": count,
+                "keys": keys,
+                "rules": 10,
+                "in_memory_events_per_s": round(memory_rate),
+                "floor_plain_loop_events_per_s": round(floor_rate),
+                "situations_raised": raised,
+                "floor_raised": floor_raised,
+                "state_entries_at_end": held,
+                "durable_sqlite_events_per_s": round(durable_rate),
+                "durable_events": durable_count,
+                "latency_commit_to_action_ms": lat,
+                "events_per_cpu_s": CPU,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,598 @@
+"""The pattern engine: compiled rules applied to a stream of events, one at a time.
+
+Semantics follow what Esper and Flink CEP users expect: event time (each event's own time moves
+the engine's clock, `advance` moves it for time-outs when no event arrives), keyed partitions
+(each rule's state is kept per key), `every A -> B` sequences (each A starts its own partial
+match), `A -> not B` absence (a B cancels the As before it), sliding windows evicted by time and
+tumbling windows aligned to the epoch. A match raises a situation for the rule and key, or
+updates the one already active; a clearing event of the same key or the time-out clears it.
+
+All state lives in plain JSON-able dictionaries, one per (rule, key) partition: `dirty` says
+which changed, so a durable consumer writes only those, and `load` puts them back after a
+restart. Memory is bounded by what the windows hold: a partition with nothing left is dropped.
+"""
+
+from __future__ import annotations
+
+import heapq
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from flowdesk.cep.rules import Absence, EventSpec, Rule, Sequence, Threshold
+
+_NAMESPACE = uuid.UUID("0b8c3f52-7d7e-4a5f-9a51-3c1f0c6de5a1")
+#: Adds a duration (seconds) to an instant (epoch seconds) on a business calendar.
+CalendarAdd = Callable[[float, float], float]
+NO_KEY = "*"
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One event as the engine sees it: `context` is what FEEL reads (type, source, subject,
+    data, case_id, customer_id, ...); `time` is epoch seconds."""
+
+    id: str
+    type: str
+    time: float
+    context: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """A situation was raised, updated or cleared; `situation` is a copy of its state."""
+
+    kind: str  # raised | updated | cleared
+    rule: str
+    situation: dict[str, Any]
+
+
+def _key(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, Decimal):
+        return str(value.normalize()) if value == value.to_integral_value() else str(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float | Decimal):
+        return float(value)
+    return None
+
+
+class _Runner:
+    """One rule: routes the events it reads to its operator, keeps its partitions."""
+
+    def __init__(self, rule: Rule, engine: Engine) -> None:
+        self.rule = rule
+        self.engine = engine
+        self.parts: dict[str, dict[str, Any]] = {}
+        self.dirty: set[str] = set()  # keys of the partitions changed since take_dirty
+        match = rule.match
+        self.match = match
+        self.title = rule.title
+        text = rule.title.text if rule.title is not None else ""
+        # a title that does not read count or value is the same for every update
+        self.title_varies = "count" in text or "value" in text
+        self.specs: list[EventSpec] = _specs_of(match)
+
+    # -- helpers ------------------------------------------------------------------------------
+    def key_of(self, spec: EventSpec, event: Event) -> str | None:
+        getter = spec.key or self.rule.key
+        if getter is None:
+            return NO_KEY
+        return _key(getter.get(event.context))
+
+    def part(self, key: str) -> dict[str, Any]:
+        part = self.parts.get(key)
+        if part is None:
+            part = self.parts[key] = {}
+        self.dirty.add(key)
+        return part
+
+    def tidy(self, key: str, part: dict[str, Any]) -> None:
+        """Drop what is empty; the partition itself when nothing is left."""
+        if "w" in part and not part["w"]:
+            del part["w"]
+        if "p" in part and not part["p"]:
+            del part["p"]
+        if "a" in part and not part["a"]:
+            del part["a"]
+        if not part:
+            self.parts.pop(key, None)
+        self.dirty.add(key)
+        situation = part.get("s")
+        if "a" in part or "b" in part or (situation is not None and "due" in situation):
+            due = self.due(part)
+            if due is not None:
+                self.engine.schedule(due, self, key)
+
+    def due(self, part: dict[str, Any]) -> float | None:
+        """The earliest time this partition needs `expire`: a time-out, an absence deadline or
+        the end of a tumbling window."""
+        dues: list[float] = []
+        situation = part.get("s")
+        if situation is not None and situation.get("due") is not None:
+            dues.append(situation["due"])
+        if part.get("a"):
+            dues.append(min(item[0] for item in part["a"]))
+        bucket = part.get("b")
+        if bucket is not None and isinstance(self.match, Threshold):
+            dues.append(bucket["start"] + self.match.within)
+        return min(dues) if dues else None
+
+    # -- situations ---------------------------------------------------------------------------
+    def matched(
+        self, key: str, part: dict[str, Any], at: float, trigger: str, value: Any, out: list[Change]
+    ) -> None:
+        rule = self.rule
+        situation = part.get("s")
+        if situation is None:
+            situation = {
+                "id": str(uuid.uuid5(_NAMESPACE, f"{rule.id}\n{key}\n{trigger}")),
+                "rule": rule.id,
+                "key": key,
+                "status": "active",
+                "raised_at": at,
+                "updated_at": at,
+                "count": 1,
+                "value": value,
+                "first_event": trigger,
+                "last_event": trigger,
+            }
+            kind = "raised"
+            part["s"] = situation
+        else:
+            situation["count"] += 1
+            situation["updated_at"] = at
+            situation["value"] = value
+            situation["last_event"] = trigger
+            kind = "updated"
+        if rule.timeout is not None:
+            situation["due"] = at + rule.timeout
+        if kind == "raised" or self.title_varies:
+            situation["title"] = self.title_of(situation)
+        out.append(Change(kind, rule.id, dict(situation)))
+
+    def title_of(self, situation: dict[str, Any]) -> str:
+        if self.title is None:
+            key = situation["key"]
+            return self.rule.id if key == NO_KEY else f"{self.rule.id}: {key}"
+        context = {
+            "key": situation["key"],
+            "count": situation["count"],
+            "value": situation["value"],
+            "rule": self.rule.id,
+        }
+        text = self.title.expression.evaluate(context)
+        return str(text) if text is not None else self.rule.id
+
+    def cleared(
+        self, key: str, part: dict[str, Any], at: float, how: str, out: list[Change]
+    ) -> None:
+        situation = part.pop("s")
+        situation["status"] = "cleared"
+        situation["cleared_at"] = at
+        situation["cleared_by"] = how
+        situation.pop("due", None)
+        out.append(Change("cleared", self.rule.id, situation))
+
+    # -- events -------------------------------------------------------------------------------
+    def on_clear(self, event: Event, _role: int, out: list[Change]) -> None:
+        spec = self.rule.clear
+        assert spec is not None
+        if spec.where is not None and spec.where.get(event.context) is not True:
+            return
+        key = self.key_of(spec, event)
+        part = self.parts.get(key) if key is not None else None
+        if part is None or key is None or "s" not in part:
+            return
+        self.cleared(key, part, event.time, event.id, out)
+        self.tidy(key, part)
+
+    def on_event(self, event: Event, role: int, out: list[Change]) -> None:
+        match = self.match
+        spec = self.specs[role]
+        if spec.where is not None and spec.where.get(event.context) is not True:
+            return
+        getter = spec.key or self.rule.key
+        if getter is None:
+            key: str | None = NO_KEY
+        else:
+            value = getter.get(event.context)
+            key = value if type(value) is str else _key(value)
+        if key is None:
+            return
+        if isinstance(match, Threshold):
+            self.threshold(match, key, event, out)
+        elif isinstance(match, EventSpec):
+            part = self.part(key)
+            self.matched(key, part, event.time, event.id, None, out)
+            self.tidy(key, part)
+        elif isinstance(match, Sequence):
+            self.sequence(match, key, event, role, out)
+        else:
+            self.absence(match, key, event, role, out)
+
+    def threshold(self, match: Threshold, key: str, event: Event, out: list[Change]) -> None:
+        function = match.function
+        numeric = function == "sum" or function == "avg"
+        value: Any = None
+        if match.of is not None:
+            value = match.of.get(event.context)
+            if numeric:
+                if type(value) is not int and type(value) is not float:
+                    value = _number(value)
+                    if value is None:
+                        return
+            elif type(value) is not str:
+                value = _key(value)
+        parts = self.parts
+        part = parts.get(key)
+        if part is None:
+            part = parts[key] = {}
+        self.dirty.add(key)
+        now = event.time
+        result: float
+        if match.window == "sliding":
+            window = part.get("w")
+            if window is None:
+                window = part["w"] = []
+            window.append([now, value])
+            if numeric:
+                part["sum"] = part.get("sum", 0.0) + value
+            elif function == "distinct":
+                seen = part.get("d")
+                if seen is None:
+                    seen = part["d"] = {}
+                seen[value] = seen.get(value, 0) + 1
+            if window[0][0] <= now - match.within:
+                self.evict(match, part, now)
+            count = len(window)
+            if function == "count":
+                result = float(count)
+            elif function == "sum":
+                result = part["sum"]
+            elif function == "avg":
+                result = part["sum"] / count
+            else:
+                result = float(len(part["d"]))
+        else:
+            start = (now // match.within) * match.within
+            bucket = part.get("b")
+            if bucket is not None and bucket["start"] != start:
+                self.close_bucket(match, key, part, out)
+                bucket = None
+            if bucket is None:
+                bucket = part["b"] = {"start": start, "n": 0, "sum": 0.0, "d": {}}
+            bucket["n"] += 1
+            if numeric:
+                bucket["sum"] += value
+            elif function == "distinct":
+                bucket["d"][value] = 1
+            result = self.bucket_value(match, bucket)
+        at_least = match.at_least
+        reached = at_least is not None and result >= at_least
+        if reached and (match.at_most is None or result <= match.at_most):
+            self.matched(key, part, now, event.id, result, out)
+        situation = part.get("s")
+        if "b" in part or (situation is not None and "due" in situation):
+            self.tidy(key, part)
+
+    def aggregate(self, match: Threshold, part: dict[str, Any], count: int) -> float:
+        if match.function == "count":
+            return float(count)
+        if match.function == "sum":
+            return float(part.get("sum", 0.0))
+        if match.function == "avg":
+            return float(part.get("sum", 0.0)) / count if count else 0.0
+        return float(len(part.get("d", {})))
+
+    @staticmethod
+    def bucket_value(match: Threshold, bucket: dict[str, Any]) -> float:
+        if match.function == "count":
+            return float(bucket["n"])
+        if match.function == "sum":
+            return float(bucket["sum"])
+        if match.function == "avg":
+            return float(bucket["sum"]) / bucket["n"] if bucket["n"] else 0.0
+        return float(len(bucket["d"]))
+
+    def close_bucket(
+        self, match: Threshold, key: str, part: dict[str, Any], out: list[Change]
+    ) -> None:
+        """A tumbling window ends: an `at_most` threshold is judged on the whole window."""
+        bucket = part.pop("b")
+        if match.at_least is None and match.at_most is not None:
+            result = self.bucket_value(match, bucket)
+            if result <= match.at_most:
+                end = bucket["start"] + match.within
+                self.matched(key, part, end, f"window:{bucket['start']}", result, out)
+
+    def evict(self, match: Threshold, part: dict[str, Any], now: float) -> None:
+        window = part.get("w")
+        if not window:
+            return
+        horizon = now - match.within
+        drop = 0
+        while drop < len(window) and window[drop][0] <= horizon:
+            old = window[drop][1]
+            if match.function in ("sum", "avg"):
+                part["sum"] -= old
+            elif match.function == "distinct":
+                seen = part["d"]
+                seen[old] -= 1
+                if not seen[old]:
+                    del seen[old]
+            drop += 1
+        if drop:
+            del window[:drop]
+        if not window:
+            part.pop("sum", None)
+            part.pop("d", None)
+
+    def sequence(
+        self, match: Sequence, key: str, event: Event, role: int, out: list[Change]
+    ) -> None:
+        part = self.parts.get(key)
+        now = event.time
+        last = len(match.steps) - 1
+        if part is not None and role > 0 and part.get("p"):
+            partials = part["p"]
+            horizon = now - match.within
+            kept: list[list[Any]] = []
+            done: list[Any] = []
+            for partial in partials:
+                if partial[1] < horizon:
+                    continue  # too old: the sequence can no longer complete
+                if partial[0] == role:
+                    if role == last:
+                        done.append(partial)
+                        continue
+                    partial = [role + 1, partial[1], partial[2]]
+                kept.append(partial)
+            part["p"] = kept
+            self.dirty.add(key)
+            for partial in done:
+                self.matched(key, part, now, partial[2], None, out)
+            self.tidy(key, part)
+        if role == 0:
+            part = self.part(key)
+            part.setdefault("p", []).append([1, now, event.id])
+            self.tidy(key, part)
+
+    def absence(self, match: Absence, key: str, event: Event, role: int, out: list[Change]) -> None:
+        if role == 1:
+            part = self.parts.get(key)
+            if part is not None and part.get("a"):
+                part["a"] = [item for item in part["a"] if item[1] > event.time]
+                self.tidy(key, part)
+            return
+        part = self.part(key)
+        add = self.engine.calendar(match.calendar)
+        deadline = add(event.time, match.within)
+        part.setdefault("a", []).append([deadline, event.time, event.id])
+        self.tidy(key, part)
+
+    def expire(self, key: str, now: float, out: list[Change]) -> None:
+        """Time passed: absence deadlines, tumbling window ends and situation time-outs."""
+        part = self.parts.get(key)
+        if part is None:
+            return
+        match = self.match
+        if isinstance(match, Absence) and part.get("a"):
+            pending = part["a"]
+            for item in sorted(i for i in pending if i[0] <= now):
+                self.matched(key, part, item[0], item[2], None, out)
+            part["a"] = [i for i in pending if i[0] > now]
+        ended = isinstance(match, Threshold) and "b" in part
+        if ended and part["b"]["start"] + match.within <= now:  # type: ignore[union-attr]
+            self.close_bucket(match, key, part, out)  # type: ignore[arg-type]
+        situation = part.get("s")
+        if situation is not None and situation.get("due") is not None and situation["due"] <= now:
+            self.cleared(key, part, situation["due"], "timeout", out)
+        self.tidy(key, part)
+
+    def sweep(self, now: float) -> None:
+        """Drop window entries and partial matches that fell out of their windows, for keys
+        that went quiet (an event of the key would have done it otherwise)."""
+        match = self.match
+        for key in list(self.parts):
+            part = self.parts[key]
+            before = len(part.get("w", ())) + len(part.get("p", ()))
+            if isinstance(match, Threshold):
+                self.evict(match, part, now)
+            elif isinstance(match, Sequence) and part.get("p"):
+                part["p"] = [p for p in part["p"] if p[1] >= now - match.within]
+            if before != len(part.get("w", ())) + len(part.get("p", ())):
+                self.tidy(key, part)
+
+
+def _wall_clock(start: float, seconds: float) -> float:
+    return start + seconds
+
+
+class Engine:
+    """Rules applied to events; `process` and `advance` return the situation changes."""
+
+    def __init__(
+        self, rules: Iterable[Rule], *, calendars: Mapping[str, CalendarAdd] | None = None
+    ) -> None:
+        self.rules = list(rules)
+        self.calendars = dict(calendars or {})
+        self.runners = {rule.id: _Runner(rule, self) for rule in self.rules}
+        self.routes: dict[str, list[tuple[Callable[[Event, int, list[Change]], None], int]]] = {}
+        for runner in self.runners.values():
+            rule = runner.rule
+            if rule.clear is not None:  # clearing first: an event may clear and start again
+                for t in rule.clear.types:
+                    self.routes.setdefault(t, []).append((runner.on_clear, -1))
+            match = rule.match
+            specs: list[EventSpec]
+            if isinstance(match, EventSpec):
+                specs = [match]
+            elif isinstance(match, Threshold):
+                specs = [match.spec]
+            elif isinstance(match, Sequence):
+                specs = list(match.steps)
+            else:
+                specs = [match.first, match.then_not]
+            for role in sorted(range(len(specs)), reverse=True):  # later steps first
+                for t in specs[role].types:
+                    self.routes.setdefault(t, []).append((runner.on_event, role))
+        self.now = 0.0
+        self._timers: list[tuple[float, str, str]] = []
+        self._scheduled: dict[tuple[str, str], float] = {}
+        self._swept = 0.0
+        windows = [_window(r) for r in self.rules]
+        self._sweep_every = max(60.0, min((w for w in windows if w), default=3600.0))
+
+    @property
+    def types(self) -> set[str]:
+        """Every event type some rule reads (a consumer reads only these from the log)."""
+        return set(self.routes)
+
+    def calendar(self, name: str | None) -> CalendarAdd:
+        if name is None:
+            return _wall_clock
+        try:
+            return self.calendars[name]
+        except KeyError:
+            raise KeyError(f"no business calendar {name!r} was given to the engine") from None
+
+    def schedule(self, due: float, runner: _Runner, key: str) -> None:
+        slot = (runner.rule.id, key)
+        if self._scheduled.get(slot) == due:
+            return  # already on the heap: one entry per partition and due time
+        self._scheduled[slot] = due
+        heapq.heappush(self._timers, (due, runner.rule.id, key))
+
+    def process(self, event: Event) -> list[Change]:
+        """Apply one event (its time moves the engine's clock forward, never back)."""
+        out: list[Change] = []
+        if event.time > self.now:
+            if self._timers and self._timers[0][0] <= event.time:
+                self._fire(event.time, out)
+            self.now = event.time
+        routes = self.routes.get(event.type)
+        if routes:
+            for handle, role in routes:
+                handle(event, role, out)
+        return out
+
+    def advance(self, now: float) -> list[Change]:
+        """Move the clock to `now` (when no event did): time-outs and absences fire."""
+        out: list[Change] = []
+        if now > self.now:
+            self._fire(now, out)
+            self.now = now
+        if now - self._swept >= self._sweep_every:
+            self._swept = now
+            for runner in self.runners.values():
+                runner.sweep(now)
+        return out
+
+    def _fire(self, now: float, out: list[Change]) -> None:
+        timers = self._timers
+        while timers and timers[0][0] <= now:
+            due, rule_id, key = heapq.heappop(timers)
+            if self._scheduled.get((rule_id, key)) == due:
+                del self._scheduled[(rule_id, key)]
+            runner = self.runners.get(rule_id)
+            if runner is None:
+                continue
+            part = runner.parts.get(key)
+            if part is None:
+                continue
+            current = runner.due(part)
+            if current is None or current > due:
+                continue  # stale timer: the partition moved on
+            runner.expire(key, max(due, self.now), out)
+
+    # -- state --------------------------------------------------------------------------------
+    def situations(self) -> list[dict[str, Any]]:
+        """The active situations, as copies."""
+        return [
+            dict(part["s"])
+            for runner in self.runners.values()
+            for part in runner.parts.values()
+            if "s" in part
+        ]
+
+    def partition(self, rule_id: str, key: str) -> dict[str, Any] | None:
+        """The stored form of one partition (None: it is empty and can be deleted)."""
+        runner = self.runners.get(rule_id)
+        return None if runner is None else runner.parts.get(key)
+
+    @property
+    def dirty(self) -> bool:
+        """Whether some partition changed since the last take_dirty."""
+        return any(runner.dirty for runner in self.runners.values())
+
+    def take_dirty(self) -> list[tuple[str, str, dict[str, Any] | None]]:
+        """The partitions changed since the last call, with their state (None: delete)."""
+        out = []
+        for rule_id, runner in self.runners.items():
+            parts = runner.parts
+            out += [(rule_id, key, parts.get(key)) for key in runner.dirty]
+            runner.dirty = set()
+        return out
+
+    def load(self, rows: Iterable[tuple[str, str, dict[str, Any]]], now: float) -> None:
+        """Put stored partitions back (after a restart); rules no longer deployed are skipped."""
+        for rule_id, key, part in rows:
+            runner = self.runners.get(rule_id)
+            if runner is None:
+                continue
+            runner.parts[key] = part
+            due = runner.due(part)
+            if due is not None:
+                self.schedule(due, runner, key)
+        self.now = max(self.now, now)
+        self._swept = self.now
+
+    def snapshot(self) -> dict[str, Any]:
+        """Every partition and the clock, as JSON-able data."""
+        return {
+            "now": self.now,
+            "parts": [
+                [rule_id, key, part]
+                for rule_id, runner in self.runners.items()
+                for key, part in runner.parts.items()
+            ],
+        }
+
+    def restore(self, snapshot: Mapping[str, Any]) -> None:
+        self.load(((r, k, p) for r, k, p in snapshot.get("parts", [])), snapshot.get("now", 0.0))
+
+    def size(self) -> int:
+        """How many window entries, partial matches and pending absences are held."""
+        return sum(
+            len(part.get("w", ())) + len(part.get("p", ())) + len(part.get("a", ())) + 1
+            for runner in self.runners.values()
+            for part in runner.parts.values()
+        )
+
+
+def _specs_of(match: Any) -> list[EventSpec]:
+    if isinstance(match, EventSpec):
+        return [match]
+    if isinstance(match, Threshold):
+        return [match.spec]
+    if isinstance(match, Sequence):
+        return list(match.steps)
+    return [match.first, match.then_not]
+
+
+def _window(rule: Rule) -> float | None:
+    match = rule.match
+    if isinstance(match, Threshold | Sequence | Absence):
+        return match.within
+    return None

@@ -1,0 +1,99 @@
+"""The demo's area outage end to end: Northwind's bundle with its pattern file, customers with
+areas and products, three node-down CloudEvents, a case waiting for its area, then node-up."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from tests.api.test_service_api import Api, make_api
+from tests.situations.test_situations_api import BATCH, Worker, situations
+
+from flowdesk.app import selfservice
+from flowdesk.app.context import Ops
+from flowdesk.cli.demo import default_demo_dir
+from flowdesk.core.clock import FixedClock
+from flowdesk.customers.registry import create_customer
+from flowdesk.demo.outages import assign_service_points, service_of
+from flowdesk.experience.service import deploy_bundle
+from flowdesk.runtime.processes import ProcessRuntime
+from flowdesk.store import Store
+
+
+@pytest.fixture
+def api(sqlite_url: str, clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
+    monkeypatch.setenv("FLOWDESK_WEBHOOK_INTERVAL", "0")
+    store = Store.open(sqlite_url)
+    store.upgrade()
+    folder: Path = default_demo_dir() / "outage-restoration"
+    deploy_bundle(ProcessRuntime(store, clock=clock), store, folder, actor="demo")
+    try:
+        yield from make_api(store, clock, sqlite_url)
+    finally:
+        store.close()
+
+
+def test_northwind_area_outage(api: Api) -> None:
+    ids = []
+    with api.store.unit_of_work() as uow:
+        for n in range(30):
+            made = create_customer(
+                uow=uow, clock=api.clock, identities=[("email", f"c{n}@example.nl")]
+            )
+            ids.append(made.id)
+    assign_service_points(api.store)
+    area = service_of(ids[0])[0]
+    told = {i for i in ids if service_of(i)[0] == area and "broadband" in service_of(i)[1]}
+    assert told  # customers with broadband in that area
+    # a fault report already waiting for the area to be restored
+    runtime = ProcessRuntime(api.store, clock=api.clock)
+    someone = sorted(told)[0]
+    case = runtime.start("outage_restoration", {"customerId": someone})
+    (triage,) = runtime.work_items(instance_id=case.id)
+    runtime.complete_work_item(
+        triage["id"], {"serviceType": "broadband", "areaOutage": True, "outageArea": area}
+    )
+    (link,) = runtime.work_items(instance_id=case.id)
+    runtime.complete_work_item(link["id"], {"priorityCustomer": False})
+    assert runtime.work_items(instance_id=case.id) == []  # waiting for area-restored
+
+    worker = Worker(api)
+    headers = {**api.as_("integration"), **BATCH}
+
+    def node(kind: str, name: str) -> None:
+        body = [
+            {
+                "specversion": "1.0",
+                "id": f"{kind}-{name}",
+                "source": "/northwind/network",
+                "type": f"network.{kind}",
+                "time": api.clock.now().isoformat(),
+                "data": {"area": area, "node": name},
+            }
+        ]
+        assert api.client.post("/api/v1/events", json=body, headers=headers).status_code == 202
+        api.clock.advance(timedelta(minutes=2))
+
+    for name in "abc":
+        node("node_down", name)
+    worker.round()
+    (outage,) = situations(api, status="active")
+    assert outage["title"] == f"Broadband outage in area {area}"
+    assert {m.to for m in worker.email.sent} == {f"c{ids.index(i)}@example.nl" for i in told}
+    assert all("reference" in m.text for m in worker.email.sent)
+    # the customer's status page says Flowdesk knows about it
+    ops = Ops(api.store, api.clock, runtime)
+    shown = selfservice.view(ops, runtime.instance(case.id))["texts"]
+    assert shown[0] == f"We know about it: Broadband outage in area {area}. We are working on it."
+    node("node_up", "a")
+    worker.round()
+    worker.round()
+    (cleared,) = situations(api)
+    assert cleared["status"] == "cleared"
+    assert runtime.instance(case.id).status == "active"  # resumed: confirm restoration next
+    (confirm,) = runtime.work_items(instance_id=case.id)
+    assert confirm["element_id"] == "confirm_restoration"
+    restored = [m for m in worker.email.sent if "works again" in m.text]
+    assert len(restored) == len(told)
