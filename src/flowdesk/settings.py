@@ -100,6 +100,31 @@ class Settings(BaseSettings):
         default=5.0, ge=0, description="Wait before a failed connector call's first retry; doubles"
     )
 
+    # Messaging providers (docs/channels.md). Twilio (SMS, and WhatsApp through Twilio): inbound
+    # webhooks are checked against the Auth Token; replies go through the Messages API at
+    # twilio_api_url. The public URL is the address providers call (behind a proxy it differs
+    # from what the server sees; Twilio signs the URL it called).
+    public_url: str | None = Field(
+        default=None, description="Flowdesk's address as providers call it, e.g. https://x.org"
+    )
+    twilio_account_sid: str | None = None
+    twilio_auth_token: SecretStr | None = None
+    twilio_api_url: str = "https://api.twilio.com"
+    twilio_sms_from: str | None = Field(default=None, description="The Twilio SMS number")
+    twilio_whatsapp_from: str | None = Field(
+        default=None, description="The WhatsApp sender on Twilio (replies go through Twilio)"
+    )
+    # WhatsApp Business Cloud API (Meta): the verify token answers the subscription check, the
+    # app secret checks X-Hub-Signature-256, the access token sends; outside the 24-hour window
+    # the template (one body parameter: the text) goes instead of free text.
+    whatsapp_verify_token: SecretStr | None = None
+    whatsapp_app_secret: SecretStr | None = None
+    whatsapp_access_token: SecretStr | None = None
+    whatsapp_phone_number_id: str | None = None
+    whatsapp_api_url: str = "https://graph.facebook.com/v19.0"
+    whatsapp_template: str = "flowdesk_update"
+    whatsapp_template_language: str = "en_US"
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

@@ -29,6 +29,7 @@ from flowdesk.api.routes import (
     messages,
     mining,
     processes,
+    providers,
     routing,
     webhooks,
     work_items,
@@ -127,6 +128,7 @@ def create_app(settings: Settings, store: Store, clock: Clock | None = None) -> 
         routing,
         analytics,
         mining,
+        providers,
     ):
         app.include_router(module.router)
     # The agent desktop and the customer status page (HTML); imported here because the web

@@ -31,6 +31,10 @@ PUBLIC = {
     "/status/message",
     "/status/photo",
     "/status/answers",
+    # messaging providers: their signature is the credential (flowdesk.app.providers)
+    "/api/v1/providers/twilio/messages",
+    "/api/v1/providers/twilio/status",
+    "/api/v1/providers/whatsapp",
 }
 
 _bearer = HTTPBearer(auto_error=False, description="An API key (fdk_...) as a bearer token")

@@ -168,16 +168,33 @@ def chat(payload: dict[str, Any]) -> ContactDraft:
     )
 
 
-def sms(payload: dict[str, Any]) -> ContactDraft:
-    sender = _text(payload, "from", "phone", required=True)
-    body = {k: v for k, v in payload.items() if k != "from"}
-    body["phone"] = sender
-    return _draft(
-        "sms",
-        body,
-        _text(payload, "text", "body", required=True),
-        details={"to": payload.get("to")},
-    )
+def _messaging(channel: str) -> Callable[[dict[str, Any]], ContactDraft]:
+    """SMS and WhatsApp: a phone number, the text, and from a provider adapter
+    (flowdesk.channels.twilio, .whatsapp) its message id, media and the provider's own fields."""
+
+    def parse(payload: dict[str, Any]) -> ContactDraft:
+        sender = _text(payload, "from", "phone", required=True)
+        body = {k: v for k, v in payload.items() if k != "from"}
+        body["phone"] = sender
+        details: dict[str, Any] = {"to": payload.get("to")}
+        for name in ("media", "provider"):
+            if payload.get(name):
+                details[name] = payload[name]
+        replied = _optional(payload, "in_reply_to")
+        return _draft(
+            channel,
+            body,
+            _text(payload, "text", "body", required=True),
+            details=details,
+            message_id=_optional(payload, "message_id"),
+            in_reply_to=(replied,) if replied else (),
+        )
+
+    return parse
+
+
+sms = _messaging("sms")
+whatsapp = _messaging("whatsapp")
 
 
 def web(payload: dict[str, Any]) -> ContactDraft:
@@ -263,6 +280,7 @@ PARSERS: dict[str, Callable[[dict[str, Any]], ContactDraft]] = {
     "fax": scan("fax"),
     "counter": counter,
     "app": app,
+    "whatsapp": whatsapp,
 }
 
 

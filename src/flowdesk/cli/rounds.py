@@ -50,7 +50,7 @@ class WorkerRounds:
             self.router = routing_for(
                 store, settings.company_file, clock=clock, runtime=self.runtime
             )
-        senders = senders_from(settings) if notify else {}
+        senders = senders_from(settings, store=store, clock=clock) if notify else {}
         self.closer = CaseCloser(store)  # case.closed for every flow that ended, then its survey
         self.surveys = SurveySender(store, clock, senders=senders)
         self.notifier = NotifyRound(store, clock, senders)

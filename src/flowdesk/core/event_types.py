@@ -74,6 +74,7 @@ class EventType:
     CONTACT_MERGED_DUPLICATE: Final = "contact.merged_duplicate"
     CONTACT_SENT: Final = "contact.sent"
     CONTACT_DEFERRED: Final = "contact.deferred"
+    CONTACT_DELIVERY: Final = "contact.delivery"
     NOTIFICATION_SENT: Final = "notification.sent"
     NOTIFICATION_DEFERRED: Final = "notification.deferred"
     REASON_MODEL_TRAINED: Final = "reason_model.trained"
@@ -378,6 +379,13 @@ class ContactTriageRequired:
 @dataclass(frozen=True, slots=True)
 class ContactMergedDuplicate:
     original: str
+
+
+@dataclass(frozen=True, slots=True)
+class ContactDelivery:
+    provider_id: str  # "twilio:SM..." or "whatsapp:wamid..."
+    status: str  # the provider's word: queued, sent, delivered, read, undelivered, failed ...
+    error: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -747,6 +755,7 @@ _register(E.CONTACT_TRIAGE_REQUIRED, ContactTriageRequired, "A contact waits for
 _register(E.CONTACT_MERGED_DUPLICATE, ContactMergedDuplicate, "A contact repeated an earlier one.")
 _register(E.CONTACT_SENT, ContactOutbound, "An agent's reply to a contact was sent.")
 _register(E.CONTACT_DEFERRED, ContactOutbound, "A reply waits for the end of quiet hours.")
+_register(E.CONTACT_DELIVERY, ContactDelivery, "A provider reported an outbound message's state.")
 _register(E.NOTIFICATION_SENT, Notification, "A customer notification was sent.")
 _register(E.NOTIFICATION_DEFERRED, Notification, "A notification waits for quiet hours' end.")
 _register(E.REASON_MODEL_TRAINED, ReasonModelTrained, "A contact-reason model was trained.")
