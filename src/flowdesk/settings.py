@@ -124,6 +124,13 @@ class Settings(BaseSettings):
     whatsapp_api_url: str = "https://graph.facebook.com/v19.0"
     whatsapp_template: str = "flowdesk_update"
     whatsapp_template_language: str = "en_US"
+    # The chat widget (/static/web/chat-widget.js): its sessions are tokens signed with this
+    # secret (set the same one on every process; unset: a random one per process). Set, it also
+    # makes the widget the chat channel's sender unless FLOWDESK_NOTIFY_WEBHOOKS names another.
+    chat_widget_secret: SecretStr | None = None
+    chat_widget_origins: list[str] = Field(
+        default_factory=list, description="Origins of pages that may embed the widget ('*': any)"
+    )
 
 
 @lru_cache(maxsize=1)

@@ -20,6 +20,7 @@ from flowdesk.api.limits import BodySizeLimit
 from flowdesk.api.metrics import HttpMetrics
 from flowdesk.api.routes import (
     analytics,
+    chat,
     contacts,
     decisions,
     deployments,
@@ -129,6 +130,7 @@ def create_app(settings: Settings, store: Store, clock: Clock | None = None) -> 
         analytics,
         mining,
         providers,
+        chat,
     ):
         app.include_router(module.router)
     # The agent desktop and the customer status page (HTML); imported here because the web

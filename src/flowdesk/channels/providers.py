@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import and_, func, select
 
+from flowdesk.channels.chat_widget import WidgetSender
 from flowdesk.channels.outbound import Sender
 from flowdesk.channels.twilio import TwilioSender
 from flowdesk.channels.whatsapp import WhatsAppCloudSender
@@ -45,6 +46,9 @@ def provider_senders(
     settings: Any, *, store: Store | None = None, clock: Clock | None = None
 ) -> dict[str, Sender]:
     senders: dict[str, Sender] = {}
+    webhooks = getattr(settings, "notify_webhooks", None) or {}
+    if getattr(settings, "chat_widget_secret", None) and "chat" not in webhooks:
+        senders["chat"] = WidgetSender()  # replies wait for the chat widget to fetch them
     sid = getattr(settings, "twilio_account_sid", None)
     token = _secret(getattr(settings, "twilio_auth_token", None))
     public = (getattr(settings, "public_url", None) or "").rstrip("/")
