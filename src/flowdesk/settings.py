@@ -9,8 +9,23 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ImapMailbox(BaseModel):
+    """One mailbox `flowdesk worker` takes customers' email from (docs/channels.md)."""
+
+    name: str = "inbox"
+    host: str
+    port: int = Field(default=993, ge=1, le=65535)
+    username: str
+    password: SecretStr
+    folder: str = "INBOX"
+    ssl: bool = True
+    idle_s: float = Field(default=300, gt=0, description="IDLE this long before checking again")
+    poll_s: float = Field(default=60, gt=0, description="Poll interval without IDLE")
+    timeout_s: float = Field(default=30, gt=0)
 
 
 class Settings(BaseSettings):
@@ -128,6 +143,8 @@ class Settings(BaseSettings):
     # secret (set the same one on every process; unset: a random one per process). Set, it also
     # makes the widget the chat channel's sender unless FLOWDESK_NOTIFY_WEBHOOKS names another.
     chat_widget_secret: SecretStr | None = None
+    #: Mailboxes `flowdesk worker` watches (IMAP, IDLE where the server has it), JSON list.
+    imap_mailboxes: list[ImapMailbox] = Field(default_factory=list)
     chat_widget_origins: list[str] = Field(
         default_factory=list, description="Origins of pages that may embed the widget ('*': any)"
     )
