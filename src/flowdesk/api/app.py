@@ -32,6 +32,7 @@ from flowdesk.api.routes import (
     processes,
     providers,
     routing,
+    scans,
     webhooks,
     work_items,
 )
@@ -131,6 +132,7 @@ def create_app(settings: Settings, store: Store, clock: Clock | None = None) -> 
         mining,
         providers,
         chat,
+        scans,
     ):
         app.include_router(module.router)
     # The agent desktop and the customer status page (HTML); imported here because the web

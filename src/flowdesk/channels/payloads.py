@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flowdesk.cases.references import normalize_reference
-from flowdesk.channels.ocr import ocr_text
+from flowdesk.channels.ocr import ocr_pages
 from flowdesk.contacts.errors import InvalidContactError
 from flowdesk.contacts.model import (
     MAX_TEXT_CHARS,
@@ -229,9 +229,13 @@ def social(payload: dict[str, Any]) -> ContactDraft:
 def scan(channel: str) -> Callable[[dict[str, Any]], ContactDraft]:
     def parse(payload: dict[str, Any]) -> ContactDraft:
         attachment, data = _file(payload.get("scan"), "scan")
-        text = ocr_text(data) if attachment.content_type.startswith("image/") else None
+        kind = attachment.content_type
+        pages = (
+            ocr_pages(data, kind) if kind.startswith("image/") or kind.endswith("/pdf") else None
+        )
+        text = "\n\n".join(p.text for p in pages if p.text).strip() if pages else None
         source = "ocr"
-        if text is None:
+        if not text:
             text = _text(payload, "text")
             source = "supplied"
         if not text:
@@ -239,9 +243,13 @@ def scan(channel: str) -> Callable[[dict[str, Any]], ContactDraft]:
                 f"no text for the {channel}: OCR is not available for this scan",
                 hint="send the transcribed text in the field 'text'",
             )
-        return _draft(
-            channel, payload, text, attachments=(attachment,), details={"text_source": source}
-        )
+        details: dict[str, Any] = {"text_source": source}
+        if pages:  # per page: its text and the image it was read from (rendered again to show)
+            details["pages"] = [
+                {"page": p.number, "text": p.text[:MAX_TEXT_CHARS], "image_bytes": len(p.png)}
+                for p in pages
+            ]
+        return _draft(channel, payload, text, attachments=(attachment,), details=details)
 
     return parse
 

@@ -1017,6 +1017,14 @@ class Intake:
         draft = parse_payload(row.channel, bytes(row.raw)) if row is not None else None
         return self._carry_out(_Plan(result, attach=case, draft=draft))
 
+    def raw(self, contact_id: str) -> bytes:
+        """The payload as it arrived."""
+        with self.store.reading() as conn:
+            found = conn.execute(select(contacts.c.raw).where(contacts.c.id == contact_id)).scalar()
+        if found is None:
+            raise NotFoundError(f"no contact {contact_id!r}")
+        return bytes(found)
+
     def known_message(self, channel: str, message_id: str) -> IntakeResult | None:
         """The contact a provider's message id already made (its retry is not a new contact)."""
         with self.store.reading() as conn:
