@@ -20,6 +20,7 @@ from flowdesk.api.limits import BodySizeLimit
 from flowdesk.api.metrics import HttpMetrics
 from flowdesk.api.routes import (
     analytics,
+    calls,
     chat,
     contacts,
     decisions,
@@ -133,6 +134,7 @@ def create_app(settings: Settings, store: Store, clock: Clock | None = None) -> 
         providers,
         chat,
         scans,
+        calls,
     ):
         app.include_router(module.router)
     # The agent desktop and the customer status page (HTML); imported here because the web

@@ -35,6 +35,7 @@ PUBLIC = {
     "/api/v1/providers/twilio/messages",
     "/api/v1/providers/twilio/status",
     "/api/v1/providers/whatsapp",
+    "/api/v1/providers/twilio/voice",
     # the chat widget: its session token is the credential (flowdesk.app.chat)
     "/api/v1/chat/sessions",
     "/api/v1/chat/messages",

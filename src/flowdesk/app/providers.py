@@ -101,7 +101,7 @@ def _deliver(ops: Ops, deliveries: Sequence[Delivery], report: ProviderReport) -
         (report.deliveries if found else report.unknown).append(found or delivery.provider_id)
 
 
-def _twilio_checked(
+def check_twilio(
     ops: Ops, url: str, params: Sequence[tuple[str, str]], given: str | None
 ) -> dict[str, str]:
     token = _secret(ops, "twilio_auth_token")
@@ -119,7 +119,7 @@ def twilio_message(
     ops: Ops, url: str, params: Sequence[tuple[str, str]], given: str | None
 ) -> ProviderReport:
     """An inbound SMS or WhatsApp message from Twilio; the door answers empty TwiML."""
-    fields = _twilio_checked(ops, url, params, given)
+    fields = check_twilio(ops, url, params, given)
     report = ProviderReport()
     channel, payload = twilio.inbound_payload(fields)
     if payload["message_id"] == "twilio:":
@@ -132,7 +132,7 @@ def twilio_status(
     ops: Ops, url: str, params: Sequence[tuple[str, str]], given: str | None
 ) -> ProviderReport:
     """A Twilio status callback: the state of a message Flowdesk sent."""
-    fields = _twilio_checked(ops, url, params, given)
+    fields = check_twilio(ops, url, params, given)
     report = ProviderReport()
     delivery = twilio.delivery_of(fields)
     if delivery is None:

@@ -35,7 +35,10 @@ IDENTIFIER_FIELDS = {
     "device_id": "device",
 }
 PERSON_FIELDS = ("given_name", "family_name", "birth_date", "street", "locality", "postcode")
-CTI_EVENTS = ("call.started", "call.ended")
+#: call.offered and call.voicemail come from flowdesk.channels.voice (one contact per call, and
+#: one per voicemail, whose transcript is the text).
+CTI_EVENTS = ("call.started", "call.ended", "call.offered", "call.voicemail")
+CALL_MESSAGE_IDS = {"call.offered": "call:{id}", "call.voicemail": "call:{id}:voicemail"}
 #: The web survey form's fields (flowdesk.cases.surveys); either score makes it a survey.
 SURVEY_FIELDS = ("reference", "csat", "nps", "comment")
 SURVEY_SCORES = frozenset({"csat", "nps"})
@@ -154,7 +157,7 @@ def phone(payload: dict[str, Any]) -> ContactDraft:
         _text(payload, "transcript"),
         ivr_choice=_optional(payload, "ivr_choice"),
         details={"event": event, "call_id": call_id, "duration_s": payload.get("duration_s")},
-        message_id=f"call:{call_id}:{event}",
+        message_id=CALL_MESSAGE_IDS.get(event, "call:{id}:" + event).format(id=call_id),
     )
 
 

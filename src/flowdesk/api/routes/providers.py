@@ -22,7 +22,7 @@ async def _body(request: Request) -> bytes:
     return await request.body()
 
 
-def _called_url(request: Request) -> str:
+def called_url(request: Request) -> str:
     """The URL the provider called: FLOWDESK_PUBLIC_URL + path and query behind a proxy."""
     public = str(getattr(request.app.state.settings, "public_url", None) or "")
     if not public:
@@ -31,7 +31,7 @@ def _called_url(request: Request) -> str:
     return public.rstrip("/") + request.url.path + query
 
 
-def _form(raw: bytes) -> list[tuple[str, str]]:
+def form_of(raw: bytes) -> list[tuple[str, str]]:
     return parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True)
 
 
@@ -40,7 +40,7 @@ def twilio_message(request: Request, raw: Annotated[bytes, Depends(_body)]) -> R
     """Twilio's incoming-message webhook (SMS and WhatsApp): answers empty TwiML, so Twilio
     sends nothing itself; Flowdesk's acknowledgement goes out through the Messages API."""
     signature = request.headers.get("x-twilio-signature")
-    use.twilio_message(ops_of(request), _called_url(request), _form(raw), signature)
+    use.twilio_message(ops_of(request), called_url(request), form_of(raw), signature)
     return Response(use.EMPTY_TWIML, media_type=TWIML)
 
 
@@ -48,7 +48,7 @@ def twilio_message(request: Request, raw: Annotated[bytes, Depends(_body)]) -> R
 def twilio_status(request: Request, raw: Annotated[bytes, Depends(_body)]) -> Response:
     """Twilio's status callback of a message Flowdesk sent (queued ... delivered, failed)."""
     signature = request.headers.get("x-twilio-signature")
-    use.twilio_status(ops_of(request), _called_url(request), _form(raw), signature)
+    use.twilio_status(ops_of(request), called_url(request), form_of(raw), signature)
     return Response(use.EMPTY_TWIML, media_type=TWIML)
 
 
