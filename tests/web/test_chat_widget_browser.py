@@ -1,7 +1,8 @@
-"""The chat widget in a real browser (Debian's Chromium, Playwright) on the demo page a server
-on 127.0.0.1 serves: the customer starts a chat and writes; the contact arrives and opens a
-case (its acknowledgement with the reference shows in the widget); an agent answers through
-the REST API and the answer reaches the widget by the long poll."""
+"""The chat widget and the screen-pop in a real browser (Debian's Chromium, Playwright) against a
+server on 127.0.0.1: the customer starts a chat on the demo page and writes; the contact arrives
+and opens a case (its acknowledgement with the reference shows in the widget); an agent answers
+through the REST API and the answer reaches the widget by the long poll. Then the agent, logged
+in on the desktop, answers a call: the desktop opens that case's page, whose timeline shows it."""
 
 from __future__ import annotations
 
@@ -110,5 +111,36 @@ def test_customer_chats_in_the_widget_and_the_agents_answer_arrives(
             expect(log.locator("li.agent").last).to_have_text(answer, timeout=30_000)
             page.reload()  # the session survives a reload of the page
             expect(page.get_by_role("log", name="Conversation").locator("li")).to_have_count(3)
+
+            # the same agent on the desktop answers a call: the case page pops up
+            desk = browser.new_page()
+            desk.goto(f"{base}/login")
+            desk.get_by_label("Username").fill("root")
+            desk.get_by_label("Password").fill("pw-for-root")
+            desk.get_by_role("button", name="Log in").click()
+            desk.wait_for_url(f"{base}/work*")
+            desk.wait_for_function("sessionStorage.getItem('flowdesk-screen-pop') !== null")
+            with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}) as api:
+                offered = api.post(
+                    "/api/v1/calls/events",
+                    json={
+                        "event": "call.offered",
+                        "call_id": "c-9",
+                        "caller": "+447911123456",
+                        "ivr_choice": "1",
+                    },
+                )
+                assert offered.status_code == 200, offered.text
+                called = offered.json()["case_reference"]
+                case = api.get(f"/api/v1/cases/{called}").json()
+                items = api.get("/api/v1/work-items").json()
+                step = next(i for i in items if i["instance_id"] == case["instance_id"])
+                answered = api.post(
+                    "/api/v1/calls/events",
+                    json={"event": "call.answered", "call_id": "c-9", "agent": "root"},
+                )
+                assert answered.status_code == 200, answered.text
+            desk.wait_for_url(f"{base}/work/{step['id']}", timeout=15_000)
+            expect(desk.get_by_text("Call answered by", exact=False).first).to_be_visible()
         finally:
             browser.close()
