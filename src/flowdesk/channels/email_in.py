@@ -26,6 +26,9 @@ from typing import Any
 from flowdesk.cases.references import normalize_reference
 from flowdesk.contacts.errors import InvalidContactError
 from flowdesk.contacts.model import MAX_TEXT_CHARS, ContactDraft, make_attachment
+from flowdesk.contacts.outbox import record_delivery
+from flowdesk.core.clock import Clock
+from flowdesk.store import Store
 
 MAX_EMAIL_BYTES = 40 * 1024 * 1024
 FATAL_DEFECTS = (
@@ -173,6 +176,18 @@ def automatic(raw: bytes) -> Automatic | None:
         replies = message_ids(message.get("In-Reply-To"))
         return Automatic("auto-reply", replies[0] if replies else None)
     return None
+
+
+def note_automatic(raw: bytes, store: Store, clock: Clock) -> Automatic | None:
+    """Recognise mail no customer wrote (None for a customer's); a bounce is noted on the
+    message Flowdesk sent that bounced (its delivery becomes `bounced`, with the reason)."""
+    auto = automatic(raw)
+    if auto is not None and auto.kind == "bounce" and auto.original:
+        with store.unit_of_work() as uow:
+            record_delivery(
+                uow, provider_id=auto.original, status="bounced", error=auto.reason, now=clock.now()
+            )
+    return auto
 
 
 def _bounced(message: Any) -> tuple[str | None, str | None]:

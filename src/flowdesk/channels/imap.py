@@ -23,9 +23,8 @@ from typing import Any
 from imapclient import IMAPClient  # type: ignore[import-untyped]
 from imapclient.exceptions import IMAPClientError  # type: ignore[import-untyped]
 
-from flowdesk.channels.email_in import automatic, message_ids
+from flowdesk.channels.email_in import message_ids, note_automatic
 from flowdesk.contacts.intake import Intake, IntakeResult
-from flowdesk.contacts.outbox import record_delivery
 from flowdesk.logs import get_logger
 
 TAKEN = "$FlowdeskTaken"
@@ -85,18 +84,9 @@ def _message_id(raw: bytes) -> str | None:
 
 def take_one(raw: bytes, intake: Intake, report: PollReport) -> None:
     """One message: a bounce or auto-reply is recognised, a repeat skipped, the rest a contact."""
-    auto = automatic(raw)
+    auto = note_automatic(raw, intake.store, intake.clock)
     if auto is not None and auto.kind == "bounce":
         report.bounces.append(auto.original)
-        if auto.original:
-            with intake.store.unit_of_work() as uow:
-                record_delivery(
-                    uow,
-                    provider_id=auto.original,
-                    status="bounced",
-                    error=auto.reason,
-                    now=intake.clock.now(),
-                )
         return
     if auto is not None:
         report.auto_replies += 1
