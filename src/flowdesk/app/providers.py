@@ -76,7 +76,9 @@ def _intake(ops: Ops) -> Intake:
     return intake
 
 
-def _ingest(ops: Ops, caller: Caller, channel: str, payload: dict[str, Any], report: Any) -> None:
+def _ingest(
+    ops: Ops, caller: Caller, channel: str, payload: dict[str, Any], report: ProviderReport
+) -> None:
     message_id = str(payload.get("message_id") or "")
     if message_id:
         seen = _intake(ops).known_message(channel, message_id)

@@ -4,6 +4,7 @@ plain JSON webhook of the same channel (FLOWDESK_NOTIFY_WEBHOOKS)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -22,7 +23,7 @@ def _secret(value: Any) -> str:
     return str(value.get_secret_value()) if value is not None else ""
 
 
-def last_inbound(store: Store, channel: str) -> Any:
+def last_inbound(store: Store, channel: str) -> Callable[[str], datetime | None]:
     """When a number last wrote on a channel (the WhatsApp 24-hour window opens then)."""
 
     def when(address: str) -> datetime | None:
