@@ -35,6 +35,15 @@ pytestmark = needs_dovecot
 CUSTOMER = "Ada Lovelace <ada@example.org>"
 
 
+@pytest.fixture
+def store(sqlite_url: str) -> Iterator[Store]:
+    """SQLite only: the mail path adds no SQL of its own worth a second backend."""
+    s = Store.open(sqlite_url)
+    s.upgrade()
+    yield s
+    s.close()
+
+
 @pytest.fixture(scope="module")
 def imap() -> Iterator[Imap]:
     with dovecot() as server:

@@ -61,7 +61,7 @@ def server(tmp_path: Path) -> Iterator[tuple[str, str]]:
         yield base, key
     finally:
         uv.should_exit = True
-        thread.join(timeout=10)
+        thread.join(timeout=2)  # a long poll still waiting ends by itself
         store.close()
 
 
