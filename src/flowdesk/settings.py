@@ -9,8 +9,23 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ImapMailbox(BaseModel):
+    """One mailbox `flowdesk worker` takes customers' email from (docs/channels.md)."""
+
+    name: str = "inbox"
+    host: str
+    port: int = Field(default=993, ge=1, le=65535)
+    username: str
+    password: SecretStr
+    folder: str = "INBOX"
+    ssl: bool = True
+    idle_s: float = Field(default=300, gt=0, description="IDLE this long before checking again")
+    poll_s: float = Field(default=60, gt=0, description="Poll interval without IDLE")
+    timeout_s: float = Field(default=30, gt=0)
 
 
 class Settings(BaseSettings):
@@ -98,6 +113,40 @@ class Settings(BaseSettings):
     )
     connector_backoff_s: float = Field(
         default=5.0, ge=0, description="Wait before a failed connector call's first retry; doubles"
+    )
+
+    # Messaging providers (docs/channels.md). Twilio (SMS, and WhatsApp through Twilio): inbound
+    # webhooks are checked against the Auth Token; replies go through the Messages API at
+    # twilio_api_url. The public URL is the address providers call (behind a proxy it differs
+    # from what the server sees; Twilio signs the URL it called).
+    public_url: str | None = Field(
+        default=None, description="Flowdesk's address as providers call it, e.g. https://x.org"
+    )
+    twilio_account_sid: str | None = None
+    twilio_auth_token: SecretStr | None = None
+    twilio_api_url: str = "https://api.twilio.com"
+    twilio_sms_from: str | None = Field(default=None, description="The Twilio SMS number")
+    twilio_whatsapp_from: str | None = Field(
+        default=None, description="The WhatsApp sender on Twilio (replies go through Twilio)"
+    )
+    # WhatsApp Business Cloud API (Meta): the verify token answers the subscription check, the
+    # app secret checks X-Hub-Signature-256, the access token sends; outside the 24-hour window
+    # the template (one body parameter: the text) goes instead of free text.
+    whatsapp_verify_token: SecretStr | None = None
+    whatsapp_app_secret: SecretStr | None = None
+    whatsapp_access_token: SecretStr | None = None
+    whatsapp_phone_number_id: str | None = None
+    whatsapp_api_url: str = "https://graph.facebook.com/v19.0"
+    whatsapp_template: str = "flowdesk_update"
+    whatsapp_template_language: str = "en_US"
+    # The chat widget (/static/web/chat-widget.js): its sessions are tokens signed with this
+    # secret (set the same one on every process; unset: a random one per process). Set, it also
+    # makes the widget the chat channel's sender unless FLOWDESK_NOTIFY_WEBHOOKS names another.
+    chat_widget_secret: SecretStr | None = None
+    #: Mailboxes `flowdesk worker` watches (IMAP, IDLE where the server has it), JSON list.
+    imap_mailboxes: list[ImapMailbox] = Field(default_factory=list)
+    chat_widget_origins: list[str] = Field(
+        default_factory=list, description="Origins of pages that may embed the widget ('*': any)"
     )
 
 

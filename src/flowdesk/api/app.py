@@ -20,6 +20,8 @@ from flowdesk.api.limits import BodySizeLimit
 from flowdesk.api.metrics import HttpMetrics
 from flowdesk.api.routes import (
     analytics,
+    calls,
+    chat,
     contacts,
     decisions,
     deployments,
@@ -29,7 +31,9 @@ from flowdesk.api.routes import (
     messages,
     mining,
     processes,
+    providers,
     routing,
+    scans,
     situations,
     webhooks,
     work_items,
@@ -129,6 +133,10 @@ def create_app(settings: Settings, store: Store, clock: Clock | None = None) -> 
         analytics,
         mining,
         situations,
+        providers,
+        chat,
+        scans,
+        calls,
     ):
         app.include_router(module.router)
     # The agent desktop and the customer status page (HTML); imported here because the web

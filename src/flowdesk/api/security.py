@@ -31,6 +31,15 @@ PUBLIC = {
     "/status/message",
     "/status/photo",
     "/status/answers",
+    # messaging providers: their signature is the credential (flowdesk.app.providers)
+    "/api/v1/providers/twilio/messages",
+    "/api/v1/providers/twilio/status",
+    "/api/v1/providers/whatsapp",
+    "/api/v1/providers/twilio/voice",
+    # the chat widget: its session token is the credential (flowdesk.app.chat)
+    "/api/v1/chat/sessions",
+    "/api/v1/chat/messages",
+    "/chat/demo",
 }
 
 _bearer = HTTPBearer(auto_error=False, description="An API key (fdk_...) as a bearer token")

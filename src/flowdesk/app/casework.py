@@ -362,6 +362,23 @@ def _words(e: StoredEvent, names: _Names, steps: dict[str, str]) -> str | None:
             return "Customer answered the survey"
         case "case.status_requested":
             return "Customer asked how the case is going"
+        case "call.offered":
+            return f"Call from {d.get('caller') or 'the customer'}"
+        case "call.answered":
+            return f"Call answered{by}"
+        case "call.transferred":
+            return f"Call transferred to {names(d.get('agent'))}" + (
+                f" by {names(d.get('from_agent'))}" if d.get("from_agent") else ""
+            )
+        case "call.ended":
+            length = (
+                f", {d['duration_s'] // 60}:{d['duration_s'] % 60:02d}"
+                if d.get("duration_s")
+                else ""
+            )
+            return f"Call ended ({d.get('outcome') or 'completed'}{length})"
+        case "call.voicemail":
+            return "Customer left a voicemail"
     return None
 
 

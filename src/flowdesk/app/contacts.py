@@ -49,7 +49,7 @@ def build_intake(state: Any) -> Intake:
     senders = getattr(state, "contact_senders", None)
     if senders is None:  # the senders the settings configure, as replies and notifications use
         settings = getattr(state, "settings", None)
-        senders = reply_senders(settings) if settings is not None else {}
+        senders = reply_senders(settings, state.store, state.clock) if settings else {}
     return Intake(
         state.store,
         runtime,

@@ -20,9 +20,12 @@ def process_runtime(store: Store, clock: Clock) -> ProcessRuntime:
     return ProcessRuntime(store, clock=clock)
 
 
-def reply_senders(settings: Any) -> dict[str, Any]:
-    """The senders the settings configure (FLOWDESK_SMTP_HOST, FLOWDESK_NOTIFY_WEBHOOKS)."""
-    return dict(senders_from(settings))
+def reply_senders(
+    settings: Any, store: Store | None = None, clock: Clock | None = None
+) -> dict[str, Any]:
+    """The senders the settings configure (FLOWDESK_SMTP_HOST, FLOWDESK_NOTIFY_WEBHOOKS, the
+    messaging providers)."""
+    return dict(senders_from(settings, store=store, clock=clock))
 
 
 def backoffice(settings: Any) -> Backoffice:

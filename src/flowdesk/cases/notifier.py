@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from flowdesk.cases.updates import notify_case_updates
 from flowdesk.channels.notify import send_due
 from flowdesk.channels.outbound import Sender, SmtpSender, WebhookSender
+from flowdesk.channels.providers import provider_senders
 from flowdesk.core.clock import Clock
 from flowdesk.logs import get_logger
 from flowdesk.settings import Settings
@@ -23,8 +24,12 @@ from flowdesk.store import Store
 log = get_logger("flowdesk.notifications")
 
 
-def senders_from(settings: Settings) -> dict[str, Sender]:
-    """The outbound channels the settings configure (none: an empty dict)."""
+def senders_from(
+    settings: Settings, *, store: Store | None = None, clock: Clock | None = None
+) -> dict[str, Sender]:
+    """The outbound channels the settings configure (none: an empty dict); the messaging
+    providers' (Twilio, WhatsApp Cloud API) replace a plain webhook of the same channel. The
+    store tells the WhatsApp sender when its 24-hour window is open."""
     senders: dict[str, Sender] = {
         channel: WebhookSender(url) for channel, url in settings.notify_webhooks.items()
     }
@@ -38,6 +43,7 @@ def senders_from(settings: Settings) -> dict[str, Sender]:
             username=settings.smtp_username,
             password=settings.smtp_password,
         )
+    senders.update(provider_senders(settings, store=store, clock=clock))
     return senders
 
 

@@ -187,7 +187,13 @@ def send_due(store: Store, clock: Clock, *, senders: dict[str, Sender]) -> int:
             uow.connection.execute(
                 update(contacts)
                 .where(contacts.c.id == row.id, contacts.c.status == "deferred")
-                .values(status="sent", raw=raw, attempts=1, processed_at=now)
+                .values(
+                    status="sent",
+                    raw=bytes(raw),
+                    attempts=1,
+                    processed_at=now,
+                    message_id=row.message_id or getattr(raw, "provider_id", None),
+                )
             )
         sent += 1
     return sent

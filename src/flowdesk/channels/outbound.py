@@ -28,6 +28,19 @@ class OutboundMessage:
     message_id: str | None = None
 
 
+class SentBytes(bytes):
+    """What a provider's API took, with the id it gave the message (Twilio's `twilio:SM...`,
+    WhatsApp's `whatsapp:wamid...`): kept as the outbound contact's message id, so the
+    provider's delivery-status callbacks find the message."""
+
+    provider_id: str | None
+
+    def __new__(cls, data: bytes, *, provider_id: str | None = None) -> SentBytes:
+        made = super().__new__(cls, data)
+        made.provider_id = provider_id
+        return made
+
+
 class Sender(Protocol):
     def send(self, message: OutboundMessage) -> bytes:
         """Send; returns the bytes that went out (stored as the outbound contact's raw)."""

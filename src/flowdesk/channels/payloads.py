@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flowdesk.cases.references import normalize_reference
-from flowdesk.channels.ocr import ocr_text
+from flowdesk.channels.ocr import ocr_pages
 from flowdesk.contacts.errors import InvalidContactError
 from flowdesk.contacts.model import (
     MAX_TEXT_CHARS,
@@ -35,7 +35,10 @@ IDENTIFIER_FIELDS = {
     "device_id": "device",
 }
 PERSON_FIELDS = ("given_name", "family_name", "birth_date", "street", "locality", "postcode")
-CTI_EVENTS = ("call.started", "call.ended")
+#: call.offered and call.voicemail come from flowdesk.channels.voice (one contact per call, and
+#: one per voicemail, whose transcript is the text).
+CTI_EVENTS = ("call.started", "call.ended", "call.offered", "call.voicemail")
+CALL_MESSAGE_IDS = {"call.offered": "call:{id}", "call.voicemail": "call:{id}:voicemail"}
 #: The web survey form's fields (flowdesk.cases.surveys); either score makes it a survey.
 SURVEY_FIELDS = ("reference", "csat", "nps", "comment")
 SURVEY_SCORES = frozenset({"csat", "nps"})
@@ -154,7 +157,7 @@ def phone(payload: dict[str, Any]) -> ContactDraft:
         _text(payload, "transcript"),
         ivr_choice=_optional(payload, "ivr_choice"),
         details={"event": event, "call_id": call_id, "duration_s": payload.get("duration_s")},
-        message_id=f"call:{call_id}:{event}",
+        message_id=CALL_MESSAGE_IDS.get(event, "call:{id}:" + event).format(id=call_id),
     )
 
 
@@ -168,16 +171,33 @@ def chat(payload: dict[str, Any]) -> ContactDraft:
     )
 
 
-def sms(payload: dict[str, Any]) -> ContactDraft:
-    sender = _text(payload, "from", "phone", required=True)
-    body = {k: v for k, v in payload.items() if k != "from"}
-    body["phone"] = sender
-    return _draft(
-        "sms",
-        body,
-        _text(payload, "text", "body", required=True),
-        details={"to": payload.get("to")},
-    )
+def _messaging(channel: str) -> Callable[[dict[str, Any]], ContactDraft]:
+    """SMS and WhatsApp: a phone number, the text, and from a provider adapter
+    (flowdesk.channels.twilio, .whatsapp) its message id, media and the provider's own fields."""
+
+    def parse(payload: dict[str, Any]) -> ContactDraft:
+        sender = _text(payload, "from", "phone", required=True)
+        body = {k: v for k, v in payload.items() if k != "from"}
+        body["phone"] = sender
+        details: dict[str, Any] = {"to": payload.get("to")}
+        for name in ("media", "provider"):
+            if payload.get(name):
+                details[name] = payload[name]
+        replied = _optional(payload, "in_reply_to")
+        return _draft(
+            channel,
+            body,
+            _text(payload, "text", "body", required=True),
+            details=details,
+            message_id=_optional(payload, "message_id"),
+            in_reply_to=(replied,) if replied else (),
+        )
+
+    return parse
+
+
+sms = _messaging("sms")
+whatsapp = _messaging("whatsapp")
 
 
 def web(payload: dict[str, Any]) -> ContactDraft:
@@ -212,9 +232,13 @@ def social(payload: dict[str, Any]) -> ContactDraft:
 def scan(channel: str) -> Callable[[dict[str, Any]], ContactDraft]:
     def parse(payload: dict[str, Any]) -> ContactDraft:
         attachment, data = _file(payload.get("scan"), "scan")
-        text = ocr_text(data) if attachment.content_type.startswith("image/") else None
+        kind = attachment.content_type
+        pages = (
+            ocr_pages(data, kind) if kind.startswith("image/") or kind.endswith("/pdf") else None
+        )
+        text = "\n\n".join(p.text for p in pages if p.text).strip() if pages else None
         source = "ocr"
-        if text is None:
+        if not text:
             text = _text(payload, "text")
             source = "supplied"
         if not text:
@@ -222,9 +246,13 @@ def scan(channel: str) -> Callable[[dict[str, Any]], ContactDraft]:
                 f"no text for the {channel}: OCR is not available for this scan",
                 hint="send the transcribed text in the field 'text'",
             )
-        return _draft(
-            channel, payload, text, attachments=(attachment,), details={"text_source": source}
-        )
+        details: dict[str, Any] = {"text_source": source}
+        if pages:  # per page: its text and the image it was read from (rendered again to show)
+            details["pages"] = [
+                {"page": p.number, "text": p.text[:MAX_TEXT_CHARS], "image_bytes": len(p.png)}
+                for p in pages
+            ]
+        return _draft(channel, payload, text, attachments=(attachment,), details=details)
 
     return parse
 
@@ -263,6 +291,7 @@ PARSERS: dict[str, Callable[[dict[str, Any]], ContactDraft]] = {
     "fax": scan("fax"),
     "counter": counter,
     "app": app,
+    "whatsapp": whatsapp,
 }
 
 

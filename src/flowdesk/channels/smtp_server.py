@@ -15,6 +15,7 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from flowdesk.channels.email_in import note_automatic
 from flowdesk.contacts.errors import InvalidContactError
 from flowdesk.contacts.intake import Intake, IntakeResult
 
@@ -42,6 +43,16 @@ class IntakeHandler:
         raw = envelope.original_content or envelope.content or b""
         data = raw if isinstance(raw, bytes) else raw.encode("utf-8", "surrogateescape")
         loop = asyncio.get_running_loop()
+        try:  # a bounce or an auto-reply is no customer's contact (noted, then accepted)
+            auto = await loop.run_in_executor(
+                None, note_automatic, data, self.intake.store, self.intake.clock
+            )
+        except Exception:
+            log.exception("could not note an automatic email")
+            return "451 4.3.0 temporarily unable to accept the message"
+        if auto is not None:
+            log.info("automatic email (%s) not taken as a contact", auto.kind)
+            return "250 2.0.0 message accepted"
         try:
             contact_id = await loop.run_in_executor(None, self._receive, data)
         except InvalidContactError as exc:

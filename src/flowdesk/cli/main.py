@@ -242,6 +242,8 @@ def worker(
     name = worker_id or f"{socket.gethostname()}:{os.getpid()}"
     rounds = WorkerRounds(store, settings, name=name, batch=batch, routing=routing, notify=notify)
     log.info("worker started", worker=name, database=store.dialect, notify=rounds.notifying)
+    if not until_idle:
+        rounds.watch_mail()  # IMAP mailboxes in their own threads (one poll per round otherwise)
     try:
         while True:
             if rounds.tick() == 0:

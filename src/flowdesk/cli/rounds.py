@@ -50,7 +50,7 @@ class WorkerRounds:
             self.router = routing_for(
                 store, settings.company_file, clock=clock, runtime=self.runtime
             )
-        senders = senders_from(settings) if notify else {}
+        senders = senders_from(settings, store=store, clock=clock) if notify else {}
         self.closer = CaseCloser(store)  # case.closed for every flow that ended, then its survey
         self.surveys = SurveySender(store, clock, senders=senders)
         self.notifier = NotifyRound(store, clock, senders)
@@ -62,6 +62,19 @@ class WorkerRounds:
         self.situations = SituationConsumer(store, clock)
         self.actions = ActionRunner(store, self.runtime, clock=clock, senders=senders)
         self.jobs = 0
+        # customers' email from the IMAP mailboxes of the settings (channels.imap)
+        self.mailboxes = list(settings.imap_mailboxes)
+        self.mail_intake: Any = None
+        self.mail_stop: threading.Event | None = None
+        if self.mailboxes:
+            from types import SimpleNamespace
+
+            from flowdesk.app.contacts import build_intake
+
+            state = SimpleNamespace(
+                store=store, clock=clock, process_runtime=self.runtime, settings=settings
+            )
+            self.mail_intake = build_intake(state)
 
     @property
     def notifying(self) -> bool:
@@ -76,7 +89,35 @@ class WorkerRounds:
         self.purger.tick()  # old Idempotency-Key answers (not work: it never keeps us awake)
         routed += len(self.closer.tick()) + len(self.surveys.tick())
         routed += self.situations.tick() + self.actions.tick()
-        return int(done + routed + self.notifier.tick().total)
+        return int(done + routed + self.notifier.tick().total + self._poll_mail())
+
+    def _poll_mail(self) -> int:
+        """One poll of every mailbox, unless watchers (IDLE) already take the mail."""
+        if not self.mailboxes or self.mail_stop is not None:
+            return 0
+        from flowdesk.channels.imap import ImapSettings, poll
+        from flowdesk.logs import get_logger
+
+        taken = 0
+        for mailbox in self.mailboxes:
+            try:
+                taken += poll(ImapSettings.of(mailbox), self.mail_intake).total
+            except OSError as error:  # imaplib's errors are OSErrors or IMAP4.error
+                get_logger("flowdesk.imap").warning(
+                    "mailbox unavailable", mailbox=mailbox.name, error=str(error)
+                )
+            except Exception as error:
+                get_logger("flowdesk.imap").warning(
+                    "mailbox refused", mailbox=mailbox.name, error=str(error)
+                )
+        return taken
+
+    def watch_mail(self) -> None:
+        """Watch every mailbox in its own thread (IDLE where the server has it) from now on."""
+        if self.mailboxes and self.mail_stop is None:
+            from flowdesk.channels.imap import start_watchers
+
+            self.mail_stop = start_watchers(self.mailboxes, self.mail_intake)
 
 
 def start_in_background(rounds: WorkerRounds, *, pause: float = 1.0) -> threading.Event:
@@ -89,6 +130,7 @@ def start_in_background(rounds: WorkerRounds, *, pause: float = 1.0) -> threadin
 
     log = get_logger("flowdesk.worker")
     stop = threading.Event()
+    rounds.watch_mail()
 
     def loop() -> None:
         while not stop.is_set():

@@ -1017,6 +1017,29 @@ class Intake:
         draft = parse_payload(row.channel, bytes(row.raw)) if row is not None else None
         return self._carry_out(_Plan(result, attach=case, draft=draft))
 
+    def raw(self, contact_id: str) -> bytes:
+        """The payload as it arrived."""
+        with self.store.reading() as conn:
+            found = conn.execute(select(contacts.c.raw).where(contacts.c.id == contact_id)).scalar()
+        if found is None:
+            raise NotFoundError(f"no contact {contact_id!r}")
+        return bytes(found)
+
+    def known_message(self, channel: str, message_id: str) -> IntakeResult | None:
+        """The contact a provider's message id already made (its retry is not a new contact)."""
+        with self.store.reading() as conn:
+            row = conn.execute(
+                select(contacts)
+                .where(
+                    contacts.c.channel == channel,
+                    contacts.c.direction == "in",
+                    contacts.c.message_id == message_id,
+                )
+                .order_by(contacts.c.received_at, contacts.c.id)
+                .limit(1)
+            ).first()
+        return self._settled(_contact(row)) if row is not None else None
+
     def case_contacts(self, case_id: str) -> list[Contact]:
         """Every contact of a case, in and out, oldest first."""
         return self._query(contacts.c.case_id == case_id, 1000)

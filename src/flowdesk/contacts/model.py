@@ -25,9 +25,10 @@ CHANNELS = (
     "fax",
     "counter",
     "app",
+    "whatsapp",
 )
 #: Channels a reply can go back on (the customer wrote from an address or session).
-REPLYABLE = ("email", "sms", "chat", "app", "social")
+REPLYABLE = ("email", "sms", "chat", "app", "social", "whatsapp")
 
 #: Largest attachment accepted, and the types accepted (documents, images, audio of calls).
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024

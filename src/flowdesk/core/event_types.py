@@ -74,6 +74,12 @@ class EventType:
     CONTACT_MERGED_DUPLICATE: Final = "contact.merged_duplicate"
     CONTACT_SENT: Final = "contact.sent"
     CONTACT_DEFERRED: Final = "contact.deferred"
+    CONTACT_DELIVERY: Final = "contact.delivery"
+    CALL_OFFERED: Final = "call.offered"
+    CALL_ANSWERED: Final = "call.answered"
+    CALL_TRANSFERRED: Final = "call.transferred"
+    CALL_ENDED: Final = "call.ended"
+    CALL_VOICEMAIL: Final = "call.voicemail"
     NOTIFICATION_SENT: Final = "notification.sent"
     NOTIFICATION_DEFERRED: Final = "notification.deferred"
     REASON_MODEL_TRAINED: Final = "reason_model.trained"
@@ -385,6 +391,24 @@ class ContactTriageRequired:
 @dataclass(frozen=True, slots=True)
 class ContactMergedDuplicate:
     original: str
+
+
+@dataclass(frozen=True, slots=True)
+class ContactDelivery:
+    provider_id: str  # "twilio:SM..." or "whatsapp:wamid..."
+    status: str  # the provider's word: queued, sent, delivered, read, undelivered, failed ...
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CallEvent:
+    call_id: str
+    caller: str  # the customer's number
+    agent: str | None = None  # who answered, or who the call was transferred to
+    from_agent: str | None = None  # transferred: who handed it over
+    duration_s: int | None = None  # ended
+    outcome: str | None = None  # ended: completed, busy, no-answer, failed, canceled
+    reference: str | None = None  # the case's reference, for the agent's screen-pop
 
 
 @dataclass(frozen=True, slots=True)
@@ -785,6 +809,12 @@ _register(E.CONTACT_TRIAGE_REQUIRED, ContactTriageRequired, "A contact waits for
 _register(E.CONTACT_MERGED_DUPLICATE, ContactMergedDuplicate, "A contact repeated an earlier one.")
 _register(E.CONTACT_SENT, ContactOutbound, "An agent's reply to a contact was sent.")
 _register(E.CONTACT_DEFERRED, ContactOutbound, "A reply waits for the end of quiet hours.")
+_register(E.CONTACT_DELIVERY, ContactDelivery, "A provider reported an outbound message's state.")
+_register(E.CALL_OFFERED, CallEvent, "A customer's call reached the contact centre.")
+_register(E.CALL_ANSWERED, CallEvent, "An agent answered a call (their desktop pops the case).")
+_register(E.CALL_TRANSFERRED, CallEvent, "A call was transferred to another agent.")
+_register(E.CALL_ENDED, CallEvent, "A call ended.")
+_register(E.CALL_VOICEMAIL, CallEvent, "A caller left a voicemail (its transcript is a contact).")
 _register(E.NOTIFICATION_SENT, Notification, "A customer notification was sent.")
 _register(E.NOTIFICATION_DEFERRED, Notification, "A notification waits for quiet hours' end.")
 _register(E.REASON_MODEL_TRAINED, ReasonModelTrained, "A contact-reason model was trained.")

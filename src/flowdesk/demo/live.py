@@ -12,6 +12,7 @@ ids so nothing collides with the seeded history.
 
 from __future__ import annotations
 
+import json
 import random
 import signal
 import threading
@@ -24,6 +25,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from flowdesk.channels import twilio, whatsapp
 from flowdesk.core.ids import UuidIds
 from flowdesk.customers.models import customer_identities, customers
 from flowdesk.demo.seed import SeedReport, Simulation
@@ -33,6 +35,43 @@ from flowdesk.store import Store
 MAX_CUSTOMERS = 5000
 #: How often work created outside the simulation (the desktop, the API) is looked for.
 ADOPT_EVERY = timedelta(seconds=5)
+
+
+def provider_formats(rng: random.Random) -> Callable[[str, bytes], tuple[str, bytes]]:
+    """SMS arrivals as the providers send them: half as Twilio's incoming-message parameters
+    (a third of those WhatsApp through Twilio), half as WhatsApp Cloud API notifications, each
+    read by its adapter (flowdesk.channels.twilio, .whatsapp), so the demo's contacts carry the
+    providers' own fields and message ids."""
+
+    def reformat(channel: str, raw: bytes) -> tuple[str, bytes]:
+        if channel != "sms":
+            return channel, raw
+        fields = json.loads(raw)
+        phone, text = str(fields.get("from") or ""), str(fields.get("text") or "")
+        if rng.random() < 0.5:
+            sid = f"SM{rng.getrandbits(128):032x}"
+            sender = f"whatsapp:{phone}" if rng.random() < 1 / 3 else phone
+            params = {"MessageSid": sid, "SmsSid": sid, "From": sender, "To": "+15005550006"}
+            params.update(Body=text, NumMedia="0", ApiVersion="2010-04-01")
+            channel, payload = twilio.inbound_payload(params)
+        else:
+            message = {
+                "from": phone.lstrip("+"),
+                "id": f"wamid.DEMO{rng.getrandbits(96):024x}",
+                "timestamp": str(int(time.time())),
+                "type": "text",
+                "text": {"body": text},
+            }
+            value = {"messaging_product": "whatsapp", "messages": [message]}
+            notification = {
+                "object": "whatsapp_business_account",
+                "entry": [{"id": "demo", "changes": [{"field": "messages", "value": value}]}],
+            }
+            payloads, _ = whatsapp.notification(notification)
+            channel, payload = "whatsapp", payloads[0]
+        return channel, json.dumps(payload).encode()
+
+    return reformat
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +146,7 @@ class LiveDemo:
             ids=UuidIds(),
         )
         self.sim.backlog_from = None  # live: every claim and completion happens
+        self.sim.reformat = provider_formats(self.rng)
         self.sim.job_round = timedelta(seconds=1)
         self.sim.clock.set(now)
         self.sim.customers = known_customers(store)

@@ -244,6 +244,8 @@ class Simulation:
         self.forms: dict[tuple[str, str], tuple[dict[str, Any], list[Any]]] = {}
         self.next_jobs = self.clock.now()
         self.job_round = JOB_ROUND
+        #: A contact's channel and payload rewritten before intake (None: as they are).
+        self.reformat: Callable[[str, bytes], tuple[str, bytes]] | None = None
         self.agents: dict[str, list[str]] = {}
         for agent in company.get("agents", []):
             self.agents.setdefault(agent["department"], []).append(agent["username"])
@@ -535,6 +537,8 @@ class Simulation:
     # -- helpers ----------------------------------------------------------------------------
     def _submit(self, channel: str, raw: bytes) -> IntakeResult | None:
         self.report.contacts += 1
+        if self.reformat is not None:  # `demo live`: SMS as Twilio and WhatsApp send them
+            channel, raw = self.reformat(channel, raw)
         result = self.intake.submit(channel, raw)
         if result.status == "failed":
             self.report.dead_letters += 1

@@ -134,4 +134,6 @@ def reply_senders_of(request: Request) -> dict[str, Any]:
     given: dict[str, Any] | None = getattr(state, "contact_senders", None)
     if given is not None:
         return given
-    return app_singleton(request, "reply_senders", lambda st: services.reply_senders(st.settings))
+    return app_singleton(
+        request, "reply_senders", lambda st: services.reply_senders(st.settings, st.store, st.clock)
+    )
