@@ -43,6 +43,9 @@ def _register_domain_commands() -> None:
     kpis.register(app)
     contacts.register(app)
     service.register(app)
+    from flowdesk.cli import simulate
+
+    simulate.register(app)
 
 
 _register_domain_commands()

@@ -8,7 +8,7 @@ branches and agents' working hours from the event log of the last `days` days.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -74,8 +74,11 @@ def company_agents(company: dict[str, Any]) -> list[Agent]:
     ]
 
 
-def flows_of(store: Store, company: dict[str, Any]) -> dict[str, Flow]:
-    """The latest deployed version of every flow with an experience bundle."""
+def flows_of(
+    store: Store, company: dict[str, Any], versions: Mapping[str, int] | None = None
+) -> dict[str, Flow]:
+    """The latest deployed version of every flow with an experience bundle (or the version
+    `versions` names for it)."""
     known = departments_of(company)
     policies = company.get("sla_policies", []) or []
     standard = next((p for p in policies if not p.get("reasons") and not p.get("segments")), None)
@@ -83,7 +86,14 @@ def flows_of(store: Store, company: dict[str, Any]) -> dict[str, Flow]:
     for key, bundle in sorted(bundles_by_process(store).items()):
         with store.reading() as conn:
             repo = ProcessRepository(conn)
-            row = repo.latest_definition(key)
+            wanted = (versions or {}).get(key)
+            row = (
+                repo.latest_definition(key)
+                if wanted is None
+                else repo.definition(f"{key}:{wanted}")
+            )
+            if row is None and wanted is not None:
+                raise BaselineError(f"flows.{key}: version {wanted} is not deployed")
             resource = repo.resource(row["resource_id"]) if row else None
         if row is None or resource is None:
             continue
@@ -161,10 +171,14 @@ def baseline(
     days: int = 30,
     until: datetime | None = None,
     fitted_hours: bool = False,
+    versions: Mapping[str, int] | None = None,
 ) -> tuple[Model, Fitted]:
     """The model of this Flowdesk fitted on the last `days` of its log; starts at `until`."""
     company = load_company(company_file)
-    flows = flows_of(store, company)
+    flows = flows_of(store, company, versions)
+    for key in versions or {}:
+        if key not in flows:
+            raise BaselineError(f"flows.{key}: no such flow")
     end = until or datetime.now(UTC)
     since = end - timedelta(days=days)
     zone = str(company.get("company", {}).get("timezone", "UTC"))
