@@ -30,6 +30,7 @@ from flowdesk.api.routes import (
     mining,
     processes,
     routing,
+    simulation,
     webhooks,
     work_items,
 )
@@ -127,6 +128,7 @@ def create_app(settings: Settings, store: Store, clock: Clock | None = None) -> 
         routing,
         analytics,
         mining,
+        simulation,
     ):
         app.include_router(module.router)
     # The agent desktop and the customer status page (HTML); imported here because the web
