@@ -73,6 +73,7 @@ def fit_history(
     items: dict[str, dict[str, Any]] = {}
     attached = 0
     cases = 0
+    first_case: datetime | None = None
     for ev in events:
         if ev.time < since or ev.time >= until:
             continue
@@ -87,6 +88,8 @@ def fit_history(
             if key not in flows or ev.process_instance_id is None:
                 continue
             instance_flow[ev.process_instance_id] = key
+            if first_case is None:
+                first_case = ev.time
             reason, channel = refs.get(str(ev.data.get("business_key")), ("unknown", "web"))
             arrivals[(key, reason, channel)] += 1
             local = ev.time.astimezone(tz)
@@ -129,9 +132,14 @@ def fit_history(
                     "created": ev.time,
                 }
     notes: list[str] = []
+    if first_case is not None and first_case - since > timedelta(days=1):
+        # a log younger than the window: rates over the days it covers, not the empty ones
+        notes.append(f"history starts {first_case:%Y-%m-%d}: rates fitted from there")
+        since = first_case.replace(hour=0, minute=0, second=0, microsecond=0)
     weeks = max((until - since).total_seconds() / (7 * 86400), 1e-9)
     days_seen = Counter(
-        (since + timedelta(days=d)).astimezone(tz).weekday() for d in range((until - since).days)
+        (since + timedelta(days=d)).astimezone(tz).weekday()
+        for d in range(max(1, round((until - since).total_seconds() / 86400)))
     )
     # cases per hour of the week = per-week count x day share x hour share
     dow_rate = {d: dow[d] / max(days_seen[d], 1) for d in range(7)}

@@ -109,7 +109,9 @@ def summarise(runs: Sequence[RunResult]) -> dict[str, Any]:
     over the day's hours, with its interval) for the charts."""
     per_run = [figures(r) for r in runs]
     names = sorted({k for f in per_run for k in f})
-    figs = {name: ci([f.get(name, float("nan")) for f in per_run]) for name in names}
+    figs = {
+        name: _bounded(name, ci([f.get(name, float("nan")) for f in per_run])) for name in names
+    }
     days = max((r.days for r in runs), default=0)
     backlog: list[dict[str, float]] = []
     for day in range(days):
@@ -132,6 +134,20 @@ def summarise(runs: Sequence[RunResult]) -> dict[str, Any]:
         "wait_histogram": histogram,
         "events": sum(r.events for r in runs),
     }
+
+
+_SHARES = ("sla", "abandonment", "answered_in_time", "occupancy", "ola")
+
+
+def _bounded(name: str, fig: dict[str, float]) -> dict[str, float]:
+    """Every figure is a count, time or share: an interval of few replications is cut at 0
+    (and at 100 % for shares) rather than shown below nothing."""
+    out = dict(fig)
+    if math.isfinite(out["low"]):
+        out["low"] = max(0.0, out["low"])
+    if name.rsplit(".", 1)[-1] in _SHARES and math.isfinite(out["high"]):
+        out["high"] = min(1.0, out["high"])
+    return out
 
 
 _BINS = (0, 1, 5, 15, 30, 60, 120, 240, 480, 1440, math.inf)
