@@ -160,6 +160,8 @@ def model_of(
         ola_pickup=ola,
         cost_per_hour=dict.fromkeys(departments_of(company).values(), DEFAULT_COST),
         repeat_share=fitted.repeat_share,
+        # the log attaches repeat contacts to their case without a work item
+        repeat_work=None if fitted_hours else Dist("exp", 5.0),
         zone=zone,
     )
 

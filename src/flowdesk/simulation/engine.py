@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from flowdesk.simulation.dists import Dist
 from flowdesk.simulation.model import (
     AND_JOIN,
     AND_SPLIT,
@@ -282,7 +283,7 @@ def simulate(
                 branches[k] = (cum, node.nexts)
     patience = {ch: d.sampler(rng) for ch, d in model.patience.items() if ch in WAITING_CHANNELS}
     repeat_after = model.repeat_after.sampler(rng)
-    repeat_work = model.repeat_work.sampler(rng)
+    repeat_work = (model.repeat_work or Dist("const", 0.0)).sampler(rng)
     span = int(horizon) + 120 * 1440
     cumulative = {
         key: _open_cumulative(model, flow.sla_calendar, span) for key, flow in model.flows.items()
@@ -569,6 +570,8 @@ def simulate(
             if not case.done:
                 if now >= window:
                     result.repeats += 1
+                if model.repeat_work is None:
+                    continue
                 item = _Item(case, "", repeat_class, now, math.inf)
                 open_items["front-office"] += 1
                 offer(item, now)

@@ -143,6 +143,8 @@ def fit_history(
     )
     # cases per hour of the week = per-week count x day share x hour share
     dow_rate = {d: dow[d] / max(days_seen[d], 1) for d in range(7)}
+    if len(days_seen) < 7:  # not every weekday seen: no weekly pattern to fit, a flat one
+        dow_rate = dict.fromkeys(range(7), 1.0)
     dow_total = sum(dow_rate.values()) or 1
     hod_total = sum(hod.values()) or 1
     shape = [dow_rate[h // 24] / dow_total * hod[h % 24] / hod_total for h in range(168)]

@@ -86,7 +86,8 @@ class Model:
     cost_per_hour: dict[str, float] = field(default_factory=dict)  # per department
     repeat_share: float = 0.0
     repeat_after: Dist = field(default_factory=lambda: Dist("exp", 18 * 60.0))
-    repeat_work: Dist = field(default_factory=lambda: Dist("exp", 5.0))
+    #: front-office work a repeat contact makes (None: attached to the case, no work item)
+    repeat_work: Dist | None = field(default_factory=lambda: Dist("exp", 5.0))
     zone: str = "UTC"
 
     def departments(self) -> list[str]:
