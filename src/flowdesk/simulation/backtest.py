@@ -81,7 +81,7 @@ def backtest(
         }
         rows[key] = row
     all_obs = pooled_turnaround(observed.turnaround)
-    pooled = {
+    pooled: dict[str, tuple[float, float]] = {
         "daily_cases": (
             statistics.fmean(observed.daily),
             statistics.fmean(statistics.fmean(r.daily_arrivals) for r in runs),
@@ -106,9 +106,9 @@ def backtest(
     }
     for key, row in rows.items():
         for name in ("turnaround_p50_h", "turnaround_p90_h", "sla"):
-            obs, sim = row[name]
-            if obs is not None and sim is not None:
-                errors[f"{key}.{name}"] = _relative(sim, obs)
+            pair: tuple[float | None, float | None] = row[name]
+            if pair[0] is not None and pair[1] is not None:
+                errors[f"{key}.{name}"] = _relative(pair[1], pair[0])
     return {
         "fit": [since.isoformat(), middle.isoformat()],
         "test": [middle.isoformat(), until.isoformat()],
