@@ -67,7 +67,7 @@ def backtest(
             observed.sla_met[key] / observed.sla_total[key] if observed.sla_total[key] else None
         )
         sims_sla = [r.sla_met[key] / r.sla_total[key] for r in runs if r.sla_total[key]]
-        row = {
+        row: dict[str, Any] = {
             "cases": len(obs_t),
             "turnaround_p50_h": (
                 _quantile(obs_t, 0.5) / 60,
