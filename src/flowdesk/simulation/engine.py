@@ -55,6 +55,7 @@ class RunResult:
     arrivals: int = 0
     daily_arrivals: list[int] = field(default_factory=list)
     turnaround: dict[str, list[float]] = field(default_factory=dict)  # minutes, per flow
+    starts: dict[str, list[float]] = field(default_factory=dict)  # of those cases, minutes
     sla_met: dict[str, int] = field(default_factory=dict)  # work items, per flow
     sla_total: dict[str, int] = field(default_factory=dict)
     ola_met: dict[str, int] = field(default_factory=dict)  # pickups, per department
@@ -217,6 +218,7 @@ def simulate(
         result.backlog[d] = []
     for key in model.flows:
         result.turnaround[key] = []
+        result.starts[key] = []
         result.sla_met[key] = 0
         result.sla_total[key] = 0
 
@@ -468,6 +470,7 @@ def simulate(
         case.done = True
         if case.start >= window:
             result.turnaround[case.flow].append(now - case.start)
+            result.starts[case.flow].append(case.start)
             result.cases_done += 1
 
     def item_closed(item: _Item, now: float) -> None:

@@ -29,7 +29,7 @@ from flowdesk.simulation.model import (
     Node,
 )
 
-_TASKS = {"userTask", "manualTask"}
+_TASKS = {"userTask", "manualTask", "task"}  # an abstract task: work, as peers read it
 _WAITS = {"intermediateCatchEvent", "receiveTask"}
 
 
