@@ -113,6 +113,30 @@ def test_a_back_test_simulates_the_last_days_from_the_days_before(seeded: str) -
         assert sla is None or abs(sla) < 0.10, (key, report["flows"][key])
 
 
+def test_the_staffing_search_starts_from_erlang_c_and_meets_the_olas(client: TestClient) -> None:
+    login(client, "akeller")
+    found = client.post(
+        "/api/v1/simulations/staffing", json={"days": 2, "replications": 1, "target": 0.8}
+    )
+    assert found.status_code == 200, found.text
+    departments = found.json()["departments"]
+    assert set(departments) == {
+        "billing",
+        "field-service",
+        "front-office",
+        "network-operations",
+        "retention",
+    }
+    for row in departments.values():
+        assert row["erlang_c_guess"] >= 1 and str(row["erlang_c_guess"]) in row["tried"]
+        if row["needed"] is not None:
+            assert row["ola_share"] >= 0.8
+            assert sum(row["per_shift"].values()) == row["needed"]
+            # the fewest: one agent less was tried and missed (or there is no fewer)
+            fewer = row["tried"].get(str(row["needed"] - 1))
+            assert row["needed"] == 1 or (fewer is not None and fewer < 0.8)
+
+
 def test_bad_scenarios_are_422_and_agents_are_refused(client: TestClient) -> None:
     login(client, "akeller")
     typo = client.post("/api/v1/simulations", json={"scenario": {"staff": {"biling": 2}}})

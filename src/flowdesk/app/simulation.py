@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Callable, Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,10 @@ MAX_REPLICATIONS = 20
 FIT_DAYS = 30
 Progress = Callable[[int, int], None]
 
-_cache: dict[tuple[int, int, str, str], Model] = {}
+#: A fitted baseline serves for this long (fitting reads the whole log; the live demo adds
+#: events every few seconds, so "until the log grows" would mean every request).
+FRESH = timedelta(minutes=10)
+_cache: dict[tuple[str, str, str], tuple[datetime, Model]] = {}
 _lock = threading.Lock()
 
 
@@ -42,24 +45,22 @@ def _company_file(ops: Ops) -> str:
 
 
 def _baseline(ops: Ops, versions: Mapping[str, int] | None = None) -> Model:
-    """The model fitted on the last 30 days of the log, cached until the log grows."""
-    head = ops.store.events.head()
+    """The model fitted on the last 30 days of the log, kept for `FRESH`."""
     company = _company_file(ops)
-    key = (id(ops.store), head, company, repr(sorted((versions or {}).items())))
+    key = (str(ops.store.engine.url), company, repr(sorted((versions or {}).items())))
+    now = ops.clock.now()
     with _lock:
         found = _cache.get(key)
-    if found is not None:
-        return found
+    if found is not None and timedelta(0) <= now - found[0] < FRESH:
+        return found[1]
     try:
-        model, _ = baseline(
-            ops.store, company, days=FIT_DAYS, until=ops.clock.now(), versions=versions
-        )
+        model, _ = baseline(ops.store, company, days=FIT_DAYS, until=now, versions=versions)
     except (BaselineError, ValueError) as exc:
         raise InvalidInput(str(exc), hint="seed the demo or let traffic run first") from None
     with _lock:
         if len(_cache) > 8:
             _cache.clear()
-        _cache[key] = model
+        _cache[key] = (now, model)
     return model
 
 

@@ -60,6 +60,7 @@ class RunResult:
     sla_total: dict[str, int] = field(default_factory=dict)
     ola_met: dict[str, int] = field(default_factory=dict)  # pickups, per department
     ola_total: dict[str, int] = field(default_factory=dict)
+    queue_met: dict[str, int] = field(default_factory=dict)  # queueing alone within the OLA
     waits: dict[str, list[float]] = field(default_factory=dict)  # minutes, per department
     served_after_wait: int = 0  # waiting-channel contacts that queued before service
     waiting_offered: int = 0  # contacts on waiting channels (their first step)
@@ -215,6 +216,7 @@ def simulate(
         result.staffed_hours[d] = 0.0
         result.ola_met[d] = 0
         result.ola_total[d] = 0
+        result.queue_met[d] = 0
         result.backlog[d] = []
     for key in model.flows:
         result.turnaround[key] = []
@@ -291,6 +293,14 @@ def simulate(
         key: _open_cumulative(model, flow.sla_calendar, span) for key, flow in model.flows.items()
     }
     ola = model.ola_pickup
+    # OLAs count on the departments' working calendar (as the live SLA clock does)
+    ola_cum = _open_cumulative(model, model.work_calendar or "24x7", span)
+    last_minute = span
+
+    def open_between(a: float, b: float) -> float:
+        if ola_cum is None:
+            return b - a
+        return float(ola_cum[min(int(b), last_minute)] - ola_cum[min(int(a), last_minute)])
 
     def deadline(flow_key: str, at: float, target: float | None) -> float:
         if target is None:
@@ -339,8 +349,10 @@ def simulate(
             target = ola.get(dept)
             if target is not None:
                 result.ola_total[dept] += 1
-                if now - item.created <= target:
+                if open_between(item.created, now) <= target:
                     result.ola_met[dept] += 1
+                if open_between(item.ready, now) <= target:
+                    result.queue_met[dept] += 1
             if item.first:
                 result.waiting_waits.append(now - item.ready)
                 result.waiting_served_waits.append(now - item.ready)

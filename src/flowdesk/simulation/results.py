@@ -98,6 +98,9 @@ def figures(run: RunResult) -> dict[str, float]:
             run.busy_minutes.get(dept, 0.0) / shift if shift else float("nan")
         )
         out[f"dept.{dept}.ola"] = _share(run.ola_met.get(dept, 0), run.ola_total.get(dept, 0))
+        out[f"dept.{dept}.queue_ola"] = _share(
+            run.queue_met.get(dept, 0), run.ola_total.get(dept, 0)
+        )
         out[f"dept.{dept}.staffed_hours"] = run.staffed_hours.get(dept, 0.0)
         series = run.backlog.get(dept, [])
         out[f"dept.{dept}.backlog_mean"] = statistics.fmean(series) if series else 0.0
@@ -136,7 +139,7 @@ def summarise(runs: Sequence[RunResult]) -> dict[str, Any]:
     }
 
 
-_SHARES = ("sla", "abandonment", "answered_in_time", "occupancy", "ola")
+_SHARES = ("sla", "abandonment", "answered_in_time", "occupancy", "ola", "queue_ola")
 
 
 def _bounded(name: str, fig: dict[str, float]) -> dict[str, float]:

@@ -1,7 +1,9 @@
 """Staffing: the fewest agents per department and shift that meet the targets.
 
 The target of a department is its OLA pickup (company file: work handed to it is taken up
-within `ola.pickup`) met for `target` of its work. Erlang C gives the first guess (the
+within `ola.pickup`) met for `target` of its work by the wait for a free agent (the queueing
+that staffing changes; the pickup delay fitted from the log is the history's own and comes on
+top, see docs/simulation.md). Erlang C gives the first guess (the
 department's work as one M/M/c queue over its staffed hours); simulations then walk the
 headcount down while the target holds and up until it does, with the department's shifts
 keeping their share of the roster. Departments are searched one at a time, the others at
@@ -56,7 +58,7 @@ def _met(
     model: Model, dept: str, days: int, replications: int, target: float
 ) -> tuple[bool, float]:
     runs = replicate(model, days=days, replications=replications, warmup_days=2.0)
-    values = [figures(r).get(f"dept.{dept}.ola", float("nan")) for r in runs]
+    values = [figures(r).get(f"dept.{dept}.queue_ola", float("nan")) for r in runs]
     clean = [v for v in values if v == v]
     share = sum(clean) / len(clean) if clean else 1.0
     return share >= target, share
@@ -130,9 +132,7 @@ def staffing_search(
             "per_shift": per_shift if reachable else None,
             "ola_share": tried[c][1],
             "tried": {str(k): round(v[1], 4) for k, v in sorted(tried.items())},
-            "note": None
-            if reachable
-            else f"the OLA is not met even with {cap} agents: the wait is not staffing",
+            "note": None if reachable else f"the OLA is not met even with {cap} agents",
         }
         if progress is not None:
             progress(index + 1, len(departments))
