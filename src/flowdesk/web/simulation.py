@@ -90,9 +90,9 @@ def _page(
         )
         waits = []
         for d in depts:
-            waits.append((f"{d[:18]} · base", (b.get(f"dept.{d}.wait_mean_min") or {}).get("mean")))
+            waits.append((f"{d[:14]} · base", (b.get(f"dept.{d}.wait_mean_min") or {}).get("mean")))
             waits.append(
-                (f"{d[:18]} · what if", (s.get(f"dept.{d}.wait_mean_min") or {}).get("mean"))
+                (f"{d[:14]} · what if", (s.get(f"dept.{d}.wait_mean_min") or {}).get("mean"))
             )
         context["wait_chart"] = charts.bar_chart(
             waits, title="Mean wait before an agent takes the work", kind="minutes"
@@ -100,8 +100,8 @@ def _page(
         flows = sorted(result["scenario_model"]["flows"])
         slas = []
         for f in flows:
-            slas.append((f"{f[:16]} · base", (b.get(f"flow.{f}.sla") or {}).get("mean")))
-            slas.append((f"{f[:16]} · what if", (s.get(f"flow.{f}.sla") or {}).get("mean")))
+            slas.append((f"{f[:14]} · base", (b.get(f"flow.{f}.sla") or {}).get("mean")))
+            slas.append((f"{f[:14]} · what if", (s.get(f"flow.{f}.sla") or {}).get("mean")))
         context["sla_chart"] = charts.bar_chart(
             slas, title="SLA attainment per flow", kind="percent"
         )
