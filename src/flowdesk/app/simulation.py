@@ -56,7 +56,9 @@ def _baseline(ops: Ops, versions: Mapping[str, int] | None = None) -> Model:
     try:
         model, _ = baseline(ops.store, company, days=FIT_DAYS, until=now, versions=versions)
     except (BaselineError, ValueError) as exc:
-        raise InvalidInput(str(exc), hint="seed the demo or let traffic run first") from None
+        text = str(exc)
+        hint = None if text.startswith("flows.") else "seed the demo or let traffic run first"
+        raise InvalidInput(text, hint=hint) from None
     with _lock:
         if len(_cache) > 8:
             _cache.clear()
@@ -124,11 +126,12 @@ def run(
     seed: int | None = None,
     compare: bool = True,
     progress: Progress | None = None,
+    source: str = "scenario",
 ) -> dict[str, Any]:
     """Run the scenario (and the baseline beside it, same seeds) and summarise both."""
     require(caller, Permission.SUPERVISE)
     try:
-        scenarios.check(scenario)
+        scenarios.check(scenario, source=source)
         days = int(days or scenario.get("days") or 7)
         replications = int(replications or scenario.get("replications") or 3)
         seed = int(seed if seed is not None else scenario.get("seed") or 1)
@@ -143,7 +146,7 @@ def run(
         versions[str(key)] = version
     base = _baseline(ops)
     changed_base = _baseline(ops, versions) if versions else base
-    model = scenarios.apply(changed_base, scenario)
+    model = scenarios.apply(changed_base, scenario, source=source)
     total = replications * (2 if compare else 1)
     done = [0]
 

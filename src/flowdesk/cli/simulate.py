@@ -108,9 +108,10 @@ def simulate(
                     replications=replications,
                     seed=seed,
                     progress=progress,
+                    source=str(scenario) if scenario is not None else "scenario",
                 )
     except FlowdeskError as exc:
-        err.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True)
+        err.print(f"[bold red]error:[/] {escape(exc.message)}", markup=True)
         if exc.hint:
             err.print(f"hint: {escape(exc.hint)}", markup=True)
         raise typer.Exit(2) from None
