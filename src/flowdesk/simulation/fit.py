@@ -121,6 +121,10 @@ def fit_history(
                 completed[iid].append((ev.element_id, ev.time))
                 began = act_open.pop((iid, ev.element_id), None)
                 node = flows[instance_flow[iid]].nodes.get(ev.element_id)
+                if node is None or (node.kind != DELAY and not node.race):
+                    # the token moves on when a step completes (an event-based gateway
+                    # completes when its event comes: the wait began at its activation)
+                    token_at[iid] = ev.time
                 if began is not None and node is not None and node.kind == DELAY:
                     delays[(instance_flow[iid], ev.element_id)].append(
                         (ev.time - began).total_seconds() / 60
