@@ -99,6 +99,7 @@ PEER_BPMN = """<?xml version="1.0" encoding="UTF-8"?>
 </bpmn:definitions>
 """
 ARRIVAL_MEAN_MIN = 5.0
+THIN = 10  # KS on every 10th case (50 min apart on average: past the queues' memory)
 SPLIT_B = 0.3
 #: task -> (agents, distribution, mean minutes, standard deviation minutes or None)
 TASKS = {
@@ -241,7 +242,11 @@ def run_peer(cases: int, seed: int) -> dict[str, Any]:
                 times = spans.setdefault(row["case_id"], [])
                 times.append(datetime.fromisoformat(row["enable_time"]))
                 times.append(datetime.fromisoformat(row["end_time"]))
-        peer_cycle = [(max(t) - min(t)).total_seconds() / 60 for t in spans.values()]
+        # in arrival order (Prosimos numbers cases as they arrive)
+        peer_cycle = [
+            (max(t) - min(t)).total_seconds() / 60
+            for _, t in sorted(spans.items(), key=lambda kv: int(kv[0]))
+        ]
         model = flowdesk_peer_model(bpmn)
     days = cases * ARRIVAL_MEAN_MIN / 1440
     t0 = time.perf_counter()
@@ -249,12 +254,17 @@ def run_peer(cases: int, seed: int) -> dict[str, Any]:
     ours_seconds = time.perf_counter() - t0
     ours_cut = [
         t
-        for t, s in zip(result.turnaround["peer_flow"], result.starts["peer_flow"], strict=True)
+        for s, t in sorted(
+            zip(result.starts["peer_flow"], result.turnaround["peer_flow"], strict=True)
+        )
         if s < days * 1440
     ]
     peer_cut = peer_cycle
     keep = len(ours_cut)
-    ks = stats.ks_2samp(ours_cut, peer_cut)
+    # neighbouring cases share queues, so their cycle times are correlated and a KS test on
+    # every case sees more evidence than there is: the test takes every THIN-th case
+    ks = stats.ks_2samp(ours_cut[::THIN], peer_cut[::THIN])
+    ks_all = stats.ks_2samp(ours_cut, peer_cut)
     return {
         "cases": cases,
         "compared": [keep, len(peer_cut)],
@@ -264,6 +274,7 @@ def run_peer(cases: int, seed: int) -> dict[str, Any]:
         "ks_statistic": round(float(ks.statistic), 4),
         "ks_pvalue": round(float(ks.pvalue), 4),
         "ks_not_rejected_at_1pct": bool(ks.pvalue >= 0.01),
+        "ks_every_case_pvalue": round(float(ks_all.pvalue), 4),
         "cycle_mean_min": [
             round(statistics.fmean(ours_cut), 1),
             round(statistics.fmean(peer_cut), 1),
