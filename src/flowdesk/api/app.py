@@ -34,6 +34,7 @@ from flowdesk.api.routes import (
     providers,
     routing,
     scans,
+    simulation,
     situations,
     webhooks,
     work_items,
@@ -137,6 +138,7 @@ def create_app(settings: Settings, store: Store, clock: Clock | None = None) -> 
         chat,
         scans,
         calls,
+        simulation,
     ):
         app.include_router(module.router)
     # The agent desktop and the customer status page (HTML); imported here because the web

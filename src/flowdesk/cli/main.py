@@ -47,6 +47,10 @@ def _register_domain_commands() -> None:
 
     patterns.register(app)
 
+    from flowdesk.cli import simulate
+
+    simulate.register(app)
+
 
 _register_domain_commands()
 

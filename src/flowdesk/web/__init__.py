@@ -11,6 +11,7 @@ from flowdesk.web import (
     dashboards,
     outbox,
     pages,
+    simulation,
     status,
     supervisor,
     triage,
@@ -27,5 +28,6 @@ router.include_router(analysis.router)
 router.include_router(outbox.router)
 router.include_router(admin.router)
 router.include_router(supervisor.router)
+router.include_router(simulation.router)
 
 __all__ = ["mount_static", "router"]

@@ -1,0 +1,216 @@
+"""What-if simulation as use cases: the baseline, a scenario run, the staffing search.
+
+The CLI (`flowdesk simulate`), the REST API (/api/v1/simulations) and the supervisor page
+(/simulation) all come through here: permission (supervise), limits on days and replications,
+and the baseline fitted once per state of the event log (fitting reads the whole log).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from flowdesk.app.context import Caller, Ops, require
+from flowdesk.app.values import InvalidInput
+from flowdesk.auth.roles import Permission
+from flowdesk.simulation import scenario as scenarios
+from flowdesk.simulation.baseline import BaselineError, baseline
+from flowdesk.simulation.model import Model
+from flowdesk.simulation.results import replicate, summarise
+from flowdesk.simulation.staffing import staffing_search
+
+MAX_DAYS = 90
+MAX_REPLICATIONS = 20
+FIT_DAYS = 30
+Progress = Callable[[int, int], None]
+
+#: A fitted baseline serves for this long (fitting reads the whole log; the live demo adds
+#: events every few seconds, so "until the log grows" would mean every request).
+FRESH = timedelta(minutes=10)
+_cache: dict[tuple[str, str, str], tuple[datetime, Model]] = {}
+_lock = threading.Lock()
+
+
+def _company_file(ops: Ops) -> str:
+    configured = getattr(ops.settings, "company_file", None) if ops.settings is not None else None
+    if configured:
+        return str(configured)
+    import flowdesk.demo
+
+    return str(Path(flowdesk.demo.__file__).parent / "company" / "company.yaml")
+
+
+def _baseline(ops: Ops, versions: Mapping[str, int] | None = None) -> Model:
+    """The model fitted on the last 30 days of the log, kept for `FRESH`."""
+    company = _company_file(ops)
+    key = (str(ops.store.engine.url), company, repr(sorted((versions or {}).items())))
+    now = ops.clock.now()
+    with _lock:
+        found = _cache.get(key)
+    if found is not None and timedelta(0) <= now - found[0] < FRESH:
+        return found[1]
+    try:
+        model, _ = baseline(ops.store, company, days=FIT_DAYS, until=now, versions=versions)
+    except (BaselineError, ValueError) as exc:
+        text = str(exc)
+        hint = None if text.startswith("flows.") else "seed the demo or let traffic run first"
+        raise InvalidInput(text, hint=hint) from None
+    with _lock:
+        if len(_cache) > 8:
+            _cache.clear()
+        _cache[key] = (now, model)
+    return model
+
+
+def _check_limits(days: int, replications: int) -> None:
+    if not 1 <= days <= MAX_DAYS:
+        raise InvalidInput(f"days must be 1 to {MAX_DAYS}, got {days}")
+    if not 1 <= replications <= MAX_REPLICATIONS:
+        raise InvalidInput(f"replications must be 1 to {MAX_REPLICATIONS}, got {replications}")
+
+
+def describe(model: Model) -> dict[str, Any]:
+    """The baseline as a supervisor edits it: staff per department and shift, flows, volumes."""
+    staff: dict[str, dict[str, int]] = {}
+    for agent in model.agents:
+        shift = agent.shift or "any"
+        staff.setdefault(agent.department, {}).setdefault(shift, 0)
+        staff[agent.department][shift] += 1
+    per_day = sum(sum(s.rates) for s in model.streams) / 7
+    reasons: dict[str, float] = {}
+    channels: dict[str, float] = {}
+    for s in model.streams:
+        reasons[s.reason] = reasons.get(s.reason, 0.0) + sum(s.rates) / 7
+        channels[s.channel] = channels.get(s.channel, 0.0) + sum(s.rates) / 7
+    return {
+        "start": model.start.isoformat(),
+        "contacts_per_day": round(per_day, 1),
+        "staff": {d: dict(sorted(v.items())) for d, v in sorted(staff.items())},
+        "shifts": sorted(model.shifts),
+        "flows": {
+            k: {"version": f.version, "priority": f.priority}
+            for k, f in sorted(model.flows.items())
+        },
+        "reasons": {k: round(v, 2) for k, v in sorted(reasons.items())},
+        "channels": {k: round(v, 2) for k, v in sorted(channels.items())},
+    }
+
+
+def baseline_view(caller: Caller, ops: Ops) -> dict[str, Any]:
+    require(caller, Permission.SUPERVISE)
+    return describe(_baseline(ops))
+
+
+def _clean(value: Any) -> Any:
+    """NaN (a figure with nothing to measure) as null, so the result is valid JSON."""
+    if isinstance(value, float):
+        return None if not math.isfinite(value) else round(value, 6)
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    return value
+
+
+def run(
+    caller: Caller,
+    ops: Ops,
+    scenario: Mapping[str, Any],
+    *,
+    days: int | None = None,
+    replications: int | None = None,
+    seed: int | None = None,
+    compare: bool = True,
+    progress: Progress | None = None,
+    source: str = "scenario",
+) -> dict[str, Any]:
+    """Run the scenario (and the baseline beside it, same seeds) and summarise both."""
+    require(caller, Permission.SUPERVISE)
+    try:
+        scenarios.check(scenario, source=source)
+        days = int(days or scenario.get("days") or 7)
+        replications = int(replications or scenario.get("replications") or 3)
+        seed = int(seed if seed is not None else scenario.get("seed") or 1)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(f"scenario: {exc}") from None
+    _check_limits(days, replications)
+    versions = {}
+    for key, spec in dict(scenario.get("flows") or {}).items():
+        version = spec.get("version") if isinstance(spec, Mapping) else spec
+        if not isinstance(version, int) or isinstance(version, bool):
+            raise InvalidInput(f"scenario: flows.{key}.version: expected a version number")
+        versions[str(key)] = version
+    base = _baseline(ops)
+    changed_base = _baseline(ops, versions) if versions else base
+    model = scenarios.apply(changed_base, scenario, source=source)
+    total = replications * (2 if compare else 1)
+    done = [0]
+
+    def tick(_: int, __: int) -> None:
+        done[0] += 1
+        if progress is not None:
+            progress(done[0], total)
+
+    warmup = 3.0
+    result = summarise(
+        replicate(
+            model,
+            days=days,
+            replications=replications,
+            seed=seed,
+            warmup_days=warmup,
+            progress=tick,
+        )
+    )
+    out: dict[str, Any] = {
+        "name": str(scenario.get("name") or "scenario"),
+        "days": days,
+        "replications": replications,
+        "seed": seed,
+        "baseline_model": describe(base),
+        "scenario_model": describe(model),
+        "scenario": result,
+        "baseline": None,
+    }
+    if compare:
+        out["baseline"] = summarise(
+            replicate(
+                base,
+                days=days,
+                replications=replications,
+                seed=seed,
+                warmup_days=warmup,
+                progress=tick,
+            )
+        )
+    return dict(_clean(out))
+
+
+def staffing(
+    caller: Caller,
+    ops: Ops,
+    *,
+    days: int = 7,
+    replications: int = 2,
+    target: float | None = None,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """The fewest agents per department and shift meeting the company's SLA and OLA targets."""
+    require(caller, Permission.SUPERVISE)
+    _check_limits(days, replications)
+    goal = 0.9 if target is None else float(target)
+    if not 0 < goal < 1:
+        raise InvalidInput(f"target must be a share between 0 and 1, got {goal}")
+    found = staffing_search(
+        _baseline(ops), days=days, replications=replications, target=goal, progress=progress
+    )
+    return dict(_clean(found))
+
+
+def window_of(ops: Ops) -> tuple[str, str]:
+    now = ops.clock.now()
+    return (now - timedelta(days=FIT_DAYS)).isoformat(), now.isoformat()

@@ -1,0 +1,183 @@
+"""The supervisor's what-if page: the baseline's roster as an editable copy, run, and the
+baseline and the scenario side by side (figures with confidence intervals, backlog over time,
+waits per department, SLA per flow). Same use case as `flowdesk simulate` and the API."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from flowdesk.api.routes.common import ops_of
+from flowdesk.app import simulation as use
+from flowdesk.auth.roles import Permission
+from flowdesk.core.errors import FlowdeskError
+from flowdesk.web import charts, csrf
+from flowdesk.web.access import PageAccess, page_access
+from flowdesk.web.pages import form_data
+from flowdesk.web.rendering import error_page, render
+
+router = APIRouter(include_in_schema=False)
+Supervise = Annotated[PageAccess, Depends(page_access(Permission.SUPERVISE))]
+Form = Annotated[dict[str, str], Depends(form_data)]
+
+#: (label, figure, chart format) of the side-by-side table
+ROWS: tuple[tuple[str, str, charts.Format], ...] = (
+    ("Contacts per day", "contacts_per_day", "count"),
+    ("SLA attainment (steps)", "sla", "percent"),
+    ("Turnaround median (hours)", "turnaround_p50_h", "hours"),
+    ("Turnaround p90 (hours)", "turnaround_p90_h", "hours"),
+    ("Abandoned calls and chats", "abandonment", "percent"),
+    ("Answered within a minute", "answered_in_time", "percent"),
+    ("Hand-offs per case", "handoffs_per_case", "score"),
+    ("Staff cost (EUR)", "cost", "count"),
+)
+
+
+def _cell(fig: dict[str, Any] | None, kind: charts.Format) -> str:
+    if not fig or fig.get("mean") is None:
+        return "-"
+    text = charts.fmt(fig["mean"], kind)
+    if fig.get("low") is not None and fig.get("high") is not None and fig["high"] > fig["low"]:
+        text += f" ({charts.fmt(fig['low'], kind)} to {charts.fmt(fig['high'], kind)})"
+    return text
+
+
+def _page(
+    request: Request,
+    access: PageAccess,
+    *,
+    form: dict[str, Any],
+    result: Any = None,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    assert access.user is not None
+    base = use.baseline_view(access.user, ops_of(request))
+    context: dict[str, Any] = {"baseline": base, "form": form, "result": result, "error": error}
+    if result is not None:
+        b = (result.get("baseline") or {}).get("figures", {})
+        s = result["scenario"]["figures"]
+        context["rows"] = [
+            (label, _cell(b.get(name), kind), _cell(s.get(name), kind))
+            for label, name, kind in ROWS
+        ]
+        depts = sorted(result["scenario_model"]["staff"])
+        context["dept_rows"] = [
+            (
+                d,
+                sum(result["baseline_model"]["staff"].get(d, {}).values()),
+                sum(result["scenario_model"]["staff"].get(d, {}).values()),
+                _cell(b.get(f"dept.{d}.wait_mean_min"), "minutes"),
+                _cell(s.get(f"dept.{d}.wait_mean_min"), "minutes"),
+                _cell(b.get(f"dept.{d}.occupancy"), "percent"),
+                _cell(s.get(f"dept.{d}.occupancy"), "percent"),
+            )
+            for d in depts
+        ]
+
+        def series(summary: dict[str, Any] | None) -> list[tuple[str, float | None]]:
+            days = (summary or {}).get("backlog_per_day", [])
+            return [(f"day {i + 1}", d.get("mean")) for i, d in enumerate(days)]
+
+        context["backlog_chart"] = charts.line_chart(
+            [
+                ("baseline", series(result.get("baseline"))),
+                ("scenario", series(result["scenario"])),
+            ],
+            title="Open work per day (mean over the day's hours)",
+        )
+        waits = []
+        for d in depts:
+            waits.append((f"{d[:14]} · base", (b.get(f"dept.{d}.wait_mean_min") or {}).get("mean")))
+            waits.append(
+                (f"{d[:14]} · what if", (s.get(f"dept.{d}.wait_mean_min") or {}).get("mean"))
+            )
+        context["wait_chart"] = charts.bar_chart(
+            waits, title="Mean wait before an agent takes the work", kind="minutes"
+        )
+        flows = sorted(result["scenario_model"]["flows"])
+        slas = []
+        for f in flows:
+            slas.append((f"{f[:14]} · base", (b.get(f"flow.{f}.sla") or {}).get("mean")))
+            slas.append((f"{f[:14]} · what if", (s.get(f"flow.{f}.sla") or {}).get("mean")))
+        context["sla_chart"] = charts.bar_chart(
+            slas, title="SLA attainment per flow", kind="percent"
+        )
+    return render(
+        request, "simulation.html", context, principal=access.user, status_code=status_code
+    )
+
+
+def _copy_of(base: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "staff": {d: dict(v) for d, v in base["staff"].items()},
+        "arrivals": 1.0,
+        "days": 7,
+        "replications": 3,
+        "name": "Copy of the baseline",
+    }
+
+
+@router.get("/simulation")
+def simulation_page(request: Request, access: Supervise) -> Response:
+    if access.denied:
+        return access.denied
+    assert access.user is not None
+    try:
+        base = use.baseline_view(access.user, ops_of(request))
+    except FlowdeskError as exc:
+        return error_page(request, exc.message, status_code=422, principal=access.user)
+    return _page(request, access, form=_copy_of(base))
+
+
+@router.post("/simulation")
+def simulation_run(request: Request, access: Supervise, fields: Form) -> Response:
+    if access.denied:
+        return access.denied
+    assert access.user is not None
+    if not csrf.valid(request, fields.get(csrf.CSRF_FIELD)):
+        return error_page(
+            request,
+            "The form expired or came from another site. Reload the page and try again.",
+            status_code=400,
+            principal=access.user,
+        )
+    base = use.baseline_view(access.user, ops_of(request))
+    form = _copy_of(base)
+    form["name"] = fields.get("name", "").strip()[:200] or "Scenario"
+    scenario: dict[str, Any] = {"name": form["name"], "staff": {}}
+    try:
+        for dept, shifts in base["staff"].items():
+            scenario["staff"][dept] = {}
+            for shift in shifts:
+                raw = fields.get(f"staff.{dept}.{shift}", str(shifts[shift])).strip()
+                count = int(raw)
+                if count < 0 or count > 500:
+                    raise ValueError(f"{dept}, {shift} shift: give 0 to 500 agents, not {raw}")
+                form["staff"][dept][shift] = count
+                if shift != "any":
+                    scenario["staff"][dept][shift] = count
+                else:
+                    scenario["staff"][dept] = count
+        form["arrivals"] = float(fields.get("arrivals", "1") or 1)
+        form["days"] = int(fields.get("days", "7") or 7)
+        form["replications"] = int(fields.get("replications", "3") or 3)
+        if not 0 <= form["arrivals"] <= 20:
+            raise ValueError("arrivals: give a multiplier from 0 to 20")
+    except ValueError as exc:
+        message = str(exc) if "give" in str(exc) else f"Not a number: {exc}"
+        return _page(request, access, form=form, error=message, status_code=422)
+    scenario["arrivals"] = {"all": form["arrivals"]}
+    try:
+        result = use.run(
+            access.user,
+            ops_of(request),
+            scenario,
+            days=form["days"],
+            replications=form["replications"],
+        )
+    except FlowdeskError as exc:
+        return _page(request, access, form=form, error=exc.message, status_code=422)
+    return _page(request, access, form=form, result=result)

@@ -1,0 +1,74 @@
+"""The what-if page in a real browser (Debian's Chromium), as the supervisor of the demo: from
+the nav to /simulation, the copy of the baseline edited (the three early billing agents on
+leave), run, and both sides read: SLA, waits, backlog, with the charts drawn."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.web.servers import running
+from tests.web.test_browser import CHROMIUM, _login, _shot, browser
+
+from flowdesk.cli.demo import default_demo_dir, load_demo_content
+from flowdesk.demo.seed import seed
+from flowdesk.store import Store
+from flowdesk.testing.postgres import free_port
+
+__all__ = ["browser"]
+
+pytestmark = pytest.mark.skipif(
+    not Path(CHROMIUM).exists(),
+    reason=f"{CHROMIUM} is absent: install Debian's chromium package to run the browser tests",
+)
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    url = f"sqlite:///{tmp_path_factory.mktemp('simulation-browser') / 'flowdesk.db'}"
+    store = Store.open(url)
+    store.upgrade()
+    list(load_demo_content(store))
+    end = datetime.now(UTC) - timedelta(hours=1)
+    seed(store, default_demo_dir(), days=3, customers=100, cases_per_day=15, end=end)
+    store.close()
+    port = free_port()
+    launcher = Path(__file__).with_name("serve_web.py")
+    base = f"http://127.0.0.1:{port}"
+    with running(
+        [sys.executable, str(launcher), "--port", str(port), "--database-url", url],
+        base,
+        env=dict(os.environ, FLOWDESK_WEBHOOK_INTERVAL="0"),
+    ):
+        yield base
+
+
+def test_a_supervisor_removes_three_billing_agents_and_compares(served: str, browser: Any) -> None:
+    page = browser.new_page()
+    _login(page, served, "akeller")
+    page.wait_for_url(f"{served}/work")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="What if").click()
+    page.wait_for_url(f"{served}/simulation")
+    early = page.get_by_label("billing early")
+    assert early.input_value() == "3"  # the copy starts as the baseline's roster
+    page.get_by_label("Scenario").fill("Early billing on leave")
+    early.fill("0")
+    page.get_by_label("Days").fill("3")
+    page.get_by_label("Replications").fill("2")
+    page.get_by_role("button", name="Run baseline and scenario").click()
+    result = page.locator("#simulation-result")
+    result.wait_for(timeout=60_000)
+    billing = page.locator('tr[data-department="billing"] td')
+    assert billing.nth(0).inner_text() == "6" and billing.nth(1).inner_text() == "3"
+    side = page.get_by_role("table", name="Baseline and scenario side by side")
+    sla = side.locator("tr", has_text="SLA attainment").locator("td")
+    assert "%" in sla.nth(0).inner_text() and "%" in sla.nth(1).inner_text()
+    assert page.get_by_role("img", name="Open work per day").is_visible()
+    assert page.get_by_role("img", name="Mean wait before an agent takes the work").is_visible()
+    assert page.get_by_label("billing early").input_value() == "0"  # the edit is kept
+    _shot(page, "simulation")
