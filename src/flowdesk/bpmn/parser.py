@@ -15,11 +15,12 @@ from lxml import etree
 
 from flowdesk.bpmn import extensions as ext
 from flowdesk.bpmn.di import parse_diagram
-from flowdesk.bpmn.errors import Issues
+from flowdesk.bpmn.errors import BpmnModelError, Issues
 from flowdesk.bpmn.model import (
     DataObject,
     Definitions,
     Diagram,
+    Element,
     EventDefinition,
     IoMapping,
     Lane,
@@ -30,6 +31,7 @@ from flowdesk.bpmn.model import (
     SequenceFlow,
     TaskSpec,
 )
+from flowdesk.core.errors import ModelError, Position
 from flowdesk.core.xmlsafe import local_name, namespace, parse_xml
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -90,18 +92,74 @@ UNSUPPORTED = {
 TIMER_PARTS = {"timeDate": "date", "timeDuration": "duration", "timeCycle": "cycle"}
 
 
-def parse_bpmn(source: bytes | str | Path, *, filename: str | None = None) -> Definitions:
-    """Parse and validate a BPMN document. Raises BpmnModelError listing every problem."""
+@dataclass(frozen=True, slots=True)
+class Imported:
+    """A BPMN file as read: its definitions (every process, diagram and artefact, whether it can
+    run or not) and what stops it from running (``errors``: in executable processes) or is
+    merely ignored (``warnings``: descriptive pools, vendor extensions, unsupported constructs
+    outside executable processes). Each problem carries file, line and element id."""
+
+    definitions: Definitions
+    errors: tuple[ModelError, ...] = ()
+    warnings: tuple[ModelError, ...] = ()
+
+    def executable(self) -> Definitions:
+        """The definitions, or BpmnModelError listing every error (the deploy-time check)."""
+        if self.errors:
+            raise BpmnModelError(list(self.errors), file=self.definitions.file)
+        return self.definitions
+
+
+def import_bpmn(source: bytes | str | Path, *, filename: str | None = None) -> Imported:
+    """Read any valid BPMN 2.0 document (descriptive models, collaborations, several diagrams,
+    vendor extensions). Raises only when the text is not readable BPMN at all (XML syntax, the
+    wrong root element); everything else becomes an error or a warning of the result."""
     from flowdesk.bpmn.validate import validate
 
     if isinstance(source, Path):
         filename = filename or str(source)
     root = parse_xml(source, filename=filename)
     issues = Issues(filename)
+    if local_name(root) != "definitions" or namespace(root) != BPMN:
+        issues.add(
+            f"root element is '{local_name(root)}', not bpmn:definitions",
+            line=_line(root),
+            hint="is this a BPMN 2.0 file? (namespace " + BPMN + ")",
+        )
+        issues.raise_if_any()
     definitions = _Parser(issues, filename).definitions(root)
     validate(definitions, issues)
-    issues.raise_if_any()
-    return definitions
+    if definitions.processes and not any(p.executable for p in definitions.processes.values()):
+        issues.warn = True
+        issues.add(
+            "no process in the document is executable: it is kept for diagrams and "
+            "conformance checking, and cannot be started",
+            hint='set isExecutable="true" on the process to run (Camunda Modeler: "Executable")',
+        )
+    return Imported(definitions, tuple(issues.items), tuple(issues.warnings))
+
+
+def parse_bpmn(source: bytes | str | Path, *, filename: str | None = None) -> Definitions:
+    """Parse a BPMN document that must run: raises BpmnModelError listing every error (a
+    document without an executable process is one)."""
+    imported = import_bpmn(source, filename=filename)
+    definitions = imported.definitions
+    if not any(p.executable for p in definitions.processes.values()):
+        raise BpmnModelError(
+            [
+                ModelError(
+                    "no process in the document is executable"
+                    if definitions.processes
+                    else "the document contains no bpmn:process",
+                    position=Position(file=imported.definitions.file),
+                    hint='set isExecutable="true" on the process to deploy '
+                    '(Camunda Modeler: "Executable")',
+                ),
+                *imported.errors,
+            ],
+            file=definitions.file,
+        )
+    return imported.executable()
 
 
 def load_bpmn(path: str | Path) -> Definitions:
@@ -170,18 +228,17 @@ class _Parser:
                 self.refs.escalations[cid] = child.get("escalationCode") or child.get("name") or cid
         processes: dict[str, Process] = {}
         participants: list[Participant] = []
-        diagram: Diagram | None = None
+        diagrams: list[Diagram] = []
         for child in root:
             kind = local_name(child)
             if kind == "process":
                 executable = (child.get("isExecutable") or "true").lower() != "false"
-                real_issues = self.issues
-                if not executable:  # documentation-only pools are kept but never checked
-                    self.issues = Issues(self.filename)
+                # a descriptive pool is kept (diagrams, conformance); its problems only warn
+                self.issues.warn = not executable
                 try:
                     proc = self.process(child)
                 finally:
-                    self.issues = real_issues
+                    self.issues.warn = False
                 processes[proc.id] = proc
             elif kind == "collaboration":
                 for part in child:
@@ -193,10 +250,13 @@ class _Parser:
                         )
                         if part.get("name"):
                             self.names[part.get("id") or ""] = part.get("name") or ""
-            elif kind == "BPMNDiagram" and diagram is None:
-                diagram = parse_diagram(child)
+            elif kind == "BPMNDiagram":
+                diagrams.append(parse_diagram(child))
             elif kind in UNSUPPORTED or kind in ("choreography", "globalTask"):
-                self.add(f"{kind} '{child.get('id')}' is not supported", child)
+                self.issues.warn = True  # nothing executable refers to it (a call would error)
+                self.add(f"{kind} '{child.get('id')}' is not supported (ignored)", child)
+                self.issues.warn = False
+        self.issues.warn = True  # a dangling pool is a drawing problem, not an execution one
         for participant in participants:
             if participant.process is not None and participant.process not in processes:
                 self.add(
@@ -205,6 +265,8 @@ class _Parser:
                     None,
                     participant.id,
                 )
+        self.issues.warn = False
+        elements = _elements(root, self.names)
         return Definitions(
             id=root.get("id"),
             file=self.filename,
@@ -214,8 +276,10 @@ class _Parser:
             errors=dict(self.refs.errors),
             escalations=dict(self.refs.escalations),
             participants=tuple(participants),
-            diagram=diagram,
+            diagram=diagrams[0] if diagrams else None,
             element_names=self.names,
+            diagrams=tuple(diagrams),
+            elements=elements,
         )
 
     # -- process --------------------------------------------------------------------------
@@ -601,9 +665,47 @@ class _Parser:
         return None
 
 
+def _elements(root: etree._Element, names: dict[str, str]) -> dict[str, Element]:
+    """Every BPMN element with an id, whatever its process: what a diagram shows of it. Names
+    the parser did not record (artefacts, message flows, descriptive pools) are added to
+    ``names``; a text annotation's name is its text."""
+    found: dict[str, Element] = {}
+    for el in root.iter():
+        if not isinstance(el.tag, str) or namespace(el) != BPMN:
+            continue
+        eid = el.get("id")
+        if not eid or eid in found:
+            continue
+        kind = local_name(el)
+        markers: tuple[str, ...] = ()
+        if kind.endswith("Event"):
+            markers = tuple(
+                local_name(c)[: -len("EventDefinition")]
+                for c in el
+                if isinstance(c.tag, str) and local_name(c).endswith("EventDefinition")
+            )
+            markers += tuple("ref" for c in el if local_name(c) == "eventDefinitionRef")
+        interrupting = (el.get("cancelActivity") or el.get("isInterrupting") or "true").lower()
+        found[eid] = Element(
+            kind,
+            markers,
+            parallel_multiple=(el.get("parallelMultiple") or "").lower() == "true",
+            interrupting=interrupting != "false",
+            throwing=kind in ("endEvent", "intermediateThrowEvent", "implicitThrowEvent"),
+        )
+        if eid not in names:
+            if kind == "textAnnotation":
+                text = next((c.text for c in el if local_name(c) == "text"), None)
+                if text and text.strip():
+                    names[eid] = text.strip()
+            elif el.get("name"):
+                names[eid] = el.get("name") or ""
+    return found
+
+
 def _line(el: etree._Element) -> int | None:
     line: object = el.sourceline
     return line if isinstance(line, int) else None
 
 
-__all__ = ["IoMapping", "load_bpmn", "parse_bpmn"]
+__all__ = ["Imported", "IoMapping", "import_bpmn", "load_bpmn", "parse_bpmn"]

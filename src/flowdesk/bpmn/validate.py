@@ -43,13 +43,10 @@ def _feel_compiler() -> Callable[[str], Any] | None:
 
 def validate(definitions: Definitions, issues: Issues) -> None:
     """Append every structural and expression problem of ``definitions`` to ``issues``."""
-    if not definitions.processes:
+    if not definitions.processes:  # a collaboration of black-box pools still draws
+        issues.warn = True
         issues.add("the document contains no bpmn:process", hint="add a process to the model")
-    elif not any(p.executable for p in definitions.processes.values()):
-        issues.add(
-            "no process in the document is executable",
-            hint='set isExecutable="true" on the process to deploy (Camunda Modeler: "Executable")',
-        )
+        issues.warn = False
     compiler = _feel_compiler()
     for process in definitions.processes.values():
         if process.executable:

@@ -92,6 +92,12 @@ class Engine:
         instance_id: str | None = None,
     ) -> CommandResult:
         process = self.registry.get(process_key)
+        if not process.executable:
+            raise EngineError(
+                f"process '{process_key}' is descriptive (isExecutable=\"false\"): it serves "
+                "diagrams and conformance checking, not instances",
+                hint='set isExecutable="true" and deploy it again to run it',
+            )
         self._check_process(process)
         start_id = start_event or process.none_start(process.id)
         if start_id is None or start_id not in process.nodes:

@@ -25,6 +25,7 @@ from flowdesk.core.errors import ConflictError, ModelError, NotFoundError, Posit
 from flowdesk.core.event_types import EventType
 from flowdesk.core.events import NewEvent
 from flowdesk.core.ids import IdGenerator, TimeOrderedIds
+from flowdesk.core.xmlsafe import xml_text
 from flowdesk.engine.engine import DecisionEvaluator, Engine, ServiceHandler
 from flowdesk.engine.events import CommandResult, Event
 from flowdesk.engine.state import InstanceState, state_from_dict
@@ -75,6 +76,8 @@ class Deployment:
     id: str
     name: str
     definitions: list[DeployedDefinition]
+    #: what deploys but is ignored or cannot run (descriptive pools, vendor extensions...)
+    warnings: tuple[ModelError, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -444,8 +447,9 @@ class ProcessRuntime:
         inside the same transaction once the definitions are written (an experience bundle
         stores its experience there), so a failure in it leaves nothing deployed."""
         parsed: list[tuple[str, str, str, str, Definitions | None]] = []
+        warnings: list[ModelError] = []
         for filename, content in resources:
-            text = content.decode("utf-8")
+            text = xml_text(content)
             sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
             if filename.lower().endswith(".dmn"):
                 from flowdesk.dmn import load_model
@@ -453,9 +457,9 @@ class ProcessRuntime:
                 load_model(text)  # validate; raises ModelError with positions
                 parsed.append((filename, text, sha, "dmn", None))
             else:
-                parsed.append(
-                    (filename, text, sha, "bpmn", self.registry.parse(text, filename, sha))
-                )
+                imported = self.registry.imported(text, filename, sha)
+                parsed.append((filename, text, sha, "bpmn", imported.executable()))
+                warnings.extend(imported.warnings)
 
         def body(tx: _Tx) -> Deployment:
             now = self.clock.now()
@@ -478,8 +482,11 @@ class ProcessRuntime:
                 )
                 if definitions is None:
                     continue
+                # A descriptive model (no executable pool) deploys its pools for diagrams and
+                # conformance checking; beside an executable one they are documentation only.
+                descriptive = not any(p.executable for p in definitions.processes.values())
                 for key, process in definitions.processes.items():
-                    if not process.executable:
+                    if not process.executable and not descriptive:
                         continue
                     latest = tx.repo.latest_definition(key)
                     if latest is not None and latest["sha256"] == sha:
@@ -503,7 +510,8 @@ class ProcessRuntime:
                             "created_at": now,
                         }
                     )
-                    self._register_starts(tx, key, definition_id, process, now)
+                    if process.executable:
+                        self._register_starts(tx, key, definition_id, process, now)
                     deployed.append(
                         DeployedDefinition(definition_id, key, version, process.name, True)
                     )
@@ -523,7 +531,7 @@ class ProcessRuntime:
                     actor=actor,
                 )
             )
-            deployment = Deployment(deployment_id, name, deployed)
+            deployment = Deployment(deployment_id, name, deployed, tuple(warnings))
             if also is not None:
                 also(tx.uow, deployment)
             return deployment
