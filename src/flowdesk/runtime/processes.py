@@ -151,13 +151,18 @@ class ProcessRuntime:
         """Run `body` in one transaction; retry on an optimistic-lock conflict."""
         for attempt in range(attempts):
             try:
-                return self.store.run_unit(
-                    lambda uow: body(_Tx(uow, ProcessRepository(uow.connection)))
-                )
+                return self.store.run_unit(partial(self._in_unit, body))
             except ConflictError as exc:
                 if attempt == attempts - 1 or "changed by another command" not in exc.message:
                     raise
         raise AssertionError("unreachable")
+
+    def _in_unit(self, body: Callable[[_Tx], T], uow: UnitOfWork) -> T:
+        tx = _Tx(uow, ProcessRepository(uow.connection))
+        if isinstance(self.decisions, DeployedDecisions):
+            with self.decisions.within(uow.connection):
+                return body(tx)
+        return body(tx)
 
     def _load(self, tx: _Tx, instance_id: str) -> tuple[InstanceState, int, str]:
         if instance_id in tx.touched:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from flowdesk.bpmn.model import Node
 from flowdesk.engine import events as ev
 from flowdesk.engine.behaviours.base import Behaviour
+from flowdesk.engine.errors import Incident
 from flowdesk.engine.state import Token
 
 if TYPE_CHECKING:
@@ -80,9 +81,7 @@ class IntermediateCatchEvent(Behaviour):
         if definition.kind == "link":
             run.complete(token)
             return
-        if definition.kind == "conditional" and run.condition(
-            definition.value or "false", run.scope_of(token)
-        ):
+        if definition.kind == "conditional" and _holds(run, definition.value, token):
             run.complete(token)
             return
         token.wait = "event"
@@ -91,3 +90,13 @@ class IntermediateCatchEvent(Behaviour):
 
 class BoundaryEvent(Behaviour):
     """Entered only after it was triggered; passes through to its outgoing flows."""
+
+
+def _holds(run: Run, condition: str | None, token: Token) -> bool:
+    """Whether a conditional event's condition is true now. One that cannot be evaluated yet
+    (a variable not set) is false: BPMN 2.0 10.5.4 has the event wait until the condition
+    becomes true, which is checked again whenever variables change."""
+    try:
+        return run.condition(condition or "false", run.scope_of(token))
+    except Incident:
+        return False

@@ -1,0 +1,133 @@
+# ruff: noqa: E501
+"""Execution semantics from the words of BPMN 2.0 (chapter 10 and 13), on the runtime a user
+embeds (the in-memory store, `sqlite://`): each test quotes the sentence it checks."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from tests.api.test_service_api import DISCOUNT_DMN, RULES
+
+from flowdesk.core.clock import FixedClock
+from flowdesk.engine.testing import wrap
+from flowdesk.runtime.processes import ProcessRuntime
+from flowdesk.store import Store
+
+
+def runtime_with(*files: tuple[str, str]) -> tuple[ProcessRuntime, FixedClock]:
+    store = Store.open("sqlite://")
+    store.upgrade()
+    clock = FixedClock()
+    runtime = ProcessRuntime(store, clock=clock)
+    runtime.deploy("spec", [(name, text.encode()) for name, text in files])
+    return runtime, clock
+
+
+def waiting(runtime: ProcessRuntime, instance_id: str) -> list[str]:
+    return sorted(w["element_id"] for w in runtime.work_items(instance_id=instance_id))
+
+
+def test_a_business_rule_task_on_the_in_memory_store() -> None:
+    """10.3.3: "A Business Rule Task provides a mechanism for the Process to provide input to a
+    Business Rules Engine and to get the output of calculations" -- inside the command's own
+    transaction (an in-memory SQLite has one connection: no second transaction on it)."""
+    runtime, _ = runtime_with(
+        ("discount.dmn", DISCOUNT_DMN.replace("RATE", "0.2")), ("o.bpmn", RULES)
+    )
+    state = runtime.start("offer", {"segment": "gold"})
+    assert not state.incidents
+    assert runtime.instance(state.id).vars["discount"] == Decimal("0.2")
+    assert waiting(runtime, state.id) == ["make_offer"]
+
+
+TIMERS = wrap(
+    """
+    <bpmn:startEvent id="s"/>
+    <bpmn:intermediateCatchEvent id="pause"><bpmn:timerEventDefinition><bpmn:timeDuration>=duration("PT0.25S")</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>
+    <bpmn:userTask id="work"/>
+    <bpmn:boundaryEvent id="late" attachedToRef="work"><bpmn:timerEventDefinition><bpmn:timeDuration>=duration("PT0.25S") * 2</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:boundaryEvent>
+    <bpmn:userTask id="escalated"/>
+    <bpmn:endEvent id="e"/>
+    <bpmn:sequenceFlow id="f0" sourceRef="s" targetRef="pause"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="pause" targetRef="work"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="work" targetRef="e"/>
+    <bpmn:sequenceFlow id="f3" sourceRef="late" targetRef="escalated"/>
+    """,
+    process_id="timers",
+)
+
+
+def test_timer_expressions_that_evaluate_to_a_duration() -> None:
+    """10.5.5: "timeDuration ... an expression ... the return type ... is a duration" -- a FEEL
+    duration value is a timer, on an intermediate and on a boundary event."""
+    runtime, clock = runtime_with(("t.bpmn", TIMERS))
+    state = runtime.start("timers")
+    assert not state.incidents and waiting(runtime, state.id) == []
+    clock.advance(timedelta(milliseconds=250))
+    assert runtime.run_due_jobs() == 1
+    assert waiting(runtime, state.id) == ["work"]
+    clock.advance(timedelta(milliseconds=400))
+    assert runtime.run_due_jobs() == 0  # the boundary is due 0.5 s after work began
+    clock.advance(timedelta(milliseconds=100))
+    assert runtime.run_due_jobs() == 1
+    assert waiting(runtime, state.id) == ["escalated"]
+    assert not runtime.instance(state.id).incidents
+
+
+CONDITIONAL = wrap(
+    """
+    <bpmn:startEvent id="s"/>
+    <bpmn:intermediateCatchEvent id="until_paid"><bpmn:conditionalEventDefinition><bpmn:condition xsi:type="bpmn:tFormalExpression">amount &gt; 100</bpmn:condition></bpmn:conditionalEventDefinition></bpmn:intermediateCatchEvent>
+    <bpmn:userTask id="ship"/>
+    <bpmn:sequenceFlow id="f0" sourceRef="s" targetRef="until_paid"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="until_paid" targetRef="ship"/>
+    """,
+    process_id="conditional",
+)
+
+
+def test_a_conditional_event_on_a_variable_not_yet_set_waits() -> None:
+    """10.5.4: "the Event is triggered when the condition becomes true" -- a condition on a
+    variable that does not exist yet (`amount > 100` before `amount` is set) is not true: the
+    event waits, no incident."""
+    runtime, _ = runtime_with(("c.bpmn", CONDITIONAL))
+    state = runtime.start("conditional")
+    assert not state.incidents and state.status == "active"
+    assert [s.kind for s in runtime.instance(state.id).subs.values()] == ["conditional"]
+    runtime.set_variables(state.id, {"amount": 50})
+    assert waiting(runtime, state.id) == []
+    runtime.set_variables(state.id, {"amount": 150})
+    assert waiting(runtime, state.id) == ["ship"]
+
+
+SIGNAL_ESP = wrap(
+    """
+    <bpmn:startEvent id="s"/>
+    <bpmn:userTask id="review"/>
+    <bpmn:intermediateThrowEvent id="raise_alarm"><bpmn:signalEventDefinition signalRef="sig"/></bpmn:intermediateThrowEvent>
+    <bpmn:userTask id="wait_here"/>
+    <bpmn:sequenceFlow id="f0" sourceRef="s" targetRef="review"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="review" targetRef="raise_alarm"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="raise_alarm" targetRef="wait_here"/>
+    <bpmn:subProcess id="on_alarm" triggeredByEvent="true">
+      <bpmn:startEvent id="alarm_start" isInterrupting="false"><bpmn:signalEventDefinition signalRef="sig"/></bpmn:startEvent>
+      <bpmn:userTask id="handle_alarm"/>
+      <bpmn:endEvent id="alarm_end"/>
+      <bpmn:sequenceFlow id="a0" sourceRef="alarm_start" targetRef="handle_alarm"/>
+      <bpmn:sequenceFlow id="a1" sourceRef="handle_alarm" targetRef="alarm_end"/>
+    </bpmn:subProcess>
+    """,
+    process_id="alarm",
+    extra='<bpmn:signal id="sig" name="alarm"/>',
+)
+
+
+def test_a_signal_thrown_inside_an_instance_starts_its_own_event_sub_process() -> None:
+    """10.5.1: a signal "is broadcast to any Process that can receive it" -- the throwing
+    instance included: its own signal event sub-process starts."""
+    runtime, _ = runtime_with(("a.bpmn", SIGNAL_ESP))
+    state = runtime.start("alarm")
+    item = runtime.work_items(instance_id=state.id)[0]
+    runtime.complete_work_item(item["id"], {})
+    assert waiting(runtime, state.id) == ["handle_alarm", "wait_here"]
