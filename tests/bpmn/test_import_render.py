@@ -1,4 +1,3 @@
-# ruff: noqa: E501
 """Import and executability are two steps: any valid BPMN 2.0 file (descriptive pools,
 collaborations, several diagrams, vendor extensions) imports and renders; what stops a process
 from running is an error only in an executable process, a warning elsewhere, each with line and

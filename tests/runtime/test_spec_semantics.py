@@ -131,3 +131,83 @@ def test_a_signal_thrown_inside_an_instance_starts_its_own_event_sub_process() -
     item = runtime.work_items(instance_id=state.id)[0]
     runtime.complete_work_item(item["id"], {})
     assert waiting(runtime, state.id) == ["handle_alarm", "wait_here"]
+
+
+CORRELATED = wrap(
+    """
+    <bpmn:startEvent id="s"/>
+    <bpmn:intermediateCatchEvent id="wait_payment"><bpmn:messageEventDefinition messageRef="m_paid"/></bpmn:intermediateCatchEvent>
+    <bpmn:userTask id="ship"/>
+    <bpmn:sequenceFlow id="f0" sourceRef="s" targetRef="wait_payment"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="wait_payment" targetRef="ship"/>
+    <bpmn:correlationSubscription id="cs" correlationKeyRef="ck_order">
+      <bpmn:correlationPropertyBinding id="cb" correlationPropertyRef="prop_order"><bpmn:dataPath>order.id</bpmn:dataPath></bpmn:correlationPropertyBinding>
+    </bpmn:correlationSubscription>
+    """,
+    process_id="orders",
+    extra="""
+    <bpmn:message id="m_paid" name="payment-received"/>
+    <bpmn:correlationProperty id="prop_order" name="order id">
+      <bpmn:correlationPropertyRetrievalExpression messageRef="m_paid"><bpmn:messagePath>/payment/orderId</bpmn:messagePath></bpmn:correlationPropertyRetrievalExpression>
+    </bpmn:correlationProperty>
+    <bpmn:collaboration id="c"><bpmn:participant id="shop" processRef="orders"/>
+      <bpmn:correlationKey id="ck_order" name="order"><bpmn:correlationPropertyRef>prop_order</bpmn:correlationPropertyRef></bpmn:correlationKey>
+    </bpmn:collaboration>
+    """,
+)
+
+
+def test_standard_correlation_delivers_only_to_the_instance_whose_key_matches() -> None:
+    """8.3.2: "the CorrelationKey ... of the Message ... is matched against the CorrelationKey
+    of the Process instance" -- the message's key is read through its messagePath, the
+    instance's through the correlationPropertyBinding's dataPath; a wrong key is not matched."""
+    runtime, _ = runtime_with(("o.bpmn", CORRELATED))
+    first = runtime.start("orders", {"order": {"id": "A-1"}})
+    second = runtime.start("orders", {"order": {"id": "B-2"}})
+    assert (
+        runtime.correlate_message("payment-received", None, {"payment": {"orderId": "Z-9"}}) == []
+    )
+    assert waiting(runtime, first.id) == [] and waiting(runtime, second.id) == []
+    reached = runtime.correlate_message("payment-received", None, {"payment": {"orderId": "B-2"}})
+    assert reached == [second.id]
+    assert waiting(runtime, first.id) == [] and waiting(runtime, second.id) == ["ship"]
+
+
+MULTI = wrap(
+    """
+    <bpmn:property id="claims_prop" name="claims"/>
+    <bpmn:property id="verdicts_prop" name="verdicts"/>
+    <bpmn:startEvent id="s"/>
+    <bpmn:userTask id="assess">
+      <bpmn:multiInstanceLoopCharacteristics isSequential="false">
+        <bpmn:loopDataInputRef>claims_prop</bpmn:loopDataInputRef>
+        <bpmn:loopDataOutputRef>verdicts_prop</bpmn:loopDataOutputRef>
+        <bpmn:inputDataItem id="claim" name="claim"/>
+        <bpmn:outputDataItem id="verdict" name="verdict"/>
+      </bpmn:multiInstanceLoopCharacteristics>
+    </bpmn:userTask>
+    <bpmn:userTask id="report"/>
+    <bpmn:sequenceFlow id="f0" sourceRef="s" targetRef="assess"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="assess" targetRef="report"/>
+    """,
+    process_id="assessments",
+)
+
+
+def test_standard_multi_instance_data_inputs_and_outputs() -> None:
+    """13.3.7: "loopDataInputRef ... the collection ... each instance ... inputDataItem ... one
+    item of the collection"; "loopDataOutputRef ... outputDataItem ... collected" -- the
+    standard form, not only Camunda's or Zeebe's extension attributes."""
+    runtime, _ = runtime_with(("m.bpmn", MULTI))
+    state = runtime.start("assessments", {"claims": ["dent", "theft", "flood"]})
+    current = runtime.instance(state.id)
+    claim_of = {
+        w.id: current.scopes[current.tokens[w.token].scope].vars["claim"]
+        for w in current.work.values()
+    }
+    assert sorted(claim_of.values()) == ["dent", "flood", "theft"]
+    verdicts = {"dent": "pay", "theft": "investigate", "flood": "pay"}
+    for item_id, claim in claim_of.items():
+        runtime.complete_work_item(item_id, {"verdict": verdicts[claim]})
+    assert waiting(runtime, state.id) == ["report"]
+    assert runtime.instance(state.id).vars["verdicts"] == ["pay", "investigate", "pay"]

@@ -178,6 +178,9 @@ class Process:
     flows: dict[str, SequenceFlow] = field(default_factory=dict)
     lanes: tuple[Lane, ...] = ()
     data_objects: tuple[DataObject, ...] = ()
+    #: message name -> FEEL over a message's payload giving its correlation key (BPMN
+    #: correlationProperty messagePath): a message of that name correlates by it, strictly
+    message_paths: dict[str, str] = field(default_factory=dict)
     # derived indexes (rebuilt, never serialised)
     boundaries: dict[str, tuple[str, ...]] = field(
         default_factory=dict, init=False, compare=False, repr=False, metadata=DERIVED

@@ -78,6 +78,7 @@ ARTIFACTS = frozenset(
         "ioSpecification",
         "property",
         "category",
+        "correlationSubscription",
     }
 )
 UNSUPPORTED = {
@@ -89,6 +90,9 @@ UNSUPPORTED = {
     "choreographyTask": "choreographies are not executable",
     "implicitThrowEvent": "use an intermediateThrowEvent",
 }
+_ITEM_AWARE = frozenset(
+    {"dataObject", "property", "dataInput", "dataOutput", "inputDataItem", "outputDataItem"}
+)
 TIMER_PARTS = {"timeDate": "date", "timeDuration": "duration", "timeCycle": "cycle"}
 
 
@@ -170,6 +174,7 @@ def load_bpmn(path: str | Path) -> Definitions:
 class _Refs:
     messages: dict[str, str] = field(default_factory=dict)
     message_keys: dict[str, str] = field(default_factory=dict)
+    message_paths: dict[str, str] = field(default_factory=dict)  # message id -> FEEL on payload
     signals: dict[str, str] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
     escalations: dict[str, str] = field(default_factory=dict)
@@ -181,6 +186,7 @@ class _Parser:
         self.filename = filename
         self.refs = _Refs()
         self.names: dict[str, str] = {}
+        self.data_names: dict[str, str] = {}
         self._process_id = ""
 
     def add(
@@ -226,6 +232,11 @@ class _Parser:
                 self.refs.errors[cid] = child.get("errorCode") or child.get("name") or cid
             elif kind == "escalation":
                 self.refs.escalations[cid] = child.get("escalationCode") or child.get("name") or cid
+        self.correlation(root)
+        for el in root.iter():
+            if isinstance(el.tag, str) and local_name(el) in _ITEM_AWARE and el.get("id"):
+                eid, name = el.get("id") or "", (el.get("name") or "").strip()
+                self.data_names[eid] = name if name.isidentifier() else eid
         processes: dict[str, Process] = {}
         participants: list[Participant] = []
         diagrams: list[Diagram] = []
@@ -282,6 +293,44 @@ class _Parser:
             elements=elements,
         )
 
+    def data_name(self, element_id: str) -> str:
+        """The variable of an item-aware element (data object, property, data input/output):
+        its name where that is a plain name, else its id."""
+        return self.data_names.get(element_id, element_id)
+
+    def correlation(self, root: etree._Element) -> None:
+        """BPMN 2.0 key-based correlation (8.3.2): a correlationProperty's messagePath reads the
+        key from a message's payload; the instance's side is the correlationPropertyBinding's
+        dataPath of a correlationSubscription, else the same path over the instance's
+        variables. A key of several properties is their list. Paths are FEEL (an XPath-like
+        ``/order/id`` is read as ``order.id``)."""
+        paths: dict[str, dict[str, str]] = {}  # property id -> message id -> path
+        for prop in root.iter(f"{{{BPMN}}}correlationProperty"):
+            for rex in prop:
+                if local_name(rex) != "correlationPropertyRetrievalExpression":
+                    continue
+                text = next((c.text for c in rex if local_name(c) == "messagePath"), None)
+                if text and text.strip() and rex.get("messageRef"):
+                    of_property = paths.setdefault(prop.get("id") or "", {})
+                    of_property[rex.get("messageRef") or ""] = _path(text)
+        bindings: dict[str, str] = {}
+        for binding in root.iter(f"{{{BPMN}}}correlationPropertyBinding"):
+            text = next((c.text for c in binding if local_name(c) == "dataPath"), None)
+            if text and text.strip():
+                bindings.setdefault(binding.get("correlationPropertyRef") or "", _path(text))
+        by_message: dict[str, list[tuple[str, str]]] = {}
+        for prop_id, messages in paths.items():
+            for message_id, path in messages.items():
+                by_message.setdefault(message_id, []).append((path, bindings.get(prop_id, path)))
+        for message_id, pairs in by_message.items():
+            if len(pairs) == 1:
+                payload, instance = pairs[0]
+            else:
+                payload = "[" + ", ".join(p for p, _ in pairs) + "]"
+                instance = "[" + ", ".join(i for _, i in pairs) + "]"
+            self.refs.message_paths[message_id] = payload
+            self.refs.message_keys.setdefault(message_id, instance)
+
     # -- process --------------------------------------------------------------------------
     def process(self, el: etree._Element) -> Process:
         pid = el.get("id") or ""
@@ -333,6 +382,11 @@ class _Parser:
             flows={f.id: f for f in flows},
             lanes=tuple(lanes),
             data_objects=tuple(data_objects),
+            message_paths={
+                self.refs.messages[mid]: path
+                for mid, path in self.refs.message_paths.items()
+                if mid in self.refs.messages
+            },
         )
 
     def lanes(self, lane_set: etree._Element, out: list[Lane]) -> None:
@@ -556,10 +610,16 @@ class _Parser:
                         out["cardinality"] = ext.feel_expr(part.text, report)
                     elif pk == "completionCondition":
                         out["completion_condition"] = ext.feel_expr(part.text, report)
+                    # BPMN 2.0 13.3.7: the collection and the per-instance items are
+                    # item-aware elements; their names are the variables
                     elif pk == "loopDataInputRef" and part.text:
-                        out["collection"] = part.text.strip()
-                    elif pk == "inputDataItem" and part.get("name"):
-                        out["element_variable"] = part.get("name")
+                        out["collection"] = self.data_name(part.text.strip())
+                    elif pk == "inputDataItem":
+                        out["element_variable"] = self.data_name(part.get("id") or "")
+                    elif pk == "loopDataOutputRef" and part.text:
+                        out["output_collection"] = self.data_name(part.text.strip())
+                    elif pk == "outputDataItem":
+                        out["output_element"] = self.data_name(part.get("id") or "")
                 return LoopSpec(**{k: v for k, v in out.items() if v is not None})
             if kind == "standardLoopCharacteristics":
                 maximum = child.get("loopMaximum")
@@ -701,6 +761,14 @@ def _elements(root: etree._Element, names: dict[str, str]) -> dict[str, Element]
             elif el.get("name"):
                 names[eid] = el.get("name") or ""
     return found
+
+
+def _path(text: str) -> str:
+    """A messagePath/dataPath as FEEL: ``/order/id`` or ``order/id`` becomes ``order.id``."""
+    text = text.strip()
+    if "/" in text and all(part.isidentifier() for part in text.strip("/").split("/")):
+        return ".".join(text.strip("/").split("/"))
+    return text
 
 
 def _line(el: etree._Element) -> int | None:

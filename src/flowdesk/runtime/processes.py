@@ -739,6 +739,12 @@ class ProcessRuntime:
         for sub in tx.repo.find_subscribers("message", name, key):
             if sub["instance_id"] is None:
                 continue
+            self.registry.ensure(tx.repo, sub["definition_id"])
+            strict, derived = self.engine.message_key(
+                sub["definition_id"], name, correlation_key, variables
+            )
+            if strict and sub["correlation_key"] not in (None, derived):
+                continue  # standard correlation: the payload's key is not this instance's
             state = self._apply(
                 tx,
                 sub["instance_id"],
