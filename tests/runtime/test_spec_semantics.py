@@ -211,3 +211,56 @@ def test_standard_multi_instance_data_inputs_and_outputs() -> None:
         runtime.complete_work_item(item_id, {"verdict": verdicts[claim]})
     assert waiting(runtime, state.id) == ["report"]
     assert runtime.instance(state.id).vars["verdicts"] == ["pay", "investigate", "pay"]
+
+
+CHILD = wrap(
+    """
+    <bpmn:startEvent id="s"/>
+    <bpmn:intermediateThrowEvent id="warn"><bpmn:escalationEventDefinition escalationRef="esc_late"/></bpmn:intermediateThrowEvent>
+    <bpmn:userTask id="child_work"/>
+    <bpmn:endEvent id="give_up"><bpmn:escalationEventDefinition escalationRef="esc_stop"/></bpmn:endEvent>
+    <bpmn:sequenceFlow id="f0" sourceRef="s" targetRef="warn"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="warn" targetRef="child_work"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="child_work" targetRef="give_up"/>
+    """,
+    process_id="child",
+    extra='<bpmn:escalation id="esc_late" escalationCode="late"/><bpmn:escalation id="esc_stop" escalationCode="stop"/>',
+)
+PARENT = wrap(
+    """
+    <bpmn:startEvent id="s"/>
+    <bpmn:callActivity id="call" calledElement="child"/>
+    <bpmn:boundaryEvent id="on_late" attachedToRef="call" cancelActivity="false"><bpmn:escalationEventDefinition escalationRef="p_late"/></bpmn:boundaryEvent>
+    <bpmn:boundaryEvent id="on_stop" attachedToRef="call"><bpmn:escalationEventDefinition escalationRef="p_stop"/></bpmn:boundaryEvent>
+    <bpmn:userTask id="notify_late"/>
+    <bpmn:userTask id="stopped"/>
+    <bpmn:endEvent id="e"/>
+    <bpmn:sequenceFlow id="f0" sourceRef="s" targetRef="call"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="call" targetRef="e"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="on_late" targetRef="notify_late"/>
+    <bpmn:sequenceFlow id="f3" sourceRef="on_stop" targetRef="stopped"/>
+    """,
+    process_id="parent",
+    extra='<bpmn:escalation id="p_late" escalationCode="late"/><bpmn:escalation id="p_stop" escalationCode="stop"/>',
+)
+
+
+def test_escalation_in_a_called_process_reaches_the_call_activity_boundaries() -> None:
+    """10.5.2 (escalation): "the Escalation is propagated to ... the Call Activity" -- a
+    non-interrupting boundary runs beside the call, an interrupting one ends the call."""
+    runtime, _ = runtime_with(("child.bpmn", CHILD), ("parent.bpmn", PARENT))
+    parent = runtime.start("parent")
+    assert waiting(runtime, parent.id) == ["notify_late"]
+    child_item = next(w for w in runtime.work_items() if w["element_id"] == "child_work")
+    runtime.complete_work_item(child_item["id"], {})
+    assert waiting(runtime, parent.id) == ["notify_late", "stopped"]
+    assert runtime.instance(child_item["instance_id"]).status != "active"
+
+
+def test_an_uncaught_escalation_is_recorded() -> None:
+    """10.5.2: an escalation nobody catches does not stop the flow; it is recorded."""
+    runtime, _ = runtime_with(("child.bpmn", CHILD))
+    child = runtime.start("child")
+    assert waiting(runtime, child.id) == ["child_work"]
+    types = [e.type for e in runtime.history(child.id)]
+    assert types.count("escalation.uncaught") == 1, types

@@ -126,6 +126,8 @@ def throw_escalation(run: Run, token: Token, code: str | None) -> None:
     parent = run.state.parent
     if parent:
         run.result.escalations.append(CallOutcome(parent[0], parent[1], None, code or ""))
+    else:
+        run.emit(ev.ESCALATION_UNCAUGHT, run.nodes[token.el], token, {"code": code})
 
 
 def _catch(run: Run, token: Token, kind: str, code: str | None, variables: dict[str, Any]) -> bool:

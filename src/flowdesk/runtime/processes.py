@@ -51,6 +51,7 @@ EVENT_TYPES = {
     "variables_changed": EventType.VARIABLES_CHANGED,
     "incident_raised": EventType.INCIDENT_RAISED,
     "incident_resolved": EventType.INCIDENT_RESOLVED,
+    "escalation_uncaught": EventType.ESCALATION_UNCAUGHT,
 }
 
 #: A caller's rule for completing a step: (connection, definition id, element id, the instance's
@@ -351,7 +352,17 @@ class ProcessRuntime:
                 parent=(call.parent_instance, call.parent_token),
             )
             self._absorb(tx, child_result, before=None, definition_id=child_def)
+        # An escalation the child did not catch reaches the call activity's boundaries before
+        # the child's end completes the call (an escalation end event does both).
+        for escalation in result.escalations:
+            self._escalate(
+                tx, escalation.parent_instance, escalation.parent_token, escalation.error_code
+            )
         outcome = result.call_outcome
+        if outcome is not None and not self._still_calling(
+            tx, outcome.parent_instance, outcome.parent_token
+        ):
+            outcome = None  # an interrupting escalation boundary already ended the call
         if outcome is not None:
             parent_id, token = outcome.parent_instance, outcome.parent_token
             if outcome.error_code is not None:
@@ -364,10 +375,6 @@ class ProcessRuntime:
             self._correlate(tx, thrown.name, thrown.correlation_key, thrown.variables)
         for signal in result.signals:
             self._broadcast(tx, signal.name, signal.variables)
-        for escalation in result.escalations:  # uncaught in a child: the call activity may catch
-            self._escalate(
-                tx, escalation.parent_instance, escalation.parent_token, escalation.error_code
-            )
         # A message that arrived before this instance could receive it was buffered: deliver it.
         for _sid, kind, name, ckey, _el in sorted(new_subs - old_subs):
             if kind != "message" or tx.touched[state.id][0].status != "active":
@@ -377,8 +384,13 @@ class ProcessRuntime:
                 self._deliver(tx, state.id, name, ckey, buffered["variables"])
         return tx.touched[state.id][0]
 
+    def _still_calling(self, tx: _Tx, parent_id: str, token_id: str) -> bool:
+        state = self._load(tx, parent_id)[0]
+        token = state.tokens.get(token_id)
+        return state.status == "active" and token is not None and token.wait == "call"
+
     def _escalate(self, tx: _Tx, parent_id: str, token: str, code: str | None) -> None:
-        if self._load(tx, parent_id)[0].status != "active":
+        if not self._still_calling(tx, parent_id, token):
             return
 
         def command(s: InstanceState) -> CommandResult:
