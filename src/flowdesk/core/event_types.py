@@ -724,7 +724,7 @@ _register(E.ELEMENT_TERMINATED, ElementEvent, "A BPMN element was interrupted.")
 _register(E.VARIABLES_CHANGED, VariablesChanged, "Process variables were set (new values).")
 _register(E.INCIDENT_RAISED, IncidentRaised, "A step failed for good and waits for a person.")
 _register(E.INCIDENT_RESOLVED, IncidentResolved, "An incident was resolved and the step retried.")
-_register(E.ESCALATION_UNCAUGHT, EscalationUncaught, "An escalation was thrown and nothing caught it.")
+_register(E.ESCALATION_UNCAUGHT, EscalationUncaught, "An escalation was thrown, not caught.")
 _register(E.DEPLOYMENT_CREATED, DeploymentCreated, "BPMN/DMN files were deployed together.")
 _register(
     E.PROCESS_DEFINITION_DEPLOYED,

@@ -224,7 +224,9 @@ class MemoryEngine:
             if self._calling(escalation.parent_instance, escalation.parent_token):
                 parent = self.instances[escalation.parent_instance]
                 self._absorb(
-                    self.engine.escalate_call(parent, escalation.parent_token, escalation.error_code)
+                    self.engine.escalate_call(
+                        parent, escalation.parent_token, escalation.error_code
+                    )
                 )
         outcome = result.call_outcome
         if outcome is not None and self._calling(outcome.parent_instance, outcome.parent_token):
