@@ -264,3 +264,32 @@ def test_an_uncaught_escalation_is_recorded() -> None:
     assert waiting(runtime, child.id) == ["child_work"]
     types = [e.type for e in runtime.history(child.id)]
     assert types.count("escalation.uncaught") == 1, types
+
+
+MULTIPLE = wrap(
+    """
+    <bpmn:startEvent id="any_request"><bpmn:messageEventDefinition messageRef="m_mail"/><bpmn:signalEventDefinition signalRef="sig_storm"/></bpmn:startEvent>
+    <bpmn:intermediateCatchEvent id="either"><bpmn:messageEventDefinition messageRef="m_ok"/><bpmn:timerEventDefinition><bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>
+    <bpmn:userTask id="handle"/>
+    <bpmn:sequenceFlow id="f0" sourceRef="any_request" targetRef="either"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="either" targetRef="handle"/>
+    """,
+    process_id="multi_start",
+    extra='<bpmn:message id="m_mail" name="mail"/><bpmn:message id="m_ok" name="ok"/><bpmn:signal id="sig_storm" name="storm"/>',
+)
+
+
+def test_a_multiple_start_event_starts_on_any_one_of_its_triggers() -> None:
+    """10.5.2 (Multiple): "there are multiple ways of triggering the Process ... Only one of
+    them is required" -- a message or a signal starts it; a multiple catch event waits for
+    the first of its triggers (here a timer beats the message)."""
+    runtime, clock = runtime_with(("m.bpmn", MULTIPLE))
+    by_mail = runtime.correlate_message("mail", None, {"via": "mail"})
+    by_storm = runtime.broadcast_signal("storm", {"via": "storm"})
+    assert len(by_mail) == 1 and len(by_storm) == 1 and by_mail != by_storm
+    assert runtime.correlate_message("ok", None, {}) == by_mail
+    assert waiting(runtime, by_mail[0]) == ["handle"]
+    clock.advance(timedelta(hours=1))
+    assert runtime.run_due_jobs() == 1
+    assert waiting(runtime, by_storm[0]) == ["handle"]
+    assert runtime.instance(by_storm[0]).subs == {}

@@ -645,11 +645,26 @@ class _Parser:
             if definition is not None:
                 found.append(definition)
         if len(found) > 1:
+            # A multiple catch event (BPMN 10.5.1: "any one of the triggers") runs; a parallel
+            # multiple one needs all its triggers before anything exists, and throws are rare.
+            parallel = (el.get("parallelMultiple") or "").lower() == "true"
+            catching = kind in ("startEvent", "intermediateCatchEvent", "boundaryEvent")
+            if (
+                catching
+                and not parallel
+                and all(d.kind in ("message", "signal", "timer", "conditional") for d in found)
+            ):
+                return tuple(found)
             self.add(
                 f"{kind} '{el.get('id')}' has {len(found)} event definitions "
-                "(multiple/parallel multiple events are not supported)",
+                + (
+                    "(parallel multiple events are not supported)"
+                    if parallel
+                    else "(only catching message, signal, timer and conditional events may "
+                    "have several)"
+                ),
                 el,
-                hint="split it into separate events, e.g. behind an event-based gateway",
+                hint="model the triggers as separate events, e.g. joined by a parallel gateway",
             )
             return tuple(found[:1])
         return tuple(found)

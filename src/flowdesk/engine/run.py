@@ -394,8 +394,7 @@ class Run(VariableAccess):
     def subscribe_boundaries(self, token: Token, node: Node) -> None:
         for bid in self.process.boundaries.get(node.id, ()):
             boundary = self.nodes[bid]
-            definition = boundary.event
-            if definition is not None:
+            for definition in boundary.events:  # several: a multiple event, any one fires
                 self.subscribe(definition, boundary, token.id, token.scope)
 
     def open_scope(self, token: Token, node: Node, kind: str) -> Scope:
@@ -413,11 +412,6 @@ class Run(VariableAccess):
         for esp_id in self.process.event_subprocesses.get(container, ()):
             for start_id in self.process.start_events.get(esp_id, ()):
                 start = self.nodes[start_id]
-                definition = start.event
-                if definition is not None and definition.kind in (
-                    "message",
-                    "signal",
-                    "timer",
-                    "conditional",
-                ):
-                    self.subscribe(definition, start, f"scope:{scope_id}", scope_id)
+                for definition in start.events:  # several: a multiple start, any one fires
+                    if definition.kind in ("message", "signal", "timer", "conditional"):
+                        self.subscribe(definition, start, f"scope:{scope_id}", scope_id)

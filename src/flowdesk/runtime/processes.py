@@ -562,14 +562,15 @@ class ProcessRuntime:
         Only the newest version of a process listens for its start events."""
         rows = []
         tx.repo.delete_start_timers(f"{key}:%")
-        for start_id in process.start_events.get(process.id, ()):
-            event = process.nodes[start_id].event
-            if event is None:
-                continue
+        for start_id, index, event in (
+            (sid, i, e)  # a multiple start event: each trigger on its own
+            for sid in process.start_events.get(process.id, ())
+            for i, e in enumerate(process.nodes[sid].events)
+        ):
             if event.kind in ("message", "signal") and event.ref:
                 rows.append(
                     {
-                        "id": f"{definition_id}:{start_id}",
+                        "id": f"{definition_id}:{start_id}" + (f":{index}" if index else ""),
                         "instance_id": None,
                         "definition_id": definition_id,
                         "kind": event.kind,
@@ -907,7 +908,7 @@ class ProcessRuntime:
         payload = job.payload or {}
         remaining = payload.get("remaining")
         process = self.registry.get(job.definition_id)
-        event = process.nodes[job.element_id].event
+        event = next((e for e in process.nodes[job.element_id].events if e.kind == "timer"), None)
         if event is not None and event.timer == "cycle" and remaining != 0:
             cycle = timers.parse_cycle(payload.get("timer") or event.value or "")
             assert job.due_at is not None

@@ -81,11 +81,12 @@ class IntermediateCatchEvent(Behaviour):
         if definition.kind == "link":
             run.complete(token)
             return
-        if definition.kind == "conditional" and _holds(run, definition.value, token):
+        if any(d.kind == "conditional" and _holds(run, d.value, token) for d in node.events):
             run.complete(token)
             return
         token.wait = "event"
-        run.subscribe(definition, node, token.id, run.scope_of(token))
+        for each in node.events:  # several: a multiple event waits for any one of them
+            run.subscribe(each, node, token.id, run.scope_of(token))
 
 
 class BoundaryEvent(Behaviour):
