@@ -45,10 +45,12 @@ def test_db_upgrade_migrates_the_configured_database(database_url: str) -> None:
     [
         ("not a url", "is not a database URL"),
         ("mysql://root@localhost/x", "'mysql', which Flowdesk does not support"),
-        (f"postgresql://u@127.0.0.1:{free_port()}/x", "cannot connect to PostgreSQL at 127.0.0.1"),
+        ("postgresql://u@127.0.0.1:{port}/x", "cannot connect to PostgreSQL at 127.0.0.1"),
     ],
 )
 def test_bad_database_urls_give_one_clear_line(url: str, expected: str) -> None:
+    # the free port is picked when the test runs, so every collection names the same tests
+    url = url.format(port=free_port())
     result = flowdesk("db", "upgrade", env={"FLOWDESK_DATABASE_URL": url})
     assert result.returncode == 2
     assert "Traceback" not in result.stderr

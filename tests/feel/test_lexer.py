@@ -105,9 +105,13 @@ def test_unexpected_character() -> None:
     assert "'#'" in info.value.message
 
 
-def test_bad_escape() -> None:
-    with pytest.raises(FeelSyntaxError, match="escape"):
-        tokenize(r'"\q"')
+def test_escape_outside_rule_64_is_kept_for_regular_expressions() -> None:
+    # Rule 64 lists \' \" \\ \n \r \t and code points; anything else stays as written so
+    # "\d" reaches matches() as the XML Schema escape the author meant.
+    assert tokenize(r'"\q\d\s"')[0].value == r"\q\d\s"
+
+
+def test_bad_unicode_escape() -> None:
     with pytest.raises(FeelSyntaxError, match="hex digits"):
         tokenize(r'"\u12"')
 

@@ -72,7 +72,9 @@ def decide(
     if not isinstance(inputs, dict):
         raise _fail("--input must be a JSON object mapping input names to values")
     try:
-        model = load_model(*models)
+        model = load_model(*models, tolerant=True)
+        for problem in model.problems:  # the rest of the model still evaluates
+            typer.echo(f"warning: {problem}", err=True)
         if decision is not None:
             result = model.evaluate(decision, inputs)
         else:

@@ -40,6 +40,8 @@ class Evaluation:
         self.model = model
         self.inputs = inputs
         self.env = env if env is not None else Env(clock=clock or SystemClock())
+        if self.env.types is None:
+            self.env.types = model.type_predicates
         self.converted = converted
         self.memo: dict[int, Any] = {}
         self.active: set[int] = set()
@@ -146,7 +148,12 @@ class Evaluation:
             self.memo[id(decision)] = raw
         results = {d.name: self.value_of(d) for d in service.outputs}
         value: Any = next(iter(results.values())) if len(results) == 1 else results
-        if service.type is not None and len(results) != 1:
+        if service.type is not None and service.type.output is not None:
+            # DMN 1.5: the service's type is a function type; its result has the output type
+            value = service.type.output.coerce(
+                value, self.env, f"decision service '{service.name}'"
+            )
+        elif service.type is not None and len(results) != 1:
             value = service.type.coerce(value, self.env, f"decision service '{service.name}'")
         return value
 

@@ -65,28 +65,40 @@ class ItemType:
     components: dict[str, ItemType] | None = None
     element: ItemType | None = None  # set when this is a collection
     allowed: list[tuple[UnaryTests, str]] = field(default_factory=list)
+    output: ItemType | None = None  # a function item's outputTypeRef
 
     @property
     def is_collection(self) -> bool:
         return self.element is not None
 
-    def conforms(self, value: Any, env: Env) -> bool:
-        """True when `value` is an instance of this type (null conforms to every type)."""
+    def conforms(self, value: Any, env: Env, *, complete: bool = True) -> bool:
+        """True when `value` is an instance of this type (null conforms to every type).
+
+        A context conforms to a structured type when it has every component (DMN 1.5
+        10.3.2.9.1: the type's keys are a subset of the context's; more keys are fine).
+        `complete=False` lets a component be absent: input data given as JSON may leave out
+        null components."""
         if value is None:
             return True
         if self.element is not None:
-            return isinstance(value, list) and all(self.element.conforms(v, env) for v in value)
+            return isinstance(value, list) and all(
+                self.element.conforms(v, env, complete=complete) for v in value
+            )
         if self.components is not None:
             if not isinstance(value, dict):
                 return False
             for key, comp in self.components.items():
-                if key in value and not comp.conforms(value[key], env):
+                if key not in value:
+                    if complete:
+                        return False
+                    continue
+                if not comp.conforms(value[key], env, complete=complete):
                     return False
         elif not _base_conforms(self.base, value):
             return False
         return all(test.matches(value, {}, env) is True for test, _ in self.allowed)
 
-    def coerce(self, value: Any, env: Env, what: str) -> Any:
+    def coerce(self, value: Any, env: Env, what: str, *, complete: bool = True) -> Any:
         """The value as this type per spec, or None plus a diagnostic naming `what`."""
         if (
             self.base == "Any"
@@ -95,21 +107,19 @@ class ItemType:
             and not self.allowed
         ):
             return value
-        if self.conforms(value, env):
+        if self.conforms(value, env, complete=complete):
             return value
         if (
             self.element is not None
             and not isinstance(value, list)
-            and self.element.conforms(value, env)
+            and self.element.conforms(value, env, complete=complete)
         ):
             return [value]
-        if (
-            self.element is None
-            and isinstance(value, list)
-            and len(value) == 1
-            and self.conforms(value[0], env)
-        ):
-            return value[0]
+        item = value
+        while self.element is None and isinstance(item, list) and len(item) == 1:
+            item = item[0]  # a singleton list is its item, also nested ([[10]] for a number)
+        if item is not value and self.conforms(item, env, complete=complete):
+            return item
         env.diagnostics.add(
             f"{what}: value {_show(value)} does not conform to type '{self.name}'; using null",
             severity="error",
@@ -119,7 +129,7 @@ class ItemType:
     def coerce_input(self, value: Any, env: Env, what: str) -> Any:
         """Like coerce, but first parses ISO text where the type (or a component or element
         of it) is a date, time, date and time or duration: an API convenience for JSON."""
-        return self.coerce(self._parse_text(value, env, what), env, what)
+        return self.coerce(self._parse_text(value, env, what), env, what, complete=False)
 
     def _parse_text(self, value: Any, env: Env, what: str) -> Any:
         if isinstance(value, str) and self.element is None and self.base in _PARSERS:

@@ -8,7 +8,7 @@ line, so a modeller can find it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -61,16 +61,24 @@ Source = str | bytes | Path
 _Xml = etree._Element
 
 
-def load_model(*sources: Source) -> DmnModel:
+def load_model(*sources: Source, tolerant: bool = False) -> DmnModel:
     """Load one DMN model and the models it imports.
 
     Each source is a file path (str or Path) or XML text (str starting with '<', or bytes).
     The first source is the main model; the others are models it imports (by namespace).
+
+    Strict (the default, what deploying and authoring checks use): the first problem raises
+    ModelError. `tolerant=True` (what evaluation of a given file uses, as DMN 1.5 section
+    10.3.2.9 and the TCK expect): a decision, BKM or FEEL text that cannot be compiled is kept
+    as an element that evaluates to null with a diagnostic naming its id, line and column;
+    the rest of the model works, and `model.problems` lists every such ModelError.
+    Problems of the model's structure (not DMN, unknown hrefs, cycles, duplicate names)
+    still raise.
     """
     if not sources:
         raise ModelError("load_model needs at least one DMN file or XML text")
     roots = [_parse(source, i) for i, source in enumerate(sources)]
-    return _Loader(roots).load()
+    return _Loader(roots, tolerant=tolerant).load()
 
 
 def _parse(source: Source, index: int) -> tuple[_Xml, str | None]:
@@ -109,8 +117,11 @@ def _text(el: _Xml | None) -> str | None:
 
 
 class _Loader:
-    def __init__(self, roots: list[tuple[_Xml, str | None]]) -> None:
+    def __init__(self, roots: list[tuple[_Xml, str | None]], *, tolerant: bool = False) -> None:
         self.roots = roots
+        self.tolerant = tolerant
+        self.problems: list[ModelError] = []
+        self.current_id: str | None = None  # the DRG element being filled, for positions
         self.defs: list[Definitions] = []
         self.by_namespace: dict[str, Definitions] = {}
         self.xml_items: dict[int, dict[str, _Xml]] = {}
@@ -165,10 +176,31 @@ class _Loader:
                 shells.append((defs, element, el))
         for defs, element, el in shells:
             self.file = defs.file
-            self._fill(defs, element, el)
+            self.current_id = element.id
+            try:
+                self._fill(defs, element, el)
+            except ModelError as exc:
+                if not self.tolerant:
+                    raise
+                self._broken_element(element, exc)
         self._check_names()
         self._check_cycles()
-        return DmnModel(self.defs)
+        model = DmnModel(self.defs)
+        model.problems = tuple(self.problems)
+        return model
+
+    def _broken_element(self, element: Element, exc: ModelError) -> None:
+        """Tolerant load: an element whose definition is invalid evaluates to null."""
+        self.problems.append(exc)
+        broken = boxed.Literal(_Broken(str(exc)), "")
+        if isinstance(element, Decision):
+            element.type = None
+            element.expression = broken
+        elif isinstance(element, BusinessKnowledgeModel):
+            element.body = broken
+            element.result_type = None
+        elif isinstance(element, InputData):
+            element.type = None
 
     def _pos(self, el: _Xml, element_id: str | None = None) -> Position:
         return Position(file=self.file, line=_line(el), element_id=element_id or el.get("id"))
@@ -393,8 +425,13 @@ class _Loader:
                     for c in components
                 },
             )
-        elif _child(el, "functionItem") is not None:
-            base = ItemType(name, "function")
+        elif (function_item := _child(el, "functionItem")) is not None:
+            output_ref = function_item.get("outputTypeRef")
+            base = ItemType(
+                name,
+                "function",
+                output=self._type(defs, output_ref, function_item, where) if output_ref else None,
+            )
         elif type_ref:
             ref = self._type(defs, type_ref, el, where)
             base = ItemType(name, ref.base, ref.components, ref.element, list(ref.allowed))
@@ -418,13 +455,21 @@ class _Loader:
         try:
             return feel_bridge.compile_expression(text, self.names)
         except FeelSyntaxError as exc:
-            raise self._syntax(exc, text, el, where) from exc
+            error = self._syntax(exc, text, el, where)
+            if not self.tolerant:
+                raise error from exc
+            self.problems.append(error)
+            return _Broken(str(error))
 
     def _unary(self, text: str, el: _Xml, where: str) -> feel_bridge.UnaryTests:
         try:
             return feel_bridge.compile_unary_tests(text, self.names)
         except FeelSyntaxError as exc:
-            raise self._syntax(exc, text, el, where) from exc
+            error = self._syntax(exc, text, el, where)
+            if not self.tolerant:
+                raise error from exc
+            self.problems.append(error)
+            return _Broken(str(error))
 
     def _syntax(self, exc: FeelSyntaxError, text: str, el: _Xml, where: str) -> ModelError:
         text_el = _child(el, "text")
@@ -434,7 +479,9 @@ class _Loader:
         shown = shown if len(shown) <= 60 else shown[:57] + "..."
         return ModelError(
             f"{where}: FEEL syntax error at column {exc.column} of '{shown}': {exc.message}",
-            position=Position(file=self.file, line=line, element_id=el.get("id")),
+            position=Position(
+                file=self.file, line=line, element_id=el.get("id") or self.current_id
+            ),
             hint=exc.hint,
         )
 
@@ -693,6 +740,22 @@ class _Loader:
                 )
             )
         return Rule(number, tests, compiled_outputs)
+
+
+class _Broken:
+    """What a FEEL text that does not compile becomes in a tolerant load: null, with the
+    load-time message (file, line, column, element id) as a diagnostic each time it is used."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+    def evaluate(self, context: Mapping[str, Any], env: Env | None = None) -> Any:
+        if env is not None:
+            env.diagnostics.add(self.message)
+        return None
+
+    def matches(self, input_value: Any, context: Mapping[str, Any], env: Env | None = None) -> Any:
+        return self.evaluate(context, env)
 
 
 def _expression_child(el: _Xml | None) -> _Xml | None:

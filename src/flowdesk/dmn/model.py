@@ -6,15 +6,16 @@ A DmnModel is immutable after load and safe to share: each evaluation keeps its 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from flowdesk.core.clock import Clock
-from flowdesk.core.errors import NotFoundError, Position
+from flowdesk.core.errors import ModelError, NotFoundError, Position
 from flowdesk.dmn.boxed import Expr, Parameter
 from flowdesk.dmn.items import ItemType
 from flowdesk.feel.errors import Diagnostic
+from flowdesk.feel.runtime import Env
 
 
 @dataclass(eq=False)
@@ -104,6 +105,9 @@ class DmnModel:
     def __init__(self, definitions: list[Definitions]) -> None:
         self.definitions = definitions
         self.main = definitions[0]
+        #: what a tolerant load (load_model(..., tolerant=True)) set aside; empty when strict
+        self.problems: tuple[ModelError, ...] = ()
+        self._type_predicates: dict[str, Callable[[Any, Env], bool]] | None = None
         self._by_key: dict[str, Element] = {}
         for defs in reversed(definitions):  # main model's names win
             for element in defs.elements.values():
@@ -119,6 +123,29 @@ class DmnModel:
     @property
     def name(self) -> str:
         return self.main.name
+
+    @property
+    def type_predicates(self) -> dict[str, Callable[[Any, Env], bool]]:
+        """Item definitions by name (and "import.name"), for FEEL's `instance of`."""
+        found = self._type_predicates
+        if found is None:
+            found = {}
+            for defs in reversed(self.definitions):
+                prefix = next(
+                    (
+                        n
+                        for d in self.definitions
+                        for n, ns in d.imports.items()
+                        if ns == defs.namespace
+                    ),
+                    None,
+                )
+                for item_name, item in defs.items.items():
+                    found[f"{prefix}.{item_name}" if prefix else item_name] = item.conforms
+            for item_name, item in self.main.items.items():
+                found[item_name] = item.conforms
+            self._type_predicates = found
+        return found
 
     @property
     def decisions(self) -> dict[str, Decision]:

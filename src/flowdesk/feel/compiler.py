@@ -326,6 +326,31 @@ def refers_to_input(node: ast.Node) -> bool:
     return False
 
 
+def _lookup(scope: Scope | None, name: str) -> Any:
+    while scope is not None:
+        v = scope.vars.get(name, MISSING)
+        if v is not MISSING:
+            return v
+        scope = scope.parent
+    return MISSING
+
+
+def _follow(value: Any, path: list[str]) -> Any:
+    """Path expression semantics (10.3.2.x): a context gives its entry, a list maps."""
+    for key in path:
+        if isinstance(value, list):
+            value = [_follow(v, [key]) for v in value]
+        elif isinstance(value, dict):
+            value = value.get(key)
+        elif value is None:
+            return None
+        else:
+            value = property_of(value, key)
+            if value is MISSING:
+                return None
+    return value
+
+
 class Compiler:
     """Compiles the nodes of one FEEL text; `text` is kept for diagnostics."""
 
@@ -379,10 +404,19 @@ class Compiler:
             fn = builtins().get(name)
             if fn is not None:
                 return fn
+            if dotted:
+                # `Person.Gender` read as one name because some scope of the model has that
+                # name (a BKM parameter, 10.3.1.6 longest match); where it is not in scope it
+                # is the path Person -> Gender.
+                for cut in range(len(dotted) - 1, 0, -1):
+                    found = _lookup(scope, ".".join(dotted[:cut]))
+                    if found is not MISSING:
+                        return _follow(found, dotted[cut:])
             if not silent:
                 fail(env, f"unknown variable '{name}'", node, text)
             return None
 
+        dotted = [part.strip() for part in name.split(".")] if "." in name else None
         return Code(lookup)
 
     # -- operators ---------------------------------------------------------------------------
@@ -653,6 +687,9 @@ class Compiler:
         def instance_of(scope: Scope, env: Env) -> Any:
             v = vf(scope, env)
             if unknown:
+                host = env.types.get(str(ftype)) if env.types is not None else None
+                if host is not None:  # a DMN item definition
+                    return v is not None and host(v, env)
                 fail(env, f"unknown type '{ftype}'", node, text)
                 return None
             return ftype.is_instance(v)
@@ -718,6 +755,11 @@ class Compiler:
                 return d
             if isinstance(d, values.Range):
                 a, b = d.start, d.end
+                if type(a) is type(b) and type(a) in (Decimal, date) and b < a:
+                    # Only the bare `2..1` iteration context counts down; a range value
+                    # `[2..1]` whose start is after its end is not a range (null).
+                    fail(env, "cannot iterate over a range whose start is after its end", it, text)
+                    return None
                 if type(a) is Decimal and type(b) is Decimal:
                     step = Decimal(1) if b >= a else Decimal(-1)
                     if not d.start_included:
@@ -852,6 +894,17 @@ class Compiler:
 
     def c_ContextLiteral(self, node: ast.ContextLiteral) -> Code:
         entries = tuple((key, self.compile(value).fn) for key, value in node.entries)
+        keys = [key for key, _ in entries]
+        duplicate = next((k for i, k in enumerate(keys) if k in keys[:i]), None)
+        if duplicate is not None:
+            text = self.text
+            message = f"duplicate context key '{duplicate}': the context is null"
+
+            def invalid(scope: Scope, env: Env) -> Any:
+                fail(env, message, node, text)
+                return None
+
+            return Code(invalid)
 
         def context(scope: Scope, env: Env) -> Any:
             d: dict[str, Any] = {}

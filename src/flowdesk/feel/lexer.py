@@ -50,9 +50,10 @@ _TOKEN = re.compile(
     (?P<ws>\s+)
   | (?P<line_comment>//[^\n]*)
   | (?P<block_comment>/\*)
-  | (?P<number>\d+(?:\.\d+)?|\.\d+)
+  | (?P<number>(?:\d+(?:\.\d+)?|\.\d+)(?:[eE][+-]?\d+)?)
   | (?P<string>")
-  | (?P<name>(?:[^\W\d]|\?)(?:\w|\?|[\u0300-\u036F\u203F\u2040])*)
+  | (?P<name>(?:[^\W\d]|[?\U00010000-\U000EFFFF])
+             (?:\w|[?\u00B7\u0300-\u036F\u203F\u2040\U00010000-\U000EFFFF])*)
   | (?P<op>\*\*|\.\.|<=|>=|!=|[-+*/=<>()\[\]{},.:@'])
     """,
     re.VERBOSE,
@@ -134,7 +135,7 @@ def tokenize(text: str, *, max_string: int = 1_000_000) -> list[Token]:
             tokens.append(Token(STRING, value, i, end, line, col))
         elif kind == "number":
             raw = m.group()
-            tokens.append(Token(NUMBER, raw, i, end, line, col, Decimal(raw)))
+            tokens.append(Token(NUMBER, raw, i, end, line, col, number_literal(raw)))
         elif kind == "name":
             tokens.append(Token(NAME, m.group(), i, end, line, col))
         else:
@@ -189,14 +190,11 @@ def _read_string(text: str, start: int, pos: Positions, max_string: int) -> tupl
                         i += 6
                 out.append(chr(code))
             else:
-                line, col = pos.at(i)
-                raise FeelSyntaxError(
-                    f"invalid escape sequence in string literal: expected one of "
-                    f"\\\" \\\\ \\n \\r \\t \\u \\U after '\\', found {esc!r}",
-                    text=text,
-                    line=line,
-                    column=col,
-                )
+                # Not one of rule 64's escapes: kept as written, backslash included, so a
+                # regular expression such as "\d+" reaches matches() / replace() / split()
+                # as the author typed it (what the TCK and other engines do).
+                out.append("\\" + esc)
+                i += 2
         else:
             out.append(ch)
             i += 1
@@ -210,6 +208,17 @@ def _read_string(text: str, start: int, pos: Positions, max_string: int) -> tupl
         line=line,
         column=col,
     )
+
+
+def number_literal(raw: str) -> Decimal:
+    """A numeric literal (rule 35) as a Decimal; `1.2e3` is written out as 1200, like the same
+    number typed without exponent, unless the exponent is absurdly large."""
+    value = Decimal(raw)
+    if "e" in raw or "E" in raw:
+        exponent = value.as_tuple().exponent
+        if isinstance(exponent, int) and -1000 <= exponent <= 1000:
+            return Decimal(format(value, "f"))
+    return value
 
 
 def _is_hex(s: str) -> bool:

@@ -494,25 +494,17 @@ class Parser:
 
     def context(self, tok: Token) -> ast.Node:
         entries: list[tuple[str, ast.Node]] = []
-        seen: set[str] = set()
         added: list[tuple[str, tuple[Parts, str]]] = []
         try:
             if self.at("}"):
                 self.i += 1
                 return ast.ContextLiteral(tok.line, tok.column, ())
             while True:
-                key_tok = self.tok
                 key = self._label(frozenset())
                 if key is None:
                     raise self.error("a context key (name or string)")
-                if key in seen:
-                    raise FeelSyntaxError(
-                        f"duplicate context key '{key}'",
-                        text=self.text,
-                        line=key_tok.line,
-                        column=key_tok.column,
-                    )
-                seen.add(key)
+                # A duplicate key is not a syntax error: the context evaluates to null
+                # (10.3.2.6, "keys must be unique"; the compiler reports it at run time).
                 self.expect(":", "':' after context key")
                 added.extend(self.push_names([key]))
                 entries.append((key, self.parse_expr(0)))

@@ -7,6 +7,7 @@ functions and BKMs the same way, with positional or named arguments.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +28,9 @@ class Env:
     diagnostics: Diagnostics = field(default_factory=Diagnostics)
     limits: Limits = field(default_factory=Limits)
     iterations: int = 0
+    #: types the host defines by name (DMN item definitions), for `x instance of tName`:
+    #: name -> predicate(value, env)
+    types: Mapping[str, Callable[[Any, Env], bool]] | None = None
 
 
 class FeelFunction:

@@ -17,7 +17,8 @@ from flowdesk.feel.errors import FeelRuntimeError
 #: Zoned times have no date; their offset is taken on this fixed day so results are stable.
 ZONED_TIME_REFERENCE_DATE = date(1970, 1, 1)
 
-_DATE = re.compile(r"(?P<neg>-)?(?P<y>\d{4,9})-(?P<m>\d{2})-(?P<d>\d{2})")
+# XML Schema yearFrag: four digits, or more without a leading zero ("01211" is not a year).
+_DATE = re.compile(r"(?P<neg>-)?(?P<y>[1-9]\d{4,8}|\d{4})-(?P<m>\d{2})-(?P<d>\d{2})")
 _TIME = re.compile(
     r"(?P<h>\d{2}):(?P<mi>\d{2}):(?P<s>\d{2})(?:\.(?P<f>\d{1,9}))?"
     r"(?:(?P<z>[Zz])|(?P<os>[+-])(?P<oh>\d{2}):(?P<om>\d{2})(?::(?P<osec>\d{2}))?"

@@ -32,7 +32,8 @@ def match_value(v: Any, value: Any, env: Env | None, node: ast.Node, text: str) 
     try:
         if not isinstance(value, list):
             return values.equals(v, value)
-        # A list test matches an equal list input, or an input that is one of its items.
+        # A list test matches an equal list input, or an input that is one of its items; an
+        # item that is a range is a test of its own (`1 in [[2..4], [1..3]]` is true).
         unknown = False
         if isinstance(v, list):
             r = values.equals(v, value)
@@ -40,7 +41,7 @@ def match_value(v: Any, value: Any, env: Env | None, node: ast.Node, text: str) 
                 return True
             unknown = r is None
         for item in value:
-            e = values.equals(v, item)
+            e = item.contains(v) if isinstance(item, values.Range) else values.equals(v, item)
             if e is True:
                 return True
             if e is None:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from decimal import Decimal
 from typing import Any
 
 from flowdesk.feel.builtins.base import REGISTRY, Builtin, Signature, builtin, text
 from flowdesk.feel.equality import compare
 from flowdesk.feel.errors import FeelRuntimeError
+from flowdesk.feel.lexer import number_literal
 from flowdesk.feel.runtime import Env
 from flowdesk.feel.values import (
     Range,
@@ -233,7 +233,7 @@ _register("coincides", pp=_eq, rr=_coincides_rr)
 
 # --- range(from) ------------------------------------------------------------------------------
 
-_NUMBER = re.compile(r"-?(?:\d+(?:\.\d+)?|\.\d+)")
+_NUMBER = re.compile(r"-?(?:\d+(?:\.\d+)?|\.\d+)(?:[eE][+-]?\d+)?")
 _STRING = re.compile(r'"((?:[^"\\]|\\.)*)"')
 _CALL = re.compile(r'(date and time|date|time|duration)\s*\(\s*"([^"\\]*)"\s*\)')
 _PARSERS: dict[str, Callable[[str], Any]] = {
@@ -261,7 +261,7 @@ def _literal(source: str, pos: int) -> tuple[Any, int]:
         return _PARSERS[m.group(1)](m.group(2)), m.end()
     m = _NUMBER.match(source, pos)
     if m is not None:
-        return Decimal(m.group(0)), m.end()
+        return number_literal(m.group(0)), m.end()
     return None, pos
 
 
@@ -307,6 +307,12 @@ def range_(env: Env, value: Any) -> Range:
         raise FeelRuntimeError(f"range: expected ']', ')' or '[' at the end of '{source[:60]}'")
     if start is None and end is None:
         raise FeelRuntimeError("range: at least one endpoint is needed")
-    if start is not None and end is not None:
-        compare(start, end)  # raises when the endpoints are of different types
+    # Rule 66 b and c: a missing endpoint takes an open bracket ("(..2)", "[2..)").
+    if start is None and start_included:
+        raise FeelRuntimeError(f"range: '{source[:60]}' has no start, so it must open with '('")
+    if end is None and rest == "]":
+        raise FeelRuntimeError(f"range: '{source[:60]}' has no end, so it must close with ')'")
+    if start is not None and end is not None and (compare(start, end) or 0) > 0:
+        # compare() also raises when the endpoints are of different types
+        raise FeelRuntimeError(f"range: the start of '{source[:60]}' is after its end")
     return Range(start, end, start_included and start is not None, rest == "]" and end is not None)

@@ -1,0 +1,155 @@
+"""FEEL behaviour classes the DMN TCK checks, each written from the DMN 1.5 text (chapter 10:
+grammar rules, 10.3.2 semantics, 10.3.4 built-in function tables); the rule or section is named
+on each test."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from flowdesk.feel import Env, evaluate
+
+
+def feel(text: str) -> object:
+    return evaluate(text, {}, env=Env())
+
+
+# Rule 35 and 10.3.2.3.1: "FEEL supports literal scientific notation, e.g., 1.2e3, which is
+# equivalent to 1.2*10**3."
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("1.2e3", Decimal(1200)),
+        ("1.2E3 = 1.2*10**3", True),
+        ("1e-2", Decimal("0.01")),
+        (".5e+1", Decimal(5)),
+        ("-2.5e2", Decimal(-250)),
+        ("2e1 in [1..20]", True),
+    ],
+)
+def test_number_literals_with_exponent(text: str, value: object) -> None:
+    assert feel(text) == value
+
+
+# Rule 64 lists the escapes of a string literal; matches/replace/split take XML Schema regular
+# expressions (10.3.4.3), whose escapes \d \s \w must reach the pattern as written.
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        (r'matches("a b", "a\sb")', True),
+        (r'matches("a1", "^a\d$")', True),
+        (r'matches("ab", "^a\d$")', False),
+        (r'replace("a1b22", "\d+", "#")', "a#b#"),
+        (r'split("a1b2c", "\d")', ["a", "b", "c"]),
+        (r'string length("\d")', Decimal(2)),
+        (r'"\n" = "' + "\n" + '"', True),
+    ],
+)
+def test_regex_escapes_in_string_literals(text: str, value: object) -> None:
+    assert feel(text) == value
+
+
+# Rule 28: name start char includes [\u10000-\uEFFFF]; 10.3.2.3.2: "\U01F40E" is one character.
+def test_astral_plane_characters_in_names_and_strings() -> None:
+    assert evaluate("🐎 + 1", {"🐎": Decimal(1)}) == 2
+    assert feel("{🐎: 2}.🐎") == 2
+    assert feel('string length("\\U01F40E")') == 1
+    assert feel('"\\U01F40E" = "🐎"') is True
+
+
+def _diagnosed_null(text: str) -> list[str]:
+    env = Env()
+    assert evaluate(text, {}, env=env) is None
+    return env.diagnostics.messages()
+
+
+# 10.3.2.6 Context: "the keys ... must be unique"; a context that breaks it is null (an error
+# at run time, with a diagnostic), not a model that cannot load.
+def test_duplicate_context_keys_give_null() -> None:
+    assert "duplicate context key 'a'" in _diagnosed_null("{a: 1, a: 2}")[0]
+    assert feel('{a: 1, "a": 2} = null') is True
+    assert feel("{a: 1, b: a + 1}.b") == 2
+
+
+# 10.3.2.9.x "in": a list on the right is a list of positive unary tests; an item that is a
+# range tests by inclusion.
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("1 in [[2..4], [1..3]]", True),
+        ("5 in [[2..4], [1..3]]", False),
+        ('"b" in [["f".."h"], ["a".."c"]]', True),
+        ("1 in [2, 3, 1]", True),
+        ("10 in (1, < 5, >= 10)", True),
+    ],
+)
+def test_in_with_a_list_of_ranges(text: str, value: object) -> None:
+    assert feel(text) == value
+
+
+# 10.3.4.1 date(from): "from" follows the XML Schema date lexical form, whose yearFrag has
+# four digits or more without a leading zero.
+def test_date_year_with_a_leading_zero_and_five_digits_is_null() -> None:
+    assert _diagnosed_null('date("01211-12-31")')
+    assert feel('date("1211-12-31")') == feel("date(1211, 12, 31)")
+
+
+# duration(from): the XML Schema duration secondFrag allows "0." (digits, point, no fraction).
+def test_duration_seconds_with_a_trailing_point() -> None:
+    assert feel('duration("PT0.S") = duration("PT0S")') is True
+    assert feel('duration("PT1.S")') == feel('duration("PT1S")')
+
+
+# Rule 63 iteration context: `2..1` counts down; a range value `[2..1]` (start after end) is
+# not something to iterate, so the for expression is null.
+def test_for_over_a_descending_range_value_is_null() -> None:
+    assert feel("for i in 2..1 return i") == [2, 1]
+    assert _diagnosed_null("for i in [2..1] return i")
+    assert feel("for i in [1..3) return i") == [1, 2]
+
+
+# Table 71 range(from): "If range string does not conform with grammar rule 66, the result is
+# null"; rule 66 b/c give a missing endpoint an open bracket. The examples of the table:
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ('range("[18..21)") = [18..21)', True),
+        ('range("[2..)") = >= 2', True),
+        ('range("(..2)") = < 2', True),
+        ('range("")', None),
+        ('range("[..]")', None),
+        ('range("[..2]")', None),
+        ('range("[1..]")', None),
+        ('range("[10..1]")', None),
+        ('range("[1e1..2e1]") = [10..20]', True),
+    ],
+)
+def test_range_function_edge_cases(text: str, value: object) -> None:
+    assert feel(text) == value
+
+
+# Table 77 is(value1, value2): the examples of the table, positional and named.
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ('is(date("2012-12-25"), time("23:00:50"))', False),
+        ('is(date("2012-12-25"), date("2012-12-25"))', True),
+        ('is(time("23:00:50z"), time("23:00:50"))', False),
+        ('is(time("23:00:50z"), time("23:00:50+00:00"))', True),
+        ('is(value1: time("23:00:50z"), value2: time("23:00:50+00:00"))', True),
+        ('is(value2: 1, value1: "1")', False),
+    ],
+)
+def test_is_function_with_positional_and_named_parameters(text: str, value: object) -> None:
+    assert feel(text) == value
+
+
+# Tables 74 and 75, footnote 1: a position "must be a non-zero integer (0 scale number)";
+# where it is not, the result is null.
+@pytest.mark.parametrize(
+    "text",
+    ["sublist([1, 2, 3], 1.5)", "insert before([1, 3], 1.5, 2)", "remove([1, 2, 3], 2.5)"],
+)
+def test_non_integer_positions_give_null(text: str) -> None:
+    assert _diagnosed_null(text)
