@@ -10,7 +10,7 @@ from decimal import Decimal
 from tests.api.test_service_api import DISCOUNT_DMN, RULES
 
 from flowdesk.core.clock import FixedClock
-from flowdesk.engine.testing import wrap
+from flowdesk.engine.testing import cond, wrap
 from flowdesk.runtime.processes import ProcessRuntime
 from flowdesk.store import Store
 
@@ -293,3 +293,57 @@ def test_a_multiple_start_event_starts_on_any_one_of_its_triggers() -> None:
     assert runtime.run_due_jobs() == 1
     assert waiting(runtime, by_storm[0]) == ["handle"]
     assert runtime.instance(by_storm[0]).subs == {}
+
+
+TRANSACTION = wrap(
+    f"""
+    <bpmn:startEvent id="s"/>
+    <bpmn:transaction id="booking">
+      <bpmn:startEvent id="ts"/>
+      <bpmn:userTask id="book_hotel"/>
+      <bpmn:boundaryEvent id="undo_hook" attachedToRef="book_hotel"><bpmn:compensateEventDefinition/></bpmn:boundaryEvent>
+      <bpmn:userTask id="cancel_hotel" isForCompensation="true"/>
+      <bpmn:association id="a1" associationDirection="One" sourceRef="undo_hook" targetRef="cancel_hotel"/>
+      <bpmn:userTask id="charge"/>
+      <bpmn:exclusiveGateway id="paid" default="ok"/>
+      <bpmn:endEvent id="tx_done"/>
+      <bpmn:endEvent id="tx_cancel"><bpmn:cancelEventDefinition/></bpmn:endEvent>
+      <bpmn:sequenceFlow id="t0" sourceRef="ts" targetRef="book_hotel"/>
+      <bpmn:sequenceFlow id="t1" sourceRef="book_hotel" targetRef="charge"/>
+      <bpmn:sequenceFlow id="t2" sourceRef="charge" targetRef="paid"/>
+      <bpmn:sequenceFlow id="ok" sourceRef="paid" targetRef="tx_done"/>
+      <bpmn:sequenceFlow id="declined" sourceRef="paid" targetRef="tx_cancel">{cond("declined = true")}</bpmn:sequenceFlow>
+    </bpmn:transaction>
+    <bpmn:boundaryEvent id="on_cancel" attachedToRef="booking"><bpmn:cancelEventDefinition/></bpmn:boundaryEvent>
+    <bpmn:userTask id="tell_customer"/>
+    <bpmn:userTask id="confirm"/>
+    <bpmn:sequenceFlow id="f0" sourceRef="s" targetRef="booking"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="booking" targetRef="confirm"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="on_cancel" targetRef="tell_customer"/>
+    """,
+    process_id="trip",
+)
+
+
+def complete(runtime: ProcessRuntime, instance_id: str, element: str, **variables: object) -> None:
+    item = next(
+        w for w in runtime.work_items(instance_id=instance_id) if w["element_id"] == element
+    )
+    runtime.complete_work_item(item["id"], dict(variables))
+
+
+def test_a_transaction_cancelled_is_compensated_then_leaves_by_its_cancel_boundary() -> None:
+    """10.5.3 / 10.3.5 (Transaction): a Cancel End Event "triggers the cancellation of the
+    Transaction": completed activities inside are compensated, then the cancel boundary event's
+    flow is taken; a transaction that ends normally leaves by its outgoing flow."""
+    runtime, _ = runtime_with(("t.bpmn", TRANSACTION))
+    cancelled = runtime.start("trip")
+    complete(runtime, cancelled.id, "book_hotel")
+    complete(runtime, cancelled.id, "charge", declined=True)
+    assert waiting(runtime, cancelled.id) == ["cancel_hotel"]  # the rollback runs first
+    complete(runtime, cancelled.id, "cancel_hotel")
+    assert waiting(runtime, cancelled.id) == ["tell_customer"]
+    confirmed = runtime.start("trip")
+    complete(runtime, confirmed.id, "book_hotel")
+    complete(runtime, confirmed.id, "charge", declined=False)
+    assert waiting(runtime, confirmed.id) == ["confirm"]

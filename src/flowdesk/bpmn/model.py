@@ -132,6 +132,7 @@ class Node:
     async_after: bool = False
     for_compensation: bool = False
     compensation_handler: str | None = None
+    transaction: bool = False  # a bpmn:transaction (type subProcess): cancel rolls it back
 
     @property
     def event(self) -> EventDefinition | None:

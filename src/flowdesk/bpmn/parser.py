@@ -59,6 +59,7 @@ NODE_KINDS = frozenset(
         "inclusiveGateway",
         "eventBasedGateway",
         "subProcess",
+        "transaction",
         "callActivity",
     }
 )
@@ -83,7 +84,6 @@ ARTIFACTS = frozenset(
 )
 UNSUPPORTED = {
     "complexGateway": "use an inclusive or exclusive gateway",
-    "transaction": "model it as an embedded subProcess with error/compensation handling",
     "adHocSubProcess": "use an embedded subProcess with user tasks",
     "callChoreography": "choreographies are not executable",
     "subChoreography": "choreographies are not executable",
@@ -427,7 +427,7 @@ class _Parser:
                 nodes[cid] = self.node(child, kind, scope)
                 if child.get("name"):
                     self.names[cid] = child.get("name") or ""
-                if kind == "subProcess":
+                if kind in ("subProcess", "transaction"):
                     self.container(child, cid, nodes, flows, data_objects, associations)
             elif kind == "sequenceFlow":
                 flows.append(self.flow(child))
@@ -493,7 +493,7 @@ class _Parser:
         report = self.reporter(el)
         out: dict[str, Any] = {
             "id": el.get("id"),
-            "type": kind,
+            "type": "subProcess" if kind == "transaction" else kind,
             "scope": scope,
             "name": el.get("name"),
             "line": _line(el),
@@ -516,6 +516,8 @@ class _Parser:
             out["cancel_activity"] = False
         if kind == "subProcess" and el.get("triggeredByEvent", "false").lower() == "true":
             out["triggered_by_event"] = True
+        if kind == "transaction":  # a sub-process whose cancel end event rolls it back
+            out["transaction"] = True
         if el.get("isForCompensation", "false").lower() == "true":
             out["for_compensation"] = True
         if (ext.camunda_attr(el, "asyncBefore") or ext.camunda_attr(el, "async")) == "true":
@@ -730,13 +732,9 @@ class _Parser:
                     hint="remove the attribute: the throw waits until its handlers are done",
                 )
             return EventDefinition("compensate", ref=child.get("activityRef"))
-        self.add(
-            f"{kind}EventDefinition on '{owner.get('id')}' is not supported",
-            owner,
-            hint="cancel events belong to transactions, which Flowdesk does not run"
-            if kind == "cancel"
-            else None,
-        )
+        if kind == "cancel":
+            return EventDefinition("cancel")
+        self.add(f"{kind}EventDefinition on '{owner.get('id')}' is not supported", owner)
         return None
 
 

@@ -204,7 +204,7 @@ class _Renderer:
             self.kinds[process.id] = "process"
             for node in process.nodes.values():
                 self.nodes[node.id] = node
-                self.kinds[node.id] = node.type
+                self.kinds[node.id] = "transaction" if node.transaction else node.type
             for flow_id in process.flows:
                 self.kinds[flow_id] = "sequenceFlow"
             for lane in process.lanes:

@@ -130,6 +130,16 @@ def throw_escalation(run: Run, token: Token, code: str | None) -> None:
         run.emit(ev.ESCALATION_UNCAUGHT, run.nodes[token.el], token, {"code": code})
 
 
+def cancel_transaction(run: Run, token: Token) -> None:
+    """A cancel end event's rollback is done: the transaction ends through its cancel boundary
+    event (BPMN 10.5.3: "the Cancel Event ... MUST be attached to the Transaction")."""
+    node = run.nodes[token.el]
+    run.emit(ev.ELEMENT_COMPLETED, node, token)
+    token.data = {**(token.data or {}), "thrown": 1}
+    if not _catch(run, token, "cancel", None, {}):
+        raise Incident(f"cancel end event '{node.id}' has no transaction with a cancel boundary")
+
+
 def _catch(run: Run, token: Token, kind: str, code: str | None, variables: dict[str, Any]) -> bool:
     state = run.state
     process = run.process

@@ -40,6 +40,15 @@ def throw(run: Run, token: Token, node: Node) -> bool:
         from flowdesk.engine.behaviours import compensation
 
         return compensation.throw(run, token, node, definition.ref)
+    elif kind == "cancel":
+        from flowdesk.engine.behaviours import compensation
+
+        # BPMN 10.5.3 (Cancel): the transaction is rolled back -- what completed inside it is
+        # compensated -- then its cancel boundary event is taken.
+        token.data = {**(token.data or {}), "cancel": 1}
+        if compensation.throw(run, token, node, None):
+            propagation.cancel_transaction(run, token)
+        return False
     return True
 
 
