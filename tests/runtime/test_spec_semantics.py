@@ -126,11 +126,28 @@ SIGNAL_ESP = wrap(
 def test_a_signal_thrown_inside_an_instance_starts_its_own_event_sub_process() -> None:
     """10.5.1: a signal "is broadcast to any Process that can receive it" -- the throwing
     instance included: its own signal event sub-process starts."""
-    runtime, _ = runtime_with(("a.bpmn", SIGNAL_ESP))
+    runtime, _ = runtime_with(
+        ("a.bpmn", SIGNAL_ESP),
+        (
+            "b.bpmn",
+            SIGNAL_ESP.replace('id="alarm"', 'id="alarm_then_end"').replace(
+                '<bpmn:userTask id="wait_here"/>', '<bpmn:endEvent id="wait_here"/>'
+            ),
+        ),
+    )
     state = runtime.start("alarm")
     item = runtime.work_items(instance_id=state.id)[0]
     runtime.complete_work_item(item["id"], {})
     assert waiting(runtime, state.id) == ["handle_alarm", "wait_here"]
+    # the thrower's next step ends the main flow: the signal was thrown while it still ran
+    ending = runtime.start("alarm_then_end")
+    item = runtime.work_items(instance_id=ending.id)[0]
+    runtime.complete_work_item(item["id"], {})
+    assert waiting(runtime, ending.id) == ["handle_alarm"]
+    assert runtime.instance(ending.id).status == "active"
+    # other instances waiting on the signal got it once, the thrower's own sub-process once
+    handled = [w for w in runtime.work_items() if w["element_id"] == "handle_alarm"]
+    assert sorted(w["instance_id"] for w in handled) == sorted([state.id, ending.id, state.id])
 
 
 CORRELATED = wrap(

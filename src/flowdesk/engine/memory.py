@@ -105,10 +105,12 @@ class MemoryEngine:
             return self.start(key, variables, start_event=start_id)
         return None
 
-    def broadcast_signal(self, name: str, variables: Mapping[str, Any] | None = None) -> None:
+    def broadcast_signal(
+        self, name: str, variables: Mapping[str, Any] | None = None, *, skip: str | None = None
+    ) -> None:
         for state in list(self.instances.values()):
             current = self.instances[state.id]
-            if current.active:
+            if current.active and current.id != skip:
                 result = self.engine.broadcast_signal(current, name, variables)
                 if result.matched:
                     self._absorb(result)
@@ -244,6 +246,6 @@ class MemoryEngine:
                 )
         for message in result.messages:
             self.correlate_message(message.name, message.correlation_key, message.variables)
-        for signal in result.signals:
-            self.broadcast_signal(signal.name, signal.variables)
+        for signal in result.signals:  # the thrower's own catchers already had it
+            self.broadcast_signal(signal.name, signal.variables, skip=signal.source_instance)
         return self.instances[state.id]

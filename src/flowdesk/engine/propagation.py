@@ -90,9 +90,17 @@ def throw_message(run: Run, token: Token, name: str, key_expr: str | None) -> No
 
 
 def throw_signal(run: Run, token: Token, name: str) -> None:
+    """Broadcast to every instance (the runtime delivers to the others after the command) and,
+    here and now, to this instance's own catchers: it is still running when the signal is
+    thrown, even if the thrower's next step ends it (BPMN 10.5.1: a signal reaches "any
+    Process ... that can receive it", its own event sub-processes included)."""
     local = run.state.scopes.get(token.id)
     payload = dict(local.vars) if local is not None else {}
     run.result.signals.append(ThrownSignal(name, payload, run.state.id, token.el))
+    for sub_id in [s.id for s in run.state.subs.values() if s.kind == "signal" and s.name == name]:
+        sub = run.state.subs.get(sub_id)
+        if sub is not None:
+            trigger(run, sub, dict(payload))
 
 
 def throw_error(

@@ -373,8 +373,8 @@ class ProcessRuntime:
                 self._apply(tx, parent_id, lambda s: self.engine.complete_call(s, token, variables))
         for thrown in result.messages:
             self._correlate(tx, thrown.name, thrown.correlation_key, thrown.variables)
-        for signal in result.signals:
-            self._broadcast(tx, signal.name, signal.variables)
+        for signal in result.signals:  # the thrower's own catchers already had it
+            self._broadcast(tx, signal.name, signal.variables, skip=signal.source_instance)
         # A message that arrived before this instance could receive it was buffered: deliver it.
         for _sid, kind, name, ckey, _el in sorted(new_subs - old_subs):
             if kind != "message" or tx.touched[state.id][0].status != "active":
@@ -792,8 +792,15 @@ class ProcessRuntime:
     def broadcast_signal(self, name: str, variables: Mapping[str, Any] | None = None) -> list[str]:
         return self._run(lambda tx: self._broadcast(tx, name, variables))
 
-    def _broadcast(self, tx: _Tx, name: str, variables: Mapping[str, Any] | None) -> list[str]:
-        reached: list[str] = []
+    def _broadcast(
+        self,
+        tx: _Tx,
+        name: str,
+        variables: Mapping[str, Any] | None,
+        *,
+        skip: str | None = None,
+    ) -> list[str]:
+        reached: list[str] = [] if skip is None else [skip]
         for sub in tx.repo.find_subscribers("signal", name, None):
             if sub["instance_id"] is None:
                 self.registry.ensure(tx.repo, sub["definition_id"])
@@ -810,7 +817,7 @@ class ProcessRuntime:
                     lambda s: self.engine.broadcast_signal(s, name, variables),
                 )
                 reached.append(state.id)
-        return reached
+        return [r for r in reached if r != skip]
 
     def set_variables(
         self,

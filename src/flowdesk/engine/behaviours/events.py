@@ -28,6 +28,7 @@ def throw(run: Run, token: Token, node: Node) -> bool:
         propagation.throw_message(run, token, definition.ref or "", "=" + key if key else None)
     elif kind == "signal":
         propagation.throw_signal(run, token, definition.ref or "")
+        return token.id in run.state.tokens  # an interrupting catcher may have ended it
     elif kind == "error":
         run.emit(ev.ELEMENT_COMPLETED, node, token)  # the event happened; its scope is what ends
         token.data = {**(token.data or {}), "thrown": 1}
