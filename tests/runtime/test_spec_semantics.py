@@ -364,3 +364,28 @@ def test_a_transaction_cancelled_is_compensated_then_leaves_by_its_cancel_bounda
     complete(runtime, confirmed.id, "book_hotel")
     complete(runtime, confirmed.id, "charge", declined=False)
     assert waiting(runtime, confirmed.id) == ["confirm"]
+
+
+PARALLEL = wrap(
+    """
+    <bpmn:startEvent id="s"/>
+    <bpmn:intermediateCatchEvent id="both" parallelMultiple="true"><bpmn:messageEventDefinition messageRef="m_docs"/><bpmn:signalEventDefinition signalRef="sig_open"/></bpmn:intermediateCatchEvent>
+    <bpmn:userTask id="process_claim"/>
+    <bpmn:sequenceFlow id="f0" sourceRef="s" targetRef="both"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="both" targetRef="process_claim"/>
+    """,
+    process_id="parallel_catch",
+    extra='<bpmn:message id="m_docs" name="documents"/><bpmn:signal id="sig_open" name="office-open"/>',
+)
+
+
+def test_a_parallel_multiple_catch_event_waits_for_all_its_triggers() -> None:
+    """10.5.1 (Parallel Multiple): "all of the triggers are required" -- the documents alone
+    do not continue the flow; with the office open too, it goes on."""
+    runtime, _ = runtime_with(("p.bpmn", PARALLEL))
+    state = runtime.start("parallel_catch")
+    assert runtime.correlate_message("documents", None, {"pages": 3}) == [state.id]
+    assert waiting(runtime, state.id) == []
+    runtime.broadcast_signal("office-open")
+    assert waiting(runtime, state.id) == ["process_claim"]
+    assert runtime.instance(state.id).vars["pages"] == 3

@@ -133,6 +133,7 @@ class Node:
     for_compensation: bool = False
     compensation_handler: str | None = None
     transaction: bool = False  # a bpmn:transaction (type subProcess): cancel rolls it back
+    parallel_multiple: bool = False  # several event definitions, all required
 
     @property
     def event(self) -> EventDefinition | None:

@@ -518,6 +518,8 @@ class _Parser:
             out["triggered_by_event"] = True
         if kind == "transaction":  # a sub-process whose cancel end event rolls it back
             out["transaction"] = True
+        if (el.get("parallelMultiple") or "").lower() == "true" and len(events) > 1:
+            out["parallel_multiple"] = True
         if el.get("isForCompensation", "false").lower() == "true":
             out["for_compensation"] = True
         if (ext.camunda_attr(el, "asyncBefore") or ext.camunda_attr(el, "async")) == "true":
@@ -651,16 +653,19 @@ class _Parser:
             # multiple one needs all its triggers before anything exists, and throws are rare.
             parallel = (el.get("parallelMultiple") or "").lower() == "true"
             catching = kind in ("startEvent", "intermediateCatchEvent", "boundaryEvent")
+            # parallel multiple ("all of the triggers are required") where a token can wait
+            # for them: an intermediate catch event
+            waits = not parallel or kind == "intermediateCatchEvent"
             if (
                 catching
-                and not parallel
+                and waits
                 and all(d.kind in ("message", "signal", "timer", "conditional") for d in found)
             ):
                 return tuple(found)
             self.add(
                 f"{kind} '{el.get('id')}' has {len(found)} event definitions "
                 + (
-                    "(parallel multiple events are not supported)"
+                    "(parallel multiple start and boundary events are not supported)"
                     if parallel
                     else "(only catching message, signal, timer and conditional events may "
                     "have several)"

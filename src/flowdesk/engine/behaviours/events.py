@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flowdesk.bpmn.model import Node
 from flowdesk.engine import events as ev
 from flowdesk.engine.behaviours.base import Behaviour
 from flowdesk.engine.errors import Incident
-from flowdesk.engine.state import Token
+from flowdesk.engine.state import Subscription, Token
 
 if TYPE_CHECKING:
     from flowdesk.engine.run import Run
@@ -97,6 +97,16 @@ class IntermediateCatchEvent(Behaviour):
         token.wait = "event"
         for each in node.events:  # several: a multiple event waits for any one of them
             run.subscribe(each, node, token.id, run.scope_of(token))
+
+    def trigger(
+        self, run: Run, token: Token, node: Node, sub: Subscription, variables: dict[str, Any]
+    ) -> None:
+        if node.parallel_multiple:  # BPMN 10.5.1: "all of the triggers are required"
+            run.remove_sub(sub.id)
+            run.set_vars(token.scope, variables)
+            if any(s.owner == token.id for s in run.state.subs.values()):
+                return
+        super().trigger(run, token, node, sub, variables)
 
 
 class BoundaryEvent(Behaviour):
