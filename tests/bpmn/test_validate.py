@@ -90,7 +90,10 @@ def test_feel_syntax_error_reports_the_column() -> None:
 @pytest.mark.parametrize(
     ("body", "expected"),
     [
-        ('<bpmn:transaction id="t"/>', "transaction 't' is not supported"),
+        (
+            '<bpmn:subProcess id="t"><bpmn:endEvent id="x"><bpmn:cancelEventDefinition/></bpmn:endEvent></bpmn:subProcess>',
+            "cancel end event 'x' is not inside a transaction",
+        ),
         ('<bpmn:adHocSubProcess id="h"/>', "adHocSubProcess 'h' is not supported"),
         (
             '<bpmn:scriptTask id="py" scriptFormat="python"><bpmn:script>x = 1</bpmn:script></bpmn:scriptTask>',
@@ -98,7 +101,7 @@ def test_feel_syntax_error_reports_the_column() -> None:
         ),
         (
             '<bpmn:endEvent id="c"><bpmn:cancelEventDefinition/></bpmn:endEvent>',
-            "cancelEventDefinition on 'c' is not supported",
+            "cancel end event 'c' is not inside a transaction",
         ),
         (
             '<bpmn:userTask id="l"><bpmn:extensionElements><camunda:taskListener event="create" class="x"/></bpmn:extensionElements></bpmn:userTask>',

@@ -21,7 +21,7 @@ from flowdesk.analytics.log import CASE, EventLog
 from flowdesk.analytics.source import events_to_log
 from flowdesk.analytics.variants import variants
 from flowdesk.bpmn.model import Definitions, Process
-from flowdesk.bpmn.parser import parse_bpmn
+from flowdesk.bpmn.parser import import_bpmn
 from flowdesk.core.errors import NotFoundError
 from flowdesk.core.event_types import EventType
 from flowdesk.core.events import StoredEvent
@@ -187,7 +187,7 @@ def deployed_versions(
             if registry is not None:
                 parsed = registry.parse(resource["content"], resource["name"], resource["sha256"])
             else:
-                parsed = parse_bpmn(resource["content"].encode("utf-8"), filename=resource["name"])
+                parsed = import_bpmn(resource["content"], filename=resource["name"]).definitions
             found[row["id"]] = DeployedVersion(row["id"], int(row["version"]), row["name"], parsed)
     return found
 

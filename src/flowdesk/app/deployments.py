@@ -13,9 +13,10 @@ from typing import Any
 from flowdesk.app.context import Caller, Ops, require
 from flowdesk.app.values import InvalidInput
 from flowdesk.auth.roles import Permission
-from flowdesk.bpmn.parser import parse_bpmn
+from flowdesk.bpmn.parser import import_bpmn
 from flowdesk.bpmn.svg import render_svg
 from flowdesk.core.errors import ModelError, NotFoundError
+from flowdesk.core.xmlsafe import xml_text
 from flowdesk.dmn import load_model
 from flowdesk.store.processes import ProcessRepository
 from flowdesk.store.service_repo import deployments_with_resources
@@ -73,7 +74,7 @@ def first_invalid(files: Sequence[tuple[str, bytes]]) -> tuple[str, ModelError] 
     """The first file whose model does not parse, with its problems (file, line, element)."""
     for filename, content in files:
         try:
-            text = content.decode("utf-8")
+            text = xml_text(content)
         except UnicodeDecodeError as exc:
             raise InvalidInput(
                 f"{filename}: not UTF-8 text ({exc.reason} at byte {exc.start})"
@@ -82,7 +83,7 @@ def first_invalid(files: Sequence[tuple[str, bytes]]) -> tuple[str, ModelError] 
             if filename.lower().endswith((".dmn", ".dmn11.xml")):
                 load_model(text)
             else:
-                parse_bpmn(content, filename=filename)
+                import_bpmn(text, filename=filename).executable()
         except ModelError as exc:
             return filename, exc
     return None
@@ -102,6 +103,19 @@ def deploy(
             {"id": d.id, "key": d.key, "version": d.version, "name": d.name, "new": d.new}
             for d in deployment.definitions
         ],
+        "warnings": [problem(w) for w in deployment.warnings],
+    }
+
+
+def problem(error: ModelError) -> dict[str, Any]:
+    """One deploy-time finding as JSON: message, file, line, element id, hint."""
+    where = error.position
+    return {
+        "message": error.message,
+        "file": where.file if where else None,
+        "line": where.line if where else None,
+        "element_id": where.element_id if where else None,
+        "hint": error.hint,
     }
 
 

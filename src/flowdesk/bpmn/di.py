@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from lxml import etree
 
 from flowdesk.bpmn.model import Bounds, Diagram, Edge, Shape
@@ -12,9 +14,11 @@ def parse_diagram(el: etree._Element) -> Diagram:
     """Shapes (bounds, label bounds, expanded/horizontal flags) and edges (waypoints)."""
     shapes: list[Shape] = []
     edges: list[Edge] = []
+    plane_of: str | None = None
     for plane in el:
         if local_name(plane) != "BPMNPlane":
             continue
+        plane_of = plane_of or plane.get("bpmnElement")
         for item in plane:
             kind = local_name(item)
             element = item.get("bpmnElement") or ""
@@ -35,12 +39,21 @@ def parse_diagram(el: etree._Element) -> Diagram:
                 )
             elif kind == "BPMNEdge":
                 points = tuple(
-                    (float(p.get("x") or 0), float(p.get("y") or 0))
+                    (_float(p.get("x")), _float(p.get("y")))
                     for p in item
                     if local_name(p) == "waypoint"
                 )
                 edges.append(Edge(element, points, label=_label(item)))
-    return Diagram(tuple(shapes), tuple(edges))
+    return Diagram(tuple(shapes), tuple(edges), el.get("id"), el.get("name"), plane_of)
+
+
+def _float(text: str | None) -> float:
+    """A coordinate; a malformed or non-finite one (written by some tools) counts as 0."""
+    try:
+        value = float(text or 0)
+    except ValueError:
+        return 0.0
+    return value if math.isfinite(value) else 0.0
 
 
 def _bounds(el: etree._Element) -> Bounds | None:
@@ -48,10 +61,10 @@ def _bounds(el: etree._Element) -> Bounds | None:
         if local_name(child) == "Bounds":
             try:
                 return Bounds(
-                    float(child.get("x") or 0),
-                    float(child.get("y") or 0),
-                    float(child.get("width") or 0),
-                    float(child.get("height") or 0),
+                    _float(child.get("x")),
+                    _float(child.get("y")),
+                    _float(child.get("width")),
+                    _float(child.get("height")),
                 )
             except ValueError:
                 return None

@@ -19,11 +19,18 @@ class BpmnModelError(ModelError):
 
 
 class Issues:
-    """An accumulator the parser and validator append to; ``raise_if_any`` raises them at once."""
+    """An accumulator the parser and validator append to; ``raise_if_any`` raises them at once.
+
+    Importing a model and checking that it can run are two steps: problems that only stop a
+    process from *running* are errors inside executable processes and warnings elsewhere
+    (``warn`` is set while a descriptive pool or document-level artefact is read), so any valid
+    BPMN file still imports, renders and serves conformance checking."""
 
     def __init__(self, file: str | None = None) -> None:
         self.file = file
         self.items: list[ModelError] = []
+        self.warnings: list[ModelError] = []
+        self.warn = False
         #: element ids whose expression was already reported (no follow-up "missing" errors)
         self.reported: set[str] = set()
 
@@ -37,7 +44,8 @@ class Issues:
         hint: str | None = None,
     ) -> None:
         position = Position(file=self.file, line=line, column=column, element_id=element_id)
-        self.items.append(ModelError(message, position=position, hint=hint))
+        found = ModelError(message, position=position, hint=hint)
+        (self.warnings if self.warn else self.items).append(found)
 
     def __bool__(self) -> bool:
         return bool(self.items)

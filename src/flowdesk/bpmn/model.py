@@ -132,6 +132,8 @@ class Node:
     async_after: bool = False
     for_compensation: bool = False
     compensation_handler: str | None = None
+    transaction: bool = False  # a bpmn:transaction (type subProcess): cancel rolls it back
+    parallel_multiple: bool = False  # several event definitions, all required
 
     @property
     def event(self) -> EventDefinition | None:
@@ -178,6 +180,9 @@ class Process:
     flows: dict[str, SequenceFlow] = field(default_factory=dict)
     lanes: tuple[Lane, ...] = ()
     data_objects: tuple[DataObject, ...] = ()
+    #: message name -> FEEL over a message's payload giving its correlation key (BPMN
+    #: correlationProperty messagePath): a message of that name correlates by it, strictly
+    message_paths: dict[str, str] = field(default_factory=dict)
     # derived indexes (rebuilt, never serialised)
     boundaries: dict[str, tuple[str, ...]] = field(
         default_factory=dict, init=False, compare=False, repr=False, metadata=DERIVED
@@ -257,8 +262,26 @@ class Edge:
 
 @dataclass(frozen=True, slots=True)
 class Diagram:
+    """One BPMNDiagram (a file may hold several: one per pool, per sub-process drill-down...)."""
+
     shapes: tuple[Shape, ...] = ()
     edges: tuple[Edge, ...] = ()
+    id: str | None = None
+    name: str | None = None
+    plane: str | None = None  # the element the plane shows (a process, collaboration, sub-process)
+
+
+@dataclass(frozen=True, slots=True)
+class Element:
+    """What the renderer needs of any BPMN element, executable or not (a group, an annotation,
+    a message flow, a transaction, an event in a descriptive pool): its kind, event markers
+    (``message``, ``timer``...; several for a multiple event) and flags."""
+
+    kind: str
+    markers: tuple[str, ...] = ()
+    parallel_multiple: bool = False
+    interrupting: bool = True
+    throwing: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,8 +296,10 @@ class Definitions:
     errors: dict[str, str] = field(default_factory=dict)  # error id -> code
     escalations: dict[str, str] = field(default_factory=dict)
     participants: tuple[Participant, ...] = ()
-    diagram: Diagram | None = None
+    diagram: Diagram | None = None  # the first of `diagrams`
     element_names: dict[str, str] = field(default_factory=dict)  # every named element, for labels
+    diagrams: tuple[Diagram, ...] = ()
+    elements: dict[str, Element] = field(default_factory=dict)  # every element with an id
 
     def to_dict(self) -> dict[str, Any]:
         result: dict[str, Any] = to_dict(self)

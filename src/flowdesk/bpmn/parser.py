@@ -15,11 +15,12 @@ from lxml import etree
 
 from flowdesk.bpmn import extensions as ext
 from flowdesk.bpmn.di import parse_diagram
-from flowdesk.bpmn.errors import Issues
+from flowdesk.bpmn.errors import BpmnModelError, Issues
 from flowdesk.bpmn.model import (
     DataObject,
     Definitions,
     Diagram,
+    Element,
     EventDefinition,
     IoMapping,
     Lane,
@@ -30,6 +31,7 @@ from flowdesk.bpmn.model import (
     SequenceFlow,
     TaskSpec,
 )
+from flowdesk.core.errors import ModelError, Position
 from flowdesk.core.xmlsafe import local_name, namespace, parse_xml
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -57,6 +59,7 @@ NODE_KINDS = frozenset(
         "inclusiveGateway",
         "eventBasedGateway",
         "subProcess",
+        "transaction",
         "callActivity",
     }
 )
@@ -76,32 +79,91 @@ ARTIFACTS = frozenset(
         "ioSpecification",
         "property",
         "category",
+        "correlationSubscription",
     }
 )
 UNSUPPORTED = {
     "complexGateway": "use an inclusive or exclusive gateway",
-    "transaction": "model it as an embedded subProcess with error/compensation handling",
     "adHocSubProcess": "use an embedded subProcess with user tasks",
     "callChoreography": "choreographies are not executable",
     "subChoreography": "choreographies are not executable",
     "choreographyTask": "choreographies are not executable",
     "implicitThrowEvent": "use an intermediateThrowEvent",
 }
+_ITEM_AWARE = frozenset(
+    {"dataObject", "property", "dataInput", "dataOutput", "inputDataItem", "outputDataItem"}
+)
 TIMER_PARTS = {"timeDate": "date", "timeDuration": "duration", "timeCycle": "cycle"}
 
 
-def parse_bpmn(source: bytes | str | Path, *, filename: str | None = None) -> Definitions:
-    """Parse and validate a BPMN document. Raises BpmnModelError listing every problem."""
+@dataclass(frozen=True, slots=True)
+class Imported:
+    """A BPMN file as read: its definitions (every process, diagram and artefact, whether it can
+    run or not) and what stops it from running (``errors``: in executable processes) or is
+    merely ignored (``warnings``: descriptive pools, vendor extensions, unsupported constructs
+    outside executable processes). Each problem carries file, line and element id."""
+
+    definitions: Definitions
+    errors: tuple[ModelError, ...] = ()
+    warnings: tuple[ModelError, ...] = ()
+
+    def executable(self) -> Definitions:
+        """The definitions, or BpmnModelError listing every error (the deploy-time check)."""
+        if self.errors:
+            raise BpmnModelError(list(self.errors), file=self.definitions.file)
+        return self.definitions
+
+
+def import_bpmn(source: bytes | str | Path, *, filename: str | None = None) -> Imported:
+    """Read any valid BPMN 2.0 document (descriptive models, collaborations, several diagrams,
+    vendor extensions). Raises only when the text is not readable BPMN at all (XML syntax, the
+    wrong root element); everything else becomes an error or a warning of the result."""
     from flowdesk.bpmn.validate import validate
 
     if isinstance(source, Path):
         filename = filename or str(source)
     root = parse_xml(source, filename=filename)
     issues = Issues(filename)
+    if local_name(root) != "definitions" or namespace(root) != BPMN:
+        issues.add(
+            f"root element is '{local_name(root)}', not bpmn:definitions",
+            line=_line(root),
+            hint="is this a BPMN 2.0 file? (namespace " + BPMN + ")",
+        )
+        issues.raise_if_any()
     definitions = _Parser(issues, filename).definitions(root)
     validate(definitions, issues)
-    issues.raise_if_any()
-    return definitions
+    if definitions.processes and not any(p.executable for p in definitions.processes.values()):
+        issues.warn = True
+        issues.add(
+            "no process in the document is executable: it is kept for diagrams and "
+            "conformance checking, and cannot be started",
+            hint='set isExecutable="true" on the process to run (Camunda Modeler: "Executable")',
+        )
+    return Imported(definitions, tuple(issues.items), tuple(issues.warnings))
+
+
+def parse_bpmn(source: bytes | str | Path, *, filename: str | None = None) -> Definitions:
+    """Parse a BPMN document that must run: raises BpmnModelError listing every error (a
+    document without an executable process is one)."""
+    imported = import_bpmn(source, filename=filename)
+    definitions = imported.definitions
+    if not any(p.executable for p in definitions.processes.values()):
+        raise BpmnModelError(
+            [
+                ModelError(
+                    "no process in the document is executable"
+                    if definitions.processes
+                    else "the document contains no bpmn:process",
+                    position=Position(file=imported.definitions.file),
+                    hint='set isExecutable="true" on the process to deploy '
+                    '(Camunda Modeler: "Executable")',
+                ),
+                *imported.errors,
+            ],
+            file=definitions.file,
+        )
+    return imported.executable()
 
 
 def load_bpmn(path: str | Path) -> Definitions:
@@ -112,6 +174,7 @@ def load_bpmn(path: str | Path) -> Definitions:
 class _Refs:
     messages: dict[str, str] = field(default_factory=dict)
     message_keys: dict[str, str] = field(default_factory=dict)
+    message_paths: dict[str, str] = field(default_factory=dict)  # message id -> FEEL on payload
     signals: dict[str, str] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
     escalations: dict[str, str] = field(default_factory=dict)
@@ -123,6 +186,7 @@ class _Parser:
         self.filename = filename
         self.refs = _Refs()
         self.names: dict[str, str] = {}
+        self.data_names: dict[str, str] = {}
         self._process_id = ""
 
     def add(
@@ -168,20 +232,24 @@ class _Parser:
                 self.refs.errors[cid] = child.get("errorCode") or child.get("name") or cid
             elif kind == "escalation":
                 self.refs.escalations[cid] = child.get("escalationCode") or child.get("name") or cid
+        self.correlation(root)
+        for el in root.iter():
+            if isinstance(el.tag, str) and local_name(el) in _ITEM_AWARE and el.get("id"):
+                eid, name = el.get("id") or "", (el.get("name") or "").strip()
+                self.data_names[eid] = name if name.isidentifier() else eid
         processes: dict[str, Process] = {}
         participants: list[Participant] = []
-        diagram: Diagram | None = None
+        diagrams: list[Diagram] = []
         for child in root:
             kind = local_name(child)
             if kind == "process":
                 executable = (child.get("isExecutable") or "true").lower() != "false"
-                real_issues = self.issues
-                if not executable:  # documentation-only pools are kept but never checked
-                    self.issues = Issues(self.filename)
+                # a descriptive pool is kept (diagrams, conformance); its problems only warn
+                self.issues.warn = not executable
                 try:
                     proc = self.process(child)
                 finally:
-                    self.issues = real_issues
+                    self.issues.warn = False
                 processes[proc.id] = proc
             elif kind == "collaboration":
                 for part in child:
@@ -193,10 +261,13 @@ class _Parser:
                         )
                         if part.get("name"):
                             self.names[part.get("id") or ""] = part.get("name") or ""
-            elif kind == "BPMNDiagram" and diagram is None:
-                diagram = parse_diagram(child)
+            elif kind == "BPMNDiagram":
+                diagrams.append(parse_diagram(child))
             elif kind in UNSUPPORTED or kind in ("choreography", "globalTask"):
-                self.add(f"{kind} '{child.get('id')}' is not supported", child)
+                self.issues.warn = True  # nothing executable refers to it (a call would error)
+                self.add(f"{kind} '{child.get('id')}' is not supported (ignored)", child)
+                self.issues.warn = False
+        self.issues.warn = True  # a dangling pool is a drawing problem, not an execution one
         for participant in participants:
             if participant.process is not None and participant.process not in processes:
                 self.add(
@@ -205,6 +276,8 @@ class _Parser:
                     None,
                     participant.id,
                 )
+        self.issues.warn = False
+        elements = _elements(root, self.names)
         return Definitions(
             id=root.get("id"),
             file=self.filename,
@@ -214,9 +287,49 @@ class _Parser:
             errors=dict(self.refs.errors),
             escalations=dict(self.refs.escalations),
             participants=tuple(participants),
-            diagram=diagram,
+            diagram=diagrams[0] if diagrams else None,
             element_names=self.names,
+            diagrams=tuple(diagrams),
+            elements=elements,
         )
+
+    def data_name(self, element_id: str) -> str:
+        """The variable of an item-aware element (data object, property, data input/output):
+        its name where that is a plain name, else its id."""
+        return self.data_names.get(element_id, element_id)
+
+    def correlation(self, root: etree._Element) -> None:
+        """BPMN 2.0 key-based correlation (8.3.2): a correlationProperty's messagePath reads the
+        key from a message's payload; the instance's side is the correlationPropertyBinding's
+        dataPath of a correlationSubscription, else the same path over the instance's
+        variables. A key of several properties is their list. Paths are FEEL (an XPath-like
+        ``/order/id`` is read as ``order.id``)."""
+        paths: dict[str, dict[str, str]] = {}  # property id -> message id -> path
+        for prop in root.iter(f"{{{BPMN}}}correlationProperty"):
+            for rex in prop:
+                if local_name(rex) != "correlationPropertyRetrievalExpression":
+                    continue
+                text = next((c.text for c in rex if local_name(c) == "messagePath"), None)
+                if text and text.strip() and rex.get("messageRef"):
+                    of_property = paths.setdefault(prop.get("id") or "", {})
+                    of_property[rex.get("messageRef") or ""] = _path(text)
+        bindings: dict[str, str] = {}
+        for binding in root.iter(f"{{{BPMN}}}correlationPropertyBinding"):
+            text = next((c.text for c in binding if local_name(c) == "dataPath"), None)
+            if text and text.strip():
+                bindings.setdefault(binding.get("correlationPropertyRef") or "", _path(text))
+        by_message: dict[str, list[tuple[str, str]]] = {}
+        for prop_id, messages in paths.items():
+            for message_id, path in messages.items():
+                by_message.setdefault(message_id, []).append((path, bindings.get(prop_id, path)))
+        for message_id, pairs in by_message.items():
+            if len(pairs) == 1:
+                payload, instance = pairs[0]
+            else:
+                payload = "[" + ", ".join(p for p, _ in pairs) + "]"
+                instance = "[" + ", ".join(i for _, i in pairs) + "]"
+            self.refs.message_paths[message_id] = payload
+            self.refs.message_keys.setdefault(message_id, instance)
 
     # -- process --------------------------------------------------------------------------
     def process(self, el: etree._Element) -> Process:
@@ -269,6 +382,11 @@ class _Parser:
             flows={f.id: f for f in flows},
             lanes=tuple(lanes),
             data_objects=tuple(data_objects),
+            message_paths={
+                self.refs.messages[mid]: path
+                for mid, path in self.refs.message_paths.items()
+                if mid in self.refs.messages
+            },
         )
 
     def lanes(self, lane_set: etree._Element, out: list[Lane]) -> None:
@@ -309,7 +427,7 @@ class _Parser:
                 nodes[cid] = self.node(child, kind, scope)
                 if child.get("name"):
                     self.names[cid] = child.get("name") or ""
-                if kind == "subProcess":
+                if kind in ("subProcess", "transaction"):
                     self.container(child, cid, nodes, flows, data_objects, associations)
             elif kind == "sequenceFlow":
                 flows.append(self.flow(child))
@@ -375,7 +493,7 @@ class _Parser:
         report = self.reporter(el)
         out: dict[str, Any] = {
             "id": el.get("id"),
-            "type": kind,
+            "type": "subProcess" if kind == "transaction" else kind,
             "scope": scope,
             "name": el.get("name"),
             "line": _line(el),
@@ -398,6 +516,10 @@ class _Parser:
             out["cancel_activity"] = False
         if kind == "subProcess" and el.get("triggeredByEvent", "false").lower() == "true":
             out["triggered_by_event"] = True
+        if kind == "transaction":  # a sub-process whose cancel end event rolls it back
+            out["transaction"] = True
+        if (el.get("parallelMultiple") or "").lower() == "true" and len(events) > 1:
+            out["parallel_multiple"] = True
         if el.get("isForCompensation", "false").lower() == "true":
             out["for_compensation"] = True
         if (ext.camunda_attr(el, "asyncBefore") or ext.camunda_attr(el, "async")) == "true":
@@ -492,10 +614,16 @@ class _Parser:
                         out["cardinality"] = ext.feel_expr(part.text, report)
                     elif pk == "completionCondition":
                         out["completion_condition"] = ext.feel_expr(part.text, report)
+                    # BPMN 2.0 13.3.7: the collection and the per-instance items are
+                    # item-aware elements; their names are the variables
                     elif pk == "loopDataInputRef" and part.text:
-                        out["collection"] = part.text.strip()
-                    elif pk == "inputDataItem" and part.get("name"):
-                        out["element_variable"] = part.get("name")
+                        out["collection"] = self.data_name(part.text.strip())
+                    elif pk == "inputDataItem":
+                        out["element_variable"] = self.data_name(part.get("id") or "")
+                    elif pk == "loopDataOutputRef" and part.text:
+                        out["output_collection"] = self.data_name(part.text.strip())
+                    elif pk == "outputDataItem":
+                        out["output_element"] = self.data_name(part.get("id") or "")
                 return LoopSpec(**{k: v for k, v in out.items() if v is not None})
             if kind == "standardLoopCharacteristics":
                 maximum = child.get("loopMaximum")
@@ -521,11 +649,29 @@ class _Parser:
             if definition is not None:
                 found.append(definition)
         if len(found) > 1:
+            # A multiple catch event (BPMN 10.5.1: "any one of the triggers") runs; a parallel
+            # multiple one needs all its triggers before anything exists, and throws are rare.
+            parallel = (el.get("parallelMultiple") or "").lower() == "true"
+            catching = kind in ("startEvent", "intermediateCatchEvent", "boundaryEvent")
+            # parallel multiple ("all of the triggers are required") where a token can wait
+            # for them: an intermediate catch event
+            waits = not parallel or kind == "intermediateCatchEvent"
+            if (
+                catching
+                and waits
+                and all(d.kind in ("message", "signal", "timer", "conditional") for d in found)
+            ):
+                return tuple(found)
             self.add(
                 f"{kind} '{el.get('id')}' has {len(found)} event definitions "
-                "(multiple/parallel multiple events are not supported)",
+                + (
+                    "(parallel multiple start and boundary events are not supported)"
+                    if parallel
+                    else "(only catching message, signal, timer and conditional events may "
+                    "have several)"
+                ),
                 el,
-                hint="split it into separate events, e.g. behind an event-based gateway",
+                hint="model the triggers as separate events, e.g. joined by a parallel gateway",
             )
             return tuple(found[:1])
         return tuple(found)
@@ -591,14 +737,56 @@ class _Parser:
                     hint="remove the attribute: the throw waits until its handlers are done",
                 )
             return EventDefinition("compensate", ref=child.get("activityRef"))
-        self.add(
-            f"{kind}EventDefinition on '{owner.get('id')}' is not supported",
-            owner,
-            hint="cancel events belong to transactions, which Flowdesk does not run"
-            if kind == "cancel"
-            else None,
-        )
+        if kind == "cancel":
+            return EventDefinition("cancel")
+        self.add(f"{kind}EventDefinition on '{owner.get('id')}' is not supported", owner)
         return None
+
+
+def _elements(root: etree._Element, names: dict[str, str]) -> dict[str, Element]:
+    """Every BPMN element with an id, whatever its process: what a diagram shows of it. Names
+    the parser did not record (artefacts, message flows, descriptive pools) are added to
+    ``names``; a text annotation's name is its text."""
+    found: dict[str, Element] = {}
+    for el in root.iter():
+        if not isinstance(el.tag, str) or namespace(el) != BPMN:
+            continue
+        eid = el.get("id")
+        if not eid or eid in found:
+            continue
+        kind = local_name(el)
+        markers: tuple[str, ...] = ()
+        if kind.endswith("Event"):
+            markers = tuple(
+                local_name(c)[: -len("EventDefinition")]
+                for c in el
+                if isinstance(c.tag, str) and local_name(c).endswith("EventDefinition")
+            )
+            markers += tuple("ref" for c in el if local_name(c) == "eventDefinitionRef")
+        interrupting = (el.get("cancelActivity") or el.get("isInterrupting") or "true").lower()
+        found[eid] = Element(
+            kind,
+            markers,
+            parallel_multiple=(el.get("parallelMultiple") or "").lower() == "true",
+            interrupting=interrupting != "false",
+            throwing=kind in ("endEvent", "intermediateThrowEvent", "implicitThrowEvent"),
+        )
+        if eid not in names:
+            if kind == "textAnnotation":
+                text = next((c.text for c in el if local_name(c) == "text"), None)
+                if text and text.strip():
+                    names[eid] = text.strip()
+            elif el.get("name"):
+                names[eid] = el.get("name") or ""
+    return found
+
+
+def _path(text: str) -> str:
+    """A messagePath/dataPath as FEEL: ``/order/id`` or ``order/id`` becomes ``order.id``."""
+    text = text.strip()
+    if "/" in text and all(part.isidentifier() for part in text.strip("/").split("/")):
+        return ".".join(text.strip("/").split("/"))
+    return text
 
 
 def _line(el: etree._Element) -> int | None:
@@ -606,4 +794,4 @@ def _line(el: etree._Element) -> int | None:
     return line if isinstance(line, int) else None
 
 
-__all__ = ["IoMapping", "load_bpmn", "parse_bpmn"]
+__all__ = ["Imported", "IoMapping", "import_bpmn", "load_bpmn", "parse_bpmn"]

@@ -17,14 +17,14 @@ from flowdesk.bpmn.timers import check_timer
 ALLOWED_EVENTS: dict[str, frozenset[str]] = {
     "startEvent": frozenset({"none", "message", "timer", "signal", "conditional"}),
     "endEvent": frozenset(
-        {"none", "message", "signal", "error", "escalation", "terminate", "compensate"}
+        {"none", "message", "signal", "error", "escalation", "terminate", "compensate", "cancel"}
     ),
     "intermediateCatchEvent": frozenset({"message", "timer", "signal", "link", "conditional"}),
     "intermediateThrowEvent": frozenset(
         {"none", "message", "signal", "escalation", "link", "compensate"}
     ),
     "boundaryEvent": frozenset(
-        {"message", "timer", "signal", "error", "escalation", "compensate", "conditional"}
+        {"message", "timer", "signal", "error", "escalation", "compensate", "conditional", "cancel"}
     ),
 }
 ESP_START_EVENTS = frozenset(
@@ -43,13 +43,10 @@ def _feel_compiler() -> Callable[[str], Any] | None:
 
 def validate(definitions: Definitions, issues: Issues) -> None:
     """Append every structural and expression problem of ``definitions`` to ``issues``."""
-    if not definitions.processes:
+    if not definitions.processes:  # a collaboration of black-box pools still draws
+        issues.warn = True
         issues.add("the document contains no bpmn:process", hint="add a process to the model")
-    elif not any(p.executable for p in definitions.processes.values()):
-        issues.add(
-            "no process in the document is executable",
-            hint='set isExecutable="true" on the process to deploy (Camunda Modeler: "Executable")',
-        )
+        issues.warn = False
     compiler = _feel_compiler()
     for process in definitions.processes.values():
         if process.executable:
@@ -157,6 +154,12 @@ class _Validator:
                 f"a {kind} {n.type} ('{n.id}') is not supported",
                 f"supported kinds: {', '.join(sorted(allowed))}",
             )
+        if kind == "cancel" and n.type == "endEvent" and not _in_transaction(p, n.scope):
+            self.err(n, f"cancel end event '{n.id}' is not inside a transaction")
+        if kind == "cancel" and n.type == "boundaryEvent":
+            host = p.nodes.get(n.attached_to or "")
+            if host is not None and not host.transaction:
+                self.err(n, f"cancel boundary event '{n.id}' is not attached to a transaction")
         if n.default is not None:
             flow = p.flows.get(n.default)
             if flow is None:
@@ -427,3 +430,8 @@ class _Validator:
             self.err(n, f"callActivity '{n.id}' has no calledElement")
         if n.type == "receiveTask" and (t is None or t.message is None):
             self.err(n, f"receiveTask '{n.id}' has no messageRef")
+
+
+def _in_transaction(process: Process, scope: str) -> bool:
+    node = process.nodes.get(scope)
+    return node is not None and node.transaction

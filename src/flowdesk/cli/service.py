@@ -111,6 +111,8 @@ def register(app: typer.Typer) -> None:
         typer.echo(f"deployment {deployment.id}: {len(files)} file(s)")
         for d in deployment.definitions:
             typer.echo(f"  {d.id}{'' if d.new else ' (unchanged)'}")
+        for warning in deployment.warnings:
+            typer.echo(f"  warning: {warning}")
 
     @app.command()
     def start(

@@ -39,6 +39,7 @@ class EventType:
     VARIABLES_CHANGED: Final = "variables.changed"
     INCIDENT_RAISED: Final = "incident.raised"
     INCIDENT_RESOLVED: Final = "incident.resolved"
+    ESCALATION_UNCAUGHT: Final = "escalation.uncaught"
     # runtime
     DEPLOYMENT_CREATED: Final = "deployment.created"
     PROCESS_DEFINITION_DEPLOYED: Final = "process_definition.deployed"
@@ -181,6 +182,18 @@ class IncidentRaised:
     token: str | None = None
     job_id: str | None = None  # raised by the job executor after the last retry
     kind: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationUncaught:
+    """An escalation no boundary or event sub-process caught, up to the top-level instance:
+    BPMN lets the flow go on, so it is only recorded (for supervisors and process mining)."""
+
+    definition_id: str
+    code: str | None = None
+    element_type: str | None = None
+    element_name: str | None = None
+    token: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -773,6 +786,7 @@ _register(E.ELEMENT_TERMINATED, ElementEvent, "A BPMN element was interrupted.")
 _register(E.VARIABLES_CHANGED, VariablesChanged, "Process variables were set (new values).")
 _register(E.INCIDENT_RAISED, IncidentRaised, "A step failed for good and waits for a person.")
 _register(E.INCIDENT_RESOLVED, IncidentResolved, "An incident was resolved and the step retried.")
+_register(E.ESCALATION_UNCAUGHT, EscalationUncaught, "An escalation was thrown, not caught.")
 _register(E.DEPLOYMENT_CREATED, DeploymentCreated, "BPMN/DMN files were deployed together.")
 _register(
     E.PROCESS_DEFINITION_DEPLOYED,

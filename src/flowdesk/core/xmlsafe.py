@@ -7,6 +7,7 @@ caps document size and nesting depth. Every failure is a ModelError with line an
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from lxml import etree
@@ -26,6 +27,20 @@ def _parser() -> etree.XMLParser:
         huge_tree=False,
         remove_blank_text=False,
     )
+
+
+_DECLARED = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+
+
+def xml_text(data: bytes) -> str:
+    """The text of an XML file in the encoding it declares (models from other tools are often
+    ISO-8859-1); UTF-8 when it declares none. Raises UnicodeDecodeError when it does not decode."""
+    declared = _DECLARED.match(data[:200])
+    encoding = declared.group(1).decode("ascii") if declared else "utf-8"
+    try:
+        return data.decode(encoding)
+    except LookupError:  # an encoding Python does not know: UTF-8 or nothing
+        return data.decode("utf-8")
 
 
 def parse_xml(

@@ -20,7 +20,7 @@ from flowdesk.engine import events as ev
 from flowdesk.engine.behaviours import BEHAVIOURS, Behaviour, compensation
 from flowdesk.engine.errors import EngineError, InstanceEndedError, UnknownItemError
 from flowdesk.engine.events import CommandResult
-from flowdesk.engine.expressions import ExpressionLanguage, FeelLanguage
+from flowdesk.engine.expressions import ExpressionError, ExpressionLanguage, FeelLanguage
 from flowdesk.engine.propagation import throw_error, throw_escalation, trigger
 from flowdesk.engine.registry import (
     DecisionEvaluator,
@@ -92,6 +92,12 @@ class Engine:
         instance_id: str | None = None,
     ) -> CommandResult:
         process = self.registry.get(process_key)
+        if not process.executable:
+            raise EngineError(
+                f"process '{process_key}' is descriptive (isExecutable=\"false\"): it serves "
+                "diagrams and conformance checking, not instances",
+                hint='set isExecutable="true" and deploy it again to run it',
+            )
         self._check_process(process)
         start_id = start_event or process.none_start(process.id)
         if start_id is None or start_id not in process.nodes:
@@ -157,17 +163,39 @@ class Engine:
         correlation_key: Any = None,
         variables: Mapping[str, Any] | None = None,
     ) -> CommandResult:
-        key = key_text(correlation_key)
+        strict, key = self.message_key(state.process, name, correlation_key, variables)
         for sub in state.subs.values():
             if (
                 sub.kind == "message"
                 and sub.name == name
-                and (key is None or sub.key is None or sub.key == key)
+                and (sub.key is None or sub.key == key or (key is None and not strict))
             ):
                 run = self._begin(state)
                 trigger(run, run.state.subs[sub.id], dict(variables or {}))
                 return self._finish(run)
         return CommandResult(state, matched=False)
+
+    def message_key(
+        self,
+        process_key: str,
+        name: str,
+        correlation_key: Any,
+        variables: Mapping[str, Any] | None,
+    ) -> tuple[bool, str | None]:
+        """(strict, key) of a message for `process_key`'s subscriptions. Where the model
+        declares a correlationProperty for the message, correlation is strict (BPMN 8.3.2: "a
+        Message is delivered only to the instance whose key values match") and the key, unless
+        given, is read from the payload through its messagePath."""
+        key = key_text(correlation_key)
+        path = self.registry.get(process_key).message_paths.get(name)
+        if path is None:
+            return False, key
+        if key is None:
+            try:
+                key = key_text(self.expressions.evaluate(path, dict(variables or {})))
+            except ExpressionError:
+                key = None
+        return True, key
 
     def broadcast_signal(
         self, state: InstanceState, name: str, variables: Mapping[str, Any] | None = None

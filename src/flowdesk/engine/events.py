@@ -19,6 +19,7 @@ ELEMENT_TERMINATED = "element_terminated"
 VARIABLES_CHANGED = "variables_changed"
 INCIDENT_RAISED = "incident_raised"
 INCIDENT_RESOLVED = "incident_resolved"
+ESCALATION_UNCAUGHT = "escalation_uncaught"
 
 
 @dataclass(frozen=True, slots=True)

@@ -105,10 +105,12 @@ class MemoryEngine:
             return self.start(key, variables, start_event=start_id)
         return None
 
-    def broadcast_signal(self, name: str, variables: Mapping[str, Any] | None = None) -> None:
+    def broadcast_signal(
+        self, name: str, variables: Mapping[str, Any] | None = None, *, skip: str | None = None
+    ) -> None:
         for state in list(self.instances.values()):
             current = self.instances[state.id]
-            if current.active:
+            if current.active and current.id != skip:
                 result = self.engine.broadcast_signal(current, name, variables)
                 if result.matched:
                     self._absorb(result)
@@ -193,6 +195,12 @@ class MemoryEngine:
                 return state
         raise UnknownItemError(f"{what} is not open in any instance")
 
+    def _calling(self, instance_id: str, token_id: str) -> bool:
+        """Whether that instance's call activity token still waits for its child."""
+        state = self.instances.get(instance_id)
+        token = state.tokens.get(token_id) if state is not None else None
+        return state is not None and state.active and token is not None and token.wait == "call"
+
     def _absorb(self, result: CommandResult) -> InstanceState:
         state = result.state
         if self.roundtrip:
@@ -214,8 +222,16 @@ class MemoryEngine:
             )
             self._children[(call.parent_instance, call.parent_token)] = child_result.state.id
             self._absorb(child_result)
+        for escalation in result.escalations:  # before the outcome, as the runtime does
+            if self._calling(escalation.parent_instance, escalation.parent_token):
+                parent = self.instances[escalation.parent_instance]
+                self._absorb(
+                    self.engine.escalate_call(
+                        parent, escalation.parent_token, escalation.error_code
+                    )
+                )
         outcome = result.call_outcome
-        if outcome is not None and outcome.parent_instance in self.instances:
+        if outcome is not None and self._calling(outcome.parent_instance, outcome.parent_token):
             parent = self.instances[outcome.parent_instance]
             self._children.pop((outcome.parent_instance, outcome.parent_token), None)
             if outcome.error_code is not None:
@@ -228,17 +244,8 @@ class MemoryEngine:
                 self._absorb(
                     self.engine.complete_call(parent, outcome.parent_token, outcome.variables)
                 )
-        for escalation in result.escalations:
-            if escalation.parent_instance in self.instances:
-                parent = self.instances[escalation.parent_instance]
-                if parent.active:
-                    self._absorb(
-                        self.engine.escalate_call(
-                            parent, escalation.parent_token, escalation.error_code
-                        )
-                    )
         for message in result.messages:
             self.correlate_message(message.name, message.correlation_key, message.variables)
-        for signal in result.signals:
-            self.broadcast_signal(signal.name, signal.variables)
+        for signal in result.signals:  # the thrower's own catchers already had it
+            self.broadcast_signal(signal.name, signal.variables, skip=signal.source_instance)
         return self.instances[state.id]

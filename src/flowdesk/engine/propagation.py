@@ -90,9 +90,17 @@ def throw_message(run: Run, token: Token, name: str, key_expr: str | None) -> No
 
 
 def throw_signal(run: Run, token: Token, name: str) -> None:
+    """Broadcast to every instance (the runtime delivers to the others after the command) and,
+    here and now, to this instance's own catchers: it is still running when the signal is
+    thrown, even if the thrower's next step ends it (BPMN 10.5.1: a signal reaches "any
+    Process ... that can receive it", its own event sub-processes included)."""
     local = run.state.scopes.get(token.id)
     payload = dict(local.vars) if local is not None else {}
     run.result.signals.append(ThrownSignal(name, payload, run.state.id, token.el))
+    for sub_id in [s.id for s in run.state.subs.values() if s.kind == "signal" and s.name == name]:
+        sub = run.state.subs.get(sub_id)
+        if sub is not None:
+            trigger(run, sub, dict(payload))
 
 
 def throw_error(
@@ -126,6 +134,18 @@ def throw_escalation(run: Run, token: Token, code: str | None) -> None:
     parent = run.state.parent
     if parent:
         run.result.escalations.append(CallOutcome(parent[0], parent[1], None, code or ""))
+    else:
+        run.emit(ev.ESCALATION_UNCAUGHT, run.nodes[token.el], token, {"code": code})
+
+
+def cancel_transaction(run: Run, token: Token) -> None:
+    """A cancel end event's rollback is done: the transaction ends through its cancel boundary
+    event (BPMN 10.5.3: "the Cancel Event ... MUST be attached to the Transaction")."""
+    node = run.nodes[token.el]
+    run.emit(ev.ELEMENT_COMPLETED, node, token)
+    token.data = {**(token.data or {}), "thrown": 1}
+    if not _catch(run, token, "cancel", None, {}):
+        raise Incident(f"cancel end event '{node.id}' has no transaction with a cancel boundary")
 
 
 def _catch(run: Run, token: Token, kind: str, code: str | None, variables: dict[str, Any]) -> bool:

@@ -61,9 +61,9 @@ class DefinitionRegistry:
         found = []
         for key, process in self._processes.items():
             for sid in process.start_events.get(process.id, ()):
-                definition = process.nodes[sid].event
-                if definition is not None and definition.kind == "timer":
-                    found.append((key, sid, definition.timer or "", definition.value or ""))
+                for definition in process.nodes[sid].events:  # a multiple start: any trigger
+                    if definition.kind == "timer":
+                        found.append((key, sid, definition.timer or "", definition.value or ""))
         return found
 
     def start_events(self, kind: str, name: str) -> list[tuple[str, str]]:
@@ -71,7 +71,6 @@ class DefinitionRegistry:
         found = []
         for key, process in self._processes.items():
             for sid in process.start_events.get(process.id, ()):
-                definition = process.nodes[sid].event
-                if definition is not None and definition.kind == kind and definition.ref == name:
+                if any(d.kind == kind and d.ref == name for d in process.nodes[sid].events):
                     found.append((key, sid))
         return found

@@ -20,6 +20,7 @@ from flowdesk.engine.events import CommandResult, Event
 from flowdesk.engine.state import Incident as IncidentRecord
 from flowdesk.engine.state import InstanceState, Job, Scope, Subscription, Token, WorkItem
 from flowdesk.engine.variables import VariableAccess, key_text
+from flowdesk.feel.strings import to_string
 
 if TYPE_CHECKING:
     from flowdesk.engine.engine import Engine
@@ -347,10 +348,11 @@ class Run(VariableAccess):
         elif kind == "signal":
             sub = Subscription(sub_id, "signal", catcher.id, owner, definition.ref)
         elif kind == "timer":
-            text = self.value(definition.value, scope_id)
+            # a FEEL value (=duration("PT0.25S"), =now() + ...) is a timer in its ISO 8601 form
+            text = to_string(self.value(definition.value, scope_id))
             timer = definition.timer or "duration"
             try:
-                due, left = first_due(timer, str(text), self.now)
+                due, left = first_due(timer, text, self.now)
             except ValueError as exc:
                 raise Incident(f"timer of '{catcher.id}': {exc}") from exc
             sub = Subscription(
@@ -359,7 +361,7 @@ class Run(VariableAccess):
                 catcher.id,
                 owner,
                 due=due.isoformat(),
-                cycle=str(text) if timer == "cycle" else None,
+                cycle=text if timer == "cycle" else None,
                 left=left,
             )
             self.add_job(Job(sub_id, "timer", catcher.id, owner, due=sub.due))
@@ -392,8 +394,7 @@ class Run(VariableAccess):
     def subscribe_boundaries(self, token: Token, node: Node) -> None:
         for bid in self.process.boundaries.get(node.id, ()):
             boundary = self.nodes[bid]
-            definition = boundary.event
-            if definition is not None:
+            for definition in boundary.events:  # several: a multiple event, any one fires
                 self.subscribe(definition, boundary, token.id, token.scope)
 
     def open_scope(self, token: Token, node: Node, kind: str) -> Scope:
@@ -411,11 +412,6 @@ class Run(VariableAccess):
         for esp_id in self.process.event_subprocesses.get(container, ()):
             for start_id in self.process.start_events.get(esp_id, ()):
                 start = self.nodes[start_id]
-                definition = start.event
-                if definition is not None and definition.kind in (
-                    "message",
-                    "signal",
-                    "timer",
-                    "conditional",
-                ):
-                    self.subscribe(definition, start, f"scope:{scope_id}", scope_id)
+                for definition in start.events:  # several: a multiple start, any one fires
+                    if definition.kind in ("message", "signal", "timer", "conditional"):
+                        self.subscribe(definition, start, f"scope:{scope_id}", scope_id)

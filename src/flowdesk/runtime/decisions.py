@@ -8,7 +8,8 @@ by the resource's sha256: an unchanged file deployed again is not parsed again.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from flowdesk.core.clock import Clock
@@ -29,13 +30,27 @@ class DeployedDecisions:
         self.cache_size = cache_size
         self._models: dict[str, DmnModel] = {}
         self._lock = threading.Lock()
+        self._local = threading.local()  # the runtime's transaction, while a command runs
+
+    @contextmanager
+    def within(self, connection: Any) -> Iterator[None]:
+        """Read the deployed DMN through the command's own transaction while it runs (a
+        business rule task inside a command must not open a second one: on an in-memory
+        SQLite both are the same connection, "cannot start a transaction within a
+        transaction")."""
+        previous = getattr(self._local, "conn", None)
+        self._local.conn = connection
+        try:
+            yield
+        finally:
+            self._local.conn = previous
 
     def _model(self, resource_id: str, sha256: str) -> DmnModel:
         with self._lock:
             cached = self._models.get(sha256)
         if cached is not None:
             return cached
-        text = resource_content(self.store, resource_id)
+        text = resource_content(self.store, resource_id, getattr(self._local, "conn", None))
         if text is None:
             raise NotFoundError(f"DMN resource {resource_id!r} disappeared")
         model = load_model(text)
@@ -47,7 +62,7 @@ class DeployedDecisions:
 
     def find(self, decision: str) -> tuple[DmnModel, Decision]:
         """The newest deployed decision with this name or id."""
-        for resource in dmn_resources(self.store):
+        for resource in dmn_resources(self.store, getattr(self._local, "conn", None)):
             model = self._model(resource.id, resource.sha256)
             for candidate in model.main.elements.values():
                 if isinstance(candidate, Decision) and decision in (candidate.id, candidate.name):

@@ -25,6 +25,7 @@ from flowdesk.core.errors import ConflictError, ModelError, NotFoundError, Posit
 from flowdesk.core.event_types import EventType
 from flowdesk.core.events import NewEvent
 from flowdesk.core.ids import IdGenerator, TimeOrderedIds
+from flowdesk.core.xmlsafe import xml_text
 from flowdesk.engine.engine import DecisionEvaluator, Engine, ServiceHandler
 from flowdesk.engine.events import CommandResult, Event
 from flowdesk.engine.state import InstanceState, state_from_dict
@@ -50,6 +51,7 @@ EVENT_TYPES = {
     "variables_changed": EventType.VARIABLES_CHANGED,
     "incident_raised": EventType.INCIDENT_RAISED,
     "incident_resolved": EventType.INCIDENT_RESOLVED,
+    "escalation_uncaught": EventType.ESCALATION_UNCAUGHT,
 }
 
 #: A caller's rule for completing a step: (connection, definition id, element id, the instance's
@@ -75,6 +77,8 @@ class Deployment:
     id: str
     name: str
     definitions: list[DeployedDefinition]
+    #: what deploys but is ignored or cannot run (descriptive pools, vendor extensions...)
+    warnings: tuple[ModelError, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,13 +152,18 @@ class ProcessRuntime:
         """Run `body` in one transaction; retry on an optimistic-lock conflict."""
         for attempt in range(attempts):
             try:
-                return self.store.run_unit(
-                    lambda uow: body(_Tx(uow, ProcessRepository(uow.connection)))
-                )
+                return self.store.run_unit(partial(self._in_unit, body))
             except ConflictError as exc:
                 if attempt == attempts - 1 or "changed by another command" not in exc.message:
                     raise
         raise AssertionError("unreachable")
+
+    def _in_unit(self, body: Callable[[_Tx], T], uow: UnitOfWork) -> T:
+        tx = _Tx(uow, ProcessRepository(uow.connection))
+        if isinstance(self.decisions, DeployedDecisions):
+            with self.decisions.within(uow.connection):
+                return body(tx)
+        return body(tx)
 
     def _load(self, tx: _Tx, instance_id: str) -> tuple[InstanceState, int, str]:
         if instance_id in tx.touched:
@@ -343,7 +352,17 @@ class ProcessRuntime:
                 parent=(call.parent_instance, call.parent_token),
             )
             self._absorb(tx, child_result, before=None, definition_id=child_def)
+        # An escalation the child did not catch reaches the call activity's boundaries before
+        # the child's end completes the call (an escalation end event does both).
+        for escalation in result.escalations:
+            self._escalate(
+                tx, escalation.parent_instance, escalation.parent_token, escalation.error_code
+            )
         outcome = result.call_outcome
+        if outcome is not None and not self._still_calling(
+            tx, outcome.parent_instance, outcome.parent_token
+        ):
+            outcome = None  # an interrupting escalation boundary already ended the call
         if outcome is not None:
             parent_id, token = outcome.parent_instance, outcome.parent_token
             if outcome.error_code is not None:
@@ -354,12 +373,8 @@ class ProcessRuntime:
                 self._apply(tx, parent_id, lambda s: self.engine.complete_call(s, token, variables))
         for thrown in result.messages:
             self._correlate(tx, thrown.name, thrown.correlation_key, thrown.variables)
-        for signal in result.signals:
-            self._broadcast(tx, signal.name, signal.variables)
-        for escalation in result.escalations:  # uncaught in a child: the call activity may catch
-            self._escalate(
-                tx, escalation.parent_instance, escalation.parent_token, escalation.error_code
-            )
+        for signal in result.signals:  # the thrower's own catchers already had it
+            self._broadcast(tx, signal.name, signal.variables, skip=signal.source_instance)
         # A message that arrived before this instance could receive it was buffered: deliver it.
         for _sid, kind, name, ckey, _el in sorted(new_subs - old_subs):
             if kind != "message" or tx.touched[state.id][0].status != "active":
@@ -369,8 +384,13 @@ class ProcessRuntime:
                 self._deliver(tx, state.id, name, ckey, buffered["variables"])
         return tx.touched[state.id][0]
 
+    def _still_calling(self, tx: _Tx, parent_id: str, token_id: str) -> bool:
+        state = self._load(tx, parent_id)[0]
+        token = state.tokens.get(token_id)
+        return state.status == "active" and token is not None and token.wait == "call"
+
     def _escalate(self, tx: _Tx, parent_id: str, token: str, code: str | None) -> None:
-        if self._load(tx, parent_id)[0].status != "active":
+        if not self._still_calling(tx, parent_id, token):
             return
 
         def command(s: InstanceState) -> CommandResult:
@@ -444,8 +464,9 @@ class ProcessRuntime:
         inside the same transaction once the definitions are written (an experience bundle
         stores its experience there), so a failure in it leaves nothing deployed."""
         parsed: list[tuple[str, str, str, str, Definitions | None]] = []
+        warnings: list[ModelError] = []
         for filename, content in resources:
-            text = content.decode("utf-8")
+            text = xml_text(content)
             sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
             if filename.lower().endswith(".dmn"):
                 from flowdesk.dmn import load_model
@@ -453,9 +474,9 @@ class ProcessRuntime:
                 load_model(text)  # validate; raises ModelError with positions
                 parsed.append((filename, text, sha, "dmn", None))
             else:
-                parsed.append(
-                    (filename, text, sha, "bpmn", self.registry.parse(text, filename, sha))
-                )
+                imported = self.registry.imported(text, filename, sha)
+                parsed.append((filename, text, sha, "bpmn", imported.executable()))
+                warnings.extend(imported.warnings)
 
         def body(tx: _Tx) -> Deployment:
             now = self.clock.now()
@@ -478,8 +499,11 @@ class ProcessRuntime:
                 )
                 if definitions is None:
                     continue
+                # A descriptive model (no executable pool) deploys its pools for diagrams and
+                # conformance checking; beside an executable one they are documentation only.
+                descriptive = not any(p.executable for p in definitions.processes.values())
                 for key, process in definitions.processes.items():
-                    if not process.executable:
+                    if not process.executable and not descriptive:
                         continue
                     latest = tx.repo.latest_definition(key)
                     if latest is not None and latest["sha256"] == sha:
@@ -503,7 +527,8 @@ class ProcessRuntime:
                             "created_at": now,
                         }
                     )
-                    self._register_starts(tx, key, definition_id, process, now)
+                    if process.executable:
+                        self._register_starts(tx, key, definition_id, process, now)
                     deployed.append(
                         DeployedDefinition(definition_id, key, version, process.name, True)
                     )
@@ -523,7 +548,7 @@ class ProcessRuntime:
                     actor=actor,
                 )
             )
-            deployment = Deployment(deployment_id, name, deployed)
+            deployment = Deployment(deployment_id, name, deployed, tuple(warnings))
             if also is not None:
                 also(tx.uow, deployment)
             return deployment
@@ -537,14 +562,15 @@ class ProcessRuntime:
         Only the newest version of a process listens for its start events."""
         rows = []
         tx.repo.delete_start_timers(f"{key}:%")
-        for start_id in process.start_events.get(process.id, ()):
-            event = process.nodes[start_id].event
-            if event is None:
-                continue
+        for start_id, index, event in (
+            (sid, i, e)  # a multiple start event: each trigger on its own
+            for sid in process.start_events.get(process.id, ())
+            for i, e in enumerate(process.nodes[sid].events)
+        ):
             if event.kind in ("message", "signal") and event.ref:
                 rows.append(
                     {
-                        "id": f"{definition_id}:{start_id}",
+                        "id": f"{definition_id}:{start_id}" + (f":{index}" if index else ""),
                         "instance_id": None,
                         "definition_id": definition_id,
                         "kind": event.kind,
@@ -753,6 +779,12 @@ class ProcessRuntime:
         for sub in tx.repo.find_subscribers("message", name, key):
             if sub["instance_id"] is None:
                 continue
+            self.registry.ensure(tx.repo, sub["definition_id"])
+            strict, derived = self.engine.message_key(
+                sub["definition_id"], name, correlation_key, variables
+            )
+            if strict and sub["correlation_key"] not in (None, derived):
+                continue  # standard correlation: the payload's key is not this instance's
             state = self._apply(
                 tx,
                 sub["instance_id"],
@@ -787,8 +819,15 @@ class ProcessRuntime:
     def broadcast_signal(self, name: str, variables: Mapping[str, Any] | None = None) -> list[str]:
         return self._run(lambda tx: self._broadcast(tx, name, variables))
 
-    def _broadcast(self, tx: _Tx, name: str, variables: Mapping[str, Any] | None) -> list[str]:
-        reached: list[str] = []
+    def _broadcast(
+        self,
+        tx: _Tx,
+        name: str,
+        variables: Mapping[str, Any] | None,
+        *,
+        skip: str | None = None,
+    ) -> list[str]:
+        reached: list[str] = [] if skip is None else [skip]
         for sub in tx.repo.find_subscribers("signal", name, None):
             if sub["instance_id"] is None:
                 self.registry.ensure(tx.repo, sub["definition_id"])
@@ -805,7 +844,7 @@ class ProcessRuntime:
                     lambda s: self.engine.broadcast_signal(s, name, variables),
                 )
                 reached.append(state.id)
-        return reached
+        return [r for r in reached if r != skip]
 
     def set_variables(
         self,
@@ -903,7 +942,7 @@ class ProcessRuntime:
         payload = job.payload or {}
         remaining = payload.get("remaining")
         process = self.registry.get(job.definition_id)
-        event = process.nodes[job.element_id].event
+        event = next((e for e in process.nodes[job.element_id].events if e.kind == "timer"), None)
         if event is not None and event.timer == "cycle" and remaining != 0:
             cycle = timers.parse_cycle(payload.get("timer") or event.value or "")
             assert job.due_at is not None

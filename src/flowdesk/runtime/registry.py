@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 
 from flowdesk.bpmn.model import Definitions, Process
-from flowdesk.bpmn.parser import parse_bpmn
+from flowdesk.bpmn.parser import Imported, import_bpmn
 from flowdesk.engine.errors import EngineError
 from flowdesk.store import Store
 from flowdesk.store.processes import ProcessRepository
@@ -18,7 +18,7 @@ class StoreRegistry:
     def __init__(self, store: Store) -> None:
         self._store = store
         self._processes: dict[str, Process] = {}
-        self._parsed: dict[str, Definitions] = {}  # by resource sha256
+        self._parsed: dict[str, Imported] = {}  # by resource sha256
         self._lock = threading.Lock()
 
     def get(self, process_key: str) -> Process:
@@ -45,13 +45,18 @@ class StoreRegistry:
             self._processes[process_key] = process
         return process
 
-    def parse(self, content: str, name: str, sha256: str) -> Definitions:
+    def imported(self, content: str, name: str, sha256: str) -> Imported:
+        """The file as imported: definitions with its errors and warnings (cached)."""
         parsed = self._parsed.get(sha256)
         if parsed is None:
-            parsed = parse_bpmn(content.encode("utf-8"), filename=name)
+            parsed = import_bpmn(content, filename=name)  # str: its encoding is already decoded
             with self._lock:
                 self._parsed[sha256] = parsed
         return parsed
+
+    def parse(self, content: str, name: str, sha256: str) -> Definitions:
+        """The definitions, or BpmnModelError when an executable process cannot run."""
+        return self.imported(content, name, sha256).executable()
 
     def element_name(self, definition_id: str, element_id: str | None) -> str | None:
         if element_id is None:

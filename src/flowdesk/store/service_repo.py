@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Connection, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from flowdesk.core.errors import ConflictError, FlowdeskError
@@ -153,8 +153,10 @@ class DmnResource:
     sha256: str
 
 
-def dmn_resources(store: Store) -> list[DmnResource]:
-    """Every deployed DMN resource, newest deployment first."""
+def dmn_resources(store: Store, conn: Connection | None = None) -> list[DmnResource]:
+    """Every deployed DMN resource, newest deployment first (through `conn`, the caller's
+    transaction, when given: an in-memory SQLite has one connection, which a second
+    transaction cannot begin on)."""
     from flowdesk.store.process_tables import deployment_resources, deployments
 
     query = (
@@ -165,17 +167,21 @@ def dmn_resources(store: Store) -> list[DmnResource]:
         .where(deployment_resources.c.kind == "dmn")
         .order_by(deployments.c.created_at.desc(), deployment_resources.c.id.desc())
     )
-    with store.reading() as conn:
+    if conn is not None:
         return [DmnResource(r[0], r[1], r[2]) for r in conn.execute(query)]
+    with store.reading() as reading:
+        return [DmnResource(r[0], r[1], r[2]) for r in reading.execute(query)]
 
 
-def resource_content(store: Store, resource_id: str) -> str | None:
+def resource_content(store: Store, resource_id: str, conn: Connection | None = None) -> str | None:
     from flowdesk.store.process_tables import deployment_resources
 
-    with store.reading() as conn:
-        value = conn.execute(
-            select(deployment_resources.c.content).where(deployment_resources.c.id == resource_id)
-        ).scalar_one_or_none()
+    query = select(deployment_resources.c.content).where(deployment_resources.c.id == resource_id)
+    if conn is not None:
+        value = conn.execute(query).scalar_one_or_none()
+    else:
+        with store.reading() as reading:
+            value = reading.execute(query).scalar_one_or_none()
     return None if value is None else str(value)
 
 

@@ -47,6 +47,16 @@ class ResourceOut(BaseModel):
     sha256: str
 
 
+class ProblemOut(BaseModel):
+    """A deploy-time finding that did not stop the deployment (a warning)."""
+
+    message: str
+    file: str | None = None
+    line: int | None = None
+    element_id: str | None = None
+    hint: str | None = None
+
+
 class DeploymentOut(BaseModel):
     id: str
     name: str
@@ -54,6 +64,7 @@ class DeploymentOut(BaseModel):
     actor: str | None = None
     resources: list[ResourceOut] = []
     definitions: list[DefinitionOut] = []
+    warnings: list[ProblemOut] = []
 
 
 def _model_problem(filename: str, exc: ModelError) -> JSONResponse:
@@ -70,6 +81,7 @@ def _model_problem(filename: str, exc: ModelError) -> JSONResponse:
                 "element_id": pos.element_id if pos else None,
                 "message": item.message,
                 "hint": item.hint,
+                "severity": "error",
             }
         )
     first = listed[0]
@@ -78,7 +90,7 @@ def _model_problem(filename: str, exc: ModelError) -> JSONResponse:
         "title": "Invalid model",
         "status": 422,
         "detail": str(items[0]) if len(items) == 1 else str(exc),
-        **{k: v for k, v in first.items() if k != "message" and v is not None},
+        **{k: v for k, v in first.items() if k not in ("message", "severity") and v is not None},
         "errors": listed,
     }
     return JSONResponse(body, status_code=422, media_type=PROBLEM_JSON)

@@ -226,6 +226,11 @@ def handler_done(run: Run, handler: Token) -> None:
         discard(run, str(snapshot))
     data.pop("queue", None)
     thrower.wait = ""
+    if data.get("cancel"):  # a cancel end event: the rollback is done, leave the transaction
+        from flowdesk.engine.propagation import cancel_transaction
+
+        run.guarded(thrower, lambda t: cancel_transaction(run, t))
+        return
     run.guarded(thrower, run.complete)
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flowdesk.bpmn.model import Node
 from flowdesk.engine import events as ev
 from flowdesk.engine.behaviours.base import Behaviour
-from flowdesk.engine.state import Token
+from flowdesk.engine.errors import Incident
+from flowdesk.engine.state import Subscription, Token
 
 if TYPE_CHECKING:
     from flowdesk.engine.run import Run
@@ -27,6 +28,7 @@ def throw(run: Run, token: Token, node: Node) -> bool:
         propagation.throw_message(run, token, definition.ref or "", "=" + key if key else None)
     elif kind == "signal":
         propagation.throw_signal(run, token, definition.ref or "")
+        return token.id in run.state.tokens  # an interrupting catcher may have ended it
     elif kind == "error":
         run.emit(ev.ELEMENT_COMPLETED, node, token)  # the event happened; its scope is what ends
         token.data = {**(token.data or {}), "thrown": 1}
@@ -39,6 +41,15 @@ def throw(run: Run, token: Token, node: Node) -> bool:
         from flowdesk.engine.behaviours import compensation
 
         return compensation.throw(run, token, node, definition.ref)
+    elif kind == "cancel":
+        from flowdesk.engine.behaviours import compensation
+
+        # BPMN 10.5.3 (Cancel): the transaction is rolled back -- what completed inside it is
+        # compensated -- then its cancel boundary event is taken.
+        token.data = {**(token.data or {}), "cancel": 1}
+        if compensation.throw(run, token, node, None):
+            propagation.cancel_transaction(run, token)
+        return False
     return True
 
 
@@ -80,14 +91,33 @@ class IntermediateCatchEvent(Behaviour):
         if definition.kind == "link":
             run.complete(token)
             return
-        if definition.kind == "conditional" and run.condition(
-            definition.value or "false", run.scope_of(token)
-        ):
+        if any(d.kind == "conditional" and _holds(run, d.value, token) for d in node.events):
             run.complete(token)
             return
         token.wait = "event"
-        run.subscribe(definition, node, token.id, run.scope_of(token))
+        for each in node.events:  # several: a multiple event waits for any one of them
+            run.subscribe(each, node, token.id, run.scope_of(token))
+
+    def trigger(
+        self, run: Run, token: Token, node: Node, sub: Subscription, variables: dict[str, Any]
+    ) -> None:
+        if node.parallel_multiple:  # BPMN 10.5.1: "all of the triggers are required"
+            run.remove_sub(sub.id)
+            run.set_vars(token.scope, variables)
+            if any(s.owner == token.id for s in run.state.subs.values()):
+                return
+        super().trigger(run, token, node, sub, variables)
 
 
 class BoundaryEvent(Behaviour):
     """Entered only after it was triggered; passes through to its outgoing flows."""
+
+
+def _holds(run: Run, condition: str | None, token: Token) -> bool:
+    """Whether a conditional event's condition is true now. One that cannot be evaluated yet
+    (a variable not set) is false: BPMN 2.0 10.5.4 has the event wait until the condition
+    becomes true, which is checked again whenever variables change."""
+    try:
+        return run.condition(condition or "false", run.scope_of(token))
+    except Incident:
+        return False
