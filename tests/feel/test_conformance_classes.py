@@ -153,3 +153,22 @@ def test_is_function_with_positional_and_named_parameters(text: str, value: obje
 )
 def test_non_integer_positions_give_null(text: str) -> None:
     assert _diagnosed_null(text)
+
+
+# 10.3.2.3.4: times with an offset are compared "as described in XML Schema Part 2", whose
+# order places every time on one reference day before moving it to UTC: nothing wraps around
+# midnight. Subtraction (Table 57, valuet(e1) - valuet(e2)) is the difference on that day.
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ('time("10:10:10+11:00") < time("11:10:10+11:00")', True),
+        ('time("10:10:10+11:00") - time("11:10:10+11:00") = duration("-PT1H")', True),
+        ('time("11:10:10+11:00") - time("10:10:10+11:00") = duration("PT1H")', True),
+        ('time("10:00:00+01:00") - time("10:00:00+02:00") = duration("PT1H")', True),
+        ('time("01:00:00+02:00") < time("00:30:00Z")', True),
+        ('time("10:10:10") - time("11:10:10") = duration("-PT1H")', True),
+        ('time("12:00:00+01:00") = time("11:00:00Z")', True),
+    ],
+)
+def test_times_with_offsets_do_not_wrap_at_midnight(text: str, value: object) -> None:
+    assert feel(text) == value

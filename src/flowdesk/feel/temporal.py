@@ -190,11 +190,13 @@ def time_offset(value: time) -> timedelta | None:
 
 
 def time_micros(value: time) -> int:
-    """Microseconds since midnight, in UTC for times with an offset (FEEL's valuet)."""
+    """Microseconds since midnight, moved to UTC for times with an offset (FEEL's valuet). No
+    wrap at midnight: XML Schema orders times on one reference day, so 10:00+11:00 stays before
+    11:00+11:00 (it is -50 minutes UTC, not 23:10)."""
     micros = ((value.hour * 60 + value.minute) * 60 + value.second) * 1_000_000 + value.microsecond
     offset = time_offset(value)
     if offset is not None:
-        micros = (micros - offset // timedelta(microseconds=1)) % _DAY_MICROS
+        micros -= offset // timedelta(microseconds=1)
     return micros
 
 
