@@ -307,9 +307,10 @@ def months_between(start: date, end: date) -> YearsMonthsDuration:
     return YearsMonthsDuration(months)
 
 
-def date_to_date_time(value: date, like: datetime) -> datetime:
-    """A date as midnight, in UTC when compared with a zoned date and time (spec valuedt)."""
-    return datetime.combine(value, time(), tzinfo=UTC if like.tzinfo is not None else None)
+def date_to_date_time(value: date) -> datetime:
+    """A date converted implicitly is "a date time value in which the time of day is UTC
+    midnight" (DMN 1.5, 10.3.2.3.5), so with a local date and time it mixes local and UTC."""
+    return datetime.combine(value, time(), tzinfo=UTC)
 
 
 def same_zone(a: tzinfo | None, b: tzinfo | None, on: datetime | None = None) -> bool:
