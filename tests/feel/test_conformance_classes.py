@@ -189,3 +189,40 @@ def test_times_with_offsets_do_not_wrap_at_midnight(text: str, value: object) ->
 )
 def test_a_date_converted_to_date_and_time_is_utc_midnight(text: str, value: object) -> None:
     assert feel(text) == value
+
+
+# Table 54: for date and time and for time, "if one input has a null timezone offset, that
+# input uses the timezone offset of the other input" (equality, Table 53, has no such rule).
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ('@"2018-12-08T00:00:00" < @"2018-12-08T01:00:00@Asia/Dhaka"', True),
+        ('@"2018-12-08T02:00:00" > @"2018-12-08T01:00:00+05:00"', True),
+        ('@"2018-12-08T01:00:00+05:00" >= @"2018-12-08T01:00:00"', True),
+        ('time("10:00:00") < time("11:00:00+02:00")', True),
+        ('time("12:00:00") <= time("11:00:00Z")', False),
+        ('@"2018-12-08T00:00:00" = @"2018-12-08T00:00:00@Asia/Dhaka"', None),
+    ],
+)
+def test_order_of_a_local_and_a_zoned_value(text: str, value: object) -> None:
+    assert feel(text) == value
+
+
+# Rule 7.a (DMN 1.5) lists "=" and "!=" among the operators of a simple positive unary test,
+# and rule 2.h makes such a test an expression: a range whose properties (Table 67) carry the
+# operand as both endpoints.
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("(=10).start", Decimal(10)),
+        ("(=10).end included", True),
+        ("(!=10).start included", False),
+        ("(!=10).end", Decimal(10)),
+        ("10 in (=10)", True),
+        ("5 in (=10)", False),
+        ("5 in != 10", True),
+        ("10 in (!=10)", False),
+    ],
+)
+def test_equality_operators_as_simple_unary_tests(text: str, value: object) -> None:
+    assert feel(text) == value

@@ -217,14 +217,23 @@ def _describe(value: time | datetime) -> str:
 
 
 def compare_date_times(a: datetime, b: datetime) -> int:
-    check_same_awareness("compare", a, b)
+    """Table 54: "If one input has a null timezone offset, that input uses the timezone offset
+    of the other input"."""
+    if a.tzinfo is None and b.tzinfo is not None:
+        a = a.replace(tzinfo=b.tzinfo)
+    elif b.tzinfo is None and a.tzinfo is not None:
+        b = b.replace(tzinfo=a.tzinfo)
     if is_aware(a):
         a, b = to_utc(a), to_utc(b)
     return (a > b) - (a < b)
 
 
 def compare_times(a: time, b: time) -> int:
-    check_same_awareness("compare", a, b)
+    """Table 54, as for date and time: a local time takes the other time's offset."""
+    if a.tzinfo is None and b.tzinfo is not None:
+        a = a.replace(tzinfo=b.tzinfo)
+    elif b.tzinfo is None and a.tzinfo is not None:
+        b = b.replace(tzinfo=a.tzinfo)
     x, y = time_micros(a), time_micros(b)
     return (x > y) - (x < y)
 
