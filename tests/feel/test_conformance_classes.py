@@ -226,3 +226,28 @@ def test_order_of_a_local_and_a_zoned_value(text: str, value: object) -> None:
 )
 def test_equality_operators_as_simple_unary_tests(text: str, value: object) -> None:
     assert feel(text) == value
+
+
+# 10.3.2.9.2: a function type conforms when each parameter type of the target conforms to the
+# function's own (contravariant) and the result conforms (covariant); context types conform
+# with more keys. Table 61 maps `instance of` onto this relation.
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        (
+            '(function(a: context<a: string>) "x") instance of '
+            "function<context<a: string, b: string>>->Any",
+            True,
+        ),
+        (
+            '(function(a: context<a: string, b: string>) "x") instance of '
+            "function<context<a: string>>->Any",
+            False,
+        ),
+        ("(function(a: list<number>) 1) instance of function<list<number>>->Any", True),
+        ("(function(a: string) 1) instance of function<number>->Any", False),
+        ("(function(a: Any) 1) instance of function<date>->Any", True),
+    ],
+)
+def test_function_type_conformance_is_contravariant_in_parameters(text: str, value: object) -> None:
+    assert feel(text) == value
