@@ -62,7 +62,17 @@ CASES = {
         "[{name: &quot;a&quot;, age: 3} instance of tNameAndAge, "
         "{name: &quot;a&quot;} instance of tNameAndAge, 5 instance of tSmall, "
         "11 instance of tSmall, [1] instance of tNumbers, null instance of tSmall]",
-        [True, False, True, False, True, False],
+        # Table 61: instance of is type conformance (10.3.2.9), which has no allowed values, so
+        # 11 is an instance of tSmall (number restricted to small values) all the same.
+        [True, False, True, True, True, False],
+    ),
+    # Rule 52: a FEEL type may name item definitions inside it (list<T>, context<k: T>).
+    "instance_of_list_of_item_definition": (
+        "",
+        "[[{name: &quot;a&quot;, age: 3}] instance of list&lt;tNameAndAge&gt;, "
+        "[{name: &quot;a&quot;}] instance of list&lt;tNameAndAge&gt;, "
+        "{p: {name: &quot;a&quot;, age: 3}} instance of context&lt;p: tNameAndAge&gt;]",
+        [True, False, True],
     ),
 }
 

@@ -153,3 +153,101 @@ def test_is_function_with_positional_and_named_parameters(text: str, value: obje
 )
 def test_non_integer_positions_give_null(text: str) -> None:
     assert _diagnosed_null(text)
+
+
+# 10.3.2.3.4: valuet(t) is the number of seconds since midnight, and times with an offset are
+# compared "as described in XML Schema Part 2", which places every time on one reference day
+# before moving it to UTC: nothing wraps around midnight, so 10:10:10+11:00 stays an hour before
+# 11:10:10+11:00 and their difference is -PT1H, as for two local times.
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ('time("10:10:10+11:00") < time("11:10:10+11:00")', True),
+        ('time("10:10:10+11:00") - time("11:10:10+11:00") = duration("-PT1H")', True),
+        ('time("11:10:10+11:00") - time("10:10:10+11:00") = duration("PT1H")', True),
+        ('time("01:00:00+02:00") < time("00:30:00Z")', True),
+        ('time("10:10:10") - time("11:10:10") = duration("-PT1H")', True),
+        ('time("12:00:00+01:00") = time("11:00:00Z")', True),
+    ],
+)
+def test_times_with_offsets_do_not_wrap_at_midnight(text: str, value: object) -> None:
+    assert feel(text) == value
+
+
+# 10.3.2.3.5: "When a date value is subject to implicit conversions it is considered to be
+# equivalent to a date time value in which the time of day is UTC midnight"; subtracting a
+# local date and time and a UTC one is undefined (Table 57: both or neither have a time zone).
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ('@"2021-01-02T00:00:00Z" - @"2021-01-02" = @"PT0S"', True),
+        ('@"2021-01-02T10:00:00+01:00" - @"2021-01-01" = @"P1DT9H"', True),
+        ('@"2021-01-02" - @"2021-01-01T10:00:00+11:00" = @"P1DT1H"', True),
+        ('@"2021-01-01T00:00:00" - @"2021-01-02"', None),
+        ('@"2021-01-02" - @"2021-01-01T10:10:10"', None),
+    ],
+)
+def test_a_date_converted_to_date_and_time_is_utc_midnight(text: str, value: object) -> None:
+    assert feel(text) == value
+
+
+# Table 54: for date and time and for time, "if one input has a null timezone offset, that
+# input uses the timezone offset of the other input" (equality, Table 53, has no such rule).
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ('@"2018-12-08T00:00:00" < @"2018-12-08T01:00:00@Asia/Dhaka"', True),
+        ('@"2018-12-08T02:00:00" > @"2018-12-08T01:00:00+05:00"', True),
+        ('@"2018-12-08T01:00:00+05:00" >= @"2018-12-08T01:00:00"', True),
+        ('time("10:00:00") < time("11:00:00+02:00")', True),
+        ('time("12:00:00") <= time("11:00:00Z")', False),
+        ('@"2018-12-08T00:00:00" = @"2018-12-08T00:00:00@Asia/Dhaka"', None),
+    ],
+)
+def test_order_of_a_local_and_a_zoned_value(text: str, value: object) -> None:
+    assert feel(text) == value
+
+
+# Rule 7.a (DMN 1.5) lists "=" and "!=" among the operators of a simple positive unary test,
+# and rule 2.h makes such a test an expression: a range whose properties (Table 67) carry the
+# operand as both endpoints.
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("(=10).start", Decimal(10)),
+        ("(=10).end included", True),
+        ("(!=10).start included", False),
+        ("(!=10).end", Decimal(10)),
+        ("10 in (=10)", True),
+        ("5 in (=10)", False),
+        ("5 in != 10", True),
+        ("10 in (!=10)", False),
+    ],
+)
+def test_equality_operators_as_simple_unary_tests(text: str, value: object) -> None:
+    assert feel(text) == value
+
+
+# 10.3.2.9.2: a function type conforms when each parameter type of the target conforms to the
+# function's own (contravariant) and the result conforms (covariant); context types conform
+# with more keys. Table 61 maps `instance of` onto this relation.
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        (
+            '(function(a: context<a: string>) "x") instance of '
+            "function<context<a: string, b: string>>->Any",
+            True,
+        ),
+        (
+            '(function(a: context<a: string, b: string>) "x") instance of '
+            "function<context<a: string>>->Any",
+            False,
+        ),
+        ("(function(a: list<number>) 1) instance of function<list<number>>->Any", True),
+        ("(function(a: string) 1) instance of function<number>->Any", False),
+        ("(function(a: Any) 1) instance of function<date>->Any", True),
+    ],
+)
+def test_function_type_conformance_is_contravariant_in_parameters(text: str, value: object) -> None:
+    assert feel(text) == value

@@ -71,18 +71,22 @@ class ItemType:
     def is_collection(self) -> bool:
         return self.element is not None
 
-    def conforms(self, value: Any, env: Env, *, complete: bool = True) -> bool:
+    def conforms(
+        self, value: Any, env: Env, *, complete: bool = True, constraints: bool = True
+    ) -> bool:
         """True when `value` is an instance of this type (null conforms to every type).
 
         A context conforms to a structured type when it has every component (DMN 1.5
         10.3.2.9.1: the type's keys are a subset of the context's; more keys are fine).
         `complete=False` lets a component be absent: input data given as JSON may leave out
-        null components."""
+        null components. `constraints=False` ignores allowedValues and typeConstraint: FEEL's
+        `instance of` is type conformance (Table 61, 10.3.2.9), which has no allowed values."""
         if value is None:
             return True
         if self.element is not None:
             return isinstance(value, list) and all(
-                self.element.conforms(v, env, complete=complete) for v in value
+                self.element.conforms(v, env, complete=complete, constraints=constraints)
+                for v in value
             )
         if self.components is not None:
             if not isinstance(value, dict):
@@ -92,10 +96,12 @@ class ItemType:
                     if complete:
                         return False
                     continue
-                if not comp.conforms(value[key], env, complete=complete):
+                if not comp.conforms(value[key], env, complete=complete, constraints=constraints):
                     return False
         elif not _base_conforms(self.base, value):
             return False
+        if not constraints:
+            return True
         return all(test.matches(value, {}, env) is True for test, _ in self.allowed)
 
     def coerce(self, value: Any, env: Env, what: str, *, complete: bool = True) -> Any:

@@ -141,9 +141,9 @@ class DmnModel:
                     None,
                 )
                 for item_name, item in defs.items.items():
-                    found[f"{prefix}.{item_name}" if prefix else item_name] = item.conforms
+                    found[f"{prefix}.{item_name}" if prefix else item_name] = _type_check(item)
             for item_name, item in self.main.items.items():
-                found[item_name] = item.conforms
+                found[item_name] = _type_check(item)
             self._type_predicates = found
         return found
 
@@ -212,3 +212,12 @@ class DmnModel:
         run = Evaluation(self, inputs or {}, clock=clock)
         value = run.service(element, inputs or {}, convert=True)
         return DecisionResult(value, tuple(run.env.diagnostics.items))
+
+
+def _type_check(item: ItemType) -> Callable[[Any, Env], bool]:
+    """FEEL `instance of` for an item definition: type conformance, without allowed values."""
+
+    def check(value: Any, env: Env) -> bool:
+        return item.conforms(value, env, constraints=False)
+
+    return check

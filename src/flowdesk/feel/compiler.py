@@ -20,7 +20,7 @@ from flowdesk.feel import ast, values
 from flowdesk.feel.errors import FeelLimitError, FeelRuntimeError, FeelSyntaxError
 from flowdesk.feel.numbers import normalize
 from flowdesk.feel.runtime import Env, FeelFunction
-from flowdesk.feel.types import FeelType, ListType, NamedType
+from flowdesk.feel.types import ContextType, FeelType, ListType, NamedType
 
 
 class Scope:
@@ -684,6 +684,8 @@ class Compiler:
         text = self.text
         unknown = isinstance(ftype, NamedType)
 
+        nested = not unknown and _has_named(ftype)
+
         def instance_of(scope: Scope, env: Env) -> Any:
             v = vf(scope, env)
             if unknown:
@@ -692,6 +694,8 @@ class Compiler:
                     return v is not None and host(v, env)
                 fail(env, f"unknown type '{ftype}'", node, text)
                 return None
+            if nested:  # `list<tPerson>`: item definitions inside a FEEL type
+                return _instance_with_names(ftype, v, env)
             return ftype.is_instance(v)
 
         return self.fold(Code(instance_of), value)
@@ -1075,3 +1079,29 @@ def compile_node(node: ast.Node, text: str) -> Fn:
 
 
 __all__ = ["Code", "Compiler", "Fn", "Scope", "UserFunction", "compile_node"]
+
+
+def _has_named(ftype: FeelType) -> bool:
+    if isinstance(ftype, NamedType):
+        return True
+    if isinstance(ftype, ListType):
+        return _has_named(ftype.item)
+    if isinstance(ftype, ContextType):
+        return any(_has_named(t) for _, t in ftype.fields)
+    return False
+
+
+def _instance_with_names(ftype: FeelType, v: Any, env: Env) -> bool:
+    """`instance of` for a FEEL type that names DMN item definitions inside it."""
+    if isinstance(ftype, NamedType):
+        host = env.types.get(ftype.name) if env.types is not None else None
+        return host is not None and v is not None and host(v, env)
+    if isinstance(ftype, ListType):
+        return isinstance(v, list) and all(
+            x is None or _instance_with_names(ftype.item, x, env) for x in v
+        )
+    if isinstance(ftype, ContextType):
+        return isinstance(v, dict) and all(
+            k in v and (v[k] is None or _instance_with_names(t, v[k], env)) for k, t in ftype.fields
+        )
+    return ftype.is_instance(v)

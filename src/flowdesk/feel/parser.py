@@ -88,7 +88,7 @@ _INFIX_BP: dict[str, int] = {
 _COMPARISON_LEVEL = 3
 _NEGATION_BP = 7
 _COMPARE_OPS = frozenset({"=", "!=", "<", "<=", ">", ">="})
-_RANGE_OPS = frozenset({"<", "<=", ">", ">="})
+_RANGE_OPS = frozenset({"<", "<=", ">", ">=", "=", "!="})
 _NAME_SYMBOLS = frozenset({".", "/", "-", "'", "+", "*"})
 
 Parts = tuple[tuple[str, bool], ...]
@@ -451,7 +451,11 @@ class Parser:
             endpoint = self.parse_expr(_COMPARISON_LEVEL)
             if op in ("<", "<="):
                 return ast.RangeLiteral(tok.line, tok.column, None, endpoint, False, op == "<=")
-            return ast.RangeLiteral(tok.line, tok.column, endpoint, None, op == ">=", False)
+            if op in (">", ">="):
+                return ast.RangeLiteral(tok.line, tok.column, endpoint, None, op == ">=", False)
+            # DMN 1.5 rule 7.a adds "=" and "!=": both endpoints are the operand, included for
+            # "=" and excluded for "!=" (as a value it only carries the range properties).
+            return ast.RangeLiteral(tok.line, tok.column, endpoint, endpoint, op == "=", op == "=")
         if op in ("(", "[", "]", "{"):
             saved = self.no_filter
             self.no_filter = False

@@ -190,11 +190,13 @@ def time_offset(value: time) -> timedelta | None:
 
 
 def time_micros(value: time) -> int:
-    """Microseconds since midnight, in UTC for times with an offset (FEEL's valuet)."""
+    """Microseconds since midnight, moved to UTC for times with an offset (FEEL's valuet). No
+    wrap at midnight: XML Schema orders times on one reference day, so 10:00+11:00 stays before
+    11:00+11:00 (it is -50 minutes UTC, not 23:10)."""
     micros = ((value.hour * 60 + value.minute) * 60 + value.second) * 1_000_000 + value.microsecond
     offset = time_offset(value)
     if offset is not None:
-        micros = (micros - offset // timedelta(microseconds=1)) % _DAY_MICROS
+        micros -= offset // timedelta(microseconds=1)
     return micros
 
 
@@ -215,14 +217,23 @@ def _describe(value: time | datetime) -> str:
 
 
 def compare_date_times(a: datetime, b: datetime) -> int:
-    check_same_awareness("compare", a, b)
+    """Table 54: "If one input has a null timezone offset, that input uses the timezone offset
+    of the other input"."""
+    if a.tzinfo is None and b.tzinfo is not None:
+        a = a.replace(tzinfo=b.tzinfo)
+    elif b.tzinfo is None and a.tzinfo is not None:
+        b = b.replace(tzinfo=a.tzinfo)
     if is_aware(a):
         a, b = to_utc(a), to_utc(b)
     return (a > b) - (a < b)
 
 
 def compare_times(a: time, b: time) -> int:
-    check_same_awareness("compare", a, b)
+    """Table 54, as for date and time: a local time takes the other time's offset."""
+    if a.tzinfo is None and b.tzinfo is not None:
+        a = a.replace(tzinfo=b.tzinfo)
+    elif b.tzinfo is None and a.tzinfo is not None:
+        b = b.replace(tzinfo=a.tzinfo)
     x, y = time_micros(a), time_micros(b)
     return (x > y) - (x < y)
 
@@ -305,9 +316,10 @@ def months_between(start: date, end: date) -> YearsMonthsDuration:
     return YearsMonthsDuration(months)
 
 
-def date_to_date_time(value: date, like: datetime) -> datetime:
-    """A date as midnight, in UTC when compared with a zoned date and time (spec valuedt)."""
-    return datetime.combine(value, time(), tzinfo=UTC if like.tzinfo is not None else None)
+def date_to_date_time(value: date) -> datetime:
+    """A date converted implicitly is "a date time value in which the time of day is UTC
+    midnight" (DMN 1.5, 10.3.2.3.5), so with a local date and time it mixes local and UTC."""
+    return datetime.combine(value, time(), tzinfo=UTC)
 
 
 def same_zone(a: tzinfo | None, b: tzinfo | None, on: datetime | None = None) -> bool:

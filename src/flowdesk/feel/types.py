@@ -197,11 +197,29 @@ class FunctionType(FeelType):
         if len(declared) != len(self.params):
             return False
         # Parameters are contravariant: every argument type we may pass must be accepted.
-        return all(d is None or _accepts(d, p) for d, p in zip(declared, self.params, strict=True))
+        return all(
+            d is None or type_conforms(p, d) for d, p in zip(declared, self.params, strict=True)
+        )
 
 
-def _accepts(declared: FeelType, given: FeelType) -> bool:
-    return isinstance(declared, AnyType) or str(declared) == str(given)
+def type_conforms(t: FeelType, s: FeelType) -> bool:
+    """10.3.2.9.2: does type `t` conform to type `s` (an instance of t can stand for an s)?"""
+    if isinstance(s, AnyType) or isinstance(t, NullType) or str(t) == str(s):
+        return True
+    if isinstance(t, ListType) and isinstance(s, ListType):
+        return type_conforms(t.item, s.item)
+    if isinstance(t, RangeType) and isinstance(s, RangeType):
+        return type_conforms(t.item, s.item)
+    if isinstance(t, ContextType) and isinstance(s, ContextType):
+        mine = dict(t.fields)
+        return all(k in mine and type_conforms(mine[k], st) for k, st in s.fields)
+    if isinstance(t, FunctionType) and isinstance(s, FunctionType):
+        return (
+            len(t.params) == len(s.params)
+            and all(type_conforms(sp, tp) for tp, sp in zip(t.params, s.params, strict=True))
+            and type_conforms(t.result, s.result)
+        )
+    return False
 
 
 @dataclass(frozen=True, slots=True)

@@ -165,10 +165,10 @@ def subtract(a: Any, b: Any) -> Any:
         if isinstance(a, date | time) and isinstance(b, timedelta | YearsMonthsDuration):
             return add(a, negate(b))
         if isinstance(a, datetime) and isinstance(b, date):
-            other = b if isinstance(b, datetime) else date_to_date_time(b, a)
+            other = b if isinstance(b, datetime) else date_to_date_time(b)
             return subtract_date_times(a, other)
         if isinstance(a, date) and isinstance(b, datetime):
-            return subtract_date_times(date_to_date_time(a, b), b)
+            return subtract_date_times(date_to_date_time(a), b)
         if isinstance(a, date) and isinstance(b, date):
             return timedelta(days=(a - b).days)
         if isinstance(a, time) and isinstance(b, time):
