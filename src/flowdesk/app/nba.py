@@ -1,0 +1,70 @@
+"""Next best action through the front doors: decide for a customer on a channel, record what the
+customer did, and read the catalog, the models and the acceptance dashboard.
+
+Deciding and recording outcomes need `decisions:evaluate` (agents and integrations: the desktop
+shows the top actions on a case, a CRM or the outbound sender asks for its channel); the models
+and the dashboard are analytics (`analytics:read`); the catalog is a deployed model
+(`deployments:read`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flowdesk.app.context import Caller, Ops, require
+from flowdesk.auth.roles import Permission
+from flowdesk.nba.service import Decision, NextBestAction, Outcome, engine_for
+
+
+def engine(ops: Ops) -> NextBestAction:
+    return engine_for(ops.store, ops.clock)
+
+
+def next_best_action(
+    caller: Caller,
+    ops: Ops,
+    customer_id: str,
+    channel: str,
+    *,
+    context: Mapping[str, Any] | None = None,
+    limit: int = 3,
+    case_id: str | None = None,
+) -> Decision:
+    """The best actions for the customer on the channel, each recorded as presented (an action
+    still presented comes back under its decision id)."""
+    require(caller, Permission.DECISIONS_EVALUATE)
+    return engine(ops).decide(
+        customer_id, channel, context=context, limit=limit, case_id=case_id, actor=caller.username
+    )
+
+
+def record_outcome(caller: Caller, ops: Ops, decision_id: str, outcome: str) -> Outcome:
+    """accepted or declined for a presented action; its model learns from it at once."""
+    require(caller, Permission.DECISIONS_EVALUATE)
+    return engine(ops).record_outcome(decision_id, outcome, actor=caller.username)
+
+
+def actions(caller: Caller, ops: Ops) -> list[dict[str, Any]]:
+    """The actions catalog: every action of the current bundles."""
+    require(caller, Permission.MODELS_READ)
+    return [a.to_dict() for a in sorted(engine(ops).catalog().values(), key=lambda a: a.id)]
+
+
+def models(caller: Caller, ops: Ops) -> list[dict[str, Any]]:
+    """Every adaptive model: version, evidence, AUC, calibration, predictor ranking."""
+    require(caller, Permission.ANALYTICS_READ)
+    return engine(ops).models()
+
+
+def dashboard(caller: Caller, ops: Ops) -> dict[str, Any]:
+    """Acceptance per action, channel, segment and arm, and each model's AUC over time."""
+    require(caller, Permission.ANALYTICS_READ)
+    nba = engine(ops)
+    return {"acceptance": nba.acceptance(), "auc": nba.auc_history()}
+
+
+def presented(caller: Caller, ops: Ops, customer_id: str) -> list[dict[str, Any]]:
+    """The customer's latest presented actions and their outcomes (the case page's history)."""
+    require(caller, Permission.DECISIONS_EVALUATE)
+    return engine(ops).presented(customer_id)
