@@ -14,6 +14,7 @@ from typing import Any
 
 from flowdesk.app.context import Caller, Ops, require
 from flowdesk.auth.roles import Permission
+from flowdesk.core.errors import FlowdeskError
 from flowdesk.nba.service import Decision, NextBestAction, Outcome, engine_for
 
 
@@ -68,3 +69,18 @@ def presented(caller: Caller, ops: Ops, customer_id: str) -> list[dict[str, Any]
     """The customer's latest presented actions and their outcomes (the case page's history)."""
     require(caller, Permission.DECISIONS_EVALUATE)
     return engine(ops).presented(customer_id)
+
+
+def for_case(
+    caller: Caller, ops: Ops, customer_id: str | None, case_id: str | None
+) -> tuple[Decision | None, list[dict[str, Any]]]:
+    """The case page's panel: the top three actions for the agent to say, and the outcomes
+    recorded for the customer. None (and no history) without a customer or the permission;
+    the page never fails for a suggestion."""
+    if customer_id is None or not caller.can(Permission.DECISIONS_EVALUATE):
+        return None, []
+    try:
+        decision = next_best_action(caller, ops, customer_id, "agent", case_id=case_id)
+    except FlowdeskError:
+        return None, []
+    return decision, [h for h in presented(caller, ops, customer_id) if h["outcome"]]

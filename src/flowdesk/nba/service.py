@@ -315,6 +315,8 @@ class NextBestAction:
             return None  # presented and still open: offered again under the same id
         since = now - policy.window
         in_window = [p for p in mine if p.decided_at >= since]
+        if any(p.outcome == "accepted" for p in in_window):
+            return "accepted already"
         if len(in_window) >= policy.max_per_customer:
             days = policy.window.days
             return f"contact limit: {policy.max_per_customer} per customer in {days} days"
