@@ -37,6 +37,7 @@ from flowdesk.customers.views import get_customer
 from flowdesk.experience.service import flows
 from flowdesk.experience.versions import version_files, versions
 from flowdesk.feel import Env
+from flowdesk.feel.values import to_feel
 from flowdesk.nba.adaptive import AdaptiveModel, bin_label
 from flowdesk.nba.catalog import CHANNELS, Action, load_bundle_actions
 from flowdesk.nba.models import nba_customer_scores, nba_decisions, nba_model_history, nba_models
@@ -148,7 +149,9 @@ class _Context:
     presented: list[Any] = field(default_factory=list)
 
     def feel(self, channel: str, today: Any) -> dict[str, Any]:
-        return {
+        """The FEEL context of the eligibility rules, converted to FEEL values once (so fifty
+        rules do not convert it fifty times)."""
+        raw = {
             "customer": self.customer,
             "channel": channel,
             "open_cases": self.open_cases,
@@ -156,6 +159,7 @@ class _Context:
             "recent_events": self.recent,
             "today": today,
         }
+        return {k: to_feel(v) for k, v in raw.items()}
 
     def predictors(self) -> dict[str, Any]:
         out = {
@@ -193,27 +197,41 @@ class NextBestAction:
         self.explore = explore
         self._catalog: dict[str, Action] = {}
         self._catalog_at = -1e9
+        self._signature: tuple[tuple[str, str], ...] = ()
+        self._by_bundle: dict[str, list[Action]] = {}
         self._models: dict[tuple[str, str], tuple[int, AdaptiveModel]] = {}
         self._lock = threading.Lock()
         self._expired_at = -1e9
 
     # -- catalog ----------------------------------------------------------------------------
     def catalog(self) -> dict[str, Action]:
-        """Every action of the current version of every deployed bundle, by id."""
+        """Every action of the current version of every deployed bundle, by id. The files of a
+        bundle version are read and parsed once; every CATALOG_TTL_S the list of current
+        versions is looked at again."""
         now = time.monotonic()
         if now - self._catalog_at < CATALOG_TTL_S:
             return self._catalog
-        found: dict[str, Action] = {}
-        for flow in flows(self.store):
-            current = versions(self.store, flow.name)[-1]
-            if not current.has_files:
-                continue
-            files = version_files(self.store, flow.name, current.number)
-            for action in load_bundle_actions(flow.name, files):
-                found.setdefault(action.id, action)
-        with self._lock:
-            self._catalog, self._catalog_at = found, now
-        return found
+        current = flows(self.store)
+        signature = tuple((f.name, f.bundle_id) for f in current)
+        if signature != self._signature:
+            found: dict[str, Action] = {}
+            for flow in current:
+                actions = self._by_bundle.get(flow.bundle_id)
+                if actions is None:
+                    latest = versions(self.store, flow.name)[-1]
+                    files = (
+                        version_files(self.store, flow.name, latest.number)
+                        if latest.has_files
+                        else {}
+                    )
+                    actions = load_bundle_actions(flow.name, files)
+                    self._by_bundle[flow.bundle_id] = actions
+                for action in actions:
+                    found.setdefault(action.id, action)
+            with self._lock:
+                self._catalog, self._signature = found, signature
+        self._catalog_at = now
+        return self._catalog
 
     def invalidate(self) -> None:
         """Read the catalog again on the next decision (after a deploy)."""
