@@ -15,6 +15,7 @@ from typing import Any
 from flowdesk.app.context import Caller, Ops, require
 from flowdesk.auth.roles import Permission
 from flowdesk.core.errors import FlowdeskError
+from flowdesk.nba.scores import scores_of
 from flowdesk.nba.service import Decision, NextBestAction, Outcome, engine_for
 
 
@@ -84,3 +85,10 @@ def for_case(
     except FlowdeskError:
         return None, []
     return decision, [h for h in presented(caller, ops, customer_id) if h["outcome"]]
+
+
+def customer_scores(caller: Caller, ops: Ops, customer_id: str | None) -> dict[str, Any] | None:
+    """The customer's value and churn risk with their inputs (the 360 view), or None."""
+    if customer_id is None or not caller.can(Permission.WORK_READ):
+        return None
+    return scores_of(ops.store, customer_id)

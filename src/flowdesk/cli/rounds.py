@@ -55,6 +55,9 @@ class WorkerRounds:
         self.surveys = SurveySender(store, clock, senders=senders)
         self.notifier = NotifyRound(store, clock, senders)
         self.connectors = HttpConnectorWorker(self.runtime, settings, worker_id=f"{name}:http")
+        from flowdesk.nba.scores import ScoreRefresher
+
+        self.scores = ScoreRefresher(store, clock)  # customer value and churn risk
         self.jobs = 0
 
     @property
@@ -69,6 +72,7 @@ class WorkerRounds:
         routed = sum(self.router.tick().values()) if self.router is not None else 0
         self.purger.tick()  # old Idempotency-Key answers (not work: it never keeps us awake)
         routed += len(self.closer.tick()) + len(self.surveys.tick())
+        routed += self.scores.tick()
         return int(done + routed + self.notifier.tick().total)
 
 

@@ -279,6 +279,7 @@ def _case(
     context["nba"], context["nba_done"] = next_best.for_case(
         access.user, ops, view.c360.customer_id, case_id
     )
+    context["scores"] = next_best.customer_scores(access.user, ops, view.c360.customer_id)
     return render(request, "case.html", context, principal=access.user, status_code=status_code)
 
 
