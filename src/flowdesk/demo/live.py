@@ -26,6 +26,7 @@ from sqlalchemy import select
 
 from flowdesk.core.ids import UuidIds
 from flowdesk.customers.models import customer_identities, customers
+from flowdesk.demo.nba_responses import SimulatedResponses
 from flowdesk.demo.seed import SeedReport, Simulation
 from flowdesk.store import Store
 
@@ -111,6 +112,8 @@ class LiveDemo:
             self.sim.make_customers(None)
         self.next_arrival = now + self._gap()
         self.next_adopt = now
+        # customers answering next best actions by a hidden propensity (the models learn)
+        self.offers = SimulatedResponses(store, self.sim.clock, seed=self.rng.randrange(2**31))
 
     def _gap(self) -> timedelta:
         return timedelta(seconds=self.rng.expovariate(self.rate / 60))
@@ -127,6 +130,7 @@ class LiveDemo:
         self.sim.clock.set(max(now, self.sim.clock.now()))
         self.sim.run_due_jobs(limit=200)
         self.sim.consumer_round()
+        self.offers.step(now)
 
     def _adopt_open_work(self) -> None:
         """Unclaimed open work the simulation does not know yet (left by the seed, created

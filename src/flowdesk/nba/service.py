@@ -599,6 +599,13 @@ class NextBestAction:
         return self.store.run_unit(lambda uow: run(uow.connection))
 
     # -- reading ----------------------------------------------------------------------------
+    def presented_facts(self, decision_id: str) -> dict[str, Any]:
+        """The predictors a decision was made with (what the demo's customers react to)."""
+        d = nba_decisions.c
+        with self.store.reading() as conn:
+            found = conn.execute(select(d.predictors).where(d.id == decision_id)).scalar()
+        return dict(found or {})
+
     def models(self) -> list[dict[str, Any]]:
         """Every model with its version, evidence, AUC, calibration and predictor ranking."""
         with self.store.reading() as conn:
