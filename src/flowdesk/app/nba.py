@@ -14,9 +14,9 @@ from typing import Any
 
 from flowdesk.app.context import Caller, Ops, require
 from flowdesk.auth.roles import Permission
-from flowdesk.core.errors import FlowdeskError
+from flowdesk.core.errors import FlowdeskError, NotFoundError
 from flowdesk.nba.scores import scores_of
-from flowdesk.nba.service import Decision, NextBestAction, Outcome, engine_for
+from flowdesk.nba.service import Decision, NextBestAction, Outcome, Suggestion, engine_for
 
 
 def engine(ops: Ops) -> NextBestAction:
@@ -92,3 +92,23 @@ def customer_scores(caller: Caller, ops: Ops, customer_id: str | None) -> dict[s
     if customer_id is None or not caller.can(Permission.WORK_READ):
         return None
     return scores_of(ops.store, customer_id)
+
+
+def status_card(ops: Ops, customer_id: str | None) -> Suggestion | None:
+    """The one action for the customer's status page (the `web` treatment: a card), decided
+    for a customer the page has verified; None when there is none. Never fails the page."""
+    if customer_id is None:
+        return None
+    try:
+        found = engine(ops).decide(customer_id, "web", limit=1, actor="status page")
+    except FlowdeskError:
+        return None
+    return found.suggestions[0] if found.suggestions else None
+
+
+def customer_outcome(ops: Ops, customer_id: str, decision_id: str, outcome: str) -> Outcome:
+    """The verified customer's own answer to a card: only a decision presented to them."""
+    nba = engine(ops)
+    if nba.customer_of(decision_id) != customer_id:
+        raise NotFoundError("no such offer for you")
+    return nba.record_outcome(decision_id, outcome, actor="customer")

@@ -599,6 +599,13 @@ class NextBestAction:
         return self.store.run_unit(lambda uow: run(uow.connection))
 
     # -- reading ----------------------------------------------------------------------------
+    def customer_of(self, decision_id: str) -> str | None:
+        """The customer a decision was presented to (None for an unknown id)."""
+        d = nba_decisions.c
+        with self.store.reading() as conn:
+            found = conn.execute(select(d.customer_id).where(d.id == decision_id)).scalar()
+        return None if found is None else str(found)
+
     def presented_facts(self, decision_id: str) -> dict[str, Any]:
         """The predictors a decision was made with (what the demo's customers react to)."""
         d = nba_decisions.c
