@@ -28,12 +28,13 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, bindparam, func, select, update
 
-from flowdesk.cases.service import customer_cases
+from flowdesk.cases.models import cases
 from flowdesk.core.clock import Clock
 from flowdesk.core.errors import ConflictError, FlowdeskError, NotFoundError
-from flowdesk.customers.views import get_customer
+from flowdesk.customers.models import customers
+from flowdesk.customers.views import resolve_survivor
 from flowdesk.experience.service import flows
 from flowdesk.experience.versions import version_files, versions
 from flowdesk.feel import Env
@@ -55,6 +56,49 @@ LOOKBACK = timedelta(days=90)
 #: Recent events (their types) are those of this period.
 RECENT = timedelta(days=30)
 OUTCOMES = ("accepted", "declined", "ignored")
+
+
+_c = customers.c
+_s = nba_customer_scores.c
+_d = nba_decisions.c
+_CUSTOMER = (
+    select(
+        _c.id,
+        _c.status,
+        _c.display_name,
+        _c.given_name,
+        _c.family_name,
+        _c.segment,
+        _c.country,
+        _c.value,
+        _c.created_at,
+        _s.value.label("score_value"),
+        _s.churn_risk,
+        _s.tenure_years,
+        _s.complaints,
+        _s.repeat_contacts,
+        _s.sla_breaches,
+        _s.products,
+    )
+    .select_from(customers.outerjoin(nba_customer_scores, _s.customer_id == _c.id))
+    .where(_c.id == bindparam("cid"))
+)
+_OPEN_CASES = select(cases.c.reason, cases.c.process_key, cases.c.reference).where(
+    cases.c.customer_id == bindparam("cid"), cases.c.status == "open"
+)
+_RECENT = (
+    select(events.c.type)
+    .where(events.c.customer_id == bindparam("cid"), events.c.time >= bindparam("since"))
+    .distinct()
+)
+_PRESENTED = (
+    select(_d.id, _d.action_id, _d.channel, _d.outcome, _d.decided_at, _d.outcome_at)
+    .where(_d.customer_id == bindparam("cid"), _d.decided_at >= bindparam("since"))
+    .order_by(_d.decided_at)
+)
+_EVIDENCE = select(nba_models.c.action_id, nba_models.c.evidence).where(
+    nba_models.c.channel == bindparam("channel")
+)
 
 
 class InvalidRequest(FlowdeskError):
@@ -241,53 +285,47 @@ class NextBestAction:
     def _context(
         self, conn: Connection, customer_id: str, extra: Mapping[str, Any] | None
     ) -> _Context:
+        """Five small queries, built once (module level) so a decision pays for executing
+        them, not for constructing them."""
         now = self.clock.now()
-        found = get_customer(conn, customer_id)
-        s = conn.execute(
-            select(nba_customer_scores).where(nba_customer_scores.c.customer_id == found.id)
-        ).first()
-        tenure = (now - found.created_at).days / 365.25
+        row = conn.execute(_CUSTOMER, {"cid": customer_id}).first()
+        if row is not None and row.status == "merged":
+            row = conn.execute(_CUSTOMER, {"cid": resolve_survivor(conn, customer_id)}).first()
+        if row is None:
+            raise NotFoundError(f"no customer {customer_id!r}")
+        cid = row.id
+        scored = row.churn_risk is not None
+        tenure = (now - row.created_at).days / 365.25
+        name = row.display_name or " ".join(p for p in (row.given_name, row.family_name) if p)
         customer: dict[str, Any] = {
-            "id": found.id,
-            "name": found.name,
-            "segment": found.segment,
-            "country": found.country,
-            "value": float(found.value) if found.value is not None else (s.value if s else 0.0),
-            "tenure_years": round(s.tenure_years if s else tenure, 2),
-            "churn_risk": round(s.churn_risk, 3) if s else 0.0,
-            "complaints": s.complaints if s else 0,
-            "repeat_contacts": s.repeat_contacts if s else 0,
-            "sla_breaches": s.sla_breaches if s else 0,
-            "products": s.products if s else 0,
+            "id": cid,
+            "name": name or cid,
+            "segment": row.segment,
+            "country": row.country,
+            "value": float(row.value)
+            if row.value is not None
+            else (float(row.score_value) if scored else 0.0),
+            "tenure_years": round(row.tenure_years if scored else tenure, 2),
+            "churn_risk": round(row.churn_risk, 3) if scored else 0.0,
+            "complaints": row.complaints if scored else 0,
+            "repeat_contacts": row.repeat_contacts if scored else 0,
+            "sla_breaches": row.sla_breaches if scored else 0,
+            "products": row.products if scored else 0,
         }
         for key, value in (extra or {}).items():
             customer[str(key)] = value
         open_cases = [
             {"reason": c.reason, "process_key": c.process_key, "reference": c.reference}
-            for c in customer_cases(conn, found.id)
-            if c.status == "open"
+            for c in conn.execute(_OPEN_CASES, {"cid": cid})
         ]
-        recent = sorted(
-            conn.execute(
-                select(events.c.type)
-                .where(events.c.customer_id == found.id, events.c.time >= now - RECENT)
-                .distinct()
-            ).scalars()
-        )
-        d = nba_decisions.c
-        presented = conn.execute(
-            select(d.id, d.action_id, d.channel, d.outcome, d.decided_at, d.outcome_at)
-            .where(d.customer_id == found.id, d.decided_at >= now - LOOKBACK)
-            .order_by(d.decided_at)
-        ).all()
+        recent = sorted(conn.execute(_RECENT, {"cid": cid, "since": now - RECENT}).scalars())
+        presented = conn.execute(_PRESENTED, {"cid": cid, "since": now - LOOKBACK}).all()
         return _Context(customer, open_cases, recent, list(presented))
 
     # -- models -----------------------------------------------------------------------------
     def _load_models(self, conn: Connection, channel: str, actions: Iterable[Action]) -> None:
         m = nba_models.c
-        counts = dict(
-            conn.execute(select(m.action_id, m.evidence).where(m.channel == channel)).all()
-        )
+        counts = dict(conn.execute(_EVIDENCE, {"channel": channel}).all())
         stale = [
             a.id
             for a in actions
