@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from tests.web.conftest import build_app, login
 
@@ -14,6 +15,12 @@ from flowdesk.customers import service as customers
 from flowdesk.demo.nba_responses import SimulatedResponses, true_propensity
 from flowdesk.nba.service import engine_for
 from flowdesk.store import Store
+
+
+@pytest.fixture
+def database_url(sqlite_url: str) -> str:
+    """SQLite only: the PostgreSQL paths are the API tests' (test_nba_api.py)."""
+    return sqlite_url
 
 
 def test_simulated_customers_answer_offers_and_the_models_learn(
