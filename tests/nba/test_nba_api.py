@@ -289,3 +289,23 @@ def test_arbitration_is_propensity_times_value_times_lever_and_explained(
     assert ranked["arm"] == "challenger"
     assert [a["action"] for a in ranked["actions"]] == ["discount", "upgrade", "app"]
     assert ranked["actions"][0]["priority"] == pytest.approx(0.1 * 150)
+
+
+def test_bundle_validate_on_the_command_line_checks_the_actions_too(tmp_path: Path) -> None:
+    import typer
+    from typer.testing import CliRunner
+
+    from flowdesk.cli.experience import register
+
+    root = typer.Typer()
+
+    @root.callback()
+    def main() -> None:
+        """Test root."""
+
+    register(root)
+    bad = ACTIONS.replace("lever: 2", "lever: 0")
+    bundle = write_bundle(tmp_path / "mini", {"actions/offers.yaml": bad})
+    result = CliRunner().invoke(root, ["bundle", "validate", str(bundle)])
+    assert result.exit_code == 2, result.output
+    assert "actions/offers.yaml:31:5: actions[2].lever: 0 is less than" in result.output

@@ -85,6 +85,13 @@ def is_bundle_zip(data: bytes) -> bool:
     return len(tops) == 1 and f"{next(iter(tops))}/{MANIFEST}" in names
 
 
+def validate(source: Path | bytes, *, limits: Limits = DEFAULT_LIMITS) -> Bundle:
+    """Read and check a bundle (folder, flow.yaml, .zip path or zip bytes) exactly as deploy
+    does, actions catalog included, writing nothing (`flowdesk bundle validate`)."""
+    name, files = read_bundle_files(source, limits=limits)
+    return _validate(name, files)
+
+
 def deploy(
     caller: Caller,
     ops: Ops,
