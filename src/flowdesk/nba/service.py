@@ -505,7 +505,10 @@ class NextBestAction:
         self, conn: Connection, decision_id: str, outcome: str, actor: str | None
     ) -> Outcome:
         d = nba_decisions.c
-        row = conn.execute(select(nba_decisions).where(d.id == decision_id)).first()
+        # locked: two answers to one decision at once must not both teach the model
+        row = conn.execute(
+            select(nba_decisions).where(d.id == decision_id).with_for_update()
+        ).first()
         if row is None:
             raise NotFoundError(f"no next-best-action decision {decision_id!r}")
         if row.outcome is not None:
@@ -622,7 +625,9 @@ class NextBestAction:
         def run(conn: Connection) -> int:
             done = 0
             for decision_id in due:
-                row = conn.execute(select(nba_decisions).where(d.id == decision_id)).first()
+                row = conn.execute(
+                    select(nba_decisions).where(d.id == decision_id).with_for_update()
+                ).first()
                 if row is None or row.outcome is not None:
                     continue
                 conn.execute(
