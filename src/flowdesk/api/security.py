@@ -31,6 +31,7 @@ PUBLIC = {
     "/status/message",
     "/status/photo",
     "/status/answers",
+    "/status/offer",  # the customer answers the next-best-action card (verified like the rest)
 }
 
 _bearer = HTTPBearer(auto_error=False, description="An API key (fdk_...) as a bearer token")
