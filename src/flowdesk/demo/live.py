@@ -41,6 +41,7 @@ class LiveStatus:
     seconds: float
     report: SeedReport
     open_work: int
+    offers: str = ""  # next best actions presented and accepted (demo/nba_responses.py)
 
     def line(self) -> str:
         r = self.report
@@ -49,7 +50,7 @@ class LiveStatus:
             f"contacts {r.contacts} ({r.triaged} triage, {r.dead_letters} dead letters) | "
             f"cases {r.cases} | claimed {r.claimed} | completed {r.work_done} | "
             f"surveys {r.surveys_sent} sent, {r.surveys_answered} answered | "
-            f"open work {self.open_work}"
+            f"open work {self.open_work}" + (f" | {self.offers}" if self.offers else "")
         )
 
 
@@ -143,7 +144,10 @@ class LiveDemo:
 
     def status(self, started: float) -> LiveStatus:
         return LiveStatus(
-            time.monotonic() - started, self.sim.report, len(self.sim.runtime.work_items())
+            time.monotonic() - started,
+            self.sim.report,
+            len(self.sim.runtime.work_items()),
+            self.offers.line(),
         )
 
     def run(
