@@ -53,7 +53,10 @@ class WorkerRounds:
         senders = senders_from(settings) if notify else {}
         self.closer = CaseCloser(store)  # case.closed for every flow that ended, then its survey
         self.surveys = SurveySender(store, clock, senders=senders)
-        self.notifier = NotifyRound(store, clock, senders)
+        from flowdesk.nba.service import outbound_offer
+
+        # each update carries the customer's next best action for its channel (email, sms)
+        self.notifier = NotifyRound(store, clock, senders, offer=outbound_offer(store, clock))
         self.connectors = HttpConnectorWorker(self.runtime, settings, worker_id=f"{name}:http")
         from flowdesk.nba.scores import ScoreRefresher
 

@@ -22,7 +22,7 @@ import random
 import threading
 import time
 import weakref
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -799,6 +799,25 @@ def _jsonable_value(value: Any) -> Any:
 
 def _jsonable(predictors: Mapping[str, Any]) -> dict[str, Any]:
     return {k: _jsonable_value(v) for k, v in predictors.items()}
+
+
+def outbound_offer(store: Store, clock: Clock) -> Callable[[str, str], str | None]:
+    """For case update notifications: the text of the customer's next best action on the
+    channel the update goes out on (email or sms; None on others, or with no action)."""
+    engine = engine_for(store, clock)
+
+    def offer(customer_id: str, channel: str) -> str | None:
+        if channel not in ("email", "sms"):
+            return None
+        try:
+            found = engine.decide(customer_id, channel, limit=1, actor="notifications")
+        except FlowdeskError:
+            return None
+        if not found.suggestions:
+            return None
+        return found.suggestions[0].treatment.get("text")
+
+    return offer
 
 
 _ENGINES: weakref.WeakKeyDictionary[Store, NextBestAction] = weakref.WeakKeyDictionary()
