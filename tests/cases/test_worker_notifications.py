@@ -86,9 +86,11 @@ def test_the_worker_sends_case_updates_and_deferred_notifications_by_smtp(
     assert sorted(by_recipient) == ["ann@example.com", "bob@example.com"]
     update = by_recipient["ann@example.com"]
     assert update["Subject"] == f"Update on your case {started.case_reference}"
-    assert update.get_content().strip() == (
+    content = update.get_content().strip()
+    assert content.split("-- ")[0].strip() == (
         f"Your case {started.case_reference}: We are working on your complaint."
     )
+    assert "Northwind app" in content  # the next best action's email text (docs/decisions.md)
     assert by_recipient["bob@example.com"].get_content().strip() == "Your engineer comes at 10:00."
     with store.reading() as conn:
         status = conn.execute(

@@ -53,6 +53,7 @@ def test_live_adds_contacts_cases_and_work_to_a_seeded_store(tmp_path: Path) -> 
     )
     assert result.exit_code == 0, result.output
     assert "contacts" in result.output and "open work" in result.output
+    assert "offers " in result.output  # simulated customers answer next best actions
 
     store = Store.open(url)
     try:

@@ -40,6 +40,7 @@ PUBLIC = {
     "/api/v1/chat/sessions",
     "/api/v1/chat/messages",
     "/chat/demo",
+    "/status/offer",  # the customer answers the next-best-action card (verified like the rest)
 }
 
 _bearer = HTTPBearer(auto_error=False, description="An API key (fdk_...) as a bearer token")

@@ -19,6 +19,7 @@ from typing import Any
 
 from flowdesk.app.context import Caller, Ops, require
 from flowdesk.auth.roles import Permission
+from flowdesk.experience.bundle import Bundle
 from flowdesk.experience.errors import BundleError as BundleError
 from flowdesk.experience.files import DEFAULT_LIMITS, Limits, read_bundle_files, read_zip
 from flowdesk.experience.loader import validate_files
@@ -33,8 +34,23 @@ from flowdesk.experience.versions import (
 )
 from flowdesk.experience.versions import diff as diff_versions
 from flowdesk.experience.versions import versions as list_versions
+from flowdesk.nba.catalog import check_bundle_actions
+from flowdesk.nba.service import engine_for
 
 MANIFEST = "flow.yaml"
+
+
+def _validate(name: str, files: dict[str, bytes]) -> Bundle:
+    """The bundle's own checks and its next-best-action catalog (actions/*.yaml), every issue
+    of both in one BundleError."""
+    issues = check_bundle_actions(files)
+    try:
+        bundle = validate_files(name, files)
+    except BundleError as exc:
+        raise BundleError([*exc.issues, *issues]) from None
+    if issues:
+        raise BundleError(issues)
+    return bundle
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +85,13 @@ def is_bundle_zip(data: bytes) -> bool:
     return len(tops) == 1 and f"{next(iter(tops))}/{MANIFEST}" in names
 
 
+def validate(source: Path | bytes, *, limits: Limits = DEFAULT_LIMITS) -> Bundle:
+    """Read and check a bundle (folder, flow.yaml, .zip path or zip bytes) exactly as deploy
+    does, actions catalog included, writing nothing (`flowdesk bundle validate`)."""
+    name, files = read_bundle_files(source, limits=limits)
+    return _validate(name, files)
+
+
 def deploy(
     caller: Caller,
     ops: Ops,
@@ -88,11 +111,12 @@ def deploy(
         )
     else:
         name, files = read_bundle_files(source, limits=limits)
-    bundle = validate_files(name, files)
+    bundle = _validate(name, files)
     current = latest(ops.store, bundle.name)
     if current is not None and current.has_files and current.sha256 == bundle_sha(bundle):
         return DeployOutcome(current, created=False)
     result = deploy_bundle(ops.runtime, ops.store, bundle, actor=caller.username)
+    engine_for(ops.store, ops.clock).invalidate()
     return DeployOutcome(version(ops.store, bundle.name, result.number), True, result)
 
 
@@ -116,8 +140,9 @@ def rollback(caller: Caller, ops: Ops, name: str, number: int) -> DeployOutcome:
     current = list_versions(ops.store, name)[-1]
     if target.sha256 == current.sha256 and current.has_files:
         return DeployOutcome(current, created=False)
-    bundle = validate_files(name, version_files(ops.store, name, number))
+    bundle = _validate(name, version_files(ops.store, name, number))
     result = deploy_bundle(ops.runtime, ops.store, bundle, actor=caller.username, restores=number)
+    engine_for(ops.store, ops.clock).invalidate()
     return DeployOutcome(version(ops.store, name, result.number), True, result)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flowdesk.cases.updates import notify_case_updates
+from flowdesk.cases.updates import Offer, notify_case_updates
 from flowdesk.channels.notify import send_due
 from flowdesk.channels.outbound import Sender, SmtpSender, WebhookSender
 from flowdesk.channels.providers import provider_senders
@@ -58,10 +58,17 @@ class RoundReport:
 
 
 class NotifyRound:
-    def __init__(self, store: Store, clock: Clock, senders: dict[str, Sender]) -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        senders: dict[str, Sender],
+        offer: Offer | None = None,
+    ) -> None:
         self.store = store
         self.clock = clock
         self.senders = senders
+        self.offer = offer  # the next best action's line per channel (see cli/rounds.py)
 
     @property
     def active(self) -> bool:
@@ -74,7 +81,9 @@ class NotifyRound:
         if not self.senders:
             return RoundReport(0, 0)
         try:
-            made = notify_case_updates(self.store, self.clock, senders=self.senders)
+            made = notify_case_updates(
+                self.store, self.clock, senders=self.senders, offer=self.offer
+            )
             sent = send_due(self.store, self.clock, senders=self.senders)
         except (OSError, ValueError) as exc:
             log.warning("notifications not sent, retrying next round", error=str(exc))

@@ -103,6 +103,20 @@ def _with_subject(
     return subject, render(channel)
 
 
+#: Between an update and the offer appended to it (the sent-already check ignores the offer).
+OFFER_SEPARATOR = "\n\n-- \n"
+#: (customer id, channel) -> a line to add to the update (the next best action's treatment).
+Offer = Callable[[str, str], "str | None"]
+
+
+def _with_offer(
+    subject: str, render: Callable[[str], str], offer: Offer, customer_id: str, channel: str
+) -> tuple[str | None, str]:
+    text = render(channel)
+    extra = offer(customer_id, channel)
+    return subject, f"{text}{OFFER_SEPARATOR}{extra}" if extra else text
+
+
 def notify_case_updates(
     store: Store,
     clock: Clock,
@@ -110,8 +124,10 @@ def notify_case_updates(
     senders: dict[str, Sender],
     consumer: str = CONSUMER,
     limit: int = 200,
+    offer: Offer | None = None,
 ) -> list[Notification]:
-    """Process the next events of the log; returns the notifications made."""
+    """Process the next events of the log; returns the notifications made. `offer` adds a
+    line per channel to each update (the worker passes the next best action's treatment)."""
     log = store.events
     log.register(consumer)
     made: list[Notification] = []
@@ -132,7 +148,7 @@ def notify_case_updates(
 
         render = partial(_text, step, status)
         last = _last_update(store, case.id, subject)
-        if last is not None and last[1] == render(last[0]):
+        if last is not None and last[1].split(OFFER_SEPARATOR, 1)[0] == render(last[0]):
             continue
         made.append(
             notify(
@@ -143,7 +159,9 @@ def notify_case_updates(
                 senders=senders,
                 subject=subject,
                 case_id=case.id,
-                for_channel=partial(_with_subject, subject, render),
+                for_channel=partial(_with_subject, subject, render)
+                if offer is None
+                else partial(_with_offer, subject, render, offer, case.customer_id),
             )
         )
     if window.position is not None:

@@ -186,11 +186,11 @@ def validate_command(
     as_json: AsJson = False,
 ) -> None:
     """Check a bundle as a deploy would, without deploying it."""
+    from flowdesk.app.bundles import validate
     from flowdesk.experience.errors import BundleError
-    from flowdesk.experience.loader import load_bundle
 
     try:
-        bundle = load_bundle(path)
+        bundle = validate(path)
     except BundleError as exc:
         if as_json:
             issues = [i.to_dict() for i in exc.issues]

@@ -53,7 +53,10 @@ class WorkerRounds:
         senders = senders_from(settings, store=store, clock=clock) if notify else {}
         self.closer = CaseCloser(store)  # case.closed for every flow that ended, then its survey
         self.surveys = SurveySender(store, clock, senders=senders)
-        self.notifier = NotifyRound(store, clock, senders)
+        from flowdesk.nba.service import outbound_offer
+
+        # each update carries the customer's next best action for its channel (email, sms)
+        self.notifier = NotifyRound(store, clock, senders, offer=outbound_offer(store, clock))
         self.connectors = HttpConnectorWorker(self.runtime, settings, worker_id=f"{name}:http")
         from flowdesk.situations.actions import ActionRunner
         from flowdesk.situations.consumer import SituationConsumer
@@ -61,6 +64,10 @@ class WorkerRounds:
         # event patterns: situations from the log, then their actions (each once)
         self.situations = SituationConsumer(store, clock)
         self.actions = ActionRunner(store, self.runtime, clock=clock, senders=senders)
+
+        from flowdesk.nba.scores import ScoreRefresher
+
+        self.scores = ScoreRefresher(store, clock)  # customer value and churn risk
         self.jobs = 0
         # customers' email from the IMAP mailboxes of the settings (channels.imap)
         self.mailboxes = list(settings.imap_mailboxes)
@@ -88,7 +95,7 @@ class WorkerRounds:
         routed = sum(self.router.tick().values()) if self.router is not None else 0
         self.purger.tick()  # old Idempotency-Key answers (not work: it never keeps us awake)
         routed += len(self.closer.tick()) + len(self.surveys.tick())
-        routed += self.situations.tick() + self.actions.tick()
+        routed += self.situations.tick() + self.actions.tick() + self.scores.tick()
         return int(done + routed + self.notifier.tick().total + self._poll_mail())
 
     def _poll_mail(self) -> int:

@@ -28,6 +28,7 @@ from sqlalchemy import select
 from flowdesk.channels import twilio, whatsapp
 from flowdesk.core.ids import UuidIds
 from flowdesk.customers.models import customer_identities, customers
+from flowdesk.demo.nba_responses import SimulatedResponses
 from flowdesk.demo.seed import SeedReport, Simulation
 from flowdesk.store import Store
 
@@ -79,6 +80,7 @@ class LiveStatus:
     seconds: float
     report: SeedReport
     open_work: int
+    offers: str = ""  # next best actions presented and accepted (demo/nba_responses.py)
 
     def line(self) -> str:
         r = self.report
@@ -87,7 +89,7 @@ class LiveStatus:
             f"contacts {r.contacts} ({r.triaged} triage, {r.dead_letters} dead letters) | "
             f"cases {r.cases} | claimed {r.claimed} | completed {r.work_done} | "
             f"surveys {r.surveys_sent} sent, {r.surveys_answered} answered | "
-            f"open work {self.open_work}"
+            f"open work {self.open_work}" + (f" | {self.offers}" if self.offers else "")
         )
 
 
@@ -158,6 +160,8 @@ class LiveDemo:
         assign_service_points(store)
         self.outage: tuple[str, datetime] | None = None  # the area down and when it is back
         self.next_outage = now + timedelta(minutes=self.rng.uniform(1, 3))
+        # customers answering next best actions by a hidden propensity (the models learn)
+        self.offers = SimulatedResponses(store, self.sim.clock, seed=self.rng.randrange(2**31))
 
     def _gap(self) -> timedelta:
         return timedelta(seconds=self.rng.expovariate(self.rate / 60))
@@ -175,6 +179,7 @@ class LiveDemo:
         self.sim.run_due_jobs(limit=200)
         self.sim.consumer_round()
         self._network(now)
+        self.offers.step(now)
 
     def _network(self, now: datetime) -> None:
         """Node events as Northwind's network monitoring posts them (the area-outage pattern
@@ -200,7 +205,10 @@ class LiveDemo:
 
     def status(self, started: float) -> LiveStatus:
         return LiveStatus(
-            time.monotonic() - started, self.sim.report, len(self.sim.runtime.work_items())
+            time.monotonic() - started,
+            self.sim.report,
+            len(self.sim.runtime.work_items()),
+            self.offers.line(),
         )
 
     def run(

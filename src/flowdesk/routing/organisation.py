@@ -35,6 +35,7 @@ from flowdesk.calendars import BusinessCalendar
 from flowdesk.cases.models import cases
 from flowdesk.customers.models import customers
 from flowdesk.feel.durations import parse_duration
+from flowdesk.nba.scores import score_of
 from flowdesk.routing.domain import DEFAULT_CAPACITY
 from flowdesk.sla import Escalation, Ola, SlaCatalog, SlaPolicy
 from flowdesk.store import Store
@@ -388,7 +389,12 @@ class WorkProfiler:
         name as its group (the engine's rule), so "Billing" must mean department "billing"."""
         org = self.organisation
         info = self.step(process_key, element_id) if process_key and element_id else None
-        segment, value, reason = _customer(conn, instance_id)
+        segment, value, reason, customer_id = _customer(conn, instance_id)
+        # the next-best-action scores (event log and profile): churn risk, and the value of a
+        # customer whose profile has none
+        scored = score_of(conn, customer_id) if customer_id else None
+        if scored is not None and value is None:
+            value = scored[0]
         reasons = (reason,) if reason else (info.reasons if info else ())
         policy = org.customer_policy(segment, reasons)
         step_policy = (
@@ -404,22 +410,26 @@ class WorkProfiler:
             candidate_groups=frozenset(org.department_for(g) or g for g in candidate_groups),
             skills=dict(info.skills) if info else {},
             customer_value=org.value_points(value),
-            churn_risk=org.risk(segment, process_key),
+            churn_risk=max(org.risk(segment, process_key), scored[1] if scored else 0.0),
             policy=step_policy,
             attributes=attributes,
         )
 
 
-def _customer(conn: Connection, instance_id: str | None) -> tuple[str | None, float | None, Any]:
-    """(segment, value, contact reason) of the customer whose case the flow serves."""
+def _customer(
+    conn: Connection, instance_id: str | None
+) -> tuple[str | None, float | None, Any, str | None]:
+    """(segment, value, contact reason, customer id) of the customer whose case the flow
+    serves."""
     if instance_id is None:
-        return None, None, None
+        return None, None, None, None
     row = conn.execute(
-        select(customers.c.segment, customers.c.value, cases.c.reason)
+        select(customers.c.segment, customers.c.value, cases.c.reason, customers.c.id)
         .select_from(cases.join(customers, customers.c.id == cases.c.customer_id))
         .where(cases.c.instance_id == instance_id)
         .limit(1)
     ).first()
     if row is None:
-        return None, None, None
-    return row.segment, float(row.value) if row.value is not None else None, row.reason
+        return None, None, None, None
+    value = float(row.value) if row.value is not None else None
+    return row.segment, value, row.reason, row.id

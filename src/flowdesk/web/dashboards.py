@@ -259,3 +259,57 @@ def work_page(request: Request, access: Reader, days: str = "30") -> Response:
         },
         principal=access.user,
     )
+
+
+@router.get("/dashboards/next-best-action")
+def next_best_action_page(request: Request, access: Reader) -> Response:
+    """Acceptance per action, channel, segment and arm; each model's AUC by version."""
+    if access.denied:
+        return access.denied
+    from flowdesk.app import nba
+
+    ops = ops_of(request)
+    data = nba.dashboard(access.user, ops)
+    models = nba.models(access.user, ops)
+    per_action: dict[str, list[int]] = {}
+    per_arm: dict[str, list[int]] = {}
+    for row in data["acceptance"]:
+        answered = row["accepted"] + row["declined"] + row["ignored"]
+        for key, table in ((row["action"], per_action), (row["arm"], per_arm)):
+            cell = table.setdefault(key, [0, 0])
+            cell[0] += row["accepted"]
+            cell[1] += answered
+    acceptance = charts.bar_chart(
+        [(a, (c[0] / c[1] if c[1] else None)) for a, c in sorted(per_action.items())],
+        title="Acceptance by action (all channels)",
+        kind="percent",
+    )
+    versions = max((h["version"] for h in data["auc"]), default=0)
+    series: dict[str, dict[int, float | None]] = {}
+    for h in data["auc"]:
+        series.setdefault(f"{h['action']} / {h['channel']}", {})[h["version"]] = h["auc"]
+    auc = charts.line_chart(
+        [
+            (name, [(f"v{v}", points.get(v)) for v in range(1, versions + 1)])
+            for name, points in sorted(series.items())[:7]
+        ],
+        title="Model AUC by version",
+        kind="score",
+    )
+    arms = {
+        arm: charts.fmt(c[0] / c[1] if c[1] else None, "percent")
+        for arm, c in sorted(per_arm.items())
+    }
+    return render(
+        request,
+        "nba_dashboard.html",
+        {
+            "tab": "nba",
+            "acceptance": acceptance,
+            "auc": auc,
+            "arms": arms,
+            "rows": data["acceptance"],
+            "models": models,
+        },
+        principal=access.user,
+    )

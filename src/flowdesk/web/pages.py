@@ -14,6 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 from flowdesk.api.routes.common import ops_of
 from flowdesk.api.security import SESSION_COOKIE
 from flowdesk.app import casework, desktop, knowledge, macros, work
+from flowdesk.app import nba as next_best
 from flowdesk.app import search as app_search
 from flowdesk.app.casework import WorkItemExperience
 from flowdesk.app.context import Ops
@@ -274,6 +275,11 @@ def _case(
         "timeline": casework.timeline(access.user, ops, item_id),
         "macros": macros.list_macros(access.user, ops),
     }
+    case_id = view.case.id if view.case is not None else None
+    context["nba"], context["nba_done"] = next_best.for_case(
+        access.user, ops, view.c360.customer_id, case_id
+    )
+    context["scores"] = next_best.customer_scores(access.user, ops, view.c360.customer_id)
     return render(request, "case.html", context, principal=access.user, status_code=status_code)
 
 
@@ -422,6 +428,21 @@ def add_note(request: Request, item_id: str, access: Act, fields: Form) -> Respo
     text = fields.get("note", "")
     act = lambda: work.add_note(access.user, _ops(request), item_id, text)  # noqa: E731
     return _acted(request, access, item_id, act, "Note added", field="note")
+
+
+@router.post("/work/{item_id}/nba/{decision_id}")
+def nba_outcome(
+    request: Request, item_id: str, decision_id: str, access: Act, fields: Form
+) -> Response:
+    """One click on a suggested action: the customer accepted or declined it."""
+    if failed := _posted(request, access, fields):
+        return failed
+    outcome = fields.get("outcome", "")
+
+    def act() -> Any:
+        return next_best.record_outcome(access.user, _ops(request), decision_id, outcome)
+
+    return _acted(request, access, item_id, act, f"Next best action {outcome or 'recorded'}")
 
 
 @router.post("/work/{item_id}/transfer")

@@ -13,10 +13,12 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from flowdesk.api.routes.common import app_singleton, ops_of
-from flowdesk.app import answers
+from flowdesk.app import answers, nba
 from flowdesk.app import selfservice as use
 from flowdesk.app.context import Ops
 from flowdesk.app.errors import FormInvalid
+from flowdesk.app.work import customer_id_of
+from flowdesk.core.errors import FlowdeskError, NotFoundError
 from flowdesk.web import csrf
 from flowdesk.web.pages import MAX_FIELD, Form
 from flowdesk.web.ratelimit import FailureLimiter
@@ -110,7 +112,30 @@ def status_check(request: Request, fields: Form) -> Response:
 
 
 def _shown(ops: Ops, state: use.InstanceState, reference: str, proof: str) -> dict[str, Any]:
-    return {**use.view(ops, state), "reference": reference.strip(), "proof": proof}
+    offer = nba.status_card(ops, customer_id_of(state.vars)) if state.status == "active" else None
+    return {**use.view(ops, state), "reference": reference.strip(), "proof": proof, "offer": offer}
+
+
+@router.post("/status/offer")
+def status_offer(request: Request, fields: Form) -> Response:
+    """The customer answers the next-best-action card on their status page."""
+    state = _verify(request, fields)
+    if isinstance(state, Response):
+        return state
+    ops = ops_of(request)
+    reference, proof = fields.get("reference", ""), fields.get("proof", "")
+    customer_id = customer_id_of(state.vars)
+    try:
+        if customer_id is None:
+            raise NotFoundError("no such offer for you")
+        nba.customer_outcome(
+            ops, customer_id, fields.get("decision", ""), fields.get("outcome", "")
+        )
+    except FlowdeskError as exc:
+        shown = _shown(ops, state, reference, proof)
+        return _page(request, **shown, error=exc.message, status_code=422)
+    notice = "Thank you: we have noted your answer."
+    return _page(request, **_shown(ops, state, reference, proof), notice=notice)
 
 
 @router.post("/status/answers")
