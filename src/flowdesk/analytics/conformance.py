@@ -104,6 +104,19 @@ class ReplayNet:
     label_elements: dict[str, frozenset[str]]
     ahead: dict[str, frozenset[str]]
     ignored: frozenset[str]
+    #: Silent firing sequences found so far, by (goal, marking[, upcoming]): the closure over
+    #: silent transitions is searched once per reachable marking and model, not once per trace.
+    searches: dict[tuple[Any, ...], tuple[int, ...] | None] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+    #: For each place, the silent transitions that consume from it (what a search may fire).
+    silent_from: dict[str, tuple[int, ...]] = field(default_factory=dict, compare=False)
+
+    @property
+    def silent_choice(self) -> bool:
+        """Whether a silent step chooses its outputs by what is still to come in the case
+        (then a search depends on the rest of the trace, not only on the marking)."""
+        return any(self.transitions[i].split == "choose" for i in self.silent)
 
     def is_plain(self) -> bool:
         """Whether the net is an ordinary Petri net (no inclusive joins/splits, no terminate)."""
@@ -246,6 +259,10 @@ def build_net(
     ignored = frozenset(n for n in process.nodes if n not in nodes) | frozenset(
         n.id for n in nodes.values() if n.type in GATEWAYS or n.type in _INCLUSIVE
     )
+    silent_from: dict[str, list[int]] = {}
+    for i in silent:
+        for place in dict.fromkeys(transitions[i].inputs):
+            silent_from.setdefault(place, []).append(i)
     return ReplayNet(
         process,
         match,
@@ -255,6 +272,7 @@ def build_net(
         {k: frozenset(v) for k, v in label_elements.items()},
         ahead,
         ignored,
+        silent_from={k: tuple(v) for k, v in silent_from.items()},
     )
 
 
@@ -371,6 +389,7 @@ class _Game:
         self.flows: Counter[str] = Counter()
         self.elements: Counter[str] = Counter()
         self.not_enabled: Counter[str] = Counter()
+        self.choice = net.silent_choice
 
     @staticmethod
     def enabled(t: Transition, marking: Mapping[str, int]) -> bool:
@@ -418,6 +437,22 @@ class _Game:
                 self.flows[p] += 1
         self.elements[t.element] += 1
 
+    def cached_search(
+        self, name: tuple[Any, ...], goal: Any, upcoming: frozenset[str]
+    ) -> tuple[int, ...] | None:
+        """`search`, memoised on the net by goal `name` and marking (and `upcoming` where a
+        silent split depends on it): every variant that reaches a marking reuses the answer."""
+        key: tuple[Any, ...] = (*name, _key(self.marking))
+        if self.choice:
+            key = (*key, upcoming)
+        cache = self.net.searches
+        if key in cache:
+            return cache[key]
+        found = self.search(goal, upcoming)
+        path = None if found is None else tuple(found)
+        cache[key] = path
+        return path
+
     def search(
         self, goal: Any, upcoming: frozenset[str], limit: int = SEARCH_LIMIT
     ) -> list[int] | None:
@@ -428,9 +463,13 @@ class _Game:
         transitions = self.net.transitions
         queue: deque[tuple[_Marking, list[int]]] = deque([(start, [])])
         visited = {_key(start)}
+        silent_from = self.net.silent_from
         while queue and len(visited) < limit:
             marking, path = queue.popleft()
-            for i in self.net.silent:
+            # only transitions with a marked input can fire; in the net's order, so the
+            # shortest sequence found is the same as when every silent one is tried
+            fireable = sorted({i for p in marking for i in silent_from.get(p, ())})
+            for i in fireable:
                 t = transitions[i]
                 if not self.enabled(t, marking):
                     continue
@@ -454,7 +493,9 @@ class _Game:
         candidates = [transitions[i] for i in self.net.by_label[label]]
         chosen = next((t for t in candidates if self.enabled(t, self.marking)), None)
         if chosen is None:
-            path = self.search(lambda m: any(self.enabled(t, m) for t in candidates), here)
+            path = self.cached_search(
+                ("play", label), lambda m: any(self.enabled(t, m) for t in candidates), here
+            )
             if path is not None:
                 self.run_silent(path, here)
                 chosen = next(t for t in candidates if self.enabled(t, self.marking))
@@ -480,9 +521,11 @@ class _Game:
         place; returns (missing at the end, remaining, left-over deviations)."""
         none: frozenset[str] = frozenset()
         if self.marking.get(END_PLACE, 0) == 0 or len(self.marking) > 1:
-            path = self.search(lambda m: set(m) == {END_PLACE}, none)
+            path = self.cached_search(("end",), lambda m: set(m) == {END_PLACE}, none)
             if path is None and self.marking.get(END_PLACE, 0) == 0:
-                path = self.search(lambda m: m.get(END_PLACE, 0) > 0, none)
+                path = self.cached_search(
+                    ("reach-end",), lambda m: m.get(END_PLACE, 0) > 0, none
+                )
             if path:
                 self.run_silent(path, none)
         deviations: list[Deviation] = []
@@ -720,6 +763,22 @@ def traces(log: EventLog, column: str) -> list[tuple[str, list[str]]]:
     return [(str(case), list(trace)) for case, trace in frame.iter_rows()]
 
 
+def _variant_cases(log: EventLog, column: str) -> list[tuple[tuple[str, ...], list[str]]]:
+    """(labels in order, the cases that follow them) per distinct trace, grouped in Polars so
+    that Python touches each variant once rather than each case."""
+    if log.event_count == 0:
+        return []
+    if column not in log.events.columns:
+        raise ModelError(f"the event log has no '{column}' column to replay")
+    per_case = (
+        log.events.filter(pl.col(column).is_not_null())
+        .group_by(CASE, maintain_order=True)
+        .agg(pl.col(column).cast(pl.String).alias("trace"))
+    )
+    grouped = per_case.group_by("trace", maintain_order=True).agg(pl.col(CASE))
+    return [(tuple(trace), list(cases)) for trace, cases in grouped.iter_rows()]
+
+
 def check_conformance(
     log: EventLog,
     models: Mapping[str, Process],
@@ -743,23 +802,30 @@ def check_conformance(
     column = "element_id" if match == "element" else ACTIVITY
     only = next(iter(models)) if case_models is None else None
     skipped: Counter[str] = Counter()
-    by_model: dict[str, list[tuple[str, list[str]]]] = {}
-    for case, trace in traces(log, column):
-        definition_id = only if only is not None else (case_models or {}).get(case)
-        if definition_id is None:
-            skipped["no model for the case"] += 1
-        elif definition_id not in models:
-            skipped[f"model {definition_id} not deployed"] += 1
-        else:
-            by_model.setdefault(definition_id, []).append((case, trace))
+    by_model: dict[str, list[tuple[tuple[str, ...], list[str]]]] = {}
+    for trace, cases_of in _variant_cases(log, column):
+        for case in cases_of:
+            definition_id = only if only is not None else (case_models or {}).get(case)
+            if definition_id is None:
+                skipped["no model for the case"] += 1
+                continue
+            if definition_id not in models:
+                skipped[f"model {definition_id} not deployed"] += 1
+                continue
+            group = by_model.setdefault(definition_id, [])
+            if group and group[-1][0] is trace:
+                group[-1][1].append(case)
+            else:
+                group.append((trace, [case]))
     results: list[CaseConformance] = []
     versions: list[VersionConformance] = []
     overall = Totals()
     aggregated: dict[tuple[str, str | None, str | None], list[Any]] = {}
+    plain: dict[str, str] = {}
     for definition_id in sorted(by_model, key=_version_order):
         process = models[definition_id]
-        cases = by_model[definition_id]
-        observed = {label for _, trace in cases for label in trace}
+        variants = by_model[definition_id]
+        observed = {label for trace, _ in variants for label in trace}
         net = build_net(process, observed, match=match)
         skip = _ignored_labels(net)
         memo: dict[tuple[str, ...], Replay] = {}
@@ -767,17 +833,21 @@ def check_conformance(
         flows: Counter[str] = Counter()
         elements: Counter[str] = Counter()
         variant_cases: Counter[tuple[str, ...]] = Counter()
-        for case, trace in cases:
-            kept = tuple(label for label in trace if _plain(label, match) not in skip)
+        for trace, cases in variants:
+            for label in trace:
+                if label not in plain:
+                    plain[label] = _plain(label, match)
+            kept = tuple(label for label in trace if plain[label] not in skip)
             replay = memo.get(kept)
             if replay is None:
                 replay = memo[kept] = replay_trace(net, kept)
-            variant_cases[kept] += 1
-            results.append(CaseConformance(case, definition_id, len(kept), replay))
+            times = len(cases)
+            variant_cases[kept] += times
+            results.extend(CaseConformance(case, definition_id, len(kept), replay) for case in cases)
             for deviation in replay.deviations:
                 entry = aggregated.setdefault(deviation.key, [deviation, 0, 0, set()])
-                entry[1] += 1
-                entry[2] += deviation.tokens
+                entry[1] += times
+                entry[2] += deviation.tokens * times
                 entry[3].add(definition_id)
         for kept, times in variant_cases.items():
             replay = memo[kept]
