@@ -117,3 +117,25 @@ def test_agents_are_kept_out_and_unknown_processes_are_404(client: TestClient) -
     missing = client.get("/analysis/no_such_flow")
     assert missing.status_code == 404 and "no_such_flow" in missing.text
     assert client.get(f"/analysis/{KEY}", params={"measure": "mood"}).status_code == 400
+
+
+def test_the_page_sets_a_discovered_model_beside_the_deployed_one_and_draws_handoffs(
+    client: TestClient,
+) -> None:
+    login(client, "akeller")
+    base = f"/api/v1/analytics/processes/{KEY}"
+    found = client.get(f"{base}/discovery", params={"noise": 0.2}).json()
+    handoffs = client.get(f"{base}/handoffs").json()
+    html = client.get(f"/analysis/{KEY}").text
+    assert re.search(r'id="deployed-model">.*?<svg ', html, re.S)
+    assert re.search(r'id="discovered-model">.*?<svg ', html, re.S)
+    shown = re.search(r'id="discovered-fitness">.*?data-value="([^"]*)"', html, re.S)
+    assert shown is not None and float(shown.group(1)) == pytest.approx(found["fitness"])
+    assert f'href="{base}/discovered.bpmn?noise=0.2"' in html
+    assert handoffs["total"] > 0  # the demo flows run across departments (lanes)
+    matrix = re.search(r'id="handoff-matrix">(.*?)</figure>', html, re.S)
+    assert matrix is not None and 'role="img"' in matrix.group(1)
+    top = handoffs["handoffs"][0]
+    assert f"{top['from']} to {top['to']}: {top['count']:,} hand-offs" in matrix.group(1)
+    rows = re.findall(r'<table id="handoffs">.*?</table>', html, re.S)[0].count("<tr>") - 1
+    assert rows == len(handoffs["handoffs"])

@@ -16,12 +16,15 @@ from typing import TYPE_CHECKING, Any
 
 from flowdesk.analytics.conformance import ConformanceReport, Match, check_conformance
 from flowdesk.analytics.dfg import directly_follows
+from flowdesk.analytics.discovery import discover_bpmn
+from flowdesk.analytics.handoffs import handoff_report
 from flowdesk.analytics.heatmap import Measure, element_durations, heatmap_svg
 from flowdesk.analytics.log import CASE, EventLog
 from flowdesk.analytics.source import events_to_log
 from flowdesk.analytics.variants import variants
 from flowdesk.bpmn.model import Definitions, Process
 from flowdesk.bpmn.parser import parse_bpmn
+from flowdesk.bpmn.svg import render_svg
 from flowdesk.core.errors import NotFoundError
 from flowdesk.core.event_types import EventType
 from flowdesk.core.events import StoredEvent
@@ -44,6 +47,39 @@ class DeployedVersion:
     @property
     def process(self) -> Process:
         return self.definitions.processes[self.definition_id.rpartition(":")[0]]
+
+
+@dataclass(frozen=True, slots=True)
+class Discovery:
+    """A discovered model beside the deployed one, with the fitness of the same cases on each."""
+
+    key: str
+    noise: float
+    xml: str
+    definitions: Definitions
+    report: ConformanceReport
+    deployed: ConformanceReport
+
+    def svg(self) -> str:
+        """The discovered diagram as SVG (laid out left to right by `to_bpmn`)."""
+        return render_svg(self.definitions)
+
+    def to_json(self) -> dict[str, Any]:
+        process = next(iter(self.definitions.processes.values()))
+        kinds = Counter(node.type for node in process.nodes.values())
+        return {
+            "key": self.key,
+            "noise": self.noise,
+            "process_id": process.id,
+            "cases": self.report.totals.cases,
+            "fitness": self.report.totals.fitness,
+            "fitting_cases": self.report.totals.fitting_cases,
+            "deployed_fitness": self.deployed.totals.fitness,
+            "deployed_fitting_cases": self.deployed.totals.fitting_cases,
+            "tasks": kinds.get("task", 0),
+            "gateways": kinds.get("exclusiveGateway", 0) + kinds.get("parallelGateway", 0),
+            "deviations": [d.to_json() for d in self.report.deviations[:20]],
+        }
 
 
 @dataclass
@@ -126,6 +162,27 @@ class ProcessAnalysis:
             flow_counts=flows,
             process_id=chosen.process.id,
         )
+
+    def discovery(self, noise: float = 0.2) -> Discovery | None:
+        """A model mined from the completed cases (inductive miner, infrequent variant) and
+        how well those cases fit it and the deployed model; None without completed cases."""
+        finished = self.log.filter_cases(self.finished_cases())
+        if finished.event_count == 0:
+            return None
+        name = f"{self.latest.name or self.key} (discovered)"
+        xml = discover_bpmn(finished, noise=noise, name=name, process_id=f"{self.key}-discovered")
+        definitions = parse_bpmn(xml, filename=f"{self.key}-discovered.bpmn")
+        process = next(iter(definitions.processes.values()))
+        report = check_conformance(finished, {process.id: process}, match="name")
+        return Discovery(self.key, noise, xml, definitions, report, self.conformance())
+
+    def diagram(self, version: int | None = None) -> str:
+        """A deployed version's diagram as SVG, without figures (beside the discovered one)."""
+        return render_svg(self.version(version).definitions)
+
+    def handoffs(self) -> dict[str, Any]:
+        """The department hand-off matrix of all instances (count, waits, rework back)."""
+        return {"key": self.key, **handoff_report(self.log)}
 
     def process_map(self, top: int = 10) -> dict[str, Any]:
         """Directly-follows edges (counts, durations) and the top variants of all instances."""

@@ -170,3 +170,89 @@ def process_map(
     top: Annotated[int, Query(ge=1, le=1000, description="How many variants")] = 10,
 ) -> Any:
     return analysis.process_map(top)
+
+
+class HandoffCell(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    source: str = Field(alias="from", description="Department that finished the work")
+    to: str = Field(description="Department that took it over")
+    count: int
+    median_wait_seconds: float | None = Field(
+        description="Sender's completion to receiver's start (completion where no starts)"
+    )
+    mean_wait_seconds: float | None
+    rework: int = Field(description="Hand-offs back to a department that already worked on it")
+
+
+class Handoffs(BaseModel):
+    key: str
+    departments: list[str] = Field(description="In order of first appearance")
+    handoffs: list[HandoffCell] = Field(description="Most frequent first")
+    total: int
+    rework: int
+
+
+@router.get(
+    "/{key}/handoffs",
+    response_model=Handoffs,
+    responses=errors(404),
+    summary="Department hand-off matrix: count, median wait and rework per pair",
+)
+def handoffs(_: Reader, analysis: Analysis) -> Any:
+    return analysis.handoffs()
+
+
+class Discovered(BaseModel):
+    key: str
+    noise: float
+    process_id: str = Field(description="Id of the discovered process (deploys beside KEY)")
+    cases: int = Field(description="Completed cases mined and replayed")
+    fitness: float | None = Field(description="Token-replay fitness on the discovered model")
+    fitting_cases: int
+    deployed_fitness: float | None = Field(description="The same cases on the deployed model")
+    deployed_fitting_cases: int
+    tasks: int
+    gateways: int
+    deviations: list[Deviation]
+
+
+Noise = Annotated[float, Query(ge=0.0, lt=1.0, description="Inductive miner noise threshold (IMf)")]
+
+
+def _discovery(analysis: use.ProcessAnalysis, noise: float) -> Any:
+    from flowdesk.core.errors import NotFoundError
+
+    found = analysis.discovery(noise)
+    if found is None:
+        raise NotFoundError(f"process {analysis.key} has no completed cases to discover from")
+    return found
+
+
+@router.get(
+    "/{key}/discovery",
+    response_model=Discovered,
+    responses=errors(404),
+    summary="A model discovered from the completed cases, with fitness beside the deployed one",
+)
+def discovery(_: Reader, analysis: Analysis, noise: Noise = 0.2) -> Any:
+    return _discovery(analysis, noise).to_json()
+
+
+@router.get(
+    "/{key}/discovered.bpmn",
+    response_class=Response,
+    responses={
+        **errors(404),
+        200: {"content": {"application/xml": {"schema": {"type": "string"}}}},
+    },
+    summary="The discovered model as BPMN 2.0 XML (deploys with POST /api/v1/deployments)",
+)
+def discovered_bpmn(_: Reader, analysis: Analysis, noise: Noise = 0.2) -> Response:
+    found = _discovery(analysis, noise)
+    filename = f"{analysis.key}-discovered.bpmn"
+    return Response(
+        found.xml,
+        media_type="application/xml",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
