@@ -3,8 +3,8 @@
 Reads ``{"net": ReplayNet.to_petri_json(), "traces": [[label, ...], ...]}`` from the file named
 on the command line and prints one JSON line: per trace the missing, consumed, remaining and
 produced tokens and the fitness pm4py computes, plus pm4py's log fitness (and, with
-``"discover_noise"``, the fitness of pm4py's own inductive miner model on the same traces). Runs where pm4py is
-installed (the git-ignored .bench-venv); pm4py is never a Flowdesk dependency.
+``"discover_noise"``, the fitness of pm4py's own inductive miner model on the same traces).
+Runs where pm4py is installed (the git-ignored .bench-venv); pm4py is never a Flowdesk dependency.
 """
 
 from __future__ import annotations
