@@ -61,6 +61,11 @@ def replay(spec: dict[str, Any]) -> dict[str, Any]:
         discovered["discovered_fitness"] = float(
             pm4py.fitness_token_based_replay(frame, *own)["log_fitness"]
         )
+    if spec.get("align"):  # pm4py's alignments (standard costs) of every trace
+        aligned = __import__("pm4py").conformance_diagnostics_alignments(frame, net, initial, final)
+        discovered["alignments"] = [
+            {"cost": int(a["cost"]), "fitness": float(a["fitness"])} for a in aligned
+        ]
     return {
         **discovered,
         "pm4py": __import__("pm4py").__version__,

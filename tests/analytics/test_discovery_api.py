@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from tests.analytics.test_conformance_api import BASE, problem, run_refund
+from tests.analytics.test_conformance_api import BASE, legacy_case, problem, run_refund
 from tests.api.test_service_api import Api, make_api
 from tests.runtime.conftest import DATA
 
@@ -92,7 +92,7 @@ def test_discovered_model_fits_downloads_and_deploys_and_handoffs_are_counted(ap
 
     departmental_case(
         api,
-        "legacy-1",
+        "dept-1",
         [
             ("capture", "Front", 5),
             ("approve", "Back", 60),
@@ -100,7 +100,7 @@ def test_discovered_model_fits_downloads_and_deploys_and_handoffs_are_counted(ap
             ("issue", "Finance", 120),
         ],
     )
-    departmental_case(api, "legacy-2", [("capture", "Front", 5), ("approve", "Back", 20)])
+    departmental_case(api, "dept-2", [("capture", "Front", 5), ("approve", "Back", 20)])
     matrix = api.client.get(f"{BASE}/refund/handoffs", headers=headers)
     assert matrix.status_code == 200, matrix.text
     report = matrix.json()
@@ -112,3 +112,23 @@ def test_discovered_model_fits_downloads_and_deploys_and_handoffs_are_counted(ap
     assert cells[("Back", "Front")]["rework"] == 1  # legacy-1 went back to the front office
     assert cells[("Front", "Finance")]["rework"] == 0
     assert (report["total"], report["rework"]) == (4, 1)
+
+
+@pytest.mark.usefixtures("loose_events")
+def test_the_alignment_of_one_case_names_the_step_it_skipped(api: Api) -> None:
+    assert api.deploy(("refund.bpmn", (DATA / "refund.bpmn").read_bytes())).status_code == 201
+    fitting = run_refund(api, 50)
+    legacy_case(api)  # never notified the customer
+    headers = api.as_("supervisor")
+    aligned = api.client.get(f"{BASE}/refund/cases/legacy-1/alignment", headers=headers)
+    assert aligned.status_code == 200, aligned.text
+    body = aligned.json()
+    assert body["definition_id"] == "refund:1" and body["deviations"] == 1
+    (skipped,) = [m for m in body["moves"] if m["kind"] != "sync"]
+    assert (skipped["kind"], skipped["element_id"]) == ("model", "notify")
+    synced = [m["element_id"] for m in body["moves"] if m["kind"] == "sync"]
+    assert synced[:3] == ["start", "capture", "issue"] and "crm" in synced
+    assert 0.0 < body["fitness"] < 1.0 and body["cost"] >= 10_000
+    clean = api.client.get(f"{BASE}/refund/cases/{fitting}/alignment", headers=headers).json()
+    assert clean["deviations"] == 0 and clean["fitness"] == 1.0
+    assert problem(api.client.get(f"{BASE}/refund/cases/nope/alignment", headers=headers), 404)

@@ -523,9 +523,7 @@ class _Game:
         if self.marking.get(END_PLACE, 0) == 0 or len(self.marking) > 1:
             path = self.cached_search(("end",), lambda m: set(m) == {END_PLACE}, none)
             if path is None and self.marking.get(END_PLACE, 0) == 0:
-                path = self.cached_search(
-                    ("reach-end",), lambda m: m.get(END_PLACE, 0) > 0, none
-                )
+                path = self.cached_search(("reach-end",), lambda m: m.get(END_PLACE, 0) > 0, none)
             if path:
                 self.run_silent(path, none)
         deviations: list[Deviation] = []
@@ -827,7 +825,7 @@ def check_conformance(
         variants = by_model[definition_id]
         observed = {label for trace, _ in variants for label in trace}
         net = build_net(process, observed, match=match)
-        skip = _ignored_labels(net)
+        skip = ignored_labels(net)
         memo: dict[tuple[str, ...], Replay] = {}
         totals = Totals()
         flows: Counter[str] = Counter()
@@ -843,7 +841,9 @@ def check_conformance(
                 replay = memo[kept] = replay_trace(net, kept)
             times = len(cases)
             variant_cases[kept] += times
-            results.extend(CaseConformance(case, definition_id, len(kept), replay) for case in cases)
+            results.extend(
+                CaseConformance(case, definition_id, len(kept), replay) for case in cases
+            )
             for deviation in replay.deviations:
                 entry = aggregated.setdefault(deviation.key, [deviation, 0, 0, set()])
                 entry[1] += times
@@ -866,17 +866,160 @@ def check_conformance(
     return ConformanceReport(match, results, versions, deviations, overall, dict(skipped))
 
 
-def _ignored_labels(net: ReplayNet) -> frozenset[str]:
+def ignored_labels(net: ReplayNet) -> frozenset[str]:
     """Labels of elements outside the token game (gateways, subprocess insides) that no
     replayed element shares: dropped from traces rather than reported as not in the model."""
     labels = {net.label_of(e) for e in net.ignored if e in net.process.nodes}
     return frozenset(labels - set(net.by_label))
 
 
-def _plain(label: str, match: Match) -> str:
+def plain_label(label: str, match: Match) -> str:
+    """A log label as the net knows it (names are normalised, element ids kept)."""
     return normalise_name(label) if match == "name" else label
+
+
+_plain = plain_label
 
 
 def _version_order(definition_id: str) -> tuple[str, int, str]:
     key, _, version = definition_id.rpartition(":")
     return (key, int(version), "") if version.isdigit() else (definition_id, 0, definition_id)
+
+
+# -- alignments ----------------------------------------------------------------------------
+
+#: Costs of the standard alignment (as pm4py's): a move on the log or on a visible model step
+#: costs MOVE, a silent step SILENT (so the cheapest explanation also has the fewest routings).
+MOVE = 10_000
+SILENT = 1
+#: Bound on the states an alignment may visit (one variant, on demand).
+ALIGN_LIMIT = 200_000
+
+MoveKind = Literal["sync", "log", "model"]
+
+
+@dataclass(frozen=True, slots=True)
+class Move:
+    """One step of an alignment: both log and model (`sync`), the log only (`log`: the case did
+    something the model does not allow here) or the model only (`model`: a step the model
+    needed that the case skipped)."""
+
+    kind: MoveKind
+    activity: str
+    element_id: str | None
+
+    def describe(self) -> str:
+        if self.kind == "sync":
+            return f"{self.activity}: as the model says"
+        if self.kind == "log":
+            return f"{self.activity}: done, but the model does not allow it here"
+        return f"{self.activity}: skipped, but the model requires it here"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "activity": self.activity,
+            "element_id": self.element_id,
+            "description": self.describe(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Alignment:
+    """The cheapest way to walk a case and its model together (silent steps left out)."""
+
+    moves: tuple[Move, ...]
+    cost: int
+    fitness: float
+
+    @property
+    def deviations(self) -> list[Move]:
+        return [m for m in self.moves if m.kind != "sync"]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "cost": self.cost,
+            "fitness": self.fitness,
+            "deviations": len(self.deviations),
+            "moves": [m.to_json() for m in self.moves],
+        }
+
+
+def align(net: ReplayNet, labels: Sequence[str]) -> Alignment:
+    """An optimal alignment of one activity sequence (labels of `net`) with the net: Dijkstra
+    over (position in the case, marking). Token replay says *how much* a case deviates;
+    the alignment says exactly *what* it did differently. Fitness is ``1 - cost / worst`` where
+    worst is every activity a log move plus the model's cheapest complete run, both counted in
+    moves, silent steps not counted (as pm4py).
+    Inclusive splits are explored one outgoing flow at a time (an approximation)."""
+    trace = [_plain(label, net.match) for label in labels]
+    best, moves = _dijkstra(net, trace)
+    empty, _ = _dijkstra(net, [])
+    worst = len(trace) + empty // MOVE
+    fitness = 1.0 - (best // MOVE) / worst if worst else 1.0
+    return Alignment(tuple(moves), best, max(0.0, fitness))
+
+
+def _successors(
+    game: _Game, marking: _Marking, t: Transition
+) -> list[tuple[_Marking, tuple[str, ...]]]:
+    if t.split == "choose" and len(t.outputs) > 1:
+        out = []
+        for place in t.outputs:
+            single = Transition(t.element, t.visible, t.inputs, (place,), join=t.join)
+            out.append(game.apply(marking, single, frozenset())[:3:2])
+        return [(m, o) for m, o in out]
+    after, _, outs = game.apply(marking, t, frozenset())
+    return [(after, outs)]
+
+
+def _dijkstra(net: ReplayNet, trace: Sequence[str]) -> tuple[int, list[Move]]:
+    import heapq
+
+    game = _Game(net)
+    start: _Marking = Counter({START_PLACE: 1})
+    final = ((END_PLACE, 1),)
+    counter = 0
+    queue: list[tuple[int, int, int, _Marking]] = [(0, 0, 0, start)]
+    seen: dict[tuple[int, tuple[tuple[str, int], ...]], int] = {(0, _key(start)): 0}
+    back: dict[tuple[int, tuple[tuple[str, int], ...]], tuple[Any, Move | None]] = {}
+    n = len(trace)
+    while queue:
+        cost, _, i, marking = heapq.heappop(queue)
+        state = (i, _key(marking))
+        if cost > seen.get(state, cost):
+            continue
+        if i == n and state[1] == final:
+            moves: list[Move] = []
+            while state in back:
+                state, move = back[state]
+                if move is not None:
+                    moves.append(move)
+            return cost, moves[::-1]
+        if len(seen) > ALIGN_LIMIT:
+            raise ModelError("the alignment needs too many states; try a simpler model")
+        steps: list[tuple[int, int, _Marking, Move | None]] = []
+        if i < n:
+            label = trace[i]
+            steps.append((MOVE, i + 1, marking, Move("log", label, None)))
+        for t in net.transitions:
+            if not t.inputs or not game.enabled(t, marking):
+                continue
+            for after, _ in _successors(game, marking, t):
+                if not t.visible:
+                    steps.append((SILENT, i, after, None))
+                    continue
+                label = net.label_of(t.element)
+                shown = net.name_of(t.element) or label
+                if i < n and trace[i] == label:
+                    steps.append((0, i + 1, after, Move("sync", shown, t.element)))
+                steps.append((MOVE, i, after, Move("model", shown, t.element)))
+        for step_cost, j, after, move in steps:
+            key = (j, _key(after))
+            total = cost + step_cost
+            if total < seen.get(key, total + 1):
+                seen[key] = total
+                back[key] = (state, move)
+                counter += 1
+                heapq.heappush(queue, (total, counter, j, after))
+    raise ModelError("the model cannot reach its end: no alignment exists")

@@ -14,12 +14,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from flowdesk.analytics.conformance import ConformanceReport, Match, check_conformance
+from flowdesk.analytics.conformance import (
+    ConformanceReport,
+    Match,
+    align,
+    build_net,
+    check_conformance,
+    ignored_labels,
+    plain_label,
+)
 from flowdesk.analytics.dfg import directly_follows
 from flowdesk.analytics.discovery import discover_bpmn
 from flowdesk.analytics.handoffs import handoff_report
 from flowdesk.analytics.heatmap import Measure, element_durations, heatmap_svg
-from flowdesk.analytics.log import CASE, EventLog
+from flowdesk.analytics.log import ACTIVITY, CASE, EventLog
 from flowdesk.analytics.source import events_to_log
 from flowdesk.analytics.variants import variants
 from flowdesk.bpmn.model import Definitions, Process
@@ -175,6 +183,26 @@ class ProcessAnalysis:
         process = next(iter(definitions.processes.values()))
         report = check_conformance(finished, {process.id: process}, match="name")
         return Discovery(self.key, noise, xml, definitions, report, self.conformance())
+
+    def alignment(self, case: str) -> dict[str, Any]:
+        """The optimal alignment of one case with the version it ran: exactly which steps it
+        skipped or did out of order (token replay only says how much it deviated)."""
+        definition_id = self.case_models.get(case)
+        if definition_id is None or definition_id not in self.versions:
+            raise NotFoundError(f"process {self.key} has no case {case!r} on a deployed model")
+        column = "element_id" if self.match == "element" else ACTIVITY
+        log = self.log.completions() if self.log.has_lifecycle_starts() else self.log
+        same = [c for c, d in self.case_models.items() if d == definition_id]
+        labels = log.filter_cases(same).events.get_column(column).drop_nulls()
+        net = build_net(self.versions[definition_id].process, labels.unique(), match=self.match)
+        skip = ignored_labels(net)
+        trace = [
+            label
+            for label in log.filter_cases([case]).events.get_column(column).drop_nulls()
+            if plain_label(label, self.match) not in skip
+        ]
+        result = align(net, trace)
+        return {"key": self.key, "case": case, "definition_id": definition_id, **result.to_json()}
 
     def diagram(self, version: int | None = None) -> str:
         """A deployed version's diagram as SVG, without figures (beside the discovered one)."""

@@ -256,3 +256,33 @@ def discovered_bpmn(_: Reader, analysis: Analysis, noise: Noise = 0.2) -> Respon
         media_type="application/xml",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+class AlignedMove(BaseModel):
+    kind: Literal["sync", "log", "model"] = Field(
+        description="sync: as the model says; log: done but not allowed here; "
+        "model: required here but skipped"
+    )
+    activity: str
+    element_id: str | None
+    description: str
+
+
+class CaseAlignment(BaseModel):
+    key: str
+    case: str
+    definition_id: str
+    cost: int = Field(description="10000 per log or model move, 1 per silent step (as pm4py)")
+    fitness: float = Field(description="1 - moves / (case length + shortest model run)")
+    deviations: int
+    moves: list[AlignedMove]
+
+
+@router.get(
+    "/{key}/cases/{case}/alignment",
+    response_model=CaseAlignment,
+    responses=errors(404),
+    summary="Optimal alignment of one case with its model: exactly what it did differently",
+)
+def alignment(_: Reader, analysis: Analysis, case: str) -> Any:
+    return analysis.alignment(case)
