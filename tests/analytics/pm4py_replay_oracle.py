@@ -61,6 +61,10 @@ def replay(spec: dict[str, Any]) -> dict[str, Any]:
         discovered["discovered_fitness"] = float(
             pm4py.fitness_token_based_replay(frame, *own)["log_fitness"]
         )
+    if spec.get("precision"):  # pm4py's ETC precision (token-based) of the same net
+        discovered["precision"] = float(
+            __import__("pm4py").precision_token_based_replay(frame, net, initial, final)
+        )
     if spec.get("align"):  # pm4py's alignments (standard costs) of every trace
         aligned = __import__("pm4py").conformance_diagnostics_alignments(frame, net, initial, final)
         discovered["alignments"] = [

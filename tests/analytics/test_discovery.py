@@ -111,6 +111,7 @@ def test_pm4py_agrees_on_fitness_of_our_model_and_of_its_own_miner(tmp_path: Pat
         "net": net.to_petri_json(),
         "traces": [[normalise_name(a) for a in t] for t in traces],
         "discover_noise": 0.0,
+        "precision": True,
     }
     (tmp_path / "spec.json").write_text(json.dumps(spec))
     done = subprocess.run(
@@ -121,8 +122,11 @@ def test_pm4py_agrees_on_fitness_of_our_model_and_of_its_own_miner(tmp_path: Pat
     )
     assert done.returncode == 0, done.stderr[-3000:]
     theirs = json.loads(done.stdout.strip().splitlines()[-1])
-    ours = check_conformance(log, {"d:1": process}, match="name").totals
+    report = check_conformance(log, {"d:1": process}, match="name")
+    ours = report.totals
     assert ours.fitness == pytest.approx(theirs["log_fitness"]) == 1.0
+    assert report.precision == pytest.approx(theirs["precision"])
+    assert report.precision is not None and report.precision < 1.0
     assert theirs["discovered_fitness"] == pytest.approx(ours.fitness)
     assert sum(t["produced"] for t in theirs["traces"]) == ours.produced
 

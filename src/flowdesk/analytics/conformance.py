@@ -688,9 +688,14 @@ class VersionConformance:
     totals: Totals
     flow_counts: dict[str, int]
     element_counts: dict[str, int]
+    precision: Precision | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"definition_id": self.definition_id, **self.totals.to_json()}
+        return {
+            "definition_id": self.definition_id,
+            **self.totals.to_json(),
+            "precision": self.precision.value if self.precision else None,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -736,10 +741,19 @@ class ConformanceReport:
     def version(self, definition_id: str) -> VersionConformance | None:
         return next((v for v in self.versions if v.definition_id == definition_id), None)
 
+    @property
+    def precision(self) -> float | None:
+        """Precision over every version (escaping and allowed counts summed)."""
+        parts = [v.precision for v in self.versions if v.precision is not None]
+        if not parts:
+            return None
+        return Precision(sum(p.escaping for p in parts), sum(p.allowed for p in parts)).value
+
     def to_json(self, *, worst: int = 10, deviations: int | None = None) -> dict[str, Any]:
         return {
             "match": self.match,
             **self.totals.to_json(),
+            "precision": self.precision,
             "skipped": dict(self.skipped),
             "versions": [v.to_json() for v in self.versions],
             "deviations": [d.to_json() for d in self.deviations[:deviations]],
@@ -857,7 +871,10 @@ def check_conformance(
                 flows[flow] += n * times
             for element, n in replay.element_counts.items():
                 elements[element] += n * times
-        versions.append(VersionConformance(definition_id, totals, dict(flows), dict(elements)))
+        fitted = precision(net, {k: n for k, n in variant_cases.items()})
+        versions.append(
+            VersionConformance(definition_id, totals, dict(flows), dict(elements), fitted)
+        )
     deviations = [
         DeviationCount(d, cases, tokens, tuple(sorted(ids, key=_version_order)))
         for d, cases, tokens, ids in aggregated.values()
@@ -1023,3 +1040,91 @@ def _dijkstra(net: ReplayNet, trace: Sequence[str]) -> tuple[int, list[Move]]:
                 counter += 1
                 heapq.heappush(queue, (total, counter, j, after))
     raise ModelError("the model cannot reach its end: no alignment exists")
+
+
+# -- precision -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Precision:
+    """ETC precision (escaping edges, as pm4py's token-based precision): after every prefix of
+    the log that replays without missing tokens, the activities the model would allow next
+    (`allowed`) against those that followed that prefix in the log; `escaping` counts the
+    allowed ones nobody did. Precision is ``1 - escaping / allowed``: 1.0 means the model
+    allows nothing the log never does; a flower model scores low."""
+
+    escaping: int
+    allowed: int
+
+    @property
+    def value(self) -> float:
+        return 1.0 - self.escaping / self.allowed if self.allowed else 1.0
+
+
+def precision(net: ReplayNet, variants: Mapping[tuple[str, ...], int]) -> Precision:
+    """Precision of `net` for `variants` (labels of `net` -> number of cases). Each distinct
+    prefix is replayed once; the labels allowed after it are memoised per marking."""
+    following: dict[tuple[str, ...], set[str]] = {}
+    count: Counter[tuple[str, ...]] = Counter()
+    starts: set[str] = set()
+    cases = 0
+    for trace, n in variants.items():
+        labels = tuple(plain_label(label, net.match) for label in trace)
+        cases += n
+        if labels:
+            starts.add(labels[0])
+        for i in range(1, len(labels)):
+            following.setdefault(labels[:i], set()).add(labels[i])
+            count[labels[:i]] += n
+    allowed_memo: dict[tuple[tuple[str, int], ...], frozenset[str]] = {}
+
+    def allowed(marking: _Marking) -> frozenset[str]:
+        key = _key(marking)
+        if key not in allowed_memo:
+            allowed_memo[key] = _eventually_enabled(net, marking)
+        return allowed_memo[key]
+
+    initial = allowed(Counter({START_PLACE: 1}))
+    escaping = cases * len(initial - starts)
+    total = cases * len(initial)
+    done: set[tuple[str, ...]] = set()
+    for trace in variants:  # one replay per variant gives the marking after each prefix
+        labels = tuple(plain_label(label, net.match) for label in trace)
+        game = _Game(net)
+        suffixes = _suffix_elements(net, labels)
+        for position, label in enumerate(labels[:-1]):
+            if label not in net.by_label:
+                break
+            game.play(label, suffixes[position], suffixes[position + 1])
+            if game.missing:
+                break  # not fitting from here on: pm4py leaves such prefixes out too
+            prefix = labels[: position + 1]
+            if prefix in done:
+                continue
+            done.add(prefix)
+            enabled = allowed(game.marking)
+            total += len(enabled) * count[prefix]
+            escaping += len(enabled - following[prefix]) * count[prefix]
+    return Precision(escaping, total)
+
+
+def _eventually_enabled(net: ReplayNet, marking: _Marking) -> frozenset[str]:
+    """Labels of visible transitions enabled in `marking` or after silent steps from it."""
+    game = _Game(net)
+    found: set[str] = set()
+    queue: deque[_Marking] = deque([marking])
+    seen = {_key(marking)}
+    while queue and len(seen) < SEARCH_LIMIT:
+        current = queue.popleft()
+        for t in net.transitions:
+            if not t.inputs or not game.enabled(t, current):
+                continue
+            if t.visible:
+                found.add(net.label_of(t.element))
+                continue
+            after = game.apply(current, t, frozenset())[0]
+            key = _key(after)
+            if key not in seen:
+                seen.add(key)
+                queue.append(after)
+    return frozenset(found)

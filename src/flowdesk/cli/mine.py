@@ -285,6 +285,7 @@ def _print_conformance(report: dict[str, Any]) -> None:
     console.print(
         f"[bold]{report['key']}[/]: fitness {shown}, {report['cases']} cases replayed, "
         f"{report['fitting_cases']} fitting"
+        + (f", precision {report['precision']:.4f}" if report.get("precision") is not None else "")
     )
     if report["skipped"]:
         skipped = ", ".join(f"{n} {why}" for why, n in sorted(report["skipped"].items()))

@@ -72,6 +72,7 @@ def process(request: Request, key: str, access: Reader, measure: str = "frequenc
         # the SVG is rendered by flowdesk.bpmn.svg, which escapes every text it writes
         "heatmap": Markup(svg),
         "totals": report.totals.to_json(),
+        "precision": report.precision,
         "skipped": sorted(report.skipped.items()),
         "versions": [v.to_json() for v in report.versions],
         "deviations": [d.to_json() for d in report.deviations[:50]],

@@ -40,6 +40,9 @@ class TokenTotals(BaseModel):
 
 class VersionConformance(TokenTotals):
     definition_id: str = Field(examples=["refund:3"])
+    precision: float | None = Field(
+        description="ETC precision: 1 - escaping/allowed next activities (pm4py's token-based)"
+    )
 
 
 class CaseDeviation(BaseModel):
@@ -74,6 +77,9 @@ class CaseConformance(BaseModel):
 
 class Conformance(TokenTotals):
     key: str
+    precision: float | None = Field(
+        description="ETC precision over all versions: 1.0 = the model allows nothing unseen"
+    )
     match: Literal["element", "name"]
     skipped: dict[str, int] = Field(
         description="Instances not replayed, by reason (running, cancelled, no model)"
