@@ -318,7 +318,7 @@ def timed(label: str, fn: Callable[[], Any]) -> tuple[Any, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="about 100k events, under 30 s")
+    parser.add_argument("--quick", action="store_true", help="about 50k events, under 30 s")
     parser.add_argument("--events", type=int, default=None)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--keep", type=Path, default=None, help="copy the XES file here")
@@ -337,7 +337,7 @@ def main() -> None:
     from flowdesk.analytics.export import write_xes
     from flowdesk.analytics.log import EventLog
 
-    events = args.events or (100_000 if args.quick else 1_000_000)
+    events = args.events or (50_000 if args.quick else 1_000_000)
     with tempfile.TemporaryDirectory(prefix="flowdesk-mining-") as tmp:
         xes = Path(tmp) / "log.xes.gz"
         cols, gen_s = timed(f"generate {events:,} events", lambda: generate(events, args.seed))

@@ -81,6 +81,14 @@ def test_discovered_model_fits_downloads_and_deploys_and_handoffs_are_counted(ap
         api.client.get(f"{BASE}/refund/discovery", params={"noise": 1.5}, headers=headers), 422
     )
 
+    # lifecycle: completions by default; every event (starts too) the way pm4py counts
+    done = api.client.get(f"{BASE}/refund/map", headers=headers).json()
+    both = api.client.get(f"{BASE}/refund/map", params={"all_events": 1}, headers=headers).json()
+    assert (done["lifecycle"], both["lifecycle"]) == ("complete", "all")
+    assert both["events"] > done["events"] and both["cases"] == done["cases"] == 3
+    assert ("Capture request", "Capture request") in {(e["from"], e["to"]) for e in both["edges"]}
+    assert all(e["from"] != e["to"] for e in done["edges"])
+
     bpmn = api.client.get(f"{BASE}/refund/discovered.bpmn", headers=headers)
     assert bpmn.status_code == 200
     assert 'filename="refund-discovered.bpmn"' in bpmn.headers["content-disposition"]

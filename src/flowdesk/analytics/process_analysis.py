@@ -212,9 +212,11 @@ class ProcessAnalysis:
         """The department hand-off matrix of all instances (count, waits, rework back)."""
         return {"key": self.key, **handoff_report(self.log)}
 
-    def process_map(self, top: int = 10) -> dict[str, Any]:
-        """Directly-follows edges (counts, durations) and the top variants of all instances."""
-        log = self.log.completions()
+    def process_map(self, top: int = 10, *, all_events: bool = False) -> dict[str, Any]:
+        """Directly-follows edges (counts, durations) and the top variants of all instances:
+        from completions, or with `all_events` from every event, starts included (pm4py's
+        default counting)."""
+        log = self.log if all_events else self.log.completions()
         dfg = directly_follows(log)
         found = variants(log)
         return {
@@ -223,6 +225,7 @@ class ProcessAnalysis:
             "events": log.event_count,
             "activities": dfg.activity_counts,
             "edges": [e.to_json() for e in dfg.edges],
+            "lifecycle": "all" if all_events else "complete",
             "variant_count": len(found),
             "variants": [v.to_json() for v in found[:top]],
         }

@@ -116,6 +116,9 @@ class ProcessMap(BaseModel):
     activities: dict[str, int] = Field(description="Completions per activity")
     edges: list[MapEdge] = Field(description="Directly-follows edges, most frequent first")
     variant_count: int
+    lifecycle: Literal["complete", "all"] = Field(
+        description="complete: completions only; all: start events too (pm4py's counting)"
+    )
     variants: list[MapVariant] = Field(description="The most frequent variants")
 
 
@@ -174,8 +177,12 @@ def process_map(
     _: Reader,
     analysis: Analysis,
     top: Annotated[int, Query(ge=1, le=1000, description="How many variants")] = 10,
+    all_events: Annotated[
+        bool,
+        Query(description="Count start events too, as pm4py does (default: completions only)"),
+    ] = False,
 ) -> Any:
-    return analysis.process_map(top)
+    return analysis.process_map(top, all_events=all_events)
 
 
 class HandoffCell(BaseModel):
