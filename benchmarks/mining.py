@@ -171,9 +171,11 @@ def _pm4py_models(pm4py: Any, df: Any, spec: dict[str, Any]) -> dict[str, Any]:
     from pm4py.objects.petri_net.obj import Marking, PetriNet  # type: ignore[import-not-found]
     from pm4py.objects.petri_net.utils import petri_utils  # type: ignore[import-not-found]
 
-    t0 = time.perf_counter()
-    own, own_im, own_fm = pm4py.discover_petri_net_inductive(df, noise_threshold=spec["noise"])
-    discover_s = time.perf_counter() - t0
+    discover_s = math.inf
+    for _ in range(2):  # best of two, as for Flowdesk
+        t0 = time.perf_counter()
+        own, own_im, own_fm = pm4py.discover_petri_net_inductive(df, noise_threshold=spec["noise"])
+        discover_s = min(discover_s, time.perf_counter() - t0)
     own_fitness = pm4py.fitness_token_based_replay(df, own, own_im, own_fm)["log_fitness"]
     net = PetriNet("flowdesk")
     places = {name: PetriNet.Place(name) for name in spec["places"]}
@@ -284,13 +286,18 @@ def _flowdesk_models(log: Any, net_json: Path, noise: float) -> dict[str, Any]:
     from flowdesk.bpmn import parse_bpmn
     from flowdesk.feel import compile_expression  # noqa: F401  (module loading is not timed)
 
+    discover_s = math.inf
+    for _ in range(2):  # best of two, as for pm4py: the first call also fills caches
+        t0 = time.perf_counter()
+        xml = discover_bpmn(log, noise=noise)
+        process = next(iter(parse_bpmn(xml).processes.values()))
+        discover_s = min(discover_s, time.perf_counter() - t0)
     t0 = time.perf_counter()
-    xml = discover_bpmn(log, noise=noise)
-    process = next(iter(parse_bpmn(xml).processes.values()))
-    discover_s = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    report = check_conformance(log, {"discovered:1": process}, match="name")
+    report = check_conformance(log, {"discovered:1": process}, match="name", with_precision=False)
     replay_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    measured = check_conformance(log, {"discovered:1": process}, match="name")
+    precision_s = time.perf_counter() - t0 - replay_s
     names = sorted(log.events["activity"].unique().to_list())
     net = build_net(process, names, match="name")
     spec = net.to_petri_json()
@@ -302,6 +309,8 @@ def _flowdesk_models(log: Any, net_json: Path, noise: float) -> dict[str, Any]:
     return {
         "discover_s": discover_s,
         "replay_s": replay_s,
+        "precision_s": max(0.0, precision_s),
+        "precision": measured.precision,
         "replay_fitness": report.totals.fitness,
         "transitions": len(net.transitions),
         "silent_transitions": len(net.silent),
@@ -379,6 +388,8 @@ def main() -> None:
         "flowdesk_discover_s": round(ours["discover_s"], 4),
         "flowdesk_replay_s": round(ours["replay_s"], 4),
         "flowdesk_replay_fitness": ours["replay_fitness"],
+        "flowdesk_precision": ours["precision"],
+        "flowdesk_precision_s": round(ours["precision_s"], 4),
         "replayed_transitions": ours["transitions"],
         "replayed_silent_transitions": ours["silent_transitions"],
     }

@@ -112,11 +112,13 @@ class ReplayNet:
     #: For each place, the silent transitions that consume from it (what a search may fire).
     silent_from: dict[str, tuple[int, ...]] = field(default_factory=dict, compare=False)
 
-    @property
-    def silent_choice(self) -> bool:
-        """Whether a silent step chooses its outputs by what is still to come in the case
-        (then a search depends on the rest of the trace, not only on the marking)."""
-        return any(self.transitions[i].split == "choose" for i in self.silent)
+    #: Whether a silent step chooses its outputs by what is still to come in the case (then a
+    #: search depends on the rest of the trace, not only on the marking).
+    has_silent_choice: bool = False
+    #: Whether no step chooses outputs by what is still to come: then playing an activity in a
+    #: marking always has the same effect, memoised in `steps` for every later variant.
+    deterministic: bool = False
+    steps: dict[tuple[Any, ...], _Step] = field(default_factory=dict, compare=False, repr=False)
 
     def is_plain(self) -> bool:
         """Whether the net is an ordinary Petri net (no inclusive joins/splits, no terminate)."""
@@ -273,6 +275,8 @@ def build_net(
         ahead,
         ignored,
         silent_from={k: tuple(v) for k, v in silent_from.items()},
+        has_silent_choice=any(transitions[i].split == "choose" for i in silent),
+        deterministic=all(t.split == "all" for t in transitions),
     )
 
 
@@ -386,10 +390,10 @@ class _Game:
         self.produced = 1
         self.consumed = 0
         self.missing = 0
-        self.flows: Counter[str] = Counter()
-        self.elements: Counter[str] = Counter()
-        self.not_enabled: Counter[str] = Counter()
-        self.choice = net.silent_choice
+        self.flows: list[str] = []  # every flow fed, in order (counted at the end)
+        self.elements: list[str] = []  # every element fired
+        self.not_enabled: list[tuple[str, int]] = []  # (element, missing tokens)
+        self.choice = net.has_silent_choice
 
     @staticmethod
     def enabled(t: Transition, marking: Mapping[str, int]) -> bool:
@@ -412,7 +416,8 @@ class _Game:
         self, marking: _Marking, t: Transition, upcoming: frozenset[str]
     ) -> tuple[_Marking, int, tuple[str, ...]]:
         """The marking after firing `t`, the tokens it consumed and the places it fed."""
-        after = marking.copy()
+        after: _Marking = Counter()
+        dict.update(after, marking)  # a plain copy: Counter's own copy is several times slower
         consumed = 0
         for p in t.inputs:
             if after.get(p, 0) > 0:
@@ -429,13 +434,24 @@ class _Game:
         return after, consumed, outs
 
     def fire(self, t: Transition, upcoming: frozenset[str]) -> None:
-        self.marking, consumed, outs = self.apply(self.marking, t, upcoming)
+        if t.terminate:
+            self.marking, consumed, outs = self.apply(self.marking, t, upcoming)
+        else:  # in place: the hot path of a replay, no copy of the marking
+            marking = self.marking
+            consumed = 0
+            for p in t.inputs:
+                if marking.get(p, 0) > 0:
+                    marking[p] -= 1
+                    consumed += 1
+                    if marking[p] == 0:
+                        del marking[p]
+            outs = self.outputs(t, upcoming)
+            for p in outs:
+                marking[p] += 1
         self.consumed += consumed
         self.produced += len(outs)
-        for p in outs:
-            if not p.startswith("@"):
-                self.flows[p] += 1
-        self.elements[t.element] += 1
+        self.flows.extend(p for p in outs if not p.startswith("@"))
+        self.elements.append(t.element)
 
     def cached_search(
         self, name: tuple[Any, ...], goal: Any, upcoming: frozenset[str]
@@ -507,7 +523,7 @@ class _Game:
                 for p in empty if chosen.join == "all" else empty[:1]:
                     self.marking[p] += 1
                 self.missing += lacking
-                self.not_enabled[chosen.element] += lacking
+                self.not_enabled.append((chosen.element, lacking))
         self.fire(chosen, later)
 
     def lacking(self, t: Transition) -> int:
@@ -569,10 +585,17 @@ def replay_trace(net: ReplayNet, labels: Sequence[str]) -> Replay:
             not_in_model[label] += 1
     upcoming_sets = _suffix_elements(net, known)
     for position, label in enumerate(known):
-        game.play(label, upcoming_sets[position], upcoming_sets[position + 1])
+        here, later = upcoming_sets[position], upcoming_sets[position + 1]
+        if net.deterministic:
+            _play_memoised(game, label, here, later)
+        else:
+            game.play(label, here, later)
     _, remaining, left = game.finish()
     deviations: list[Deviation] = []
-    for element, tokens in game.not_enabled.items():
+    not_enabled: Counter[str] = Counter()
+    for element, tokens in game.not_enabled:
+        not_enabled[element] += tokens
+    for element, tokens in not_enabled.items():
         deviations.append(Deviation("not-enabled", element, net.name_of(element), None, tokens))
     for label, count in not_in_model.items():
         if net.match == "element":
@@ -586,9 +609,52 @@ def replay_trace(net: ReplayNet, labels: Sequence[str]) -> Replay:
         missing=game.missing,
         remaining=remaining,
         deviations=tuple(deviations),
-        flow_counts=dict(game.flows),
-        element_counts=dict(game.elements),
+        flow_counts=dict(Counter(game.flows)),
+        element_counts=dict(Counter(game.elements)),
     )
+
+
+#: The effect of playing one activity in one marking: the marking after it, tokens consumed,
+#: produced and missing, flows fed, elements fired and (element, tokens) not enabled.
+_Step = tuple[
+    tuple[tuple[str, int], ...],
+    int,
+    int,
+    int,
+    tuple[str, ...],
+    tuple[str, ...],
+    tuple[tuple[str, int], ...],
+]
+
+
+def _play_memoised(game: _Game, label: str, here: frozenset[str], later: frozenset[str]) -> None:
+    """`game.play`, looked up by (marking, activity) on a deterministic net: variants share
+    their prefixes, so most steps of a large log are one dictionary look-up."""
+    key = (_key(game.marking), label)
+    step = game.net.steps.get(key)
+    if step is None:
+        c, p, m = game.consumed, game.produced, game.missing
+        f, e, n = len(game.flows), len(game.elements), len(game.not_enabled)
+        game.play(label, here, later)
+        game.net.steps[key] = (
+            tuple(game.marking.items()),
+            game.consumed - c,
+            game.produced - p,
+            game.missing - m,
+            tuple(game.flows[f:]),
+            tuple(game.elements[e:]),
+            tuple(game.not_enabled[n:]),
+        )
+        return
+    marking, consumed, produced, missing, flows, elements, not_enabled = step
+    game.marking = Counter()
+    dict.update(game.marking, marking)
+    game.consumed += consumed
+    game.produced += produced
+    game.missing += missing
+    game.flows.extend(flows)
+    game.elements.extend(elements)
+    game.not_enabled.extend(not_enabled)
 
 
 def _suffix_elements(net: ReplayNet, labels: Sequence[str]) -> list[frozenset[str]]:
@@ -797,8 +863,9 @@ def check_conformance(
     *,
     case_models: Mapping[str, str] | None = None,
     match: Match = "element",
+    with_precision: bool = True,
 ) -> ConformanceReport:
-    """Replay every case of `log` on its model.
+    """Replay every case of `log` on its model (and measure precision unless told not to).
 
     `models` maps definition ids ("key:version") to processes; `case_models` maps each case to
     its definition id (Flowdesk's log: from the events' `definition_id`). Without it there must be
@@ -871,7 +938,7 @@ def check_conformance(
                 flows[flow] += n * times
             for element, n in replay.element_counts.items():
                 elements[element] += n * times
-        fitted = precision(net, {k: n for k, n in variant_cases.items()})
+        fitted = precision(net, variant_cases) if with_precision else None
         versions.append(
             VersionConformance(definition_id, totals, dict(flows), dict(elements), fitted)
         )
