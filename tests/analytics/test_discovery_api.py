@@ -140,3 +140,9 @@ def test_the_alignment_of_one_case_names_the_step_it_skipped(api: Api) -> None:
     clean = api.client.get(f"{BASE}/refund/cases/{fitting}/alignment", headers=headers).json()
     assert clean["deviations"] == 0 and clean["fitness"] == 1.0
     assert problem(api.client.get(f"{BASE}/refund/cases/nope/alignment", headers=headers), 404)
+    # the heatmap marks where cases deviate and carries fitness and precision
+    svg = api.client.get(f"{BASE}/refund/heatmap.svg", headers=headers).text
+    report = api.client.get(f"{BASE}/refund/conformance", headers=headers).json()
+    assert "Notify customer: 1 (completions); 1 case(s) deviate here" in svg
+    assert f"fitness {report['fitness']:.3f}, precision {report['precision']:.3f}" in svg
+    assert "✗1" in svg and 0.0 < report["precision"] <= 1.0

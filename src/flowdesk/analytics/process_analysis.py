@@ -163,12 +163,24 @@ class ProcessAnalysis:
             values = element_durations(
                 self.log.filter_cases(cases), chosen.process, match=self.match
             )
+        report = self.conformance()
+        off: Counter[str] = Counter()
+        for d in report.deviations:
+            if d.deviation.element_id and chosen.definition_id in d.definition_ids:
+                off[d.deviation.element_id] += d.cases
+        figures = None
+        if replayed is not None and replayed.totals.fitness is not None:
+            figures = f"fitness {replayed.totals.fitness:.3f}"
+            if replayed.precision is not None:
+                figures += f", precision {replayed.precision.value:.3f}"
         return heatmap_svg(
             chosen.definitions,
             measure=measure,
             values=values,
             flow_counts=flows,
             process_id=chosen.process.id,
+            deviations=off,
+            figures=figures,
         )
 
     def discovery(self, noise: float = 0.2) -> Discovery | None:
