@@ -75,6 +75,12 @@ def test_the_miner_finds_sequence_choice_parallel_and_loop() -> None:
     looped = {("a", "b", "c"): 4, ("a", "b", "x", "b", "c"): 2}
     assert str(inductive_miner(looped)) == "->('a', *('b', 'x'), 'c')"
     assert str(inductive_miner({("a",): 3, (): 1})) == "X(tau, 'a')"
+    # names that are not plain text still make a model that validates (conditions, XML)
+    odd = {("a", 'say "hi" \\ now'): 2, ("a", "b & <c>"): 1}
+    assert {n.name for n in model(to_bpmn(inductive_miner(odd))).nodes.values()} >= {
+        'say "hi" \\ now',
+        "b & <c>",
+    }
     with pytest.raises(ModelError, match="noise threshold"):
         inductive_miner(log, noise=1.0)
     with pytest.raises(ModelError, match="no cases"):

@@ -454,7 +454,7 @@ def to_bpmn(tree: Tree, *, process_id: str = "discovered", name: str = "Discover
             defaults[node.id] = leaving[0]
             for flow_id in leaving[1:]:
                 target = next(t for f, _, t in graph.flows if f == flow_id)
-                branch = names.get(target) or flow_id
+                branch = (names.get(target) or flow_id).replace("\\", "").replace('"', "'")
                 conditions[flow_id] = f'route = "{branch}"'
     for node in graph.nodes:
         attrs = f"id={quoteattr(node.id)}"
