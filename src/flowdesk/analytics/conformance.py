@@ -1047,14 +1047,17 @@ def align(net: ReplayNet, labels: Sequence[str]) -> Alignment:
 def _successors(
     game: _Game, marking: _Marking, t: Transition
 ) -> list[tuple[_Marking, tuple[str, ...]]]:
-    if t.split == "choose" and len(t.outputs) > 1:
-        out = []
-        for place in t.outputs:
-            single = Transition(t.element, t.visible, t.inputs, (place,), join=t.join)
-            out.append(game.apply(marking, single, frozenset())[:3:2])
-        return [(m, o) for m, o in out]
-    after, _, outs = game.apply(marking, t, frozenset())
-    return [(after, outs)]
+    if t.split == "choose" and len(t.outputs) > 1:  # one successor per outgoing flow
+        singles = [
+            Transition(t.element, t.visible, t.inputs, (place,), join=t.join) for place in t.outputs
+        ]
+    else:
+        singles = [t]
+    successors = []
+    for single in singles:
+        after, _, outs = game.apply(marking, single, frozenset())
+        successors.append((after, outs))
+    return successors
 
 
 def _dijkstra(net: ReplayNet, trace: Sequence[str]) -> tuple[int, list[Move]]:
