@@ -5,6 +5,9 @@ resources), writes it as gzip XES to a temp dir, then in the same run imports it
 the process map (directly-follows counts), variants, start/end activities and turnaround time
 (mean/median/p90 case duration) with Flowdesk and with pm4py, checks that the counts are
 identical and prints seconds for each step and the ratios. Import and analysis are timed apart.
+Then discovery (Flowdesk's inductive miner to BPMN against pm4py's inductive miner, same noise),
+token replay of the log on Flowdesk's discovered model (a net with silent transitions; pm4py
+replays the very same net) with both fitness figures, and variants, in wall and CPU seconds.
 
 pm4py is a benchmark peer only (AGPL, heavy); it runs in .bench-venv (git-ignored) as a
 subprocess of this script (`--peer`), or in-process if the running Python has it.
