@@ -107,6 +107,17 @@ def test_a_case_off_the_model_shows_up_as_a_deviation(client: TestClient) -> Non
     assert table is not None and "<code>shortcut-1</code>" in table.group(1)
     assert "ran without being enabled" in table.group(1)
     assert '<table id="deviations">' in html
+    # the case's own page: the alignment names every step it skipped
+    assert f'href="/analysis/{KEY}/cases/shortcut-1"' in table.group(1)
+    page = client.get(f"/analysis/{KEY}/cases/shortcut-1")
+    assert page.status_code == 200, page.text
+    aligned = client.get(f"/api/v1/analytics/processes/{KEY}/cases/shortcut-1/alignment").json()
+    skipped = [m["activity"] for m in aligned["moves"] if m["kind"] == "model"]
+    assert skipped and aligned["deviations"] == len(skipped)
+    rows = re.findall(r'<tr data-kind="model">.*?<th scope="row">([^<]*)</th>', page.text)
+    assert rows == skipped
+    assert f"{aligned['deviations']} step(s) differ from the model" in page.text
+    assert client.get(f"/analysis/{KEY}/cases/nobody").status_code == 404
 
 
 def test_agents_are_kept_out_and_unknown_processes_are_404(client: TestClient) -> None:

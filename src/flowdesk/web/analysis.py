@@ -99,3 +99,15 @@ def process(request: Request, key: str, access: Reader, measure: str = "frequenc
 
 def _percent(value: float | None) -> str:
     return "-" if value is None else f"{value:.1%}"
+
+
+@router.get("/analysis/{key}/cases/{case}")
+def case_alignment(request: Request, key: str, case: str, access: Reader) -> Response:
+    """One case aligned with its model: exactly which steps it skipped or added."""
+    if access.denied:
+        return access.denied
+    try:
+        aligned = use.process_analysis(access.user, ops_of(request), key).alignment(case)
+    except NotFoundError as exc:
+        return error_page(request, exc.message, status_code=404, principal=access.user)
+    return render(request, "analysis_alignment.html", aligned, principal=access.user)
