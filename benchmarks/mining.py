@@ -9,8 +9,9 @@ Then discovery (Flowdesk's inductive miner to BPMN against pm4py's inductive min
 token replay of the log on Flowdesk's discovered model (a net with silent transitions; pm4py
 replays the very same net) with both fitness figures, and variants, in wall and CPU seconds.
 
-pm4py is a benchmark peer only (AGPL, heavy); it runs in .bench-venv (git-ignored) as a
-subprocess of this script (`--peer`), or in-process if the running Python has it.
+pm4py is a benchmark peer only (AGPL, heavy); it runs in .bench-venv (git-ignored; the script
+installs it there on first use) as a subprocess of this script (`--peer`), or in-process if the
+running Python has it.
 
     python benchmarks/mining.py [--quick] [--events N] [--seed S] [--keep DIR]
 
@@ -222,13 +223,32 @@ def _count(value: Any) -> int:
     return len(value) if isinstance(value, list) else int(value)
 
 
+PM4PY = "pm4py==2.7.23.11"
+
+
+def ensure_peer_venv() -> Path | None:
+    """The Python of .bench-venv (git-ignored, shared by the benchmarks), with pm4py installed
+    into it on first use; None where it cannot be installed (offline)."""
+    venv = ROOT / ".bench-venv"
+    python = venv / "bin" / "python"
+    if not python.exists():
+        print("creating the peer venv .bench-venv ...", flush=True)
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    if subprocess.run([str(python), "-c", "import pm4py"], capture_output=True).returncode:
+        print(f"installing {PM4PY} into .bench-venv (once) ...", flush=True)
+        done = subprocess.run([str(python), "-m", "pip", "install", "--quiet", PM4PY])
+        if done.returncode != 0:
+            return None
+    return python
+
+
 def pm4py_peer(xes: Path, net_json: Path | None = None) -> dict[str, Any] | None:
     """Run run_pm4py here if pm4py imports, else in .bench-venv; None when neither has it."""
     try:
         import pm4py  # noqa: F401
     except ImportError:
-        python = ROOT / ".bench-venv" / "bin" / "python"
-        if not python.exists():
+        python = ensure_peer_venv()
+        if python is None:
             return None
         with tempfile.NamedTemporaryFile(suffix=".json") as out:
             done = subprocess.run(
