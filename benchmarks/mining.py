@@ -5,9 +5,13 @@ resources), writes it as gzip XES to a temp dir, then in the same run imports it
 the process map (directly-follows counts), variants, start/end activities and turnaround time
 (mean/median/p90 case duration) with Flowdesk and with pm4py, checks that the counts are
 identical and prints seconds for each step and the ratios. Import and analysis are timed apart.
+Then discovery (Flowdesk's inductive miner to BPMN against pm4py's inductive miner, same noise),
+token replay of the log on Flowdesk's discovered model (a net with silent transitions; pm4py
+replays the very same net) with both fitness figures, and variants, in wall and CPU seconds.
 
-pm4py is a benchmark peer only (AGPL, heavy); it runs in .bench-venv (git-ignored) as a
-subprocess of this script (`--peer`), or in-process if the running Python has it.
+pm4py is a benchmark peer only (AGPL, heavy); it runs in .bench-venv (git-ignored; the script
+installs it there on first use) as a subprocess of this script (`--peer`), or in-process if the
+running Python has it.
 
     python benchmarks/mining.py [--quick] [--events N] [--seed S] [--keep DIR]
 
@@ -124,8 +128,10 @@ def generate(events: int, seed: int) -> dict[str, list[Any]]:
 # -- pm4py, the peer ----------------------------------------------------------------------
 
 
-def run_pm4py(xes: Path) -> dict[str, Any]:
-    """Import and mine `xes` with pm4py; times and results as JSON-able data."""
+def run_pm4py(xes: Path, net_json: Path | None = None) -> dict[str, Any]:
+    """Import and mine `xes` with pm4py; times and results as JSON-able data. With `net_json`
+    (Flowdesk's discovered model as a Petri net) also token replay of that net, and pm4py's
+    own inductive miner with its fitness."""
     import numpy
     import pm4py  # type: ignore[import-not-found]
 
@@ -153,6 +159,63 @@ def run_pm4py(xes: Path) -> dict[str, Any]:
         "variants": sorted([list(k), _count(v)] for k, v in variants.items()),
         "turnaround": kpi,
         "version": pm4py.__version__,
+        **_cpu("variants", lambda: pm4py.get_variants(df)),
+        **(_pm4py_models(pm4py, df, json.loads(net_json.read_text())) if net_json else {}),
+    }
+
+
+def _seconds(fn: Callable[[], Any]) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def _cpu(name: str, fn: Callable[[], Any]) -> dict[str, float]:
+    """`{name}_s` (wall) and `{name}_cpu_s` (process CPU, all threads) of one call: on a shared
+    machine the CPU figure is the steadier one."""
+    c0, t0 = time.process_time(), time.perf_counter()
+    fn()
+    return {f"{name}_s": time.perf_counter() - t0, f"{name}_cpu_s": time.process_time() - c0}
+
+
+def _pm4py_models(pm4py: Any, df: Any, spec: dict[str, Any]) -> dict[str, Any]:
+    """pm4py's inductive miner (same noise) and token replay, on its model and on ours."""
+    from pm4py.objects.petri_net.obj import Marking, PetriNet  # type: ignore[import-not-found]
+    from pm4py.objects.petri_net.utils import petri_utils  # type: ignore[import-not-found]
+
+    discover_s = discover_cpu_s = math.inf
+    for _ in range(2):  # best of two, as for Flowdesk
+        c0, t0 = time.process_time(), time.perf_counter()
+        own, own_im, own_fm = pm4py.discover_petri_net_inductive(df, noise_threshold=spec["noise"])
+        discover_s = min(discover_s, time.perf_counter() - t0)
+        discover_cpu_s = min(discover_cpu_s, time.process_time() - c0)
+    own_fitness = pm4py.fitness_token_based_replay(df, own, own_im, own_fm)["log_fitness"]
+    net = PetriNet("flowdesk")
+    places = {name: PetriNet.Place(name) for name in spec["places"]}
+    for place in places.values():
+        net.places.add(place)
+    for item in spec["transitions"]:
+        transition = PetriNet.Transition(item["id"], item["label"])
+        net.transitions.add(transition)
+        for name in item["inputs"]:
+            petri_utils.add_arc_from_to(places[name], transition, net)
+        for name in item["outputs"]:
+            petri_utils.add_arc_from_to(transition, places[name], net)
+    initial = Marking({places[k]: v for k, v in spec["initial"].items()})
+    final = Marking({places[k]: v for k, v in spec["final"].items()})
+    c0, t0 = time.process_time(), time.perf_counter()
+    replayed = pm4py.fitness_token_based_replay(df, net, initial, final)
+    replay_s = time.perf_counter() - t0
+    replay_cpu_s = time.process_time() - c0
+    return {
+        "discover_s": discover_s,
+        "discover_cpu_s": discover_cpu_s,
+        "replay_cpu_s": replay_cpu_s,
+        "discovered_fitness": float(own_fitness),
+        "discovered_transitions": len(own.transitions),
+        "discovered_silent": sum(1 for t in own.transitions if t.label is None),
+        "replay_s": replay_s,
+        "replay_fitness": float(replayed["log_fitness"]),
     }
 
 
@@ -160,17 +223,37 @@ def _count(value: Any) -> int:
     return len(value) if isinstance(value, list) else int(value)
 
 
-def pm4py_peer(xes: Path) -> dict[str, Any] | None:
+PM4PY = "pm4py==2.7.23.11"
+
+
+def ensure_peer_venv() -> Path | None:
+    """The Python of .bench-venv (git-ignored, shared by the benchmarks), with pm4py installed
+    into it on first use; None where it cannot be installed (offline)."""
+    venv = ROOT / ".bench-venv"
+    python = venv / "bin" / "python"
+    if not python.exists():
+        print("creating the peer venv .bench-venv ...", flush=True)
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    if subprocess.run([str(python), "-c", "import pm4py"], capture_output=True).returncode:
+        print(f"installing {PM4PY} into .bench-venv (once) ...", flush=True)
+        done = subprocess.run([str(python), "-m", "pip", "install", "--quiet", PM4PY])
+        if done.returncode != 0:
+            return None
+    return python
+
+
+def pm4py_peer(xes: Path, net_json: Path | None = None) -> dict[str, Any] | None:
     """Run run_pm4py here if pm4py imports, else in .bench-venv; None when neither has it."""
     try:
         import pm4py  # noqa: F401
     except ImportError:
-        python = ROOT / ".bench-venv" / "bin" / "python"
-        if not python.exists():
+        python = ensure_peer_venv()
+        if python is None:
             return None
         with tempfile.NamedTemporaryFile(suffix=".json") as out:
             done = subprocess.run(
-                [str(python), __file__, "--peer", str(xes), out.name],
+                [str(python), __file__, "--peer", str(xes), out.name]
+                + ([str(net_json)] if net_json else []),
                 capture_output=True,
                 text=True,
             )
@@ -179,13 +262,13 @@ def pm4py_peer(xes: Path) -> dict[str, Any] | None:
                 return None
             result: dict[str, Any] = json.loads(Path(out.name).read_text())
             return result
-    return run_pm4py(xes)
+    return run_pm4py(xes, net_json)
 
 
 # -- Flowdesk -----------------------------------------------------------------------------
 
 
-def run_flowdesk(xes: Path) -> dict[str, Any]:
+def run_flowdesk(xes: Path, net_json: Path, noise: float) -> dict[str, Any]:
     from flowdesk.analytics.bottlenecks import bottlenecks
     from flowdesk.analytics.dfg import directly_follows
     from flowdesk.analytics.endpoints import endpoints
@@ -207,7 +290,11 @@ def run_flowdesk(xes: Path) -> dict[str, Any]:
     rework(log)
     bottlenecks(log)
     t3 = time.perf_counter()
+    timing = _cpu("variants", lambda: variants(log))
+    models = _flowdesk_models(log, net_json, noise)
     return {
+        **timing,
+        **models,
         "import_s": t1 - t0,
         "analysis_s": t2 - t1,
         "extras_s": t3 - t2,
@@ -226,6 +313,53 @@ def run_flowdesk(xes: Path) -> dict[str, Any]:
     }
 
 
+def _flowdesk_models(log: Any, net_json: Path, noise: float) -> dict[str, Any]:
+    """Discover (inductive miner, infrequent: the BPMN XML) and token-replay the log on the
+    result (parsing that XML included); write the replayed net for the peer, with the log's
+    activity names as labels."""
+    from flowdesk.analytics.conformance import build_net, check_conformance
+    from flowdesk.analytics.discovery import discover_bpmn
+    from flowdesk.bpmn import parse_bpmn
+    from flowdesk.feel import compile_expression  # noqa: F401  (module loading is not timed)
+
+    discover_s = discover_cpu_s = math.inf
+    for _ in range(2):  # best of two, as for pm4py: the first call also fills caches
+        c0, t0 = time.process_time(), time.perf_counter()
+        xml = discover_bpmn(log, noise=noise)
+        discover_s = min(discover_s, time.perf_counter() - t0)
+        discover_cpu_s = min(discover_cpu_s, time.process_time() - c0)
+    # the replay includes reading the model (BPMN XML, validated): pm4py's net is in memory
+    c0, t0 = time.process_time(), time.perf_counter()
+    process = next(iter(parse_bpmn(xml).processes.values()))
+    t1 = time.perf_counter()
+    report = check_conformance(log, {"discovered:1": process}, match="name", with_precision=False)
+    replay_s = time.perf_counter() - t0
+    replay_cpu_s = time.process_time() - c0
+    conformance_s = time.perf_counter() - t1
+    t0 = time.perf_counter()
+    measured = check_conformance(log, {"discovered:1": process}, match="name")
+    precision_s = time.perf_counter() - t0 - conformance_s
+    names = sorted(log.events["activity"].unique().to_list())
+    net = build_net(process, names, match="name")
+    spec = net.to_petri_json()
+    for item, transition in zip(spec["transitions"], net.transitions, strict=True):
+        if item["label"] is not None:
+            item["label"] = net.name_of(transition.element)
+    spec["noise"] = noise
+    net_json.write_text(json.dumps(spec))
+    return {
+        "discover_s": discover_s,
+        "discover_cpu_s": discover_cpu_s,
+        "replay_s": replay_s,
+        "replay_cpu_s": replay_cpu_s,
+        "precision_s": max(0.0, precision_s),
+        "precision": measured.precision,
+        "replay_fitness": report.totals.fitness,
+        "transitions": len(net.transitions),
+        "silent_transitions": len(net.silent),
+    }
+
+
 def timed(label: str, fn: Callable[[], Any]) -> tuple[Any, float]:
     t0 = time.perf_counter()
     result = fn()
@@ -236,14 +370,18 @@ def timed(label: str, fn: Callable[[], Any]) -> tuple[Any, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="about 100k events, under 30 s")
+    parser.add_argument("--quick", action="store_true", help="about 50k events, under 30 s")
     parser.add_argument("--events", type=int, default=None)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--keep", type=Path, default=None, help="copy the XES file here")
-    parser.add_argument("--peer", nargs=2, metavar=("XES", "OUT"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--noise", type=float, default=0.0, help="inductive miner noise (pm4py default 0)"
+    )
+    parser.add_argument("--peer", nargs="+", metavar="XES OUT [NET]", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.peer:
-        Path(args.peer[1]).write_text(json.dumps(run_pm4py(Path(args.peer[0]))))
+        net = Path(args.peer[2]) if len(args.peer) > 2 else None
+        Path(args.peer[1]).write_text(json.dumps(run_pm4py(Path(args.peer[0]), net)))
         return
 
     import polars as pl
@@ -251,7 +389,7 @@ def main() -> None:
     from flowdesk.analytics.export import write_xes
     from flowdesk.analytics.log import EventLog
 
-    events = args.events or (100_000 if args.quick else 1_000_000)
+    events = args.events or (50_000 if args.quick else 1_000_000)
     with tempfile.TemporaryDirectory(prefix="flowdesk-mining-") as tmp:
         xes = Path(tmp) / "log.xes.gz"
         cols, gen_s = timed(f"generate {events:,} events", lambda: generate(events, args.seed))
@@ -262,10 +400,18 @@ def main() -> None:
         print(f"  {log.event_count:,} events, {log.case_count:,} cases, {size / 1e6:.1f} MB gz")
         if args.keep:
             shutil.copy(xes, args.keep)
-        ours, _ = timed("Flowdesk import + analysis", lambda: run_flowdesk(xes))
+        net_json = Path(tmp) / "net.json"
+        ours, _ = timed(
+            "Flowdesk import + analysis", lambda: run_flowdesk(xes, net_json, args.noise)
+        )
         print(f"  import {ours['import_s']:.2f} s, analysis {ours['analysis_s']:.3f} s")
         print(f"  (hand-offs, rework, bottlenecks: {ours['extras_s']:.3f} s, no pm4py peer)")
-        peer, _ = timed("pm4py import + analysis", lambda: pm4py_peer(xes))
+        print(
+            f"  discovery {ours['discover_s']:.3f} s, token replay {ours['replay_s']:.3f} s "
+            f"(fitness {ours['replay_fitness']:.6f}; {ours['transitions']} transitions, "
+            f"{ours['silent_transitions']} silent)"
+        )
+        peer, _ = timed("pm4py import + analysis", lambda: pm4py_peer(xes, net_json))
     figures: dict[str, Any] = {
         "benchmark": "mining",
         "events": ours["events"],
@@ -280,6 +426,19 @@ def main() -> None:
         "flowdesk_handoffs_rework_bottlenecks_s": round(ours["extras_s"], 4),
         "edges": len(ours["dfg"]),
         "variants": len(ours["variants"]),
+        "flowdesk_variants_s": round(ours["variants_s"], 4),
+        "noise": args.noise,
+        "flowdesk_discover_s": round(ours["discover_s"], 4),
+        "flowdesk_replay_s": round(ours["replay_s"], 4),
+        **{
+            f"flowdesk_{k}_cpu_s": round(ours[f"{k}_cpu_s"], 4)
+            for k in ("variants", "discover", "replay")
+        },
+        "flowdesk_replay_fitness": ours["replay_fitness"],
+        "flowdesk_precision": ours["precision"],
+        "flowdesk_precision_s": round(ours["precision_s"], 4),
+        "replayed_transitions": ours["transitions"],
+        "replayed_silent_transitions": ours["silent_transitions"],
     }
     if peer is None:
         print("pm4py not available (install it in .bench-venv): no comparison")
@@ -311,8 +470,34 @@ def main() -> None:
             "speed-up vs pm4py (CPU):  import {import_speedup_cpu}x, "
             "analysis {analysis_speedup_cpu}x, total {total_speedup_cpu}x".format(**ratios)
         )
+        print(
+            f"  pm4py inductive miner {peer['discover_s']:.3f} s (fitness "
+            f"{peer['discovered_fitness']:.6f}), token replay of Flowdesk's model "
+            f"{peer['replay_s']:.3f} s (fitness {peer['replay_fitness']:.6f})"
+        )
         figures.update(
             {
+                "pm4py_variants_s": round(peer["variants_s"], 4),
+                "variants_speedup": round(peer["variants_s"] / ours["variants_s"], 2),
+                **{
+                    f"pm4py_{k}_cpu_s": round(peer[f"{k}_cpu_s"], 4)
+                    for k in ("variants", "discover", "replay")
+                },
+                **{
+                    f"{step}_speedup_cpu": round(
+                        peer[f"{step}_cpu_s"] / max(ours[f"{step}_cpu_s"], 1e-6), 2
+                    )
+                    for step in ("variants", "discover", "replay")
+                },
+                "pm4py_discover_s": round(peer["discover_s"], 4),
+                "pm4py_discovered_fitness": peer["discovered_fitness"],
+                "discover_speedup": round(peer["discover_s"] / ours["discover_s"], 2),
+                "pm4py_replay_s": round(peer["replay_s"], 4),
+                "pm4py_replay_fitness": peer["replay_fitness"],
+                "replay_speedup": round(peer["replay_s"] / ours["replay_s"], 2),
+                "same_replay_fitness": math.isclose(
+                    peer["replay_fitness"], ours["replay_fitness"], abs_tol=1e-9
+                ),
                 "pm4py": peer["version"],
                 "pm4py_import_s": round(peer["import_s"], 3),
                 "pm4py_analysis_s": round(peer["analysis_s"], 4),

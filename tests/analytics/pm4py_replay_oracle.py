@@ -2,8 +2,9 @@
 
 Reads ``{"net": ReplayNet.to_petri_json(), "traces": [[label, ...], ...]}`` from the file named
 on the command line and prints one JSON line: per trace the missing, consumed, remaining and
-produced tokens and the fitness pm4py computes, plus pm4py's log fitness. Runs where pm4py is
-installed (the git-ignored .bench-venv); pm4py is never a Flowdesk dependency.
+produced tokens and the fitness pm4py computes, plus pm4py's log fitness (and, with
+``"discover_noise"``, the fitness of pm4py's own inductive miner model on the same traces).
+Runs where pm4py is installed (the git-ignored .bench-venv); pm4py is never a Flowdesk dependency.
 """
 
 from __future__ import annotations
@@ -53,7 +54,24 @@ def replay(spec: dict[str, Any]) -> dict[str, Any]:
     frame = pd.DataFrame(rows)
     replayed = token_replay.apply(frame, net, initial, final)
     log_fitness = fitness_of.evaluate(replayed)
+    discovered: dict[str, Any] = {}
+    if "discover_noise" in spec:  # pm4py's own inductive miner on the same traces
+        pm4py = __import__("pm4py")
+        own = pm4py.discover_petri_net_inductive(frame, noise_threshold=spec["discover_noise"])
+        discovered["discovered_fitness"] = float(
+            pm4py.fitness_token_based_replay(frame, *own)["log_fitness"]
+        )
+    if spec.get("precision"):  # pm4py's ETC precision (token-based) of the same net
+        discovered["precision"] = float(
+            __import__("pm4py").precision_token_based_replay(frame, net, initial, final)
+        )
+    if spec.get("align"):  # pm4py's alignments (standard costs) of every trace
+        aligned = __import__("pm4py").conformance_diagnostics_alignments(frame, net, initial, final)
+        discovered["alignments"] = [
+            {"cost": int(a["cost"]), "fitness": float(a["fitness"])} for a in aligned
+        ]
     return {
+        **discovered,
         "pm4py": __import__("pm4py").__version__,
         "traces": [
             {

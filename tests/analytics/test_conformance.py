@@ -15,6 +15,7 @@ from tests.analytics.conftest import T0, pm4py_python
 
 from flowdesk.analytics.conformance import (
     END_PLACE,
+    align,
     build_net,
     check_conformance,
     replay_trace,
@@ -331,7 +332,9 @@ def test_fitness_equals_pm4pys_token_replay_on_the_same_net(claim: Process, tmp_
     net = build_net(claim, observed)
     spec = tmp_path / "spec.json"
     traces = [t.split() for t in ORACLE_TRACES]
-    spec.write_text(json.dumps({"net": net.to_petri_json(), "traces": traces}))
+    spec.write_text(
+        json.dumps({"net": net.to_petri_json(), "traces": traces, "align": True, "precision": True})
+    )
     done = subprocess.run(
         [python, str(ORACLE), str(spec)], capture_output=True, text=True, timeout=240
     )
@@ -350,3 +353,8 @@ def test_fitness_equals_pm4pys_token_replay_on_the_same_net(claim: Process, tmp_
         assert case.fitness == pytest.approx(their["fitness"])
     assert report.totals.fitness == pytest.approx(theirs["log_fitness"])
     assert report.totals.fitness is not None and report.totals.fitness < 1.0
+    assert report.precision == pytest.approx(theirs["precision"])
+    # alignments: the same optimal cost (standard costs) and fitness for every trace
+    for trace, their in zip(traces, theirs["alignments"], strict=True):
+        aligned = align(net, trace)
+        assert (aligned.cost, aligned.fitness) == (their["cost"], pytest.approx(their["fitness"]))

@@ -107,6 +107,17 @@ def test_a_case_off_the_model_shows_up_as_a_deviation(client: TestClient) -> Non
     assert table is not None and "<code>shortcut-1</code>" in table.group(1)
     assert "ran without being enabled" in table.group(1)
     assert '<table id="deviations">' in html
+    # the case's own page: the alignment names every step it skipped
+    assert f'href="/analysis/{KEY}/cases/shortcut-1"' in table.group(1)
+    page = client.get(f"/analysis/{KEY}/cases/shortcut-1")
+    assert page.status_code == 200, page.text
+    aligned = client.get(f"/api/v1/analytics/processes/{KEY}/cases/shortcut-1/alignment").json()
+    skipped = [m["activity"] for m in aligned["moves"] if m["kind"] == "model"]
+    assert skipped and aligned["deviations"] == len(skipped)
+    rows = re.findall(r'<tr data-kind="model">.*?<th scope="row">([^<]*)</th>', page.text)
+    assert rows == skipped
+    assert f"{aligned['deviations']} step(s) differ from the model" in page.text
+    assert client.get(f"/analysis/{KEY}/cases/nobody").status_code == 404
 
 
 def test_agents_are_kept_out_and_unknown_processes_are_404(client: TestClient) -> None:
@@ -117,3 +128,25 @@ def test_agents_are_kept_out_and_unknown_processes_are_404(client: TestClient) -
     missing = client.get("/analysis/no_such_flow")
     assert missing.status_code == 404 and "no_such_flow" in missing.text
     assert client.get(f"/analysis/{KEY}", params={"measure": "mood"}).status_code == 400
+
+
+def test_the_page_sets_a_discovered_model_beside_the_deployed_one_and_draws_handoffs(
+    client: TestClient,
+) -> None:
+    login(client, "akeller")
+    base = f"/api/v1/analytics/processes/{KEY}"
+    found = client.get(f"{base}/discovery", params={"noise": 0.2}).json()
+    handoffs = client.get(f"{base}/handoffs").json()
+    html = client.get(f"/analysis/{KEY}").text
+    assert re.search(r'id="deployed-model">.*?<svg ', html, re.S)
+    assert re.search(r'id="discovered-model">.*?<svg ', html, re.S)
+    shown = re.search(r'id="discovered-fitness">.*?data-value="([^"]*)"', html, re.S)
+    assert shown is not None and float(shown.group(1)) == pytest.approx(found["fitness"])
+    assert f'href="{base}/discovered.bpmn?noise=0.2"' in html
+    assert handoffs["total"] > 0  # the demo flows run across departments (lanes)
+    matrix = re.search(r'id="handoff-matrix">(.*?)</figure>', html, re.S)
+    assert matrix is not None and 'role="img"' in matrix.group(1)
+    top = handoffs["handoffs"][0]
+    assert f"{top['from']} to {top['to']}: {top['count']:,} hand-offs" in matrix.group(1)
+    rows = re.findall(r'<table id="handoffs">.*?</table>', html, re.S)[0].count("<tr>") - 1
+    assert rows == len(handoffs["handoffs"])

@@ -69,6 +69,16 @@ def test_a_supervisor_reaches_the_heatmap_and_switches_it_by_keyboard(
     assert page.locator("#fitness .kpi-value").first.inner_text() != "-"
     assert page.locator("#variants tbody tr").count() > 0
     _shot(page, "analysis-frequency")
+    # the discovered model beside the deployed one, and the hand-off matrix, drawn and readable
+    assert page.locator("#deployed-model svg").is_visible()
+    assert page.locator("#discovered-model svg").is_visible()
+    assert page.locator("#discovered-model svg [data-element-id]").count() > 3
+    matrix = page.get_by_role("img", name="Hand-offs between departments")
+    assert matrix.is_visible() and page.locator("#handoffs tbody tr").count() > 0
+    with page.expect_download() as download:
+        page.locator("#download-discovered").click()
+    assert download.value.suggested_filename == f"{KEY}-discovered.bpmn"
+    _shot(page, "analysis-discovered-handoffs")
 
     frequency = page.get_by_role("radio", name="how often each step ran")
     assert frequency.is_checked()

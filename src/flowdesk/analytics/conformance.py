@@ -104,6 +104,21 @@ class ReplayNet:
     label_elements: dict[str, frozenset[str]]
     ahead: dict[str, frozenset[str]]
     ignored: frozenset[str]
+    #: Silent firing sequences found so far, by (goal, marking[, upcoming]): the closure over
+    #: silent transitions is searched once per reachable marking and model, not once per trace.
+    searches: dict[tuple[Any, ...], tuple[int, ...] | None] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+    #: For each place, the silent transitions that consume from it (what a search may fire).
+    silent_from: dict[str, tuple[int, ...]] = field(default_factory=dict, compare=False)
+
+    #: Whether a silent step chooses its outputs by what is still to come in the case (then a
+    #: search depends on the rest of the trace, not only on the marking).
+    has_silent_choice: bool = False
+    #: Whether no step chooses outputs by what is still to come: then playing an activity in a
+    #: marking always has the same effect, memoised in `steps` for every later variant.
+    deterministic: bool = False
+    steps: dict[tuple[Any, ...], _Step] = field(default_factory=dict, compare=False, repr=False)
 
     def is_plain(self) -> bool:
         """Whether the net is an ordinary Petri net (no inclusive joins/splits, no terminate)."""
@@ -246,6 +261,10 @@ def build_net(
     ignored = frozenset(n for n in process.nodes if n not in nodes) | frozenset(
         n.id for n in nodes.values() if n.type in GATEWAYS or n.type in _INCLUSIVE
     )
+    silent_from: dict[str, list[int]] = {}
+    for i in silent:
+        for place in dict.fromkeys(transitions[i].inputs):
+            silent_from.setdefault(place, []).append(i)
     return ReplayNet(
         process,
         match,
@@ -255,6 +274,9 @@ def build_net(
         {k: frozenset(v) for k, v in label_elements.items()},
         ahead,
         ignored,
+        silent_from={k: tuple(v) for k, v in silent_from.items()},
+        has_silent_choice=any(transitions[i].split == "choose" for i in silent),
+        deterministic=all(t.split == "all" for t in transitions),
     )
 
 
@@ -368,9 +390,10 @@ class _Game:
         self.produced = 1
         self.consumed = 0
         self.missing = 0
-        self.flows: Counter[str] = Counter()
-        self.elements: Counter[str] = Counter()
-        self.not_enabled: Counter[str] = Counter()
+        self.flows: list[str] = []  # every flow fed, in order (counted at the end)
+        self.elements: list[str] = []  # every element fired
+        self.not_enabled: list[tuple[str, int]] = []  # (element, missing tokens)
+        self.choice = net.has_silent_choice
 
     @staticmethod
     def enabled(t: Transition, marking: Mapping[str, int]) -> bool:
@@ -393,7 +416,8 @@ class _Game:
         self, marking: _Marking, t: Transition, upcoming: frozenset[str]
     ) -> tuple[_Marking, int, tuple[str, ...]]:
         """The marking after firing `t`, the tokens it consumed and the places it fed."""
-        after = marking.copy()
+        after: _Marking = Counter()
+        dict.update(after, marking)  # a plain copy: Counter's own copy is several times slower
         consumed = 0
         for p in t.inputs:
             if after.get(p, 0) > 0:
@@ -410,13 +434,40 @@ class _Game:
         return after, consumed, outs
 
     def fire(self, t: Transition, upcoming: frozenset[str]) -> None:
-        self.marking, consumed, outs = self.apply(self.marking, t, upcoming)
+        if t.terminate:
+            self.marking, consumed, outs = self.apply(self.marking, t, upcoming)
+        else:  # in place: the hot path of a replay, no copy of the marking
+            marking = self.marking
+            consumed = 0
+            for p in t.inputs:
+                if marking.get(p, 0) > 0:
+                    marking[p] -= 1
+                    consumed += 1
+                    if marking[p] == 0:
+                        del marking[p]
+            outs = self.outputs(t, upcoming)
+            for p in outs:
+                marking[p] += 1
         self.consumed += consumed
         self.produced += len(outs)
-        for p in outs:
-            if not p.startswith("@"):
-                self.flows[p] += 1
-        self.elements[t.element] += 1
+        self.flows.extend(p for p in outs if not p.startswith("@"))
+        self.elements.append(t.element)
+
+    def cached_search(
+        self, name: tuple[Any, ...], goal: Any, upcoming: frozenset[str]
+    ) -> tuple[int, ...] | None:
+        """`search`, memoised on the net by goal `name` and marking (and `upcoming` where a
+        silent split depends on it): every variant that reaches a marking reuses the answer."""
+        key: tuple[Any, ...] = (*name, _key(self.marking))
+        if self.choice:
+            key = (*key, upcoming)
+        cache = self.net.searches
+        if key in cache:
+            return cache[key]
+        found = self.search(goal, upcoming)
+        path = None if found is None else tuple(found)
+        cache[key] = path
+        return path
 
     def search(
         self, goal: Any, upcoming: frozenset[str], limit: int = SEARCH_LIMIT
@@ -428,9 +479,13 @@ class _Game:
         transitions = self.net.transitions
         queue: deque[tuple[_Marking, list[int]]] = deque([(start, [])])
         visited = {_key(start)}
+        silent_from = self.net.silent_from
         while queue and len(visited) < limit:
             marking, path = queue.popleft()
-            for i in self.net.silent:
+            # only transitions with a marked input can fire; in the net's order, so the
+            # shortest sequence found is the same as when every silent one is tried
+            fireable = sorted({i for p in marking for i in silent_from.get(p, ())})
+            for i in fireable:
                 t = transitions[i]
                 if not self.enabled(t, marking):
                     continue
@@ -454,7 +509,9 @@ class _Game:
         candidates = [transitions[i] for i in self.net.by_label[label]]
         chosen = next((t for t in candidates if self.enabled(t, self.marking)), None)
         if chosen is None:
-            path = self.search(lambda m: any(self.enabled(t, m) for t in candidates), here)
+            path = self.cached_search(
+                ("play", label), lambda m: any(self.enabled(t, m) for t in candidates), here
+            )
             if path is not None:
                 self.run_silent(path, here)
                 chosen = next(t for t in candidates if self.enabled(t, self.marking))
@@ -466,7 +523,7 @@ class _Game:
                 for p in empty if chosen.join == "all" else empty[:1]:
                     self.marking[p] += 1
                 self.missing += lacking
-                self.not_enabled[chosen.element] += lacking
+                self.not_enabled.append((chosen.element, lacking))
         self.fire(chosen, later)
 
     def lacking(self, t: Transition) -> int:
@@ -480,9 +537,9 @@ class _Game:
         place; returns (missing at the end, remaining, left-over deviations)."""
         none: frozenset[str] = frozenset()
         if self.marking.get(END_PLACE, 0) == 0 or len(self.marking) > 1:
-            path = self.search(lambda m: set(m) == {END_PLACE}, none)
+            path = self.cached_search(("end",), lambda m: set(m) == {END_PLACE}, none)
             if path is None and self.marking.get(END_PLACE, 0) == 0:
-                path = self.search(lambda m: m.get(END_PLACE, 0) > 0, none)
+                path = self.cached_search(("reach-end",), lambda m: m.get(END_PLACE, 0) > 0, none)
             if path:
                 self.run_silent(path, none)
         deviations: list[Deviation] = []
@@ -528,10 +585,17 @@ def replay_trace(net: ReplayNet, labels: Sequence[str]) -> Replay:
             not_in_model[label] += 1
     upcoming_sets = _suffix_elements(net, known)
     for position, label in enumerate(known):
-        game.play(label, upcoming_sets[position], upcoming_sets[position + 1])
+        here, later = upcoming_sets[position], upcoming_sets[position + 1]
+        if net.deterministic:
+            _play_memoised(game, label, here, later)
+        else:
+            game.play(label, here, later)
     _, remaining, left = game.finish()
     deviations: list[Deviation] = []
-    for element, tokens in game.not_enabled.items():
+    not_enabled: Counter[str] = Counter()
+    for element, tokens in game.not_enabled:
+        not_enabled[element] += tokens
+    for element, tokens in not_enabled.items():
         deviations.append(Deviation("not-enabled", element, net.name_of(element), None, tokens))
     for label, count in not_in_model.items():
         if net.match == "element":
@@ -545,9 +609,52 @@ def replay_trace(net: ReplayNet, labels: Sequence[str]) -> Replay:
         missing=game.missing,
         remaining=remaining,
         deviations=tuple(deviations),
-        flow_counts=dict(game.flows),
-        element_counts=dict(game.elements),
+        flow_counts=dict(Counter(game.flows)),
+        element_counts=dict(Counter(game.elements)),
     )
+
+
+#: The effect of playing one activity in one marking: the marking after it, tokens consumed,
+#: produced and missing, flows fed, elements fired and (element, tokens) not enabled.
+_Step = tuple[
+    tuple[tuple[str, int], ...],
+    int,
+    int,
+    int,
+    tuple[str, ...],
+    tuple[str, ...],
+    tuple[tuple[str, int], ...],
+]
+
+
+def _play_memoised(game: _Game, label: str, here: frozenset[str], later: frozenset[str]) -> None:
+    """`game.play`, looked up by (marking, activity) on a deterministic net: variants share
+    their prefixes, so most steps of a large log are one dictionary look-up."""
+    key = (_key(game.marking), label)
+    step = game.net.steps.get(key)
+    if step is None:
+        c, p, m = game.consumed, game.produced, game.missing
+        f, e, n = len(game.flows), len(game.elements), len(game.not_enabled)
+        game.play(label, here, later)
+        game.net.steps[key] = (
+            tuple(game.marking.items()),
+            game.consumed - c,
+            game.produced - p,
+            game.missing - m,
+            tuple(game.flows[f:]),
+            tuple(game.elements[e:]),
+            tuple(game.not_enabled[n:]),
+        )
+        return
+    marking, consumed, produced, missing, flows, elements, not_enabled = step
+    game.marking = Counter()
+    dict.update(game.marking, marking)
+    game.consumed += consumed
+    game.produced += produced
+    game.missing += missing
+    game.flows.extend(flows)
+    game.elements.extend(elements)
+    game.not_enabled.extend(not_enabled)
 
 
 def _suffix_elements(net: ReplayNet, labels: Sequence[str]) -> list[frozenset[str]]:
@@ -647,9 +754,14 @@ class VersionConformance:
     totals: Totals
     flow_counts: dict[str, int]
     element_counts: dict[str, int]
+    precision: Precision | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"definition_id": self.definition_id, **self.totals.to_json()}
+        return {
+            "definition_id": self.definition_id,
+            **self.totals.to_json(),
+            "precision": self.precision.value if self.precision else None,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -695,10 +807,19 @@ class ConformanceReport:
     def version(self, definition_id: str) -> VersionConformance | None:
         return next((v for v in self.versions if v.definition_id == definition_id), None)
 
+    @property
+    def precision(self) -> float | None:
+        """Precision over every version (escaping and allowed counts summed)."""
+        parts = [v.precision for v in self.versions if v.precision is not None]
+        if not parts:
+            return None
+        return Precision(sum(p.escaping for p in parts), sum(p.allowed for p in parts)).value
+
     def to_json(self, *, worst: int = 10, deviations: int | None = None) -> dict[str, Any]:
         return {
             "match": self.match,
             **self.totals.to_json(),
+            "precision": self.precision,
             "skipped": dict(self.skipped),
             "versions": [v.to_json() for v in self.versions],
             "deviations": [d.to_json() for d in self.deviations[:deviations]],
@@ -720,14 +841,31 @@ def traces(log: EventLog, column: str) -> list[tuple[str, list[str]]]:
     return [(str(case), list(trace)) for case, trace in frame.iter_rows()]
 
 
+def _variant_cases(log: EventLog, column: str) -> list[tuple[tuple[str, ...], list[str]]]:
+    """(labels in order, the cases that follow them) per distinct trace, grouped in Polars so
+    that Python touches each variant once rather than each case."""
+    if log.event_count == 0:
+        return []
+    if column not in log.events.columns:
+        raise ModelError(f"the event log has no '{column}' column to replay")
+    per_case = (
+        log.events.filter(pl.col(column).is_not_null())
+        .group_by(CASE, maintain_order=True)
+        .agg(pl.col(column).cast(pl.String).alias("trace"))
+    )
+    grouped = per_case.group_by("trace", maintain_order=True).agg(pl.col(CASE))
+    return [(tuple(trace), list(cases)) for trace, cases in grouped.iter_rows()]
+
+
 def check_conformance(
     log: EventLog,
     models: Mapping[str, Process],
     *,
     case_models: Mapping[str, str] | None = None,
     match: Match = "element",
+    with_precision: bool = True,
 ) -> ConformanceReport:
-    """Replay every case of `log` on its model.
+    """Replay every case of `log` on its model (and measure precision unless told not to).
 
     `models` maps definition ids ("key:version") to processes; `case_models` maps each case to
     its definition id (Flowdesk's log: from the events' `definition_id`). Without it there must be
@@ -743,41 +881,54 @@ def check_conformance(
     column = "element_id" if match == "element" else ACTIVITY
     only = next(iter(models)) if case_models is None else None
     skipped: Counter[str] = Counter()
-    by_model: dict[str, list[tuple[str, list[str]]]] = {}
-    for case, trace in traces(log, column):
-        definition_id = only if only is not None else (case_models or {}).get(case)
-        if definition_id is None:
-            skipped["no model for the case"] += 1
-        elif definition_id not in models:
-            skipped[f"model {definition_id} not deployed"] += 1
-        else:
-            by_model.setdefault(definition_id, []).append((case, trace))
+    by_model: dict[str, list[tuple[tuple[str, ...], list[str]]]] = {}
+    for trace, cases_of in _variant_cases(log, column):
+        for case in cases_of:
+            definition_id = only if only is not None else (case_models or {}).get(case)
+            if definition_id is None:
+                skipped["no model for the case"] += 1
+                continue
+            if definition_id not in models:
+                skipped[f"model {definition_id} not deployed"] += 1
+                continue
+            group = by_model.setdefault(definition_id, [])
+            if group and group[-1][0] is trace:
+                group[-1][1].append(case)
+            else:
+                group.append((trace, [case]))
     results: list[CaseConformance] = []
     versions: list[VersionConformance] = []
     overall = Totals()
     aggregated: dict[tuple[str, str | None, str | None], list[Any]] = {}
+    plain: dict[str, str] = {}
     for definition_id in sorted(by_model, key=_version_order):
         process = models[definition_id]
-        cases = by_model[definition_id]
-        observed = {label for _, trace in cases for label in trace}
+        variants = by_model[definition_id]
+        observed = {label for trace, _ in variants for label in trace}
         net = build_net(process, observed, match=match)
-        skip = _ignored_labels(net)
+        skip = ignored_labels(net)
         memo: dict[tuple[str, ...], Replay] = {}
         totals = Totals()
         flows: Counter[str] = Counter()
         elements: Counter[str] = Counter()
         variant_cases: Counter[tuple[str, ...]] = Counter()
-        for case, trace in cases:
-            kept = tuple(label for label in trace if _plain(label, match) not in skip)
+        for trace, cases in variants:
+            for label in trace:
+                if label not in plain:
+                    plain[label] = _plain(label, match)
+            kept = tuple(label for label in trace if plain[label] not in skip)
             replay = memo.get(kept)
             if replay is None:
                 replay = memo[kept] = replay_trace(net, kept)
-            variant_cases[kept] += 1
-            results.append(CaseConformance(case, definition_id, len(kept), replay))
+            times = len(cases)
+            variant_cases[kept] += times
+            results.extend(
+                CaseConformance(case, definition_id, len(kept), replay) for case in cases
+            )
             for deviation in replay.deviations:
                 entry = aggregated.setdefault(deviation.key, [deviation, 0, 0, set()])
-                entry[1] += 1
-                entry[2] += deviation.tokens
+                entry[1] += times
+                entry[2] += deviation.tokens * times
                 entry[3].add(definition_id)
         for kept, times in variant_cases.items():
             replay = memo[kept]
@@ -787,7 +938,10 @@ def check_conformance(
                 flows[flow] += n * times
             for element, n in replay.element_counts.items():
                 elements[element] += n * times
-        versions.append(VersionConformance(definition_id, totals, dict(flows), dict(elements)))
+        fitted = precision(net, variant_cases) if with_precision else None
+        versions.append(
+            VersionConformance(definition_id, totals, dict(flows), dict(elements), fitted)
+        )
     deviations = [
         DeviationCount(d, cases, tokens, tuple(sorted(ids, key=_version_order)))
         for d, cases, tokens, ids in aggregated.values()
@@ -796,17 +950,251 @@ def check_conformance(
     return ConformanceReport(match, results, versions, deviations, overall, dict(skipped))
 
 
-def _ignored_labels(net: ReplayNet) -> frozenset[str]:
+def ignored_labels(net: ReplayNet) -> frozenset[str]:
     """Labels of elements outside the token game (gateways, subprocess insides) that no
     replayed element shares: dropped from traces rather than reported as not in the model."""
     labels = {net.label_of(e) for e in net.ignored if e in net.process.nodes}
     return frozenset(labels - set(net.by_label))
 
 
-def _plain(label: str, match: Match) -> str:
+def plain_label(label: str, match: Match) -> str:
+    """A log label as the net knows it (names are normalised, element ids kept)."""
     return normalise_name(label) if match == "name" else label
+
+
+_plain = plain_label
 
 
 def _version_order(definition_id: str) -> tuple[str, int, str]:
     key, _, version = definition_id.rpartition(":")
     return (key, int(version), "") if version.isdigit() else (definition_id, 0, definition_id)
+
+
+# -- alignments ----------------------------------------------------------------------------
+
+#: Costs of the standard alignment (as pm4py's): a move on the log or on a visible model step
+#: costs MOVE, a silent step SILENT (so the cheapest explanation also has the fewest routings).
+MOVE = 10_000
+SILENT = 1
+#: Bound on the states an alignment may visit (one variant, on demand).
+ALIGN_LIMIT = 200_000
+
+MoveKind = Literal["sync", "log", "model"]
+
+
+@dataclass(frozen=True, slots=True)
+class Move:
+    """One step of an alignment: both log and model (`sync`), the log only (`log`: the case did
+    something the model does not allow here) or the model only (`model`: a step the model
+    needed that the case skipped)."""
+
+    kind: MoveKind
+    activity: str
+    element_id: str | None
+
+    def describe(self) -> str:
+        if self.kind == "sync":
+            return f"{self.activity}: as the model says"
+        if self.kind == "log":
+            return f"{self.activity}: done, but the model does not allow it here"
+        return f"{self.activity}: skipped, but the model requires it here"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "activity": self.activity,
+            "element_id": self.element_id,
+            "description": self.describe(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Alignment:
+    """The cheapest way to walk a case and its model together (silent steps left out)."""
+
+    moves: tuple[Move, ...]
+    cost: int
+    fitness: float
+
+    @property
+    def deviations(self) -> list[Move]:
+        return [m for m in self.moves if m.kind != "sync"]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "cost": self.cost,
+            "fitness": self.fitness,
+            "deviations": len(self.deviations),
+            "moves": [m.to_json() for m in self.moves],
+        }
+
+
+def align(net: ReplayNet, labels: Sequence[str]) -> Alignment:
+    """An optimal alignment of one activity sequence (labels of `net`) with the net: Dijkstra
+    over (position in the case, marking). Token replay says *how much* a case deviates;
+    the alignment says exactly *what* it did differently. Fitness is ``1 - cost / worst`` where
+    worst is every activity a log move plus the model's cheapest complete run, both counted in
+    moves, silent steps not counted (as pm4py).
+    Inclusive splits are explored one outgoing flow at a time (an approximation)."""
+    trace = [_plain(label, net.match) for label in labels]
+    best, moves = _dijkstra(net, trace)
+    empty, _ = _dijkstra(net, [])
+    worst = len(trace) + empty // MOVE
+    fitness = 1.0 - (best // MOVE) / worst if worst else 1.0
+    return Alignment(tuple(moves), best, max(0.0, fitness))
+
+
+def _successors(
+    game: _Game, marking: _Marking, t: Transition
+) -> list[tuple[_Marking, tuple[str, ...]]]:
+    if t.split == "choose" and len(t.outputs) > 1:  # one successor per outgoing flow
+        singles = [
+            Transition(t.element, t.visible, t.inputs, (place,), join=t.join) for place in t.outputs
+        ]
+    else:
+        singles = [t]
+    successors = []
+    for single in singles:
+        after, _, outs = game.apply(marking, single, frozenset())
+        successors.append((after, outs))
+    return successors
+
+
+def _dijkstra(net: ReplayNet, trace: Sequence[str]) -> tuple[int, list[Move]]:
+    import heapq
+
+    game = _Game(net)
+    start: _Marking = Counter({START_PLACE: 1})
+    final = ((END_PLACE, 1),)
+    counter = 0
+    queue: list[tuple[int, int, int, _Marking]] = [(0, 0, 0, start)]
+    seen: dict[tuple[int, tuple[tuple[str, int], ...]], int] = {(0, _key(start)): 0}
+    back: dict[tuple[int, tuple[tuple[str, int], ...]], tuple[Any, Move | None]] = {}
+    n = len(trace)
+    while queue:
+        cost, _, i, marking = heapq.heappop(queue)
+        state = (i, _key(marking))
+        if cost > seen.get(state, cost):
+            continue
+        if i == n and state[1] == final:
+            moves: list[Move] = []
+            while state in back:
+                state, move = back[state]
+                if move is not None:
+                    moves.append(move)
+            return cost, moves[::-1]
+        if len(seen) > ALIGN_LIMIT:
+            raise ModelError("the alignment needs too many states; try a simpler model")
+        steps: list[tuple[int, int, _Marking, Move | None]] = []
+        if i < n:
+            label = trace[i]
+            steps.append((MOVE, i + 1, marking, Move("log", label, None)))
+        for t in net.transitions:
+            if not t.inputs or not game.enabled(t, marking):
+                continue
+            for after, _ in _successors(game, marking, t):
+                if not t.visible:
+                    steps.append((SILENT, i, after, None))
+                    continue
+                label = net.label_of(t.element)
+                shown = net.name_of(t.element) or label
+                if i < n and trace[i] == label:
+                    steps.append((0, i + 1, after, Move("sync", shown, t.element)))
+                steps.append((MOVE, i, after, Move("model", shown, t.element)))
+        for step_cost, j, after, move in steps:
+            key = (j, _key(after))
+            total = cost + step_cost
+            if total < seen.get(key, total + 1):
+                seen[key] = total
+                back[key] = (state, move)
+                counter += 1
+                heapq.heappush(queue, (total, counter, j, after))
+    raise ModelError("the model cannot reach its end: no alignment exists")
+
+
+# -- precision -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Precision:
+    """ETC precision (escaping edges, as pm4py's token-based precision): after every prefix of
+    the log that replays without missing tokens, the activities the model would allow next
+    (`allowed`) against those that followed that prefix in the log; `escaping` counts the
+    allowed ones nobody did. Precision is ``1 - escaping / allowed``: 1.0 means the model
+    allows nothing the log never does; a flower model scores low."""
+
+    escaping: int
+    allowed: int
+
+    @property
+    def value(self) -> float:
+        return 1.0 - self.escaping / self.allowed if self.allowed else 1.0
+
+
+def precision(net: ReplayNet, variants: Mapping[tuple[str, ...], int]) -> Precision:
+    """Precision of `net` for `variants` (labels of `net` -> number of cases). Each distinct
+    prefix is replayed once; the labels allowed after it are memoised per marking."""
+    following: dict[tuple[str, ...], set[str]] = {}
+    count: Counter[tuple[str, ...]] = Counter()
+    starts: set[str] = set()
+    cases = 0
+    for trace, n in variants.items():
+        labels = tuple(plain_label(label, net.match) for label in trace)
+        cases += n
+        if labels:
+            starts.add(labels[0])
+        for i in range(1, len(labels)):
+            following.setdefault(labels[:i], set()).add(labels[i])
+            count[labels[:i]] += n
+    allowed_memo: dict[tuple[tuple[str, int], ...], frozenset[str]] = {}
+
+    def allowed(marking: _Marking) -> frozenset[str]:
+        key = _key(marking)
+        if key not in allowed_memo:
+            allowed_memo[key] = _eventually_enabled(net, marking)
+        return allowed_memo[key]
+
+    initial = allowed(Counter({START_PLACE: 1}))
+    escaping = cases * len(initial - starts)
+    total = cases * len(initial)
+    done: set[tuple[str, ...]] = set()
+    for trace in variants:  # one replay per variant gives the marking after each prefix
+        labels = tuple(plain_label(label, net.match) for label in trace)
+        game = _Game(net)
+        suffixes = _suffix_elements(net, labels)
+        for position, label in enumerate(labels[:-1]):
+            if label not in net.by_label:
+                break
+            game.play(label, suffixes[position], suffixes[position + 1])
+            if game.missing:
+                break  # not fitting from here on: pm4py leaves such prefixes out too
+            prefix = labels[: position + 1]
+            if prefix in done:
+                continue
+            done.add(prefix)
+            enabled = allowed(game.marking)
+            total += len(enabled) * count[prefix]
+            escaping += len(enabled - following[prefix]) * count[prefix]
+    return Precision(escaping, total)
+
+
+def _eventually_enabled(net: ReplayNet, marking: _Marking) -> frozenset[str]:
+    """Labels of visible transitions enabled in `marking` or after silent steps from it."""
+    game = _Game(net)
+    found: set[str] = set()
+    queue: deque[_Marking] = deque([marking])
+    seen = {_key(marking)}
+    while queue and len(seen) < SEARCH_LIMIT:
+        current = queue.popleft()
+        for t in net.transitions:
+            if not t.inputs or not game.enabled(t, current):
+                continue
+            if t.visible:
+                found.add(net.label_of(t.element))
+                continue
+            after = game.apply(current, t, frozenset())[0]
+            key = _key(after)
+            if key not in seen:
+                seen.add(key)
+                queue.append(after)
+    return frozenset(found)

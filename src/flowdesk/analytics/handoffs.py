@@ -74,6 +74,59 @@ def handoffs(log: EventLog) -> list[Handoff]:
     ]
 
 
+def handoff_report(log: EventLog) -> dict[str, Any]:
+    """The department hand-off matrix as JSON: departments (in order of first appearance) and
+    one cell per (from, to) pair with the count, the median and mean wait, and `rework`: the
+    hand-offs that send work *back* to a department that already worked on the case.
+
+    Lifecycle: instances pair a start with its completion (see `activity_instances`); the wait
+    runs from the sender's completion to the receiver's start (its completion without starts).
+    """
+    instances = activity_instances(log).filter(pl.col(DEPARTMENT).is_not_null())
+    arrival = pl.coalesce(pl.col("start"), pl.col("end"))
+    position = pl.int_range(pl.len()).over(CASE)
+    ranked = instances.with_columns(position.alias("position")).with_columns(
+        pl.col("position").min().over(CASE, DEPARTMENT).alias("first_here")
+    )
+    pairs = ranked.select(
+        pl.col(DEPARTMENT).alias("source"),
+        pl.col(DEPARTMENT).shift(-1).alias("target"),
+        seconds(arrival.shift(-1) - pl.col("end")).alias("waiting"),
+        (pl.col(CASE) == pl.col(CASE).shift(-1)).alias("same_case"),
+        (pl.col("first_here").shift(-1) < pl.col("position").shift(-1)).alias("back"),
+    ).filter(pl.col("same_case") & (pl.col("source") != pl.col("target")))
+    cells = (
+        pairs.group_by("source", "target")
+        .agg(
+            pl.len().alias("count"),
+            pl.col("waiting").median().alias("median_wait_seconds"),
+            pl.col("waiting").mean().alias("mean_wait_seconds"),
+            pl.col("back").sum().alias("rework"),
+        )
+        .sort(["count", "source", "target"], descending=[True, False, False])
+    )
+    departments = (
+        instances.select(pl.col(DEPARTMENT).unique(maintain_order=True)).to_series().to_list()
+    )
+    rows = [
+        {
+            "from": row["source"],
+            "to": row["target"],
+            "count": int(row["count"]),
+            "median_wait_seconds": row["median_wait_seconds"],
+            "mean_wait_seconds": row["mean_wait_seconds"],
+            "rework": int(row["rework"]),
+        }
+        for row in cells.iter_rows(named=True)
+    ]
+    return {
+        "departments": departments,
+        "handoffs": rows,
+        "total": sum(r["count"] for r in rows),
+        "rework": sum(r["rework"] for r in rows),
+    }
+
+
 def handoff_matrix(log: EventLog) -> dict[str, dict[str, int]]:
     """from department -> to department -> number of hand-offs."""
     matrix: dict[str, dict[str, int]] = {}

@@ -107,9 +107,14 @@ def heatmap_overlay(
     measure: Measure,
     values: Mapping[str, float],
     flow_counts: Mapping[str, int],
+    deviations: Mapping[str, int] | None = None,
+    figures: str | None = None,
 ) -> Overlay:
     """Fills, badges and tooltips for the elements of `process` that have a value; every flow of
-    the process labelled with its count (flows never taken show 0); the legend."""
+    the process labelled with its count (flows never taken show 0); the legend. `deviations`
+    (element -> cases that deviate there) marks badges with a ✗ count and says so in the
+    tooltip; `figures` (fitness, precision) goes into the title."""
+    off = {e: n for e, n in (deviations or {}).items() if e in process.nodes and n > 0}
     shown = {e: v for e, v in values.items() if e in process.nodes}
     if measure == "frequency":
         shown = {e: v for e, v in shown.items() if v > 0}
@@ -123,6 +128,11 @@ def heatmap_overlay(
         node = process.nodes[element]
         what = "completions" if measure == "frequency" else "mean duration"
         titles[element] = f"{node.name or node.id}: {text(value)} ({what})"
+    for element, cases in off.items():
+        node = process.nodes[element]
+        badges[element] = f"{badges[element]} ✗{cases}" if element in badges else f"✗{cases}"
+        base = titles.get(element, node.name or node.id)
+        titles[element] = f"{base}; {cases} case(s) deviate here"
     flows = {
         f.id: format_count(flow_counts.get(f.id, 0))
         for f in process.flows.values()
@@ -142,6 +152,10 @@ def heatmap_overlay(
     )
     if not shown:
         title += " (no values in the log)"
+    if off:
+        title += "; ✗ cases deviating at an element"
+    if figures:
+        title += f" ({figures})"
     return Overlay(
         fills=fills,
         badges=badges,
@@ -160,9 +174,18 @@ def heatmap_svg(
     values: Mapping[str, float],
     flow_counts: Mapping[str, int],
     process_id: str | None = None,
+    deviations: Mapping[str, int] | None = None,
+    figures: str | None = None,
 ) -> str:
     """The diagram of `definitions` (its process `process_id`, else the executable one) with the
     heatmap overlay: a pure function of the model and the numbers."""
     process = definitions.process(process_id)
-    overlay = heatmap_overlay(process, measure=measure, values=values, flow_counts=flow_counts)
+    overlay = heatmap_overlay(
+        process,
+        measure=measure,
+        values=values,
+        flow_counts=flow_counts,
+        deviations=deviations,
+        figures=figures,
+    )
     return render_svg(definitions, overlay)

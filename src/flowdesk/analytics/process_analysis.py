@@ -14,14 +14,25 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from flowdesk.analytics.conformance import ConformanceReport, Match, check_conformance
+from flowdesk.analytics.conformance import (
+    ConformanceReport,
+    Match,
+    align,
+    build_net,
+    check_conformance,
+    ignored_labels,
+    plain_label,
+)
 from flowdesk.analytics.dfg import directly_follows
+from flowdesk.analytics.discovery import discover_bpmn
+from flowdesk.analytics.handoffs import handoff_report
 from flowdesk.analytics.heatmap import Measure, element_durations, heatmap_svg
-from flowdesk.analytics.log import CASE, EventLog
+from flowdesk.analytics.log import ACTIVITY, CASE, EventLog
 from flowdesk.analytics.source import events_to_log
 from flowdesk.analytics.variants import variants
 from flowdesk.bpmn.model import Definitions, Process
-from flowdesk.bpmn.parser import import_bpmn
+from flowdesk.bpmn.parser import import_bpmn, parse_bpmn
+from flowdesk.bpmn.svg import render_svg
 from flowdesk.core.errors import NotFoundError
 from flowdesk.core.event_types import EventType
 from flowdesk.core.events import StoredEvent
@@ -44,6 +55,39 @@ class DeployedVersion:
     @property
     def process(self) -> Process:
         return self.definitions.processes[self.definition_id.rpartition(":")[0]]
+
+
+@dataclass(frozen=True, slots=True)
+class Discovery:
+    """A discovered model beside the deployed one, with the fitness of the same cases on each."""
+
+    key: str
+    noise: float
+    xml: str
+    definitions: Definitions
+    report: ConformanceReport
+    deployed: ConformanceReport
+
+    def svg(self) -> str:
+        """The discovered diagram as SVG (laid out left to right by `to_bpmn`)."""
+        return render_svg(self.definitions)
+
+    def to_json(self) -> dict[str, Any]:
+        process = next(iter(self.definitions.processes.values()))
+        kinds = Counter(node.type for node in process.nodes.values())
+        return {
+            "key": self.key,
+            "noise": self.noise,
+            "process_id": process.id,
+            "cases": self.report.totals.cases,
+            "fitness": self.report.totals.fitness,
+            "fitting_cases": self.report.totals.fitting_cases,
+            "deployed_fitness": self.deployed.totals.fitness,
+            "deployed_fitting_cases": self.deployed.totals.fitting_cases,
+            "tasks": kinds.get("task", 0),
+            "gateways": kinds.get("exclusiveGateway", 0) + kinds.get("parallelGateway", 0),
+            "deviations": [d.to_json() for d in self.report.deviations[:20]],
+        }
 
 
 @dataclass
@@ -119,17 +163,72 @@ class ProcessAnalysis:
             values = element_durations(
                 self.log.filter_cases(cases), chosen.process, match=self.match
             )
+        report = self.conformance()
+        off: Counter[str] = Counter()
+        for d in report.deviations:
+            if d.deviation.element_id and chosen.definition_id in d.definition_ids:
+                off[d.deviation.element_id] += d.cases
+        figures = None
+        if replayed is not None and replayed.totals.fitness is not None:
+            figures = f"fitness {replayed.totals.fitness:.3f}"
+            if replayed.precision is not None:
+                figures += f", precision {replayed.precision.value:.3f}"
         return heatmap_svg(
             chosen.definitions,
             measure=measure,
             values=values,
             flow_counts=flows,
             process_id=chosen.process.id,
+            deviations=off,
+            figures=figures,
         )
 
-    def process_map(self, top: int = 10) -> dict[str, Any]:
-        """Directly-follows edges (counts, durations) and the top variants of all instances."""
-        log = self.log.completions()
+    def discovery(self, noise: float = 0.2) -> Discovery | None:
+        """A model mined from the completed cases (inductive miner, infrequent variant) and
+        how well those cases fit it and the deployed model; None without completed cases."""
+        finished = self.log.filter_cases(self.finished_cases())
+        if finished.event_count == 0:
+            return None
+        name = f"{self.latest.name or self.key} (discovered)"
+        xml = discover_bpmn(finished, noise=noise, name=name, process_id=f"{self.key}-discovered")
+        definitions = parse_bpmn(xml, filename=f"{self.key}-discovered.bpmn")
+        process = next(iter(definitions.processes.values()))
+        report = check_conformance(finished, {process.id: process}, match="name")
+        return Discovery(self.key, noise, xml, definitions, report, self.conformance())
+
+    def alignment(self, case: str) -> dict[str, Any]:
+        """The optimal alignment of one case with the version it ran: exactly which steps it
+        skipped or did out of order (token replay only says how much it deviated)."""
+        definition_id = self.case_models.get(case)
+        if definition_id is None or definition_id not in self.versions:
+            raise NotFoundError(f"process {self.key} has no case {case!r} on a deployed model")
+        column = "element_id" if self.match == "element" else ACTIVITY
+        log = self.log.completions() if self.log.has_lifecycle_starts() else self.log
+        same = [c for c, d in self.case_models.items() if d == definition_id]
+        labels = log.filter_cases(same).events.get_column(column).drop_nulls()
+        net = build_net(self.versions[definition_id].process, labels.unique(), match=self.match)
+        skip = ignored_labels(net)
+        trace = [
+            label
+            for label in log.filter_cases([case]).events.get_column(column).drop_nulls()
+            if plain_label(label, self.match) not in skip
+        ]
+        result = align(net, trace)
+        return {"key": self.key, "case": case, "definition_id": definition_id, **result.to_json()}
+
+    def diagram(self, version: int | None = None) -> str:
+        """A deployed version's diagram as SVG, without figures (beside the discovered one)."""
+        return render_svg(self.version(version).definitions)
+
+    def handoffs(self) -> dict[str, Any]:
+        """The department hand-off matrix of all instances (count, waits, rework back)."""
+        return {"key": self.key, **handoff_report(self.log)}
+
+    def process_map(self, top: int = 10, *, all_events: bool = False) -> dict[str, Any]:
+        """Directly-follows edges (counts, durations) and the top variants of all instances:
+        from completions, or with `all_events` from every event, starts included (pm4py's
+        default counting)."""
+        log = self.log if all_events else self.log.completions()
         dfg = directly_follows(log)
         found = variants(log)
         return {
@@ -138,6 +237,7 @@ class ProcessAnalysis:
             "events": log.event_count,
             "activities": dfg.activity_counts,
             "edges": [e.to_json() for e in dfg.edges],
+            "lifecycle": "all" if all_events else "complete",
             "variant_count": len(found),
             "variants": [v.to_json() for v in found[:top]],
         }

@@ -44,7 +44,8 @@ def variants_frame(log: EventLog) -> pl.DataFrame:
     per_case = (
         log.events.select(
             CASE,
-            pl.col(ACTIVITY).replace_strict(codes, index).alias("code"),
+            # the Enum's physical codes follow `codes` (sorted names): one lookup per event
+            pl.col(ACTIVITY).cast(pl.Enum(codes.to_list())).to_physical().alias("code"),
             TIMESTAMP,
         )
         .group_by(CASE)

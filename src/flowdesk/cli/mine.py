@@ -11,6 +11,9 @@ missing file, malformed XML, a database without schema) print one line and exit 
 ran and prints the fitness, the deviations and the least fitting cases; with FILE, the XES log's
 activities are matched by name to the elements of KEY's latest version (or `--version`).
 `--heatmap KEY -o FILE.svg` writes KEY's diagram tinted by frequency (or `--measure duration`).
+`--handoffs` prints the department hand-off matrix of the log (count, median wait, rework back to
+a department); `--discover [-o FILE.bpmn] [--noise 0.2]` writes a BPMN model mined from the log
+(inductive miner, infrequent variant) that deploys as a flow and replays in conformance.
 """
 
 from __future__ import annotations
@@ -89,6 +92,23 @@ def mine(
     version: Annotated[
         int | None, typer.Option("--version", min=1, help="Model version (default: latest).")
     ] = None,
+    handoffs: Annotated[
+        bool,
+        typer.Option(
+            "--handoffs", help="Print the department hand-off matrix (count, wait, rework)."
+        ),
+    ] = False,
+    discover: Annotated[
+        bool,
+        typer.Option(
+            "--discover",
+            help="Write a BPMN model of the log (inductive miner) to -o FILE.bpmn or stdout.",
+        ),
+    ] = False,
+    noise: Annotated[
+        float,
+        typer.Option("--noise", min=0.0, max=0.99, help="--discover: drop rarer paths (0-0.99)."),
+    ] = 0.2,
 ) -> None:
     """Mine an event log: process map (directly-follows edges), variants, start/end activities;
     conformance of a deployed process's cases, and its heatmap."""
@@ -127,10 +147,28 @@ def mine(
             write_xes(log, export_xes)
         if export_ocel is not None:
             write_ocel_json(stored, export_ocel)
+        if discover:
+            from flowdesk.analytics.discovery import discover_bpmn
+
+            xml = discover_bpmn(log, noise=noise, name=f"Discovered from {source}")
+            if output is None:
+                sys.stdout.write(xml)
+            else:
+                output.write_text(xml, encoding="utf-8")
+            return
     except FlowdeskError as exc:
         raise _fail(str(exc)) from exc
     except OSError as exc:
         raise _fail(f"cannot write: {exc}") from exc
+    if handoffs:
+        from flowdesk.analytics.handoffs import handoff_report
+
+        document = {"source": source, **handoff_report(log)}
+        if json_output:
+            typer.echo(json.dumps(document, ensure_ascii=False))
+        else:
+            _print_handoffs(document)
+        return
     report = mining_report(log, source=source, top=top, all_events=all_events)
     if json_output:
         typer.echo(json.dumps(report, ensure_ascii=False))
@@ -216,6 +254,27 @@ def _analysis(
     return pa.ProcessAnalysis.imported(read_xes(file), key, chosen)
 
 
+def _print_handoffs(report: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(file=sys.stdout, highlight=False, soft_wrap=True)
+    console.print(
+        f"[bold]{report['source']}[/]: {report['total']} hand-offs between "
+        f"{len(report['departments'])} departments, {report['rework']} back to a department"
+    )
+    table = Table("from", "to", "count", "median wait", "rework", title="Hand-offs")
+    for cell in report["handoffs"]:
+        table.add_row(
+            cell["from"],
+            cell["to"],
+            str(cell["count"]),
+            _duration(cell["median_wait_seconds"]),
+            str(cell["rework"]),
+        )
+    console.print(table)
+
+
 def _print_conformance(report: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -226,6 +285,7 @@ def _print_conformance(report: dict[str, Any]) -> None:
     console.print(
         f"[bold]{report['key']}[/]: fitness {shown}, {report['cases']} cases replayed, "
         f"{report['fitting_cases']} fitting"
+        + (f", precision {report['precision']:.4f}" if report.get("precision") is not None else "")
     )
     if report["skipped"]:
         skipped = ", ".join(f"{n} {why}" for why, n in sorted(report["skipped"].items()))

@@ -218,3 +218,58 @@ def sparkline(values: Sequence[float | None], *, title: str, kind: Format = "cou
     ]
     description = ", ".join(fmt(v, kind) for _, v in known)
     return _svg(width, height, title, description, body)
+
+
+def matrix_chart(
+    labels: Sequence[str],
+    cells: dict[tuple[str, str], tuple[int, str]],
+    *,
+    title: str,
+    cell: int = 64,
+) -> Markup:
+    """A from x to matrix (rows send, columns receive): each cell shaded by its count, with the
+    count and a second line (`cells[(row, col)] = (count, note)`). A chord diagram would hide
+    small flows behind big ones; a matrix shows every pair and reads in a screen reader."""
+    label_w, head_h = 150, 90
+    n = len(labels)
+    width, height = label_w + max(n, 1) * cell + 10, head_h + max(n, 1) * cell + 10
+    if not labels or not cells:
+        return _svg(label_w + 300, 60, title, "no data", [_no_data(label_w + 300, 60)])
+    top = max(count for count, _ in cells.values()) or 1
+    body: list[str] = []
+    for j, label in enumerate(labels):
+        x = label_w + j * cell + cell / 2
+        body.append(
+            f'<text x="{x:.0f}" y="{head_h - 6}" font-size="12" text-anchor="start" '
+            f'transform="rotate(-40 {x:.0f} {head_h - 6})">{escape(label)}</text>'
+        )
+    for i, source in enumerate(labels):
+        y = head_h + i * cell
+        body.append(
+            f'<text x="{label_w - 6}" y="{y + cell / 2 + 4:.0f}" text-anchor="end" '
+            f'font-size="12">{escape(source)}</text>'
+        )
+        for j, target in enumerate(labels):
+            x = label_w + j * cell
+            count, note = cells.get((source, target), (0, ""))
+            shade = 0.08 + 0.85 * count / top if count else 0.0
+            fill = PALETTE[0] if count else "#f1f3f5"
+            ink = "#ffffff" if shade > 0.5 else "#1f2933"
+            tip = f"{source} to {target}: {count:,} hand-offs" + (f", {note}" if note else "")
+            body.append(
+                f'<rect x="{x + 1}" y="{y + 1}" width="{cell - 2}" height="{cell - 2}" '
+                f'fill="{fill}" fill-opacity="{shade if count else 1:.2f}">'
+                f"<title>{escape(tip)}</title></rect>"
+            )
+            if count:
+                body.append(
+                    f'<text x="{x + cell / 2:.0f}" y="{y + cell / 2:.0f}" text-anchor="middle" '
+                    f'font-size="13" fill="{ink}">{count:,}</text>'
+                    f'<text x="{x + cell / 2:.0f}" y="{y + cell / 2 + 15:.0f}" '
+                    f'text-anchor="middle" font-size="10" fill="{ink}">{escape(note)}</text>'
+                )
+    description = "; ".join(
+        f"{s} to {t}: {count}" + (f" ({note})" if note else "")
+        for (s, t), (count, note) in cells.items()
+    )
+    return _svg(width, height, title, description, body)

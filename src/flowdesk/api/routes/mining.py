@@ -40,6 +40,9 @@ class TokenTotals(BaseModel):
 
 class VersionConformance(TokenTotals):
     definition_id: str = Field(examples=["refund:3"])
+    precision: float | None = Field(
+        description="ETC precision: 1 - escaping/allowed next activities (pm4py's token-based)"
+    )
 
 
 class CaseDeviation(BaseModel):
@@ -74,6 +77,9 @@ class CaseConformance(BaseModel):
 
 class Conformance(TokenTotals):
     key: str
+    precision: float | None = Field(
+        description="ETC precision over all versions: 1.0 = the model allows nothing unseen"
+    )
     match: Literal["element", "name"]
     skipped: dict[str, int] = Field(
         description="Instances not replayed, by reason (running, cancelled, no model)"
@@ -110,6 +116,9 @@ class ProcessMap(BaseModel):
     activities: dict[str, int] = Field(description="Completions per activity")
     edges: list[MapEdge] = Field(description="Directly-follows edges, most frequent first")
     variant_count: int
+    lifecycle: Literal["complete", "all"] = Field(
+        description="complete: completions only; all: start events too (pm4py's counting)"
+    )
     variants: list[MapVariant] = Field(description="The most frequent variants")
 
 
@@ -168,5 +177,125 @@ def process_map(
     _: Reader,
     analysis: Analysis,
     top: Annotated[int, Query(ge=1, le=1000, description="How many variants")] = 10,
+    all_events: Annotated[
+        bool,
+        Query(description="Count start events too, as pm4py does (default: completions only)"),
+    ] = False,
 ) -> Any:
-    return analysis.process_map(top)
+    return analysis.process_map(top, all_events=all_events)
+
+
+class HandoffCell(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    source: str = Field(alias="from", description="Department that finished the work")
+    to: str = Field(description="Department that took it over")
+    count: int
+    median_wait_seconds: float | None = Field(
+        description="Sender's completion to receiver's start (completion where no starts)"
+    )
+    mean_wait_seconds: float | None
+    rework: int = Field(description="Hand-offs back to a department that already worked on it")
+
+
+class Handoffs(BaseModel):
+    key: str
+    departments: list[str] = Field(description="In order of first appearance")
+    handoffs: list[HandoffCell] = Field(description="Most frequent first")
+    total: int
+    rework: int
+
+
+@router.get(
+    "/{key}/handoffs",
+    response_model=Handoffs,
+    responses=errors(404),
+    summary="Department hand-off matrix: count, median wait and rework per pair",
+)
+def handoffs(_: Reader, analysis: Analysis) -> Any:
+    return analysis.handoffs()
+
+
+class Discovered(BaseModel):
+    key: str
+    noise: float
+    process_id: str = Field(description="Id of the discovered process (deploys beside KEY)")
+    cases: int = Field(description="Completed cases mined and replayed")
+    fitness: float | None = Field(description="Token-replay fitness on the discovered model")
+    fitting_cases: int
+    deployed_fitness: float | None = Field(description="The same cases on the deployed model")
+    deployed_fitting_cases: int
+    tasks: int
+    gateways: int
+    deviations: list[Deviation]
+
+
+Noise = Annotated[float, Query(ge=0.0, lt=1.0, description="Inductive miner noise threshold (IMf)")]
+
+
+def _discovery(analysis: use.ProcessAnalysis, noise: float) -> Any:
+    from flowdesk.core.errors import NotFoundError
+
+    found = analysis.discovery(noise)
+    if found is None:
+        raise NotFoundError(f"process {analysis.key} has no completed cases to discover from")
+    return found
+
+
+@router.get(
+    "/{key}/discovery",
+    response_model=Discovered,
+    responses=errors(404),
+    summary="A model discovered from the completed cases, with fitness beside the deployed one",
+)
+def discovery(_: Reader, analysis: Analysis, noise: Noise = 0.2) -> Any:
+    return _discovery(analysis, noise).to_json()
+
+
+@router.get(
+    "/{key}/discovered.bpmn",
+    response_class=Response,
+    responses={
+        **errors(404),
+        200: {"content": {"application/xml": {"schema": {"type": "string"}}}},
+    },
+    summary="The discovered model as BPMN 2.0 XML (deploys with POST /api/v1/deployments)",
+)
+def discovered_bpmn(_: Reader, analysis: Analysis, noise: Noise = 0.2) -> Response:
+    found = _discovery(analysis, noise)
+    filename = f"{analysis.key}-discovered.bpmn"
+    return Response(
+        found.xml,
+        media_type="application/xml",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+class AlignedMove(BaseModel):
+    kind: Literal["sync", "log", "model"] = Field(
+        description="sync: as the model says; log: done but not allowed here; "
+        "model: required here but skipped"
+    )
+    activity: str
+    element_id: str | None
+    description: str
+
+
+class CaseAlignment(BaseModel):
+    key: str
+    case: str
+    definition_id: str
+    cost: int = Field(description="10000 per log or model move, 1 per silent step (as pm4py)")
+    fitness: float = Field(description="1 - moves / (case length + shortest model run)")
+    deviations: int
+    moves: list[AlignedMove]
+
+
+@router.get(
+    "/{key}/cases/{case}/alignment",
+    response_model=CaseAlignment,
+    responses=errors(404),
+    summary="Optimal alignment of one case with its model: exactly what it did differently",
+)
+def alignment(_: Reader, analysis: Analysis, case: str) -> Any:
+    return analysis.alignment(case)
