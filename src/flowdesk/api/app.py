@@ -15,7 +15,9 @@ from flowdesk import __version__
 from flowdesk.analytics.config import AnalyticsConfig
 from flowdesk.analytics.service import Analytics
 from flowdesk.api import docs as api_docs
+from flowdesk.api import openapi as api_openapi
 from flowdesk.api import problems
+from flowdesk.api.guard import InputGuard
 from flowdesk.api.limits import BodySizeLimit
 from flowdesk.api.metrics import HttpMetrics
 from flowdesk.api.routes import (
@@ -111,6 +113,7 @@ def create_app(settings: Settings, store: Store, clock: Clock | None = None) -> 
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     api_docs.install(app)
+    api_openapi.install(app)
     app.include_router(auth_routes.router)
     app.include_router(search_routes.router)
     for module in (
@@ -135,6 +138,7 @@ def create_app(settings: Settings, store: Store, clock: Clock | None = None) -> 
 
     app.include_router(web.router)
     web.mount_static(app)
+    app.add_middleware(InputGuard)
     app.add_middleware(HttpMetrics, registry=registry)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app

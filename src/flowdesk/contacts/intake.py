@@ -13,6 +13,7 @@ reason, and `replay` takes it up again where it stopped (a case already opened i
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -50,6 +51,8 @@ from flowdesk.customers.resolve import Resolution, resolve_contact
 from flowdesk.experience.models import contact_reasons
 from flowdesk.runtime.processes import ProcessRuntime
 from flowdesk.store import Store, UnitOfWork
+
+_log = logging.getLogger(__name__)
 
 MAX_RAW_BYTES = 50 * 1024 * 1024
 #: The flag of a contact that quotes the reference of another customer's case.
@@ -208,7 +211,13 @@ class Intake:
             plan = self._decide(row, reason)
             return self._carry_out(plan)
         except Exception as exc:  # every failure is kept with its reason: nothing is lost
-            message = str(exc) if isinstance(exc, FlowdeskError) else f"{type(exc).__name__}: {exc}"
+            # An unexpected error's text can hold the SQL statement and the customer's data:
+            # the dead letter keeps its kind only, the server log the rest.
+            if isinstance(exc, FlowdeskError):
+                message = str(exc)
+            else:
+                _log.exception("contact %s failed", contact_id)
+                message = f"internal error ({type(exc).__name__}); see the server log"
             self._fail(contact_id, message)
             if not isinstance(exc, FlowdeskError):
                 raise
