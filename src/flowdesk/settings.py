@@ -52,6 +52,10 @@ class Settings(BaseSettings):
         description="How long a verified API key is answered from memory (0: off); a key revoked "
         "in another process keeps working here for at most this long",
     )
+    #: A contact stored raw and still not handled this long after it arrived (its process
+    #: died) is handled again by the worker rounds; after `contact_attempts` tries, dead-lettered.
+    contact_lease_seconds: float = Field(default=60, gt=0)
+    contact_attempts: int = Field(default=3, ge=1)
     idempotency_retention_hours: float = Field(
         default=24.0, gt=0, description="How long Idempotency-Key answers are kept for replay"
     )

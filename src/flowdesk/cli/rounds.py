@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
+from types import SimpleNamespace
 from typing import Any
 
 from flowdesk.core.clock import Clock
@@ -56,6 +57,14 @@ class WorkerRounds:
         self.notifier = NotifyRound(store, clock, senders)
         self.connectors = HttpConnectorWorker(self.runtime, settings, worker_id=f"{name}:http")
         self.jobs = 0
+        # contacts a dead process stored raw and never handled (flowdesk.contacts.intake)
+        from flowdesk.app.contacts import build_intake
+
+        state = SimpleNamespace(store=store, clock=clock, settings=settings)
+        state.process_runtime = self.runtime
+        self.intake = build_intake(state)
+        self.lease = timedelta(seconds=settings.contact_lease_seconds)
+        self.attempts = settings.contact_attempts
 
     @property
     def notifying(self) -> bool:
@@ -68,6 +77,7 @@ class WorkerRounds:
         self.jobs += done
         routed = sum(self.router.tick().values()) if self.router is not None else 0
         self.purger.tick()  # old Idempotency-Key answers (not work: it never keeps us awake)
+        routed += len(self.intake.rescue(lease=self.lease, max_attempts=self.attempts))
         routed += len(self.closer.tick()) + len(self.surveys.tick())
         return int(done + routed + self.notifier.tick().total)
 
