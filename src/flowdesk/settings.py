@@ -34,6 +34,12 @@ class Settings(BaseSettings):
         "surveys, notifications) in a background thread; off when separate `flowdesk worker` "
         "processes do that",
     )
+    #: Session and form cookies only over HTTPS (set when users reach Flowdesk over TLS, as
+    #: behind a TLS-terminating proxy); also turns on Strict-Transport-Security.
+    cookie_secure: bool = False
+    #: Addresses of the reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed
+    #: (comma-separated IPs or CIDR ranges, or "*"); none by default: the peer is the client.
+    trusted_proxies: str = ""
     # Status page: failed reference + identity checks allowed per client IP and per reference
     # within the window, before answers are 429 until the oldest failure leaves the window.
     status_max_failures: int = Field(default=5, ge=1)

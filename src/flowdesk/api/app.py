@@ -18,6 +18,7 @@ from flowdesk.api import docs as api_docs
 from flowdesk.api import openapi as api_openapi
 from flowdesk.api import problems
 from flowdesk.api.guard import InputGuard
+from flowdesk.api.headers import SecurityHeaders
 from flowdesk.api.limits import BodySizeLimit
 from flowdesk.api.metrics import HttpMetrics
 from flowdesk.api.routes import (
@@ -141,6 +142,11 @@ def create_app(settings: Settings, store: Store, clock: Clock | None = None) -> 
     app.add_middleware(InputGuard)
     app.add_middleware(HttpMetrics, registry=registry)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders, https=settings.cookie_secure)
+    if settings.trusted_proxies.strip():  # the client address from these proxies' headers only
+        from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     return app
 
 

@@ -25,6 +25,7 @@ STATUS_BY_CODE = {
     "forbidden": 403,
     "unavailable": 503,
     "payload-too-large": 413,
+    "rate-limited": 429,
 }
 
 
@@ -54,6 +55,9 @@ def install(app: FastAPI) -> None:
         )
         if status == 401:
             response.headers["WWW-Authenticate"] = 'Bearer realm="flowdesk"'
+        retry_after = getattr(exc, "retry_after", None)
+        if isinstance(retry_after, int):
+            response.headers["Retry-After"] = str(retry_after)
         return response
 
     @app.exception_handler(RequestValidationError)

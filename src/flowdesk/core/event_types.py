@@ -109,6 +109,7 @@ class EventType:
     WORK_ITEM_PRIORITY_CHANGED: Final = "work_item.priority_changed"
     ROUTING_BOOSTED: Final = "routing.boosted"
     USER_LOGGED_IN: Final = "user.logged_in"
+    USER_LOCKED_OUT: Final = "user.locked_out"
     API_KEY_CREATED: Final = "api_key.created"
     API_KEY_REVOKED: Final = "api_key.revoked"
     WEBHOOK_CREATED: Final = "webhook.created"
@@ -590,6 +591,12 @@ class UserRef:
 
 
 @dataclass(frozen=True, slots=True)
+class UserLockedOut:
+    until: str  # ISO 8601: when the account takes logins again
+    failures: int
+
+
+@dataclass(frozen=True, slots=True)
 class WorkItemPriorityChanged:
     work_item_id: str
     priority: int
@@ -773,6 +780,11 @@ _register(E.CUSTOMER_INFORMATION_ADDED, CustomerInformationAdded, "A customer ad
 _register(E.CUSTOMER_PHOTO_ADDED, CustomerPhotoAdded, "A customer sent a photo for a case.")
 _register(E.USER_CREATED, UserCreated, "A user account was created.")
 _register(E.USER_LOGGED_IN, NoFields, "A user signed in.")
+_register(
+    E.USER_LOCKED_OUT,
+    UserLockedOut,
+    "Repeated failed logins locked an account for a while (the lock-out notice).",
+)
 _register(E.USER_UPDATED, UserUpdated, "An administrator changed a user's roles, groups or name.")
 _register(E.USER_DEACTIVATED, UserRef, "A user account was deactivated (sessions ended).")
 _register(E.USER_REACTIVATED, UserRef, "A deactivated user account was reactivated.")

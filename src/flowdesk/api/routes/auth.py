@@ -126,12 +126,14 @@ def login(body: LoginIn, request: Request, response: Response) -> UserOut:
         request.app.state.clock,
         username=body.username,
         password=body.password,
+        address=request.client.host if request.client else None,
     )
     response.set_cookie(
         SESSION_COOKIE,
         token,
         httponly=True,
         samesite="lax",
+        secure=request.app.state.settings.cookie_secure,
         max_age=int(service.SESSION_TTL.total_seconds()),
     )
     return _out(principal)
