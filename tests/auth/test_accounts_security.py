@@ -103,15 +103,26 @@ def test_https_cookies_hsts_and_csrf_on_cookie_calls(
     assert "secure" in answer.headers["set-cookie"].lower()  # type: ignore[attr-defined]
     assert answer.headers["strict-transport-security"].startswith("max-age=")  # type: ignore[attr-defined]
     # a cross-site form can make the browser send the session cookie, not the token
-    forged = client.post("/api/v1/signals", json={"name": "outage-over"})
+    evil = {"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"}
+    forged = client.post("/api/v1/signals", json={"name": "outage-over"}, headers=evil)
     assert forged.status_code == 403 and "form token" in forged.json()["detail"]
+    only_fetch = client.post(
+        "/api/v1/signals", json={"name": "outage-over"}, headers={"Sec-Fetch-Site": "same-site"}
+    )
+    assert only_fetch.status_code == 403  # a sibling subdomain is not the same origin
+    only_origin = client.post(
+        "/api/v1/signals", json={"name": "outage-over"}, headers={"Origin": "https://evil.example"}
+    )
+    assert only_origin.status_code == 403
     page = client.get("/work")
     token = client.cookies.get("flowdesk_csrf")
     assert token and page.status_code == 200
     sent = client.post(
-        "/api/v1/signals", json={"name": "outage-over"}, headers={"X-CSRF-Token": token}
+        "/api/v1/signals", json={"name": "outage-over"}, headers={"X-CSRF-Token": token, **evil}
     )
-    assert sent.status_code != 403, sent.text
+    assert sent.status_code != 403, sent.text  # the token is proof enough
+    same = {"Origin": "https://testserver", "Sec-Fetch-Site": "same-origin"}
+    assert client.post("/api/v1/signals", json={"name": "x"}, headers=same).status_code != 403
     assert client.get("/api/v1/work-items").status_code == 200  # reads need no token
 
 
