@@ -31,6 +31,7 @@ from flowdesk.api.routes import (
     external_tasks,
     messages,
     mining,
+    privacy,
     processes,
     routing,
     webhooks,
@@ -131,6 +132,7 @@ def create_app(settings: Settings, store: Store, clock: Clock | None = None) -> 
         routing,
         analytics,
         mining,
+        privacy,
     ):
         app.include_router(module.router)
     # The agent desktop and the customer status page (HTML); imported here because the web

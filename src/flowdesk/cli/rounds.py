@@ -65,6 +65,11 @@ class WorkerRounds:
         self.intake = build_intake(state)
         self.lease = timedelta(seconds=settings.contact_lease_seconds)
         self.attempts = settings.contact_attempts
+        # retention periods of the company file (flowdesk.contacts.privacy.Retention)
+        from flowdesk.app.privacy import retention_of
+
+        self.retention = retention_of(settings.company_file)
+        self._retained_at: Any = None
 
     @property
     def notifying(self) -> bool:
@@ -78,6 +83,10 @@ class WorkerRounds:
         routed = sum(self.router.tick().values()) if self.router is not None else 0
         self.purger.tick()  # old Idempotency-Key answers (not work: it never keeps us awake)
         routed += len(self.intake.rescue(lease=self.lease, max_attempts=self.attempts))
+        now = self.runtime.clock.now()
+        if self._retained_at is None or now - self._retained_at >= self.retention.every:
+            self._retained_at = now  # like the purge: never counted as work
+            self.retention.apply(self.runtime.store, now)
         routed += len(self.closer.tick()) + len(self.surveys.tick())
         return int(done + routed + self.notifier.tick().total)
 

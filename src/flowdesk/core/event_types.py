@@ -92,6 +92,7 @@ class EventType:
     CUSTOMER_IDENTITY_ADDED: Final = "customer.identity_added"
     CUSTOMER_IMPORT_COMPLETED: Final = "customer.import_completed"
     CUSTOMER_MERGED: Final = "customer.merged"
+    CUSTOMER_ERASED: Final = "customer.erased"
     CUSTOMER_UNMERGED: Final = "customer.unmerged"
     CUSTOMER_PREFERENCES_SET: Final = "customer.preferences_set"
     CUSTOMER_CONSENT_SET: Final = "customer.consent_set"
@@ -591,6 +592,15 @@ class UserRef:
 
 
 @dataclass(frozen=True, slots=True)
+class CustomerErased:
+    reason: str
+    identities: int
+    contacts: int
+    flows: int
+    events: int
+
+
+@dataclass(frozen=True, slots=True)
 class UserLockedOut:
     until: str  # ISO 8601: when the account takes logins again
     failures: int
@@ -770,6 +780,11 @@ _register(E.CUSTOMER_UPDATED, CustomerUpdated, "Customer fields changed (from, t
 _register(E.CUSTOMER_IDENTITY_ADDED, CustomerIdentityAdded, "A customer got an identity.")
 _register(E.CUSTOMER_IMPORT_COMPLETED, CustomerImportCompleted, "A customer import finished.")
 _register(E.CUSTOMER_MERGED, CustomerMerged, "Two customer records were merged.")
+_register(
+    E.CUSTOMER_ERASED,
+    CustomerErased,
+    "A customer's personal data was erased on request (the audit record: who, why, how much).",
+)
 _register(E.CUSTOMER_UNMERGED, CustomerUnmerged, "A customer merge was undone.")
 _register(E.CUSTOMER_PREFERENCES_SET, CustomerPreferencesSet, "Contact preferences were set.")
 _register(E.CUSTOMER_CONSENT_SET, CustomerConsentSet, "Consent for a channel was set.")
