@@ -7,6 +7,7 @@ process that died is handled by the next one's worker rounds."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -26,7 +27,7 @@ from flowdesk.contacts.models import contacts
 from flowdesk.core.clock import FixedClock
 from flowdesk.runtime.processes import ProcessRuntime
 from flowdesk.store import Store
-from flowdesk.store.crashpoints import ENV, POINTS
+from flowdesk.store.crashpoints import POINTS
 from flowdesk.testing.postgres import free_port
 
 #: Points an Idempotency-Key request passes, and whether its effect was committed there.
@@ -38,16 +39,64 @@ REQUEST_POINTS = {
 }
 
 
-@contextmanager
-def server(url: str, folder: Path, **env: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    port = free_port()
+#: A server process that imports Flowdesk once, then forks one `flowdesk serve`-like child per
+#: line it reads ("POINT PORT URL WORKER"): each child arms its crash point (the module's
+#: switch, as FLOWDESK_CRASH_POINT would at start), opens the store, serves the app with
+#: uvicorn and, with WORKER=1, runs the worker rounds in the background as `flowdesk serve`
+#: does. Forking saves the seconds of imports that each of six starts per backend would cost.
+FORK_SERVER = """
+import os, signal, sys
+import uvicorn
+import flowdesk.store.crashpoints as crashpoints
+from flowdesk.api.app import create_app
+from flowdesk.cli.rounds import WorkerRounds, start_in_background
+from flowdesk.settings import Settings
+from flowdesk.store import Store
+signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
+for line in sys.stdin:
+    point, port, url, worker = line.split()
+    pid = os.fork()
+    if pid == 0:
+        crashpoints._ARMED = None if point == "-" else point
+        settings = Settings(database_url=url, contact_lease_seconds=0.2)
+        store = Store.open(url)
+        if worker == "1":
+            start_in_background(WorkerRounds(store, settings, name="crash"), pause=0.2)
+        uvicorn.run(create_app(settings, store), host="127.0.0.1", port=int(port),
+                    log_level="warning", proxy_headers=False)
+        os._exit(0)
+    print(pid, flush=True)
+"""
+
+
+@pytest.fixture(scope="module")
+def forks() -> Iterator[subprocess.Popen[str]]:
     environ = {k: v for k, v in os.environ.items() if not k.startswith("FLOWDESK_")}
-    environ.update({"FLOWDESK_WEBHOOK_INTERVAL": "0", "FLOWDESK_LOAD_DEMO": "false", **env})
-    flowdesk = Path(sys.executable).with_name("flowdesk")
-    command = [str(flowdesk), "serve", "--no-demo", "--port", str(port), "--database-url", url]
+    environ.update({"FLOWDESK_WEBHOOK_INTERVAL": "0", "FLOWDESK_STRICT_EVENTS": "1"})
     proc = subprocess.Popen(
-        command, cwd=folder, env=environ, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        [sys.executable, "-c", FORK_SERVER],
+        env=environ,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
     )
+    yield proc
+    assert proc.stdin is not None
+    proc.stdin.close()
+    proc.wait(timeout=30)
+
+
+@contextmanager
+def server(
+    forks: subprocess.Popen[str], url: str, point: str | None, *, worker: bool = False
+) -> Iterator[tuple[str, int]]:
+    """A server process armed at `point`; yields its base URL and pid; stopped at the end."""
+    port = free_port()
+    assert forks.stdin is not None and forks.stdout is not None
+    forks.stdin.write(f"{point or '-'} {port} {url} {int(worker)}\n")
+    forks.stdin.flush()
+    pid = int(forks.stdout.readline())
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -57,13 +106,30 @@ def server(url: str, folder: Path, **env: str) -> Iterator[tuple[str, subprocess
                     break
             except httpx.TransportError:
                 pass
-            assert proc.poll() is None and time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.1)
-        yield base, proc
+            assert _alive(pid) and time.monotonic() < deadline, "the server did not start"
+            time.sleep(0.05)
+        yield base, pid
     finally:
-        if proc.poll() is None:
-            proc.terminate()
-        proc.wait(timeout=30)
+        if _alive(pid):
+            os.kill(pid, signal.SIGTERM)
+            _gone(pid)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _gone(pid: int, timeout: float = 30) -> bool:
+    deadline = time.monotonic() + timeout
+    while _alive(pid):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
 
 
 def _prepare(url: str) -> dict[str, str]:
@@ -93,7 +159,7 @@ CONTACT = {"channel": "web", "email": "ann@example.com", "text": "My meter shows
     "backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 )
 def test_nothing_lost_or_doubled_at_any_crash_point(
-    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest, forks: subprocess.Popen[str]
 ) -> None:
     url = (
         f"sqlite:///{tmp_path / 'flowdesk.db'}"
@@ -102,21 +168,20 @@ def test_nothing_lost_or_doubled_at_any_crash_point(
     )
     headers = _prepare(url)
     assert set(REQUEST_POINTS) | {"after-raw-store"} == set(POINTS)
-    off = {"FLOWDESK_EMBEDDED_WORKER": "false"}
     for point in REQUEST_POINTS:
-        with server(url, tmp_path, **{ENV: point}, **off) as (base, proc):
+        with server(forks, url, point) as (base, pid):
             with pytest.raises(httpx.TransportError):
                 _start(base, headers, point)
-            assert proc.wait(timeout=30) == -9, point  # killed where the point is
-    with server(url, tmp_path, **{ENV: "after-raw-store"}, **off) as (base, proc):
+            assert _gone(pid), point  # it killed itself where the point is
+    with server(forks, url, "after-raw-store") as (base, pid):
         with pytest.raises(httpx.TransportError):
             httpx.post(f"{base}/api/v1/contacts", json=CONTACT, headers=headers, timeout=30)
-        assert proc.wait(timeout=30) == -9
+        assert _gone(pid)
 
     store = Store.open(url)
     try:
         assert _contact_states(store) == ["received"]  # stored raw, never handled
-        with server(url, tmp_path, FLOWDESK_CONTACT_LEASE_SECONDS="0.2") as (base, _):
+        with server(forks, url, None, worker=True) as (base, _):
             for point, committed in REQUEST_POINTS.items():
                 retry = _start(base, headers, point)
                 assert retry.status_code == 201, (point, retry.text)
