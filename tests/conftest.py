@@ -20,6 +20,9 @@ _db_names = itertools.count(1)
 # Every event Flowdesk writes in the tests is checked against the registry (type and payload
 # fields) as it is made; servers and CLIs the tests start as processes inherit the switch.
 os.environ["FLOWDESK_STRICT_EVENTS"] = "1"
+# Passwords hashed at scrypt N=2^14 in the tests (production: 2^17, see flowdesk.auth.hashing;
+# tests/auth/test_accounts_security.py checks that default).
+os.environ["FLOWDESK_SCRYPT_N"] = str(2**14)
 event_types.set_strict(True)
 
 

@@ -49,6 +49,12 @@ class Settings(BaseSettings):
         "surveys, notifications) in a background thread; off when separate `flowdesk worker` "
         "processes do that",
     )
+    #: Session and form cookies only over HTTPS (set when users reach Flowdesk over TLS, as
+    #: behind a TLS-terminating proxy); also turns on Strict-Transport-Security.
+    cookie_secure: bool = False
+    #: Addresses of the reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed
+    #: (comma-separated IPs or CIDR ranges, or "*"); none by default: the peer is the client.
+    trusted_proxies: str = ""
     # Status page: failed reference + identity checks allowed per client IP and per reference
     # within the window, before answers are 429 until the oldest failure leaves the window.
     status_max_failures: int = Field(default=5, ge=1)
@@ -67,6 +73,10 @@ class Settings(BaseSettings):
         description="How long a verified API key is answered from memory (0: off); a key revoked "
         "in another process keeps working here for at most this long",
     )
+    #: A contact stored raw and still not handled this long after it arrived (its process
+    #: died) is handled again by the worker rounds; after `contact_attempts` tries, dead-lettered.
+    contact_lease_seconds: float = Field(default=60, gt=0)
+    contact_attempts: int = Field(default=3, ge=1)
     idempotency_retention_hours: float = Field(
         default=24.0, gt=0, description="How long Idempotency-Key answers are kept for replay"
     )

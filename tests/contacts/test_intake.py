@@ -185,7 +185,9 @@ def test_failure_after_the_case_opened_is_replayed_on_the_same_case(
     with pytest.raises(ConnectionError):
         intake.submit("web", body(email=ANN, reason="complaint", message="rude"))
     [letter] = intake.dead_letters()
-    assert "ConnectionError: database went away" in (letter.error or "")
+    # the kind of the error is kept; its text (which can hold SQL and customer data) is not
+    assert "ConnectionError" in (letter.error or "")
+    assert "database went away" not in (letter.error or "")
     assert letter.case_id is not None
     monkeypatch.setattr(runtime, "start", original)
     [again] = intake.replay()

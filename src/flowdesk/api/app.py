@@ -15,7 +15,10 @@ from flowdesk import __version__
 from flowdesk.analytics.config import AnalyticsConfig
 from flowdesk.analytics.service import Analytics
 from flowdesk.api import docs as api_docs
+from flowdesk.api import openapi as api_openapi
 from flowdesk.api import problems
+from flowdesk.api.guard import InputGuard
+from flowdesk.api.headers import SecurityHeaders
 from flowdesk.api.limits import BodySizeLimit
 from flowdesk.api.metrics import HttpMetrics
 from flowdesk.api.routes import (
@@ -30,6 +33,7 @@ from flowdesk.api.routes import (
     external_tasks,
     messages,
     mining,
+    privacy,
     processes,
     providers,
     routing,
@@ -117,6 +121,7 @@ def create_app(settings: Settings, store: Store, clock: Clock | None = None) -> 
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     api_docs.install(app)
+    api_openapi.install(app)
     app.include_router(auth_routes.router)
     app.include_router(search_routes.router)
     for module in (
@@ -139,6 +144,7 @@ def create_app(settings: Settings, store: Store, clock: Clock | None = None) -> 
         scans,
         calls,
         simulation,
+        privacy,
     ):
         app.include_router(module.router)
     # The agent desktop and the customer status page (HTML); imported here because the web
@@ -147,8 +153,14 @@ def create_app(settings: Settings, store: Store, clock: Clock | None = None) -> 
 
     app.include_router(web.router)
     web.mount_static(app)
+    app.add_middleware(InputGuard)
     app.add_middleware(HttpMetrics, registry=registry)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders, https=settings.cookie_secure)
+    if settings.trusted_proxies.strip():  # the client address from these proxies' headers only
+        from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     return app
 
 

@@ -1,9 +1,10 @@
 """The Idempotency-Key header on create requests: a retried request gets the first response.
 
-The key is scoped to the caller and the route. The first request reserves it before doing
-anything; a retry with the same key and the same body replays the stored response (and starts
-nothing); the same key with another body is a 422; a retry while the first is still running is a
-409. A request that fails releases its key, so it can be retried.
+The key is scoped to the caller and the route. The claim of the key, the request's effect and
+its answer commit in one transaction (flowdesk.app.idempotency); a retry with the same key and
+the same body replays the stored response (and starts nothing), even after the server died
+anywhere on the way; the same key with another body is a 422; a retry while the first is still
+running waits for it. A request that fails leaves no trace, so it can be retried.
 
 Keys are kept for a retention period (FLOWDESK_IDEMPOTENCY_RETENTION_HOURS, default 24 h: longer
 than any client retries) and then purged by `KeyPurger`, which `flowdesk worker` runs on each
@@ -25,7 +26,7 @@ from starlette.concurrency import run_in_threadpool
 from flowdesk.api.routes.common import InvalidInput
 from flowdesk.app.idempotency import DEFAULT_RETENTION as DEFAULT_RETENTION
 from flowdesk.app.idempotency import KeyPurger as KeyPurger
-from flowdesk.app.idempotency import run_once
+from flowdesk.app.idempotency import crash_point, run_once
 from flowdesk.auth.service import Principal
 
 HEADER = "Idempotency-Key"
@@ -78,6 +79,7 @@ def idempotent(
         produce=produce,
     )
     headers = {REPLAYED: "true"} if replayed else None
+    crash_point("before-answer")
     return JSONResponse(body, status_code=status, headers=headers)
 
 

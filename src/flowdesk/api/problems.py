@@ -25,6 +25,7 @@ STATUS_BY_CODE = {
     "forbidden": 403,
     "unavailable": 503,
     "payload-too-large": 413,
+    "rate-limited": 429,
 }
 
 
@@ -54,6 +55,9 @@ def install(app: FastAPI) -> None:
         )
         if status == 401:
             response.headers["WWW-Authenticate"] = 'Bearer realm="flowdesk"'
+        retry_after = getattr(exc, "retry_after", None)
+        if isinstance(retry_after, int):
+            response.headers["Retry-After"] = str(retry_after)
         return response
 
     @app.exception_handler(RequestValidationError)
@@ -81,7 +85,21 @@ def install(app: FastAPI) -> None:
 
             message = "There is no such page." if exc.status_code == 404 else str(exc.detail)
             return error_page(request, message, status_code=exc.status_code)
-        return problem(exc.status_code, _title(exc.status_code), str(exc.detail))
+        response = problem(exc.status_code, _title(exc.status_code), str(exc.detail))
+        for name, value in (exc.headers or {}).items():  # Allow on a 405, Retry-After on a 429
+            response.headers[name] = value
+        return response
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        """A bug is still a problem document, and says nothing about the data it failed on
+        (the exception goes to the server log)."""
+        return problem(
+            500,
+            "Internal server error",
+            "the server failed to carry out the request; the error is in its log",
+            type_="urn:flowdesk:problem:internal",
+        )
 
 
 def _browsing(request: Request) -> bool:

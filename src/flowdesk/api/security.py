@@ -3,6 +3,7 @@ listed in PUBLIC; a test walks the app and fails on any route that is neither.""
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
@@ -43,6 +44,33 @@ PUBLIC = {
     "/status/offer",  # the customer answers the next-best-action card (verified like the rest)
 }
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: The double-submit token of flowdesk.web.csrf: a SameSite=Strict, HttpOnly cookie whose
+#: value the pages put in this header (htmx sends it with every request). A cross-site page
+#: can make the browser send the session cookie, but not read the token to send the header.
+CSRF_COOKIE = "flowdesk_csrf"
+CSRF_HEADER = "X-CSRF-Token"
+
+
+def _same_site(request: Request) -> bool:
+    """Whether a cookie-authenticated change comes from Flowdesk's own pages: it carries the
+    form token, or the browser's own headers say so (Fetch Metadata and Origin, which a page
+    cannot forge). A client that is not a browser (a script that logged in through
+    /api/v1/auth/login) sends neither header and cannot be the victim of a forged request."""
+    cookie = request.cookies.get(CSRF_COOKIE)
+    sent = request.headers.get(CSRF_HEADER)
+    if cookie and sent and hmac.compare_digest(cookie.encode(), sent.encode()):
+        return True
+    site = request.headers.get("sec-fetch-site")
+    if site is not None and site not in ("same-origin", "none"):
+        return False
+    origin = request.headers.get("origin")
+    if origin is not None:
+        host = request.headers.get("host", "")
+        return origin.split("://", 1)[-1] == host
+    return True
+
+
 _bearer = HTTPBearer(auto_error=False, description="An API key (fdk_...) as a bearer token")
 _api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="An API key (fdk_...)")
 
@@ -65,6 +93,11 @@ async def current_principal(
         return await run_in_threadpool(service.authenticate_key, store, token)
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
+        if request.method not in SAFE_METHODS and not _same_site(request):
+            raise Forbidden(
+                "a request authenticated by the session cookie must carry the form token",
+                hint=f"send the {CSRF_HEADER} header the pages carry, or use an API key",
+            )
         return await run_in_threadpool(
             service.authenticate_session, store, request.app.state.clock, cookie
         )

@@ -51,7 +51,12 @@ def window(
 ) -> Filters:
     """The filters of a request: `since` .. `until` (default now), else the last `days`."""
     end = _aware(until) if until else up_to(ops.clock.now())
-    start = _aware(since) if since else end - dt.timedelta(days=days)
+    try:
+        start = _aware(since) if since else end - dt.timedelta(days=days)
+    except OverflowError:
+        raise InvalidInput(
+            f"the window of {days} days before {end.isoformat()} starts before year 1"
+        ) from None
     if start >= end:
         raise InvalidInput(
             f"the window is empty: since {start.isoformat()} is not before until {end.isoformat()}",

@@ -13,6 +13,7 @@ from typing import Any
 
 from flowdesk.app.context import Caller, Ops, require
 from flowdesk.app.processes import may_read
+from flowdesk.app.selfservice import limited_check
 from flowdesk.app.services import reply_senders
 from flowdesk.app.triage import SETTINGS as TRIAGE
 from flowdesk.app.triage import triages
@@ -192,7 +193,15 @@ def case_status(
     """The status page's answer: the reference plus one identifier of the case's customer.
     Without a matching identifier it says nothing about the case, nor whether it exists."""
     require(caller, Permission.CASES_STATUS)
-    status = cases.lookup_status(ops.store, reference, identifiers=identifiers)
+
+    def check() -> cases.CaseStatus | None:
+        found = cases.lookup_status(ops.store, reference, identifiers=identifiers)
+        return found if found.verified else None
+
+    # limited as the status page is, with the caller in place of the address
+    status = limited_check(ops, f"caller:{caller.user_id}", reference, check)
+    if status is None:
+        status = cases.lookup_status(ops.store, reference, identifiers=[])  # the unverified answer
     return {**status.to_dict(), "message": status.message()}
 
 

@@ -1,7 +1,8 @@
-"""Requests that must take effect at most once per key (the API's Idempotency-Key): the first
-reserves the key before doing anything, a retry with the same request gets the first answer
-back (and starts nothing), the same key with another request is refused, and a request that
-fails releases its key so it can be retried. Keys are purged after a retention period by
+"""Requests that must take effect exactly once per key (the API's Idempotency-Key): the claim
+of the key, the effect and the record of the answer commit in one transaction, so a retry after
+a crash at any point either runs the request afresh (nothing was committed) or gets the first
+answer back (all of it was); the same key with another request is refused, and a request that
+fails leaves no trace, so it can be retried. Keys are purged after a retention period by
 `KeyPurger`, which `flowdesk worker` runs on each round."""
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from typing import Any
 
 from flowdesk.core.clock import Clock
 from flowdesk.store import Store
-from flowdesk.store.service_repo import finish_key, purge_keys, release_key, reserve_key
+from flowdesk.store.crashpoints import crash_point as crash_point
+from flowdesk.store.service_repo import purge_keys
+from flowdesk.store.service_repo import run_once as once
 
 DEFAULT_RETENTION = timedelta(hours=24)
 
@@ -59,14 +62,12 @@ def run_once(
 ) -> tuple[int, Any, bool]:
     """Status and body of the request under `key` (scoped to the principal and route), and
     whether they are a replay of the first answer rather than `produce` run now."""
-    scope = {"principal": principal, "route": route, "key": key}
-    replay = reserve_key(store, request_hash=request_hash, now=clock.now(), **scope)
-    if replay is not None:
-        return replay.status_code, replay.response, True
-    try:
-        status, body = produce()
-    except BaseException:
-        release_key(store, **scope)
-        raise
-    finish_key(store, status_code=status, response=body, **scope)
-    return status, body, False
+    return once(
+        store,
+        principal=principal,
+        route=route,
+        key=key,
+        request_hash=request_hash,
+        now=clock.now(),
+        produce=produce,
+    )

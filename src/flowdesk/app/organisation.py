@@ -111,6 +111,7 @@ def load_organisation(
                     groups=[spec.department],
                     password=password,
                     actor="organisation",
+                    shared_password=True,
                 )
                 accounts += 1
             except ConflictError:

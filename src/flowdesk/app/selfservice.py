@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import hmac
 import unicodedata
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from datetime import timedelta
+from typing import Any, TypeVar
 
 from flowdesk.app.context import Ops
 from flowdesk.app.errors import FormInvalid
 from flowdesk.app.work import CUSTOMER_VARIABLES
+from flowdesk.auth.throttle import FailureLimiter
 from flowdesk.cases.references import normalize_reference
 from flowdesk.channels import case_contacts
 from flowdesk.channels.photos import CheckedPhoto, PhotoRefusedError, check_photo
@@ -30,6 +32,8 @@ from flowdesk.store.processes import ProcessRepository
 __all__ = ["CustomerField", "InstanceState", "PhotoRefusedError"]
 
 MESSAGE_VARIABLE = "customerMessage"
+
+T = TypeVar("T")
 
 
 def customer_message(name: str) -> bool:
@@ -77,6 +81,52 @@ def _secrets(ops: Ops, state: InstanceState) -> list[str]:
 def limit_key(reference: str) -> str:
     """The reference as failed checks are counted against it (one key however it is typed)."""
     return normalize_reference(reference) or reference.strip().upper()[:40]
+
+
+class TooManyAttempts(FlowdeskError):
+    """Status checks refused for a while (HTTP 429 with Retry-After)."""
+
+    code = "rate-limited"
+
+    def __init__(self, retry_after: int) -> None:
+        minutes = max(1, round(retry_after / 60))
+        super().__init__(
+            "too many failed status checks: please wait about "
+            f"{minutes} minute{'s' if minutes != 1 else ''} before you try again"
+        )
+        self.retry_after = retry_after
+
+
+def status_limiter(ops: Ops) -> FailureLimiter:
+    """Failed status checks, counted in the database (every server process sees them)."""
+    settings = ops.settings
+    limit = int(getattr(settings, "status_max_failures", 5))
+    window = timedelta(seconds=int(getattr(settings, "status_window_seconds", 900)))
+    return FailureLimiter(ops.store, limit, window)
+
+
+def limited_check(ops: Ops, client: str, reference: str, check: Callable[[], T | None]) -> T | None:
+    """Run a status `check` (None: not verified) under the failure limits of the status page and
+    its API: per `client` (an address, or the API caller) and per case reference.
+
+    A blocked client is refused before anything is checked (a right guess tells nothing). A
+    blocked reference still lets the right proof through, so a stranger hammering a customer's
+    reference cannot lock the customer out; a wrong one is refused as blocked. Raises
+    TooManyAttempts (with the seconds to wait) when refused."""
+    limiter = status_limiter(ops)
+    now = ops.clock.now()
+    by_client = [f"status-client:{client}"]
+    by_reference = [f"status-reference:{limit_key(reference)}"]
+    wait = limiter.retry_after(by_client, now)
+    if wait is not None:
+        raise TooManyAttempts(wait)
+    locked = limiter.retry_after(by_reference, now)
+    found = check()
+    if found is None:
+        limiter.failed(by_client + by_reference, now)
+        if locked is not None:
+            raise TooManyAttempts(locked)
+    return found
 
 
 def verified_case(ops: Ops, reference: str, proof: str) -> InstanceState | None:

@@ -44,3 +44,14 @@ sessions = Table(
     Column("expires_at", UtcDateTime, nullable=False),
     Index("ix_sessions_prefix", "prefix"),
 )
+
+#: Failed checks (logins, status-page look-ups) by key, counted in the database so that every
+#: server process sees the same count (created by migration s001).
+failures = Table(
+    "auth_failures",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("key", String(300), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Index("ix_auth_failures_key_at", "key", "at"),
+)

@@ -39,6 +39,7 @@ class Permission(StrEnum):
     CASES_STATUS = "cases:status"
     REASONS_TRAIN = "reasons:train"
     ANALYTICS_READ = "analytics:read"
+    PRIVACY_ADMIN = "privacy:admin"  # export and erase a customer's data (administrators)
 
 
 _AGENT = {

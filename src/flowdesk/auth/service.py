@@ -14,6 +14,7 @@ from sqlalchemy import Row, select, update
 from flowdesk.auth import hashing, keycache
 from flowdesk.auth.models import api_keys, sessions, users
 from flowdesk.auth.roles import Permission, Role, permissions_of
+from flowdesk.auth.throttle import FailureLimiter
 from flowdesk.core.clock import Clock
 from flowdesk.core.errors import ConflictError, FlowdeskError, NotFoundError
 from flowdesk.core.event_types import EventType
@@ -74,7 +75,10 @@ def create_user(
     password: str | None = None,
     groups: list[str] | None = None,
     actor: str | None = None,
+    shared_password: bool = False,
 ) -> Principal:
+    """`shared_password`: the password is one many accounts are given (the demo's, which is
+    public): hashed once per process, not once per account (each is 128 MiB of scrypt)."""
     if not USERNAME.match(username):
         raise InvalidInput(
             f"username {username!r} is not valid",
@@ -96,7 +100,15 @@ def create_user(
                 username=username,
                 display_name=display_name or username,
                 email=email,
-                password_hash=hashing.hash_password(password) if password else None,
+                password_hash=(
+                    (
+                        hashing.shared_hash(password)
+                        if shared_password
+                        else hashing.hash_password(password)
+                    )
+                    if password
+                    else None
+                ),
                 roles=list(roles),
                 groups=list(groups or []),
                 active=True,
@@ -196,16 +208,71 @@ def authenticate_key(store: Store, token: str) -> Principal:
     raise AuthError("unknown or revoked API key")
 
 
-def login(store: Store, clock: Clock, *, username: str, password: str) -> tuple[str, Principal]:
-    """Check the password and open a session; returns (session token, principal)."""
+#: Failed logins allowed inside the window per account and per client address before the
+#: account (or the address) is locked until the oldest failure leaves the window.
+LOGIN_WINDOW = timedelta(minutes=15)
+LOGIN_FAILURES_PER_USER = 5
+LOGIN_FAILURES_PER_ADDRESS = 20
+
+
+class LoginThrottled(AuthError):
+    """Too many failed logins: the lock-out notice (HTTP 429 with Retry-After)."""
+
+    code = "rate-limited"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message, hint="wait, or ask an administrator to set a new password")
+        self.retry_after = retry_after
+
+
+def _login_limits(store: Store) -> tuple[FailureLimiter, FailureLimiter]:
+    return (
+        FailureLimiter(store, LOGIN_FAILURES_PER_USER, LOGIN_WINDOW),
+        FailureLimiter(store, LOGIN_FAILURES_PER_ADDRESS, LOGIN_WINDOW),
+    )
+
+
+def login(
+    store: Store, clock: Clock, *, username: str, password: str, address: str | None = None
+) -> tuple[str, Principal]:
+    """Check the password and open a session; returns (session token, principal).
+
+    Failures are counted in the database per account and per client `address` (shared by all
+    server processes); while either is locked nothing is checked, the right password included,
+    and the answer says for how long. The failure that locks an account appends
+    `user.locked_out`. A hash made with weaker parameters than today's is replaced."""
+    now = clock.now()
+    per_user, per_address = _login_limits(store)
+    user_key = [f"login-user:{username.lower()[:100]}"]
+    address_key = [f"login-address:{address}"] if address else []
+    wait = max(
+        per_user.retry_after(user_key, now) or 0, per_address.retry_after(address_key, now) or 0
+    )
+    if wait:
+        minutes = max(1, round(wait / 60))
+        raise LoginThrottled(
+            f"too many failed logins: this account or address is locked for about {minutes} "
+            f"minute{'s' if minutes != 1 else ''}",
+            retry_after=wait,
+        )
     with store.reading() as conn:
         row = conn.execute(select(users).where(users.c.username == username)).first()
     stored = row._mapping["password_hash"] if row is not None else None
     if row is None or not stored or not row._mapping["active"]:
         hashing.verify_password(password, _dummy_hash())  # same time whether the user exists
+        _failed_login(store, now, row, user_key, address_key)
         raise AuthError("wrong username or password")
     if not hashing.verify_password(password, stored):
+        _failed_login(store, now, row, user_key, address_key)
         raise AuthError("wrong username or password")
+    per_user.clear(user_key)
+    if hashing.needs_rehash(stored):
+        with store.unit_of_work() as uow:
+            uow.connection.execute(
+                update(users)
+                .where(users.c.id == row._mapping["id"])
+                .values(password_hash=hashing.hash_password(password))
+            )
     token, prefix = hashing.new_token("s")
     principal = _principal(row)
     with store.unit_of_work() as uow:
@@ -253,6 +320,25 @@ def logout(store: Store, token: str) -> None:
                 sessions.c.prefix == prefix, sessions.c.token_hash == hashing.hash_token(token)
             )
         )
+
+
+def _failed_login(
+    store: Store, now: datetime, row: Any, user_key: list[str], address_key: list[str]
+) -> None:
+    per_user, per_address = _login_limits(store)
+    count = per_user.failed(user_key, now)
+    if address_key:
+        per_address.failed(address_key, now)
+    if row is not None and count == LOGIN_FAILURES_PER_USER:
+        with store.unit_of_work() as uow:
+            uow.append(
+                NewEvent(
+                    EventType.USER_LOCKED_OUT,
+                    now,
+                    {"until": (now + LOGIN_WINDOW).isoformat(), "failures": count},
+                    actor=row._mapping["username"],
+                )
+            )
 
 
 @cache

@@ -24,6 +24,7 @@ from flowdesk.contacts.model import (
     geo_from,
     make_attachment,
 )
+from flowdesk.core.safetext import json_problem
 
 IDENTIFIER_FIELDS = {
     "email": "email",
@@ -53,8 +54,13 @@ def parse_json(raw: bytes) -> dict[str, Any]:
         raise InvalidContactError(
             f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
         ) from None
+    except RecursionError:
+        raise InvalidContactError("payload is nested too deeply") from None
     if not isinstance(value, dict):
         raise InvalidContactError("payload must be a JSON object")
+    bad = json_problem(value)
+    if bad:
+        raise InvalidContactError(f"payload refused: {bad}")
     return value
 
 
@@ -301,5 +307,24 @@ def parse_payload(channel: str, raw: bytes) -> ContactDraft:
     if channel == "email":
         from flowdesk.channels.email_in import parse_email
 
-        return parse_email(raw)
-    return PARSERS[channel](parse_json(raw))
+        return _storable(parse_email(raw))
+    return _storable(PARSERS[channel](parse_json(raw)))
+
+
+def _storable(draft: ContactDraft) -> ContactDraft:
+    """A draft whose text the store can hold (a mail can carry NUL or undecodable bytes)."""
+    bad = json_problem(
+        {
+            "text": draft.text,
+            "subject": draft.subject,
+            "sender": draft.sender,
+            "identifiers": [list(pair) for pair in draft.identifiers],
+            "person": draft.person,
+            "details": draft.details,
+            "message_id": draft.message_id,
+            "in_reply_to": list(draft.in_reply_to),
+        }
+    )
+    if bad:
+        raise InvalidContactError(f"payload refused: {bad}")
+    return draft

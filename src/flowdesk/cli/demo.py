@@ -74,6 +74,7 @@ def load_demo_content(store: Store, demo_dir: Path | None = None) -> Iterator[st
                 groups=groups,
                 password=DEMO_PASSWORD,
                 actor="demo",
+                shared_password=True,
             )
             created += 1
         except ConflictError:

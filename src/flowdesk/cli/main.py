@@ -176,7 +176,10 @@ def serve(
         _serve_workers(settings, host=host, port=port, workers=workers)
         return
     application = create_app(settings, store)
-    uvicorn.run(application, host=host, port=port, log_level=settings.log_level)
+    # X-Forwarded-* only from FLOWDESK_TRUSTED_PROXIES, in the app (flowdesk.api.app)
+    uvicorn.run(
+        application, host=host, port=port, log_level=settings.log_level, proxy_headers=False
+    )
 
 
 def _serve_workers(settings: Any, *, host: str, port: int, workers: int) -> None:

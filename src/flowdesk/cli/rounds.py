@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
+from types import SimpleNamespace
 from typing import Any
 
 from flowdesk.core.clock import Clock
@@ -69,19 +70,23 @@ class WorkerRounds:
 
         self.scores = ScoreRefresher(store, clock)  # customer value and churn risk
         self.jobs = 0
+        # contacts a dead process stored raw and never handled (flowdesk.contacts.intake)
+        from flowdesk.app.contacts import build_intake
+
+        state = SimpleNamespace(store=store, clock=clock, settings=settings)
+        state.process_runtime = self.runtime
+        self.intake = build_intake(state)
+        self.lease = timedelta(seconds=settings.contact_lease_seconds)
+        self.attempts = settings.contact_attempts
+        # retention periods of the company file (flowdesk.contacts.privacy.Retention)
+        from flowdesk.app.privacy import retention_of
+
+        self.retention = retention_of(settings.company_file)
+        self._retained_at: Any = None
         # customers' email from the IMAP mailboxes of the settings (channels.imap)
         self.mailboxes = list(settings.imap_mailboxes)
-        self.mail_intake: Any = None
+        self.mail_intake: Any = self.intake if self.mailboxes else None
         self.mail_stop: threading.Event | None = None
-        if self.mailboxes:
-            from types import SimpleNamespace
-
-            from flowdesk.app.contacts import build_intake
-
-            state = SimpleNamespace(
-                store=store, clock=clock, process_runtime=self.runtime, settings=settings
-            )
-            self.mail_intake = build_intake(state)
 
     @property
     def notifying(self) -> bool:
@@ -94,6 +99,11 @@ class WorkerRounds:
         self.jobs += done
         routed = sum(self.router.tick().values()) if self.router is not None else 0
         self.purger.tick()  # old Idempotency-Key answers (not work: it never keeps us awake)
+        routed += len(self.intake.rescue(lease=self.lease, max_attempts=self.attempts))
+        now = self.runtime.clock.now()
+        if self._retained_at is None or now - self._retained_at >= self.retention.every:
+            self._retained_at = now  # like the purge: never counted as work
+            self.retention.apply(self.runtime.store, now)
         routed += len(self.closer.tick()) + len(self.surveys.tick())
         routed += self.situations.tick() + self.actions.tick() + self.scores.tick()
         return int(done + routed + self.notifier.tick().total + self._poll_mail())

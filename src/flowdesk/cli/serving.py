@@ -57,7 +57,8 @@ def _serve_one(host: str, port: int, log_level: str) -> None:
         print(f"cannot listen on {host}:{port}: {exc.strerror}", flush=True)
         raise SystemExit(STARTUP_FAILURE) from None
     sock.listen(2048)
-    config = uvicorn.Config(APP, factory=True, log_level=log_level)
+    # X-Forwarded-* only from FLOWDESK_TRUSTED_PROXIES, in the app (flowdesk.api.app)
+    config = uvicorn.Config(APP, factory=True, log_level=log_level, proxy_headers=False)
     uvicorn.Server(config).run(sockets=[sock])
 
 
@@ -65,7 +66,15 @@ def serve_workers(host: str, port: int, workers: int, log_level: str) -> None:
     if not hasattr(socket, "SO_REUSEPORT"):  # pragma: no cover - not on Linux / macOS
         import uvicorn
 
-        uvicorn.run(APP, factory=True, host=host, port=port, workers=workers, log_level=log_level)
+        uvicorn.run(
+            APP,
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level=log_level,
+            proxy_headers=False,
+        )
         return
     check_port_free(host, port)
     ctx = mp.get_context("spawn")

@@ -13,10 +13,11 @@ reason, and `replay` takes it up again where it stopped (a case already opened i
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from email.utils import make_msgid
 from typing import Any
 
@@ -50,8 +51,19 @@ from flowdesk.customers.resolve import Resolution, resolve_contact
 from flowdesk.experience.models import contact_reasons
 from flowdesk.runtime.processes import ProcessRuntime
 from flowdesk.store import Store, UnitOfWork
+from flowdesk.store.crashpoints import crash_point
+
+_log = logging.getLogger(__name__)
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
 
 MAX_RAW_BYTES = 50 * 1024 * 1024
+#: A contact still `received` this long after it arrived was dropped by a process that died.
+RESCUE_LEASE = timedelta(seconds=60)
+RESCUE_ATTEMPTS = 3
 #: The flag of a contact that quotes the reference of another customer's case.
 FLAG_FOREIGN_REFERENCE = "reference-of-another-customer"
 STATUS_QUESTION = re.compile(r"^\s*(status|where is my|what is the status)\b", re.I)
@@ -189,6 +201,7 @@ class Intake:
                     channel=channel,
                 )
             )
+        crash_point("after-raw-store")
         return contact_id
 
     def submit(self, channel: str, raw: bytes, *, content_type: str | None = None) -> IntakeResult:
@@ -208,7 +221,13 @@ class Intake:
             plan = self._decide(row, reason)
             return self._carry_out(plan)
         except Exception as exc:  # every failure is kept with its reason: nothing is lost
-            message = str(exc) if isinstance(exc, FlowdeskError) else f"{type(exc).__name__}: {exc}"
+            # An unexpected error's text can hold the SQL statement and the customer's data:
+            # the dead letter keeps its kind only, the server log the rest.
+            if isinstance(exc, FlowdeskError):
+                message = str(exc)
+            else:
+                _log.exception("contact %s failed", contact_id)
+                message = f"internal error ({type(exc).__name__}); see the server log"
             self._fail(contact_id, message)
             if not isinstance(exc, FlowdeskError):
                 raise
@@ -923,6 +942,55 @@ class Intake:
             case_id=case_id,
             channel=row.channel,
         )
+
+    # -- contacts left unhandled (the process died between storing and handling) -------------
+    def rescue(
+        self,
+        *,
+        lease: timedelta = RESCUE_LEASE,
+        max_attempts: int = RESCUE_ATTEMPTS,
+        limit: int = 50,
+    ) -> list[IntakeResult]:
+        """Handle contacts stored raw but still `received` a lease after they arrived (or after
+        their last try: the lease grows with each); a contact tried `max_attempts` times is
+        made a dead letter instead. Each try is counted before it runs, so a contact that kills
+        its handler every time still ends as a dead letter. Two workers never take the same
+        try: the count is compared and set."""
+        now = self.clock.now()
+        with self.store.reading() as conn:
+            rows = conn.execute(
+                select(contacts.c.id, contacts.c.received_at, contacts.c.attempts)
+                .where(contacts.c.status == "received", contacts.c.received_at < now - lease)
+                .order_by(contacts.c.received_at)
+                .limit(limit)
+            ).all()
+        results = []
+        for contact_id, received_at, attempts in rows:
+            tries = attempts or 0
+            if _aware(received_at) >= now - lease * (tries + 1):
+                continue  # its last try may still be running
+            with self.store.unit_of_work() as uow:
+                taken = uow.connection.execute(
+                    update(contacts)
+                    .where(
+                        contacts.c.id == contact_id,
+                        contacts.c.status == "received",
+                        contacts.c.attempts == attempts,
+                    )
+                    .values(attempts=tries + 1)
+                ).rowcount
+            if not taken:
+                continue
+            if tries + 1 > max_attempts:
+                message = f"not handled after {max_attempts} tries (the handler died each time)"
+                self._fail(contact_id, message)
+                results.append(IntakeResult(contact_id, "failed", "failed", error=message))
+                continue
+            try:
+                results.append(self.process(contact_id))
+            except Exception:  # kept as a dead letter by process(); the round goes on
+                _log.exception("contact %s failed again", contact_id)
+        return results
 
     # -- dead letters, triage, reads ----------------------------------------------------------
     def dead_letters(self, *, limit: int = 100) -> list[Contact]:

@@ -99,6 +99,7 @@ class EventType:
     CUSTOMER_IDENTITY_ADDED: Final = "customer.identity_added"
     CUSTOMER_IMPORT_COMPLETED: Final = "customer.import_completed"
     CUSTOMER_MERGED: Final = "customer.merged"
+    CUSTOMER_ERASED: Final = "customer.erased"
     CUSTOMER_UNMERGED: Final = "customer.unmerged"
     CUSTOMER_PREFERENCES_SET: Final = "customer.preferences_set"
     CUSTOMER_CONSENT_SET: Final = "customer.consent_set"
@@ -116,6 +117,7 @@ class EventType:
     WORK_ITEM_PRIORITY_CHANGED: Final = "work_item.priority_changed"
     ROUTING_BOOSTED: Final = "routing.boosted"
     USER_LOGGED_IN: Final = "user.logged_in"
+    USER_LOCKED_OUT: Final = "user.locked_out"
     API_KEY_CREATED: Final = "api_key.created"
     API_KEY_REVOKED: Final = "api_key.revoked"
     WEBHOOK_CREATED: Final = "webhook.created"
@@ -634,6 +636,21 @@ class UserRef:
 
 
 @dataclass(frozen=True, slots=True)
+class CustomerErased:
+    reason: str
+    identities: int
+    contacts: int
+    flows: int
+    events: int
+
+
+@dataclass(frozen=True, slots=True)
+class UserLockedOut:
+    until: str  # ISO 8601: when the account takes logins again
+    failures: int
+
+
+@dataclass(frozen=True, slots=True)
 class WorkItemPriorityChanged:
     work_item_id: str
     priority: int
@@ -845,6 +862,11 @@ _register(E.CUSTOMER_UPDATED, CustomerUpdated, "Customer fields changed (from, t
 _register(E.CUSTOMER_IDENTITY_ADDED, CustomerIdentityAdded, "A customer got an identity.")
 _register(E.CUSTOMER_IMPORT_COMPLETED, CustomerImportCompleted, "A customer import finished.")
 _register(E.CUSTOMER_MERGED, CustomerMerged, "Two customer records were merged.")
+_register(
+    E.CUSTOMER_ERASED,
+    CustomerErased,
+    "A customer's personal data was erased on request (the audit record: who, why, how much).",
+)
 _register(E.CUSTOMER_UNMERGED, CustomerUnmerged, "A customer merge was undone.")
 _register(E.CUSTOMER_PREFERENCES_SET, CustomerPreferencesSet, "Contact preferences were set.")
 _register(E.CUSTOMER_CONSENT_SET, CustomerConsentSet, "Consent for a channel was set.")
@@ -855,6 +877,11 @@ _register(E.CUSTOMER_INFORMATION_ADDED, CustomerInformationAdded, "A customer ad
 _register(E.CUSTOMER_PHOTO_ADDED, CustomerPhotoAdded, "A customer sent a photo for a case.")
 _register(E.USER_CREATED, UserCreated, "A user account was created.")
 _register(E.USER_LOGGED_IN, NoFields, "A user signed in.")
+_register(
+    E.USER_LOCKED_OUT,
+    UserLockedOut,
+    "Repeated failed logins locked an account for a while (the lock-out notice).",
+)
 _register(E.USER_UPDATED, UserUpdated, "An administrator changed a user's roles, groups or name.")
 _register(E.USER_DEACTIVATED, UserRef, "A user account was deactivated (sessions ended).")
 _register(E.USER_REACTIVATED, UserRef, "A deactivated user account was reactivated.")

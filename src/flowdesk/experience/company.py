@@ -205,6 +205,15 @@ COMPANY_SCHEMA: dict[str, Any] = {
         },
         "follow_up_policy": {"enum": ["reopen", "link", "new_case"]},
         "reopen_within": {"$ref": "#/$defs/duration"},
+        # how long each kind of personal data is kept (flowdesk.contacts.privacy.Retention)
+        "retention": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "raw_contacts": {"$ref": "#/$defs/duration"},
+                "failed_checks": {"$ref": "#/$defs/duration"},
+            },
+        },
         "analytics": {
             "type": "object",
             "additionalProperties": False,

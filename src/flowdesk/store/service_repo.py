@@ -6,7 +6,7 @@ Kept in the store package because the API and CLI layers may not import SQLAlche
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from flowdesk.core.errors import ConflictError, FlowdeskError
 from flowdesk.core.events import NewEvent
+from flowdesk.store.crashpoints import crash_point
 from flowdesk.store.service_tables import idempotency_keys
 from flowdesk.store.store import Store
 from flowdesk.store.tables import events
@@ -37,7 +38,11 @@ def idempotency_id(principal: str, route: str, key: str) -> str:
     return hashlib.sha256(f"{principal}\n{route}\n{key}".encode()).hexdigest()
 
 
-def reserve_key(
+class _Taken(Exception):
+    """Another request with the same key committed first (raised to roll back, then replay)."""
+
+
+def run_once(
     store: Store,
     *,
     principal: str,
@@ -45,70 +50,72 @@ def reserve_key(
     key: str,
     request_hash: str,
     now: datetime,
-) -> Replay | None:
-    """Reserve `key` for this request. Returns None when the caller should go ahead, the stored
-    response when the same request was already answered; raises when the key was used for a
-    different request (422) or the first request is still running (409)."""
+    produce: Callable[[], tuple[int, Any]],
+) -> tuple[int, Any, bool]:
+    """Status and body of the request under `key`, and whether they replay the first answer.
+
+    The claim of the key, everything `produce` writes and the record of its answer are one
+    transaction (`Store.one_transaction`): a process that dies anywhere before COMMIT leaves
+    nothing (a retry runs the request afresh), one that dies after it leaves the effect and its
+    answer (a retry gets that answer). A concurrent request with the same key waits for the
+    first (SQLite's writer gate, PostgreSQL's unique index) and then replays its answer.
+    """
     row_id = idempotency_id(principal, route, key)
-    for _ in range(2):
-        with store.reading() as conn:
-            row = conn.execute(
-                select(idempotency_keys).where(idempotency_keys.c.id == row_id)
-            ).first()
-        if row is not None:
-            m = row._mapping
-            if m["request_hash"] != request_hash:
-                raise IdempotencyMismatch(
-                    f"the Idempotency-Key {key!r} was already used with a different request",
-                    hint="use a new key for a new request",
-                )
-            if m["status_code"] is None:
-                raise ConflictError(
-                    f"a request with the Idempotency-Key {key!r} is still being processed",
-                    hint="retry in a moment",
-                )
-            return Replay(int(m["status_code"]), m["response"])
+    for _ in range(3):
+        replay = _answered(store, row_id, key, request_hash)
+        if replay is not None:
+            return replay.status_code, replay.response, True
         try:
-            with store.unit_of_work() as uow:
-                uow.connection.execute(
-                    idempotency_keys.insert().values(
-                        id=row_id,
-                        principal=principal,
-                        route=route,
-                        key=key,
-                        request_hash=request_hash,
-                        status_code=None,
-                        response=None,
-                        created_at=now,
+            with store.one_transaction() as uow:
+                conn = uow.connection
+                # a row without an answer is a claim an older version left behind: stale
+                conn.execute(
+                    delete(idempotency_keys).where(
+                        idempotency_keys.c.id == row_id, idempotency_keys.c.status_code.is_(None)
                     )
                 )
-            return None
-        except IntegrityError:
-            continue  # someone else reserved it just now: read their row
+                try:
+                    with conn.begin_nested():
+                        conn.execute(
+                            idempotency_keys.insert().values(
+                                id=row_id,
+                                principal=principal,
+                                route=route,
+                                key=key,
+                                request_hash=request_hash,
+                                status_code=None,
+                                response=None,
+                                created_at=now,
+                            )
+                        )
+                except IntegrityError:
+                    raise _Taken from None
+                crash_point("after-reservation")
+                status, body = produce()
+                crash_point("after-effect")
+                conn.execute(
+                    update(idempotency_keys)
+                    .where(idempotency_keys.c.id == row_id)
+                    .values(status_code=status, response=body)
+                )
+            return status, body, False
+        except _Taken:
+            continue
     raise ConflictError(f"the Idempotency-Key {key!r} is contended", hint="retry in a moment")
 
 
-def finish_key(
-    store: Store, *, principal: str, route: str, key: str, status_code: int, response: Any
-) -> None:
-    row_id = idempotency_id(principal, route, key)
-    with store.unit_of_work() as uow:
-        uow.connection.execute(
-            update(idempotency_keys)
-            .where(idempotency_keys.c.id == row_id)
-            .values(status_code=status_code, response=response)
+def _answered(store: Store, row_id: str, key: str, request_hash: str) -> Replay | None:
+    with store.reading() as conn:
+        row = conn.execute(select(idempotency_keys).where(idempotency_keys.c.id == row_id)).first()
+    if row is None or row._mapping["status_code"] is None:
+        return None
+    m = row._mapping
+    if m["request_hash"] != request_hash:
+        raise IdempotencyMismatch(
+            f"the Idempotency-Key {key!r} was already used with a different request",
+            hint="use a new key for a new request",
         )
-
-
-def release_key(store: Store, *, principal: str, route: str, key: str) -> None:
-    """Forget a reservation whose request failed, so that a retry can run it again."""
-    row_id = idempotency_id(principal, route, key)
-    with store.unit_of_work() as uow:
-        uow.connection.execute(
-            delete(idempotency_keys).where(
-                idempotency_keys.c.id == row_id, idempotency_keys.c.status_code.is_(None)
-            )
-        )
+    return Replay(int(m["status_code"]), m["response"])
 
 
 def purge_keys(store: Store, *, before: datetime) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, text
@@ -16,12 +17,17 @@ from sqlalchemy import Connection, Engine, text
 from flowdesk.core.events import NewEvent
 from flowdesk.core.ids import IdGenerator, UuidIds
 from flowdesk.store import migrate
+from flowdesk.store.crashpoints import crash_point
 from flowdesk.store.database import create_database_engine
 from flowdesk.store.eventlog import EventLog, EventWriter
 from flowdesk.store.groupcommit import GroupCommit
 from flowdesk.store.writers import release_gate, writer_gate
 
 T = TypeVar("T")
+
+#: The transaction `Store.one_transaction` opened in this context, which every unit of work
+#: and read of the same store joins (see there).
+_ambient: ContextVar[UnitOfWork | None] = ContextVar("flowdesk_ambient_unit", default=None)
 
 
 class UnitOfWork:
@@ -72,8 +78,46 @@ class Store:
         self.engine.dispose()
         release_gate(self._gate)
 
+    def _joined(self) -> UnitOfWork | None:
+        outer = _ambient.get()
+        return outer if outer is not None and outer.connection.engine is self.engine else None
+
+    @contextmanager
+    def one_transaction(self) -> Iterator[UnitOfWork]:
+        """One transaction for everything done inside, in this context: units of work opened
+        within join it (each in a savepoint, so a unit that fails is undone alone), reads see
+        its writes, and events and after-commit callbacks wait for its COMMIT. What a request
+        does and the record of its answer (Idempotency-Key) commit together or not at all."""
+        if self._joined() is not None:
+            with self.unit_of_work() as uow:
+                yield uow
+            return
+        with self._gate, self.engine.connect() as connection:
+            uow = UnitOfWork(connection, self.ids, self._writer)
+            token = _ambient.set(uow)
+            try:
+                with connection.begin():
+                    yield uow
+                    uow._flush_events()
+                    crash_point("mid-commit")
+            finally:
+                _ambient.reset(token)
+        for callback in uow._after_commit:
+            callback()
+
     @contextmanager
     def unit_of_work(self) -> Iterator[UnitOfWork]:
+        outer = self._joined()
+        if outer is not None:
+            pending = len(outer._pending)
+            callbacks = len(outer._after_commit)
+            try:
+                with outer.connection.begin_nested():
+                    yield outer
+            except BaseException:
+                del outer._pending[pending:], outer._after_commit[callbacks:]
+                raise
+            return
         with self._gate, self.engine.connect() as connection:
             uow = UnitOfWork(connection, self.ids, self._writer)
             with connection.begin():
@@ -87,14 +131,19 @@ class Store:
         `unit_of_work`, the unit may share its transaction with units of other threads (group
         commit on SQLite, see groupcommit.py): still atomic, isolated as if run one after
         another, and committed before this returns."""
-        if self._group is None:
+        if self._group is None or self._joined() is not None:
             with self.unit_of_work() as uow:
                 return fn(uow)
         return self._group.run(fn)
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:
-        """A read-only snapshot; on SQLite it does not take the write lock."""
+        """A read-only snapshot; on SQLite it does not take the write lock. Inside
+        `one_transaction`, that transaction (which sees its own writes)."""
+        outer = self._joined()
+        if outer is not None:
+            yield outer.connection
+            return
         with (
             self.engine.connect().execution_options(readonly=True) as connection,
             connection.begin(),

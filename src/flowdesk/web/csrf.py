@@ -31,7 +31,11 @@ def remember(request: Request, response: Response) -> None:
     """Set the cookie when this request created the token."""
     fresh = getattr(request.state, "csrf_new", None)
     if fresh:
-        response.set_cookie(CSRF_COOKIE, fresh, httponly=True, samesite="strict", path="/")
+        settings = getattr(request.app.state, "settings", None)
+        secure = bool(getattr(settings, "cookie_secure", False))
+        response.set_cookie(
+            CSRF_COOKIE, fresh, httponly=True, samesite="strict", path="/", secure=secure
+        )
 
 
 def valid(request: Request, submitted: str | None) -> bool:

@@ -104,8 +104,21 @@ def login_submit(request: Request, fields: Form) -> Response:
     target = _safe_next(fields.get("next"))
     try:
         token, _ = auth.login(
-            _store(request), request.app.state.clock, username=username, password=password
+            _store(request),
+            request.app.state.clock,
+            username=username,
+            password=password,
+            address=request.client.host if request.client else None,
         )
+    except auth.LoginThrottled as locked:  # the lock-out notice
+        notice = render(
+            request,
+            "login.html",
+            {"next": target, "error": f"{str(locked).capitalize()}.", "username": username},
+            status_code=429,
+        )
+        notice.headers["Retry-After"] = str(locked.retry_after)
+        return notice
     except FlowdeskError:
         return render(
             request,
@@ -119,6 +132,7 @@ def login_submit(request: Request, fields: Form) -> Response:
         token,
         httponly=True,
         samesite="lax",
+        secure=request.app.state.settings.cookie_secure,
         max_age=int(auth.SESSION_TTL.total_seconds()),
     )
     return response

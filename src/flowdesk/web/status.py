@@ -6,13 +6,12 @@ flow when it waits for the customer's message (a name ending in "-reply" or star
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from flowdesk.api.routes.common import app_singleton, ops_of
+from flowdesk.api.routes.common import ops_of
 from flowdesk.app import answers, nba
 from flowdesk.app import selfservice as use
 from flowdesk.app.context import Ops
@@ -21,7 +20,6 @@ from flowdesk.app.work import customer_id_of
 from flowdesk.core.errors import FlowdeskError, NotFoundError
 from flowdesk.web import csrf
 from flowdesk.web.pages import MAX_FIELD, Form
-from flowdesk.web.ratelimit import FailureLimiter
 from flowdesk.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
@@ -50,35 +48,26 @@ def _page(request: Request, **context: Any) -> Response:
     return render(request, "status.html", context, status_code=status)
 
 
-def limiter(request: Request) -> FailureLimiter:
-    """The app's counter of failed checks, made from its settings on first use."""
-    return app_singleton(
-        request,
-        "status_limiter",
-        lambda state: FailureLimiter(
-            state.settings.status_max_failures,
-            timedelta(seconds=state.settings.status_window_seconds),
-        ),
-    )
-
-
-def _limit_keys(request: Request, reference: str) -> list[str]:
-    address = request.client.host if request.client else "unknown"
-    return [f"address:{address}", f"reference:{use.limit_key(reference)}"]
-
-
 def _verify(request: Request, fields: dict[str, str]) -> use.InstanceState | Response:
     """The verified case of the submitted reference and proof, or the page to answer instead:
-    400 without a valid form token, 429 while the address or reference is blocked (nothing is
-    checked then), 404 for a failed check (counted)."""
+    400 without a valid form token, 429 while the address (or, for a wrong proof, the
+    reference) is blocked, 404 for a failed check (counted). The limits are counted in the
+    database (flowdesk.app.selfservice.limited_check), the address is the peer's unless it is
+    a trusted proxy (FLOWDESK_TRUSTED_PROXIES)."""
     if not csrf.valid(request, fields.get(csrf.CSRF_FIELD)):
         return _page(request, error="The form expired. Please try again.", status_code=400)
     reference = fields.get("reference", "")
-    keys = _limit_keys(request, reference)
-    now = request.app.state.clock.now()
-    wait = limiter(request).retry_after(keys, now)
-    if wait is not None:
-        minutes = max(1, round(wait / 60))
+    address = request.client.host if request.client else "unknown"
+    ops = ops_of(request)
+    try:
+        state = use.limited_check(
+            ops,
+            f"address:{address}",
+            reference,
+            lambda: use.verified_case(ops, reference, fields.get("proof", "")),
+        )
+    except use.TooManyAttempts as refused:
+        minutes = max(1, round(refused.retry_after / 60))
         response = _page(
             request,
             error=(
@@ -88,11 +77,9 @@ def _verify(request: Request, fields: dict[str, str]) -> use.InstanceState | Res
             reference=reference[:200],
             status_code=429,
         )
-        response.headers["Retry-After"] = str(wait)
+        response.headers["Retry-After"] = str(refused.retry_after)
         return response
-    state = use.verified_case(ops_of(request), reference, fields.get("proof", ""))
     if state is None:
-        limiter(request).failed(keys, now)
         return _page(request, error=NOT_VERIFIED, reference=reference[:200], status_code=404)
     return state
 

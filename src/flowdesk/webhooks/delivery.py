@@ -4,8 +4,15 @@ Two steps, each safe to crash in:
 1. enqueue: read the events after the `webhooks` consumer cursor, insert one delivery row per
    (matching subscription, event) - unique, so a re-read after a crash adds nothing - then ack.
    A subscription gets the events from its creation on, not the history before it.
-2. send: POST each due delivery as a CloudEvent (structured JSON) signed with
-   `X-Flowdesk-Signature: sha256=<hex HMAC-SHA256 of the body with the subscription secret>`.
+2. send: POST each due delivery as a CloudEvent (structured JSON) signed as Standard Webhooks
+   sign (https://www.standardwebhooks.com): `webhook-id` (the delivery, the same on every
+   retry), `webhook-timestamp` (Unix seconds of this attempt) and `webhook-signature`
+   (`v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">`), so a receiver that refuses
+   timestamps outside a tolerance (`verify_webhook`, 5 minutes) cannot be fed a captured
+   delivery again later. The key is the subscription secret's bytes (for a `whsec_` secret,
+   its base64-decoded rest, as the Standard Webhooks libraries take it). The older
+   `X-Flowdesk-Signature: sha256=<hex HMAC of the body>` is still sent; it does not cover the
+   time, so receivers should move to the new headers.
    A 2xx marks it delivered; anything else retries with exponential backoff until
    `max_attempts`, then it is marked failed. A crash after the POST and before recording the
    outcome sends it again: receivers deduplicate on the CloudEvent id.
@@ -18,14 +25,17 @@ POST goes to the address that passed, so a host name that now resolves to a priv
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
 import json
 import logging
 import os
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import httpx
 from sqlalchemy import or_, select, update
@@ -52,6 +62,51 @@ def sign(secret: str, body: bytes) -> str:
 def verify(secret: str, body: bytes, header: str | None) -> bool:
     """For receivers (and tests): constant-time check of a signature header."""
     return header is not None and hmac.compare_digest(sign(secret, body), header)
+
+
+WEBHOOK_ID = "webhook-id"
+WEBHOOK_TIMESTAMP = "webhook-timestamp"
+WEBHOOK_SIGNATURE = "webhook-signature"
+#: How far a delivery's timestamp may be from the receiver's clock (either way).
+TOLERANCE = timedelta(minutes=5)
+
+
+def _key(secret: str) -> bytes:
+    if secret.startswith("whsec_"):
+        try:
+            return base64.b64decode(secret[len("whsec_") :], validate=True)
+        except (ValueError, binascii.Error):
+            pass
+    return secret.encode()
+
+
+def sign_webhook(secret: str, webhook_id: str, timestamp: int, body: bytes) -> str:
+    """The `webhook-signature` value of one attempt (Standard Webhooks, version 1)."""
+    signed = f"{webhook_id}.{timestamp}.".encode() + body
+    digest = hmac.new(_key(secret), signed, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(digest).decode()
+
+
+def verify_webhook(
+    secret: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    *,
+    now: datetime,
+    tolerance: timedelta = TOLERANCE,
+) -> bool:
+    """For receivers (and tests): the signature matches the id, timestamp and body, and the
+    timestamp is within `tolerance` of `now` (a replayed capture is refused)."""
+    lower = {k.lower(): v for k, v in headers.items()}
+    webhook_id = lower.get(WEBHOOK_ID)
+    stamp = lower.get(WEBHOOK_TIMESTAMP, "")
+    if not webhook_id or not stamp.isdigit():
+        return False
+    if abs(now.timestamp() - int(stamp)) > tolerance.total_seconds():
+        return False
+    expected = sign_webhook(secret, webhook_id, int(stamp), body)
+    offered = lower.get(WEBHOOK_SIGNATURE, "").split()
+    return any(hmac.compare_digest(expected, s) for s in offered)
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,8 +249,12 @@ class Deliverer:
         for delivery_id, url, secret, payload, attempts in self._lease_due(limit):
             body = payload.encode()
             event = json.loads(payload)
+            stamp = int(self.clock.now().timestamp())
             headers = {
                 "Content-Type": "application/cloudevents+json",
+                WEBHOOK_ID: delivery_id,
+                WEBHOOK_TIMESTAMP: str(stamp),
+                WEBHOOK_SIGNATURE: sign_webhook(secret, delivery_id, stamp, body),
                 SIGNATURE_HEADER: sign(secret, body),
                 "X-Flowdesk-Delivery": delivery_id,
                 "X-Flowdesk-Event-Id": str(event.get("id", "")),

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from flowdesk.api.routes.common import errors, ops_of
+from flowdesk.api.routes.common import IsoDateTime, errors, ops_of
 from flowdesk.api.security import require
 from flowdesk.app import analytics as use
 from flowdesk.app.analytics import CASE_DIMENSIONS, ITEM_DIMENSIONS, Filters
@@ -33,9 +33,9 @@ def filters_of(
         int, Query(ge=1, le=MAX_DAYS, description="Window: the last N days (default 30)")
     ] = 30,
     since: Annotated[
-        dt.datetime | None, Query(description="Window start (ISO 8601); overrides days")
+        IsoDateTime | None, Query(description="Window start (ISO 8601); overrides days")
     ] = None,
-    until: Annotated[dt.datetime | None, Query(description="Window end (default now)")] = None,
+    until: Annotated[IsoDateTime | None, Query(description="Window end (default now)")] = None,
     flow: Annotated[str | None, Query(max_length=200, description="Process key")] = None,
     channel: Annotated[str | None, Query(max_length=50)] = None,
     segment: Annotated[str | None, Query(max_length=50)] = None,

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, WithJsonSchema
 
 from flowdesk.api.routes.common import errors, ops_of
 from flowdesk.api.security import SESSION_COOKIE, require
@@ -34,7 +34,12 @@ class UserOut(BaseModel):
 
 
 class UserIn(BaseModel):
-    username: str = Field(max_length=100, examples=["ana.agent"])
+    # the rule is documented here and checked by the use case, which words the refusal
+    username: Annotated[
+        str,
+        Field(max_length=100, examples=["ana.agent"]),
+        WithJsonSchema({"type": "string", "pattern": "^[a-z0-9._-]{2,100}$"}),
+    ]
     display_name: str | None = Field(default=None, max_length=200)
     email: str | None = Field(default=None, max_length=320)
     password: str | None = Field(default=None, min_length=8, max_length=200)
@@ -57,7 +62,11 @@ class UserPatch(BaseModel):
 
 
 class PasswordIn(BaseModel):
-    password: str = Field(max_length=200)
+    password: Annotated[
+        str,
+        Field(max_length=200),
+        WithJsonSchema({"type": "string", "minLength": 8, "maxLength": 200}),
+    ]
 
 
 class KeyInfoOut(BaseModel):
@@ -117,12 +126,14 @@ def login(body: LoginIn, request: Request, response: Response) -> UserOut:
         request.app.state.clock,
         username=body.username,
         password=body.password,
+        address=request.client.host if request.client else None,
     )
     response.set_cookie(
         SESSION_COOKIE,
         token,
         httponly=True,
         samesite="lax",
+        secure=request.app.state.settings.cookie_secure,
         max_age=int(service.SESSION_TTL.total_seconds()),
     )
     return _out(principal)

@@ -3,12 +3,14 @@ problem schema every route documents, and the permission dependency shorthand.""
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable
-from typing import Any, TypeVar
+from datetime import datetime
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field, WithJsonSchema
 
 from flowdesk.app import services
 from flowdesk.app.context import Ops
@@ -16,6 +18,23 @@ from flowdesk.app.services import ProcessRuntime, Store
 from flowdesk.app.values import InvalidInput as InvalidInput
 from flowdesk.app.values import feel_variables as feel_variables
 from flowdesk.app.values import plain as plain
+
+_NUMBER = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*")
+
+
+def _iso_only(value: Any) -> Any:
+    """Pydantic reads a bare number as seconds since 1970: `due_before=0.5` is a mistake."""
+    if isinstance(value, (int, float)) or (isinstance(value, str) and _NUMBER.fullmatch(value)):
+        raise ValueError("expected an ISO 8601 date-time such as 2026-03-02T09:00:00Z")
+    return value
+
+
+#: Process variables: names are never empty. The schema says so; the use case refuses them,
+#: after it checked that the target exists (a 404 comes before a 422).
+VariableName = Annotated[str, WithJsonSchema({"type": "string", "minLength": 1})]
+
+#: A date-time parameter given as ISO 8601 text only.
+IsoDateTime = Annotated[datetime, BeforeValidator(_iso_only)]
 
 # Re-entrant: one thing's factory may ask for another (intake uses the runtime).
 _lock = threading.RLock()

@@ -62,7 +62,33 @@ def webhook(
     return _answer(use.receive(principal, ops_of(request), channel, raw, content_type))
 
 
-@router.post("/contacts", status_code=201)
+_TEXT = {"type": "string", "minLength": 1, "maxLength": 2000, "pattern": r"\S"}
+#: The documented shape: a web-form or chat contact (each channel's other fields are in
+#: docs/channels.md; the body is read raw, so other channels' JSON is accepted too).
+_CONTACT_DOC = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["channel", "text", "email"],
+                    "properties": {
+                        "channel": {"type": "string", "enum": ["web", "chat", "sms"]},
+                        "text": _TEXT,
+                        "email": {"type": "string", "format": "email", "maxLength": 200},
+                        "session_id": _TEXT,
+                        "from": {"type": "string", "pattern": r"^\+[1-9][0-9]{7,12}$"},
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+@router.post("/contacts", status_code=201, openapi_extra=_CONTACT_DOC)
 def submit_contact(
     request: Request,
     raw: Annotated[bytes, Depends(_body)],

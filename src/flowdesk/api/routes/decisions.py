@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from flowdesk.api.routes.common import errors, ops_of
+from flowdesk.api.routes.common import VariableName, errors, ops_of
 from flowdesk.api.security import require
 from flowdesk.app import decisions as use
 from flowdesk.app import nba
@@ -20,7 +20,9 @@ router = APIRouter(prefix="/api/v1", tags=["decisions"])
 class EvaluateIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    inputs: dict[str, Any] = Field(default_factory=dict, examples=[{"Age": 30, "Risk": "Low"}])
+    inputs: dict[VariableName, Any] = Field(
+        default_factory=dict, examples=[{"Age": 30, "Risk": "Low"}]
+    )
 
 
 class DiagnosticOut(BaseModel):

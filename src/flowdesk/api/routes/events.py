@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, Field
@@ -38,7 +38,7 @@ class CloudEvent(BaseModel):
 
     model_config = {"extra": "allow"}
 
-    specversion: str = Field(examples=["1.0"])
+    specversion: Literal["1.0"] = Field(examples=["1.0"])
     id: str = Field(max_length=200)
     source: str = Field(max_length=200, examples=["/crm"])
     type: str = Field(max_length=100, examples=["com.example.order.placed"])

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from flowdesk.api.routes.common import errors, ops_of, plain
+from flowdesk.api.routes.common import VariableName, errors, ops_of, plain
 from flowdesk.api.security import require
 from flowdesk.app import external_tasks as use
 from flowdesk.auth.roles import Permission
@@ -70,7 +70,7 @@ class CompleteIn(BaseModel):
     model_config = _Camel
 
     worker_id: str = WorkerId
-    variables: dict[str, Any] = Field(default_factory=dict)
+    variables: dict[VariableName, Any] = Field(default_factory=dict)
 
 
 class FailureIn(BaseModel):
@@ -91,7 +91,7 @@ class BpmnErrorIn(BaseModel):
     worker_id: str = WorkerId
     error_code: str = Field(alias="errorCode", min_length=1, max_length=300)
     error_message: str | None = Field(default=None, alias="errorMessage", max_length=4000)
-    variables: dict[str, Any] = Field(default_factory=dict)
+    variables: dict[VariableName, Any] = Field(default_factory=dict)
 
 
 class ExtendLockIn(BaseModel):

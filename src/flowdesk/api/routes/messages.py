@@ -9,7 +9,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from flowdesk.api.idempotency import body_fingerprint, idempotent
-from flowdesk.api.routes.common import errors, ops_of
+from flowdesk.api.routes.common import VariableName, errors, ops_of
 from flowdesk.api.security import require
 from flowdesk.app import messaging as use
 from flowdesk.auth.roles import Permission
@@ -23,14 +23,14 @@ class MessageIn(BaseModel):
 
     name: str = Field(min_length=1, max_length=300, examples=["payment-received"])
     correlation_key: str | int | None = Field(default=None, alias="correlationKey")
-    variables: dict[str, Any] = Field(default_factory=dict)
+    variables: dict[VariableName, Any] = Field(default_factory=dict)
 
 
 class SignalIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=300)
-    variables: dict[str, Any] = Field(default_factory=dict)
+    variables: dict[VariableName, Any] = Field(default_factory=dict)
 
 
 class DeliveredOut(BaseModel):

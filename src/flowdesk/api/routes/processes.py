@@ -11,7 +11,14 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from flowdesk.api.idempotency import body_fingerprint, idempotent
-from flowdesk.api.routes.common import errors, feel_variables, ops_of, plain, runtime_of
+from flowdesk.api.routes.common import (
+    VariableName,
+    errors,
+    feel_variables,
+    ops_of,
+    plain,
+    runtime_of,
+)
 from flowdesk.api.security import require
 from flowdesk.app import processes
 from flowdesk.auth.roles import Permission
@@ -21,12 +28,17 @@ router = APIRouter(prefix="/api/v1", tags=["process instances"])
 
 
 class StartIn(BaseModel):
-    model_config = ConfigDict(populate_by_name=True, extra="forbid")
-
-    process_key: str | None = Field(
-        default=None, alias="processKey", min_length=1, max_length=200, examples=["refund"]
+    model_config = ConfigDict(
+        populate_by_name=True,
+        extra="forbid",
+        # the key is required (the validator below also takes the process_key spelling)
+        json_schema_extra={"required": ["processKey"]},
     )
-    variables: dict[str, Any] = Field(default_factory=dict)
+
+    process_key: str = Field(
+        default="", alias="processKey", min_length=1, max_length=200, examples=["refund"]
+    )
+    variables: dict[VariableName, Any] = Field(default_factory=dict)
     business_key: str | None = Field(default=None, alias="businessKey", max_length=200)
 
     @model_validator(mode="after")
@@ -89,7 +101,7 @@ class HistoryEntry(BaseModel):
 class VariablesIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    variables: dict[str, Any] = Field(min_length=1)
+    variables: dict[VariableName, Any] = Field(min_length=1)
 
 
 class RetryIn(BaseModel):

@@ -8,7 +8,7 @@ policy, SLA catalog, process runtime); otherwise a default one on the app's stor
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
@@ -46,7 +46,9 @@ AppOps = Annotated[Ops, Depends(ops_of)]
 
 class AgentIn(BaseModel):
     display_name: str | None = Field(default=None, max_length=200)
-    skills: dict[str, int] = Field(default_factory=dict, examples=[{"billing": 3, "dutch": 5}])
+    skills: dict[str, Annotated[int, Field(ge=1, le=5)]] = Field(
+        default_factory=dict, examples=[{"billing": 3, "dutch": 5}]
+    )
     languages: list[str] = Field(default_factory=list, examples=[["nl", "en"]])
     departments: list[str] = Field(default_factory=list, examples=[["support"]])
     capacity: dict[str, int] | None = Field(
@@ -403,7 +405,7 @@ class WallboardDepartmentOut(BaseModel):
     open: int = Field(description="Open work items and contacts waiting for triage")
     unassigned: int
     assigned: int
-    at_risk: int = Field(alias="at-risk", description="Due within the risk horizon")
+    at_risk: int = Field(validation_alias="at-risk", description="Due within the risk horizon")
     breached: int = Field(description="Past due")
     triage: int = Field(description="Contacts waiting for triage")
     oldest: datetime | None = Field(description="Arrival of the unassigned work waiting longest")
@@ -454,7 +456,8 @@ def wallboard_work(
     caller: Annotated[Principal, Depends(require(Permission.SUPERVISE))],
     department: Annotated[str | None, Query(max_length=200)] = None,
     state: Annotated[
-        str | None, Query(max_length=20, description="unassigned, assigned, at-risk or breached")
+        Literal["unassigned", "assigned", "at-risk", "breached"] | None,
+        Query(description="unassigned, assigned, at-risk or breached"),
     ] = None,
     agent: Annotated[str | None, Query(max_length=100)] = None,
     flow: Annotated[str | None, Query(max_length=200)] = None,

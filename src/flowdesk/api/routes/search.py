@@ -56,7 +56,7 @@ def _case(row: dict[str, object]) -> CaseHit:
 def search(
     request: Request,
     principal: Annotated[Principal, Depends(require(Permission.WORK_READ))],
-    q: Annotated[str, Query(max_length=200)] = "",
+    q: Annotated[str, Query(min_length=2, max_length=200)],
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> SearchOut:
     """Customers by name, email, phone or account number and cases by reference, reason or

@@ -15,7 +15,15 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from flowdesk.api.routes.common import InvalidInput, errors, feel_variables, ops_of, plain
+from flowdesk.api.routes.common import (
+    InvalidInput,
+    IsoDateTime,
+    VariableName,
+    errors,
+    feel_variables,
+    ops_of,
+    plain,
+)
 from flowdesk.api.security import require
 from flowdesk.app import casework, desktop, macros, supervision, work
 from flowdesk.auth.roles import Permission
@@ -46,7 +54,7 @@ class WorkItemOut(BaseModel):
 
 class WorkItemDetail(WorkItemOut):
     business_key: str | None = None
-    variables: dict[str, Any] = Field(
+    variables: dict[VariableName, Any] = Field(
         default_factory=dict, description="The instance's variables, to fill the form"
     )
 
@@ -66,7 +74,7 @@ class PriorityIn(BaseModel):
 class CompleteIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    variables: dict[str, Any] = Field(default_factory=dict)
+    variables: dict[VariableName, Any] = Field(default_factory=dict)
 
 
 class CompleteOut(BaseModel):
@@ -122,7 +130,7 @@ def list_work_items(
     assignee: Annotated[str | None, Query(max_length=100)] = None,
     candidate_group: Annotated[str | None, Query(max_length=100)] = None,
     process_key: Annotated[str | None, Query(max_length=200)] = None,
-    due_before: datetime | None = None,
+    due_before: IsoDateTime | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[WorkItemOut]:
