@@ -190,6 +190,23 @@ def test_standard_correlation_delivers_only_to_the_instance_whose_key_matches() 
     assert waiting(runtime, first.id) == [] and waiting(runtime, second.id) == ["ship"]
 
 
+def test_a_standard_correlation_message_buffered_before_any_instance_waits() -> None:
+    """8.3.2: the message's key is "extracted from the Message payload" through the
+    messagePath, so a message sent before its instance waits - buffered, with no key given -
+    reaches the instance whose key matches once it subscribes, and no other."""
+    runtime, _ = runtime_with(("o.bpmn", CORRELATED))
+    assert (
+        runtime.correlate_message("payment-received", None, {"payment": {"orderId": "C-3"}}) == []
+    )
+    other = runtime.start("orders", {"order": {"id": "D-4"}})
+    assert waiting(runtime, other.id) == []
+    matching = runtime.start("orders", {"order": {"id": "C-3"}})
+    assert waiting(runtime, matching.id) == ["ship"]
+    assert runtime.instance(matching.id).vars["payment"] == {"orderId": "C-3"}
+    late = runtime.start("orders", {"order": {"id": "C-3"}})
+    assert waiting(runtime, late.id) == []  # the one buffered message was delivered once
+
+
 MULTI = wrap(
     """
     <bpmn:property id="claims_prop" name="claims"/>
