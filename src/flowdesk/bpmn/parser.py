@@ -748,6 +748,11 @@ def _elements(root: etree._Element, names: dict[str, str]) -> dict[str, Element]
     the parser did not record (artefacts, message flows, descriptive pools) are added to
     ``names``; a text annotation's name is its text."""
     found: dict[str, Element] = {}
+    category_values = {
+        el.get("id"): el.get("value") or ""
+        for el in root.iter(f"{{{BPMN}}}categoryValue")
+        if el.get("id")
+    }
     for el in root.iter():
         if not isinstance(el.tag, str) or namespace(el) != BPMN:
             continue
@@ -770,6 +775,8 @@ def _elements(root: etree._Element, names: dict[str, str]) -> dict[str, Element]
             parallel_multiple=(el.get("parallelMultiple") or "").lower() == "true",
             interrupting=interrupting != "false",
             throwing=kind in ("endEvent", "intermediateThrowEvent", "implicitThrowEvent"),
+            conditional=kind == "sequenceFlow"
+            and any(local_name(c) == "conditionExpression" for c in el),
         )
         if eid not in names:
             if kind == "textAnnotation":
@@ -778,6 +785,9 @@ def _elements(root: etree._Element, names: dict[str, str]) -> dict[str, Element]
                     names[eid] = text.strip()
             elif el.get("name"):
                 names[eid] = el.get("name") or ""
+            elif kind == "group" and category_values.get(el.get("categoryValueRef")):
+                # a group shows the value of its category (10.7.1), it has no name of its own
+                names[eid] = category_values[el.get("categoryValueRef")]
     return found
 
 
