@@ -653,9 +653,9 @@ class _Parser:
             # multiple one needs all its triggers before anything exists, and throws are rare.
             parallel = (el.get("parallelMultiple") or "").lower() == "true"
             catching = kind in ("startEvent", "intermediateCatchEvent", "boundaryEvent")
-            # parallel multiple ("all of the triggers are required") where a token can wait
-            # for them: an intermediate catch event
-            waits = not parallel or kind == "intermediateCatchEvent"
+            # parallel multiple ("all of the triggers are required") where something waits
+            # for them: a token at an intermediate catch event, an activity for its boundary
+            waits = not parallel or kind in ("intermediateCatchEvent", "boundaryEvent")
             if (
                 catching
                 and waits
@@ -665,7 +665,8 @@ class _Parser:
             self.add(
                 f"{kind} '{el.get('id')}' has {len(found)} event definitions "
                 + (
-                    "(parallel multiple start and boundary events are not supported)"
+                    "(parallel multiple start events are not supported: all their triggers "
+                    "would have to be collected before any instance exists)"
                     if parallel
                     else "(only catching message, signal, timer and conditional events may "
                     "have several)"
