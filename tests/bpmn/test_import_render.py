@@ -308,6 +308,7 @@ LANES_AND_GATEWAYS = (
     <bpmn:exclusiveGateway id="plain"/>
     <bpmn:exclusiveGateway id="marked" default="f_gw"/>
     <bpmn:task id="work" default="f_def"/>
+    <bpmn:eventBasedGateway id="race"/>
     <bpmn:sequenceFlow id="f_def" sourceRef="work" targetRef="plain"/>
     <bpmn:sequenceFlow id="f_cond" sourceRef="work" targetRef="marked">
       <bpmn:conditionExpression xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="bpmn:tFormalExpression" language="http://www.w3.org/1999/XPath">true()</bpmn:conditionExpression>
@@ -320,6 +321,7 @@ LANES_AND_GATEWAYS = (
     <bpmndi:BPMNShape id="lane_di" bpmnElement="lane_a" isHorizontal="true"><dc:Bounds x="30" y="0" width="570" height="200"/></bpmndi:BPMNShape>
     <bpmndi:BPMNShape id="plain_di" bpmnElement="plain" isMarkerVisible="false"><dc:Bounds x="100" y="75" width="50" height="50"/></bpmndi:BPMNShape>
     <bpmndi:BPMNShape id="marked_di" bpmnElement="marked" isMarkerVisible="true"><dc:Bounds x="300" y="75" width="50" height="50"/></bpmndi:BPMNShape>
+    <bpmndi:BPMNShape id="race_di" bpmnElement="race"><dc:Bounds x="520" y="150" width="50" height="50"/></bpmndi:BPMNShape>
     <bpmndi:BPMNShape id="work_di" bpmnElement="work"><dc:Bounds x="450" y="60" width="100" height="80"/></bpmndi:BPMNShape>
     <bpmndi:BPMNEdge id="f_def_di" bpmnElement="f_def"><di:waypoint x="500" y="140"/><di:waypoint x="500" y="180"/><di:waypoint x="125" y="180"/><di:waypoint x="125" y="125"/></bpmndi:BPMNEdge>
     <bpmndi:BPMNEdge id="f_cond_di" bpmnElement="f_cond"><di:waypoint x="450" y="100"/><di:waypoint x="350" y="100"/></bpmndi:BPMNEdge>
@@ -358,6 +360,8 @@ def test_lane_names_gateway_markers_and_group_labels_as_the_di_says() -> None:
     }
     assert glyphs == {"plain": "", "marked": "\u00d7"}
     assert "Fast track" in "".join(found["grp"][0].itertext())
+    race = found["race"][0]  # an event-based gateway: a pentagon inside a double circle
+    assert len(race.findall(f"{SVG}circle")) == 2 and len(race.findall(f"{SVG}path")) == 1
     style = svg.split("<style>")[1].split("</style>")[0]
     root = etree.fromstring(svg.encode())
     for g in root.iter(f"{SVG}g"):

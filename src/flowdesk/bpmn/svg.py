@@ -462,6 +462,23 @@ class _Renderer:
             glyph = _GATEWAY_GLYPHS.get(kind, "")
             if kind == "exclusiveGateway" and shape.marker_visible is False:
                 glyph = ""  # DI isMarkerVisible="false": an exclusive gateway drawn unmarked
+            if kind == "eventBasedGateway":  # 10.6.6: a pentagon inside a double circle
+                glyph = ""
+                r = min(b.width, b.height) / 2
+                for ring in (r * 0.55, r * 0.45):
+                    self.out.append(
+                        f'<circle class="bpmn-event-marker" '
+                        f'cx="{_n(cx)}" cy="{_n(cy)}" r="{_n(ring)}"/>'
+                    )
+                corners = [
+                    (
+                        cx + r * 0.3 * math.sin(k * math.tau / 5),
+                        cy - r * 0.3 * math.cos(k * math.tau / 5),
+                    )
+                    for k in range(5)
+                ]
+                path = "M" + "L".join(f"{_n(x)},{_n(y)}" for x, y in corners) + "Z"
+                self.out.append(f'<path class="bpmn-event-marker" d="{path}"/>')
             self.out.append(
                 f'<text class="bpmn-glyph" x="{_n(cx)}" y="{_n(cy + 6)}" '
                 f'style="font-size:20px">{escape(glyph)}</text>'
