@@ -470,15 +470,15 @@ class _Renderer:
                         f'<circle class="bpmn-event-marker" '
                         f'cx="{_n(cx)}" cy="{_n(cy)}" r="{_n(ring)}"/>'
                     )
-                corners = [
+                pentagon = [
                     (
                         cx + r * 0.3 * math.sin(k * math.tau / 5),
                         cy - r * 0.3 * math.cos(k * math.tau / 5),
                     )
                     for k in range(5)
                 ]
-                path = "M" + "L".join(f"{_n(x)},{_n(y)}" for x, y in corners) + "Z"
-                self.out.append(f'<path class="bpmn-event-marker" d="{path}"/>')
+                outline = "M" + "L".join(f"{_n(x)},{_n(y)}" for x, y in pentagon) + "Z"
+                self.out.append(f'<path class="bpmn-event-marker" d="{outline}"/>')
             self.out.append(
                 f'<text class="bpmn-glyph" x="{_n(cx)}" y="{_n(cy + 6)}" '
                 f'style="font-size:20px">{escape(glyph)}</text>'
