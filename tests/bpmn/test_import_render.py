@@ -305,7 +305,7 @@ LANES_AND_GATEWAYS = (
     <bpmn:laneSet id="ls"><bpmn:lane id="lane_a" name="First line">
       <bpmn:flowNodeRef>plain</bpmn:flowNodeRef><bpmn:flowNodeRef>marked</bpmn:flowNodeRef>
     </bpmn:lane></bpmn:laneSet>
-    <bpmn:exclusiveGateway id="plain"/>
+    <bpmn:exclusiveGateway id="plain" name="Is the claim complete"/>
     <bpmn:exclusiveGateway id="marked" default="f_gw"/>
     <bpmn:task id="work" default="f_def"/>
     <bpmn:eventBasedGateway id="race"/>
@@ -319,7 +319,8 @@ LANES_AND_GATEWAYS = (
   <bpmndi:BPMNDiagram id="d"><bpmndi:BPMNPlane id="pl" bpmnElement="collab">
     <bpmndi:BPMNShape id="pool_di" bpmnElement="pool" isHorizontal="true"><dc:Bounds x="0" y="0" width="600" height="200"/></bpmndi:BPMNShape>
     <bpmndi:BPMNShape id="lane_di" bpmnElement="lane_a" isHorizontal="true"><dc:Bounds x="30" y="0" width="570" height="200"/></bpmndi:BPMNShape>
-    <bpmndi:BPMNShape id="plain_di" bpmnElement="plain" isMarkerVisible="false"><dc:Bounds x="100" y="75" width="50" height="50"/></bpmndi:BPMNShape>
+    <bpmndi:BPMNShape id="plain_di" bpmnElement="plain" isMarkerVisible="false"><dc:Bounds x="100" y="75" width="50" height="50"/>
+      <bpmndi:BPMNLabel><dc:Bounds x="70" y="130" width="80" height="14"/></bpmndi:BPMNLabel></bpmndi:BPMNShape>
     <bpmndi:BPMNShape id="marked_di" bpmnElement="marked" isMarkerVisible="true"><dc:Bounds x="300" y="75" width="50" height="50"/></bpmndi:BPMNShape>
     <bpmndi:BPMNShape id="race_di" bpmnElement="race"><dc:Bounds x="520" y="150" width="50" height="50"/></bpmndi:BPMNShape>
     <bpmndi:BPMNShape id="work_di" bpmnElement="work"><dc:Bounds x="450" y="60" width="100" height="80"/></bpmndi:BPMNShape>
@@ -355,10 +356,15 @@ def test_lane_names_gateway_markers_and_group_labels_as_the_di_says() -> None:
         "f_gw_cond": [],  # a gateway's conditions carry no diamond
     }
     glyphs = {
-        eid: "".join(t.text or "" for t in found[eid][0].iter(f"{SVG}text"))
+        eid: "".join(
+            t.text or "" for t in found[eid][0].iter(f"{SVG}text") if t.get("class") == "bpmn-glyph"
+        )
         for eid in ("plain", "marked")
     }
     assert glyphs == {"plain": "", "marked": "\u00d7"}
+    # a label the modeler laid out on one line (DI bounds one line high) stays on one line
+    label = [t.text for t in found["plain"][0].iter(f"{SVG}text") if t.get("class") == "bpmn-label"]
+    assert label == ["Is the claim complete"]
     assert "Fast track" in "".join(found["grp"][0].itertext())
     race = found["race"][0]  # an event-based gateway: a pentagon inside a double circle
     assert len(race.findall(f"{SVG}circle")) == 2 and len(race.findall(f"{SVG}path")) == 1

@@ -263,7 +263,11 @@ class _Renderer:
         box = bounds or Bounds(
             fallback.x - 20, fallback.y + fallback.height + 4, fallback.width + 40, 14
         )
-        self.text(_wrap(name, max(box.width, 60)), box.x + box.width / 2, box.y - 2)
+        if bounds is not None and bounds.height < 20 and "\n" not in name:
+            lines = [name]  # the modeler laid it out on one line: wrapping it overlaps the shape
+        else:
+            lines = _wrap(name, max(box.width, 60))
+        self.text(lines, box.x + box.width / 2, box.y - 2)
 
     def render(self) -> str:
         diagrams = self.d.diagrams or ((self.d.diagram,) if self.d.diagram else ())
