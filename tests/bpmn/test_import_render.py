@@ -1,3 +1,4 @@
+# ruff: noqa: E501
 """Import and executability are two steps: any valid BPMN 2.0 file (descriptive pools,
 collaborations, several diagrams, vendor extensions) imports and renders; what stops a process
 from running is an error only in an executable process, a warning elsewhere, each with line and
@@ -290,3 +291,87 @@ def test_chromium_renders_the_diagram(tmp_path: Path) -> None:
             )  # + terminate, cancel end
         finally:
             browser.close()
+
+
+LANES_AND_GATEWAYS = (
+    HEAD
+    + """
+  <bpmn:category id="cat"><bpmn:categoryValue id="cat_v" value="Fast track"/></bpmn:category>
+  <bpmn:collaboration id="collab">
+    <bpmn:participant id="pool" name="Desk" processRef="p"/>
+    <bpmn:group id="grp" categoryValueRef="cat_v"/>
+  </bpmn:collaboration>
+  <bpmn:process id="p" isExecutable="false">
+    <bpmn:laneSet id="ls"><bpmn:lane id="lane_a" name="First line">
+      <bpmn:flowNodeRef>plain</bpmn:flowNodeRef><bpmn:flowNodeRef>marked</bpmn:flowNodeRef>
+    </bpmn:lane></bpmn:laneSet>
+    <bpmn:exclusiveGateway id="plain" name="Is the claim complete"/>
+    <bpmn:exclusiveGateway id="marked" default="f_gw"/>
+    <bpmn:task id="work" default="f_def"/>
+    <bpmn:eventBasedGateway id="race"/>
+    <bpmn:sequenceFlow id="f_def" sourceRef="work" targetRef="plain"/>
+    <bpmn:sequenceFlow id="f_cond" sourceRef="work" targetRef="marked">
+      <bpmn:conditionExpression xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="bpmn:tFormalExpression" language="http://www.w3.org/1999/XPath">true()</bpmn:conditionExpression>
+    </bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="f_gw" sourceRef="marked" targetRef="plain"/>
+    <bpmn:sequenceFlow id="f_gw_cond" sourceRef="marked" targetRef="work"><bpmn:conditionExpression>ok</bpmn:conditionExpression></bpmn:sequenceFlow>
+  </bpmn:process>
+  <bpmndi:BPMNDiagram id="d"><bpmndi:BPMNPlane id="pl" bpmnElement="collab">
+    <bpmndi:BPMNShape id="pool_di" bpmnElement="pool" isHorizontal="true"><dc:Bounds x="0" y="0" width="600" height="200"/></bpmndi:BPMNShape>
+    <bpmndi:BPMNShape id="lane_di" bpmnElement="lane_a" isHorizontal="true"><dc:Bounds x="30" y="0" width="570" height="200"/></bpmndi:BPMNShape>
+    <bpmndi:BPMNShape id="plain_di" bpmnElement="plain" isMarkerVisible="false"><dc:Bounds x="100" y="75" width="50" height="50"/>
+      <bpmndi:BPMNLabel><dc:Bounds x="70" y="130" width="80" height="14"/></bpmndi:BPMNLabel></bpmndi:BPMNShape>
+    <bpmndi:BPMNShape id="marked_di" bpmnElement="marked" isMarkerVisible="true"><dc:Bounds x="300" y="75" width="50" height="50"/></bpmndi:BPMNShape>
+    <bpmndi:BPMNShape id="race_di" bpmnElement="race"><dc:Bounds x="520" y="150" width="50" height="50"/></bpmndi:BPMNShape>
+    <bpmndi:BPMNShape id="work_di" bpmnElement="work"><dc:Bounds x="450" y="60" width="100" height="80"/></bpmndi:BPMNShape>
+    <bpmndi:BPMNEdge id="f_def_di" bpmnElement="f_def"><di:waypoint x="500" y="140"/><di:waypoint x="500" y="180"/><di:waypoint x="125" y="180"/><di:waypoint x="125" y="125"/></bpmndi:BPMNEdge>
+    <bpmndi:BPMNEdge id="f_cond_di" bpmnElement="f_cond"><di:waypoint x="450" y="100"/><di:waypoint x="350" y="100"/></bpmndi:BPMNEdge>
+    <bpmndi:BPMNEdge id="f_gw_di" bpmnElement="f_gw"><di:waypoint x="300" y="100"/><di:waypoint x="150" y="100"/></bpmndi:BPMNEdge>
+    <bpmndi:BPMNEdge id="f_gw_cond_di" bpmnElement="f_gw_cond"><di:waypoint x="325" y="75"/><di:waypoint x="325" y="20"/><di:waypoint x="500" y="20"/><di:waypoint x="500" y="60"/></bpmndi:BPMNEdge>
+    <bpmndi:BPMNShape id="grp_di" bpmnElement="grp"><dc:Bounds x="80" y="40" width="400" height="120"/>
+      <bpmndi:BPMNLabel><dc:Bounds x="260" y="45" width="60" height="14"/></bpmndi:BPMNLabel></bpmndi:BPMNShape>
+  </bpmndi:BPMNPlane></bpmndi:BPMNDiagram>
+</bpmn:definitions>
+"""
+)
+
+
+def test_lane_names_gateway_markers_and_group_labels_as_the_di_says() -> None:
+    """DI isMarkerVisible="false" draws an exclusive gateway without its X (12.2.3.3); a group
+    shows its category value (10.7.1); a default flow starts with a slash, a conditional flow
+    out of an activity with a diamond, whatever its expression language (10.3.1, Table 10.1);
+    no element's group carries a shape's stroke, so a lane's name is plain text."""
+    svg = render_svg(import_bpmn(LANES_AND_GATEWAYS).definitions)
+    found = groups(svg)
+    flow_markers = {
+        flow: [
+            m.get("data-flow-marker") for m in found[flow][0].iter() if m.get("data-flow-marker")
+        ]
+        for flow in ("f_def", "f_cond", "f_gw", "f_gw_cond")
+    }
+    assert flow_markers == {
+        "f_def": ["default"],
+        "f_cond": ["conditional"],
+        "f_gw": ["default"],
+        "f_gw_cond": [],  # a gateway's conditions carry no diamond
+    }
+    glyphs = {
+        eid: "".join(
+            t.text or "" for t in found[eid][0].iter(f"{SVG}text") if t.get("class") == "bpmn-glyph"
+        )
+        for eid in ("plain", "marked")
+    }
+    assert glyphs == {"plain": "", "marked": "\u00d7"}
+    # a label the modeler laid out on one line (DI bounds one line high) stays on one line
+    label = [t.text for t in found["plain"][0].iter(f"{SVG}text") if t.get("class") == "bpmn-label"]
+    assert label == ["Is the claim complete"]
+    assert "Fast track" in "".join(found["grp"][0].itertext())
+    race = found["race"][0]  # an event-based gateway: a pentagon inside a double circle
+    assert len(race.findall(f"{SVG}circle")) == 2 and len(race.findall(f"{SVG}path")) == 1
+    style = svg.split("<style>")[1].split("</style>")[0]
+    root = etree.fromstring(svg.encode())
+    for g in root.iter(f"{SVG}g"):
+        for css_class in (g.get("class") or "").split():
+            if css_class != "bpmn-element":
+                assert f".{css_class}{{" not in style, css_class
+    assert "First line" in "".join(found["lane_a"][0].itertext())

@@ -190,6 +190,23 @@ def test_standard_correlation_delivers_only_to_the_instance_whose_key_matches() 
     assert waiting(runtime, first.id) == [] and waiting(runtime, second.id) == ["ship"]
 
 
+def test_a_standard_correlation_message_buffered_before_any_instance_waits() -> None:
+    """8.3.2: the message's key is "extracted from the Message payload" through the
+    messagePath, so a message sent before its instance waits - buffered, with no key given -
+    reaches the instance whose key matches once it subscribes, and no other."""
+    runtime, _ = runtime_with(("o.bpmn", CORRELATED))
+    assert (
+        runtime.correlate_message("payment-received", None, {"payment": {"orderId": "C-3"}}) == []
+    )
+    other = runtime.start("orders", {"order": {"id": "D-4"}})
+    assert waiting(runtime, other.id) == []
+    matching = runtime.start("orders", {"order": {"id": "C-3"}})
+    assert waiting(runtime, matching.id) == ["ship"]
+    assert runtime.instance(matching.id).vars["payment"] == {"orderId": "C-3"}
+    late = runtime.start("orders", {"order": {"id": "C-3"}})
+    assert waiting(runtime, late.id) == []  # the one buffered message was delivered once
+
+
 MULTI = wrap(
     """
     <bpmn:property id="claims_prop" name="claims"/>
@@ -389,3 +406,43 @@ def test_a_parallel_multiple_catch_event_waits_for_all_its_triggers() -> None:
     runtime.broadcast_signal("office-open")
     assert waiting(runtime, state.id) == ["process_claim"]
     assert runtime.instance(state.id).vars["pages"] == 3
+
+
+PARALLEL_BOUNDARY = wrap(
+    """
+    <bpmn:startEvent id="s"/>
+    <bpmn:userTask id="review"/>
+    <bpmn:boundaryEvent id="withdrawn" attachedToRef="review" parallelMultiple="true"><bpmn:messageEventDefinition messageRef="m_withdraw"/><bpmn:signalEventDefinition signalRef="sig_close"/></bpmn:boundaryEvent>
+    <bpmn:boundaryEvent id="chase" attachedToRef="review" cancelActivity="false" parallelMultiple="true"><bpmn:messageEventDefinition messageRef="m_docs"/><bpmn:timerEventDefinition><bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:boundaryEvent>
+    <bpmn:userTask id="done"/>
+    <bpmn:userTask id="archive"/>
+    <bpmn:userTask id="remind"/>
+    <bpmn:sequenceFlow id="f0" sourceRef="s" targetRef="review"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="review" targetRef="done"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="withdrawn" targetRef="archive"/>
+    <bpmn:sequenceFlow id="f3" sourceRef="chase" targetRef="remind"/>
+    """,
+    process_id="parallel_boundary",
+    extra=(
+        '<bpmn:message id="m_withdraw" name="withdraw"/><bpmn:message id="m_docs" name="docs"/>'
+        '<bpmn:signal id="sig_close" name="close-office"/>'
+    ),
+)
+
+
+def test_a_parallel_multiple_boundary_event_fires_once_all_its_triggers_came() -> None:
+    """10.5.1 (Parallel Multiple): "all of the triggers are required" -- on a boundary event,
+    one trigger alone leaves the activity running; the last one fires the boundary
+    (interrupting: the activity ends; non-interrupting: it goes on beside the new path)."""
+    runtime, clock = runtime_with(("b.bpmn", PARALLEL_BOUNDARY))
+    state = runtime.start("parallel_boundary")
+    assert runtime.correlate_message("docs", None, {"pages": 2}) == [state.id]
+    assert waiting(runtime, state.id) == ["review"]
+    clock.advance(timedelta(hours=2))
+    runtime.run_due_jobs()
+    assert waiting(runtime, state.id) == ["remind", "review"]  # non-interrupting: both
+    assert runtime.correlate_message("withdraw", None, {"why": "moved"}) == [state.id]
+    assert waiting(runtime, state.id) == ["remind", "review"]
+    runtime.broadcast_signal("close-office")
+    assert waiting(runtime, state.id) == ["archive", "remind"]  # interrupting: review ended
+    assert runtime.instance(state.id).vars["why"] == "moved"

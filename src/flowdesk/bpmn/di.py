@@ -28,6 +28,7 @@ def parse_diagram(el: etree._Element) -> Diagram:
                     continue
                 expanded = item.get("isExpanded")
                 horizontal = item.get("isHorizontal")
+                marker = item.get("isMarkerVisible")
                 shapes.append(
                     Shape(
                         element,
@@ -35,6 +36,7 @@ def parse_diagram(el: etree._Element) -> Diagram:
                         expanded=None if expanded is None else expanded == "true",
                         horizontal=None if horizontal is None else horizontal == "true",
                         label=_label(item),
+                        marker_visible=None if marker is None else marker == "true",
                     )
                 )
             elif kind == "BPMNEdge":

@@ -251,6 +251,8 @@ class Shape:
     expanded: bool | None = None
     horizontal: bool | None = None
     label: Bounds | None = None
+    #: DI isMarkerVisible of an exclusive gateway: False hides its X (None: not said, shown)
+    marker_visible: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,6 +284,8 @@ class Element:
     parallel_multiple: bool = False
     interrupting: bool = True
     throwing: bool = False
+    #: a sequence flow with a conditionExpression, whatever its language (drawn with a diamond)
+    conditional: bool = False
 
 
 @dataclass(frozen=True, slots=True)

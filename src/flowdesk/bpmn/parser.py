@@ -653,9 +653,9 @@ class _Parser:
             # multiple one needs all its triggers before anything exists, and throws are rare.
             parallel = (el.get("parallelMultiple") or "").lower() == "true"
             catching = kind in ("startEvent", "intermediateCatchEvent", "boundaryEvent")
-            # parallel multiple ("all of the triggers are required") where a token can wait
-            # for them: an intermediate catch event
-            waits = not parallel or kind == "intermediateCatchEvent"
+            # parallel multiple ("all of the triggers are required") where something waits
+            # for them: a token at an intermediate catch event, an activity for its boundary
+            waits = not parallel or kind in ("intermediateCatchEvent", "boundaryEvent")
             if (
                 catching
                 and waits
@@ -665,7 +665,8 @@ class _Parser:
             self.add(
                 f"{kind} '{el.get('id')}' has {len(found)} event definitions "
                 + (
-                    "(parallel multiple start and boundary events are not supported)"
+                    "(parallel multiple start events are not supported: all their triggers "
+                    "would have to be collected before any instance exists)"
                     if parallel
                     else "(only catching message, signal, timer and conditional events may "
                     "have several)"
@@ -748,6 +749,11 @@ def _elements(root: etree._Element, names: dict[str, str]) -> dict[str, Element]
     the parser did not record (artefacts, message flows, descriptive pools) are added to
     ``names``; a text annotation's name is its text."""
     found: dict[str, Element] = {}
+    category_values = {
+        el.get("id"): el.get("value") or ""
+        for el in root.iter(f"{{{BPMN}}}categoryValue")
+        if el.get("id")
+    }
     for el in root.iter():
         if not isinstance(el.tag, str) or namespace(el) != BPMN:
             continue
@@ -770,6 +776,8 @@ def _elements(root: etree._Element, names: dict[str, str]) -> dict[str, Element]
             parallel_multiple=(el.get("parallelMultiple") or "").lower() == "true",
             interrupting=interrupting != "false",
             throwing=kind in ("endEvent", "intermediateThrowEvent", "implicitThrowEvent"),
+            conditional=kind == "sequenceFlow"
+            and any(local_name(c) == "conditionExpression" for c in el),
         )
         if eid not in names:
             if kind == "textAnnotation":
@@ -778,6 +786,9 @@ def _elements(root: etree._Element, names: dict[str, str]) -> dict[str, Element]
                     names[eid] = text.strip()
             elif el.get("name"):
                 names[eid] = el.get("name") or ""
+            elif kind == "group" and category_values.get(el.get("categoryValueRef")):
+                # a group shows the value of its category (10.7.1), it has no name of its own
+                names[eid] = category_values[el.get("categoryValueRef")]
     return found
 
 

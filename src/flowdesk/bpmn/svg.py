@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape, quoteattr
 
-from flowdesk.bpmn.model import Bounds, Definitions, Diagram, Edge, Node, Shape
+from flowdesk.bpmn.model import Bounds, Definitions, Diagram, Edge, Node, SequenceFlow, Shape
 
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
@@ -64,7 +64,7 @@ _ASSOCIATIONS = frozenset({"association", "dataInputAssociation", "dataOutputAss
 _STYLE = (
     ".bpmn-shape{fill:#fff;stroke:#22242a;stroke-width:2}"
     ".bpmn-container{fill:none;stroke:#22242a;stroke-width:2}"
-    ".bpmn-lane{fill:none;stroke:#22242a;stroke-width:1.5}"
+    ".bpmn-pool-frame{fill:none;stroke:#22242a;stroke-width:1.5}"
     ".bpmn-edge{fill:none;stroke:#22242a;stroke-width:1.5}"
     ".bpmn-group-frame{fill:none;stroke:#22242a;stroke-width:1.5;stroke-dasharray:8 4 2 4}"
     ".bpmn-annotation{fill:none;stroke:#22242a;stroke-width:1.5}"
@@ -199,14 +199,16 @@ class _Renderer:
         self.d = definitions
         self.overlay = overlay
         self.nodes: dict[str, Node] = {}
+        self.flows: dict[str, SequenceFlow] = {}
         self.kinds: dict[str, str] = {eid: e.kind for eid, e in definitions.elements.items()}
         for process in definitions.processes.values():
             self.kinds[process.id] = "process"
             for node in process.nodes.values():
                 self.nodes[node.id] = node
                 self.kinds[node.id] = "transaction" if node.transaction else node.type
-            for flow_id in process.flows:
+            for flow_id, flow in process.flows.items():
                 self.kinds[flow_id] = "sequenceFlow"
+                self.flows[flow_id] = flow
             for lane in process.lanes:
                 self.kinds[lane.id] = "lane"
             for data in process.data_objects:
@@ -261,7 +263,11 @@ class _Renderer:
         box = bounds or Bounds(
             fallback.x - 20, fallback.y + fallback.height + 4, fallback.width + 40, 14
         )
-        self.text(_wrap(name, max(box.width, 60)), box.x + box.width / 2, box.y - 2)
+        if bounds is not None and bounds.height < 20 and "\n" not in name:
+            lines = [name]  # the modeler laid it out on one line: wrapping it overlaps the shape
+        else:
+            lines = _wrap(name, max(box.width, 60))
+        self.text(lines, box.x + box.width / 2, box.y - 2)
 
     def render(self) -> str:
         diagrams = self.d.diagrams or ((self.d.diagram,) if self.d.diagram else ())
@@ -365,7 +371,7 @@ class _Renderer:
         b = shape.bounds
         self.open_group(shape.element, kind)
         self.out.append(
-            f'<rect class="bpmn-lane" x="{_n(b.x)}" y="{_n(b.y)}" '
+            f'<rect class="bpmn-pool-frame" x="{_n(b.x)}" y="{_n(b.y)}" '
             f'width="{_n(b.width)}" height="{_n(b.height)}"/>'
         )
         vertical = shape.horizontal is False
@@ -375,7 +381,7 @@ class _Renderer:
                 if vertical
                 else f"M{_n(b.x + 30)},{_n(b.y)}V{_n(b.y + b.height)}"
             )
-            self.out.append(f'<path class="bpmn-lane" d="{band}"/>')
+            self.out.append(f'<path class="bpmn-pool-frame" d="{band}"/>')
         name = self.name(shape.element)
         if name and not vertical:
             cx, cy = b.x + 15, b.y + b.height / 2
@@ -458,6 +464,25 @@ class _Renderer:
                 f'<polygon class="bpmn-shape" points="{points}"{self.fill(shape.element)}/>'
             )
             glyph = _GATEWAY_GLYPHS.get(kind, "")
+            if kind == "exclusiveGateway" and shape.marker_visible is False:
+                glyph = ""  # DI isMarkerVisible="false": an exclusive gateway drawn unmarked
+            if kind == "eventBasedGateway":  # 10.6.6: a pentagon inside a double circle
+                glyph = ""
+                r = min(b.width, b.height) / 2
+                for ring in (r * 0.55, r * 0.45):
+                    self.out.append(
+                        f'<circle class="bpmn-event-marker" '
+                        f'cx="{_n(cx)}" cy="{_n(cy)}" r="{_n(ring)}"/>'
+                    )
+                pentagon = [
+                    (
+                        cx + r * 0.3 * math.sin(k * math.tau / 5),
+                        cy - r * 0.3 * math.cos(k * math.tau / 5),
+                    )
+                    for k in range(5)
+                ]
+                outline = "M" + "L".join(f"{_n(x)},{_n(y)}" for x, y in pentagon) + "Z"
+                self.out.append(f'<path class="bpmn-event-marker" d="{outline}"/>')
             self.out.append(
                 f'<text class="bpmn-glyph" x="{_n(cx)}" y="{_n(cy + 6)}" '
                 f'style="font-size:20px">{escape(glyph)}</text>'
@@ -562,6 +587,8 @@ class _Renderer:
         else:  # associations and anything else: dotted, no arrowhead
             extra = ' stroke-dasharray="2 3"'
         self.out.append(f'<polyline class="bpmn-edge" points="{points}"{extra}/>')
+        if kind == "sequenceFlow" and len(edge.waypoints) >= 2:
+            self.flow_source_marker(edge)
         name = self.name(edge.element)
         if name:
             box = edge.label
@@ -571,6 +598,41 @@ class _Renderer:
             if box is not None:
                 self.text([name], box.x + box.width / 2, box.y - 2)
         self.out.append("</g>")
+
+    def flow_source_marker(self, edge: Edge) -> None:
+        """10.3.1 (Table 10.1): a default flow has a slash near its start; a conditional flow
+        leaving an activity a small diamond at its start (a gateway's conditions show none)."""
+        flow = self.flows.get(edge.element)
+        source = self.nodes.get(flow.source) if flow is not None else None
+        if flow is None or source is None:
+            return
+        (x0, y0), (x1, y1) = edge.waypoints[0], edge.waypoints[1]
+        length = math.hypot(x1 - x0, y1 - y0)
+        if length == 0:
+            return
+        ux, uy = (x1 - x0) / length, (y1 - y0) / length
+        nx, ny = -uy, ux
+        if source.default == flow.id:
+            cx, cy = x0 + ux * 10, y0 + uy * 10
+            self.out.append(
+                f'<path class="bpmn-edge" data-flow-marker="default" '
+                f'd="M{_n(cx - ux * 4 + nx * 6)},{_n(cy - uy * 4 + ny * 6)}'
+                f'L{_n(cx + ux * 4 - nx * 6)},{_n(cy + uy * 4 - ny * 6)}"/>'
+            )
+        element = self.d.elements.get(flow.id)
+        conditional = flow.condition is not None or (element is not None and element.conditional)
+        if source.default != flow.id and conditional and not source.type.endswith("Gateway"):
+            corners = (
+                (x0, y0),
+                (x0 + ux * 8 + nx * 5, y0 + uy * 8 + ny * 5),
+                (x0 + ux * 16, y0 + uy * 16),
+                (x0 + ux * 8 - nx * 5, y0 + uy * 8 - ny * 5),
+            )
+            points = " ".join(f"{_n(x)},{_n(y)}" for x, y in corners)
+            self.out.append(
+                f'<polygon class="bpmn-shape" data-flow-marker="conditional" '
+                f'style="stroke-width:1.5" points="{points}"/>'
+            )
 
     def flow_labels(self, edges: tuple[Edge, ...]) -> None:
         """The overlay's texts at the middle of their sequence flows, drawn above the shapes."""

@@ -26,7 +26,17 @@ def trigger(run: Run, sub: Subscription, variables: dict[str, Any]) -> None:
         return
     owner = run.state.tokens[sub.owner]
     if node.type == "boundaryEvent":
-        if node.cancel_activity:
+        if node.parallel_multiple:
+            # 10.5.1: "all of the triggers are required": each is consumed as it comes; the
+            # boundary fires once the last of them arrived while the activity still runs
+            run.remove_sub(sub.id)
+            run.set_vars(owner.scope, variables)
+            if any(s.owner == sub.owner and s.el == node.id for s in run.state.subs.values()):
+                return
+            variables = {}
+            if node.cancel_activity:
+                run.terminate(owner)
+        elif node.cancel_activity:
             run.terminate(owner)
         elif sub.kind == "timer":
             run.remove_sub(sub.id)

@@ -380,9 +380,25 @@ class ProcessRuntime:
             if kind != "message" or tx.touched[state.id][0].status != "active":
                 continue
             buffered = repo.take_buffered(name, ckey, now)
+            if buffered is None and ckey is not None:
+                buffered = self._take_by_message_path(repo, definition_id, name, ckey, now)
             if buffered is not None:
                 self._deliver(tx, state.id, name, ckey, buffered["variables"])
         return tx.touched[state.id][0]
+
+    def _take_by_message_path(
+        self, repo: ProcessRepository, definition_id: str, name: str, key: str, now: datetime
+    ) -> dict[str, Any] | None:
+        """A message sent with no key before any instance waited for it was buffered keyless;
+        where this process declares a correlationProperty for it (BPMN 8.3.2), its key is the
+        payload read through the messagePath, so it belongs to the instance whose key matches."""
+        if name not in self.registry.ensure(repo, definition_id).message_paths:
+            return None
+
+        def matches(variables: Mapping[str, Any]) -> bool:
+            return self.engine.message_key(definition_id, name, None, variables)[1] == key
+
+        return repo.take_buffered_matching(name, now, matches)
 
     def _still_calling(self, tx: _Tx, parent_id: str, token_id: str) -> bool:
         state = self._load(tx, parent_id)[0]

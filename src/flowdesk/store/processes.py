@@ -8,7 +8,7 @@ writer lock (`BEGIN IMMEDIATE`) already serialises acquirers.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -564,6 +564,25 @@ class ProcessRepository:
             return None
         self.c.execute(delete(buffered_messages).where(buffered_messages.c.id == row.id))
         return dict(row._mapping)
+
+    def take_buffered_matching(
+        self, name: str, now: datetime, matches: Callable[[Mapping[str, Any]], bool]
+    ) -> dict[str, Any] | None:
+        """The oldest keyless buffered message of `name` whose payload `matches` (removed)."""
+        rows = self.c.execute(
+            select(buffered_messages)
+            .where(
+                buffered_messages.c.name == name,
+                buffered_messages.c.correlation_key.is_(None),
+                buffered_messages.c.expires_at > now,
+            )
+            .order_by(buffered_messages.c.created_at)
+        )
+        for row in rows.fetchall():
+            if matches(row.variables or {}):
+                self.c.execute(delete(buffered_messages).where(buffered_messages.c.id == row.id))
+                return dict(row._mapping)
+        return None
 
     def purge_expired_messages(self, now: datetime) -> int:
         result = self.c.execute(
