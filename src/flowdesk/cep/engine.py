@@ -124,7 +124,7 @@ class _Runner:
         if isinstance(match, Threshold):
             if match.window == "sliding":
                 return self.sliding(match)
-            return lambda key, event, out: self.threshold(match, key, event, out)
+            return lambda key, event, out: self.tumbling(match, key, event, out)
         if isinstance(match, EventSpec):
 
             def single(key: str, event: Event, out: list[Change]) -> None:
@@ -138,7 +138,14 @@ class _Runner:
                 return self.sequence_start
             return lambda key, event, out: self.sequence(match, key, event, role, out)
         if role == 0:
-            return lambda key, event, out: self.absence_start(match, key, event)
+            name = match.calendar
+            add: CalendarAdd = _wall_clock
+            if name is not None:  # looked up when used: a missing calendar fails then
+
+                def add(start: float, seconds: float) -> float:
+                    return self.engine.calendar(name)(start, seconds)
+
+            return lambda key, event, out: self.absence_start(add, match, key, event)
         return self.absence_cancel
 
     def sliding(self, match: Threshold) -> Handler:
@@ -312,7 +319,9 @@ class _Runner:
         self.cleared(key, part, event.time, event.id, out)
         self.tidy(key, part)
 
-    def threshold(self, match: Threshold, key: str, event: Event, out: list[Change]) -> None:
+    def tumbling(self, match: Threshold, key: str, event: Event, out: list[Change]) -> None:
+        """A tumbling window aligned to the epoch: one running bucket per key; the timer is
+        set when a bucket opens (its end) or a situation changes, not for every event."""
         function = match.function
         numeric = function == "sum" or function == "avg"
         value: Any = None
@@ -331,60 +340,27 @@ class _Runner:
             part = parts[key] = {}
         self.dirty.add(key)
         now = event.time
-        result: float
-        if match.window == "sliding":
-            window = part.get("w")
-            if window is None:
-                window = part["w"] = []
-            window.append([now, value])
-            if numeric:
-                part["sum"] = part.get("sum", 0.0) + value
-            elif function == "distinct":
-                seen = part.get("d")
-                if seen is None:
-                    seen = part["d"] = {}
-                seen[value] = seen.get(value, 0) + 1
-            if window[0][0] <= now - match.within:
-                self.evict(match, part, now)
-            count = len(window)
-            if function == "count":
-                result = float(count)
-            elif function == "sum":
-                result = part["sum"]
-            elif function == "avg":
-                result = part["sum"] / count
-            else:
-                result = float(len(part["d"]))
-        else:
-            start = (now // match.within) * match.within
-            bucket = part.get("b")
-            if bucket is not None and bucket["start"] != start:
-                self.close_bucket(match, key, part, out)
-                bucket = None
-            if bucket is None:
-                bucket = part["b"] = {"start": start, "n": 0, "sum": 0.0, "d": {}}
-            bucket["n"] += 1
-            if numeric:
-                bucket["sum"] += value
-            elif function == "distinct":
-                bucket["d"][value] = 1
-            result = self.bucket_value(match, bucket)
+        start = (now // match.within) * match.within
+        bucket = part.get("b")
+        fresh = bucket is None or bucket["start"] != start
+        if bucket is not None and fresh:
+            self.close_bucket(match, key, part, out)
+        if fresh:
+            bucket = part["b"] = {"start": start, "n": 0, "sum": 0.0, "d": {}}
+        assert bucket is not None
+        bucket["n"] += 1
+        if numeric:
+            bucket["sum"] += value
+        elif function == "distinct":
+            bucket["d"][value] = 1
+        result = self.bucket_value(match, bucket)
         at_least = match.at_least
         reached = at_least is not None and result >= at_least
         if reached and (match.at_most is None or result <= match.at_most):
             self.matched(key, part, now, event.id, result, out)
-        situation = part.get("s")
-        if "b" in part or (situation is not None and "due" in situation):
+            fresh = True
+        if fresh:
             self.tidy(key, part)
-
-    def aggregate(self, match: Threshold, part: dict[str, Any], count: int) -> float:
-        if match.function == "count":
-            return float(count)
-        if match.function == "sum":
-            return float(part.get("sum", 0.0))
-        if match.function == "avg":
-            return float(part.get("sum", 0.0)) / count if count else 0.0
-        return float(len(part.get("d", {})))
 
     @staticmethod
     def bucket_value(match: Threshold, bucket: dict[str, Any]) -> float:
@@ -488,7 +464,7 @@ class _Runner:
             self.matched(key, part, now, partial[2], None, out)
         self.tidy(key, part)
 
-    def absence_start(self, match: Absence, key: str, event: Event) -> None:
+    def absence_start(self, add: CalendarAdd, match: Absence, key: str, event: Event) -> None:
         """An A: its deadline joins the pending ones (the timer moves only when it is the
         earliest: deadlines arrive in time order, so usually it does not)."""
         parts = self.parts
@@ -496,7 +472,6 @@ class _Runner:
         if part is None:
             part = parts[key] = {}
         self.dirty.add(key)
-        add = self.engine.calendar(match.calendar)
         deadline = add(event.time, match.within)
         pending = part.get("a")
         if pending:
@@ -631,12 +606,16 @@ class Engine:
             context = event.context
             for getter, handlers in groups:
                 if getter is None:
-                    key: str | None = NO_KEY
+                    key = NO_KEY
                 else:
                     value = getter.get(context)
-                    key = value if type(value) is str else _key(value)
-                    if key is None:
-                        continue
+                    if type(value) is str:
+                        key = value
+                    else:
+                        other = _key(value)
+                        if other is None:
+                            continue
+                        key = other
                 for handle in handlers:
                     handle(key, event, out)
         return out
