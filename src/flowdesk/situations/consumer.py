@@ -11,20 +11,21 @@ is done twice, because the actions are rows that run once (`actions.py`).
 
 from __future__ import annotations
 
+import json
 import time as _time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from flowdesk.cep import Change, Engine, Rule
-from flowdesk.cep.events import from_stored
+from flowdesk.cep import Change, Engine, Event, Rule
+from flowdesk.cep.events import context_of
 from flowdesk.core.clock import Clock, SystemClock
 from flowdesk.core.event_types import EventType
-from flowdesk.core.events import NewEvent, StoredEvent
+from flowdesk.core.events import NewEvent
 from flowdesk.core.jsonutil import dumps
 from flowdesk.experience.patterns import compile_deployed
 from flowdesk.situations.customers import customer_contexts, select_customers
@@ -35,7 +36,8 @@ from flowdesk.situations.models import (
     situations,
 )
 from flowdesk.store import Store, UnitOfWork
-from flowdesk.store.tables import event_consumers, events
+from flowdesk.store.eventlog import PG_HORIZON
+from flowdesk.store.tables import event_consumers
 
 CONSUMER = "situations"
 #: Inbound contacts, recognised (customer and reason known): what holding contacts looks at.
@@ -73,6 +75,7 @@ class SituationConsumer:
         calendars: dict[str, Callable[[float, float], float]] | None = None,
         rules: list[tuple[str, Rule]] | None = None,
         recheck: float = 5.0,
+        idle_round: float = 1.0,
     ) -> None:
         """`rules`: fixed rules (benchmarks, tests); otherwise those of the deployed bundles,
         looked up again every `recheck` seconds."""
@@ -88,6 +91,15 @@ class SituationConsumer:
         self.bundles: dict[str, str] = {}  # rule id -> bundle name
         self.types: list[str] = []
         self._cursor: tuple[int, int] | None = None
+        #: a tick reads the head of the log first (one indexed lookup) and does a full round
+        #: only when it moved, or every `idle_round` seconds (time-outs, absences, and a
+        #: PostgreSQL transaction that committed behind a later one): so a worker can tick
+        #: every few milliseconds and see a commit within them
+        self.idle_round = idle_round
+        self._head: int | None = None
+        self._wanted: frozenset[str] = frozenset()
+        self._read_sql: str | None = None
+        self._round_at = 0.0
 
     # -- loading ------------------------------------------------------------------------------
     def _rules(self) -> tuple[str, list[tuple[str, Rule]]]:
@@ -120,40 +132,75 @@ class SituationConsumer:
         engine.load(((r.rule, r.key, dict(r.state)) for r in rows), 0.0)
         self.engine = engine
         self.types = sorted(engine.types | HOLD_TYPES)
+        self._wanted = frozenset(self.types)
 
     def reload(self) -> None:
         """Forget the in-memory state; the next tick reads it back from the tables."""
         self.engine = None
         self._signature = None
         self._checked = 0.0
+        self._head = None
+
+    def _log_head(self) -> int | None:
+        with self.store.reading() as conn:
+            head = conn.exec_driver_sql("SELECT max(seq) FROM events").scalar()
+        return None if head is None else int(head)
+
+    def _read(self) -> Sequence[Any]:
+        """The next `batch` log entries after the cursor, all types, as plain rows: one
+        statement in the driver's SQL (the cursor is this consumer's own, kept in memory and
+        checked when it moves), decoded by position; only the entries of the types the rules
+        read have their data decoded (`_event_of`)."""
+        txid, seq = self._cursor or (0, 0)
+        with self.store.reading() as conn:
+            if self._read_sql is None:
+                self._read_sql = _read_sql(conn)
+            return conn.exec_driver_sql(self._read_sql, (txid, txid, seq, self.batch)).fetchall()
 
     # -- the round ----------------------------------------------------------------------------
     def tick(self) -> int:
         """Process what is after the cursor, then let time pass; returns the changes."""
+        head = self._log_head()
+        now = self.clock.now().timestamp()  # the consumer's clock: tests and simulations move it
+        if head == self._head and 0 <= now - self._round_at < self.idle_round:
+            return 0  # nothing was committed since the last full round
         engine = self._ensure()
         if engine is None:
             return 0
+        self._round_at = now
         total = 0
-        log = self.store.events
         try:
+            advanced = False
             while True:
-                window = log.read_types(CONSUMER, self.types, self.batch)
-                if window.position is None:
+                rows = self._read()
+                if not rows:
                     break
                 changes: list[Change] = []
-                held: list[StoredEvent] = []
-                for stored in window.events:
-                    changes += engine.process(from_stored(stored))
-                    if stored.type in HOLD_TYPES:
-                        held.append(stored)
-                self._commit(engine, changes, held, window.position)
+                held: list[_Held] = []
+                wanted = self._wanted
+                process = engine.process
+                for row in rows:
+                    event_type = row[2]
+                    if event_type not in wanted:
+                        continue
+                    event, data = _event_of(row)
+                    changes += process(event)
+                    if event_type in HOLD_TYPES:
+                        held.append(_Held(row[7], row[8], row[6], data))
+                last = len(rows) < self.batch
+                if last:  # time passes in the same transaction: one commit per round
+                    changes += engine.advance(now)
+                    advanced = True
+                self._commit(engine, changes, held, (int(rows[-1][0]), int(rows[-1][1])))
                 total += len(changes)
-                if window.scanned < self.batch:
+                if last:
                     break
-            changes = engine.advance(self.clock.now().timestamp())
-            if changes or engine.dirty:
-                self._commit(engine, changes, [], None)
-                total += len(changes)
+            if not advanced:
+                changes = engine.advance(now)
+                if changes or engine.dirty:
+                    self._commit(engine, changes, [], None)
+                    total += len(changes)
+            self._head = head
         except Conflict:
             self.reload()
         except Exception:
@@ -165,8 +212,8 @@ class SituationConsumer:
         self,
         engine: Engine,
         changes: list[Change],
-        held: list[StoredEvent],
-        position: int | None,
+        held: list[_Held],
+        position: tuple[int, int] | None,
     ) -> None:
         dirty = engine.take_dirty()
         moved: tuple[int, int] | None = None
@@ -218,18 +265,18 @@ class SituationConsumer:
                     )
                 )
 
-    def _move(self, conn: Connection, position: int) -> tuple[int, int]:
-        txid = conn.execute(select(events.c.txid).where(events.c.seq == position)).scalar_one()
+    def _move(self, conn: Connection, position: tuple[int, int]) -> tuple[int, int]:
+        txid, seq = position
         expected = self._cursor or (0, 0)
         c = event_consumers.c
         moved = conn.execute(
             update(event_consumers)
             .where(c.name == CONSUMER, c.position_txid == expected[0], c.position == expected[1])
-            .values(position=position, position_txid=txid, updated_at=self.clock.now())
+            .values(position=seq, position_txid=txid, updated_at=self.clock.now())
         )
         if moved.rowcount != 1:
             raise Conflict()
-        return int(txid), position
+        return position
 
     def _situations(self, uow: UnitOfWork, changes: list[Change]) -> None:
         """Upsert the situations of a batch in one statement; one log event per change."""
@@ -327,7 +374,7 @@ class SituationConsumer:
             .on_conflict_do_nothing()
         )
 
-    def _hold(self, uow: UnitOfWork, engine: Engine, held: list[StoredEvent]) -> None:
+    def _hold(self, uow: UnitOfWork, engine: Engine, held: list[_Held]) -> None:
         """Attach each recognised inbound contact to the active situations that cover its
         customer, and plan one status reply per contact."""
         holding = [
@@ -387,6 +434,49 @@ class SituationConsumer:
                     "hold_contacts", "raised", {"text": text, "contact_id": stored.contact_id}
                 )
                 self._plan(uow, change, index, hold, customer["id"], stored.contact_id)
+
+
+class _Held(NamedTuple):
+    """An inbound contact to hold: what `_hold` needs of its log entry."""
+
+    contact_id: str | None
+    customer_id: str | None
+    case_id: str | None
+    data: Any
+
+
+_READ = (
+    "txid, seq, type, id, time, source, case_id, contact_id, customer_id, "
+    "process_instance_id, department, channel"
+)
+
+
+def _read_sql(conn: Connection) -> str:
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    if conn.dialect.name == "postgresql":  # only transactions that finished (see eventlog)
+        data, finished = "data::text", f" AND txid < {PG_HORIZON}"
+    else:
+        data, finished = "data", ""
+    return (
+        f"SELECT {_READ}, {data} FROM events "
+        f"WHERE (txid > {mark} OR (txid = {mark} AND seq > {mark})){finished} "
+        f"ORDER BY txid, seq LIMIT {mark}"
+    )
+
+
+def _event_of(row: Any) -> tuple[Event, Any]:
+    """A row of `_read_sql` as the engine's event (and its decoded data)."""
+    at = row[4]
+    if type(at) is str:  # SQLite keeps UTC wall time as text
+        at = datetime.fromisoformat(at).replace(tzinfo=UTC)
+    elif at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    raw = row[12]
+    data = json.loads(raw) if type(raw) is str else raw
+    context = context_of(
+        row[3], row[2], row[5], at, data, row[6], row[7], row[8], row[9], row[10], row[11]
+    )
+    return Event(row[3], row[2], at.timestamp(), context), data
 
 
 def _upsert_partitions(conn: Connection) -> str:
