@@ -98,6 +98,15 @@ class SituationConsumer:
         self.idle_round = idle_round
         self._head: int | None = None
         self._wanted: frozenset[str] = frozenset()
+        #: `save_every` > 0 (the situations loop): a round whose changes plan no action and
+        #: hold no contact is kept in memory and written with a later one, at most this many
+        #: seconds later; a crash in between reads those events again (deterministic). 0: every
+        #: round is written before `tick` returns.
+        self.save_every = 0.0
+        self._unsaved: tuple[list[Change], list[_Held], tuple[int, int] | None] | None = None
+        self._unsaved_since = 0.0
+        self._urgent = False
+        self._read_at: tuple[int, int] | None = None
         self._read_sql: str | None = None
         self._round_at = 0.0
 
@@ -129,6 +138,9 @@ class SituationConsumer:
         with self.store.reading() as conn:
             rows = conn.execute(select(cep_partitions)).all()
             self._cursor = _cursor(conn)
+        self._unsaved = None  # what was kept unwritten is read again, under these rules
+        self._urgent = False
+        self._read_at = None
         engine.load(((r.rule, r.key, dict(r.state)) for r in rows), 0.0)
         self.engine = engine
         self.types = sorted(engine.types | HOLD_TYPES)
@@ -140,6 +152,9 @@ class SituationConsumer:
         self._signature = None
         self._checked = 0.0
         self._head = None
+        self._unsaved = None
+        self._urgent = False
+        self._read_at = None
 
     def _log_head(self) -> int | None:
         with self.store.reading() as conn:
@@ -151,7 +166,7 @@ class SituationConsumer:
         statement in the driver's SQL (the cursor is this consumer's own, kept in memory and
         checked when it moves), decoded by position; only the entries of the types the rules
         read have their data decoded (`_event_of`)."""
-        txid, seq = self._cursor or (0, 0)
+        txid, seq = self._read_at or self._cursor or (0, 0)
         with self.store.reading() as conn:
             if self._read_sql is None:
                 self._read_sql = _read_sql(conn)
@@ -163,6 +178,8 @@ class SituationConsumer:
         head = self._log_head()
         now = self.clock.now().timestamp()  # the consumer's clock: tests and simulations move it
         if head == self._head and 0 <= now - self._round_at < self.idle_round:
+            if self._unsaved is not None and self._due_to_save(now):
+                self._save(now)
             return 0  # nothing was committed since the last full round
         engine = self._ensure()
         if engine is None:
@@ -170,7 +187,6 @@ class SituationConsumer:
         self._round_at = now
         total = 0
         try:
-            advanced = False
             while True:
                 rows = self._read()
                 if not rows:
@@ -187,19 +203,16 @@ class SituationConsumer:
                     changes += process(event)
                     if event_type in HOLD_TYPES:
                         held.append(_Held(row[7], row[8], row[6], data))
-                last = len(rows) < self.batch
-                if last:  # time passes in the same transaction: one commit per round
-                    changes += engine.advance(now)
-                    advanced = True
-                self._commit(engine, changes, held, (int(rows[-1][0]), int(rows[-1][1])))
+                self._keep(changes, held, (int(rows[-1][0]), int(rows[-1][1])), now)
                 total += len(changes)
-                if last:
+                if len(rows) < self.batch:
                     break
-            if not advanced:
-                changes = engine.advance(now)
-                if changes or engine.dirty:
-                    self._commit(engine, changes, [], None)
-                    total += len(changes)
+                self._save(now)  # a full batch: written before the next is read
+            changes = engine.advance(now)
+            total += len(changes)
+            self._keep(changes, [], None, now)
+            if self._unsaved is not None and self._due_to_save(now):
+                self._save(now)
             self._head = head
         except Conflict:
             self.reload()
@@ -207,6 +220,40 @@ class SituationConsumer:
             self.reload()  # what was processed but not committed is read again
             raise
         return total
+
+    def _keep(
+        self, changes: list[Change], held: list[_Held], position: tuple[int, int] | None, now: float
+    ) -> None:
+        """Add a batch's outcome to what the next commit writes."""
+        if self._unsaved is None:
+            idle = not changes and not held and position is None
+            if idle and (self.engine is None or not self.engine.dirty):
+                return
+            self._unsaved = ([], [], None)
+            self._unsaved_since = now
+        kept_changes, kept_held, kept_position = self._unsaved
+        kept_changes += changes
+        kept_held += held
+        if position is not None:
+            self._unsaved = (kept_changes, kept_held, position)
+            self._read_at = position
+        if held or any(self._acts(change) for change in changes):
+            self._urgent = True
+
+    def _acts(self, change: Change) -> bool:
+        assert self.engine is not None
+        return any(a.on == change.kind for a in self.engine.runners[change.rule].rule.actions)
+
+    def _due_to_save(self, now: float) -> bool:
+        return self._urgent or not 0 <= now - self._unsaved_since < self.save_every
+
+    def _save(self, now: float) -> None:
+        if self._unsaved is None or self.engine is None:
+            return
+        changes, held, position = self._unsaved
+        self._commit(self.engine, changes, held, position)
+        self._unsaved = None
+        self._urgent = False
 
     def _commit(
         self,

@@ -3,7 +3,8 @@
 The general worker round runs a second apart (inside the server it must yield to requests), so
 a situation raised by an event would wait up to that second for its consumer and its actions.
 This loop ticks the consumer every few milliseconds instead; an idle tick costs one indexed
-lookup of the log's head (`SituationConsumer.tick`), and the actions run when the consumer
+lookup of the log's head (`SituationConsumer.tick`), the state of rounds that plan no action is
+written a quarter of a second later with the next ones, and the actions run when the consumer
 planned some, or once a second for retries.
 """
 
@@ -18,6 +19,9 @@ from flowdesk.situations.consumer import SituationConsumer
 
 #: How long an idle loop sleeps between looks at the log's head (seconds).
 EVERY = 0.005
+#: A round that plans no action is written with a later one, at most this much later (seconds):
+#: at hundreds of rounds a second, a write per round cost more than the matching.
+SAVE_EVERY = 0.25
 
 
 def run_situations(
@@ -27,9 +31,11 @@ def run_situations(
     *,
     every: float = EVERY,
     retry_every: float = 1.0,
+    save_every: float = SAVE_EVERY,
     on_error: Callable[[Exception], None] | None = None,
 ) -> None:
     """Tick until `stop` is set; a failing tick is reported to `on_error` and retried."""
+    consumer.save_every = save_every
     actions_at = 0.0
     while not stop.is_set():
         busy = 0
