@@ -184,7 +184,7 @@ class _Runner:
             window = part.get("w")
             if window is None:
                 window = part["w"] = []
-            window.append([now, value])
+            window.append((now, value))
             result: float
             if numeric:
                 part["sum"] = part.get("sum", 0.0) + value
@@ -427,9 +427,9 @@ class _Runner:
         self.dirty.add(key)
         partials = part.get("p")
         if partials is None:
-            part["p"] = [[1, event.time, event.id]]
+            part["p"] = [(1, event.time, event.id)]
         else:
-            partials.append([1, event.time, event.id])
+            partials.append((1, event.time, event.id))
         situation = part.get("s")
         if situation is not None and "due" in situation:
             self.tidy(key, part)
@@ -447,7 +447,7 @@ class _Runner:
         now = event.time
         last = len(match.steps) - 1
         horizon = now - match.within
-        kept: list[list[Any]] = []
+        kept: list[Any] = []
         done: list[Any] = []
         for partial in partials:
             if partial[1] < horizon:
@@ -456,7 +456,7 @@ class _Runner:
                 if role == last:
                     done.append(partial)
                     continue
-                partial = [role + 1, partial[1], partial[2]]
+                partial = (role + 1, partial[1], partial[2])
             kept.append(partial)
         part["p"] = kept
         self.dirty.add(key)
@@ -475,12 +475,12 @@ class _Runner:
         deadline = add(event.time, match.within)
         pending = part.get("a")
         if pending:
-            pending.append([deadline, event.time, event.id])
+            pending.append((deadline, event.time, event.id))
             timer = self.engine._scheduled.get((self.rule.id, key))
             if timer is not None and timer <= deadline:
                 return  # the timer fires first; `expire` schedules what follows
         else:
-            part["a"] = [[deadline, event.time, event.id]]
+            part["a"] = [(deadline, event.time, event.id)]
         self.tidy(key, part)
 
     def absence_cancel(self, key: str, event: Event, _out: list[Change]) -> None:
@@ -502,7 +502,7 @@ class _Runner:
         match = self.match
         if isinstance(match, Absence) and part.get("a"):
             pending = part["a"]
-            for item in sorted(i for i in pending if i[0] <= now):
+            for item in sorted((i for i in pending if i[0] <= now), key=tuple):
                 self.matched(key, part, item[0], item[2], None, out)
             part["a"] = [i for i in pending if i[0] > now]
         ended = isinstance(match, Threshold) and "b" in part
