@@ -229,53 +229,18 @@ def durable(events: list[Event], folder: str) -> float:
     return rate
 
 
-def latency(seconds: float, folder: str, rate: int = 1000) -> dict[str, float]:
-    """A producer commits `rate` events a second (one transaction each); a worker loop runs the
-    consumer and the actions; for the 2% that raise a situation with an alert action, the time
-    from the event's commit to the alert's commit."""
-    from sqlalchemy import select
+def _produce(url: str, seconds: float, rate: int, out: str, ready: Any, store: Any = None) -> None:
+    """The producer, in a process of its own (as the API server is to `flowdesk worker`) or a
+    thread beside the worker (`flowdesk serve`): commits `rate` events a second, one
+    transaction each, and records each commit's time."""
+    from flowdesk.store import Store
 
-    from flowdesk.runtime.processes import ProcessRuntime
-    from flowdesk.situations.actions import ActionRunner
-    from flowdesk.situations.consumer import SituationConsumer
-    from flowdesk.situations.models import situation_actions, situations
-
-    store = _store(folder)
-    hot = "\n  - {id: hot, key: data.k, match: {event: hot}, actions: [{alert: {department: ops}}]}"
-    rules = [("bench", r) for r in compile_rules(yaml.safe_load(RULES + hot))]
-    consumer = SituationConsumer(store, rules=rules, batch=2000)
-    runner = ActionRunner(store, ProcessRuntime(store))
-    committed: dict[str, float] = {}
-    done: dict[str, float] = {}
-    stop = threading.Event()
-
-    def work() -> None:
-        seen: set[str] = set()
-        while not stop.is_set():
-            busy = consumer.tick() + runner.tick()
-            if busy:
-                now = time.perf_counter()
-                with store.reading() as conn:
-                    rows = conn.execute(
-                        select(situations.c.id, situations.c.data).where(
-                            situations.c.id.in_(
-                                select(situation_actions.c.situation_id).where(
-                                    situation_actions.c.status == "done"
-                                )
-                            )
-                        )
-                    ).all()
-                for row in rows:
-                    if row.id not in seen:
-                        seen.add(row.id)
-                        done[row.data["first_event"]] = now
-            else:
-                time.sleep(0.001)
-
-    worker = threading.Thread(target=work)
-    worker.start()
+    own = store is None
+    store = Store.open(url) if own else store
     rng = random.Random(3)
     base = stream(int(seconds * rate), 10_000, seed=11)
+    committed: dict[str, float] = {}
+    ready.wait()
     started = time.perf_counter()
     for i, e in enumerate(base):
         due = started + i / rate
@@ -284,15 +249,70 @@ def latency(seconds: float, folder: str, rate: int = 1000) -> dict[str, float]:
             time.sleep(pause)
         if rng.random() < 0.02:
             e = Event(e.id, "hot", e.time, {"type": "hot", "data": {"k": f"h{i}"}})
+        e = e._replace(time=time.time())  # a live producer stamps its events with the time now
         new = _new_event(e)
         with store.unit_of_work() as uow:
             uow.append(new)
-        committed[str(new.id)] = time.perf_counter()
+        committed[str(new.id)] = time.time()
+    if own:
+        store.close()
+    Path(out).write_text(json.dumps(committed))
+
+
+def latency(
+    seconds: float, folder: str, rate: int = 1000, *, apart: bool = True
+) -> dict[str, float]:
+    """A producer process commits `rate` events a second (one transaction each); the product's
+    situations loop (`flowdesk.situations.loop`, what `flowdesk worker` and `flowdesk serve`
+    run) consumes them and runs the actions. For the 2% that raise a situation with an alert
+    action: the time from the event's commit to the alert's `done_at` (stamped in the
+    transaction that records it)."""
+    import multiprocessing
+
+    from sqlalchemy import select
+
+    from flowdesk.runtime.processes import ProcessRuntime
+    from flowdesk.situations.actions import ActionRunner
+    from flowdesk.situations.consumer import SituationConsumer
+    from flowdesk.situations.loop import start_situations
+    from flowdesk.situations.models import situation_actions, situations
+
+    store = _store(folder)
+    hot = "\n  - {id: hot, key: data.k, match: {event: hot}, actions: [{alert: {department: ops}}]}"
+    rules = [("bench", r) for r in compile_rules(yaml.safe_load(RULES + hot))]
+    consumer = SituationConsumer(store, rules=rules, batch=2000)
+    runner = ActionRunner(store, ProcessRuntime(store))
+    consumer.tick()  # rules loaded, cursor registered
+    out = f"{folder}/committed.json"
+    url = f"sqlite:///{folder}/cep.db"
+    producer: Any
+    if apart:
+        spawn = multiprocessing.get_context("spawn")
+        ready: Any = spawn.Event()
+        producer = spawn.Process(target=_produce, args=(url, seconds, rate, out, ready))
+    else:
+        ready = threading.Event()
+        producer = threading.Thread(target=_produce, args=(url, seconds, rate, out, ready, store))
+    producer.start()
+    stop = start_situations(consumer, runner)
+    ready.set()
+    producer.join()
     time.sleep(0.5)
     stop.set()
-    worker.join()
+    committed = json.loads(Path(out).read_text())
+    a = situation_actions.c
+    with store.reading() as conn:
+        rows = conn.execute(
+            select(situations.c.data, a.done_at)
+            .join(situations, situations.c.id == a.situation_id)
+            .where(a.status == "done")
+        ).all()
     store.close()
-    waits = sorted(done[k] - committed[k] for k in done if k in committed)
+    waits = sorted(
+        row.done_at.timestamp() - committed[row.data["first_event"]]
+        for row in rows
+        if row.data["first_event"] in committed
+    )
     if not waits:
         return {"p50_ms": float("nan"), "p99_ms": float("nan"), "actions": 0}
     p = lambda q: round(1000 * waits[min(len(waits) - 1, int(q * len(waits)))], 1)  # noqa: E731
@@ -317,7 +337,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         lat = latency(seconds, folder)
     p50, p99 = lat["p50_ms"], lat["p99_ms"]
-    print(f"event commit -> action at 1,000 events/s: p50 {p50} ms, p99 {p99} ms")
+    print(f"event commit -> action at 1,000 events/s (worker process): p50 {p50} ms, p99 {p99} ms")
+    with tempfile.TemporaryDirectory() as folder:
+        same = latency(seconds, folder, apart=False)
+    p50, p99 = same["p50_ms"], same["p99_ms"]
+    print(f"the same inside one process (flowdesk serve): p50 {p50} ms, p99 {p99} ms")
     print(
         json.dumps(
             {
@@ -334,6 +358,7 @@ def main() -> None:
                 "durable_sqlite_events_per_s": round(durable_rate),
                 "durable_events": durable_count,
                 "latency_commit_to_action_ms": lat,
+                "latency_same_process_ms": same,
                 "events_per_cpu_s": CPU,
             }
         )

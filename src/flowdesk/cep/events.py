@@ -7,6 +7,7 @@ become the same FEEL context, so a rule reads `data.area` whichever way the even
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flowdesk.cep.engine import Event
@@ -15,7 +16,35 @@ from flowdesk.core.events import StoredEvent
 
 def event_context(e: StoredEvent) -> dict[str, Any]:
     """The FEEL context of a log entry: type, source, subject, time, data and its subjects."""
-    data: Any = e.data
+    return context_of(
+        e.id,
+        e.type,
+        e.source,
+        e.time,
+        e.data,
+        e.case_id,
+        e.contact_id,
+        e.customer_id,
+        e.process_instance_id,
+        e.department,
+        e.channel,
+    )
+
+
+def context_of(
+    event_id: str,
+    event_type: str,
+    source: str,
+    time: datetime,
+    data: Any,
+    case_id: str | None,
+    contact_id: str | None,
+    customer_id: str | None,
+    process_instance_id: str | None,
+    department: str | None,
+    channel: str | None,
+) -> dict[str, Any]:
+    """The same from the log entry's fields (a consumer that decodes rows by position)."""
     subject = None
     extensions: dict[str, Any] = {}
     if isinstance(data, dict) and "cloudevent_id" in data:
@@ -23,19 +52,19 @@ def event_context(e: StoredEvent) -> dict[str, Any]:
         extensions = data.get("extensions") or {}
         data = data.get("data")
     return {
-        "id": e.id,
-        "type": e.type,
-        "source": e.source,
+        "id": event_id,
+        "type": event_type,
+        "source": source,
         "subject": subject,
-        "time": e.time,
+        "time": time,
         "data": data,
         "extensions": extensions,
-        "case_id": e.case_id,
-        "contact_id": e.contact_id,
-        "customer_id": e.customer_id,
-        "process_instance_id": e.process_instance_id,
-        "department": e.department,
-        "channel": e.channel,
+        "case_id": case_id,
+        "contact_id": contact_id,
+        "customer_id": customer_id,
+        "process_instance_id": process_instance_id,
+        "department": department,
+        "channel": channel,
     }
 
 

@@ -119,10 +119,14 @@ def _comparison(
             return lambda c: None
         return lambda c: test(v, flag) if type(v := get(c)) is bool else other(v)
     number = Decimal(literal)
+    # an integral literal compares with an int as an int (exact either way, and much cheaper)
+    whole: int | Decimal = int(number) if number == number.to_integral_value() else number
 
     def numeric(c: Mapping[str, Any]) -> Any:
         v = get(c)
-        if type(v) is int or type(v) is Decimal:
+        if type(v) is int:
+            return test(v, whole)
+        if type(v) is Decimal:
             return test(v, number)
         if type(v) is float:
             return test(Decimal(repr(v)), number)
@@ -140,7 +144,9 @@ def _path_getter(parts: tuple[str, ...]) -> Callable[[Mapping[str, Any]], Any]:
 
         def two(context: Mapping[str, Any]) -> Any:
             inner = context.get(a)
-            return inner.get(b) if isinstance(inner, dict) else None
+            if type(inner) is dict or isinstance(inner, dict):  # the exact type: one test
+                return inner.get(b)
+            return None
 
         return two
 

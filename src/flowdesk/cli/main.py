@@ -251,6 +251,7 @@ def worker(
     log.info("worker started", worker=name, database=store.dialect, notify=rounds.notifying)
     if not until_idle:
         rounds.watch_mail()  # IMAP mailboxes in their own threads (one poll per round otherwise)
+        rounds.start_situations()  # event patterns: a commit reaches its action in milliseconds
     try:
         while True:
             if rounds.tick() == 0:

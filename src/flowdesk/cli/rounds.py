@@ -65,6 +65,7 @@ class WorkerRounds:
         # event patterns: situations from the log, then their actions (each once)
         self.situations = SituationConsumer(store, clock)
         self.actions = ActionRunner(store, self.runtime, clock=clock, senders=senders)
+        self.situations_apart = False  # True once start_situations runs them in their own loop
 
         from flowdesk.nba.scores import ScoreRefresher
 
@@ -105,7 +106,9 @@ class WorkerRounds:
             self._retained_at = now  # like the purge: never counted as work
             self.retention.apply(self.runtime.store, now)
         routed += len(self.closer.tick()) + len(self.surveys.tick())
-        routed += self.situations.tick() + self.actions.tick() + self.scores.tick()
+        if not self.situations_apart:
+            routed += self.situations.tick() + self.actions.tick()
+        routed += self.scores.tick()
         return int(done + routed + self.notifier.tick().total + self._poll_mail())
 
     def _poll_mail(self) -> int:
@@ -129,6 +132,23 @@ class WorkerRounds:
                 )
         return taken
 
+    def start_situations(self, stop: threading.Event | None = None) -> None:
+        """Situations in their own thread, ticking every few milliseconds (a commit reaches
+        its action in well under the round's pause); the rounds leave them out from now on."""
+        if self.situations_apart:
+            return
+        from flowdesk.logs import get_logger
+        from flowdesk.situations.loop import start_situations
+
+        log = get_logger("flowdesk.worker")
+        self.situations_apart = True
+        start_situations(
+            self.situations,
+            self.actions,
+            stop=stop,
+            on_error=lambda error: log.warning("situations round failed", error=str(error)),
+        )
+
     def watch_mail(self) -> None:
         """Watch every mailbox in its own thread (IDLE where the server has it) from now on."""
         if self.mailboxes and self.mail_stop is None:
@@ -148,6 +168,7 @@ def start_in_background(rounds: WorkerRounds, *, pause: float = 1.0) -> threadin
     log = get_logger("flowdesk.worker")
     stop = threading.Event()
     rounds.watch_mail()
+    rounds.start_situations(stop)
 
     def loop() -> None:
         while not stop.is_set():
