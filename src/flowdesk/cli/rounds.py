@@ -68,6 +68,9 @@ class WorkerRounds:
         from flowdesk.nba.scores import ScoreRefresher
 
         self.scores = ScoreRefresher(store, clock)  # customer value and churn risk
+        from flowdesk.sentiment.service import SentimentScorer
+
+        self.sentiment = SentimentScorer(store, clock)  # what customers' words feel like
         self.jobs = 0
         # customers' email from the IMAP mailboxes of the settings (channels.imap)
         self.mailboxes = list(settings.imap_mailboxes)
@@ -96,6 +99,7 @@ class WorkerRounds:
         self.purger.tick()  # old Idempotency-Key answers (not work: it never keeps us awake)
         routed += len(self.closer.tick()) + len(self.surveys.tick())
         routed += self.situations.tick() + self.actions.tick() + self.scores.tick()
+        routed += self.sentiment.tick()
         return int(done + routed + self.notifier.tick().total + self._poll_mail())
 
     def _poll_mail(self) -> int:
