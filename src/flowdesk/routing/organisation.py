@@ -405,7 +405,7 @@ class WorkProfiler:
             if policy is not None and process_key and element_id
             else None
         )
-        attributes = {"process key": process_key}
+        attributes: dict[str, Any] = {"process key": process_key}
         if segment:
             attributes["segment"] = segment
         # what the customer wrote: its sentiment is a name for priority expressions, and a
