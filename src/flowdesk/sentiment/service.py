@@ -245,6 +245,16 @@ def of_case(store: Store, case_id: str) -> list[dict[str, Any]]:
     return [_out(r) for r in rows]
 
 
+def find_case(store: Store, case: str) -> tuple[str, str] | None:
+    """(id, reference) of a case given either."""
+    c = cases.c
+    with store.reading() as conn:
+        row = conn.execute(
+            select(c.id, c.reference).where((c.id == case) | (c.reference == case)).limit(1)
+        ).first()
+    return None if row is None else (row.id, row.reference)
+
+
 def _drivers(rows: list[Any], limit: int = 8) -> list[dict[str, Any]]:
     """Words that drive a group: summed contributions, the strongest either way first."""
     total: dict[str, float] = defaultdict(float)
