@@ -8,10 +8,13 @@ deterministic, and each term's weight is the word that drives it."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 TERMS = 8
+#: Case references and codes ("FD-12345", "fd12345") say nothing of a topic.
+_CODES = re.compile(r"\b[A-Za-z]{0,3}-?\d[\w-]*")
 
 
 def topics(groups: Mapping[str, Sequence[str]], *, terms: int = TERMS) -> list[dict[str, Any]]:
@@ -21,7 +24,7 @@ def topics(groups: Mapping[str, Sequence[str]], *, terms: int = TERMS) -> list[d
         return []
     from sklearn.feature_extraction.text import TfidfVectorizer  # type: ignore[import-untyped]
 
-    docs = [" ".join(groups[g]) for g in names]
+    docs = [_CODES.sub(" ", " ".join(groups[g])) for g in names]
     vectorizer = TfidfVectorizer(
         stop_words="english",
         ngram_range=(1, 2),
