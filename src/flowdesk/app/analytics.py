@@ -169,8 +169,12 @@ def sentiment(
     return out
 
 
-def case_sentiment(caller: Caller, ops: Ops, case_id: str) -> list[dict[str, Any]]:
-    """The scored texts of one case (the case page shows them to whoever may see the case)."""
+def case_sentiment(caller: Caller, ops: Ops, item_id: str) -> list[dict[str, Any]]:
+    """The scored texts of the case a work item serves, for whoever may see that work item
+    (the case page shows them)."""
+    from flowdesk.app.work import get_item
     from flowdesk.sentiment import service as feelings
 
-    return feelings.of_case(ops.store, case_id)
+    item = get_item(caller, ops, item_id)  # NotFound / Forbidden as for the item itself
+    instance_id = item.get("instance_id")
+    return feelings.of_instance(ops.store, instance_id) if instance_id else []

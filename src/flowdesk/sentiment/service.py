@@ -255,6 +255,15 @@ def find_case(store: Store, case: str) -> tuple[str, str] | None:
     return None if row is None else (row.id, row.reference)
 
 
+def of_instance(store: Store, instance_id: str) -> list[dict[str, Any]]:
+    """Every scored text of the case a flow instance serves, oldest first."""
+    with store.reading() as conn:
+        case_id = conn.execute(
+            select(cases.c.id).where(cases.c.instance_id == instance_id).limit(1)
+        ).scalar()
+    return of_case(store, case_id) if case_id is not None else []
+
+
 def _drivers(rows: list[Any], limit: int = 8) -> list[dict[str, Any]]:
     """Words that drive a group: summed contributions, the strongest either way first."""
     total: dict[str, float] = defaultdict(float)

@@ -281,7 +281,7 @@ def _case(
     )
     context["scores"] = next_best.customer_scores(access.user, ops, view.c360.customer_id)
     # what the customer's words feel like, per contact and for the case (its most negative)
-    felt = analytics.case_sentiment(access.user, ops, case_id) if case_id else []
+    felt = analytics.case_sentiment(access.user, ops, item_id) if case_id else []
     context["feelings"] = {f["id"]: f for f in felt}
     context["case_feeling"] = min(felt, key=lambda f: f["compound"]) if felt else None
     return render(request, "case.html", context, principal=access.user, status_code=status_code)
