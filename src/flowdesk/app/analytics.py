@@ -17,6 +17,7 @@ from flowdesk.analytics.service import Analytics, Filters, up_to
 from flowdesk.app.context import Caller, Ops, require
 from flowdesk.app.values import InvalidInput
 from flowdesk.auth.roles import Permission
+from flowdesk.core.errors import NotFoundError
 
 __all__ = [
     "CASE_DIMENSIONS",
@@ -126,3 +127,59 @@ def process_analysis(caller: Caller, ops: Ops, key: str) -> ProcessAnalysis:
     no version of it is deployed)."""
     require(caller, Permission.ANALYTICS_READ)
     return load_analysis(ops.store, key, ops.runtime.registry)
+
+
+SENTIMENT_SOURCES = ("contact", "survey", "social")
+
+
+def sentiment(
+    caller: Caller,
+    ops: Ops,
+    *,
+    days: int = 30,
+    bucket: str = "day",
+    reason: str | None = None,
+    source: str | None = None,
+    case: str | None = None,
+    catch_up: bool = False,
+) -> dict[str, Any]:
+    """What customers' words feel like: per reason over time with the driving words, the
+    topics, the most negative texts; with `case` (reference or id) that case's texts too.
+    `catch_up` first scores what the worker has not (the command line, with no worker)."""
+    require(caller, Permission.ANALYTICS_READ)
+    from flowdesk.sentiment import service as feelings
+
+    if bucket not in ("day", "week"):
+        raise InvalidInput(f"unknown bucket {bucket!r}", hint="use day or week")
+    if source is not None and source not in SENTIMENT_SOURCES:
+        raise InvalidInput(
+            f"unknown source {source!r}", hint=f"use one of {', '.join(SENTIMENT_SOURCES)}"
+        )
+    if days < 1:
+        raise InvalidInput("days must be at least 1", hint="for example days=30")
+    if catch_up:
+        feelings.SentimentScorer(ops.store).tick()
+    out = feelings.overview(
+        ops.store, now=ops.clock.now(), days=days, bucket=bucket, reason=reason, source=source
+    )
+    if case is not None:
+        found = feelings.find_case(ops.store, case)
+        if found is None:
+            raise NotFoundError(f"no case {case}")
+        out["case"] = {
+            "id": found[0],
+            "reference": found[1],
+            "texts": feelings.of_case(ops.store, found[0]),
+        }
+    return out
+
+
+def case_sentiment(caller: Caller, ops: Ops, item_id: str) -> list[dict[str, Any]]:
+    """The scored texts of the case a work item serves, for whoever may see that work item
+    (the case page shows them)."""
+    from flowdesk.app.work import get_item
+    from flowdesk.sentiment import service as feelings
+
+    item = get_item(caller, ops, item_id)  # NotFound / Forbidden as for the item itself
+    instance_id = item.get("instance_id")
+    return feelings.of_instance(ops.store, instance_id) if instance_id else []

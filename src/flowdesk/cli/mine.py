@@ -12,8 +12,10 @@ ran and prints the fitness, the deviations and the least fitting cases; with FIL
 activities are matched by name to the elements of KEY's latest version (or `--version`).
 `--heatmap KEY -o FILE.svg` writes KEY's diagram tinted by frequency (or `--measure duration`).
 `--handoffs` prints the department hand-off matrix of the log (count, median wait, rework back to
-a department); `--discover [-o FILE.bpmn] [--noise 0.2]` writes a BPMN model mined from the log
-(inductive miner, infrequent variant) that deploys as a flow and replays in conformance.
+a department); `--sentiment [--days N]` the sentiment of customers' words per reason with the
+words that drive it and the topics of each reason; `--discover [-o FILE.bpmn] [--noise 0.2]`
+writes a BPMN model mined from the log (inductive miner, infrequent variant) that deploys as a
+flow and replays in conformance.
 """
 
 from __future__ import annotations
@@ -109,12 +111,25 @@ def mine(
         float,
         typer.Option("--noise", min=0.0, max=0.99, help="--discover: drop rarer paths (0-0.99)."),
     ] = 0.2,
+    sentiment: Annotated[
+        bool,
+        typer.Option(
+            "--sentiment",
+            help="Print the sentiment of customer words per reason, driving words and topics.",
+        ),
+    ] = False,
+    days: Annotated[int, typer.Option("--days", min=1, help="--sentiment: the last N days.")] = 30,
 ) -> None:
     """Mine an event log: process map (directly-follows edges), variants, start/end activities;
     conformance of a deployed process's cases, and its heatmap."""
     from flowdesk.analytics.export import write_ocel_json, write_xes
     from flowdesk.analytics.xes import read_xes
 
+    if sentiment:
+        if file is not None:
+            raise _fail("--sentiment reads Flowdesk's own contacts and surveys; leave out FILE")
+        _sentiment(database_url, days=days, json_output=json_output)
+        return
     if file is not None and export_ocel is not None:
         raise _fail("--export-ocel exports Flowdesk's own log; leave out FILE")
     if conformance is not None or heatmap is not None:
@@ -174,6 +189,41 @@ def mine(
         typer.echo(json.dumps(report, ensure_ascii=False))
     else:
         _print_tables(report)
+
+
+def _sentiment(database_url: str | None, *, days: int, json_output: bool) -> None:
+    """Score what the worker has not scored yet, then print the report of the app layer."""
+    from flowdesk.app import analytics as use
+    from flowdesk.app.context import Ops
+    from flowdesk.auth.roles import permissions_of
+    from flowdesk.auth.service import Principal
+    from flowdesk.core.clock import SystemClock
+    from flowdesk.runtime.processes import ProcessRuntime
+
+    roles = ("admin",)  # whoever runs the command line on the server holds the database
+    caller = Principal("cli", "cli", "command line", roles, (), permissions_of(roles))
+    try:
+        with _migrated_store(database_url) as store:
+            clock = SystemClock()
+            ops = Ops(store=store, clock=clock, runtime=ProcessRuntime(store, clock=clock))
+            report = use.sentiment(caller, ops, days=days, bucket="day", catch_up=True)
+    except FlowdeskError as exc:
+        raise _fail(str(exc)) from exc
+    if json_output:
+        typer.echo(json.dumps(report, ensure_ascii=False))
+        return
+    mean = report["mean"]
+    typer.echo(
+        f"{report['texts']} texts since {report['since'][:10]}: mean "
+        f"{'-' if mean is None else f'{mean:+.3f}'}, {report['negative']} negative, "
+        f"{report['neutral']} neutral, {report['positive']} positive"
+    )
+    typer.echo(f"{'reason':<32} {'texts':>6} {'mean':>7}  driving words")
+    for r in report["reasons"]:
+        words = ", ".join(f"{d['word']} {d['weight']:+.2f}" for d in r["drivers"][:5])
+        typer.echo(f"{r['reason'][:32]:<32} {r['texts']:>6} {r['mean']:>+7.3f}  {words}")
+    for t in report["topics"]:
+        typer.echo(f"topics {t['group']}: {', '.join(x['term'] for x in t['terms'])}")
 
 
 @contextmanager

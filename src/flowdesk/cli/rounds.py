@@ -70,6 +70,9 @@ class WorkerRounds:
         from flowdesk.nba.scores import ScoreRefresher
 
         self.scores = ScoreRefresher(store, clock)  # customer value and churn risk
+        from flowdesk.sentiment.service import SentimentScorer
+
+        self.sentiment = SentimentScorer(store, clock)  # what customers' words feel like
         self.jobs = 0
         # contacts a dead process stored raw and never handled (flowdesk.contacts.intake)
         from flowdesk.app.contacts import build_intake
@@ -109,6 +112,7 @@ class WorkerRounds:
         if not self.situations_apart:
             routed += self.situations.tick() + self.actions.tick()
         routed += self.scores.tick()
+        routed += self.sentiment.tick()
         return int(done + routed + self.notifier.tick().total + self._poll_mail())
 
     def _poll_mail(self) -> int:

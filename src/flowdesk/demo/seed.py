@@ -123,6 +123,34 @@ TEXTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("I got a password reset mail I never asked for.",),
     ),
 }
+#: How customers feel as they write (the sentiment dashboard's variation): a sentence added to
+#: some first contacts, drawn from its own random stream so the seeded history stays the same.
+#: None of them holds a keyword of the reason rules.
+MOODS = {
+    "negative": (
+        "This is the third time and I am really fed up.",
+        "Absolutely unacceptable, nobody helps me.",
+        "Very disappointed with your service.",
+        "I am angry and frustrated, this is ridiculous.",
+        "Terrible experience so far.",
+    ),
+    "positive": (
+        "Thanks a lot in advance!",
+        "Your team was great last time, thank you.",
+        "Happy with you otherwise, thanks!",
+        "Appreciate the quick help.",
+    ),
+}
+#: Share of first contacts with a negative and a positive sentence, per reason (else 0.2, 0.25).
+MOOD_SHARES = {
+    "complaint": (0.8, 0.0),
+    "no-internet": (0.55, 0.1),
+    "refund-request": (0.5, 0.1),
+    "cancellation": (0.45, 0.1),
+    "billing-inquiry": (0.4, 0.15),
+    "new-service-installation": (0.05, 0.5),
+    "moving-house": (0.1, 0.45),
+}
 FOLLOW_UPS = (
     "About {ref}: I still have no news, please call me back.",
     "Regarding {ref} - is anyone working on this?",
@@ -219,6 +247,7 @@ class Simulation:
     ) -> None:
         self.store = store
         self.rng = random.Random(seed)
+        self.moods = random.Random(seed ^ 0x3E3E)  # feelings (MOODS), apart from the history
         self.faker = Faker(["nl_NL", "en_GB"])
         self.faker.seed_instance(seed)
         self.days = days
@@ -338,6 +367,9 @@ class Simulation:
         self.run_due_jobs(limit=10_000)
         self.consumer_round()
         self.consumer_round()  # the surveys of the cases the first round closed
+        from flowdesk.sentiment.service import SentimentScorer
+
+        SentimentScorer(self.store).tick()  # what the customers' words feel like, scored
         self.report.open_work = len(self.runtime.work_items())
         self.report.event_types = event_counts(self.store)
         self.report.events = sum(self.report.event_types.values())
@@ -397,6 +429,7 @@ class Simulation:
         channel = self._pick(CHANNELS)
         keyword, plain = TEXTS.get(reason, ((), (f"About {reason}.",)))
         text = self.rng.choice(keyword if keyword and self.rng.random() < 0.9 else plain)
+        text = self._felt(reason, text)
         if channel == "phone":
             choice = IVR_CHOICE.get(reason)
             raw = self._payload(
@@ -559,6 +592,16 @@ class Simulation:
 
     def _payload(self, fields: dict[str, Any]) -> bytes:
         return json.dumps({k: v for k, v in fields.items() if v is not None}).encode()
+
+    def _felt(self, reason: str, text: str) -> str:
+        """The text with how the customer feels, sometimes (MOOD_SHARES)."""
+        negative, positive = MOOD_SHARES.get(reason, (0.2, 0.25))
+        draw = self.moods.random()
+        if draw < negative:
+            return f"{text} {self.moods.choice(MOODS['negative'])}"
+        if draw < negative + positive:
+            return f"{text} {self.moods.choice(MOODS['positive'])}"
+        return text
 
     def _message(self, channel: str, customer: dict[str, Any], text: str, *, subject: str) -> bytes:
         if channel == "email":

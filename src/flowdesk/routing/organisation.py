@@ -37,6 +37,8 @@ from flowdesk.customers.models import customers
 from flowdesk.feel.durations import parse_duration
 from flowdesk.nba.scores import score_of
 from flowdesk.routing.domain import DEFAULT_CAPACITY
+from flowdesk.sentiment.score import STRONGLY_NEGATIVE
+from flowdesk.sentiment.service import SENTIMENT_BOOST, instance_sentiment
 from flowdesk.sla import Escalation, Ola, SlaCatalog, SlaPolicy
 from flowdesk.store import Store
 
@@ -327,6 +329,7 @@ class WorkProfile:
     churn_risk: float
     policy: SlaPolicy | None
     attributes: Mapping[str, Any]
+    boost: float = 0.0  # a strongly negative customer text raises the work (sentiment)
 
 
 class WorkProfiler:
@@ -402,9 +405,14 @@ class WorkProfiler:
             if policy is not None and process_key and element_id
             else None
         )
-        attributes = {"process key": process_key}
+        attributes: dict[str, Any] = {"process key": process_key}
         if segment:
             attributes["segment"] = segment
+        # what the customer wrote: its sentiment is a name for priority expressions, and a
+        # strongly negative text raises the work by SENTIMENT_BOOST
+        feeling = instance_sentiment(conn, instance_id) if instance_id else None
+        if feeling is not None:
+            attributes["sentiment"] = feeling
         return WorkProfile(
             department=org.department_for(lane),
             candidate_groups=frozenset(org.department_for(g) or g for g in candidate_groups),
@@ -413,6 +421,7 @@ class WorkProfiler:
             churn_risk=max(org.risk(segment, process_key), scored[1] if scored else 0.0),
             policy=step_policy,
             attributes=attributes,
+            boost=SENTIMENT_BOOST if feeling is not None and feeling <= STRONGLY_NEGATIVE else 0.0,
         )
 
 

@@ -766,6 +766,7 @@ class RoutingService:
                 item.customer_value = found.customer_value
                 item.churn_risk = found.churn_risk
                 item.attributes = {**item.attributes, **found.attributes}
+                item.boost += found.boost  # strongly negative customer words
                 step_policy = found.policy
             self._enqueue(
                 uow, item, ref, assignee=d.get("assignee"), batch=batch, policy=step_policy

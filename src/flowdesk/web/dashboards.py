@@ -313,3 +313,54 @@ def next_best_action_page(request: Request, access: Reader) -> Response:
         },
         principal=access.user,
     )
+
+
+SENTIMENT_WINDOWS = (7, 30, 90)
+
+
+@router.get("/dashboards/sentiment")
+def sentiment_page(
+    request: Request, access: Reader, days: str = "30", bucket: str = "day", source: str = ""
+) -> Response:
+    """What customers' words feel like: the mean compound per reason over time, the words that
+    drive it, the topics of each reason and the most negative texts."""
+    if access.denied:
+        return access.denied
+    window: int = _choice(days, SENTIMENT_WINDOWS, 30)
+    bucket = _choice(bucket, ("day", "week"), "day")
+    chosen = source if source in use.SENTIMENT_SOURCES else None
+    data = use.sentiment(access.user, ops_of(request), days=window, bucket=bucket, source=chosen)
+    periods = sorted({p["period"] for r in data["reasons"] for p in r["series"]})
+    lines = []
+    for r in data["reasons"][:6]:  # the six reasons with most texts
+        means = {p["period"]: p["mean"] for p in r["series"]}
+        lines.append((r["reason"], [(p[5:], means.get(p)) for p in periods]))
+    chart = charts.line_chart(
+        lines, title=f"Mean sentiment per {bucket} and reason (-1 to +1)", kind="score"
+    )
+    mix = charts.bar_chart(
+        [
+            ("negative", float(data["negative"])),
+            ("neutral", float(data["neutral"])),
+            ("positive", float(data["positive"])),
+        ],
+        title="Texts by sentiment",
+        colour=charts.PALETTE[1],
+    )
+    return render(
+        request,
+        "sentiment_dashboard.html",
+        {
+            "tab": "sentiment",
+            "days": window,
+            "bucket": bucket,
+            "source": chosen or "",
+            "windows": SENTIMENT_WINDOWS,
+            "sources": use.SENTIMENT_SOURCES,
+            "data": data,
+            "topics": {t["group"]: t for t in data["topics"]},
+            "chart": chart,
+            "mix": mix,
+        },
+        principal=access.user,
+    )

@@ -13,7 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from flowdesk.api.routes.common import ops_of
 from flowdesk.api.security import SESSION_COOKIE
-from flowdesk.app import casework, desktop, knowledge, macros, work
+from flowdesk.app import analytics, casework, desktop, knowledge, macros, work
 from flowdesk.app import nba as next_best
 from flowdesk.app import search as app_search
 from flowdesk.app.casework import WorkItemExperience
@@ -294,6 +294,10 @@ def _case(
         access.user, ops, view.c360.customer_id, case_id
     )
     context["scores"] = next_best.customer_scores(access.user, ops, view.c360.customer_id)
+    # what the customer's words feel like, per contact and for the case (its most negative)
+    felt = analytics.case_sentiment(access.user, ops, item_id) if case_id else []
+    context["feelings"] = {f["id"]: f for f in felt}
+    context["case_feeling"] = min(felt, key=lambda f: f["compound"]) if felt else None
     return render(request, "case.html", context, principal=access.user, status_code=status_code)
 
 

@@ -243,3 +243,95 @@ def get_scorecard(
 ) -> Any:
     results = use.scorecard(caller, ops_of(request), days, weeks)
     return {"window_days": days, "criteria": [r.to_json() for r in results]}
+
+
+class SentimentDriver(BaseModel):
+    word: str
+    weight: float = Field(description="Summed contribution to the compound (negative: pulls down)")
+    texts: int | None = None
+
+
+class SentimentPoint(BaseModel):
+    period: str = Field(description="Start of the day or week")
+    mean: float = Field(description="Mean compound in [-1, 1]")
+    texts: int
+
+
+class SentimentReason(BaseModel):
+    reason: str
+    texts: int
+    mean: float
+    negative: int
+    neutral: int
+    positive: int
+    series: list[SentimentPoint]
+    drivers: list[SentimentDriver]
+
+
+class TopicTerm(BaseModel):
+    term: str
+    weight: float = Field(description="TF-IDF weight of the term in the group")
+
+
+class Topic(BaseModel):
+    group: str = Field(description="The reason")
+    texts: int
+    terms: list[TopicTerm]
+
+
+class ScoredText(BaseModel):
+    id: str
+    source: str = Field(description="contact, survey or social")
+    channel: str | None
+    customer_id: str | None
+    case_id: str | None
+    reason: str | None
+    at: str
+    compound: float
+    label: str
+    drivers: list[SentimentDriver]
+    excerpt: str
+
+
+class CaseSentiment(BaseModel):
+    id: str
+    reference: str
+    texts: list[ScoredText]
+
+
+class SentimentReport(BaseModel):
+    since: str
+    bucket: str
+    texts: int
+    mean: float | None
+    negative: int
+    neutral: int
+    positive: int
+    by_source: dict[str, int]
+    reasons: list[SentimentReason]
+    drivers: list[SentimentDriver]
+    topics: list[Topic]
+    most_negative: list[ScoredText]
+    case: CaseSentiment | None = None
+
+
+@router.get(
+    "/sentiment",
+    response_model=SentimentReport,
+    responses=errors(),
+    summary="Sentiment of customer words per reason over time, driving words and topics",
+)
+def get_sentiment(
+    request: Request,
+    caller: Reader,
+    days: Annotated[int, Query(ge=1, le=MAX_DAYS, description="The last N days")] = 30,
+    bucket: Literal["day", "week"] = "day",
+    reason: Annotated[str | None, Query(max_length=100)] = None,
+    source: Literal["contact", "survey", "social"] | None = None,
+    case: Annotated[
+        str | None, Query(max_length=64, description="A case reference or id: its texts too")
+    ] = None,
+) -> Any:
+    return use.sentiment(
+        caller, ops_of(request), days=days, bucket=bucket, reason=reason, source=source, case=case
+    )
