@@ -46,6 +46,9 @@ CROSS_FIELD = {
     "/api/v1/webhooks": "an absolute http(s) URL and known event types",
     "/api/v1/routing/agents/{agent_id}": "the capacity per channel must be at least 1",
     "/api/v1/routing/wallboard/work": "filters on departments that may not exist",
+    "/api/v1/calls/events": "an event for a call not offered before must name its caller",
+    "/api/v1/chat/messages": "the session token must be one the server issued (signed)",
+    "/api/v1/simulations": "a scenario names departments, shifts and flows that must exist",
 }
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from flowdesk.app.context import Caller, Ops, require
 from flowdesk.app.values import InvalidInput
 from flowdesk.auth.roles import Permission
+from flowdesk.core.errors import ConflictError
 from flowdesk.simulation import scenario as scenarios
 from flowdesk.simulation.baseline import BaselineError, baseline
 from flowdesk.simulation.model import Model
@@ -57,7 +58,11 @@ def _baseline(ops: Ops, versions: Mapping[str, int] | None = None) -> Model:
         model, _ = baseline(ops.store, company, days=FIT_DAYS, until=now, versions=versions)
     except (BaselineError, ValueError) as exc:
         text = str(exc)
-        hint = None if text.startswith("flows.") else "seed the demo or let traffic run first"
+        if text.startswith("flows."):  # the request named a flow or version that is not there
+            raise InvalidInput(text) from None
+        hint = "seed the demo or let traffic run first"
+        if isinstance(exc, BaselineError):  # nothing to fit yet: the state, not the request
+            raise ConflictError(text, hint=hint) from None
         raise InvalidInput(text, hint=hint) from None
     with _lock:
         if len(_cache) > 8:

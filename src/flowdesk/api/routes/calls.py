@@ -3,10 +3,11 @@ screen-pop (docs/channels.md, "Voice")."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
 
 from flowdesk.api.routes import providers as provider_routes
 from flowdesk.api.routes.common import ops_of
@@ -19,11 +20,68 @@ from flowdesk.auth.service import Principal
 router = APIRouter(prefix="/api/v1", tags=["calls"])
 
 
+Text = Annotated[str | int, Field(min_length=1)]  # longer text is cut at 4,000 characters
+
+
+class _CallEvent(BaseModel):
+    """The fields every call event may carry (flowdesk.channels.voice.parse_call_event)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    call_id: Text
+    caller: Text | None = None
+    agent: Text | None = None
+    from_agent: Text | None = None
+    duration_s: int | None = Field(default=None, ge=0)
+    outcome: Text | None = None
+    transcript: Text | None = None
+    recording_url: Text | None = None
+    ivr_choice: Text | None = None
+
+
+class CallOffered(_CallEvent):
+    event: Literal["call.offered"]
+    caller: Text
+
+
+class CallAnswered(_CallEvent):
+    event: Literal["call.answered", "call.transferred"]
+    agent: Text
+
+
+class CallEnded(_CallEvent):
+    event: Literal["call.ended"]
+
+
+class CallVoicemail(_CallEvent):
+    event: Literal["call.voicemail"]
+    caller: Text
+    transcript: Text
+
+
+#: The body as OpenAPI says it: which fields an event needs depends on the event.
+CALL_EVENT_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "oneOf": [
+                        model.model_json_schema()
+                        for model in (CallOffered, CallAnswered, CallEnded, CallVoicemail)
+                    ]
+                }
+            }
+        },
+    }
+}
+
+
 async def _body(request: Request) -> bytes:
     return await request.body()
 
 
-@router.post("/calls/events")
+@router.post("/calls/events", openapi_extra=CALL_EVENT_BODY)
 def call_event(
     request: Request,
     raw: Annotated[bytes, Depends(_body)],

@@ -6,10 +6,11 @@ the answers."""
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
+from pydantic import BaseModel, Field, ValidationError
 
 from flowdesk.api.routes.common import ops_of
 from flowdesk.app import chat as use
@@ -28,6 +29,42 @@ async def _json(request: Request) -> dict[str, Any]:
     return value
 
 
+class StartIn(BaseModel):
+    """`{name, email}`: the address the answers go to (anything with an @)."""
+
+    name: str = ""
+    email: str = Field(max_length=320, pattern="@", examples=["ann@example.com"])
+
+
+class WriteIn(BaseModel):
+    """`{session, text}`: the token `POST /chat/sessions` gave, and the message."""
+
+    session: str = Field(max_length=2000)
+    text: str = Field(min_length=1, max_length=use.MAX_TEXT, pattern=r"\S")
+
+
+def _documented(model: type[BaseModel]) -> dict[str, Any]:
+    """The body the route reads raw (the widget posts it as text/plain), as OpenAPI says it."""
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": model.model_json_schema()}},
+        }
+    }
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _parsed(model: type[M], body: dict[str, Any]) -> M:
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise InvalidContactError(f"field {where!r}: {first['msg']}") from None
+
+
 def _answer(request: Request, body: Any, status: int = 200) -> JSONResponse:
     response = JSONResponse(body, status_code=status)
     allowed = use.origin_allowed(ops_of(request), request.headers.get("origin"))
@@ -36,24 +73,19 @@ def _answer(request: Request, body: Any, status: int = 200) -> JSONResponse:
     return response
 
 
-def _str(body: dict[str, Any], name: str) -> str:
-    value = body.get(name, "")
-    if not isinstance(value, str):
-        raise InvalidContactError(f"field {name!r} must be text")
-    return value
-
-
-@router.post("/api/v1/chat/sessions")
+@router.post("/api/v1/chat/sessions", status_code=201, openapi_extra=_documented(StartIn))
 def start(request: Request, body: Annotated[dict[str, Any], Depends(_json)]) -> JSONResponse:
     """Start a chat: `{name, email}` -> `{session, cursor}`."""
-    started = use.start(ops_of(request), _str(body, "name"), _str(body, "email"))
+    given = _parsed(StartIn, body)
+    started = use.start(ops_of(request), given.name, given.email)
     return _answer(request, started, 201)
 
 
-@router.post("/api/v1/chat/messages")
+@router.post("/api/v1/chat/messages", status_code=201, openapi_extra=_documented(WriteIn))
 def write(request: Request, body: Annotated[dict[str, Any], Depends(_json)]) -> JSONResponse:
     """The customer writes: `{session, text}` -> the contact (its case reference once known)."""
-    result = use.write(ops_of(request), _str(body, "session"), _str(body, "text"))
+    given = _parsed(WriteIn, body)
+    result = use.write(ops_of(request), given.session, given.text)
     if result.status == "failed":
         raise InvalidContactError(result.error or "the message could not be taken")
     answer = {"contact_id": result.contact_id, "case_reference": result.case_reference}

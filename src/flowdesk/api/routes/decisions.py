@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
@@ -59,7 +59,9 @@ class NextBestActionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     customer_id: str = Field(min_length=1, max_length=64)
-    channel: str = Field(examples=["agent"], description="agent, email, sms or web")
+    channel: Literal["agent", "email", "sms", "web"] = Field(
+        examples=["agent"], description="The channel the actions are for (flowdesk.nba.catalog)"
+    )
     context: dict[str, Any] = Field(
         default_factory=dict, description="More facts about the customer (products, plan ...)"
     )
@@ -71,7 +73,9 @@ class OutcomeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     decision_id: str = Field(min_length=1, max_length=36)
-    outcome: str = Field(examples=["accepted"], description="accepted or declined")
+    outcome: Literal["accepted", "declined"] = Field(
+        examples=["accepted"], description="accepted or declined (ignored comes by time-out)"
+    )
 
 
 @router.post("/decisions/next-best-action", responses=errors(404, 422))

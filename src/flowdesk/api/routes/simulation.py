@@ -21,11 +21,33 @@ router = APIRouter(prefix="/api/v1/simulations", tags=["simulation"])
 Supervisor = Annotated[Principal, Depends(require(Permission.SUPERVISE))]
 
 
+#: The scenario's keys (flowdesk.simulation.scenario.KEYS); what each holds names departments,
+#: shifts and flows of the baseline, which the use case checks.
+SCENARIO_SCHEMA: dict[str, Any] = {
+    "properties": {
+        "name": {"type": "string"},
+        "description": {"type": "string"},
+        **{
+            key: {"type": "object"}
+            for key in (
+                *("staff", "staff_change", "arrivals", "flows"),
+                *("priorities", "patience", "capacity"),
+            )
+        },
+        "days": {"type": "integer", "minimum": 1, "maximum": use.MAX_DAYS},
+        "replications": {"type": "integer", "minimum": 1, "maximum": use.MAX_REPLICATIONS},
+        "seed": {"type": "integer"},
+    },
+    "additionalProperties": False,
+}
+
+
 class RunBody(BaseModel):
     scenario: dict[str, Any] = Field(
         default_factory=dict,
         description="Changes to the baseline (docs/simulation.md): staff, staff_change, "
         "arrivals, flows, priorities, patience, capacity",
+        json_schema_extra=SCENARIO_SCHEMA,
     )
     days: int | None = Field(default=None, ge=1, le=use.MAX_DAYS)
     replications: int | None = Field(default=None, ge=1, le=use.MAX_REPLICATIONS)
@@ -39,12 +61,12 @@ class StaffingBody(BaseModel):
     target: float = Field(default=0.9, gt=0, lt=1, description="Share of OLA pickups met")
 
 
-@router.get("/baseline", responses=errors(), summary="The baseline model: staff, flows, volumes")
+@router.get("/baseline", responses=errors(409), summary="The baseline model: staff, flows, volumes")
 def baseline(request: Request, caller: Supervisor) -> dict[str, Any]:
     return use.baseline_view(caller, ops_of(request))
 
 
-@router.post("", responses=errors(), summary="Run a scenario (and the baseline beside it)")
+@router.post("", responses=errors(409), summary="Run a scenario (and the baseline beside it)")
 def run(request: Request, body: RunBody, caller: Supervisor) -> dict[str, Any]:
     return use.run(
         caller,
@@ -57,7 +79,7 @@ def run(request: Request, body: RunBody, caller: Supervisor) -> dict[str, Any]:
     )
 
 
-@router.post("/staffing", responses=errors(), summary="Fewest agents per department and shift")
+@router.post("/staffing", responses=errors(409), summary="Fewest agents per department and shift")
 def staffing(request: Request, body: StaffingBody, caller: Supervisor) -> dict[str, Any]:
     return use.staffing(
         caller, ops_of(request), days=body.days, replications=body.replications, target=body.target

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
@@ -20,7 +20,9 @@ router = APIRouter(prefix="/api/v1", tags=["situations"])
 async def list_situations(
     request: Request,
     principal: Annotated[Principal, Depends(require(Permission.EVENTS_READ))],
-    status: Annotated[str | None, Query(description="active or cleared")] = None,
+    status: Annotated[
+        Literal["active", "cleared"] | None, Query(description="active or cleared")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict[str, Any]:
     """Active situations first, then the most recently updated, each with the affected
