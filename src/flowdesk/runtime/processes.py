@@ -12,6 +12,7 @@ run inside the same transaction.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -33,6 +34,7 @@ from flowdesk.runtime.decisions import DeployedDecisions
 from flowdesk.runtime.handlers import installed_handlers
 from flowdesk.runtime.registry import StoreRegistry
 from flowdesk.store import Store, UnitOfWork
+from flowdesk.store.eventlog import ACTIVATED_ID
 from flowdesk.store.processes import JobRow, ProcessRepository
 
 T = TypeVar("T")
@@ -53,6 +55,42 @@ EVENT_TYPES = {
     "incident_resolved": EventType.INCIDENT_RESOLVED,
     "escalation_uncaught": EventType.ESCALATION_UNCAUGHT,
 }
+
+#: How much of an instance's history a command writes (Camunda's history levels): `full`
+#: writes every element and variable event as its own row; `activity` writes an element that
+#: is activated and completed in one command as one row carrying both (the event log reads it
+#: back as the two events, so every reader and figure is the same); `none` writes no element
+#: or variable events at all (the queue, cases and incidents keep theirs).
+HISTORY_LEVELS = ("none", "activity", "full")
+HISTORY_ENV = "FLOWDESK_HISTORY_LEVEL"
+_ELEMENT_HISTORY = frozenset(
+    {"element_activated", "element_completed", "element_terminated", "variables_changed"}
+)
+
+
+def history_level(value: str | None = None) -> str:
+    """The history level given, else FLOWDESK_HISTORY_LEVEL, else `activity`."""
+    level = (value or os.environ.get(HISTORY_ENV) or "activity").strip().lower()
+    if level not in HISTORY_LEVELS:
+        raise ValueError(
+            f"{HISTORY_ENV}={level!r} is not a history level; use one of "
+            f"{', '.join(HISTORY_LEVELS)}"
+        )
+    return level
+
+
+def _merges(activated: NewEvent, completed: NewEvent) -> bool:
+    """Whether one row can stand for both events: all that `_event` sets but the type and id
+    is equal (field by field: dataclasses.replace cost more than the row it saves)."""
+    return (
+        activated.element_id == completed.element_id
+        and activated.time == completed.time
+        and activated.actor == completed.actor
+        and activated.department == completed.department
+        and activated.process_instance_id == completed.process_instance_id
+        and activated.data == completed.data
+    )
+
 
 #: A caller's rule for completing a step: (connection, definition id, element id, the instance's
 #: variables) -> None, raising to refuse.
@@ -124,8 +162,10 @@ class ProcessRuntime:
         job_retries: int = 3,
         retry_backoff: timedelta = timedelta(seconds=10),
         job_lock: timedelta = timedelta(minutes=5),
+        history: str | None = None,
     ) -> None:
         self.store = store
+        self.history_level = history_level(history)
         self.clock = clock or SystemClock()
         # Time-ordered ids keep index inserts on the rightmost B-tree pages (see TimeOrderedIds).
         self.ids = ids or TimeOrderedIds()
@@ -334,7 +374,7 @@ class ProcessRuntime:
             )
         tx.uow.append(
             *closed_items,
-            *(self._event(e, definition_id, state) for e in result.events),
+            *self._history(result.events, definition_id, state),
             *created_items,
         )
 
@@ -425,6 +465,35 @@ class ProcessRuntime:
             completed_item=completed_item,
             actor=actor,
         )
+
+    def _history(
+        self, found: Sequence[Event], definition_id: str, state: InstanceState
+    ) -> list[NewEvent]:
+        """The log events of a command's engine events, at the runtime's history level."""
+        level = self.history_level
+        if level == "full":
+            return [self._event(e, definition_id, state) for e in found]
+        out: list[NewEvent] = []
+        pending: NewEvent | None = None  # an activation the next event may complete
+        for e in found:
+            if level == "none" and e.type in _ELEMENT_HISTORY:
+                continue
+            event = self._event(e, definition_id, state)
+            if pending is not None:
+                if e.type == "element_completed" and _merges(pending, event):
+                    event.data[ACTIVATED_ID] = pending.id  # a dict of its own (`_event`)
+                    out.append(event)
+                    pending = None
+                    continue
+                out.append(pending)
+                pending = None
+            if e.type == "element_activated":
+                pending = event
+            else:
+                out.append(event)
+        if pending is not None:
+            out.append(pending)
+        return out
 
     def _event(self, e: Event, definition_id: str, state: InstanceState) -> NewEvent:
         data: dict[str, Any] = {"definition_id": definition_id}
