@@ -115,13 +115,15 @@ def install(recorder: Recorder, engine: Any) -> None:
     del write
 
 
-def replay(database: Path, steps: list[Step]) -> float:
+def replay(database: Path, steps: list[Step]) -> tuple[float, float]:
+    """Seconds and CPU seconds (time.process_time: what load from other processes does not
+    change) to replay `steps` on the bare driver."""
     conn = sqlite3.connect(database, isolation_level=None, cached_statements=256)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA foreign_keys=ON")
     cur = conn.cursor()
-    t0 = time.perf_counter()
+    cpu0, t0 = time.process_time(), time.perf_counter()
     for sql, params, many in steps:
         if many:
             cur.executemany(sql, params)
@@ -129,9 +131,9 @@ def replay(database: Path, steps: list[Step]) -> float:
             cur.execute(sql, params)
             if sql.lstrip().upper().startswith("SELECT"):
                 cur.fetchall()
-    seconds = time.perf_counter() - t0
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - cpu0
     conn.close()
-    return seconds
+    return seconds, cpu
 
 
 def main() -> None:
@@ -161,9 +163,11 @@ def main() -> None:
         rows = sum(len(s[1]) if s[2] else 1 for s in steps if s[0] not in ("COMMIT", "BEGIN"))
         statements = sum(1 for s in steps if s[0] not in ("COMMIT", "BEGIN", "BEGIN IMMEDIATE"))
         event_rows = sum(len(s[1]) for s in steps if s[2] and "INTO events" in s[0])
-        floor_s = min(
+        replays = [
             replay(shutil.copy(work / "copy.db", work / f"replay{i}.db"), steps) for i in range(2)
-        )
+        ]
+        floor_s = min(r[0] for r in replays)
+        floor_cpu_ms = min(r[1] for r in replays) * 1000 / n
         floor = n / floor_s
         peer = peer_round("persisted", n)
         result = {
@@ -177,12 +181,21 @@ def main() -> None:
             "statements_per_instance": round(statements / n, 1),
             "event_rows_per_instance": round(event_rows / n, 1),
             "flowdesk_cpu_ms_per_inst": real["cpu_ms_per_inst"],
+            "bare_driver_cpu_ms_per_inst": round(floor_cpu_ms, 3),
+            "flowdesk_share_of_floor_cpu": round(floor_cpu_ms / real["cpu_ms_per_inst"], 3),
             "history_level": real.get("history_level"),
             "replay_us_per_transaction": round(floor_s / commits * 1e6, 1),
             "peer": peer.get("engine"),
             "peer_inst_per_s": peer["inst_per_s"],
             "flowdesk_vs_peer": round(real["inst_per_s"] / peer["inst_per_s"], 2),
             "floor_vs_peer": round(floor / peer["inst_per_s"], 2),
+            "peer_cpu_ms_per_inst": peer.get("cpu_ms_per_inst"),
+            "flowdesk_vs_peer_cpu": round(peer["cpu_ms_per_inst"] / real["cpu_ms_per_inst"], 2)
+            if peer.get("cpu_ms_per_inst")
+            else None,
+            "floor_vs_peer_cpu": round(peer["cpu_ms_per_inst"] / floor_cpu_ms, 2)
+            if peer.get("cpu_ms_per_inst")
+            else None,
         }
         print(f"Flowdesk persisted       {real['inst_per_s']:8.1f} inst/s")
         print(f"bare-driver replay       {floor:8.1f} inst/s  (same statements and values)")

@@ -35,7 +35,7 @@ from flowdesk.runtime.handlers import installed_handlers
 from flowdesk.runtime.registry import StoreRegistry
 from flowdesk.store import Store, UnitOfWork
 from flowdesk.store.eventlog import ACTIVATED_ID
-from flowdesk.store.processes import JobRow, ProcessRepository
+from flowdesk.store.processes import JobRow, LoadedInstance, ProcessRepository
 
 T = TypeVar("T")
 
@@ -146,6 +146,8 @@ class _Tx:
     uow: UnitOfWork
     repo: ProcessRepository
     touched: dict[str, tuple[InstanceState, int, str]] = field(default_factory=dict)
+    #: instance rows read along with something else this command (saves `_load` a statement)
+    read: dict[str, LoadedInstance] = field(default_factory=dict)
 
 
 class ProcessRuntime:
@@ -208,7 +210,7 @@ class ProcessRuntime:
     def _load(self, tx: _Tx, instance_id: str) -> tuple[InstanceState, int, str]:
         if instance_id in tx.touched:
             return tx.touched[instance_id]
-        loaded = tx.repo.load(instance_id)
+        loaded = tx.read.pop(instance_id, None) or tx.repo.load(instance_id)
         if loaded is None:
             raise NotFoundError(f"no process instance {instance_id!r}")
         state = state_from_dict(loaded.state)
@@ -509,7 +511,7 @@ class ProcessRuntime:
         if e.type == "process_started" and state.business_key:
             data["business_key"] = state.business_key
         return NewEvent(
-            EVENT_TYPES.get(e.type, e.type.replace("_", ".")),
+            EVENT_TYPES.get(e.type) or e.type.replace("_", "."),
             e.time,
             data,
             process_instance_id=e.instance,
@@ -722,9 +724,12 @@ class ProcessRuntime:
             return self.engine.complete_work_item(s, item_id, variables, actor=actor)
 
         def body(tx: _Tx) -> InstanceState:
-            row = tx.repo.work_item_for_command(item_id)
-            if row is None:
+            found = tx.repo.work_item_with_instance(item_id)
+            if found is None:
                 raise NotFoundError(f"no work item {item_id!r}")
+            row, loaded = found
+            if loaded is not None:
+                tx.read[row["instance_id"]] = loaded
             if row["status"] != "open":
                 raise ConflictError(f"work item {item_id} is already {row['status']}")
             if actor is not None and row["assignee"] not in (None, actor):
