@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 from sqlalchemy import func, select
 from tests.runtime.conftest import deploy_file
@@ -71,6 +73,10 @@ def test_activity_writes_instant_elements_as_one_row_and_reads_back_the_same(
     window = store.events.read_types("activations", ["element.activated"], limit=10_000)
     mine = [e.element_id for e in window.events if e.process_instance_id == activity_id]
     assert mine == [e.element_id for e in full.history(full_id) if e.type == "element.activated"]
+    # counted by type in SQL, as readers see them
+    assert store.events.type_counts() == dict(
+        sorted(Counter(e.type for e in store.events.after(0, 100_000)).items())
+    )
     assert len({e.id for e in activity.history(activity_id)}) == len(activity.history(activity_id))
 
 

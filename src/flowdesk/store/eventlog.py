@@ -234,6 +234,22 @@ class EventLog:
         with self._store.reading() as conn:
             return list(_expanded(conn.execute(query)))
 
+    def type_counts(self) -> dict[str, int]:
+        """How many events of each type the log holds, as its readers see them: a compact
+        element row (history level `activity`) counts as its activation too."""
+        with self._store.reading() as conn:
+            rows = conn.execute(select(events.c.type, func.count()).group_by(events.c.type))
+            counts = {str(kind): int(n) for kind, n in rows}
+            compact = conn.execute(
+                select(func.count()).where(
+                    events.c.type == _COMPLETED,
+                    events.c.data[ACTIVATED_ID].as_string().is_not(None),
+                )
+            ).scalar_one()
+        if compact:
+            counts[_ACTIVATED] = counts.get(_ACTIVATED, 0) + int(compact)
+        return dict(sorted(counts.items()))
+
     def head(self) -> int:
         with self._store.reading() as conn:
             return int(conn.execute(select(func.coalesce(func.max(events.c.seq), 0))).scalar_one())
