@@ -60,6 +60,7 @@ def run(runtime: ProcessRuntime, n: int, offset: int = 0, measure: bool = False)
         "approved": approved,
         "refunded": refunded,
         "max_state_bytes": max_bytes,
+        "history_level": runtime.history_level,  # FLOWDESK_HISTORY_LEVEL, default activity
     }
 
 

@@ -164,6 +164,9 @@ class ElementEvent:
     element_type: str | None = None
     element_name: str | None = None
     token: str | None = None
+    #: only in a stored element.completed row at history level `activity`: the id of the
+    #: element.activated event the row also stands for (the log reads it back as both)
+    activated_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,7 +36,6 @@ from pathlib import Path
 from typing import Any
 
 from faker import Faker
-from sqlalchemy import func, select
 
 from flowdesk.cases.closing import CaseCloser
 from flowdesk.cases.surveys import SentSurvey, SurveySender
@@ -54,7 +53,6 @@ from flowdesk.experience.service import catalog, experience_for
 from flowdesk.runtime.processes import ProcessRuntime
 from flowdesk.store import Store
 from flowdesk.store.processes import ProcessRepository
-from flowdesk.store.tables import events
 
 Progress = Callable[[str, int, int], None]
 
@@ -730,9 +728,7 @@ def _slug(text: str) -> str:
 
 def event_counts(store: Store) -> dict[str, int]:
     """How many events of each type the log holds (the figure a seed is judged by)."""
-    with store.reading() as conn:
-        rows = conn.execute(select(events.c.type, func.count()).group_by(events.c.type)).all()
-    return {kind: int(n) for kind, n in sorted(rows)}
+    return store.events.type_counts()
 
 
 def seed(

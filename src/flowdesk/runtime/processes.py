@@ -12,6 +12,7 @@ run inside the same transaction.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -33,7 +34,8 @@ from flowdesk.runtime.decisions import DeployedDecisions
 from flowdesk.runtime.handlers import installed_handlers
 from flowdesk.runtime.registry import StoreRegistry
 from flowdesk.store import Store, UnitOfWork
-from flowdesk.store.processes import JobRow, ProcessRepository
+from flowdesk.store.eventlog import ACTIVATED_ID
+from flowdesk.store.processes import JobRow, LoadedInstance, ProcessRepository
 
 T = TypeVar("T")
 
@@ -53,6 +55,42 @@ EVENT_TYPES = {
     "incident_resolved": EventType.INCIDENT_RESOLVED,
     "escalation_uncaught": EventType.ESCALATION_UNCAUGHT,
 }
+
+#: How much of an instance's history a command writes (Camunda's history levels): `full`
+#: writes every element and variable event as its own row; `activity` writes an element that
+#: is activated and completed in one command as one row carrying both (the event log reads it
+#: back as the two events, so every reader and figure is the same); `none` writes no element
+#: or variable events at all (the queue, cases and incidents keep theirs).
+HISTORY_LEVELS = ("none", "activity", "full")
+HISTORY_ENV = "FLOWDESK_HISTORY_LEVEL"
+_ELEMENT_HISTORY = frozenset(
+    {"element_activated", "element_completed", "element_terminated", "variables_changed"}
+)
+
+
+def history_level(value: str | None = None) -> str:
+    """The history level given, else FLOWDESK_HISTORY_LEVEL, else `activity`."""
+    level = (value or os.environ.get(HISTORY_ENV) or "activity").strip().lower()
+    if level not in HISTORY_LEVELS:
+        raise ValueError(
+            f"{HISTORY_ENV}={level!r} is not a history level; use one of "
+            f"{', '.join(HISTORY_LEVELS)}"
+        )
+    return level
+
+
+def _merges(activated: NewEvent, completed: NewEvent) -> bool:
+    """Whether one row can stand for both events: all that `_event` sets but the type and id
+    is equal (field by field: dataclasses.replace cost more than the row it saves)."""
+    return (
+        activated.element_id == completed.element_id
+        and activated.time == completed.time
+        and activated.actor == completed.actor
+        and activated.department == completed.department
+        and activated.process_instance_id == completed.process_instance_id
+        and activated.data == completed.data
+    )
+
 
 #: A caller's rule for completing a step: (connection, definition id, element id, the instance's
 #: variables) -> None, raising to refuse.
@@ -108,6 +146,8 @@ class _Tx:
     uow: UnitOfWork
     repo: ProcessRepository
     touched: dict[str, tuple[InstanceState, int, str]] = field(default_factory=dict)
+    #: instance rows read along with something else this command (saves `_load` a statement)
+    read: dict[str, LoadedInstance] = field(default_factory=dict)
 
 
 class ProcessRuntime:
@@ -124,8 +164,10 @@ class ProcessRuntime:
         job_retries: int = 3,
         retry_backoff: timedelta = timedelta(seconds=10),
         job_lock: timedelta = timedelta(minutes=5),
+        history: str | None = None,
     ) -> None:
         self.store = store
+        self.history_level = history_level(history)
         self.clock = clock or SystemClock()
         # Time-ordered ids keep index inserts on the rightmost B-tree pages (see TimeOrderedIds).
         self.ids = ids or TimeOrderedIds()
@@ -168,7 +210,7 @@ class ProcessRuntime:
     def _load(self, tx: _Tx, instance_id: str) -> tuple[InstanceState, int, str]:
         if instance_id in tx.touched:
             return tx.touched[instance_id]
-        loaded = tx.repo.load(instance_id)
+        loaded = tx.read.pop(instance_id, None) or tx.repo.load(instance_id)
         if loaded is None:
             raise NotFoundError(f"no process instance {instance_id!r}")
         state = state_from_dict(loaded.state)
@@ -334,7 +376,7 @@ class ProcessRuntime:
             )
         tx.uow.append(
             *closed_items,
-            *(self._event(e, definition_id, state) for e in result.events),
+            *self._history(result.events, definition_id, state),
             *created_items,
         )
 
@@ -442,6 +484,35 @@ class ProcessRuntime:
             actor=actor,
         )
 
+    def _history(
+        self, found: Sequence[Event], definition_id: str, state: InstanceState
+    ) -> list[NewEvent]:
+        """The log events of a command's engine events, at the runtime's history level."""
+        level = self.history_level
+        if level == "full":
+            return [self._event(e, definition_id, state) for e in found]
+        out: list[NewEvent] = []
+        pending: NewEvent | None = None  # an activation the next event may complete
+        for e in found:
+            if level == "none" and e.type in _ELEMENT_HISTORY:
+                continue
+            event = self._event(e, definition_id, state)
+            if pending is not None:
+                if e.type == "element_completed" and _merges(pending, event):
+                    event.data[ACTIVATED_ID] = pending.id  # a dict of its own (`_event`)
+                    out.append(event)
+                    pending = None
+                    continue
+                out.append(pending)
+                pending = None
+            if e.type == "element_activated":
+                pending = event
+            else:
+                out.append(event)
+        if pending is not None:
+            out.append(pending)
+        return out
+
     def _event(self, e: Event, definition_id: str, state: InstanceState) -> NewEvent:
         data: dict[str, Any] = {"definition_id": definition_id}
         if e.element_type:
@@ -456,7 +527,7 @@ class ProcessRuntime:
         if e.type == "process_started" and state.business_key:
             data["business_key"] = state.business_key
         return NewEvent(
-            EVENT_TYPES.get(e.type, e.type.replace("_", ".")),
+            EVENT_TYPES.get(e.type) or e.type.replace("_", "."),
             e.time,
             data,
             process_instance_id=e.instance,
@@ -669,9 +740,12 @@ class ProcessRuntime:
             return self.engine.complete_work_item(s, item_id, variables, actor=actor)
 
         def body(tx: _Tx) -> InstanceState:
-            row = tx.repo.work_item_for_command(item_id)
-            if row is None:
+            found = tx.repo.work_item_with_instance(item_id)
+            if found is None:
                 raise NotFoundError(f"no work item {item_id!r}")
+            row, loaded = found
+            if loaded is not None:
+                tx.read[row["instance_id"]] = loaded
             if row["status"] != "open":
                 raise ConflictError(f"work item {item_id} is already {row['status']}")
             if actor is not None and row["assignee"] not in (None, actor):

@@ -16,8 +16,8 @@ there txid is 0 and the order is seq.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
-from dataclasses import fields
+from collections.abc import Collection, Iterable, Iterator
+from dataclasses import fields, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -137,6 +137,36 @@ def _stored(row: Row[Any]) -> StoredEvent:
     return StoredEvent(*(row[i] for i in _AT))
 
 
+#: The data key of a compact element row (history level `activity`, runtime/processes.py): an
+#: element.completed row whose element was activated by the same command, right before, with
+#: the same time, data and actor. The key holds the activation's event id.
+ACTIVATED_ID = "activated_id"
+_ACTIVATED = "element.activated"
+_COMPLETED = "element.completed"
+
+
+def _expanded(rows: Iterable[Row[Any]]) -> Iterator[StoredEvent]:
+    """The events of `rows`, a compact element row read back as the two events it stands for
+    (element.activated, then element.completed; both at the row's seq), so every reader sees
+    the same log whichever history level wrote it."""
+    for row in rows:
+        event = _stored(row)
+        if event.type == _COMPLETED and event.data and ACTIVATED_ID in event.data:
+            data = {k: v for k, v in event.data.items() if k != ACTIVATED_ID}
+            yield replace(event, id=event.data[ACTIVATED_ID], type=_ACTIVATED, data=data)
+            yield replace(event, data=dict(data))
+        else:
+            yield event
+
+
+def _stored_types(types: Collection[str]) -> list[str]:
+    """The row types that hold events of `types`: activations may be in completed rows."""
+    wanted = list(types)
+    if _ACTIVATED in wanted and _COMPLETED not in wanted:
+        wanted.append(_COMPLETED)
+    return wanted
+
+
 class Window(NamedTuple):
     """What `EventLog.read_types` found: the matching events, the position to acknowledge
     (None when nothing was after the cursor) and how many events it looked at."""
@@ -156,7 +186,7 @@ class EventLog:
             rows = conn.execute(
                 select(events).where(events.c.seq > position).order_by(events.c.seq).limit(limit)
             )
-            return [_stored(r) for r in rows]
+            return list(_expanded(rows))
 
     def iterate(self, position: int = 0, batch: int = 5000) -> Iterator[StoredEvent]:
         """Every event after `position`, in order, fetched in batches (for exports)."""
@@ -191,7 +221,7 @@ class EventLog:
                     .order_by(events.c.seq)
                     .limit(batch)
                 ).all()
-            yield from (_stored(r) for r in rows)
+            yield from _expanded(rows)
             if len(rows) < batch:
                 return
             position = rows[-1]._mapping["seq"]
@@ -202,7 +232,23 @@ class EventLog:
         for column, value in subject.items():
             query = query.where(events.c[column] == value)
         with self._store.reading() as conn:
-            return [_stored(r) for r in conn.execute(query)]
+            return list(_expanded(conn.execute(query)))
+
+    def type_counts(self) -> dict[str, int]:
+        """How many events of each type the log holds, as its readers see them: a compact
+        element row (history level `activity`) counts as its activation too."""
+        with self._store.reading() as conn:
+            rows = conn.execute(select(events.c.type, func.count()).group_by(events.c.type))
+            counts = {str(kind): int(n) for kind, n in rows}
+            compact = conn.execute(
+                select(func.count()).where(
+                    events.c.type == _COMPLETED,
+                    events.c.data[ACTIVATED_ID].as_string().is_not(None),
+                )
+            ).scalar_one()
+        if compact:
+            counts[_ACTIVATED] = counts.get(_ACTIVATED, 0) + int(compact)
+        return dict(sorted(counts.items()))
 
     def head(self) -> int:
         with self._store.reading() as conn:
@@ -270,7 +316,7 @@ class EventLog:
                 .order_by(events.c.txid, events.c.seq)
                 .limit(limit)
             )
-            return [_stored(r) for r in rows]
+            return list(_expanded(rows))
 
     def read_types(self, consumer: str, types: Collection[str], limit: int = 500) -> Window:
         """Of the next `limit` events after the cursor, those of the given types. A consumer
@@ -299,10 +345,11 @@ class EventLog:
                 select(events)
                 .where(after)
                 .where(or_(events.c.txid < txid, and_(events.c.txid == txid, events.c.seq <= seq)))
-                .where(events.c.type.in_(list(types)))
+                .where(events.c.type.in_(_stored_types(types)))
                 .order_by(events.c.txid, events.c.seq)
             )
-            return Window([_stored(r) for r in rows], seq, scanned)
+            found = [e for e in _expanded(rows) if e.type in types]
+            return Window(found, seq, scanned)
 
     def _after(self, conn: Connection, consumer: str) -> Any:
         txid, seq = self._cursor(conn, consumer)

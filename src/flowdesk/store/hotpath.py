@@ -51,6 +51,12 @@ class DriverIO:
         self.work_lookup_sql = (
             f"SELECT instance_id, status, assignee, element_id, lane FROM work_items WHERE id = {p}"
         )
+        # A command on a work item reads its instance too: one round trip for both.
+        self.work_command_sql = (
+            "SELECT w.instance_id, w.status, w.assignee, w.element_id, w.lane, "
+            "i.state, i.version, i.definition_id FROM work_items w "
+            f"LEFT JOIN process_instances i ON i.id = w.instance_id WHERE w.id = {p}"
+        )
         self.insert_work_sql = (
             f"INSERT INTO work_items ({_WORK_COLUMNS}) VALUES ({', '.join([p] * 15)})"
         )

@@ -314,6 +314,19 @@ class ProcessRepository:
         keys = ("instance_id", "status", "assignee", "element_id", "lane")
         return dict(zip(keys, row, strict=True))
 
+    def work_item_with_instance(
+        self, item_id: str
+    ) -> tuple[dict[str, Any], LoadedInstance | None] | None:
+        """`work_item_for_command` and the `load` of its instance, in one statement."""
+        row = self.io.one(self.c, self.io.work_command_sql, (item_id,))
+        if row is None:
+            return None
+        keys = ("instance_id", "status", "assignee", "element_id", "lane")
+        item = dict(zip(keys, row[:5], strict=True))
+        if row[5] is None:
+            return item, None
+        return item, LoadedInstance(self.io.json_out(row[5]), int(row[6]), str(row[7]))
+
     def work_item(self, item_id: str) -> dict[str, Any] | None:
         row = self.c.execute(select(work_items).where(work_items.c.id == item_id)).first()
         return dict(row._mapping) if row else None
