@@ -178,7 +178,7 @@ def test_every_problem_is_reported_in_one_go(tmp_path: Path) -> None:
     flow = (
         FLOW.replace("  approve:\n", "  aprove:\n")
         .replace("panels: [profile, billing]", "panels: [nope]")
-        .replace("when: verified = true", "when: verified = = true")
+        .replace("when: verified = true", "when: verified = (true")
     )
     issues = problems(tmp_path, {"flow.yaml": flow, "forms/approve.json": None})
     assert len(issues) == 4
