@@ -33,23 +33,32 @@ app.add_typer(keys_app, name="keys")
 
 def _register_domain_commands() -> None:
     """Commands that live with their domain (each module exposes `register(app)`)."""
-    from flowdesk.cli import contacts, customers, decide, demo, experience, kpis, mine, service
+    from flowdesk.cli import (
+        contacts,
+        customers,
+        decide,
+        demo,
+        experience,
+        kpis,
+        mine,
+        patterns,
+        service,
+        simulate,
+    )
 
-    decide.register(app)
-    customers.register(app)
-    experience.register(app)
-    demo.register(app)
-    mine.register(app)
-    kpis.register(app)
-    contacts.register(app)
-    service.register(app)
-    from flowdesk.cli import patterns
-
-    patterns.register(app)
-
-    from flowdesk.cli import simulate
-
-    simulate.register(app)
+    for module in (
+        decide,
+        customers,
+        experience,
+        demo,
+        mine,
+        kpis,
+        contacts,
+        service,
+        patterns,
+        simulate,
+    ):
+        module.register(app)
 
 
 _register_domain_commands()
