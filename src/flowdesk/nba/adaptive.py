@@ -70,7 +70,7 @@ def _logit(p: float) -> float:
     return math.log(p / (1 - p))
 
 
-def _sigmoid(z: float) -> float:
+def sigmoid(z: float) -> float:
     if z >= 0:
         return 1 / (1 + math.exp(-z))
     e = math.exp(z)
@@ -156,7 +156,7 @@ class AdaptiveModel:
                 z += w
                 if explain:
                     contributions.append(Contribution(name, label, value, w, auc))
-        propensity = _sigmoid(z)
+        propensity = sigmoid(z)
         cal = self.calibration.get(str(self._raw_bin(z)))
         if cal is not None:
             # the outcomes seen at this raw score, smoothed toward the raw propensity

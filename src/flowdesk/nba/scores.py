@@ -18,7 +18,6 @@ churn risk and, for a customer without a profile value, the computed value.
 
 from __future__ import annotations
 
-import math
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -29,6 +28,7 @@ from flowdesk.core.clock import Clock
 from flowdesk.core.errors import NotFoundError
 from flowdesk.core.event_types import EventType
 from flowdesk.customers.views import get_customer
+from flowdesk.nba.adaptive import sigmoid
 from flowdesk.nba.models import nba_customer_scores
 from flowdesk.store import Store
 from flowdesk.store.tables import events
@@ -46,10 +46,6 @@ WATCHED = (
 )
 INSTALL_REASONS = ("new-service-installation",)
 CANCEL_REASONS = ("cancellation",)
-
-
-def _sigmoid(z: float) -> float:
-    return 1 / (1 + math.exp(-z))
 
 
 def compute(conn: Connection, customer_id: str, now: datetime) -> dict[str, Any]:
@@ -102,7 +98,7 @@ def compute(conn: Connection, customer_id: str, now: datetime) -> dict[str, Any]
         if customer.value is not None
         else 120.0 * products * min(2.0, 1 + years / 10)
     )
-    risk = _sigmoid(
+    risk = sigmoid(
         -2.2
         + 0.9 * complaints
         + 0.35 * repeat

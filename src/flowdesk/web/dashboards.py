@@ -12,6 +12,7 @@ from fastapi.responses import Response
 
 from flowdesk.api.routes.common import ops_of
 from flowdesk.app import analytics as use
+from flowdesk.app import nba
 from flowdesk.auth.roles import Permission
 from flowdesk.web import charts
 from flowdesk.web.access import PageAccess, page_access
@@ -266,8 +267,6 @@ def next_best_action_page(request: Request, access: Reader) -> Response:
     """Acceptance per action, channel, segment and arm; each model's AUC by version."""
     if access.denied:
         return access.denied
-    from flowdesk.app import nba
-
     ops = ops_of(request)
     data = nba.dashboard(access.user, ops)
     models = nba.models(access.user, ops)

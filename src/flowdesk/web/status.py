@@ -17,7 +17,7 @@ from flowdesk.app import selfservice as use
 from flowdesk.app.context import Ops
 from flowdesk.app.errors import FormInvalid
 from flowdesk.app.work import customer_id_of
-from flowdesk.core.errors import FlowdeskError, NotFoundError
+from flowdesk.core.errors import FlowdeskError
 from flowdesk.web import csrf
 from flowdesk.web.pages import MAX_FIELD, Form
 from flowdesk.web.rendering import render
@@ -111,12 +111,9 @@ def status_offer(request: Request, fields: Form) -> Response:
         return state
     ops = ops_of(request)
     reference, proof = fields.get("reference", ""), fields.get("proof", "")
-    customer_id = customer_id_of(state.vars)
     try:
-        if customer_id is None:
-            raise NotFoundError("no such offer for you")
         nba.customer_outcome(
-            ops, customer_id, fields.get("decision", ""), fields.get("outcome", "")
+            ops, customer_id_of(state.vars), fields.get("decision", ""), fields.get("outcome", "")
         )
     except FlowdeskError as exc:
         shown = _shown(ops, state, reference, proof)
