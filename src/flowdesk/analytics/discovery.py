@@ -23,9 +23,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 from xml.sax.saxutils import escape, quoteattr
 
-import polars as pl
-
-from flowdesk.analytics.log import ACTIVITY, CASE, EventLog
+from flowdesk.analytics.log import EventLog
+from flowdesk.analytics.variants import variant_counts
 from flowdesk.core.errors import ModelError
 
 Operator = Literal["activity", "tau", "seq", "xor", "and", "loop"]
@@ -568,20 +567,6 @@ def _layout(graph: _Bpmn, start: str) -> dict[str, tuple[int, int, int, int]]:
     return positions
 
 
-def trace_counts(log: EventLog) -> dict[tuple[str, ...], int]:
-    """Distinct activity sequences and how many cases follow each: what the miner needs of the
-    log (`variants` also computes durations), grouped on integer codes in Polars."""
-    if log.event_count == 0:
-        return {}
-    names = log.events.get_column(ACTIVITY).unique().sort()
-    coded = log.events.select(
-        CASE, pl.col(ACTIVITY).cast(pl.Enum(names.to_list())).to_physical().alias("code")
-    )
-    grouped = coded.group_by(CASE).agg("code").group_by("code").len()
-    table = names.to_list()
-    return {tuple(table[i] for i in codes): int(n) for codes, n in grouped.iter_rows()}
-
-
 def discover_bpmn(
     log: EventLog,
     *,
@@ -592,5 +577,5 @@ def discover_bpmn(
     """BPMN XML of the inductive miner's model of `log` (its completions, by activity name)."""
     if log.has_lifecycle_starts():
         log = log.completions()
-    tree = inductive_miner(trace_counts(log), noise=noise)
+    tree = inductive_miner(variant_counts(log), noise=noise)
     return to_bpmn(tree, process_id=process_id, name=name)

@@ -32,6 +32,8 @@ import typer
 from flowdesk.core.errors import FlowdeskError
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from flowdesk.analytics.log import EventLog
     from flowdesk.analytics.process_analysis import ProcessAnalysis
     from flowdesk.core.events import StoredEvent
@@ -304,11 +306,17 @@ def _analysis(
     return pa.ProcessAnalysis.imported(read_xes(file), key, chosen)
 
 
-def _print_handoffs(report: dict[str, Any]) -> None:
+def _console() -> Console:
+    """The console the three report printers share: plain stdout, no highlighting or wrapping."""
     from rich.console import Console
+
+    return Console(file=sys.stdout, highlight=False, soft_wrap=True)
+
+
+def _print_handoffs(report: dict[str, Any]) -> None:
     from rich.table import Table
 
-    console = Console(file=sys.stdout, highlight=False, soft_wrap=True)
+    console = _console()
     console.print(
         f"[bold]{report['source']}[/]: {report['total']} hand-offs between "
         f"{len(report['departments'])} departments, {report['rework']} back to a department"
@@ -326,10 +334,9 @@ def _print_handoffs(report: dict[str, Any]) -> None:
 
 
 def _print_conformance(report: dict[str, Any]) -> None:
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console(file=sys.stdout, highlight=False, soft_wrap=True)
+    console = _console()
     fitness = report["fitness"]
     shown = "-" if fitness is None else f"{fitness:.4f}"
     console.print(
@@ -396,10 +403,9 @@ def mining_report(
 
 
 def _print_tables(report: dict[str, Any]) -> None:
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console(file=sys.stdout, highlight=False, soft_wrap=True)
+    console = _console()
     console.print(
         f"[bold]{report['source']}[/]: {report['events']} events, {report['cases']} cases, "
         f"{report['variant_count']} variants"

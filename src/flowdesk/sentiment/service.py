@@ -211,10 +211,16 @@ def case_sentiment(conn: Connection, case_id: str) -> float | None:
 
 def instance_sentiment(conn: Connection, instance_id: str) -> float | None:
     """`case_sentiment` of the case a flow instance serves (None: no case or no words)."""
-    case_id = conn.execute(
+    case_id = _case_of_instance(conn, instance_id)
+    return None if case_id is None else case_sentiment(conn, case_id)
+
+
+def _case_of_instance(conn: Connection, instance_id: str) -> str | None:
+    """The id of the case a flow instance serves, if any."""
+    found: str | None = conn.execute(
         select(cases.c.id).where(cases.c.instance_id == instance_id).limit(1)
     ).scalar()
-    return None if case_id is None else case_sentiment(conn, case_id)
+    return found
 
 
 def strongly_negative(compound: float | None) -> bool:
@@ -258,9 +264,7 @@ def find_case(store: Store, case: str) -> tuple[str, str] | None:
 def of_instance(store: Store, instance_id: str) -> list[dict[str, Any]]:
     """Every scored text of the case a flow instance serves, oldest first."""
     with store.reading() as conn:
-        case_id = conn.execute(
-            select(cases.c.id).where(cases.c.instance_id == instance_id).limit(1)
-        ).scalar()
+        case_id = _case_of_instance(conn, instance_id)
     return of_case(store, case_id) if case_id is not None else []
 
 
