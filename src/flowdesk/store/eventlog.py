@@ -37,6 +37,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from flowdesk.core.clock import Clock, SystemClock
 from flowdesk.core.errors import NotFoundError
+from flowdesk.core.event_types import EventType
 from flowdesk.core.events import NewEvent, StoredEvent
 from flowdesk.core.ids import IdGenerator
 from flowdesk.core.jsonutil import dumps
@@ -141,8 +142,8 @@ def _stored(row: Row[Any]) -> StoredEvent:
 #: element.completed row whose element was activated by the same command, right before, with
 #: the same time, data and actor. The key holds the activation's event id.
 ACTIVATED_ID = "activated_id"
-_ACTIVATED = "element.activated"
-_COMPLETED = "element.completed"
+_ACTIVATED = EventType.ELEMENT_ACTIVATED
+_COMPLETED = EventType.ELEMENT_COMPLETED
 
 
 def _expanded(rows: Iterable[Row[Any]]) -> Iterator[StoredEvent]:
