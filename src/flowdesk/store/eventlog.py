@@ -17,7 +17,7 @@ there txid is 0 and the order is seq.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator
-from dataclasses import fields, replace
+from dataclasses import fields
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -130,6 +130,9 @@ class EventWriter:
 
 _COLUMN = {c.name: i for i, c in enumerate(events.columns)}
 _AT = tuple(_COLUMN[f.name] for f in fields(StoredEvent))  # the constructor's order
+_FIELD = {f.name: i for i, f in enumerate(fields(StoredEvent))}
+_ID_AT, _TYPE_AT, _DATA_AT = _FIELD["id"], _FIELD["type"], _FIELD["data"]
+_ID_COL, _TYPE_COL, _DATA_COL = _COLUMN["id"], _COLUMN["type"], _COLUMN["data"]
 
 
 def _stored(row: Row[Any]) -> StoredEvent:
@@ -151,13 +154,21 @@ def _expanded(rows: Iterable[Row[Any]]) -> Iterator[StoredEvent]:
     (element.activated, then element.completed; both at the row's seq), so every reader sees
     the same log whichever history level wrote it."""
     for row in rows:
-        event = _stored(row)
-        if event.type == _COMPLETED and event.data and ACTIVATED_ID in event.data:
-            data = {k: v for k, v in event.data.items() if k != ACTIVATED_ID}
-            yield replace(event, id=event.data[ACTIVATED_ID], type=_ACTIVATED, data=data)
-            yield replace(event, data=dict(data))
-        else:
-            yield event
+        stored = row[_DATA_COL]
+        if row[_TYPE_COL] != _COMPLETED or not stored or ACTIVATED_ID not in stored:
+            yield _stored(row)
+            continue
+        # Built by position, like `_stored`: dataclasses.replace cost twice as much here.
+        data = {k: v for k, v in stored.items() if k != ACTIVATED_ID}
+        values = [row[i] for i in _AT]
+        values[_ID_AT], values[_TYPE_AT], values[_DATA_AT] = (
+            stored[ACTIVATED_ID],
+            _ACTIVATED,
+            data,
+        )
+        yield StoredEvent(*values)
+        values[_ID_AT], values[_TYPE_AT], values[_DATA_AT] = row[_ID_COL], _COMPLETED, dict(data)
+        yield StoredEvent(*values)
 
 
 def _stored_types(types: Collection[str]) -> list[str]:
