@@ -95,6 +95,7 @@ def test_none_writes_no_element_or_variable_history(store: Store, clock: FixedCl
 def test_the_level_comes_from_the_environment(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.delenv("FLOWDESK_HISTORY_LEVEL", raising=False)
     assert ProcessRuntime(store).history_level == "activity"
     monkeypatch.setenv("FLOWDESK_HISTORY_LEVEL", "FULL")
     assert ProcessRuntime(store).history_level == "full"

@@ -17,7 +17,7 @@ there txid is 0 and the order is seq.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator
-from dataclasses import fields, replace
+from dataclasses import fields
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -37,6 +37,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from flowdesk.core.clock import Clock, SystemClock
 from flowdesk.core.errors import NotFoundError
+from flowdesk.core.event_types import EventType
 from flowdesk.core.events import NewEvent, StoredEvent
 from flowdesk.core.ids import IdGenerator
 from flowdesk.core.jsonutil import dumps
@@ -129,6 +130,9 @@ class EventWriter:
 
 _COLUMN = {c.name: i for i, c in enumerate(events.columns)}
 _AT = tuple(_COLUMN[f.name] for f in fields(StoredEvent))  # the constructor's order
+_FIELD = {f.name: i for i, f in enumerate(fields(StoredEvent))}
+_ID_AT, _TYPE_AT, _DATA_AT = _FIELD["id"], _FIELD["type"], _FIELD["data"]
+_ID_COL, _TYPE_COL, _DATA_COL = _COLUMN["id"], _COLUMN["type"], _COLUMN["data"]
 
 
 def _stored(row: Row[Any]) -> StoredEvent:
@@ -141,8 +145,8 @@ def _stored(row: Row[Any]) -> StoredEvent:
 #: element.completed row whose element was activated by the same command, right before, with
 #: the same time, data and actor. The key holds the activation's event id.
 ACTIVATED_ID = "activated_id"
-_ACTIVATED = "element.activated"
-_COMPLETED = "element.completed"
+_ACTIVATED = EventType.ELEMENT_ACTIVATED
+_COMPLETED = EventType.ELEMENT_COMPLETED
 
 
 def _expanded(rows: Iterable[Row[Any]]) -> Iterator[StoredEvent]:
@@ -150,13 +154,21 @@ def _expanded(rows: Iterable[Row[Any]]) -> Iterator[StoredEvent]:
     (element.activated, then element.completed; both at the row's seq), so every reader sees
     the same log whichever history level wrote it."""
     for row in rows:
-        event = _stored(row)
-        if event.type == _COMPLETED and event.data and ACTIVATED_ID in event.data:
-            data = {k: v for k, v in event.data.items() if k != ACTIVATED_ID}
-            yield replace(event, id=event.data[ACTIVATED_ID], type=_ACTIVATED, data=data)
-            yield replace(event, data=dict(data))
-        else:
-            yield event
+        stored = row[_DATA_COL]
+        if row[_TYPE_COL] != _COMPLETED or not stored or ACTIVATED_ID not in stored:
+            yield _stored(row)
+            continue
+        # Built by position, like `_stored`: dataclasses.replace cost twice as much here.
+        data = {k: v for k, v in stored.items() if k != ACTIVATED_ID}
+        values = [row[i] for i in _AT]
+        values[_ID_AT], values[_TYPE_AT], values[_DATA_AT] = (
+            stored[ACTIVATED_ID],
+            _ACTIVATED,
+            data,
+        )
+        yield StoredEvent(*values)
+        values[_ID_AT], values[_TYPE_AT], values[_DATA_AT] = row[_ID_COL], _COMPLETED, dict(data)
+        yield StoredEvent(*values)
 
 
 def _stored_types(types: Collection[str]) -> list[str]:
