@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import time as _time
-import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
@@ -42,13 +41,11 @@ from flowdesk.store.tables import event_consumers
 CONSUMER = "situations"
 #: Inbound contacts, recognised (customer and reason known): what holding contacts looks at.
 HOLD_TYPES = frozenset({EventType.CONTACT_RECOGNISED})
-_PER_CUSTOMER = ("notify_customers",)
 _KIND_EVENT = {
     "raised": EventType.SITUATION_RAISED,
     "updated": EventType.SITUATION_UPDATED,
     "cleared": EventType.SITUATION_CLEARED,
 }
-_NS = uuid.UUID("5d0f8a3e-2b7c-4f4e-8a41-6c1d2e9b7f30")
 
 
 class Conflict(Exception):
