@@ -30,9 +30,12 @@ def customer_contexts(conn: Connection, ids: Collection[str] | None = None) -> l
         if row.product not in products:
             products.append(row.product)
     c = customers.c
-    rows = conn.execute(
-        select(c.id, c.display_name, c.value, *(c[f] for f in _FIELDS)).where(c.status == "active")
+    customer_query = select(c.id, c.display_name, c.value, *(c[f] for f in _FIELDS)).where(
+        c.status == "active"
     )
+    if ids is not None:
+        customer_query = customer_query.where(c.id.in_(list(ids)))
+    rows = conn.execute(customer_query)
     out = []
     for row in rows:
         areas, products = points.get(row.id, ([], []))
