@@ -27,7 +27,7 @@ from flowdesk.core.event_types import EventType
 from flowdesk.core.events import NewEvent
 from flowdesk.core.jsonutil import dumps
 from flowdesk.experience.patterns import compile_deployed
-from flowdesk.situations.customers import customer_contexts, select_customers
+from flowdesk.situations.customers import customer_contexts, select_customers, situation_scope
 from flowdesk.situations.models import (
     cep_partitions,
     situation_actions,
@@ -389,14 +389,7 @@ class SituationConsumer:
             key += f":{suffix}"
         spec = dict(action.spec)
         spec.pop("customers", None)
-        scope = {
-            "key": s["key"],
-            "count": s["count"],
-            "value": s.get("value"),
-            "rule": s["rule"],
-            "situation": {"id": s["id"], "title": s.get("title")},
-            "customer": {"id": customer_id},
-        }
+        scope = {**situation_scope(s), "customer": {"id": customer_id}}
         for name in ("text", "key", "subject"):
             if isinstance(spec.get(name), str):
                 rendered = _render(spec[name], scope)
