@@ -34,7 +34,7 @@ def event_context(e: StoredEvent) -> dict[str, Any]:
 def context_of(
     event_id: str,
     event_type: str,
-    source: str,
+    source: str | None,
     time: datetime,
     data: Any,
     case_id: str | None,
