@@ -15,6 +15,7 @@ from flowdesk.app.context import Caller, Ops, require
 from flowdesk.app.values import InvalidInput
 from flowdesk.auth.roles import Permission
 from flowdesk.cep import Change, Engine, Event
+from flowdesk.cep.events import context_of
 from flowdesk.experience.errors import BundleError
 from flowdesk.experience.patterns import check_rules
 from flowdesk.situations.service import list_situations
@@ -41,14 +42,14 @@ class Replay:
     active: list[dict[str, Any]]
 
 
-def _time(value: Any, line: int) -> float:
+def _time(value: Any, line: int) -> datetime:
     if value is None:
         raise InvalidInput(f"line {line}: the event has no time")
     try:
         when = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError:
         raise InvalidInput(f"line {line}: time {value!r} is not an RFC 3339 timestamp") from None
-    return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 def replay_patterns(rules_name: str, rules_text: str, events_text: str) -> Replay:
@@ -70,16 +71,12 @@ def replay_patterns(rules_name: str, rules_text: str, events_text: str) -> Repla
             raise InvalidInput(f"line {number}: not JSON ({exc})") from None
         if not isinstance(raw, dict) or not isinstance(raw.get("type"), str):
             raise InvalidInput(f"line {number}: an event is a JSON object with a type")
-        context = {
-            "id": str(raw.get("id", number)),
-            "type": raw["type"],
-            "source": raw.get("source"),
-            "subject": raw.get("subject"),
-            "time": raw.get("time"),
-            "data": raw.get("data"),
-            "extensions": {},
-        }
-        event = Event(context["id"], raw["type"], _time(raw.get("time"), number), context)
+        event_id = str(raw.get("id", number))
+        at = _time(raw.get("time"), number)
+        # the log entry's shape (app.events), so a rule sees what the live consumer gives it
+        stored = {"cloudevent_id": event_id, "subject": raw.get("subject"), "data": raw.get("data")}
+        context = context_of(event_id, raw["type"], raw.get("source"), at, stored, *(None,) * 6)
+        event = Event(event_id, raw["type"], at.timestamp(), context)
         changes += engine.process(event)
         count += 1
     return Replay(changes, count, engine.situations())

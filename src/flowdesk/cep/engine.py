@@ -211,12 +211,6 @@ class _Runner:
         return slide
 
     # -- helpers ------------------------------------------------------------------------------
-    def key_of(self, spec: EventSpec, event: Event) -> str | None:
-        getter = spec.key or self.rule.key
-        if getter is None:
-            return NO_KEY
-        return _key(getter.get(event.context))
-
     def part(self, key: str) -> dict[str, Any]:
         part = self.parts.get(key)
         if part is None:
@@ -658,11 +652,6 @@ class Engine:
             for part in runner.parts.values()
             if "s" in part
         ]
-
-    def partition(self, rule_id: str, key: str) -> dict[str, Any] | None:
-        """The stored form of one partition (None: it is empty and can be deleted)."""
-        runner = self.runners.get(rule_id)
-        return None if runner is None else runner.parts.get(key)
 
     @property
     def dirty(self) -> bool:

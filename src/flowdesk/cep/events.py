@@ -10,31 +10,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flowdesk.cep.engine import Event
-from flowdesk.core.events import StoredEvent
-
-
-def event_context(e: StoredEvent) -> dict[str, Any]:
-    """The FEEL context of a log entry: type, source, subject, time, data and its subjects."""
-    return context_of(
-        e.id,
-        e.type,
-        e.source,
-        e.time,
-        e.data,
-        e.case_id,
-        e.contact_id,
-        e.customer_id,
-        e.process_instance_id,
-        e.department,
-        e.channel,
-    )
-
 
 def context_of(
     event_id: str,
     event_type: str,
-    source: str,
+    source: str | None,
     time: datetime,
     data: Any,
     case_id: str | None,
@@ -44,7 +24,8 @@ def context_of(
     department: str | None,
     channel: str | None,
 ) -> dict[str, Any]:
-    """The same from the log entry's fields (a consumer that decodes rows by position)."""
+    """The FEEL context of a log entry, from its fields (the consumer decodes rows by position):
+    type, source, subject, time, data and its subjects."""
     subject = None
     extensions: dict[str, Any] = {}
     if isinstance(data, dict) and "cloudevent_id" in data:
@@ -66,7 +47,3 @@ def context_of(
         "department": department,
         "channel": channel,
     }
-
-
-def from_stored(e: StoredEvent) -> Event:
-    return Event(e.id, e.type, e.time.timestamp(), event_context(e))

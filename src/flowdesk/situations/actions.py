@@ -13,7 +13,7 @@ SMTP server and recording it may send it twice: no mail protocol can tell.)
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -211,6 +211,6 @@ class ActionRunner:
                     attempts=attempts + 1,
                     status=status,
                     result={"error": f"{type(error).__name__}: {error}"[:500]},
-                    done_at=datetime.now(UTC) if status == "failed" else None,
+                    done_at=self.clock.now() if status == "failed" else None,
                 )
             )

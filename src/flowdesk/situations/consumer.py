@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import time as _time
-import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
@@ -28,7 +27,7 @@ from flowdesk.core.event_types import EventType
 from flowdesk.core.events import NewEvent
 from flowdesk.core.jsonutil import dumps
 from flowdesk.experience.patterns import compile_deployed
-from flowdesk.situations.customers import customer_contexts, select_customers
+from flowdesk.situations.customers import customer_contexts, select_customers, situation_scope
 from flowdesk.situations.models import (
     cep_partitions,
     situation_actions,
@@ -42,13 +41,11 @@ from flowdesk.store.tables import event_consumers
 CONSUMER = "situations"
 #: Inbound contacts, recognised (customer and reason known): what holding contacts looks at.
 HOLD_TYPES = frozenset({EventType.CONTACT_RECOGNISED})
-_PER_CUSTOMER = ("notify_customers",)
 _KIND_EVENT = {
     "raised": EventType.SITUATION_RAISED,
     "updated": EventType.SITUATION_UPDATED,
     "cleared": EventType.SITUATION_CLEARED,
 }
-_NS = uuid.UUID("5d0f8a3e-2b7c-4f4e-8a41-6c1d2e9b7f30")
 
 
 class Conflict(Exception):
@@ -392,14 +389,7 @@ class SituationConsumer:
             key += f":{suffix}"
         spec = dict(action.spec)
         spec.pop("customers", None)
-        scope = {
-            "key": s["key"],
-            "count": s["count"],
-            "value": s.get("value"),
-            "rule": s["rule"],
-            "situation": {"id": s["id"], "title": s.get("title")},
-            "customer": {"id": customer_id},
-        }
+        scope = {**situation_scope(s), "customer": {"id": customer_id}}
         for name in ("text", "key", "subject"):
             if isinstance(spec.get(name), str):
                 rendered = _render(spec[name], scope)

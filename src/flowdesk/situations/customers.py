@@ -30,9 +30,12 @@ def customer_contexts(conn: Connection, ids: Collection[str] | None = None) -> l
         if row.product not in products:
             products.append(row.product)
     c = customers.c
-    rows = conn.execute(
-        select(c.id, c.display_name, c.value, *(c[f] for f in _FIELDS)).where(c.status == "active")
+    customer_query = select(c.id, c.display_name, c.value, *(c[f] for f in _FIELDS)).where(
+        c.status == "active"
     )
+    if ids is not None:
+        customer_query = customer_query.where(c.id.in_(list(ids)))
+    rows = conn.execute(customer_query)
     out = []
     for row in rows:
         areas, products = points.get(row.id, ([], []))
@@ -50,17 +53,22 @@ def customer_contexts(conn: Connection, ids: Collection[str] | None = None) -> l
     return out
 
 
-def select_customers(
-    query: Getter, situation: dict[str, Any], contexts: Iterable[dict[str, Any]]
-) -> list[str]:
-    """The ids of the customers the query is true for, in the situation's scope."""
-    scope = {
+def situation_scope(situation: dict[str, Any]) -> dict[str, Any]:
+    """The names a customer query or an action's text sees of a situation."""
+    return {
         "key": situation["key"],
         "count": situation["count"],
         "value": situation.get("value"),
         "rule": situation["rule"],
         "situation": {"id": situation["id"], "title": situation.get("title")},
     }
+
+
+def select_customers(
+    query: Getter, situation: dict[str, Any], contexts: Iterable[dict[str, Any]]
+) -> list[str]:
+    """The ids of the customers the query is true for, in the situation's scope."""
+    scope = situation_scope(situation)
     chosen = []
     for customer in contexts:
         if query.expression.evaluate({**scope, "customer": customer}) is True:
