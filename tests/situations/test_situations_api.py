@@ -217,3 +217,24 @@ def test_bad_patterns_are_refused_on_deploy_with_file_line_and_column(
         api.client.get("/api/v1/situations?status=maybe", headers=api.as_("admin")).status_code
         == 422
     )
+
+
+def test_patterns_see_activations_stored_inside_completed_rows(
+    api: Api, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At history level `activity` an element that starts and ends in one command is one row;
+    the consumer reads it as both events, like every other reader of the log."""
+    rules = """\
+patterns:
+  - id: starts
+    match:
+      threshold: {event: element.activated, at_least: 2, within: PT1H}
+"""
+    assert post_zip(api, zip_folder(write(tmp_path / "starts", rules))).status_code == 201
+    monkeypatch.setenv("FLOWDESK_HISTORY_LEVEL", "activity")
+    runtime = ProcessRuntime(api.store, clock=api.clock)
+    runtime.start("outage_wait", {"area": "NW-1"})  # start event: activated and completed at once
+    compact = [e for e in api.store.events.after(0, 100000) if e.type == "element.completed"]
+    assert compact  # the start event's row
+    Worker(api).round()
+    assert [s["rule"] for s in situations(api)] == ["starts"]  # s, then the catch event

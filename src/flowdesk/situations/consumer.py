@@ -35,7 +35,7 @@ from flowdesk.situations.models import (
     situations,
 )
 from flowdesk.store import Store, UnitOfWork
-from flowdesk.store.eventlog import PG_HORIZON
+from flowdesk.store.eventlog import ACTIVATED_ID, PG_HORIZON
 from flowdesk.store.tables import event_consumers
 
 CONSUMER = "situations"
@@ -95,6 +95,7 @@ class SituationConsumer:
         self.idle_round = idle_round
         self._head: int | None = None
         self._wanted: frozenset[str] = frozenset()
+        self._stored: frozenset[str] = frozenset()  # row types that hold wanted events
         #: `save_every` > 0 (the situations loop): a round whose changes plan no action and
         #: hold no contact is kept in memory and written with a later one, at most this many
         #: seconds later; a crash in between reads those events again (deterministic). 0: every
@@ -142,6 +143,9 @@ class SituationConsumer:
         self.engine = engine
         self.types = sorted(engine.types | HOLD_TYPES)
         self._wanted = frozenset(self.types)
+        # an activation may be stored inside a completed row (history level `activity`)
+        compact = {_COMPLETED} if _ACTIVATED in self._wanted else set()
+        self._stored = self._wanted | compact
 
     def reload(self) -> None:
         """Forget the in-memory state; the next tick reads it back from the tables."""
@@ -162,7 +166,7 @@ class SituationConsumer:
         """The next `batch` log entries after the cursor, all types, as plain rows: one
         statement in the driver's SQL (the cursor is this consumer's own, kept in memory and
         checked when it moves), decoded by position; only the entries of the types the rules
-        read have their data decoded (`_event_of`)."""
+        read have their data decoded (`_events_of`)."""
         txid, seq = self._read_at or self._cursor or (0, 0)
         with self.store.reading() as conn:
             if self._read_sql is None:
@@ -190,16 +194,18 @@ class SituationConsumer:
                     break
                 changes: list[Change] = []
                 held: list[_Held] = []
-                wanted = self._wanted
+                wanted, stored = self._wanted, self._stored
                 process = engine.process
                 for row in rows:
                     event_type = row[2]
-                    if event_type not in wanted:
+                    if event_type not in stored:
                         continue
-                    event, data = _event_of(row)
-                    changes += process(event)
+                    decoded = _events_of(row)
+                    for event, _data in decoded:
+                        if event.type in wanted:
+                            changes += process(event)
                     if event_type in HOLD_TYPES:
-                        held.append(_Held(row[7], row[8], row[6], data))
+                        held.append(_Held(row[7], row[8], row[6], decoded[-1][1]))
                 self._keep(changes, held, (int(rows[-1][0]), int(rows[-1][1])), now)
                 total += len(changes)
                 if len(rows) < self.batch:
@@ -501,8 +507,9 @@ def _read_sql(conn: Connection) -> str:
     )
 
 
-def _event_of(row: Any) -> tuple[Event, Any]:
-    """A row of `_read_sql` as the engine's event (and its decoded data)."""
+def _events_of(row: Any) -> list[tuple[Event, Any]]:
+    """A row of `_read_sql` as the engine's events (and their decoded data): a compact element
+    row (history level `activity`) is both events it stands for, as EventLog reads it back."""
     at = row[4]
     if type(at) is str:  # SQLite keeps UTC wall time as text
         at = datetime.fromisoformat(at).replace(tzinfo=UTC)
@@ -510,10 +517,28 @@ def _event_of(row: Any) -> tuple[Event, Any]:
         at = at.replace(tzinfo=UTC)
     raw = row[12]
     data = json.loads(raw) if type(raw) is str else raw
-    context = context_of(
-        row[3], row[2], row[5], at, data, row[6], row[7], row[8], row[9], row[10], row[11]
-    )
-    return Event(row[3], row[2], at.timestamp(), context), data
+    kinds = [(row[3], row[2])]
+    if row[2] == _COMPLETED and type(data) is dict and ACTIVATED_ID in data:
+        kinds.insert(0, (data[ACTIVATED_ID], _ACTIVATED))
+        data = {k: v for k, v in data.items() if k != ACTIVATED_ID}
+    return [
+        (
+            Event(
+                id_,
+                kind,
+                at.timestamp(),
+                context_of(
+                    id_, kind, row[5], at, data, row[6], row[7], row[8], row[9], row[10], row[11]
+                ),
+            ),
+            data,
+        )
+        for id_, kind in kinds
+    ]
+
+
+_ACTIVATED = EventType.ELEMENT_ACTIVATED
+_COMPLETED = EventType.ELEMENT_COMPLETED
 
 
 def _upsert_partitions(conn: Connection) -> str:
