@@ -205,8 +205,3 @@ def staffing(
         _baseline(ops), days=days, replications=replications, target=goal, progress=progress
     )
     return dict(_clean(found))
-
-
-def window_of(ops: Ops) -> tuple[str, str]:
-    now = ops.clock.now()
-    return (now - timedelta(days=FIT_DAYS)).isoformat(), now.isoformat()
