@@ -88,3 +88,33 @@ def demo_server(
     base = f"http://{host}:{port}"
     with running(command, base, env=env, cwd=folder, budget_s=budget_s):
         yield base, url
+
+
+@contextmanager
+def seeded_web(folder: Path) -> Iterator[str]:
+    """tests/web/serve_web.py on a free port over three days of seeded demo history (100
+    customers, 15 cases a day, ending an hour ago, so the analysis and simulation pages have
+    a log to read): the base URL until the block ends."""
+    from datetime import UTC, datetime, timedelta
+
+    from flowdesk.cli.demo import default_demo_dir, load_demo_content
+    from flowdesk.demo.seed import seed
+    from flowdesk.store import Store
+    from flowdesk.testing.postgres import free_port
+
+    url = f"sqlite:///{folder / 'flowdesk.db'}"
+    store = Store.open(url)
+    store.upgrade()
+    list(load_demo_content(store))
+    end = datetime.now(UTC) - timedelta(hours=1)
+    seed(store, default_demo_dir(), days=3, customers=100, cases_per_day=15, end=end)
+    store.close()
+    port = free_port()
+    launcher = Path(__file__).with_name("serve_web.py")
+    base = f"http://127.0.0.1:{port}"
+    with running(
+        [sys.executable, str(launcher), "--port", str(port), "--database-url", url],
+        base,
+        env=dict(os.environ, FLOWDESK_WEBHOOK_INTERVAL="0"),
+    ):
+        yield base

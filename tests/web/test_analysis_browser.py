@@ -3,21 +3,13 @@ from the nav to a process, then the heatmap switched to durations with arrow key
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.web.servers import running
+from tests.web.servers import seeded_web
 from tests.web.test_browser import CHROMIUM, _login, _shot, browser
-
-from flowdesk.cli.demo import default_demo_dir, load_demo_content
-from flowdesk.demo.seed import seed
-from flowdesk.store import Store
-from flowdesk.testing.postgres import free_port
 
 __all__ = ["browser"]
 
@@ -30,22 +22,7 @@ KEY = "billing_dispute"
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """tests/web/serve_web.py on a free port over two days of seeded demo history."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('analysis-browser') / 'flowdesk.db'}"
-    store = Store.open(url)
-    store.upgrade()
-    list(load_demo_content(store))
-    end = datetime.now(UTC) - timedelta(hours=1)
-    seed(store, default_demo_dir(), days=3, customers=100, cases_per_day=15, end=end)
-    store.close()
-    port = free_port()
-    launcher = Path(__file__).with_name("serve_web.py")
-    base = f"http://127.0.0.1:{port}"
-    with running(
-        [sys.executable, str(launcher), "--port", str(port), "--database-url", url],
-        base,
-        env=dict(os.environ, FLOWDESK_WEBHOOK_INTERVAL="0"),
-    ):
+    with seeded_web(tmp_path_factory.mktemp("analysis-browser")) as base:
         yield base
 
 

@@ -4,21 +4,13 @@ leave), run, and both sides read: SLA, waits, backlog, with the charts drawn."""
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.web.servers import running
+from tests.web.servers import seeded_web
 from tests.web.test_browser import CHROMIUM, _login, _shot, browser
-
-from flowdesk.cli.demo import default_demo_dir, load_demo_content
-from flowdesk.demo.seed import seed
-from flowdesk.store import Store
-from flowdesk.testing.postgres import free_port
 
 __all__ = ["browser"]
 
@@ -30,21 +22,7 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    url = f"sqlite:///{tmp_path_factory.mktemp('simulation-browser') / 'flowdesk.db'}"
-    store = Store.open(url)
-    store.upgrade()
-    list(load_demo_content(store))
-    end = datetime.now(UTC) - timedelta(hours=1)
-    seed(store, default_demo_dir(), days=3, customers=100, cases_per_day=15, end=end)
-    store.close()
-    port = free_port()
-    launcher = Path(__file__).with_name("serve_web.py")
-    base = f"http://127.0.0.1:{port}"
-    with running(
-        [sys.executable, str(launcher), "--port", str(port), "--database-url", url],
-        base,
-        env=dict(os.environ, FLOWDESK_WEBHOOK_INTERVAL="0"),
-    ):
+    with seeded_web(tmp_path_factory.mktemp("simulation-browser")) as base:
         yield base
 
 

@@ -160,17 +160,19 @@ def run(
         if progress is not None:
             progress(done[0], total)
 
-    warmup = 3.0
-    result = summarise(
-        replicate(
-            model,
-            days=days,
-            replications=replications,
-            seed=seed,
-            warmup_days=warmup,
-            progress=tick,
+    def measure(measured: Model) -> dict[str, Any]:
+        """Both sides on the same seeds, so their difference is the change, not the luck."""
+        return summarise(
+            replicate(
+                measured,
+                days=days,
+                replications=replications,
+                seed=seed,
+                warmup_days=3.0,
+                progress=tick,
+            )
         )
-    )
+
     out: dict[str, Any] = {
         "name": str(scenario.get("name") or "scenario"),
         "days": days,
@@ -178,20 +180,9 @@ def run(
         "seed": seed,
         "baseline_model": describe(base),
         "scenario_model": describe(model),
-        "scenario": result,
-        "baseline": None,
+        "scenario": measure(model),
+        "baseline": measure(base) if compare else None,
     }
-    if compare:
-        out["baseline"] = summarise(
-            replicate(
-                base,
-                days=days,
-                replications=replications,
-                seed=seed,
-                warmup_days=warmup,
-                progress=tick,
-            )
-        )
     return dict(_clean(out))
 
 
@@ -214,8 +205,3 @@ def staffing(
         _baseline(ops), days=days, replications=replications, target=goal, progress=progress
     )
     return dict(_clean(found))
-
-
-def window_of(ops: Ops) -> tuple[str, str]:
-    now = ops.clock.now()
-    return (now - timedelta(days=FIT_DAYS)).isoformat(), now.isoformat()

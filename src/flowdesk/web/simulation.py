@@ -48,13 +48,13 @@ def _page(
     request: Request,
     access: PageAccess,
     *,
+    base: dict[str, Any],
     form: dict[str, Any],
     result: Any = None,
     error: str | None = None,
     status_code: int = 200,
 ) -> Response:
     assert access.user is not None
-    base = use.baseline_view(access.user, ops_of(request))
     context: dict[str, Any] = {"baseline": base, "form": form, "result": result, "error": error}
     if result is not None:
         b = (result.get("baseline") or {}).get("figures", {})
@@ -88,22 +88,23 @@ def _page(
             ],
             title="Open work per day (mean over the day's hours)",
         )
-        waits = []
-        for d in depts:
-            waits.append((f"{d[:14]} · base", (b.get(f"dept.{d}.wait_mean_min") or {}).get("mean")))
-            waits.append(
-                (f"{d[:14]} · what if", (s.get(f"dept.{d}.wait_mean_min") or {}).get("mean"))
-            )
+
+        def bars(names: list[str], figure: str) -> list[tuple[str, float | None]]:
+            """Baseline and scenario bar pairs of `figure` (with {} for the name)."""
+            return [
+                (f"{n[:14]} · {side}", (of.get(figure.format(n)) or {}).get("mean"))
+                for n in names
+                for side, of in (("base", b), ("what if", s))
+            ]
+
         context["wait_chart"] = charts.bar_chart(
-            waits, title="Mean wait before an agent takes the work", kind="minutes"
+            bars(depts, "dept.{}.wait_mean_min"),
+            title="Mean wait before an agent takes the work",
+            kind="minutes",
         )
         flows = sorted(result["scenario_model"]["flows"])
-        slas = []
-        for f in flows:
-            slas.append((f"{f[:14]} · base", (b.get(f"flow.{f}.sla") or {}).get("mean")))
-            slas.append((f"{f[:14]} · what if", (s.get(f"flow.{f}.sla") or {}).get("mean")))
         context["sla_chart"] = charts.bar_chart(
-            slas, title="SLA attainment per flow", kind="percent"
+            bars(flows, "flow.{}.sla"), title="SLA attainment per flow", kind="percent"
         )
     return render(
         request, "simulation.html", context, principal=access.user, status_code=status_code
@@ -129,7 +130,7 @@ def simulation_page(request: Request, access: Supervise) -> Response:
         base = use.baseline_view(access.user, ops_of(request))
     except FlowdeskError as exc:
         return error_page(request, exc.message, status_code=422, principal=access.user)
-    return _page(request, access, form=_copy_of(base))
+    return _page(request, access, base=base, form=_copy_of(base))
 
 
 @router.post("/simulation")
@@ -168,7 +169,7 @@ def simulation_run(request: Request, access: Supervise, fields: Form) -> Respons
             raise ValueError("arrivals: give a multiplier from 0 to 20")
     except ValueError as exc:
         message = str(exc) if "give" in str(exc) else f"Not a number: {exc}"
-        return _page(request, access, form=form, error=message, status_code=422)
+        return _page(request, access, base=base, form=form, error=message, status_code=422)
     scenario["arrivals"] = {"all": form["arrivals"]}
     try:
         result = use.run(
@@ -179,5 +180,5 @@ def simulation_run(request: Request, access: Supervise, fields: Form) -> Respons
             replications=form["replications"],
         )
     except FlowdeskError as exc:
-        return _page(request, access, form=form, error=exc.message, status_code=422)
-    return _page(request, access, form=form, result=result)
+        return _page(request, access, base=base, form=form, error=exc.message, status_code=422)
+    return _page(request, access, base=base, form=form, result=result)
