@@ -27,6 +27,13 @@ def _client(
     return TestClient(create_app(settings, store, clock), client=(address, 40000))
 
 
+def _new_case(start_complaint: Starter, store: Store, prefix: str, name: str) -> str:
+    """A fresh complaint under a reference no other test of the status limits uses."""
+    reference = f"FD-{prefix}{next(_refs):04d}"
+    start_complaint(store, reference, name=name)
+    return reference
+
+
 def _check(client: TestClient, reference: str, proof: str) -> tuple[int, str, str | None]:
     token = csrf_of(client.get("/status").text)
     response = client.post("/status", data={"csrf": token, "reference": reference, "proof": proof})
@@ -38,8 +45,7 @@ def test_five_failures_on_a_reference_block_it_even_for_other_addresses(
 ) -> None:
     url, store = demo_store
     clock = FixedClock()
-    reference = f"FD-L{next(_refs):04d}"
-    start_complaint(store, reference, name="Lena Limit")
+    reference = _new_case(start_complaint, store, "L", "Lena Limit")
     app = create_app(Settings(database_url=url), store, clock)
     addresses = [f"203.0.113.{n}" for n in range(1, 8)]
     for n, address in enumerate(addresses[:5]):  # a botnet: one guess from each address
@@ -64,8 +70,7 @@ def test_five_failures_from_an_address_block_it_for_every_reference(
 ) -> None:
     url, store = demo_store
     clock = FixedClock()
-    reference = f"FD-L{next(_refs):04d}"
-    start_complaint(store, reference, name="Otto Other")
+    reference = _new_case(start_complaint, store, "L", "Otto Other")
     with _client(url, store, clock, "198.51.100.9", failures=3, window=600) as client:
         for n in range(3):  # walking through references
             assert _check(client, f"FD-WALK{n}", "smith")[0] == 404
@@ -104,8 +109,7 @@ def test_successes_do_not_count_and_failures_slide_out_of_the_window(
 ) -> None:
     url, store = demo_store
     clock = FixedClock()
-    reference = f"FD-L{next(_refs):04d}"
-    start_complaint(store, reference, name="Sam Slide")
+    reference = _new_case(start_complaint, store, "L", "Sam Slide")
     with _client(url, store, clock, "192.0.2.33") as client:
         for _ in range(10):
             assert _check(client, reference, "Slide")[0] == 200

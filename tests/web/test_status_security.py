@@ -4,11 +4,9 @@ configured proxies, and the status API (/api/v1/cases/status) is limited the sam
 
 from __future__ import annotations
 
-import itertools
-
 from fastapi.testclient import TestClient
 from tests.web.conftest import Starter
-from tests.web.test_status_limit import _check
+from tests.web.test_status_limit import _check, _new_case
 
 from flowdesk.api.app import create_app
 from flowdesk.auth import service
@@ -16,16 +14,13 @@ from flowdesk.core.clock import FixedClock
 from flowdesk.settings import Settings
 from flowdesk.store import Store
 
-_refs = itertools.count(1)
-
 
 def test_two_processes_share_the_count(
     demo_store: tuple[str, Store], start_complaint: Starter
 ) -> None:
     url, store = demo_store
     clock = FixedClock()
-    reference = f"FD-S{next(_refs):04d}"
-    start_complaint(store, reference, name="Sara Shared")
+    reference = _new_case(start_complaint, store, "S", "Sara Shared")
     apps = [create_app(Settings(database_url=url), store, clock) for _ in range(2)]
     for n in range(5):  # alternate between the two processes, from one address
         with TestClient(apps[n % 2], client=("198.51.100.7", 40000)) as client:
@@ -58,8 +53,7 @@ def test_the_status_api_is_limited_like_the_page(
 ) -> None:
     url, store = demo_store
     clock = FixedClock()
-    reference = f"FD-A{next(_refs):04d}"
-    start_complaint(store, reference, name="Alma Api")
+    reference = _new_case(start_complaint, store, "A", "Alma Api")
     service.create_user(store, clock, username="ivr", roles=["integration"])
     _, key = service.create_api_key(store, clock, username="ivr", name="ivr")
     app = create_app(Settings(database_url=url), store, clock)

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from flowdesk.auth.models import failures
 from flowdesk.store import Store
@@ -44,10 +44,6 @@ class FailureLimiter:
                     wait = max(wait, (oldest + self.window - now).total_seconds())
         return max(1, math.ceil(wait)) if wait > 0 else None
 
-    def blocked(self, keys: Sequence[str], now: datetime) -> list[str]:
-        """The keys that are blocked now."""
-        return [key for key in keys if self.retry_after([key], now) is not None]
-
     def failed(self, keys: Sequence[str], now: datetime) -> int:
         """Count a failure for each key; returns the highest count inside the window."""
         highest = 0
@@ -60,13 +56,11 @@ class FailureLimiter:
                     )
                 )
                 conn.execute(failures.insert().values(id=str(uuid.uuid4()), key=key[:300], at=now))
-                count = len(
-                    conn.execute(
-                        select(failures.c.id).where(
-                            failures.c.key == key[:300], failures.c.at > now - self.window
-                        )
-                    ).all()
-                )
+                count = conn.execute(
+                    select(func.count())
+                    .select_from(failures)
+                    .where(failures.c.key == key[:300], failures.c.at > now - self.window)
+                ).scalar_one()
                 highest = max(highest, count)
         return highest
 

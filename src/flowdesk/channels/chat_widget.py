@@ -68,7 +68,8 @@ def read(secret: str, token: str) -> ChatSession:
 
 
 def messages(store: Store, session: ChatSession, *, after: int = 0) -> list[dict[str, Any]]:
-    """The conversation from message number `after` on (the widget's cursor)."""
+    """The conversation from message number `after` on (the widget's cursor); the database
+    skips the earlier ones, which the long poll would otherwise read again on every turn."""
     c = contacts.c
     with store.reading() as conn:
         rows = conn.execute(
@@ -81,6 +82,7 @@ def messages(store: Store, session: ChatSession, *, after: int = 0) -> list[dict
                 )
             )
             .order_by(c.received_at, c.id)
+            .offset(after)
         ).all()
     return [
         {
@@ -90,8 +92,7 @@ def messages(store: Store, session: ChatSession, *, after: int = 0) -> list[dict
             "text": r.text or "",
             "at": r.received_at.isoformat(),
         }
-        for n, r in enumerate(rows)
-        if n >= after
+        for n, r in enumerate(rows, start=after)
     ]
 
 

@@ -120,12 +120,8 @@ def _connect(settings: ImapSettings) -> Any:
     return client
 
 
-def poll_once(settings: ImapSettings, intake: Intake, *, limit: int = 100) -> list[IntakeResult]:
-    """One poll of a mailbox: the contacts its new messages made."""
-    return poll(settings, intake, limit=limit).contacts
-
-
 def poll(settings: ImapSettings, intake: Intake, *, limit: int = 100) -> PollReport:
+    """One poll of a mailbox: what its new messages made."""
     client = _connect(settings)
     try:
         return take_new(client, intake, limit=limit)

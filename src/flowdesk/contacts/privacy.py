@@ -114,9 +114,7 @@ def export_customer(store: Store, customer_id: str) -> dict[str, Any]:
             ],
             "contacts": [
                 _plain(r)
-                for r in conn.execute(
-                    select(contacts).where(contacts.c.id.in_(contact_ids or [""]))
-                )
+                for r in conn.execute(select(contacts).where(contacts.c.customer_id == customer_id))
             ],
             "cases": [
                 _plain(r)

@@ -10,9 +10,11 @@ import secrets
 
 from fastapi import Request, Response
 
-CSRF_COOKIE = "flowdesk_csrf"
+# one cookie and header for the forms and the API's cookie check (flowdesk.api.security)
+from flowdesk.api.security import CSRF_COOKIE as CSRF_COOKIE
+from flowdesk.api.security import CSRF_HEADER as CSRF_HEADER
+
 CSRF_FIELD = "csrf"
-CSRF_HEADER = "X-CSRF-Token"
 
 
 def token_for(request: Request) -> str:

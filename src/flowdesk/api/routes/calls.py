@@ -77,14 +77,10 @@ CALL_EVENT_BODY = {
 }
 
 
-async def _body(request: Request) -> bytes:
-    return await request.body()
-
-
 @router.post("/calls/events", openapi_extra=CALL_EVENT_BODY)
 def call_event(
     request: Request,
-    raw: Annotated[bytes, Depends(_body)],
+    raw: Annotated[bytes, Depends(provider_routes.raw_body)],
     principal: Annotated[Principal, Depends(require(Permission.CONTACTS_INGEST))],
 ) -> JSONResponse:
     """One call event: offered, answered, transferred, ended or voicemail."""
@@ -92,7 +88,9 @@ def call_event(
 
 
 @router.post("/providers/twilio/voice", response_class=Response)
-def twilio_voice(request: Request, raw: Annotated[bytes, Depends(_body)]) -> Response:
+def twilio_voice(
+    request: Request, raw: Annotated[bytes, Depends(provider_routes.raw_body)]
+) -> Response:
     """Twilio Voice status callbacks (and recording transcriptions) of the customer's call and
     of the legs dialled to agents' clients; answered with empty TwiML."""
     signature = request.headers.get("x-twilio-signature")

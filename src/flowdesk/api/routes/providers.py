@@ -18,7 +18,8 @@ router = APIRouter(prefix="/api/v1/providers", tags=["providers"])
 TWIML = "application/xml"
 
 
-async def _body(request: Request) -> bytes:
+async def raw_body(request: Request) -> bytes:
+    """The body as sent: the providers sign its exact bytes (also used by the calls routes)."""
     return await request.body()
 
 
@@ -36,7 +37,7 @@ def form_of(raw: bytes) -> list[tuple[str, str]]:
 
 
 @router.post("/twilio/messages", response_class=Response)
-def twilio_message(request: Request, raw: Annotated[bytes, Depends(_body)]) -> Response:
+def twilio_message(request: Request, raw: Annotated[bytes, Depends(raw_body)]) -> Response:
     """Twilio's incoming-message webhook (SMS and WhatsApp): answers empty TwiML, so Twilio
     sends nothing itself; Flowdesk's acknowledgement goes out through the Messages API."""
     signature = request.headers.get("x-twilio-signature")
@@ -45,7 +46,7 @@ def twilio_message(request: Request, raw: Annotated[bytes, Depends(_body)]) -> R
 
 
 @router.post("/twilio/status", response_class=Response)
-def twilio_status(request: Request, raw: Annotated[bytes, Depends(_body)]) -> Response:
+def twilio_status(request: Request, raw: Annotated[bytes, Depends(raw_body)]) -> Response:
     """Twilio's status callback of a message Flowdesk sent (queued ... delivered, failed)."""
     signature = request.headers.get("x-twilio-signature")
     use.twilio_status(ops_of(request), called_url(request), form_of(raw), signature)
@@ -59,7 +60,9 @@ def whatsapp_subscribe(request: Request) -> PlainTextResponse:
 
 
 @router.post("/whatsapp")
-def whatsapp_notification(request: Request, raw: Annotated[bytes, Depends(_body)]) -> JSONResponse:
+def whatsapp_notification(
+    request: Request, raw: Annotated[bytes, Depends(raw_body)]
+) -> JSONResponse:
     """A WhatsApp Cloud API notification (messages and statuses), answered 200 once checked."""
     signature = request.headers.get("x-hub-signature-256")
     report = use.whatsapp_notification(ops_of(request), raw, signature)
