@@ -12,7 +12,7 @@ from typing import Annotated, Any, TypeVar
 from fastapi import Request
 from pydantic import BaseModel, BeforeValidator, Field, WithJsonSchema
 
-from flowdesk.app import services
+from flowdesk.app import organisation, services
 from flowdesk.app.context import Ops
 from flowdesk.app.services import ProcessRuntime, Store
 from flowdesk.app.values import InvalidInput as InvalidInput
@@ -135,9 +135,16 @@ def ops_of(request: Request) -> Ops:
 
 
 def _routing(request: Request) -> Any:
-    from flowdesk.api.routes.routing import routing_service  # it imports this module
-
-    return routing_service(request)
+    """The app's routing service: `app.state.routing` when the application configured one
+    (priority policy, SLA catalog, process runtime), else one built on first use with the
+    organisation of the company file."""
+    state = request.app.state
+    service = getattr(state, "routing", None)
+    if service is None:
+        company = getattr(getattr(state, "settings", None), "company_file", None)
+        service = organisation.routing_for(state.store, company, clock=state.clock)
+        state.routing = service
+    return service
 
 
 def _intake(request: Request) -> Any:

@@ -1,8 +1,8 @@
 """Routing for agents and supervisors: presence, next best work item, offers, transfers,
 SLA pauses, and the supervisor's view of queues, waiting times, SLAs at risk and load.
 
-The service comes from `app.state.routing` when the application configured one (priority
-policy, SLA catalog, process runtime); otherwise a default one on the app's store and clock.
+Each route calls its use case in `flowdesk.app.routing` (or `organisation`, `supervision`),
+which owns permission and validation; the routing service itself comes from `ops_of`.
 """
 
 from __future__ import annotations
@@ -10,35 +10,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from flowdesk.api.routes.common import ops_of
 from flowdesk.api.security import require
 from flowdesk.app import organisation, supervision
+from flowdesk.app import routing as routing_work
 from flowdesk.app.context import Ops
+from flowdesk.app.routing import Presence
 from flowdesk.auth.roles import Permission
-from flowdesk.auth.service import Forbidden, Principal
-from flowdesk.core.errors import NotFoundError
-from flowdesk.routing import Presence
-from flowdesk.routing.service import RoutingService
+from flowdesk.auth.service import Principal
 
 router = APIRouter(prefix="/api/v1", tags=["routing"])
-
-
-def routing_service(request: Request) -> RoutingService:
-    state = request.app.state
-    service = getattr(state, "routing", None)
-    if service is None:
-        # the organisation of the company file, when the app has one (lanes, skills, SLAs)
-        settings = getattr(state, "settings", None)
-        company = getattr(settings, "company_file", None)
-        service = organisation.routing_for(state.store, company, clock=state.clock)
-        state.routing = service
-    return service
-
-
-Service = Annotated[RoutingService, Depends(routing_service)]
 
 
 AppOps = Annotated[Ops, Depends(ops_of)]
@@ -167,36 +151,23 @@ class TickOut(BaseModel):
     offered: int
 
 
-def _me(service: RoutingService, principal: Principal) -> dict[str, Any]:
-    """The caller as an agent; registered on first use with their groups as departments."""
-    try:
-        return service.agent(principal.username)
-    except NotFoundError:
-        return service.upsert_agent(
-            principal.username,
-            departments=principal.groups,
-            display_name=principal.display_name,
-        )
-
-
 # -- agents ---------------------------------------------------------------------------------
 @router.get("/routing/agents/me", response_model=AgentOut)
 def my_agent(
-    service: Service, principal: Annotated[Principal, Depends(require(Permission.WORK_READ))]
+    ops: AppOps, principal: Annotated[Principal, Depends(require(Permission.WORK_READ))]
 ) -> dict[str, Any]:
     """The caller's routing profile, presence and current load."""
-    return _me(service, principal)
+    return routing_work.my_agent(principal, ops)
 
 
 @router.put("/routing/agents/me/presence", response_model=AgentOut)
 def set_my_presence(
     body: PresenceIn,
-    service: Service,
+    ops: AppOps,
     principal: Annotated[Principal, Depends(require(Permission.WORK_ACT))],
 ) -> dict[str, Any]:
     """available (receives work), busy (keeps working, nothing new), away, offline."""
-    _me(service, principal)
-    return service.set_presence(principal.username, body.presence)
+    return routing_work.set_my_presence(principal, ops, body.presence)
 
 
 @router.get("/routing/agents", response_model=list[AgentOut])
@@ -279,125 +250,107 @@ def set_presence(
 # -- work -----------------------------------------------------------------------------------
 @router.get("/routing/next", response_model=EntryOut | None)
 def peek_next(
-    service: Service, principal: Annotated[Principal, Depends(require(Permission.WORK_READ))]
+    ops: AppOps, principal: Annotated[Principal, Depends(require(Permission.WORK_READ))]
 ) -> dict[str, Any] | None:
     """The caller's next best work item (null when there is none), without taking it."""
-    _me(service, principal)
-    return service.next_for(principal.username)
+    return routing_work.peek_next(principal, ops)
 
 
 @router.post("/routing/next", response_model=EntryOut | None)
 def take_next(
-    service: Service, principal: Annotated[Principal, Depends(require(Permission.WORK_ACT))]
+    ops: AppOps, principal: Annotated[Principal, Depends(require(Permission.WORK_ACT))]
 ) -> dict[str, Any] | None:
     """Pull: assign the caller's next best work item to them (null when there is none)."""
-    _me(service, principal)
-    return service.pull(principal.username)
+    return routing_work.take_next(principal, ops)
 
 
 @router.get("/routing/offers", response_model=list[EntryOut])
 def my_offers(
-    service: Service, principal: Annotated[Principal, Depends(require(Permission.WORK_READ))]
+    ops: AppOps, principal: Annotated[Principal, Depends(require(Permission.WORK_READ))]
 ) -> list[dict[str, Any]]:
     """Work offered to the caller and waiting for accept or decline."""
-    return service.offers_for(principal.username)
+    return routing_work.my_offers(principal, ops)
 
 
 @router.post("/routing/offers/{offer_id}/accept", response_model=EntryOut)
 def accept_offer(
     offer_id: str,
-    service: Service,
+    ops: AppOps,
     principal: Annotated[Principal, Depends(require(Permission.WORK_ACT))],
 ) -> dict[str, Any]:
-    return service.accept(offer_id, principal.username)
+    return routing_work.accept_offer(principal, ops, offer_id)
 
 
 @router.post("/routing/offers/{offer_id}/decline", response_model=EntryOut)
 def decline_offer(
     offer_id: str,
     body: DeclineIn,
-    service: Service,
+    ops: AppOps,
     principal: Annotated[Principal, Depends(require(Permission.WORK_ACT))],
 ) -> dict[str, Any]:
     """The work goes back to the queue and is offered to someone else."""
-    return service.decline(offer_id, principal.username, body.reason)
-
-
-def _own_or_supervisor(service: RoutingService, item_id: str, principal: Principal) -> None:
-    entry = service.entry(item_id)
-    if entry["agent"] != principal.username and not principal.can(Permission.SUPERVISE):
-        raise Forbidden(
-            f"work item {item_id} is not yours",
-            hint="only its agent or a supervisor may do this",
-        )
+    return routing_work.decline_offer(principal, ops, offer_id, body.reason)
 
 
 @router.post("/routing/items/{item_id}/transfer", response_model=EntryOut)
 def transfer(
     item_id: str,
     body: TransferIn,
-    service: Service,
+    ops: AppOps,
     principal: Annotated[Principal, Depends(require(Permission.WORK_ACT))],
 ) -> dict[str, Any]:
     """Move work to another queue or department; the reason is kept in the event log."""
-    _own_or_supervisor(service, item_id, principal)
-    return service.transfer(
-        item_id,
-        department=body.department,
-        reason=body.reason,
-        skills=body.skills,
-        actor=principal.username,
+    return routing_work.transfer(
+        principal, ops, item_id, department=body.department, reason=body.reason, skills=body.skills
     )
 
 
 @router.post("/routing/items/{item_id}/sla/pause", response_model=EntryOut)
 def pause_sla(
     item_id: str,
-    service: Service,
+    ops: AppOps,
     principal: Annotated[Principal, Depends(require(Permission.WORK_ACT))],
 ) -> dict[str, Any]:
     """Waiting on the customer: the SLA clocks stop until resumed."""
-    _own_or_supervisor(service, item_id, principal)
-    return service.pause_sla(item_id, actor=principal.username)
+    return routing_work.pause_sla(principal, ops, item_id)
 
 
 @router.post("/routing/items/{item_id}/sla/resume", response_model=EntryOut)
 def resume_sla(
     item_id: str,
-    service: Service,
+    ops: AppOps,
     principal: Annotated[Principal, Depends(require(Permission.WORK_ACT))],
 ) -> dict[str, Any]:
-    _own_or_supervisor(service, item_id, principal)
-    return service.resume_sla(item_id, actor=principal.username)
+    return routing_work.resume_sla(principal, ops, item_id)
 
 
 # -- supervisors ----------------------------------------------------------------------------
 @router.get("/routing/queue", response_model=list[EntryOut])
 def queue(
-    service: Service,
-    _: Annotated[Principal, Depends(require(Permission.SUPERVISE))],
+    ops: AppOps,
+    caller: Annotated[Principal, Depends(require(Permission.SUPERVISE))],
     department: str | None = None,
     limit: int = 100,
 ) -> list[dict[str, Any]]:
     """Queued work, most urgent first."""
-    return service.queue(department=department, limit=max(1, min(limit, 1000)))
+    return routing_work.queue(caller, ops, department=department, limit=limit)
 
 
 @router.get("/routing/supervisor", response_model=SupervisorOut)
 def supervisor(
-    service: Service, _: Annotated[Principal, Depends(require(Permission.SUPERVISE))]
+    ops: AppOps, caller: Annotated[Principal, Depends(require(Permission.SUPERVISE))]
 ) -> dict[str, Any]:
     """Queue sizes and waiting times per department and channel, SLAs at risk, agents' load."""
-    return service.supervisor()
+    return routing_work.overview(caller, ops)
 
 
 @router.post("/routing/tick", response_model=TickOut)
 def tick(
-    service: Service, _: Annotated[Principal, Depends(require(Permission.SUPERVISE))]
+    ops: AppOps, caller: Annotated[Principal, Depends(require(Permission.SUPERVISE))]
 ) -> dict[str, int]:
     """Run one routing round now: pull new work from flows, expire offers, escalate SLAs,
     offer work to ready agents (a worker normally does this every few seconds)."""
-    return service.tick()
+    return routing_work.tick(caller, ops)
 
 
 class WallboardDepartmentOut(BaseModel):
