@@ -11,7 +11,7 @@ import hmac
 import json
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, select
@@ -52,19 +52,26 @@ def issue(secret: str, session: ChatSession) -> str:
     return f"{body}.{_b64(mac)}"
 
 
-def read(secret: str, token: str) -> ChatSession:
-    """The session a token names; InvalidContactError for one this server did not sign."""
+def read(
+    secret: str, token: str, *, now: datetime | None = None, max_age: timedelta | None = None
+) -> ChatSession:
+    """The session a token names; InvalidContactError for one this server did not sign, or
+    (given `now` and `max_age`) for one that began longer ago than `max_age`: a leaked token
+    must not read a customer's conversation for ever."""
     body, _, mac = token.partition(".")
     expected = _b64(hmac.new(secret.encode(), body.encode(), hashlib.sha256).digest())
     if not body or not hmac.compare_digest(mac, expected):
         raise InvalidContactError("unknown chat session", hint="start a new chat")
     try:
         fields = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
-        return ChatSession(
+        session = ChatSession(
             fields["s"], fields["e"], fields["n"], datetime.fromisoformat(fields["t"])
         )
     except (ValueError, KeyError, TypeError):
         raise InvalidContactError("unknown chat session", hint="start a new chat") from None
+    if now is not None and max_age is not None and now - session.started > max_age:
+        raise InvalidContactError("this chat session has expired", hint="start a new chat")
+    return session
 
 
 def messages(store: Store, session: ChatSession, *, after: int = 0) -> list[dict[str, Any]]:

@@ -93,14 +93,14 @@ def write(request: Request, body: Annotated[dict[str, Any], Depends(_json)]) -> 
 
 
 @router.get("/api/v1/chat/messages")
-def read(
+async def read(
     request: Request,
     session: Annotated[str, Query(max_length=2000)],
     after: Annotated[int, Query(ge=0)] = 0,
     wait: Annotated[float, Query(ge=0, le=25)] = 20,
 ) -> JSONResponse:
     """The conversation from message `after` on; waits up to `wait` seconds for a new one."""
-    return _answer(request, use.read(ops_of(request), session, after, wait))
+    return _answer(request, await use.read(ops_of(request), session, after, wait))
 
 
 DEMO_PAGE = """<!doctype html>
