@@ -654,8 +654,16 @@ class _Parser:
             parallel = (el.get("parallelMultiple") or "").lower() == "true"
             catching = kind in ("startEvent", "intermediateCatchEvent", "boundaryEvent")
             # parallel multiple ("all of the triggers are required") where something waits
-            # for them: a token at an intermediate catch event, an activity for its boundary
+            # for them: a token at an intermediate catch event, an activity for its boundary,
+            # the runtime's held triggers for a process start event (10.5.2)
+            parent = el.getparent()
+            in_event_subprocess = (
+                parent is not None
+                and local_name(parent) == "subProcess"
+                and (parent.get("triggeredByEvent") or "").lower() == "true"
+            )
             waits = not parallel or kind in ("intermediateCatchEvent", "boundaryEvent")
+            waits = waits or (kind == "startEvent" and not in_event_subprocess)
             if (
                 catching
                 and waits
@@ -665,8 +673,9 @@ class _Parser:
             self.add(
                 f"{kind} '{el.get('id')}' has {len(found)} event definitions "
                 + (
-                    "(parallel multiple start events are not supported: all their triggers "
-                    "would have to be collected before any instance exists)"
+                    "(a parallel multiple start event of an event sub-process is not "
+                    "supported: its triggers would have to be collected inside the instance "
+                    "and the set re-armed after each start)"
                     if parallel
                     else "(only catching message, signal, timer and conditional events may "
                     "have several)"
