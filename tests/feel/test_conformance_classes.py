@@ -251,3 +251,38 @@ def test_equality_operators_as_simple_unary_tests(text: str, value: object) -> N
 )
 def test_function_type_conformance_is_contravariant_in_parameters(text: str, value: object) -> None:
     assert feel(text) == value
+
+
+# Table 80 (context functions): `context put(context, key, value)` takes one key, a string;
+# `context put(context, keys, value)` a list of keys. Named, the parameter name picks the form.
+# 10.3.2.9.4 (to singleton list): a value where a list of it is expected is that singleton list.
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ('context put(context: {y: {a: 0}}, keys: ["y", "a"], value: 2)', {"y": {"a": 2}}),
+        ('context put({y: {a: 0}}, ["y", "a"], 2)', {"y": {"a": 2}}),
+        ('context put(context: {}, key: "a", value: 1)', {"a": 1}),
+        ('context put(context: {y: {a: 0}}, key: ["y", "a"], value: 2)', None),
+        ('context merge({"a": 1})', {"a": 1}),
+        ('context merge(contexts: {"a": 1})', {"a": 1}),
+        ("context merge([1, 2])", None),
+    ],
+)
+def test_context_put_forms_and_context_merge_of_one_context(text: str, value: object) -> None:
+    assert feel(text) == value
+
+
+# Table 75 (list replace): "match: function(item, newItem) -> boolean"; a function of another
+# arity does not conform to that type (10.3.2.9.2). One item is a singleton list (10.3.2.9.4).
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("list replace([2, 4], function(item, newItem) item = 2, 5)", [5, 4]),
+        ("list replace([2, 4], function(item, newItem, extra) item = 2, 5)", None),
+        ("list replace([2, 4], function(item) item = 2, 5)", None),
+        ("list replace(1, 1, 5)", [5]),
+        ("list replace(null, 1, 5)", None),
+    ],
+)
+def test_list_replace_match_arity_and_a_single_item(text: str, value: object) -> None:
+    assert feel(text) == value
