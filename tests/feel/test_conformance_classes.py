@@ -123,6 +123,8 @@ def test_for_over_a_descending_range_value_is_null() -> None:
         ('range("[1..]")', None),
         ('range("[10..1]")', None),
         ('range("[1e1..2e1]") = [10..20]', True),
+        ('range(">=10")', None),  # a unary test is not a rule 66 range literal
+        ('range("<2")', None),
     ],
 )
 def test_range_function_edge_cases(text: str, value: object) -> None:
