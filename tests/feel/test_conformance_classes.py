@@ -288,3 +288,25 @@ def test_context_put_forms_and_context_merge_of_one_context(text: str, value: ob
 )
 def test_list_replace_match_arity_and_a_single_item(text: str, value: object) -> None:
     assert feel(text) == value
+
+
+# 10.3.4.3 (Table 65): matches/replace take XML Schema regular expressions with the XPath 3.1
+# flags. XML Schema class subtraction `[A-Z-[OI]]` is the class minus the subtracted one; with
+# flag x whitespace is removed before the pattern is read (except inside a class), so `\ s`
+# is `\s`; a back-reference inside a class, or `\0`, is not XML Schema syntax (null).
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ('matches("X", "[A-Z-[OI]]")', True),
+        ('matches("O", "[A-Z-[OI]]")', False),
+        ('matches("i", "[A-Z-[OI]]", "i")', False),
+        ('matches("x", "^[a-z-[aeiou]]$")', True),
+        ('matches("e", "^[a-z-[aeiou]]$")', False),
+        (r'matches("hello world", "hello\ sworld", "x")', True),
+        ('matches("hello world", "he ll o[ ]worl d", "x")', True),
+        (r'matches("abcd", "(asd)[\1]")', None),
+        (r'matches("abcd", "1[asd\0]")', None),
+    ],
+)
+def test_xml_schema_regex_subtraction_flag_x_and_class_escapes(text: str, value: object) -> None:
+    assert feel(text) == value
