@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import lru_cache
 
 from flowdesk.feel.errors import FeelRuntimeError
 
@@ -15,8 +16,10 @@ MAX_PATTERN = 10_000
 _FLAG_BITS = {"s": re.DOTALL, "m": re.MULTILINE, "i": re.IGNORECASE}
 
 
+@lru_cache(maxsize=512)
 def compile_xpath(fname: str, pattern: str, flags: str | None) -> re.Pattern[str]:
-    """Compile an XPath regex with XPath flags (`s`, `m`, `i`, `x`, `q`)."""
+    """Compile an XPath regex with XPath flags (`s`, `m`, `i`, `x`, `q`); cached, since a
+    decision evaluates the same pattern on every call and the translation is not free."""
     if len(pattern) > MAX_PATTERN:
         raise FeelRuntimeError(f"{fname}: pattern is longer than {MAX_PATTERN} characters")
     flags = flags or ""
