@@ -476,7 +476,7 @@ def test_messages_correlate_or_buffer_and_signals_broadcast(api: Api) -> None:
         json={"name": "customer-reply", "correlationKey": "FD-9", "variables": {"text": "hi"}},
         headers=headers,
     )
-    assert early.json() == {"instances": [], "buffered": True}
+    assert early.json() == {"instances": [], "buffered": True, "held": False}
     for task in api.client.post(
         "/api/v1/external-tasks/fetch-and-lock",
         json={"workerId": "w", "topics": [{"topicName": "crm-update"}]},
@@ -490,7 +490,7 @@ def test_messages_correlate_or_buffer_and_signals_broadcast(api: Api) -> None:
         json={"name": "customer-reply", "correlationKey": "FD-1", "variables": {"text": "thanks"}},
         headers=headers,
     )
-    assert reply.json() == {"instances": [waiting["id"]], "buffered": False}
+    assert reply.json() == {"instances": [waiting["id"]], "buffered": False, "held": False}
     state = api.client.get(f"/api/v1/process-instances/{waiting['id']}", headers=headers).json()
     assert state["status"] == "completed" and state["variables"]["text"] == "thanks"
     a, b = api.start("outage"), api.start("outage")

@@ -375,3 +375,48 @@ def test_lane_names_gateway_markers_and_group_labels_as_the_di_says() -> None:
             if css_class != "bpmn-element":
                 assert f".{css_class}{{" not in style, css_class
     assert "First line" in "".join(found["lane_a"][0].itertext())
+
+
+OUTSIDE_THE_POOL = (
+    HEAD
+    + """
+  <bpmn:collaboration id="collab"><bpmn:participant id="pool" name="Onboarding" processRef="main"/></bpmn:collaboration>
+  <bpmn:process id="main" isExecutable="false">
+    <bpmn:startEvent id="s"/>
+    <bpmn:endEvent id="declined" name="Application declined&#10;due to fraud"/>
+    <bpmn:sequenceFlow id="f" name="Yellow&#10;(Moderate risk)" sourceRef="s" targetRef="declined"/>
+  </bpmn:process>
+  <bpmn:process id="loose"><bpmn:endEvent id="outside" name="Provisioning Completed"/></bpmn:process>
+  <bpmndi:BPMNDiagram id="d"><bpmndi:BPMNPlane id="pl" bpmnElement="collab">
+    <bpmndi:BPMNShape id="pool_di" bpmnElement="pool" isHorizontal="true"><dc:Bounds x="0" y="0" width="400" height="150"/></bpmndi:BPMNShape>
+    <bpmndi:BPMNShape id="s_di" bpmnElement="s"><dc:Bounds x="60" y="50" width="36" height="36"/></bpmndi:BPMNShape>
+    <bpmndi:BPMNShape id="declined_di" bpmnElement="declined"><dc:Bounds x="300" y="50" width="36" height="36"/>
+      <bpmndi:BPMNLabel><dc:Bounds x="250" y="90" width="168" height="31"/></bpmndi:BPMNLabel></bpmndi:BPMNShape>
+    <bpmndi:BPMNEdge id="f_di" bpmnElement="f"><di:waypoint x="96" y="68"/><di:waypoint x="300" y="68"/>
+      <bpmndi:BPMNLabel><dc:Bounds x="120" y="30" width="126" height="31"/></bpmndi:BPMNLabel></bpmndi:BPMNEdge>
+    <bpmndi:BPMNShape id="outside_di" bpmnElement="outside"><dc:Bounds x="450" y="50" width="36" height="36"/></bpmndi:BPMNShape>
+  </bpmndi:BPMNPlane></bpmndi:BPMNDiagram>
+</bpmn:definitions>
+"""
+)
+
+
+def test_a_process_outside_every_pool_is_descriptive_and_typed_line_breaks_are_kept() -> None:
+    """As MIWG reference C.9.0 (Trisotech) is written: shapes drawn outside the one pool sit in
+    a second process that no participant references and that does not say it is executable
+    (isExecutable is optional in BPMN 2.0, 8.3.7). It is documentation, not a process to run:
+    the file imports and deploys as descriptive, with no "no start event" error. A name with a
+    typed line break (`&#10;`) is drawn on two lines, also on a flow whose label is one line."""
+    imported = import_bpmn(OUTSIDE_THE_POOL)
+    assert not imported.errors
+    assert not imported.definitions.processes["loose"].executable
+    found = groups(render_svg(imported.definitions))
+    labels = {
+        eid: [t.text for t in found[eid][0].iter(f"{SVG}tspan")]
+        or [t.text for t in found[eid][0].iter(f"{SVG}text") if t.get("class") == "bpmn-label"]
+        for eid in ("declined", "f")
+    }
+    assert labels == {
+        "declined": ["Application declined", "due to fraud"],
+        "f": ["Yellow", "(Moderate risk)"],
+    }

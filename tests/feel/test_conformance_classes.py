@@ -123,6 +123,8 @@ def test_for_over_a_descending_range_value_is_null() -> None:
         ('range("[1..]")', None),
         ('range("[10..1]")', None),
         ('range("[1e1..2e1]") = [10..20]', True),
+        ('range(">=10")', None),  # a unary test is not a rule 66 range literal
+        ('range("<2")', None),
     ],
 )
 def test_range_function_edge_cases(text: str, value: object) -> None:
@@ -250,4 +252,61 @@ def test_equality_operators_as_simple_unary_tests(text: str, value: object) -> N
     ],
 )
 def test_function_type_conformance_is_contravariant_in_parameters(text: str, value: object) -> None:
+    assert feel(text) == value
+
+
+# Table 80 (context functions): `context put(context, key, value)` takes one key, a string;
+# `context put(context, keys, value)` a list of keys. Named, the parameter name picks the form.
+# 10.3.2.9.4 (to singleton list): a value where a list of it is expected is that singleton list.
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ('context put(context: {y: {a: 0}}, keys: ["y", "a"], value: 2)', {"y": {"a": 2}}),
+        ('context put({y: {a: 0}}, ["y", "a"], 2)', {"y": {"a": 2}}),
+        ('context put(context: {}, key: "a", value: 1)', {"a": 1}),
+        ('context put(context: {y: {a: 0}}, key: ["y", "a"], value: 2)', None),
+        ('context merge({"a": 1})', {"a": 1}),
+        ('context merge(contexts: {"a": 1})', {"a": 1}),
+        ("context merge([1, 2])", None),
+    ],
+)
+def test_context_put_forms_and_context_merge_of_one_context(text: str, value: object) -> None:
+    assert feel(text) == value
+
+
+# Table 75 (list replace): "match: function(item, newItem) -> boolean"; a function of another
+# arity does not conform to that type (10.3.2.9.2). One item is a singleton list (10.3.2.9.4).
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("list replace([2, 4], function(item, newItem) item = 2, 5)", [5, 4]),
+        ("list replace([2, 4], function(item, newItem, extra) item = 2, 5)", None),
+        ("list replace([2, 4], function(item) item = 2, 5)", None),
+        ("list replace(1, 1, 5)", [5]),
+        ("list replace(null, 1, 5)", None),
+    ],
+)
+def test_list_replace_match_arity_and_a_single_item(text: str, value: object) -> None:
+    assert feel(text) == value
+
+
+# 10.3.4.3 (Table 65): matches/replace take XML Schema regular expressions with the XPath 3.1
+# flags. XML Schema class subtraction `[A-Z-[OI]]` is the class minus the subtracted one; with
+# flag x whitespace is removed before the pattern is read (except inside a class), so `\ s`
+# is `\s`; a back-reference inside a class, or `\0`, is not XML Schema syntax (null).
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ('matches("X", "[A-Z-[OI]]")', True),
+        ('matches("O", "[A-Z-[OI]]")', False),
+        ('matches("i", "[A-Z-[OI]]", "i")', False),
+        ('matches("x", "^[a-z-[aeiou]]$")', True),
+        ('matches("e", "^[a-z-[aeiou]]$")', False),
+        (r'matches("hello world", "hello\ sworld", "x")', True),
+        ('matches("hello world", "he ll o[ ]worl d", "x")', True),
+        (r'matches("abcd", "(asd)[\1]")', None),
+        (r'matches("abcd", "1[asd\0]")', None),
+    ],
+)
+def test_xml_schema_regex_subtraction_flag_x_and_class_escapes(text: str, value: object) -> None:
     assert feel(text) == value

@@ -6,13 +6,18 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
+import pytest
 from tests.api.test_service_api import DISCOUNT_DMN, RULES
 
 from flowdesk.core.clock import FixedClock
+from flowdesk.core.errors import ModelError
+from flowdesk.engine.memory import MemoryEngine
 from flowdesk.engine.testing import cond, wrap
 from flowdesk.runtime.processes import ProcessRuntime
 from flowdesk.store import Store
+from flowdesk.store.processes import ProcessRepository
 
 
 def runtime_with(*files: tuple[str, str]) -> tuple[ProcessRuntime, FixedClock]:
@@ -22,6 +27,11 @@ def runtime_with(*files: tuple[str, str]) -> tuple[ProcessRuntime, FixedClock]:
     runtime = ProcessRuntime(store, clock=clock)
     runtime.deploy("spec", [(name, text.encode()) for name, text in files])
     return runtime, clock
+
+
+def instances_of(runtime: ProcessRuntime, key: str) -> list[dict[str, Any]]:
+    with runtime.store.reading() as conn:
+        return ProcessRepository(conn).instances(process_key=key)
 
 
 def waiting(runtime: ProcessRuntime, instance_id: str) -> list[str]:
@@ -446,3 +456,65 @@ def test_a_parallel_multiple_boundary_event_fires_once_all_its_triggers_came() -
     runtime.broadcast_signal("close-office")
     assert waiting(runtime, state.id) == ["archive", "remind"]  # interrupting: review ended
     assert runtime.instance(state.id).vars["why"] == "moved"
+
+
+PARALLEL_START = wrap(
+    """
+    <bpmn:startEvent id="both" parallelMultiple="true"><bpmn:timerEventDefinition><bpmn:timeCycle>R/PT1H</bpmn:timeCycle></bpmn:timerEventDefinition><bpmn:messageEventDefinition messageRef="m_batch"/></bpmn:startEvent>
+    <bpmn:userTask id="post_batch"/>
+    <bpmn:sequenceFlow id="f0" sourceRef="both" targetRef="post_batch"/>
+    """,
+    process_id="hourly_batch",
+    extra='<bpmn:message id="m_batch" name="batch-ready"/>',
+)
+
+
+def test_a_parallel_multiple_start_event_with_a_timer_waits_for_the_timer_and_the_message() -> None:
+    """10.5.2 (Start Event, Parallel Multiple): "all of the triggers must occur before the
+    Process is instantiated" -- a timer firing alone starts nothing, the message then starts
+    one instance; the next firing waits for the next message (each trigger consumed once)."""
+    runtime, clock = runtime_with(("h.bpmn", PARALLEL_START))
+    assert runtime.correlate_message("batch-ready", None, {"rows": 10}) == []
+    clock.advance(timedelta(hours=1, minutes=1))
+    runtime.run_due_jobs()  # the hour came and the batch was there: one instance
+    [first] = [i["id"] for i in instances_of(runtime, "hourly_batch")]
+    assert runtime.instance(first).vars == {"rows": 10}
+    clock.advance(timedelta(hours=1))
+    runtime.run_due_jobs()  # the next hour, no batch yet: held
+    assert len(instances_of(runtime, "hourly_batch")) == 1
+    [second] = runtime.correlate_message("batch-ready", None, {"rows": 20})
+    assert waiting(runtime, second) == ["post_batch"]
+    assert runtime.instance(second).vars == {"rows": 20}
+
+
+def test_a_parallel_multiple_start_of_an_event_subprocess_is_refused_with_the_reason() -> None:
+    """Event sub-processes are started inside a running instance; collecting their triggers
+    there is not done, so the model is refused at deploy, naming the element."""
+    body = PARALLEL_START.replace(
+        '<bpmn:startEvent id="both"',
+        '<bpmn:startEvent id="s0"/><bpmn:userTask id="t0"/><bpmn:sequenceFlow id="g0" sourceRef="s0" targetRef="t0"/>'
+        '<bpmn:subProcess id="esp" triggeredByEvent="true"><bpmn:startEvent id="both"',
+    ).replace(
+        '<bpmn:sequenceFlow id="f0" sourceRef="both" targetRef="post_batch"/>',
+        '<bpmn:sequenceFlow id="f0" sourceRef="both" targetRef="post_batch"/></bpmn:subProcess>',
+    )
+    with pytest.raises(
+        ModelError,
+        match="'both' has 2 event definitions .a parallel multiple start event of an event sub-process",
+    ):
+        runtime_with(("h.bpmn", body))
+
+
+def test_the_embedded_engine_holds_parallel_start_triggers_too() -> None:
+    """The same rule in `MemoryEngine` (tests, benchmarks, small embedded uses)."""
+    engine = MemoryEngine(
+        PARALLEL_START.replace(
+            "<bpmn:timerEventDefinition><bpmn:timeCycle>R/PT1H</bpmn:timeCycle></bpmn:timerEventDefinition>",
+            '<bpmn:signalEventDefinition signalRef="sig"/>',
+        ).replace("</bpmn:definitions>", '<bpmn:signal id="sig" name="go"/></bpmn:definitions>')
+    )
+    assert engine.correlate_message("batch-ready", "B-1", {"rows": 1}) is None
+    assert engine.instances == {}
+    engine.broadcast_signal("go", {"by": "ops"})
+    [state] = engine.instances.values()
+    assert state.business_key == "B-1" and state.vars == {"rows": 1, "by": "ops"}

@@ -240,14 +240,26 @@ class _Parser:
         processes: dict[str, Process] = {}
         participants: list[Participant] = []
         diagrams: list[Diagram] = []
+        in_pools = {
+            part.get("processRef")
+            for child in root
+            if local_name(child) == "collaboration"
+            for part in child
+            if local_name(part) == "participant" and part.get("processRef")
+        }
         for child in root:
             kind = local_name(child)
             if kind == "process":
-                executable = (child.get("isExecutable") or "true").lower() != "false"
+                flag = child.get("isExecutable")
+                executable = (flag or "true").lower() != "false"
+                if flag is None and in_pools and child.get("id") not in in_pools:
+                    # no pool shows it and it does not say it runs: the container some tools
+                    # (Trisotech) write for shapes drawn outside every pool -- documentation
+                    executable = False
                 # a descriptive pool is kept (diagrams, conformance); its problems only warn
                 self.issues.warn = not executable
                 try:
-                    proc = self.process(child)
+                    proc = self.process(child, executable=executable)
                 finally:
                     self.issues.warn = False
                 processes[proc.id] = proc
@@ -332,7 +344,7 @@ class _Parser:
             self.refs.message_keys.setdefault(message_id, instance)
 
     # -- process --------------------------------------------------------------------------
-    def process(self, el: etree._Element) -> Process:
+    def process(self, el: etree._Element, *, executable: bool = True) -> Process:
         pid = el.get("id") or ""
         self._process_id = pid
         raw_nodes: dict[str, dict[str, Any]] = {}
@@ -376,7 +388,7 @@ class _Parser:
         return Process(
             id=pid,
             name=el.get("name"),
-            executable=el.get("isExecutable", "true").lower() != "false",
+            executable=executable,
             line=_line(el),
             nodes=nodes,
             flows={f.id: f for f in flows},
@@ -654,8 +666,16 @@ class _Parser:
             parallel = (el.get("parallelMultiple") or "").lower() == "true"
             catching = kind in ("startEvent", "intermediateCatchEvent", "boundaryEvent")
             # parallel multiple ("all of the triggers are required") where something waits
-            # for them: a token at an intermediate catch event, an activity for its boundary
+            # for them: a token at an intermediate catch event, an activity for its boundary,
+            # the runtime's held triggers for a process start event (10.5.2)
+            parent = el.getparent()
+            in_event_subprocess = (
+                parent is not None
+                and local_name(parent) == "subProcess"
+                and (parent.get("triggeredByEvent") or "").lower() == "true"
+            )
             waits = not parallel or kind in ("intermediateCatchEvent", "boundaryEvent")
+            waits = waits or (kind == "startEvent" and not in_event_subprocess)
             if (
                 catching
                 and waits
@@ -665,8 +685,9 @@ class _Parser:
             self.add(
                 f"{kind} '{el.get('id')}' has {len(found)} event definitions "
                 + (
-                    "(parallel multiple start events are not supported: all their triggers "
-                    "would have to be collected before any instance exists)"
+                    "(a parallel multiple start event of an event sub-process is not "
+                    "supported: its triggers would have to be collected inside the instance "
+                    "and the set re-armed after each start)"
                     if parallel
                     else "(only catching message, signal, timer and conditional events may "
                     "have several)"

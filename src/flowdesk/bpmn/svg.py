@@ -109,19 +109,21 @@ def _n(value: float) -> str:
 
 
 def _wrap(text: str, width: float) -> list[str]:
-    """Word-wrap a label to roughly fit ``width`` pixels (7 px per character)."""
+    """Word-wrap a label to roughly fit ``width`` pixels (7 px per character). A line break
+    the author typed in the name (`&#10;`, as modelling tools write them) starts a new line."""
     limit = max(4, int(width / 7))
     lines: list[str] = []
-    current = ""
-    for word in text.split():
-        candidate = f"{current} {word}".strip()
-        if len(candidate) > limit and current:
+    for paragraph in text.splitlines() or [""]:
+        current = ""
+        for word in paragraph.split():
+            candidate = f"{current} {word}".strip()
+            if len(candidate) > limit and current:
+                lines.append(current)
+                current = word
+            else:
+                current = candidate
+        if current:
             lines.append(current)
-            current = word
-        else:
-            current = candidate
-    if current:
-        lines.append(current)
     return lines[:5]
 
 
@@ -595,8 +597,8 @@ class _Renderer:
             if box is None and edge.waypoints:
                 mid = edge.waypoints[len(edge.waypoints) // 2]
                 box = Bounds(mid[0] - 30, mid[1] - 16, 60, 14)
-            if box is not None:
-                self.text([name], box.x + box.width / 2, box.y - 2)
+            if box is not None:  # one line, unless the author broke it (`&#10;`)
+                self.text(name.splitlines() or [name], box.x + box.width / 2, box.y - 2)
         self.out.append("</g>")
 
     def flow_source_marker(self, edge: Edge) -> None:

@@ -44,6 +44,7 @@ class EventType:
     DEPLOYMENT_CREATED: Final = "deployment.created"
     PROCESS_DEFINITION_DEPLOYED: Final = "process_definition.deployed"
     MESSAGE_BUFFERED: Final = "message.buffered"
+    START_TRIGGER_HELD: Final = "start_trigger.held"
     WORK_ITEM_CREATED: Final = "work_item.created"
     WORK_ITEM_COMPLETED: Final = "work_item.completed"
     WORK_ITEM_CANCELLED: Final = "work_item.cancelled"
@@ -228,6 +229,17 @@ class ProcessDefinitionDeployed:
 class MessageBuffered:
     name: str
     correlation_key: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class StartTriggerHeld:
+    """One trigger of a parallel multiple start event came; `missing` still must."""
+
+    definition_id: str
+    element_id: str
+    trigger: str
+    correlation_key: str | None
+    missing: list[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -814,6 +826,11 @@ _register(
     "A process definition got a new version.",
 )
 _register(E.MESSAGE_BUFFERED, MessageBuffered, "A message matched no instance and was kept.")
+_register(
+    E.START_TRIGGER_HELD,
+    StartTriggerHeld,
+    "A trigger of a parallel multiple start event waits for the others.",
+)
 _register(E.WORK_ITEM_CREATED, WorkItemCreated, "A user task is waiting for a person.")
 _register(E.WORK_ITEM_COMPLETED, WorkItemRef, "A person completed a work item.")
 _register(E.WORK_ITEM_CANCELLED, WorkItemRef, "A work item ended without being completed.")

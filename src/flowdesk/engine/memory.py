@@ -17,6 +17,7 @@ from flowdesk.bpmn.model import Definitions
 from flowdesk.bpmn.parser import parse_bpmn
 from flowdesk.core.clock import Clock, FixedClock
 from flowdesk.core.ids import IdGenerator, SequentialIds
+from flowdesk.engine import start_gather
 from flowdesk.engine.engine import (
     DecisionEvaluator,
     DefinitionRegistry,
@@ -55,6 +56,8 @@ class MemoryEngine:
         self.events: list[Event] = []
         self.max_snapshot_bytes = 0
         self._children: dict[tuple[str, str], str] = {}  # (parent, token) -> child instance
+        #: triggers of parallel multiple start events, per (process, start event), oldest first
+        self.held: dict[tuple[str, str], list[dict[str, Any]]] = {}
         for definition in definitions:
             self.deploy(definition)
 
@@ -102,6 +105,9 @@ class MemoryEngine:
             if result.matched:
                 return self._absorb(result)
         for key, start_id in self.registry.start_events("message", name):
+            if self.registry.get(key).nodes[start_id].parallel_multiple:
+                _strict, derived = self.engine.message_key(key, name, correlation_key, variables)
+                return self._gather(key, start_id, f"message:{name}", derived, variables)
             return self.start(key, variables, start_event=start_id)
         return None
 
@@ -115,7 +121,40 @@ class MemoryEngine:
                 if result.matched:
                     self._absorb(result)
         for key, start_id in self.registry.start_events("signal", name):
-            self.start(key, variables, start_event=start_id)
+            if self.registry.get(key).nodes[start_id].parallel_multiple:
+                self._gather(key, start_id, f"signal:{name}", None, variables)
+            else:
+                self.start(key, variables, start_event=start_id)
+
+    def _gather(
+        self,
+        key: str,
+        start_id: str,
+        trigger: str,
+        correlation_key: str | None,
+        variables: Mapping[str, Any] | None,
+    ) -> InstanceState | None:
+        """BPMN 10.5.2: hold a trigger of a parallel multiple start event; start one instance
+        once all of its triggers came (as the persisted runtime does, in memory)."""
+        held = self.held.setdefault((key, start_id), [])
+        held.append(
+            {
+                "trigger": trigger,
+                "correlation_key": correlation_key,
+                "variables": dict(variables or {}),
+            }
+        )
+        found = start_gather.complete_set(
+            self.registry.get(key).nodes[start_id], held, correlation_key
+        )
+        if found is None:
+            return None
+        business_key, rows = found
+        chosen = {id(r) for r in rows}
+        held[:] = [r for r in held if id(r) not in chosen]
+        return self.start(
+            key, start_gather.merged_variables(rows), business_key, start_event=start_id
+        )
 
     def fire_due_timers(self) -> int:
         """Fire every timer due at the clock's current time; returns how many fired."""

@@ -27,6 +27,7 @@ from flowdesk.core.event_types import EventType
 from flowdesk.core.events import NewEvent
 from flowdesk.core.ids import IdGenerator, TimeOrderedIds
 from flowdesk.core.xmlsafe import xml_text
+from flowdesk.engine import start_gather
 from flowdesk.engine.engine import DecisionEvaluator, Engine, ServiceHandler
 from flowdesk.engine.events import CommandResult, Event
 from flowdesk.engine.state import InstanceState, state_from_dict
@@ -148,6 +149,17 @@ class _Tx:
     touched: dict[str, tuple[InstanceState, int, str]] = field(default_factory=dict)
     #: instance rows read along with something else this command (saves `_load` a statement)
     read: dict[str, LoadedInstance] = field(default_factory=dict)
+    #: triggers of parallel multiple start events this command held (the others must come)
+    held: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """Where a message or signal went: the instances it reached or started, and whether it
+    was buffered (no receiver yet) or held (one trigger of a parallel multiple start event)."""
+
+    instances: list[str]
+    held: bool = False
 
 
 class ProcessRuntime:
@@ -833,7 +845,21 @@ class ProcessRuntime:
     ) -> list[str]:
         """Deliver to waiting instances (or start a process with that message start event);
         with no receiver the message is buffered for `message_ttl`. Returns the instance ids."""
-        return self._run(lambda tx: self._correlate(tx, name, correlation_key, variables))
+        return self.deliver_message(name, correlation_key, variables).instances
+
+    def deliver_message(
+        self,
+        name: str,
+        correlation_key: Any = None,
+        variables: Mapping[str, Any] | None = None,
+    ) -> Delivery:
+        """As `correlate_message`, telling a held start trigger from a buffered message."""
+
+        def body(tx: _Tx) -> Delivery:
+            reached = self._correlate(tx, name, correlation_key, variables)
+            return Delivery(reached, held=tx.held > 0)
+
+        return self._run(body)
 
     def correlate_all(
         self,
@@ -884,6 +910,19 @@ class ProcessRuntime:
         for sub in tx.repo.find_subscribers("message", name, None):
             if sub["instance_id"] is None:
                 self.registry.ensure(tx.repo, sub["definition_id"])
+                if self._parallel_start(sub["definition_id"], sub["element_id"]):
+                    _strict, derived = self.engine.message_key(
+                        sub["definition_id"], name, correlation_key, variables
+                    )
+                    started = self._gather_start(
+                        tx,
+                        sub["definition_id"],
+                        sub["element_id"],
+                        f"message:{name}",
+                        derived,
+                        variables,
+                    )
+                    return [] if started is None else [started]
                 result = self.engine.start(
                     sub["definition_id"], variables, key, start_event=sub["element_id"]
                 )
@@ -906,8 +945,69 @@ class ProcessRuntime:
         )
         return []
 
+    def _parallel_start(self, definition_id: str, element_id: str) -> bool:
+        node = self.registry.get(definition_id).nodes.get(element_id)
+        return node is not None and node.parallel_multiple
+
+    def _gather_start(
+        self,
+        tx: _Tx,
+        definition_id: str,
+        element_id: str,
+        trigger: str,
+        key: str | None,
+        variables: Mapping[str, Any] | None,
+    ) -> str | None:
+        """BPMN 10.5.2: a parallel multiple start event instantiates its process only after
+        all of its triggers occurred. Hold this trigger durably (per correlation key); once
+        the set is complete, consume one trigger of each kind and start one instance with all
+        their payloads, the key as business key. Returns the started instance's id."""
+        node = self.registry.get(definition_id).nodes[element_id]
+        now = self.clock.now()
+        row = {
+            "id": self.ids.new_id(),
+            "definition_id": definition_id,
+            "element_id": element_id,
+            "trigger": trigger,
+            "correlation_key": key,
+            "variables": dict(variables or {}),
+            "created_at": now,
+        }
+        held = [*tx.repo.held_start_triggers(definition_id, element_id, lock=True), row]
+        found = start_gather.complete_set(node, held, key)
+        if found is None:
+            tx.repo.hold_start_trigger(row)
+            tx.held += 1
+            data = {
+                "definition_id": definition_id,
+                "element_id": element_id,
+                "trigger": trigger,
+                "correlation_key": key,
+                "missing": start_gather.missing(node, held, key),
+            }
+            tx.uow.append(NewEvent(EventType.START_TRIGGER_HELD, now, data, element_id=element_id))
+            return None
+        business_key, rows = found
+        tx.repo.consume_start_triggers(r["id"] for r in rows if r is not row)
+        result = self.engine.start(
+            definition_id,
+            start_gather.merged_variables(rows),
+            business_key,
+            start_event=element_id,
+        )
+        return self._absorb(tx, result, before=None, definition_id=definition_id).id
+
     def broadcast_signal(self, name: str, variables: Mapping[str, Any] | None = None) -> list[str]:
-        return self._run(lambda tx: self._broadcast(tx, name, variables))
+        return self.deliver_signal(name, variables).instances
+
+    def deliver_signal(self, name: str, variables: Mapping[str, Any] | None = None) -> Delivery:
+        """As `broadcast_signal`, also telling whether a parallel multiple start held it."""
+
+        def body(tx: _Tx) -> Delivery:
+            reached = self._broadcast(tx, name, variables)
+            return Delivery(reached, held=tx.held > 0)
+
+        return self._run(body)
 
     def _broadcast(
         self,
@@ -921,6 +1021,17 @@ class ProcessRuntime:
         for sub in tx.repo.find_subscribers("signal", name, None):
             if sub["instance_id"] is None:
                 self.registry.ensure(tx.repo, sub["definition_id"])
+                if self._parallel_start(sub["definition_id"], sub["element_id"]):
+                    started = self._gather_start(
+                        tx,
+                        sub["definition_id"],
+                        sub["element_id"],
+                        f"signal:{name}",
+                        None,
+                        variables,
+                    )
+                    reached.extend([] if started is None else [started])
+                    continue
                 result = self.engine.start(
                     sub["definition_id"], variables, start_event=sub["element_id"]
                 )
@@ -1027,8 +1138,11 @@ class ProcessRuntime:
     def _fire_start_timer(self, tx: _Tx, job: JobRow) -> None:
         assert job.definition_id is not None
         self.registry.ensure(tx.repo, job.definition_id)
-        result = self.engine.start(job.definition_id, start_event=job.element_id)
-        self._absorb(tx, result, before=None, definition_id=job.definition_id)
+        if self._parallel_start(job.definition_id, job.element_id):
+            self._gather_start(tx, job.definition_id, job.element_id, "timer", None, None)
+        else:
+            result = self.engine.start(job.definition_id, start_event=job.element_id)
+            self._absorb(tx, result, before=None, definition_id=job.definition_id)
         payload = job.payload or {}
         remaining = payload.get("remaining")
         process = self.registry.get(job.definition_id)

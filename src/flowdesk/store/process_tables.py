@@ -139,3 +139,19 @@ buffered_messages = Table(
     Column("expires_at", UtcDateTime, nullable=False),
     Index("ix_buffered_messages_lookup", "name", "correlation_key"),
 )
+
+# Triggers of parallel multiple start events (BPMN 10.5.2: "all of the triggers must occur
+# before the Process is instantiated"), held outside any instance until the set is complete
+# (migration 0012_start_triggers). `trigger` is "message:NAME", "signal:NAME" or "timer".
+start_triggers = Table(
+    "start_triggers",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("definition_id", String(250), nullable=False),
+    Column("element_id", String(200), nullable=False),
+    Column("trigger", String(310), nullable=False),
+    Column("correlation_key", String(300)),
+    Column("variables", JSON, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_start_triggers_lookup", "definition_id", "element_id"),
+)

@@ -38,6 +38,7 @@ from flowdesk.store.process_tables import (
     jobs,
     process_definitions,
     process_instances,
+    start_triggers,
     subscriptions,
     work_items,
 )
@@ -602,3 +603,32 @@ class ProcessRepository:
             delete(buffered_messages).where(and_(buffered_messages.c.expires_at <= now))
         )
         return int(result.rowcount)
+
+    # -- triggers of parallel multiple start events -----------------------------------------
+    def held_start_triggers(
+        self, definition_id: str, element_id: str, *, lock: bool
+    ) -> list[dict[str, Any]]:
+        """The triggers held for one start event, oldest first. With `lock`, the definition
+        row is locked first (PostgreSQL), so two triggers arriving together are counted one
+        after the other and the set they complete starts exactly one instance."""
+        if lock and self.postgres:
+            self.c.execute(
+                select(process_definitions.c.id)
+                .where(process_definitions.c.id == definition_id)
+                .with_for_update()
+            )
+        rows = self.c.execute(
+            select(start_triggers)
+            .where(
+                start_triggers.c.definition_id == definition_id,
+                start_triggers.c.element_id == element_id,
+            )
+            .order_by(start_triggers.c.created_at, start_triggers.c.id)
+        )
+        return [dict(r._mapping) for r in rows]
+
+    def hold_start_trigger(self, row: dict[str, Any]) -> None:
+        self.c.execute(start_triggers.insert().values(**row))
+
+    def consume_start_triggers(self, ids: Iterable[str]) -> None:
+        self.c.execute(delete(start_triggers).where(start_triggers.c.id.in_(list(ids))))

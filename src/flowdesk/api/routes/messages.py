@@ -38,6 +38,11 @@ class DeliveredOut(BaseModel):
     buffered: bool = Field(
         default=False, description="No receiver yet: kept for the message TTL for one"
     )
+    held: bool = Field(
+        default=False,
+        description="One trigger of a parallel multiple start event: kept until all of that "
+        "event's triggers came, then one instance starts",
+    )
 
 
 @router.post("/messages", response_model=DeliveredOut, responses=errors(409))
@@ -52,8 +57,11 @@ def correlate(
     ops = ops_of(request)
 
     def produce() -> tuple[int, Any]:
-        reached = use.correlate(principal, ops, body.name, body.correlation_key, body.variables)
-        return 200, DeliveredOut(instances=reached, buffered=not reached).model_dump()
+        got = use.correlate(principal, ops, body.name, body.correlation_key, body.variables)
+        buffered = not got.instances and not got.held
+        return 200, DeliveredOut(
+            instances=got.instances, buffered=buffered, held=got.held
+        ).model_dump()
 
     return idempotent(request, principal, request_hash, produce)
 
@@ -69,7 +77,7 @@ def broadcast(
     ops = ops_of(request)
 
     def produce() -> tuple[int, Any]:
-        reached = use.broadcast(principal, ops, body.name, body.variables)
-        return 200, DeliveredOut(instances=reached).model_dump()
+        got = use.broadcast(principal, ops, body.name, body.variables)
+        return 200, DeliveredOut(instances=got.instances, held=got.held).model_dump()
 
     return idempotent(request, principal, request_hash, produce)

@@ -22,7 +22,9 @@ T = TypeVar("T")
 class Signature:
     """One overload. `required` leading params must be given; a `variadic` signature collects
     surplus positional arguments into a list for its last parameter; `list_or_varargs` takes
-    either one list or any number of separate values (`min([1, 2])` and `min(1, 2)`)."""
+    either one list or any number of separate values (`min([1, 2])` and `min(1, 2)`);
+    a `positional_only` one is never chosen by parameter names (where two overloads share a
+    count and only the names tell them apart, e.g. `context put` with `key` or `keys`)."""
 
     params: tuple[str, ...]
     impl: Impl
@@ -30,6 +32,7 @@ class Signature:
     variadic: bool = False
     list_or_varargs: bool = False
     nullable: frozenset[str] = frozenset()
+    positional_only: bool = False
 
 
 class Builtin(FeelFunction):
@@ -88,6 +91,8 @@ class Builtin(FeelFunction):
         if unknown:
             raise FeelRuntimeError(f"{self.name}: unknown parameter '{unknown[0]}'")
         for sig in self.signatures:
+            if sig.positional_only:
+                continue
             if set(named) <= set(sig.params) and all(
                 p in named for p in sig.params[: sig.required]
             ):
@@ -120,6 +125,7 @@ def builtin(
     variadic: bool = False,
     list_or_varargs: bool = False,
     nullable: tuple[str, ...] = (),
+    positional_only: bool = False,
 ) -> Callable[[Impl], Impl]:
     """Register `fn(env, *args)` as an overload of the built-in `name`. A null in a required
     parameter (not listed in `nullable`) makes the result null without calling `fn`."""
@@ -132,6 +138,7 @@ def builtin(
             variadic=variadic,
             list_or_varargs=list_or_varargs,
             nullable=frozenset(nullable),
+            positional_only=positional_only,
         )
         REGISTRY.setdefault(name, Builtin(name)).add(sig)
         return fn

@@ -57,10 +57,17 @@ def context_(env: Env, entries: Any) -> dict[str, Any]:
     return out
 
 
-@builtin("context put", "context", "key", "value", nullable=("value",))
+@builtin("context put", "context", "key", "value", nullable=("value",), positional_only=True)
 def context_put(env: Env, ctx: Any, key: Any, value: Any) -> dict[str, Any]:
-    """A copy of the context with the entry set; an existing entry keeps its position."""
+    """A copy of the context with the entry set; an existing entry keeps its position.
+    Positionally the second argument is a key or a list of keys (Table 80 has both forms)."""
     return _put(context("context put", "context", ctx), _path("context put", key), value)
+
+
+@builtin("context put", "context", "key", "value", nullable=("value",))
+def context_put_key(env: Env, ctx: Any, key: Any, value: Any) -> dict[str, Any]:
+    """Named `key:` is the one-key form of Table 80: a string, never a path."""
+    return _put(context("context put", "context", ctx), [text("context put", "key", key)], value)
 
 
 @builtin("context put", "context", "keys", "value", nullable=("value",))
@@ -85,8 +92,10 @@ def _put(ctx: dict[str, Any], path: list[str], value: Any) -> dict[str, Any]:
 
 @builtin("context merge", "contexts")
 def context_merge(env: Env, contexts: Any) -> dict[str, Any]:
-    """Entries of all contexts; a later context's entry wins over an earlier one."""
+    """Entries of all contexts; a later context's entry wins over an earlier one. One context
+    where the list is expected is that singleton list (10.3.2.9.4, to singleton list)."""
     out: dict[str, Any] = {}
-    for ctx in a_list("context merge", "contexts", contexts):
+    items = [contexts] if isinstance(contexts, dict) else contexts
+    for ctx in a_list("context merge", "contexts", items):
         out.update(context("context merge", "contexts item", ctx))
     return out

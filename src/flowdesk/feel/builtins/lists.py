@@ -8,7 +8,7 @@ from decimal import Decimal
 from functools import cmp_to_key
 from typing import Any
 
-from flowdesk.feel.builtins.base import a_list, builtin, integer, num
+from flowdesk.feel.builtins.base import Builtin, a_list, builtin, integer, num
 from flowdesk.feel.durations import YearsMonthsDuration
 from flowdesk.feel.equality import compare, equals
 from flowdesk.feel.errors import FeelRuntimeError
@@ -280,8 +280,9 @@ def _flatten(items: list[Any], out: list[Any], depth: int) -> None:
 
 @builtin("list replace", "list", "position", "newItem", nullable=("newItem",))
 def list_replace(env: Env, items: Any, position: Any, new: Any) -> list[Any]:
-    """Replace the item at a position, or every item for which `match(item, newItem)` is true."""
-    values = list(a_list("list replace", "list", items))
+    """Replace the item at a position, or every item for which `match(item, newItem)` is true.
+    A single item where the list is expected is a singleton list (10.3.2.9.4)."""
+    values = list(a_list("list replace", "list", _singleton(items)))
     if isinstance(position, FeelFunction):
         return _replace_matching(env, values, position, new)
     values[_index("list replace", position, len(values))] = new
@@ -290,13 +291,23 @@ def list_replace(env: Env, items: Any, position: Any, new: Any) -> list[Any]:
 
 @builtin("list replace", "list", "match", "newItem", nullable=("newItem",))
 def list_replace_matching(env: Env, items: Any, match: Any, new: Any) -> list[Any]:
-    values = list(a_list("list replace", "list", items))
+    values = list(a_list("list replace", "list", _singleton(items)))
     if not isinstance(match, FeelFunction):
         raise FeelRuntimeError(f"list replace: match must be a function, got {type_name(match)}")
     return _replace_matching(env, values, match, new)
 
 
+def _singleton(items: Any) -> Any:
+    return items if items is None or isinstance(items, list) else [items]
+
+
 def _replace_matching(env: Env, values: list[Any], match: FeelFunction, new: Any) -> list[Any]:
+    if not isinstance(match, Builtin) and len(match.params) != 2:
+        # Table 75: match is a function(item, newItem) -> boolean; a function of another
+        # arity does not conform to that type (10.3.2.9.2), so the result is null
+        raise FeelRuntimeError(
+            f"list replace: match must take 2 parameters (item, newItem), not {len(match.params)}"
+        )
     out: list[Any] = []
     for v in values:
         verdict = match.invoke(env, [v, new], None)

@@ -269,30 +269,20 @@ def _unescape(body: str) -> str:
     return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t", "r": "\r"}.get(m[1], m[1]), body)
 
 
-def _end_of(source: str, pos: int, what: str) -> None:
-    if source[pos:].strip():
-        raise FeelRuntimeError(f"range: unexpected '{source[pos:][:20]}' after the {what}")
-
-
 @builtin("range", "from")
 def range_(env: Env, value: Any) -> Range:
-    """Parse `[a..b]`, `(a..b)`, `]a..b[` and mixed brackets, or `< x`, `<= x`, `> x`,
-    `>= x`, `= x`; endpoints are number, string, temporal (`@"..."`, `date("...")`) literals."""
+    """Parse `[a..b]`, `(a..b)`, `]a..b[` and mixed brackets (rule 66; rule 66 b/c: a missing
+    endpoint takes an open bracket, `[2..)`, `(..2]`); endpoints are number, string, temporal
+    (`@"..."`, `date("...")`) literals. A unary test such as `>= 10` is not a range literal:
+    Table 71 makes any string outside rule 66 null."""
     source = text("range", "from", value).strip()
     if len(source) > 1000:
         raise FeelRuntimeError("range: text is too long")
-    m = re.match(r"(<=|>=|<|>|=)", source)
-    if m is not None:
-        point, end = _literal(source, m.end())
-        _end_of(source, end, "endpoint")
-        if point is None:
-            raise FeelRuntimeError(f"range: '{source[:60]}' has no endpoint")
-        op = m.group(1)
-        if op == "=":
-            return Range(point, point, True, True)
-        if op.startswith("<"):
-            return Range(None, point, False, op == "<=")
-        return Range(point, None, op == ">=", False)
+    if re.match(r"(<=|>=|<|>|=|!=)", source) is not None:
+        raise FeelRuntimeError(
+            f"range: '{source[:60]}' is a unary test, not a range literal (rule 66); "
+            "write it with brackets, e.g. [10..) for >= 10"
+        )
     if not source or source[0] not in "[(]":
         raise FeelRuntimeError(f"range: '{source[:60]}' is not a range literal such as [1..10)")
     start_included = source[0] == "["

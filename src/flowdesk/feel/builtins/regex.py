@@ -1,12 +1,14 @@
 """XPath (XML Schema) regular expressions, as FEEL's matches/replace/split use them, translated
 to Python `re`. Only the constructs with the same meaning are passed on; XPath-only syntax
-(`\\p{..}`, class subtraction) and Python-only syntax (`(?P<..>)`, lookarounds, inline flags)
-are rejected, so a pattern never means something different from what the spec says."""
+(`\\p{..}`) and Python-only syntax (`(?P<..>)`, lookarounds, inline flags) are rejected, so a
+pattern never means something different from what the spec says; class subtraction is rewritten
+with a lookahead."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import lru_cache
 
 from flowdesk.feel.errors import FeelRuntimeError
 
@@ -14,8 +16,10 @@ MAX_PATTERN = 10_000
 _FLAG_BITS = {"s": re.DOTALL, "m": re.MULTILINE, "i": re.IGNORECASE}
 
 
+@lru_cache(maxsize=512)
 def compile_xpath(fname: str, pattern: str, flags: str | None) -> re.Pattern[str]:
-    """Compile an XPath regex with XPath flags (`s`, `m`, `i`, `x`, `q`)."""
+    """Compile an XPath regex with XPath flags (`s`, `m`, `i`, `x`, `q`); cached, since a
+    decision evaluates the same pattern on every call and the translation is not free."""
     if len(pattern) > MAX_PATTERN:
         raise FeelRuntimeError(f"{fname}: pattern is longer than {MAX_PATTERN} characters")
     flags = flags or ""
@@ -38,45 +42,21 @@ def compile_xpath(fname: str, pattern: str, flags: str | None) -> re.Pattern[str
 
 
 def _translate(fname: str, pattern: str, *, dotall: bool, multiline: bool, strip_ws: bool) -> str:
+    if strip_ws:
+        pattern = _strip_whitespace(pattern)
     out: list[str] = []
     i, n = 0, len(pattern)
-    in_class = False
     while i < n:
         c = pattern[i]
         if c == "\\":
-            if i + 1 >= n:
-                raise FeelRuntimeError(f"{fname}: pattern ends with a lone backslash")
-            e = pattern[i + 1]
-            if e in "pPicIC":
-                raise FeelRuntimeError(f"{fname}: the regex escape \\{e} is not supported")
-            out.append("\\" + e)
+            out.append(_escape(fname, pattern, i, in_class=False))
             i += 2
             continue
-        if in_class:
-            if c == "]":
-                in_class = False
-                out.append(c)
-            elif c == "[":
-                if out and out[-1] == "-":
-                    raise FeelRuntimeError(f"{fname}: character class subtraction is not supported")
-                out.append("\\[")
-            else:
-                out.append(c)
-            i += 1
-            continue
-        if strip_ws and c in " \t\n\r":
-            i += 1
-            continue
         if c == "[":
-            in_class = True
-            out.append(c)
-            if pattern.startswith("^", i + 1):
-                out.append("^")
-                i += 1
-            if pattern.startswith("]", i + 1):
-                out.append("\\]")
-                i += 1
-        elif c == "(" and pattern.startswith("?", i + 1):
+            translated, i = _class(fname, pattern, i)
+            out.append(translated)
+            continue
+        if c == "(" and pattern.startswith("?", i + 1):
             if not pattern.startswith(":", i + 2):
                 raise FeelRuntimeError(f"{fname}: '(?' is only allowed as '(?:' in a pattern")
             out.append("(?:")
@@ -88,8 +68,69 @@ def _translate(fname: str, pattern: str, *, dotall: bool, multiline: bool, strip
         else:
             out.append(c)
         i += 1
-    if in_class:
-        raise FeelRuntimeError(f"{fname}: unterminated character class in pattern")
+    return "".join(out)
+
+
+def _escape(fname: str, pattern: str, i: int, *, in_class: bool) -> str:
+    if i + 1 >= len(pattern):
+        raise FeelRuntimeError(f"{fname}: pattern ends with a lone backslash")
+    e = pattern[i + 1]
+    if e in "pPicIC":
+        raise FeelRuntimeError(f"{fname}: the regex escape \\{e} is not supported")
+    if e.isdigit() and (in_class or e == "0"):
+        # XML Schema regexes have back-references (\\1..\\9) only outside a class, no \\0
+        raise FeelRuntimeError(f"{fname}: '\\{e}' is not allowed here in a pattern")
+    return "\\" + e
+
+
+def _class(fname: str, pattern: str, i: int) -> tuple[str, int]:
+    """The character class starting at `pattern[i]` ("[") as Python syntax, and the index after
+    it. XML Schema class subtraction `[A-Z-[OI]]` becomes `(?:(?![OI])[A-Z])`."""
+    n = len(pattern)
+    j = i + 1
+    negated = pattern.startswith("^", j)
+    if negated:
+        j += 1
+    items: list[str] = []
+    first = True
+    while j < n:
+        c = pattern[j]
+        if c == "]" and not first:
+            return "[" + ("^" if negated else "") + "".join(items) + "]", j + 1
+        if c == "\\":
+            items.append(_escape(fname, pattern, j, in_class=True))
+            j += 2
+        elif c == "-" and pattern.startswith("[", j + 1) and not first:
+            subtracted, j = _class(fname, pattern, j + 1)
+            if j >= n or pattern[j] != "]":
+                raise FeelRuntimeError(f"{fname}: a subtracted class must end its class")
+            base = "[" + ("^" if negated else "") + "".join(items) + "]"
+            return f"(?:(?!{subtracted}){base})", j + 1
+        else:
+            items.append("\\[" if c == "[" else "\\]" if c == "]" else c)
+            j += 1
+        first = False
+    raise FeelRuntimeError(f"{fname}: unterminated character class in pattern")
+
+
+def _strip_whitespace(pattern: str) -> str:
+    """Flag `x` (XPath 3.1, 5.6.1): whitespace is removed before the pattern is read, except
+    inside a character class; so `hello\\ sworld` means `hello\\sworld`."""
+    out: list[str] = []
+    depth = 0
+    escaped = False
+    for c in pattern:
+        if depth == 0 and c in " \t\n\r":
+            continue
+        out.append(c)
+        if escaped:
+            escaped = False
+        elif c == "\\":
+            escaped = True
+        elif c == "[":
+            depth += 1
+        elif c == "]" and depth:
+            depth -= 1
     return "".join(out)
 
 
