@@ -11,14 +11,18 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import typer
 from tests.analytics.conftest import pm4py_python
+from typer.testing import CliRunner
 
 from flowdesk.analytics.conformance import check_conformance
 from flowdesk.analytics.discovery import discover_bpmn
+from flowdesk.analytics.export import write_xes
 from flowdesk.analytics.heuristics import heuristics_bpmn, heuristics_miner
 from flowdesk.analytics.log import EventLog
 from flowdesk.analytics.variants import variant_counts
 from flowdesk.bpmn import parse_bpmn
+from flowdesk.cli.mine import register
 from flowdesk.core.errors import ModelError
 
 ORACLE = Path(__file__).resolve().parent / "pm4py_heuristics_oracle.py"
@@ -99,6 +103,8 @@ def test_the_model_deploys_and_replays_the_log_it_came_from() -> None:
     assert report.totals.fitness is not None and 0.99 < report.totals.fitness < 1.0
     # Pick and Invoice in parallel: only the noisy cases (under 4 %) do not fit
     assert 0.96 * len(traces) < report.totals.fitting_cases < len(traces)
+    # the inductive miner's model of the same log deploys too (an empty choice did not)
+    assert parse_bpmn(discover_bpmn(log, noise=0.2)).processes
     with pytest.raises(ModelError, match="unknown miner"):
         discover_bpmn(log, miner="alpha")  # type: ignore[arg-type]
 
@@ -140,3 +146,23 @@ def test_pm4py_keeps_the_same_edges_with_the_same_measures(tmp_path: Path) -> No
     strict = heuristics_miner(counts(traces), dependency=0.9)
     assert len(strict.edges) < len(heuristics_miner(counts(traces)).edges)
     assert variant_counts(log_of(traces[:5]))  # the variants the miner reads come from the log
+
+
+def test_mine_discover_with_the_heuristic_miner_writes_bpmn(tmp_path: Path) -> None:
+    app = typer.Typer()
+
+    @app.callback()
+    def root() -> None:
+        """Test root so `mine` stays a sub-command."""
+
+    register(app)
+    xes = tmp_path / "log.xes"
+    write_xes(log_of(shop_traces(7, cases=60)), xes)
+    out = tmp_path / "found.bpmn"
+    args = ["mine", str(xes), "--discover", "--miner", "heuristic", "--dependency", "0.7"]
+    done = CliRunner().invoke(app, [*args, "-o", str(out)])
+    assert done.exit_code == 0, done.output
+    process = next(iter(parse_bpmn(out.read_text()).processes.values()))
+    assert "parallelGateway" in {n.type for n in process.nodes.values()}  # Pick + Invoice
+    bad = CliRunner().invoke(app, ["mine", str(xes), "--discover", "--miner", "alpha"])
+    assert bad.exit_code == 2 and "--miner must be inductive or heuristic" in bad.output

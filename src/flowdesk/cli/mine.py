@@ -14,8 +14,9 @@ activities are matched by name to the elements of KEY's latest version (or `--ve
 `--handoffs` prints the department hand-off matrix of the log (count, median wait, rework back to
 a department); `--sentiment [--days N]` the sentiment of customers' words per reason with the
 words that drive it and the topics of each reason; `--discover [-o FILE.bpmn] [--noise 0.2]`
-writes a BPMN model mined from the log (inductive miner, infrequent variant) that deploys as a
-flow and replays in conformance.
+writes a BPMN model mined from the log (inductive miner, infrequent variant; `--miner heuristic`
+for the heuristics miner, `--dependency 0.5` its threshold) that deploys as a flow and replays
+in conformance.
 """
 
 from __future__ import annotations
@@ -113,6 +114,16 @@ def mine(
         float,
         typer.Option("--noise", min=0.0, max=0.99, help="--discover: drop rarer paths (0-0.99)."),
     ] = 0.2,
+    miner: Annotated[
+        str,
+        typer.Option("--miner", help="--discover: inductive (default) or heuristic."),
+    ] = "inductive",
+    dependency: Annotated[
+        float,
+        typer.Option(
+            "--dependency", min=-1.0, max=1.0, help="--discover --miner heuristic: threshold."
+        ),
+    ] = 0.5,
     sentiment: Annotated[
         bool,
         typer.Option(
@@ -132,6 +143,8 @@ def mine(
             raise _fail("--sentiment reads Flowdesk's own contacts and surveys; leave out FILE")
         _sentiment(database_url, days=days, json_output=json_output)
         return
+    if miner not in ("inductive", "heuristic"):
+        raise _fail(f"--miner must be inductive or heuristic, not {miner!r}")
     if file is not None and export_ocel is not None:
         raise _fail("--export-ocel exports Flowdesk's own log; leave out FILE")
     if conformance is not None or heatmap is not None:
@@ -167,7 +180,13 @@ def mine(
         if discover:
             from flowdesk.analytics.discovery import discover_bpmn
 
-            xml = discover_bpmn(log, noise=noise, name=f"Discovered from {source}")
+            xml = discover_bpmn(
+                log,
+                noise=noise,
+                name=f"Discovered from {source}",
+                miner="heuristic" if miner == "heuristic" else "inductive",
+                dependency=dependency,
+            )
             if output is None:
                 sys.stdout.write(xml)
             else:
