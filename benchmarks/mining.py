@@ -127,6 +127,75 @@ def generate(events: int, seed: int) -> dict[str, list[Any]]:
     return cols
 
 
+# -- a log of BPI Challenge 2012's size and shape ---------------------------------------------
+
+#: BPIC 2012's activities: application states (A_) and offer states (O_) are completions only;
+#: work items (W_) are scheduled, started and completed.
+BPIC_STATES = [
+    "A_SUBMITTED", "A_PARTLYSUBMITTED", "A_PREACCEPTED", "A_ACCEPTED", "A_FINALIZED",
+    "A_APPROVED", "A_REGISTERED", "A_ACTIVATED", "A_DECLINED", "A_CANCELLED",
+    "O_SELECTED", "O_CREATED", "O_SENT", "O_SENT_BACK", "O_ACCEPTED", "O_DECLINED",
+    "O_CANCELLED",
+]  # fmt: skip
+BPIC_WORK = [
+    "W_Afhandelen leads", "W_Completeren aanvraag", "W_Valideren aanvraag",
+    "W_Nabellen offertes", "W_Nabellen incomplete dossiers", "W_Beoordelen fraude",
+    "W_Wijzigen contractgegevens",
+]  # fmt: skip
+BPIC_CASES, BPIC_EVENTS = 13_087, 262_200
+
+
+def bpic_shape(seed: int = 2012) -> tuple[dict[str, list[Any]], dict[str, list[Any]]]:
+    """Event and case columns the size and shape of BPI Challenge 2012 (13,087 cases,
+    262,200 events, 24 activities, lifecycle SCHEDULE/START/COMPLETE on work items,
+    org:resource, AMOUNT_REQ and REG_DATE on the trace), seeded. Generated, not the real log
+    (not redistributable here): the count of events per case is drawn, then trimmed so the
+    total is exactly 262,200."""
+    rnd = random.Random(seed)
+    start = datetime(2011, 10, 1, tzinfo=UTC)
+    resources = ["112"] + [str(10000 + i * 17) for i in range(68)]
+    lengths = [max(3, int(rnd.lognormvariate(2.7, 0.7))) for _ in range(BPIC_CASES)]
+    scale = BPIC_EVENTS / sum(lengths)
+    lengths = [max(3, round(n * scale)) for n in lengths]
+    surplus = sum(lengths) - BPIC_EVENTS
+    i = 0
+    while surplus != 0:  # exact total: nudge case lengths one event at a time
+        step = -1 if surplus > 0 else 1
+        if lengths[i] + step >= 3:
+            lengths[i] += step
+            surplus += step
+        i = (i + 1) % BPIC_CASES
+    events: dict[str, list[Any]] = {
+        "case": [], "activity": [], "timestamp": [], "lifecycle": [], "resource": []
+    }  # fmt: skip
+    cases: dict[str, list[Any]] = {"case": [], "AMOUNT_REQ": [], "REG_DATE": []}
+    for number, length in enumerate(lengths):
+        case = str(173688 + number * 3)
+        when = start + timedelta(seconds=rnd.randrange(166 * 86400))
+        cases["case"].append(case)
+        cases["AMOUNT_REQ"].append(
+            str(rnd.choice([5000, 10000, 15000, 2500, 500]) * rnd.randint(1, 6))
+        )
+        cases["REG_DATE"].append(when)
+        states = iter(["A_SUBMITTED", "A_PARTLYSUBMITTED"])
+        left = length
+        while left > 0:
+            state = next(states, None)
+            if state is not None or left < 3 or rnd.random() < 0.45:
+                activity, phases = state or rnd.choice(BPIC_STATES[2:]), ["COMPLETE"]
+            else:
+                activity, phases = rnd.choice(BPIC_WORK), ["SCHEDULE", "START", "COMPLETE"]
+            for phase in phases[:left]:
+                when += timedelta(seconds=1 + int(rnd.expovariate(1 / 5400)))
+                events["case"].append(case)
+                events["activity"].append(activity)
+                events["timestamp"].append(when)
+                events["lifecycle"].append(phase)
+                events["resource"].append("112" if phase == "SCHEDULE" else rnd.choice(resources))
+            left -= len(phases[:left])
+    return events, cases
+
+
 # -- pm4py, the peer ----------------------------------------------------------------------
 
 
