@@ -383,7 +383,10 @@ class _Reader:
         trace_rows = batch.trace_attributes
         if trace_rows.height:
             _record_types(trace_rows, self.trace_types)
-            self.trace_parts.append(trace_rows.select("trace", "key", "value"))
+            # a copy, not views: the strings of a filtered frame point into the batch's text,
+            # which would stay alive with them (the whole file, batch by batch)
+            kept = trace_rows.select("trace", "key", "value")
+            self.trace_parts.append(pl.DataFrame(kept.to_dict(as_series=False), schema=kept.schema))
 
     def _fail(self, problem: tuple[int, str], batch: Batch, body: str) -> NoReturn:
         token, message = problem
