@@ -16,6 +16,7 @@ installs it there on first use) as a subprocess of this script (`--peer`), or in
 running Python has it.
 
     python benchmarks/mining.py [--quick] [--events N] [--seed S] [--keep DIR]
+    python benchmarks/mining.py --bpic-shape [--quick]   # import only, BPIC 2012's shape
 
 Ends with ONE JSON line of figures.
 """
@@ -454,6 +455,51 @@ def _flowdesk_models(log: Any, net_json: Path, noise: float) -> dict[str, Any]:
     }
 
 
+def bpic_import(*, quick: bool) -> None:
+    """Import speed on a log of BPIC 2012's size and shape: Flowdesk's read_xes (best of three,
+    CPU and wall) against pm4py's read_xes (one call; skipped with --quick)."""
+    import polars as pl
+
+    from flowdesk.analytics.export import write_xes
+    from flowdesk.analytics.log import EventLog
+    from flowdesk.analytics.xes import read_xes
+
+    events, cases = bpic_shape()
+    log = EventLog.from_frame(pl.DataFrame(events), pl.DataFrame(cases))
+    with tempfile.TemporaryDirectory(prefix="flowdesk-bpic-") as tmp:
+        xes = Path(tmp) / "bpic2012-shape.xes.gz"
+        write_xes(log, xes)
+        read_xes(xes)  # warm: imports, Polars' thread pool
+        cpu = wall = math.inf
+        for _ in range(3):
+            c0, t0 = time.process_time(), time.perf_counter()
+            read = read_xes(xes)
+            cpu = min(cpu, time.process_time() - c0)
+            wall = min(wall, time.perf_counter() - t0)
+        print(f"Flowdesk read_xes: {read.event_count:,} events, {cpu:.3f} s CPU, {wall:.3f} s wall")
+        figures: dict[str, Any] = {
+            "benchmark": "mining_bpic_shape_import",
+            "events": read.event_count,
+            "cases": read.case_count,
+            "activities": read.events["activity"].n_unique(),
+            "xes_gz_mb": round(xes.stat().st_size / 1e6, 2),
+            "flowdesk_import_cpu_s": round(cpu, 3),
+            "flowdesk_import_s": round(wall, 3),
+            "goal_cpu_s": 0.7,
+        }
+        python = None if quick else ensure_peer_venv()
+        if python is not None:
+            done = subprocess.run(
+                [str(python), __file__, "--peer-import", str(xes)], capture_output=True, text=True
+            )
+            if done.returncode == 0:
+                peer = json.loads(done.stdout.strip().splitlines()[-1])
+                figures["pm4py_import_cpu_s"] = round(peer["import_cpu_s"], 3)
+                figures["pm4py_import_s"] = round(peer["import_s"], 3)
+                figures["import_speedup_cpu"] = round(peer["import_cpu_s"] / cpu, 2)
+    print(json.dumps(figures))
+
+
 def timed(label: str, fn: Callable[[], Any]) -> tuple[Any, float]:
     t0 = time.perf_counter()
     result = fn()
@@ -471,8 +517,25 @@ def main() -> None:
     parser.add_argument(
         "--noise", type=float, default=0.0, help="inductive miner noise (pm4py default 0)"
     )
+    parser.add_argument(
+        "--bpic-shape",
+        action="store_true",
+        help="only the import, of a generated log of BPI Challenge 2012's size and shape",
+    )
     parser.add_argument("--peer", nargs="+", metavar="XES OUT [NET]", help=argparse.SUPPRESS)
+    parser.add_argument("--peer-import", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.peer_import:
+        import pm4py  # type: ignore[import-not-found]
+
+        c0, t0 = time.process_time(), time.perf_counter()
+        frame = pm4py.read_xes(args.peer_import)
+        cpu, wall = time.process_time() - c0, time.perf_counter() - t0
+        print(json.dumps({"events": len(frame), "import_s": wall, "import_cpu_s": cpu}))
+        return
+    if args.bpic_shape:
+        bpic_import(quick=args.quick)
+        return
     if args.peer:
         net = Path(args.peer[2]) if len(args.peer) > 2 else None
         Path(args.peer[1]).write_text(json.dumps(run_pm4py(Path(args.peer[0]), net)))

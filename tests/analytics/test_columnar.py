@@ -14,7 +14,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from flowdesk.analytics import xes
+from flowdesk.analytics import columnar, xes
 from flowdesk.analytics.columnar import SCHEMA, import_xes, scan_events
 from flowdesk.analytics.export import write_xes
 from flowdesk.analytics.log import EventLog
@@ -69,6 +69,7 @@ def test_streamed_parquet_gives_the_in_memory_figures(
     source = tmp_path / "log.xes.gz"
     write_xes(work_log(), source)
     monkeypatch.setattr(xes, "BATCH_CHARS", 40_000)  # many batches, events split across none
+    monkeypatch.setattr(columnar, "PARTITION_EVENTS", 700)  # cases mined in several shares
     runner = CliRunner()
     target = tmp_path / "columnar"
     done = runner.invoke(cli(), ["mine", str(source), "--parquet", str(target), "--json"])

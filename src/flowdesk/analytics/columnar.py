@@ -4,8 +4,9 @@
 million events need gigabytes. `import_xes` instead hands each batch of the XES reader to a
 Parquet file as soon as it is read, and the figures `flowdesk mine` prints (directly-follows
 counts, variants with their durations, start and end activities, turnaround) come from
-`mining_figures`, a streaming group-by per case and then per variant: what it holds grows with
-the number of cases and variants (one row each), never with the events.
+`mining_figures`, a streaming group-by per case and then per variant, over a share of the
+cases (by hash) of about a million events at a time: what it holds grows with the number of
+cases (a duration each) and variants, not with the events.
 
 `scan_events` is the one entry point for columnar event data, whatever wrote it (this import,
 or Parquet archives of Flowdesk's own event log): give it Parquet paths, get a LazyFrame with
@@ -47,6 +48,8 @@ SCHEMA: dict[str, Any] = {
     ORDER: pl.Int64,
 }
 EVENTS_FILE = "events.parquet"
+#: `mining_figures` groups the cases of about this many events at a time (hash of the case).
+PARTITION_EVENTS = 1_000_000
 CASES_FILE = "cases.parquet"
 
 
@@ -206,32 +209,39 @@ def mining_figures(
             lifecycle = "complete"
     names = events.select(pl.col(ACTIVITY).unique()).collect(engine="streaming").to_series().sort()
     labels = names.to_list()
-    per_case = events.group_by(CASE).agg(
-        pl.col(ACTIVITY)
-        .cast(pl.Enum(labels))
-        .to_physical()
-        .sort_by(TIMESTAMP, ORDER, nulls_last=False)
-        .alias("codes"),
-        ((pl.col(TIMESTAMP).max() - pl.col(TIMESTAMP).min()).dt.total_microseconds() / 1e6).alias(
-            "duration"
-        ),
-    )
-    per_variant = (
-        per_case.group_by("codes")
-        .agg(
-            pl.len().alias("count"),
-            pl.col("duration").mean().alias("mean_seconds"),
-            pl.col("duration").median().alias("median_seconds"),
-            pl.col("duration").quantile(0.9, interpolation="linear").alias("p90_seconds"),
+    total = int(events.select(pl.len()).collect(engine="streaming").item())
+    parts = max(1, -(-total // PARTITION_EVENTS))
+    pieces = []
+    for part in range(parts):  # a share of the cases at a time: their lists stay small
+        chosen = events if parts == 1 else events.filter(pl.col(CASE).hash(7) % parts == part)
+        per_case = chosen.group_by(CASE).agg(
+            pl.col(ACTIVITY)
+            .cast(pl.Enum(labels))
+            .to_physical()
+            .sort_by(TIMESTAMP, ORDER, nulls_last=False)
+            .alias("codes"),
+            (pl.col(TIMESTAMP).max() - pl.col(TIMESTAMP).min())
+            .dt.total_microseconds()
+            .truediv(1e6)
+            .alias("duration"),
         )
-        .collect(engine="streaming")
+        grouped = per_case.group_by("codes").agg(pl.col("duration"))
+        pieces.append(grouped.collect(engine="streaming"))
+    durations = pl.concat(pieces).group_by("codes").agg(pl.col("duration").explode())
+    p90 = pl.element().quantile(0.9, interpolation="linear")
+    per_variant = durations.select(
+        "codes",
+        pl.col("duration").list.len().alias("count"),
+        pl.col("duration").list.mean().alias("mean_seconds"),
+        pl.col("duration").list.median().alias("median_seconds"),
+        pl.col("duration").list.eval(p90).list.first().alias("p90_seconds"),
     )
-    turnaround = per_case.select(
-        pl.len().alias("cases"),
+    every = durations.select(pl.col("duration").explode())
+    turnaround = every.select(
         pl.col("duration").mean().alias("mean_seconds"),
         pl.col("duration").median().alias("median_seconds"),
         pl.col("duration").quantile(0.9, interpolation="linear").alias("p90_seconds"),
-    ).collect(engine="streaming")
+    )
     cases = int(per_variant.get_column("count").sum()) if per_variant.height else 0
     activities: Counter[str] = Counter()
     edges: Counter[tuple[str, str]] = Counter()
