@@ -5,7 +5,9 @@ resources), writes it as gzip XES to a temp dir, then in the same run imports it
 the process map (directly-follows counts), variants, start/end activities and turnaround time
 (mean/median/p90 case duration) with Flowdesk and with pm4py, checks that the counts are
 identical and prints seconds for each step and the ratios. Import and analysis are timed apart.
-Then discovery (Flowdesk's inductive miner to BPMN against pm4py's inductive miner, same noise),
+Then discovery (Flowdesk's inductive miner to BPMN against pm4py's inductive miner, same noise;
+Flowdesk's heuristics miner against pm4py's, both at pm4py's default thresholds, each model's
+fitness by its own token replay),
 token replay of the log on Flowdesk's discovered model (a net with silent transitions; pm4py
 replays the very same net) with both fitness figures, and variants, in wall and CPU seconds.
 
@@ -14,6 +16,7 @@ installs it there on first use) as a subprocess of this script (`--peer`), or in
 running Python has it.
 
     python benchmarks/mining.py [--quick] [--events N] [--seed S] [--keep DIR]
+    python benchmarks/mining.py --bpic-shape [--quick]   # import only, BPIC 2012's shape
 
 Ends with ONE JSON line of figures.
 """
@@ -125,6 +128,75 @@ def generate(events: int, seed: int) -> dict[str, list[Any]]:
     return cols
 
 
+# -- a log of BPI Challenge 2012's size and shape ---------------------------------------------
+
+#: BPIC 2012's activities: application states (A_) and offer states (O_) are completions only;
+#: work items (W_) are scheduled, started and completed.
+BPIC_STATES = [
+    "A_SUBMITTED", "A_PARTLYSUBMITTED", "A_PREACCEPTED", "A_ACCEPTED", "A_FINALIZED",
+    "A_APPROVED", "A_REGISTERED", "A_ACTIVATED", "A_DECLINED", "A_CANCELLED",
+    "O_SELECTED", "O_CREATED", "O_SENT", "O_SENT_BACK", "O_ACCEPTED", "O_DECLINED",
+    "O_CANCELLED",
+]  # fmt: skip
+BPIC_WORK = [
+    "W_Afhandelen leads", "W_Completeren aanvraag", "W_Valideren aanvraag",
+    "W_Nabellen offertes", "W_Nabellen incomplete dossiers", "W_Beoordelen fraude",
+    "W_Wijzigen contractgegevens",
+]  # fmt: skip
+BPIC_CASES, BPIC_EVENTS = 13_087, 262_200
+
+
+def bpic_shape(seed: int = 2012) -> tuple[dict[str, list[Any]], dict[str, list[Any]]]:
+    """Event and case columns the size and shape of BPI Challenge 2012 (13,087 cases,
+    262,200 events, 24 activities, lifecycle SCHEDULE/START/COMPLETE on work items,
+    org:resource, AMOUNT_REQ and REG_DATE on the trace), seeded. Generated, not the real log
+    (not redistributable here): the count of events per case is drawn, then trimmed so the
+    total is exactly 262,200."""
+    rnd = random.Random(seed)
+    start = datetime(2011, 10, 1, tzinfo=UTC)
+    resources = ["112"] + [str(10000 + i * 17) for i in range(68)]
+    lengths = [max(3, int(rnd.lognormvariate(2.7, 0.7))) for _ in range(BPIC_CASES)]
+    scale = BPIC_EVENTS / sum(lengths)
+    lengths = [max(3, round(n * scale)) for n in lengths]
+    surplus = sum(lengths) - BPIC_EVENTS
+    i = 0
+    while surplus != 0:  # exact total: nudge case lengths one event at a time
+        step = -1 if surplus > 0 else 1
+        if lengths[i] + step >= 3:
+            lengths[i] += step
+            surplus += step
+        i = (i + 1) % BPIC_CASES
+    events: dict[str, list[Any]] = {
+        "case": [], "activity": [], "timestamp": [], "lifecycle": [], "resource": []
+    }  # fmt: skip
+    cases: dict[str, list[Any]] = {"case": [], "AMOUNT_REQ": [], "REG_DATE": []}
+    for number, length in enumerate(lengths):
+        case = str(173688 + number * 3)
+        when = start + timedelta(seconds=rnd.randrange(166 * 86400))
+        cases["case"].append(case)
+        cases["AMOUNT_REQ"].append(
+            str(rnd.choice([5000, 10000, 15000, 2500, 500]) * rnd.randint(1, 6))
+        )
+        cases["REG_DATE"].append(when)
+        states = iter(["A_SUBMITTED", "A_PARTLYSUBMITTED"])
+        left = length
+        while left > 0:
+            state = next(states, None)
+            if state is not None or left < 3 or rnd.random() < 0.45:
+                activity, phases = state or rnd.choice(BPIC_STATES[2:]), ["COMPLETE"]
+            else:
+                activity, phases = rnd.choice(BPIC_WORK), ["SCHEDULE", "START", "COMPLETE"]
+            for phase in phases[:left]:
+                when += timedelta(seconds=1 + int(rnd.expovariate(1 / 5400)))
+                events["case"].append(case)
+                events["activity"].append(activity)
+                events["timestamp"].append(when)
+                events["lifecycle"].append(phase)
+                events["resource"].append("112" if phase == "SCHEDULE" else rnd.choice(resources))
+            left -= len(phases[:left])
+    return events, cases
+
+
 # -- pm4py, the peer ----------------------------------------------------------------------
 
 
@@ -190,6 +262,13 @@ def _pm4py_models(pm4py: Any, df: Any, spec: dict[str, Any]) -> dict[str, Any]:
         discover_s = min(discover_s, time.perf_counter() - t0)
         discover_cpu_s = min(discover_cpu_s, time.process_time() - c0)
     own_fitness = pm4py.fitness_token_based_replay(df, own, own_im, own_fm)["log_fitness"]
+    heuristic_s = heuristic_cpu_s = math.inf
+    for _ in range(2):  # pm4py's heuristics miner (its defaults) as a Petri net, best of two
+        c0, t0 = time.process_time(), time.perf_counter()
+        heu, heu_im, heu_fm = pm4py.discover_petri_net_heuristics(df)
+        heuristic_s = min(heuristic_s, time.perf_counter() - t0)
+        heuristic_cpu_s = min(heuristic_cpu_s, time.process_time() - c0)
+    heu_fitness = pm4py.fitness_token_based_replay(df, heu, heu_im, heu_fm)["log_fitness"]
     net = PetriNet("flowdesk")
     places = {name: PetriNet.Place(name) for name in spec["places"]}
     for place in places.values():
@@ -210,6 +289,9 @@ def _pm4py_models(pm4py: Any, df: Any, spec: dict[str, Any]) -> dict[str, Any]:
     return {
         "discover_s": discover_s,
         "discover_cpu_s": discover_cpu_s,
+        "heuristic_s": heuristic_s,
+        "heuristic_cpu_s": heuristic_cpu_s,
+        "heuristic_fitness": float(heu_fitness),
         "replay_cpu_s": replay_cpu_s,
         "discovered_fitness": float(own_fitness),
         "discovered_transitions": len(own.transitions),
@@ -328,6 +410,16 @@ def _flowdesk_models(log: Any, net_json: Path, noise: float) -> dict[str, Any]:
         xml = discover_bpmn(log, noise=noise)
         discover_s = min(discover_s, time.perf_counter() - t0)
         discover_cpu_s = min(discover_cpu_s, time.process_time() - c0)
+    heuristic_s = heuristic_cpu_s = math.inf
+    for _ in range(2):  # the heuristics miner at pm4py's defaults (noise 0.05, dependency 0.5)
+        c0, t0 = time.process_time(), time.perf_counter()
+        heuristic_xml = discover_bpmn(log, miner="heuristic", noise=0.05)
+        heuristic_s = min(heuristic_s, time.perf_counter() - t0)
+        heuristic_cpu_s = min(heuristic_cpu_s, time.process_time() - c0)
+    heuristic_model = next(iter(parse_bpmn(heuristic_xml).processes.values()))
+    heuristic_fitness = check_conformance(
+        log, {"heuristic:1": heuristic_model}, match="name", with_precision=False
+    ).totals.fitness
     # the replay includes reading the model (BPMN XML, validated): pm4py's net is in memory
     c0, t0 = time.process_time(), time.perf_counter()
     process = next(iter(parse_bpmn(xml).processes.values()))
@@ -350,6 +442,9 @@ def _flowdesk_models(log: Any, net_json: Path, noise: float) -> dict[str, Any]:
     return {
         "discover_s": discover_s,
         "discover_cpu_s": discover_cpu_s,
+        "heuristic_s": heuristic_s,
+        "heuristic_cpu_s": heuristic_cpu_s,
+        "heuristic_fitness": heuristic_fitness,
         "replay_s": replay_s,
         "replay_cpu_s": replay_cpu_s,
         "precision_s": max(0.0, precision_s),
@@ -358,6 +453,51 @@ def _flowdesk_models(log: Any, net_json: Path, noise: float) -> dict[str, Any]:
         "transitions": len(net.transitions),
         "silent_transitions": len(net.silent),
     }
+
+
+def bpic_import(*, quick: bool) -> None:
+    """Import speed on a log of BPIC 2012's size and shape: Flowdesk's read_xes (best of three,
+    CPU and wall) against pm4py's read_xes (one call; skipped with --quick)."""
+    import polars as pl
+
+    from flowdesk.analytics.export import write_xes
+    from flowdesk.analytics.log import EventLog
+    from flowdesk.analytics.xes import read_xes
+
+    events, cases = bpic_shape()
+    log = EventLog.from_frame(pl.DataFrame(events), pl.DataFrame(cases))
+    with tempfile.TemporaryDirectory(prefix="flowdesk-bpic-") as tmp:
+        xes = Path(tmp) / "bpic2012-shape.xes.gz"
+        write_xes(log, xes)
+        read_xes(xes)  # warm: imports, Polars' thread pool
+        cpu = wall = math.inf
+        for _ in range(3):
+            c0, t0 = time.process_time(), time.perf_counter()
+            read = read_xes(xes)
+            cpu = min(cpu, time.process_time() - c0)
+            wall = min(wall, time.perf_counter() - t0)
+        print(f"Flowdesk read_xes: {read.event_count:,} events, {cpu:.3f} s CPU, {wall:.3f} s wall")
+        figures: dict[str, Any] = {
+            "benchmark": "mining_bpic_shape_import",
+            "events": read.event_count,
+            "cases": read.case_count,
+            "activities": read.events["activity"].n_unique(),
+            "xes_gz_mb": round(xes.stat().st_size / 1e6, 2),
+            "flowdesk_import_cpu_s": round(cpu, 3),
+            "flowdesk_import_s": round(wall, 3),
+            "goal_cpu_s": 0.7,
+        }
+        python = None if quick else ensure_peer_venv()
+        if python is not None:
+            done = subprocess.run(
+                [str(python), __file__, "--peer-import", str(xes)], capture_output=True, text=True
+            )
+            if done.returncode == 0:
+                peer = json.loads(done.stdout.strip().splitlines()[-1])
+                figures["pm4py_import_cpu_s"] = round(peer["import_cpu_s"], 3)
+                figures["pm4py_import_s"] = round(peer["import_s"], 3)
+                figures["import_speedup_cpu"] = round(peer["import_cpu_s"] / cpu, 2)
+    print(json.dumps(figures))
 
 
 def timed(label: str, fn: Callable[[], Any]) -> tuple[Any, float]:
@@ -377,8 +517,25 @@ def main() -> None:
     parser.add_argument(
         "--noise", type=float, default=0.0, help="inductive miner noise (pm4py default 0)"
     )
+    parser.add_argument(
+        "--bpic-shape",
+        action="store_true",
+        help="only the import, of a generated log of BPI Challenge 2012's size and shape",
+    )
     parser.add_argument("--peer", nargs="+", metavar="XES OUT [NET]", help=argparse.SUPPRESS)
+    parser.add_argument("--peer-import", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.peer_import:
+        import pm4py  # type: ignore[import-not-found]
+
+        c0, t0 = time.process_time(), time.perf_counter()
+        frame = pm4py.read_xes(args.peer_import)
+        cpu, wall = time.process_time() - c0, time.perf_counter() - t0
+        print(json.dumps({"events": len(frame), "import_s": wall, "import_cpu_s": cpu}))
+        return
+    if args.bpic_shape:
+        bpic_import(quick=args.quick)
+        return
     if args.peer:
         net = Path(args.peer[2]) if len(args.peer) > 2 else None
         Path(args.peer[1]).write_text(json.dumps(run_pm4py(Path(args.peer[0]), net)))
@@ -411,6 +568,10 @@ def main() -> None:
             f"(fitness {ours['replay_fitness']:.6f}; {ours['transitions']} transitions, "
             f"{ours['silent_transitions']} silent)"
         )
+        print(
+            f"  heuristics miner {ours['heuristic_s']:.3f} s "
+            f"(fitness {ours['heuristic_fitness']:.6f})"
+        )
         peer, _ = timed("pm4py import + analysis", lambda: pm4py_peer(xes, net_json))
     figures: dict[str, Any] = {
         "benchmark": "mining",
@@ -430,9 +591,11 @@ def main() -> None:
         "noise": args.noise,
         "flowdesk_discover_s": round(ours["discover_s"], 4),
         "flowdesk_replay_s": round(ours["replay_s"], 4),
+        "flowdesk_heuristic_s": round(ours["heuristic_s"], 4),
+        "flowdesk_heuristic_fitness": ours["heuristic_fitness"],
         **{
             f"flowdesk_{k}_cpu_s": round(ours[f"{k}_cpu_s"], 4)
-            for k in ("variants", "discover", "replay")
+            for k in ("variants", "discover", "replay", "heuristic")
         },
         "flowdesk_replay_fitness": ours["replay_fitness"],
         "flowdesk_precision": ours["precision"],
@@ -472,7 +635,8 @@ def main() -> None:
         )
         print(
             f"  pm4py inductive miner {peer['discover_s']:.3f} s (fitness "
-            f"{peer['discovered_fitness']:.6f}), token replay of Flowdesk's model "
+            f"{peer['discovered_fitness']:.6f}), heuristics miner {peer['heuristic_s']:.3f} s "
+            f"(fitness {peer['heuristic_fitness']:.6f}), token replay of Flowdesk's model "
             f"{peer['replay_s']:.3f} s (fitness {peer['replay_fitness']:.6f})"
         )
         figures.update(
@@ -481,14 +645,17 @@ def main() -> None:
                 "variants_speedup": round(peer["variants_s"] / ours["variants_s"], 2),
                 **{
                     f"pm4py_{k}_cpu_s": round(peer[f"{k}_cpu_s"], 4)
-                    for k in ("variants", "discover", "replay")
+                    for k in ("variants", "discover", "replay", "heuristic")
                 },
                 **{
                     f"{step}_speedup_cpu": round(
                         peer[f"{step}_cpu_s"] / max(ours[f"{step}_cpu_s"], 1e-6), 2
                     )
-                    for step in ("variants", "discover", "replay")
+                    for step in ("variants", "discover", "replay", "heuristic")
                 },
+                "pm4py_heuristic_s": round(peer["heuristic_s"], 4),
+                "pm4py_heuristic_fitness": peer["heuristic_fitness"],
+                "heuristic_speedup": round(peer["heuristic_s"] / ours["heuristic_s"], 2),
                 "pm4py_discover_s": round(peer["discover_s"], 4),
                 "pm4py_discovered_fitness": peer["discovered_fitness"],
                 "discover_speedup": round(peer["discover_s"] / ours["discover_s"], 2),

@@ -97,6 +97,19 @@ def test_discovered_model_fits_downloads_and_deploys_and_handoffs_are_counted(ap
     assert deployed.status_code == 201, deployed.text
     keys = {d["key"] for d in deployed.json()["definitions"]}
     assert keys == {"refund-discovered"}
+    # the heuristics miner: the same cases, its own model, deployable as well
+    params = {"noise": 0, "miner": "heuristic"}
+    heuristic = api.client.get(f"{BASE}/refund/discovery", params=params, headers=headers)
+    assert heuristic.status_code == 200, heuristic.text
+    assert heuristic.json()["miner"] == "heuristic" and heuristic.json()["fitness"] == 1.0
+    bpmn = api.client.get(f"{BASE}/refund/discovered.bpmn", params=params, headers=headers)
+    assert bpmn.status_code == 200
+    assert api.deploy(("refund-heuristic.bpmn", bpmn.content)).status_code == 201
+    unknown = {"miner": "alpha"}
+    assert problem(api.client.get(f"{BASE}/refund/discovery", params=unknown, headers=headers), 422)
+    assert problem(
+        api.client.get(f"{BASE}/refund/discovered.bpmn", params=unknown, headers=headers), 422
+    )
 
     departmental_case(
         api,

@@ -142,7 +142,15 @@ def test_the_page_sets_a_discovered_model_beside_the_deployed_one_and_draws_hand
     assert re.search(r'id="discovered-model">.*?<svg ', html, re.S)
     shown = re.search(r'id="discovered-fitness">.*?data-value="([^"]*)"', html, re.S)
     assert shown is not None and float(shown.group(1)) == pytest.approx(found["fitness"])
-    assert f'href="{base}/discovered.bpmn?noise=0.2"' in html
+    assert f'href="{base}/discovered.bpmn?noise=0.2&amp;miner=inductive"' in html
+    # the heuristics miner, chosen on the page: its model and its fitness, its download
+    heuristic = client.get(f"{base}/discovery", params={"miner": "heuristic"}).json()
+    page = client.get(f"/analysis/{KEY}", params={"miner": "heuristic"}).text
+    shown = re.search(r'id="discovered-fitness">.*?data-value="([^"]*)"', page, re.S)
+    assert shown is not None and float(shown.group(1)) == pytest.approx(heuristic["fitness"])
+    assert '<option value="heuristic" selected>' in page and "(heuristic miner" in page
+    assert f'href="{base}/discovered.bpmn?noise=0.2&amp;miner=heuristic"' in page
+    assert client.get(f"/analysis/{KEY}", params={"miner": "alpha"}).status_code == 400
     assert handoffs["total"] > 0  # the demo flows run across departments (lanes)
     matrix = re.search(r'id="handoff-matrix">(.*?)</figure>', html, re.S)
     assert matrix is not None and 'role="img"' in matrix.group(1)

@@ -56,6 +56,15 @@ def test_a_supervisor_reaches_the_heatmap_and_switches_it_by_keyboard(
         page.locator("#download-discovered").click()
     assert download.value.suggested_filename == f"{KEY}-discovered.bpmn"
     _shot(page, "analysis-discovered-handoffs")
+    # the heuristics miner instead, chosen with the selector: its model replaces the other
+    page.get_by_label("Miner").select_option("heuristic")
+    page.get_by_role("button", name="Discover").click()
+    page.wait_for_url(f"{served}/analysis/{KEY}?measure=frequency&miner=heuristic#h-discovered")
+    assert "(heuristic miner" in page.locator("#discovered-fitness").inner_text()
+    assert page.locator("#discovered-model svg [data-element-id]").count() > 3
+    href = page.locator("#download-discovered").get_attribute("href")
+    assert href is not None and href.endswith("miner=heuristic")
+    page.goto(f"{served}/analysis/{KEY}")
 
     frequency = page.get_by_role("radio", name="how often each step ran")
     assert frequency.is_checked()

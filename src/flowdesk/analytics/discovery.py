@@ -103,6 +103,8 @@ class _Dfg:
 
 
 def _mine(log: dict[tuple[str, ...], int], noise: float) -> Tree:
+    if not log:  # a part no trace went to (the noise filter moved its traces elsewhere)
+        return TAU
     total = sum(log.values())
     empty = log.get((), 0)
     if empty:
@@ -426,6 +428,12 @@ def to_bpmn(tree: Tree, *, process_id: str = "discovered", name: str = "Discover
     else:
         graph.flow(start, body[0])
         graph.flow(body[1], end)
+    return render_bpmn(graph, start, process_id=process_id, name=name)
+
+
+def render_bpmn(graph: _Bpmn, start: str, *, process_id: str, name: str) -> str:
+    """BPMN XML of a node/flow graph: every miner's model goes through here, so each gets the
+    same layout, the same branch conditions (it deploys) and the same diagram interchange."""
     positions = _layout(graph, start)
     ns = (
         'xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
@@ -567,15 +575,32 @@ def _layout(graph: _Bpmn, start: str) -> dict[str, tuple[int, int, int, int]]:
     return positions
 
 
+Miner = Literal["inductive", "heuristic"]
+MINERS: tuple[Miner, ...] = ("inductive", "heuristic")
+
+
 def discover_bpmn(
     log: EventLog,
     *,
     noise: float = 0.2,
     name: str = "Discovered",
     process_id: str = "discovered",
+    miner: Miner = "inductive",
+    dependency: float = 0.5,
 ) -> str:
-    """BPMN XML of the inductive miner's model of `log` (its completions, by activity name)."""
+    """BPMN XML of `miner`'s model of `log` (its completions, by activity name).
+
+    `noise` drops rare paths: for the inductive miner the IMf threshold, for the heuristics
+    miner the directly-follows cleaning threshold; `dependency` is the heuristics miner's
+    dependency threshold."""
     if log.has_lifecycle_starts():
         log = log.completions()
+    if miner == "heuristic":
+        from flowdesk.analytics.heuristics import heuristics_bpmn, heuristics_miner
+
+        net = heuristics_miner(variant_counts(log), noise=noise, dependency=dependency)
+        return heuristics_bpmn(net, process_id=process_id, name=name)
+    if miner != "inductive":
+        raise ModelError(f"unknown miner {miner!r}: choose one of {', '.join(MINERS)}")
     tree = inductive_miner(variant_counts(log), noise=noise)
     return to_bpmn(tree, process_id=process_id, name=name)

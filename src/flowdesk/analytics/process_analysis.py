@@ -24,7 +24,7 @@ from flowdesk.analytics.conformance import (
     plain_label,
 )
 from flowdesk.analytics.dfg import directly_follows
-from flowdesk.analytics.discovery import discover_bpmn
+from flowdesk.analytics.discovery import Miner, discover_bpmn
 from flowdesk.analytics.handoffs import handoff_report
 from flowdesk.analytics.heatmap import Measure, element_durations, heatmap_svg
 from flowdesk.analytics.log import ACTIVITY, CASE, EventLog
@@ -67,6 +67,7 @@ class Discovery:
     definitions: Definitions
     report: ConformanceReport
     deployed: ConformanceReport
+    miner: Miner = "inductive"
 
     def svg(self) -> str:
         """The discovered diagram as SVG (laid out left to right by `to_bpmn`)."""
@@ -77,6 +78,7 @@ class Discovery:
         kinds = Counter(node.type for node in process.nodes.values())
         return {
             "key": self.key,
+            "miner": self.miner,
             "noise": self.noise,
             "process_id": process.id,
             "cases": self.report.totals.cases,
@@ -183,18 +185,21 @@ class ProcessAnalysis:
             figures=figures,
         )
 
-    def discovery(self, noise: float = 0.2) -> Discovery | None:
-        """A model mined from the completed cases (inductive miner, infrequent variant) and
-        how well those cases fit it and the deployed model; None without completed cases."""
+    def discovery(self, noise: float = 0.2, miner: Miner = "inductive") -> Discovery | None:
+        """A model mined from the completed cases (inductive miner, infrequent variant, or the
+        heuristics miner) and how well those cases fit it and the deployed model; None without
+        completed cases."""
         finished = self.log.filter_cases(self.finished_cases())
         if finished.event_count == 0:
             return None
         name = f"{self.latest.name or self.key} (discovered)"
-        xml = discover_bpmn(finished, noise=noise, name=name, process_id=f"{self.key}-discovered")
+        xml = discover_bpmn(
+            finished, noise=noise, name=name, process_id=f"{self.key}-discovered", miner=miner
+        )
         definitions = parse_bpmn(xml, filename=f"{self.key}-discovered.bpmn")
         process = next(iter(definitions.processes.values()))
         report = check_conformance(finished, {process.id: process}, match="name")
-        return Discovery(self.key, noise, xml, definitions, report, self.conformance())
+        return Discovery(self.key, noise, xml, definitions, report, self.conformance(), miner)
 
     def alignment(self, case: str) -> dict[str, Any]:
         """The optimal alignment of one case with the version it ran: exactly which steps it

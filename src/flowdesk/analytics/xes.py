@@ -18,7 +18,7 @@ import re
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, Any, NoReturn
+from typing import IO, Any, NoReturn, TypeVar
 
 import polars as pl
 from lxml import etree
@@ -57,12 +57,40 @@ KEY_TO_COLUMN = {
     "org:group": DEPARTMENT,
 }
 COLUMN_TO_KEY = {column: key for key, column in KEY_TO_COLUMN.items()}
+#: Column of the streamed batches (`stream_xes`): the number of the event's trace, from 0.
+TRACE = "trace"
+T = TypeVar("T")
 
 
 def read_xes(source: str | Path | bytes | IO[bytes], *, filename: str | None = None) -> EventLog:
     """Read an XES log (plain or gzip, detected from the content) into an EventLog."""
+    return _open(source, filename, lambda name, chunks: _Reader(name).read(chunks))
+
+
+def stream_xes(
+    source: str | Path | bytes | IO[bytes],
+    sink: Callable[[pl.DataFrame], None],
+    *,
+    filename: str | None = None,
+) -> pl.DataFrame:
+    """Read an XES log batch by batch without holding its events: each batch goes to `sink`
+    as soon as it is read, so memory holds one batch (and the case table), not the log.
+
+    A batch has the columns `read_xes` gives (core columns, `order`, attributes as text,
+    timestamps parsed) with `trace` (the trace's number, from 0) instead of `case`, because a
+    trace's name may come after its events; the returned case table maps `trace` to `case`
+    and the trace attributes (as text). Problems raise ModelError as `read_xes` does, possibly
+    after earlier batches went to `sink`."""
+    return _open(source, filename, lambda name, chunks: _Reader(name, sink).stream(chunks))
+
+
+def _open(
+    source: str | Path | bytes | IO[bytes],
+    filename: str | None,
+    run: Callable[[str, Iterator[bytes]], T],
+) -> T:
     if isinstance(source, bytes):
-        return _read(io.BytesIO(source), filename or "<bytes>")
+        return _read(io.BytesIO(source), filename or "<bytes>", run)
     if isinstance(source, str | Path):
         path = Path(source)
         name = filename or str(path)
@@ -73,18 +101,18 @@ def read_xes(source: str | Path | bytes | IO[bytes], *, filename: str | None = N
                 f"cannot read file: {exc.strerror}", position=Position(file=name)
             ) from exc
         with handle:
-            return _read(handle, name)
-    return _read(source, filename or "<stream>")
+            return _read(handle, name, run)
+    return _read(source, filename or "<stream>", run)
 
 
-def _read(raw: IO[bytes], name: str) -> EventLog:
+def _read(raw: IO[bytes], name: str, run: Callable[[str, Iterator[bytes]], T]) -> T:
     head = raw.read(2)
     read: Callable[[int], bytes] = _Prefixed(head, raw).read
     zipped = head == b"\x1f\x8b"
     if zipped:
         read = gzip.GzipFile(fileobj=_Prefixed(head, raw), mode="rb").read
     try:
-        return _Reader(name).read(_chunks(read, name))
+        return run(name, _chunks(read, name))
     except (OSError, EOFError, zlib.error) as exc:
         what = "decompress" if zipped else "read"
         raise ModelError(f"cannot {what}: {exc}", position=Position(file=name)) from exc
@@ -208,8 +236,10 @@ class _Reader:
     table and one batch of text, not the document.
     """
 
-    def __init__(self, name: str):
+    def __init__(self, name: str, sink: Callable[[pl.DataFrame], None] | None = None):
         self.name = name
+        self.sink = sink
+        self.streamed = 0
         self.state = State()
         self.pending: list[str] = []
         self.pending_chars = 0
@@ -222,6 +252,24 @@ class _Reader:
         self.trace_types: dict[str, str] = {}
 
     def read(self, chunks: Iterator[bytes]) -> EventLog:
+        self._consume(chunks)
+        return self._build()
+
+    def stream(self, chunks: Iterator[bytes]) -> pl.DataFrame:
+        """Every batch to the sink; the case table (trace, case, trace attributes as text)."""
+        self._consume(chunks)
+        traces = self.state.traces
+        trace_columns = _columns(self._trace_rows(), "trace", traces, 0)
+        table: dict[str, pl.Series] = {
+            TRACE: pl.int_range(traces, dtype=pl.Int64, eager=True).alias(TRACE),
+            CASE: self._case_names(trace_columns).alias(CASE),
+        }
+        for key in self.trace_types:
+            if key != "concept:name":
+                table[_column_name(key)] = trace_columns[key].alias(_column_name(key))
+        return pl.DataFrame(table)
+
+    def _consume(self, chunks: Iterator[bytes]) -> None:
         # typed Any: the stubs want every target method, but lxml calls back only for those
         # a target has, and here it must call none
         target: Any = _Ignore()
@@ -246,7 +294,6 @@ class _Reader:
         self._batch(final=True)
         if self.state.root is None:
             raise ModelError("empty XES document", position=Position(file=self.name))
-        return self._build()
 
     def _checked(self, step: Callable[..., object], *args: bytes) -> None:
         try:
@@ -328,33 +375,53 @@ class _Reader:
             columns["time:timestamp"] = parsed
         if problems:
             self._fail(min(problems), batch, body)
-        if count:
+        if count and self.sink is not None:
+            self.sink(self._streamed(columns, events.get_column("trace").alias(TRACE)))
+        elif count:
             trace = events.get_column("trace").alias(_TRACE)
             self.frames.append(pl.DataFrame([*columns.values(), trace]))
         trace_rows = batch.trace_attributes
         if trace_rows.height:
             _record_types(trace_rows, self.trace_types)
-            self.trace_parts.append(trace_rows.select("trace", "key", "value"))
+            # a copy, not views: the strings of a filtered frame point into the batch's text,
+            # which would stay alive with them (the whole file, batch by batch)
+            kept = trace_rows.select("trace", "key", "value")
+            self.trace_parts.append(pl.DataFrame(kept.to_dict(as_series=False), schema=kept.schema))
 
     def _fail(self, problem: tuple[int, str], batch: Batch, body: str) -> NoReturn:
         token, message = problem
         line = self.lines + body.count("\n", 0, batch.offset(token)) + 1
         raise ModelError(message, position=Position(file=self.name, line=line))
 
-    def _build(self) -> EventLog:
-        traces = self.state.traces
+    def _streamed(self, columns: dict[str, pl.Series], trace: pl.Series) -> pl.DataFrame:
+        """One batch as `stream_xes` hands it on: core columns renamed, `order` running on."""
+        count = trace.len()
+        named = [
+            column.alias(KEY_TO_COLUMN.get(key) or _column_name(key))
+            for key, column in columns.items()
+        ]
+        order = pl.int_range(self.streamed, self.streamed + count, dtype=pl.Int64, eager=True)
+        self.streamed += count
+        return pl.DataFrame([*named, order.alias(ORDER), trace])
+
+    def _trace_rows(self) -> pl.DataFrame:
         if self.trace_parts:
-            trace_rows = pl.concat(self.trace_parts)
-        else:
-            trace_rows = pl.DataFrame(
-                schema={"trace": pl.Int64, "key": pl.String, "value": pl.String}
-            )
-        trace_columns = _columns(trace_rows, "trace", traces, 0)
+            return pl.concat(self.trace_parts)
+        return pl.DataFrame(schema={"trace": pl.Int64, "key": pl.String, "value": pl.String})
+
+    def _case_names(self, trace_columns: dict[str, pl.Series]) -> pl.Series:
+        """The trace's concept:name, else trace-N (N from 1)."""
+        traces = self.state.traces
         numbered = pl.format("trace-{}", pl.int_range(1, traces + 1, dtype=pl.Int64))
         named = trace_columns.get("concept:name")
-        case_names = pl.select(
+        return pl.select(
             numbered if named is None else pl.coalesce(pl.lit(named), numbered)
         ).to_series()
+
+    def _build(self) -> EventLog:
+        traces = self.state.traces
+        trace_columns = _columns(self._trace_rows(), "trace", traces, 0)
+        case_names = self._case_names(trace_columns)
         if self.frames:
             frame = pl.concat(self.frames, how="diagonal")
             frame = frame.with_columns(case_names.gather(frame.get_column(_TRACE)).alias(CASE))

@@ -10,6 +10,7 @@ from typing import Any
 
 import polars as pl
 
+from flowdesk.analytics.discovery import MINERS
 from flowdesk.analytics.heatmap import MEASURES, format_seconds
 from flowdesk.analytics.kpis import CASE_DIMENSIONS, ITEM_DIMENSIONS, Grain
 from flowdesk.analytics.process_analysis import ProcessAnalysis, deployed_processes, load_analysis
@@ -23,6 +24,7 @@ __all__ = [
     "CASE_DIMENSIONS",
     "ITEM_DIMENSIONS",
     "MEASURES",
+    "MINERS",
     "Filters",
     "Grain",
     "ProcessAnalysis",

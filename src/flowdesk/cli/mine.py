@@ -14,8 +14,14 @@ activities are matched by name to the elements of KEY's latest version (or `--ve
 `--handoffs` prints the department hand-off matrix of the log (count, median wait, rework back to
 a department); `--sentiment [--days N]` the sentiment of customers' words per reason with the
 words that drive it and the topics of each reason; `--discover [-o FILE.bpmn] [--noise 0.2]`
-writes a BPMN model mined from the log (inductive miner, infrequent variant) that deploys as a
-flow and replays in conformance.
+writes a BPMN model mined from the log (inductive miner, infrequent variant; `--miner heuristic`
+for the heuristics miner, `--dependency 0.5` its threshold) that deploys as a flow and replays
+in conformance.
+
+A folder or .parquet FILE is read as columnar events (`analytics.columnar.scan_events`), and
+`--parquet DIR` streams an XES FILE into DIR as Parquet first: either way the process map,
+variants, start/end activities and turnaround come from a streaming scan, so memory grows with
+the cases and variants, not the events (edges then carry counts without durations).
 """
 
 from __future__ import annotations
@@ -53,7 +59,18 @@ def _fail(message: str) -> typer.Exit:
 def mine(
     file: Annotated[
         Path | None,
-        typer.Argument(help="XES log (.xes or .xes.gz); without it, Flowdesk's own event log."),
+        typer.Argument(
+            help="XES log (.xes or .xes.gz), or Parquet events (a folder or .parquet); "
+            "without it, Flowdesk's own event log."
+        ),
+    ] = None,
+    parquet: Annotated[
+        Path | None,
+        typer.Option(
+            "--parquet",
+            metavar="DIR",
+            help="Stream the XES FILE into DIR as Parquet and mine it there (bounded memory).",
+        ),
     ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     database_url: Annotated[
@@ -113,6 +130,16 @@ def mine(
         float,
         typer.Option("--noise", min=0.0, max=0.99, help="--discover: drop rarer paths (0-0.99)."),
     ] = 0.2,
+    miner: Annotated[
+        str,
+        typer.Option("--miner", help="--discover: inductive (default) or heuristic."),
+    ] = "inductive",
+    dependency: Annotated[
+        float,
+        typer.Option(
+            "--dependency", min=-1.0, max=1.0, help="--discover --miner heuristic: threshold."
+        ),
+    ] = 0.5,
     sentiment: Annotated[
         bool,
         typer.Option(
@@ -131,6 +158,14 @@ def mine(
         if file is not None:
             raise _fail("--sentiment reads Flowdesk's own contacts and surveys; leave out FILE")
         _sentiment(database_url, days=days, json_output=json_output)
+        return
+    if miner not in ("inductive", "heuristic"):
+        raise _fail(f"--miner must be inductive or heuristic, not {miner!r}")
+    columnar = file is not None and (file.is_dir() or file.suffix == ".parquet")
+    if parquet is not None or columnar:
+        if file is None or (parquet is not None and columnar):
+            raise _fail("--parquet needs an XES FILE to import")
+        _columnar(file, parquet, json_output=json_output, top=top, all_events=all_events)
         return
     if file is not None and export_ocel is not None:
         raise _fail("--export-ocel exports Flowdesk's own log; leave out FILE")
@@ -167,7 +202,13 @@ def mine(
         if discover:
             from flowdesk.analytics.discovery import discover_bpmn
 
-            xml = discover_bpmn(log, noise=noise, name=f"Discovered from {source}")
+            xml = discover_bpmn(
+                log,
+                noise=noise,
+                name=f"Discovered from {source}",
+                miner="heuristic" if miner == "heuristic" else "inductive",
+                dependency=dependency,
+            )
             if output is None:
                 sys.stdout.write(xml)
             else:
@@ -187,6 +228,28 @@ def mine(
             _print_handoffs(document)
         return
     report = mining_report(log, source=source, top=top, all_events=all_events)
+    if json_output:
+        typer.echo(json.dumps(report, ensure_ascii=False))
+    else:
+        _print_tables(report)
+
+
+def _columnar(
+    file: Path, parquet: Path | None, *, json_output: bool, top: int | None, all_events: bool
+) -> None:
+    """Figures from Parquet events (imported from XES into `parquet` first, if given)."""
+    from flowdesk.analytics.columnar import import_xes, mining_figures, scan_events
+
+    try:
+        source = str(file)
+        if parquet is not None:
+            import_xes(file, parquet)
+            file = parquet
+        report = mining_figures(scan_events([file]), source=source, top=top, all_events=all_events)
+    except FlowdeskError as exc:
+        raise _fail(str(exc)) from exc
+    except OSError as exc:
+        raise _fail(f"cannot write: {exc}") from exc
     if json_output:
         typer.echo(json.dumps(report, ensure_ascii=False))
     else:

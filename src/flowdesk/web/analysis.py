@@ -35,9 +35,22 @@ def processes(request: Request, access: Reader) -> Response:
 
 
 @router.get("/analysis/{key}")
-def process(request: Request, key: str, access: Reader, measure: str = "frequency") -> Response:
+def process(
+    request: Request,
+    key: str,
+    access: Reader,
+    measure: str = "frequency",
+    miner: str = "inductive",
+) -> Response:
     if access.denied:
         return access.denied
+    if miner not in use.MINERS:
+        return error_page(
+            request,
+            f"Unknown miner {miner!r}: choose {' or '.join(use.MINERS)}.",
+            status_code=400,
+            principal=access.user,
+        )
     if measure not in use.MEASURES:
         return error_page(
             request,
@@ -53,7 +66,7 @@ def process(request: Request, key: str, access: Reader, measure: str = "frequenc
     chosen = analysis.version(None)
     svg = analysis.heatmap("duration" if measure == "duration" else "frequency")
     process_map = analysis.process_map(VARIANTS)
-    found = analysis.discovery(NOISE)
+    found = analysis.discovery(NOISE, "heuristic" if miner == "heuristic" else "inductive")
     handoffs = analysis.handoffs()
     cells = {
         (h["from"], h["to"]): (
@@ -85,6 +98,8 @@ def process(request: Request, key: str, access: Reader, measure: str = "frequenc
         "discovered_svg": Markup(found.svg()) if found else None,
         "discovered": found.to_json() if found else None,
         "noise": NOISE,
+        "miner": miner,
+        "miners": use.MINERS,
         "handoffs": handoffs,
         "handoff_chart": matrix_chart(
             handoffs["departments"],

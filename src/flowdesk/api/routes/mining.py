@@ -218,6 +218,7 @@ def handoffs(_: Reader, analysis: Analysis) -> Any:
 
 class Discovered(BaseModel):
     key: str
+    miner: Literal["inductive", "heuristic"]
     noise: float
     process_id: str = Field(description="Id of the discovered process (deploys beside KEY)")
     cases: int = Field(description="Completed cases mined and replayed")
@@ -230,13 +231,25 @@ class Discovered(BaseModel):
     deviations: list[Deviation]
 
 
-Noise = Annotated[float, Query(ge=0.0, lt=1.0, description="Inductive miner noise threshold (IMf)")]
+Noise = Annotated[
+    float,
+    Query(
+        ge=0.0,
+        lt=1.0,
+        description="Drop rare paths: the inductive miner's IMf threshold, the heuristics "
+        "miner's directly-follows cleaning threshold",
+    ),
+]
+MinerName = Annotated[
+    Literal["inductive", "heuristic"],
+    Query(description="inductive (block-structured, sound) or heuristic (Weijters)"),
+]
 
 
-def _discovery(analysis: use.ProcessAnalysis, noise: float) -> Any:
+def _discovery(analysis: use.ProcessAnalysis, noise: float, miner: MinerName) -> Any:
     from flowdesk.core.errors import NotFoundError
 
-    found = analysis.discovery(noise)
+    found = analysis.discovery(noise, miner)
     if found is None:
         raise NotFoundError(f"process {analysis.key} has no completed cases to discover from")
     return found
@@ -248,8 +261,10 @@ def _discovery(analysis: use.ProcessAnalysis, noise: float) -> Any:
     responses=errors(404),
     summary="A model discovered from the completed cases, with fitness beside the deployed one",
 )
-def discovery(_: Reader, analysis: Analysis, noise: Noise = 0.2) -> Any:
-    return _discovery(analysis, noise).to_json()
+def discovery(
+    _: Reader, analysis: Analysis, noise: Noise = 0.2, miner: MinerName = "inductive"
+) -> Any:
+    return _discovery(analysis, noise, miner).to_json()
 
 
 @router.get(
@@ -261,8 +276,10 @@ def discovery(_: Reader, analysis: Analysis, noise: Noise = 0.2) -> Any:
     },
     summary="The discovered model as BPMN 2.0 XML (deploys with POST /api/v1/deployments)",
 )
-def discovered_bpmn(_: Reader, analysis: Analysis, noise: Noise = 0.2) -> Response:
-    found = _discovery(analysis, noise)
+def discovered_bpmn(
+    _: Reader, analysis: Analysis, noise: Noise = 0.2, miner: MinerName = "inductive"
+) -> Response:
+    found = _discovery(analysis, noise, miner)
     filename = f"{analysis.key}-discovered.bpmn"
     return Response(
         found.xml,
