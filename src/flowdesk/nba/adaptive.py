@@ -109,6 +109,33 @@ class Score:
     contributions: tuple[Contribution, ...]
 
 
+class _Weights:
+    """A model's log-odds per bin of each active predictor, for its current counts. The base
+    log-odds and each bin's smoothed log likelihood ratio are computed once per model version
+    (in the order `score` adds them, so the sums are the same floats)."""
+
+    __slots__ = ("active", "base")
+
+    def __init__(self, model: AdaptiveModel) -> None:
+        self.base = model.base_log_odds()
+        self.active: list[tuple[str, dict[str, float], float]] = []
+        pos_total = model.positives + 1.0
+        neg_total = model.negatives + 1.0
+        for name in model.active:
+            bins = model.bins.get(name)
+            if bins is None:
+                continue
+            width = len(bins) + 1
+            pos_den = pos_total + width
+            neg_den = neg_total + width
+            weights = {
+                label: math.log((p + 1) / pos_den) - math.log((n + 1) / neg_den)
+                for label, (p, n) in bins.items()
+            }
+            fallback = weights.get("other", math.log(1 / pos_den) - math.log(1 / neg_den))
+            self.active.append((name, weights, fallback))
+
+
 @dataclass
 class AdaptiveModel:
     """One action on one channel. All state is counts (JSON-able, see `to_dict`)."""
@@ -123,6 +150,8 @@ class AdaptiveModel:
     hist_pos: list[float] = field(default_factory=lambda: [0.0] * HIST_BINS)
     hist_neg: list[float] = field(default_factory=lambda: [0.0] * HIST_BINS)
     hist_sum: list[float] = field(default_factory=lambda: [0.0] * HIST_BINS)  # predicted p summed
+    #: scoring table of the current counts (not state: rebuilt after every outcome)
+    _table: _Weights | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def evidence(self) -> int:
@@ -134,9 +163,19 @@ class AdaptiveModel:
         neg = self.negatives + (1 - self.prior) * PRIOR_WEIGHT
         return math.log(pos / neg)
 
+    def _weights(self) -> _Weights:
+        """The log-odds table of the model as it is now: built on the first score after an
+        outcome, so a decision over fifty actions looks weights up instead of taking logs."""
+        table = self._table
+        if table is None:
+            table = self._table = _Weights(self)
+        return table
+
     def score(self, predictors: Mapping[str, Any], *, explain: bool = False) -> Score:
         """The propensity for one customer, with each active predictor's contribution when
         `explain` is set."""
+        if not explain:
+            return self.score_bins({name: bin_of(predictors.get(name)) for name in self.active})
         z = self.base_log_odds()
         contributions: list[Contribution] = []
         if self.active:
@@ -154,17 +193,27 @@ class AdaptiveModel:
                     (n + 1) / (neg_total + width)
                 )
                 z += w
-                if explain:
-                    contributions.append(Contribution(name, label, value, w, auc))
+                contributions.append(Contribution(name, label, value, w, auc))
+        contributions.sort(key=lambda c: abs(c.weight), reverse=True)
+        return Score(self._calibrated(z), z, tuple(contributions))
+
+    def score_bins(self, labels: Mapping[str, str]) -> Score:
+        """The propensity from predictor bins already computed (`bin_of`, once per decision
+        for every model): the same number `score` gives, from the cached weight table."""
+        table = self._weights()
+        z = table.base
+        for name, weights, fallback in table.active:
+            z += weights.get(labels.get(name, "missing"), fallback)
+        return Score(self._calibrated(z), z, ())
+
+    def _calibrated(self, z: float) -> float:
         propensity = sigmoid(z)
         cal = self.calibration.get(str(self._raw_bin(z)))
         if cal is not None:
             # the outcomes seen at this raw score, smoothed toward the raw propensity
             p, n = cal
             propensity = (p + 5 * propensity) / (p + n + 5)
-        if explain:
-            contributions.sort(key=lambda c: abs(c.weight), reverse=True)
-        return Score(propensity, z, tuple(contributions))
+        return propensity
 
     def propensity(self, predictors: Mapping[str, Any]) -> float:
         return self.score(predictors).propensity
@@ -193,6 +242,7 @@ class AdaptiveModel:
             predicted = self.propensity(predictors)
         raw = self.score(predictors).raw
         k = 0 if accepted else 1
+        self._table = None
         slot = min(HIST_BINS - 1, max(0, int(predicted * HIST_BINS)))
         (self.hist_pos if accepted else self.hist_neg)[slot] += 1
         self.hist_sum[slot] += predicted
@@ -215,6 +265,7 @@ class AdaptiveModel:
     def rerank(self) -> None:
         """Each predictor's AUC over its bins; the ones above ACTIVE_AUC become active. The
         calibration restarts because the raw scores change meaning."""
+        self._table = None
         self.powers = {
             name: _auc([(p, n) for p, n in bins.values()]) for name, bins in self.bins.items()
         }

@@ -22,6 +22,7 @@ import random
 import threading
 import time
 import weakref
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -39,8 +40,8 @@ from flowdesk.experience.service import flows
 from flowdesk.experience.versions import version_files, versions
 from flowdesk.feel import Env
 from flowdesk.feel.values import to_feel
-from flowdesk.nba.adaptive import AdaptiveModel, bin_label
-from flowdesk.nba.catalog import CHANNELS, Action, load_bundle_actions
+from flowdesk.nba.adaptive import AdaptiveModel, bin_label, bin_of
+from flowdesk.nba.catalog import CHANNELS, Action, EligibilityRules, load_bundle_actions
 from flowdesk.nba.models import nba_customer_scores, nba_decisions, nba_model_history, nba_models
 from flowdesk.store import Store
 from flowdesk.store.tables import events
@@ -55,6 +56,8 @@ SNAPSHOT_EVERY = 25
 LOOKBACK = timedelta(days=90)
 #: Recent events (their types) are those of this period.
 RECENT = timedelta(days=30)
+#: Bundle versions whose parsed actions are kept (current ones and a few recently replaced).
+CATALOG_VERSIONS_KEPT = 16
 OUTCOMES = ("accepted", "declined", "ignored")
 
 
@@ -92,7 +95,17 @@ _RECENT = (
     .distinct()
 )
 _PRESENTED = (
-    select(_d.id, _d.action_id, _d.channel, _d.outcome, _d.decided_at, _d.outcome_at)
+    select(
+        _d.id,
+        _d.action_id,
+        _d.channel,
+        _d.outcome,
+        _d.decided_at,
+        _d.outcome_at,
+        _d.rank,
+        _d.propensity,
+        _d.priority,
+    )
     .where(_d.customer_id == bindparam("cid"), _d.decided_at >= bindparam("since"))
     .order_by(_d.decided_at)
 )
@@ -191,6 +204,11 @@ class _Context:
     open_cases: list[dict[str, Any]]
     recent: list[str]
     presented: list[Any] = field(default_factory=list)
+    by_action: dict[str, list[Any]] = field(default_factory=dict)  # action id -> presentations
+
+    def __post_init__(self) -> None:
+        for p in self.presented:
+            self.by_action.setdefault(p.action_id, []).append(p)
 
     def feel(self, channel: str, today: Any) -> dict[str, Any]:
         """The FEEL context of the eligibility rules, converted to FEEL values once (so fifty
@@ -239,10 +257,12 @@ class NextBestAction:
         self.challenger_share = challenger_share
         self.rng = rng or random.Random()
         self.explore = explore
-        self._catalog: dict[str, Action] = {}
+        # the catalog and its eligibility rules, swapped as one
+        self._snapshot: tuple[dict[str, Action], EligibilityRules] = ({}, EligibilityRules(()))
         self._catalog_at = -1e9
         self._signature: tuple[tuple[str, str], ...] = ()
-        self._by_bundle: dict[str, list[Action]] = {}
+        # bundle version id -> its parsed actions; least recently used dropped first
+        self._by_bundle: OrderedDict[str, list[Action]] = OrderedDict()
         self._models: dict[tuple[str, str], tuple[int, AdaptiveModel]] = {}
         self._lock = threading.Lock()
         self._expired_at = -1e9
@@ -250,18 +270,32 @@ class NextBestAction:
     # -- catalog ----------------------------------------------------------------------------
     def catalog(self) -> dict[str, Action]:
         """Every action of the current version of every deployed bundle, by id. The files of a
-        bundle version are read and parsed once; every CATALOG_TTL_S the list of current
-        versions is looked at again."""
+        bundle version are read and parsed once (the last CATALOG_VERSIONS_KEPT versions are
+        kept, so a store deployed to all day does not grow the process); every
+        CATALOG_TTL_S the list of current versions is looked at again."""
+        return self._current()[0]
+
+    def _current(self) -> tuple[dict[str, Action], EligibilityRules]:
+        """The catalog and its eligibility rules compiled together (one FEEL evaluation per
+        decision), replaced together when a bundle version changes."""
         now = time.monotonic()
         if now - self._catalog_at < CATALOG_TTL_S:
-            return self._catalog
+            return self._snapshot
+        with self._lock:  # one thread reads the versions; the others wait for its catalog
+            if now - self._catalog_at < CATALOG_TTL_S:
+                return self._snapshot
+            return self._refresh(now)
+
+    def _refresh(self, now: float) -> tuple[dict[str, Action], EligibilityRules]:
         current = flows(self.store)
         signature = tuple((f.name, f.bundle_id) for f in current)
         if signature != self._signature:
             found: dict[str, Action] = {}
             for flow in current:
                 actions = self._by_bundle.get(flow.bundle_id)
-                if actions is None:
+                if actions is not None:
+                    self._by_bundle.move_to_end(flow.bundle_id)
+                else:
                     latest = versions(self.store, flow.name)[-1]
                     files = (
                         version_files(self.store, flow.name, latest.number)
@@ -270,12 +304,14 @@ class NextBestAction:
                     )
                     actions = load_bundle_actions(flow.name, files)
                     self._by_bundle[flow.bundle_id] = actions
+                    while len(self._by_bundle) > max(CATALOG_VERSIONS_KEPT, len(current)):
+                        self._by_bundle.popitem(last=False)
                 for action in actions:
                     found.setdefault(action.id, action)
-            with self._lock:
-                self._catalog, self._signature = found, signature
+            self._snapshot = (found, EligibilityRules(found.values()))
+            self._signature = signature
         self._catalog_at = now
-        return self._catalog
+        return self._snapshot
 
     def invalidate(self) -> None:
         """Read the catalog again on the next decision (after a deploy)."""
@@ -351,22 +387,30 @@ class NextBestAction:
 
     # -- eligibility and contact policy -------------------------------------------------------
     def _excluded(
-        self, action: Action, channel: str, ctx: _Context, feel: Mapping[str, Any], now: datetime
+        self,
+        action: Action,
+        channel: str,
+        ctx: _Context,
+        eligible: Mapping[str, bool],
+        now: datetime,
     ) -> str | None:
-        """Why the action may not be presented now, or None."""
+        """Why the action may not be presented now, or None. `eligible` holds the outcome of
+        every eligibility rule of the catalog for this customer (by rule text)."""
         if channel not in action.treatments:
             return f"no {channel} treatment"
         if not action.valid_on(now.date()):
             return "not valid today"
         policy = action.policy
-        for case in ctx.open_cases:
-            if {case["reason"], case["process_key"]} & set(policy.suppress_while_open):
-                return f"suppressed while case {case['reference']} ({case['reason']}) is open"
-        if action.eligible is not None:
-            env = Env()
-            if action.eligible.evaluate(feel, env) is not True:
-                return f"not eligible ({action.eligible_text})"
-        mine = [p for p in ctx.presented if p.action_id == action.id]
+        suppress = policy.suppress_while_open
+        if suppress:
+            for case in ctx.open_cases:
+                if case["reason"] in suppress or case["process_key"] in suppress:
+                    return f"suppressed while case {case['reference']} ({case['reason']}) is open"
+        if action.eligible is not None and not eligible.get(action.eligible.text, False):
+            return f"not eligible ({action.eligible_text})"
+        mine = ctx.by_action.get(action.id)
+        if not mine:
+            return None
         if any(p.outcome is None and p.channel == channel for p in mine):
             return None  # presented and still open: offered again under the same id
         since = now - policy.window
@@ -396,7 +440,10 @@ class NextBestAction:
         case_id: str | None = None,
         actor: str | None = None,
     ) -> Decision:
-        """The best `limit` actions for this customer on this channel, recorded as presented."""
+        """The best `limit` actions for this customer on this channel. Actions still presented
+        on the channel (no outcome, not timed out) come first, in their place, under their
+        decision id: showing a page again repeats what the customer was offered and writes
+        nothing. Free places go to the best other actions, each recorded as presented."""
         if channel not in CHANNELS:
             raise InvalidRequest(
                 f"unknown channel {channel!r}", hint=f"one of {', '.join(CHANNELS)}"
@@ -404,42 +451,54 @@ class NextBestAction:
         if not 1 <= limit <= 20:
             raise InvalidRequest("limit must be between 1 and 20")
         self.expire_due()
-        catalog = self.catalog()
+        catalog, rules = self._current()
         now = self.clock.now()
         with self.store.reading() as conn:
             ctx = self._context(conn, customer_id, context)
             self._load_models(conn, channel, catalog.values())
         customer = ctx.customer["id"]
         arm = arm_of(customer, self.challenger_share)
-        feel = ctx.feel(channel, now.date())
+        # every rule in one FEEL evaluation, with the engine's clock behind today() and now()
+        eligible = rules.evaluate(ctx.feel(channel, now.date()), Env(clock=self.clock))
         predictors = ctx.predictors()
+        labels = {name: bin_of(value) for name, value in predictors.items()}
+        still_open = {
+            p.action_id: p for p in ctx.presented if p.outcome is None and p.channel == channel
+        }
         excluded: dict[str, str] = {}
-        scored: list[tuple[float, float, Action, Any]] = []
+        again: list[tuple[Any, Action, AdaptiveModel]] = []
+        scored: list[tuple[float, float, Action, AdaptiveModel]] = []
         for action in catalog.values():
-            why_not = self._excluded(action, channel, ctx, feel, now)
+            why_not = self._excluded(action, channel, ctx, eligible, now)
             if why_not is not None:
                 excluded[action.id] = why_not
                 continue
             model = self.model(action, channel)
-            score = model.score(predictors)
+            shown = still_open.get(action.id)
+            if shown is not None:
+                again.append((shown, action, model))
+                continue
+            propensity = model.score_bins(labels).propensity
             if arm == "challenger":
                 ranked = action.prior
             elif self.explore:
-                ranked = model.sample(score.propensity, self.rng)
+                ranked = model.sample(propensity, self.rng)
             else:
-                ranked = score.propensity
-            priority = ranked * action.net_value * action.lever
-            scored.append((priority, score.propensity, action, model))
+                ranked = propensity
+            scored.append((ranked * action.net_value * action.lever, propensity, action, model))
+        again.sort(key=lambda t: (t[0].rank, t[0].decided_at))
         scored.sort(key=lambda t: t[0], reverse=True)
-        chosen = scored[:limit]
-        open_ids = {
-            p.action_id: p.id for p in ctx.presented if p.outcome is None and p.channel == channel
-        }
+        chosen: list[tuple[float, float, Action, AdaptiveModel, str | None]] = [
+            (shown.priority, shown.propensity, action, model, shown.id)
+            for shown, action, model in again[:limit]
+        ]
+        chosen += [(*t, None) for t in scored[: limit - len(chosen)]]
         rows: list[dict[str, Any]] = []
         suggestions: list[Suggestion] = []
-        for rank, (priority, propensity, action, model) in enumerate(chosen, start=1):
-            decision_id = open_ids.get(action.id) or self.store.ids.new_id()
-            if action.id not in open_ids:
+        facts = _jsonable(predictors)
+        for rank, (priority, propensity, action, model, known) in enumerate(chosen, start=1):
+            decision_id = known or self.store.ids.new_id()
+            if known is None:
                 rows.append(
                     {
                         "id": decision_id,
@@ -452,7 +511,7 @@ class NextBestAction:
                         "priority": priority,
                         "segment": ctx.customer.get("segment"),
                         "case_id": case_id,
-                        "predictors": _jsonable(predictors),
+                        "predictors": facts,
                         "decided_at": now,
                         "expires_at": now + action.timeout,
                         "actor": actor,
@@ -497,12 +556,24 @@ class NextBestAction:
                 f"unknown outcome {outcome!r}",
                 hint="accepted or declined (ignored comes by time-out)",
             )
+        # read before the write transaction: the catalog may query the store, which must not
+        # happen while this unit holds the write lock
+        priors = self._priors()
         return self.store.run_unit(
-            lambda uow: self._record(uow.connection, decision_id, outcome, actor)
+            lambda uow: self._record(uow.connection, decision_id, outcome, actor, priors)
         )
 
+    def _priors(self) -> dict[str, float]:
+        """Each action's cold-start prior (for the first outcome of a model)."""
+        return {a.id: a.prior for a in self.catalog().values()}
+
     def _record(
-        self, conn: Connection, decision_id: str, outcome: str, actor: str | None
+        self,
+        conn: Connection,
+        decision_id: str,
+        outcome: str,
+        actor: str | None,
+        priors: Mapping[str, float],
     ) -> Outcome:
         d = nba_decisions.c
         # locked: two answers to one decision at once must not both teach the model
@@ -537,13 +608,13 @@ class NextBestAction:
             .where(d.id == decision_id)
             .values(outcome=outcome, outcome_at=now, actor=actor or row.actor)
         )
-        evidence, version, ms = self._learn(conn, row, outcome == "accepted", now)
+        evidence, version, ms = self._learn(conn, row, outcome == "accepted", now, priors)
         return Outcome(
             row.id, row.action_id, row.channel, row.customer_id, outcome, evidence, version, ms
         )
 
     def _learn(
-        self, conn: Connection, row: Any, accepted: bool, now: datetime
+        self, conn: Connection, row: Any, accepted: bool, now: datetime, priors: Mapping[str, float]
     ) -> tuple[int, int, float]:
         m = nba_models.c
         key = (row.action_id, row.channel)
@@ -556,8 +627,7 @@ class NextBestAction:
             model = AdaptiveModel.from_dict(stored.state)
             version = int(stored.version)
         else:
-            action = self.catalog().get(row.action_id)
-            model = AdaptiveModel(prior=action.prior if action else 0.05)
+            model = AdaptiveModel(prior=priors.get(row.action_id, 0.05))
             version = 1
         started = time.perf_counter()
         model.learn(row.predictors or {}, accepted, row.propensity)
@@ -621,6 +691,7 @@ class NextBestAction:
             )
         if not due:
             return 0
+        priors = self._priors()
 
         def run(conn: Connection) -> int:
             done = 0
@@ -635,7 +706,7 @@ class NextBestAction:
                     .where(d.id == decision_id)
                     .values(outcome="ignored", outcome_at=now)
                 )
-                self._learn(conn, row, False, now)
+                self._learn(conn, row, False, now, priors)
                 done += 1
             return done
 
