@@ -21,11 +21,17 @@ Acceptance rates are expected accepts (the mean true propensity of the chosen ac
 --holdout held-out customers; the AUC is the learned models' propensities against drawn
 outcomes on held-out (customer, random action) pairs.
 
-Speed. Through the application function (flowdesk.app.nba.next_best_action) on a SQLite file:
-a bundle with 50 eligible actions (each with a FEEL eligibility rule) is deployed with the app's
-deploy, models trained, then decisions for a mix of customers are timed (p50/p99 wall clock, and
-the calling thread's CPU time, which the other engineers' load inflates less), each followed
-by an outcome through flowdesk.app.nba.record_outcome; `learn` is the model update itself.
+Speed. Through the application function (flowdesk.app.nba.next_best_action) on a SQLite file,
+on the product's clock (a FixedClock moved two seconds a decision): a bundle with 50 actions,
+each with its own FEEL eligibility rule (five shapes: comparisons, `list contains`, `count`)
+that every customer meets, is deployed with the app's deploy. Every decision is for a new
+customer with HISTORY earlier presentations in the 30-day policy window (declined: the contact
+policies read and count them; the caps and a one-second cool-down let every action through),
+so every timed decision has exactly 50 eligible actions. A warm-up of a fifth of the decisions
+trains the models; then --speed-decisions decisions are timed (p50/p99 wall clock, and the
+calling thread's CPU time, which the other engineers' load inflates less), each followed by
+an outcome for every action shown through flowdesk.app.nba.record_outcome (the top one by
+its true propensity, the others declined); `learn` is the model update itself.
 
 The machine is shared with other engineers' jobs; timings vary with their load.
 The last line printed is one JSON object with all figures.
@@ -336,6 +342,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--decisions", type=int, default=20_000)
     parser.add_argument("--holdout", type=int, default=None)
+    parser.add_argument(
+        "--speed-decisions", type=int, default=None, help="timed decisions (2000; quick 300)"
+    )
     args = parser.parse_args()
     holdout = args.holdout or (2000 if args.quick else 10_000)
     started = time.perf_counter()
@@ -351,7 +360,7 @@ def main() -> None:
         f"held-out AUC {q['holdout_auc']:.3f}, learn p99 {q['learn_us_p99']} us",
         file=sys.stderr,
     )
-    s = speed(args.seed, 150 if args.quick else 2000)
+    s = speed(args.seed, args.speed_decisions or (300 if args.quick else 2000))
     print(
         f"through the app: {s['eligible_actions']} eligible actions, decide p50 "
         f"{s['decide_ms_p50']} ms p99 {s['decide_ms_p99']} ms (CPU p50 {s['decide_cpu_ms_p50']} "
@@ -364,6 +373,7 @@ def main() -> None:
         "learned_ge_2x_random": q["learned_vs_random"] >= 2,
         "holdout_auc_ge_075": q["holdout_auc"] >= 0.75,
         "decide_p99_lt_5ms": s["decide_ms_p99"] < 5,
+        "decide_cpu_p99_lt_5ms": s["decide_cpu_ms_p99"] < 5,
         "learn_lt_1ms": s["learn_ms_p99"] < 1,
     }
     result = {
