@@ -11,8 +11,11 @@ static rule (prior instead of the learned propensity), so the two arms can be co
 
 Every presented action is a row of `nba_decisions`; its outcome (accepted, declined, or ignored
 once its time-out passed) updates the model of its action and channel in the same transaction.
-An action still presented (no outcome, not expired) is offered again under the same decision id
-rather than counted twice, so showing a page again does not use up the contact policy.
+A presentation is recorded when an action is first shown; while it is open (no outcome, not
+timed out) later decisions on the channel show it again first, in its place, under the same
+decision id, and record nothing (docs/decisions.md, "Presentations are recorded once"): showing
+a page again neither uses up the contact policy nor leaves replaced offers to time out as
+ignored. The statements of a decision run on the DB-API cursor (hotpath.py).
 """
 
 from __future__ import annotations
