@@ -311,3 +311,71 @@ def test_bundle_validate_on_the_command_line_checks_the_actions_too(tmp_path: Pa
     result = CliRunner().invoke(root, ["bundle", "validate", str(bundle)])
     assert result.exit_code == 2, result.output
     assert "actions/offers.yaml:31:5: actions[2].lever: 0 is less than" in result.output
+
+
+RULE = 'today() < date("2026-04-01") and now() >= date and time("2026-03-01T00:00:00Z")'
+DATED = f"""\
+actions:
+  - id: march-sale
+    name: March sale
+    kind: offer
+    prior: 0.1
+    eligible: {RULE}
+    treatments:
+      agent: {{script: "It is the March sale."}}
+  - id: always
+    name: Always
+    kind: service
+    prior: 0.1
+    treatments:
+      agent: {{script: "Hello."}}
+"""
+
+
+def test_eligibility_reads_the_application_clock_not_the_system_clock(
+    api: Api, store: Store, clock: FixedClock, tmp_path: Path
+) -> None:
+    """today() and now() in a rule are the app's clock (a fixed one here, in March 2026):
+    tests and the simulation back-test decide the same whatever day they run."""
+    assert deploy(api, tmp_path, DATED).status_code == 201
+    assert (clock.now().year, clock.now().month) == (2026, 3)
+    march = decide(api, champion(store, clock, "Mar")).json()
+    assert "march-sale" in {a["action"] for a in march["actions"]}
+    clock.advance(timedelta(days=40))  # April on the app's clock
+    april = decide(api, champion(store, clock, "Apr")).json()
+    assert [a["action"] for a in april["actions"]] == ["always"]
+    assert {"action": "march-sale", "reason": f"not eligible ({RULE})"} in april["excluded"]
+
+
+def test_deciding_again_shows_what_is_still_presented_and_writes_nothing(
+    deployed: Api, store: Store, clock: FixedClock
+) -> None:
+    """A page shown again (the case page, the status page, an integration asking twice) gets
+    the actions still presented, in their places and under their decision ids, and records no
+    new presentation; an answered one frees its place for the next best action."""
+    from flowdesk.nba.models import nba_decisions
+
+    api = deployed
+    who = champion(store, clock, "Hal")
+
+    def rows() -> int:
+        with store.reading() as conn:
+            found = conn.execute(
+                nba_decisions.select().where(nba_decisions.c.customer_id == who)
+            ).all()
+        return len(found)
+
+    first = decide(api, who, limit=2, context=LOYAL).json()["actions"]
+    assert len(first) == 2 and rows() == 2
+    for _ in range(5):  # the champion explores: without this, the order would change
+        again = decide(api, who, limit=2, context=LOYAL).json()["actions"]
+        assert [(a["action"], a["decision_id"]) for a in again] == [
+            (a["action"], a["decision_id"]) for a in first
+        ]
+    assert rows() == 2
+    assert outcome(api, first[0]["decision_id"], "declined").status_code == 200
+    after = decide(api, who, limit=2, context=LOYAL).json()["actions"]
+    # the one still presented moves up; the free place goes to the action not yet shown
+    assert after[0]["decision_id"] == first[1]["decision_id"]
+    assert after[1]["action"] not in {a["action"] for a in first}
+    assert rows() == 3

@@ -59,6 +59,12 @@ def test_agent_accepts_a_next_best_action_and_sees_the_outcome_recorded(
         page.wait_for_url(f"{base}/work*")
         page.goto(f"{base}/work/{item}")
         panel = page.locator("#next-best-action")
+        shown = [f.get_attribute("action") for f in panel.locator("form").all()]
+        assert shown
+        # viewing the page again shows the same presentations (same decision ids, same order):
+        # nothing new is recorded and the contact policy is not used up by reloads
+        page.reload()
+        assert [f.get_attribute("action") for f in panel.locator("form").all()] == shown
         # the complaint is open: the offers are suppressed, the service action is not
         action = panel.locator('li[data-action="app-education"]')
         assert "Northwind app" in action.locator(".nba-script").inner_text()

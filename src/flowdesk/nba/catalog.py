@@ -12,7 +12,7 @@ The catalog of a store is the union of the actions of the current version of eve
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -21,7 +21,7 @@ import jsonschema
 
 from flowdesk.experience.errors import Issue
 from flowdesk.experience.yamldoc import Located, YamlError, load_yaml
-from flowdesk.feel import CompiledExpression, compile_expression
+from flowdesk.feel import CompiledExpression, Env, compile_expression
 from flowdesk.feel.durations import parse_duration
 from flowdesk.feel.errors import FeelLimitError, FeelSyntaxError
 
@@ -170,6 +170,51 @@ class Action:
             "treatments": {k: dict(v) for k, v in self.treatments.items()},
             "source": self.source,
         }
+
+
+class EligibilityRules:
+    """The eligibility expressions of a catalog, evaluated together: one FEEL list of every
+    distinct rule, compiled once per catalog, so a decision prepares its context once and
+    evaluates fifty rules in one call (rather than fifty calls that each check the context).
+    Each rule is its own list item in parentheses on lines of its own (a `//` comment in a rule
+    ends at its line): a runtime problem in one rule makes that item null (not eligible) and
+    leaves the others alone, as evaluating it alone would. Should the combined expression not
+    compile or not give one value per rule, the rules are evaluated one by one."""
+
+    __slots__ = ("_combined", "_rules")
+
+    def __init__(self, actions: Iterable[Action]) -> None:
+        rules: dict[str, CompiledExpression] = {}
+        for action in actions:
+            if action.eligible is not None and action.eligible.text not in rules:
+                rules[action.eligible.text] = action.eligible
+        self._rules = list(rules.values())
+        combined: CompiledExpression | None = None
+        if len(self._rules) > 1:
+            text = "[" + ",".join(f"(\n{r.text}\n)" for r in self._rules) + "]"
+            try:
+                combined = compile_expression(text)
+            except (FeelSyntaxError, FeelLimitError):
+                combined = None
+        self._combined = combined
+
+    def evaluate(self, context: Mapping[str, Any], env: Env) -> dict[str, bool]:
+        """Rule text -> whether it holds (is `true`) in the context."""
+        rules = self._rules
+        if self._combined is not None:
+            try:
+                found = self._combined.evaluate(context, env)
+            except FeelLimitError:
+                found = None
+            if type(found) is list and len(found) == len(rules):
+                return {r.text: v is True for r, v in zip(rules, found, strict=True)}
+        out = {}
+        for rule in rules:
+            try:
+                out[rule.text] = rule.evaluate(context, env) is True
+            except FeelLimitError:
+                out[rule.text] = False
+        return out
 
 
 def action_files(files: Mapping[str, bytes]) -> list[str]:

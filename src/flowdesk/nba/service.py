@@ -11,8 +11,11 @@ static rule (prior instead of the learned propensity), so the two arms can be co
 
 Every presented action is a row of `nba_decisions`; its outcome (accepted, declined, or ignored
 once its time-out passed) updates the model of its action and channel in the same transaction.
-An action still presented (no outcome, not expired) is offered again under the same decision id
-rather than counted twice, so showing a page again does not use up the contact policy.
+A presentation is recorded when an action is first shown; while it is open (no outcome, not
+timed out) later decisions on the channel show it again first, in its place, under the same
+decision id, and record nothing (docs/decisions.md, "Presentations are recorded once"): showing
+a page again neither uses up the contact policy nor leaves replaced offers to time out as
+ignored. The statements of a decision run on the DB-API cursor (hotpath.py).
 """
 
 from __future__ import annotations
@@ -22,28 +25,28 @@ import random
 import threading
 import time
 import weakref
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, select, update
+import numpy as np
+from sqlalchemy import Connection, func, select, update
 
-from flowdesk.cases.models import cases
 from flowdesk.core.clock import Clock
 from flowdesk.core.errors import ConflictError, FlowdeskError, NotFoundError
-from flowdesk.customers.models import customers
 from flowdesk.customers.views import resolve_survivor
 from flowdesk.experience.service import flows
 from flowdesk.experience.versions import version_files, versions
 from flowdesk.feel import Env
 from flowdesk.feel.values import to_feel
-from flowdesk.nba.adaptive import AdaptiveModel, bin_label
-from flowdesk.nba.catalog import CHANNELS, Action, load_bundle_actions
-from flowdesk.nba.models import nba_customer_scores, nba_decisions, nba_model_history, nba_models
+from flowdesk.nba.adaptive import AdaptiveModel, bin_label, bin_of, sample_many
+from flowdesk.nba.catalog import CHANNELS, Action, EligibilityRules, load_bundle_actions
+from flowdesk.nba.hotpath import Presented, decision_io
+from flowdesk.nba.models import nba_decisions, nba_model_history, nba_models
 from flowdesk.store import Store
-from flowdesk.store.tables import events
 
 #: Share of customers in the challenger arm (static arbitration), by a stable hash of their id.
 CHALLENGER_SHARE = 0.1
@@ -51,54 +54,11 @@ CHALLENGER_SHARE = 0.1
 CATALOG_TTL_S = 5.0
 #: A model snapshot (a new version, for AUC over time) every this many outcomes.
 SNAPSHOT_EVERY = 25
-#: Presentations are looked back this far for contact policies.
-LOOKBACK = timedelta(days=90)
 #: Recent events (their types) are those of this period.
 RECENT = timedelta(days=30)
+#: Bundle versions whose parsed actions are kept (current ones and a few recently replaced).
+CATALOG_VERSIONS_KEPT = 16
 OUTCOMES = ("accepted", "declined", "ignored")
-
-
-_c = customers.c
-_s = nba_customer_scores.c
-_d = nba_decisions.c
-_CUSTOMER = (
-    select(
-        _c.id,
-        _c.status,
-        _c.display_name,
-        _c.given_name,
-        _c.family_name,
-        _c.segment,
-        _c.country,
-        _c.value,
-        _c.created_at,
-        _s.value.label("score_value"),
-        _s.churn_risk,
-        _s.tenure_years,
-        _s.complaints,
-        _s.repeat_contacts,
-        _s.sla_breaches,
-        _s.products,
-    )
-    .select_from(customers.outerjoin(nba_customer_scores, _s.customer_id == _c.id))
-    .where(_c.id == bindparam("cid"))
-)
-_OPEN_CASES = select(cases.c.reason, cases.c.process_key, cases.c.reference).where(
-    cases.c.customer_id == bindparam("cid"), cases.c.status == "open"
-)
-_RECENT = (
-    select(events.c.type)
-    .where(events.c.customer_id == bindparam("cid"), events.c.time >= bindparam("since"))
-    .distinct()
-)
-_PRESENTED = (
-    select(_d.id, _d.action_id, _d.channel, _d.outcome, _d.decided_at, _d.outcome_at)
-    .where(_d.customer_id == bindparam("cid"), _d.decided_at >= bindparam("since"))
-    .order_by(_d.decided_at)
-)
-_EVIDENCE = select(nba_models.c.action_id, nba_models.c.evidence).where(
-    nba_models.c.channel == bindparam("channel")
-)
 
 
 class InvalidRequest(FlowdeskError):
@@ -190,7 +150,12 @@ class _Context:
     customer: dict[str, Any]
     open_cases: list[dict[str, Any]]
     recent: list[str]
-    presented: list[Any] = field(default_factory=list)
+    presented: list[Presented] = field(default_factory=list)
+    by_action: dict[str, list[Presented]] = field(default_factory=dict)  # action id -> them
+
+    def __post_init__(self) -> None:
+        for p in self.presented:
+            self.by_action.setdefault(p.action_id, []).append(p)
 
     def feel(self, channel: str, today: Any) -> dict[str, Any]:
         """The FEEL context of the eligibility rules, converted to FEEL values once (so fifty
@@ -213,6 +178,16 @@ class _Context:
         }
         out["open_cases"] = len(self.open_cases)
         return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Catalog:
+    """The actions of the current bundle versions, their eligibility rules compiled together,
+    and how far back presentations matter to their contact policies."""
+
+    actions: dict[str, Action]
+    rules: EligibilityRules
+    lookback: timedelta
 
 
 def arm_of(customer_id: str, share: float = CHALLENGER_SHARE) -> str:
@@ -238,30 +213,50 @@ class NextBestAction:
         self.clock = clock
         self.challenger_share = challenger_share
         self.rng = rng or random.Random()
+        # the exploring draws (vectorised, seeded from `rng` so a seeded engine repeats)
+        self._draws = np.random.default_rng(self.rng.getrandbits(64))
         self.explore = explore
-        self._catalog: dict[str, Action] = {}
+        # the catalog and its eligibility rules, swapped as one
+        self._snapshot = _Catalog({}, EligibilityRules(()), timedelta(0))
         self._catalog_at = -1e9
         self._signature: tuple[tuple[str, str], ...] = ()
-        self._by_bundle: dict[str, list[Action]] = {}
+        # bundle version id -> its parsed actions; least recently used dropped first
+        self._by_bundle: OrderedDict[str, list[Action]] = OrderedDict()
         self._models: dict[tuple[str, str], tuple[int, AdaptiveModel]] = {}
+        # channel -> action -> evidence of every stored model, as last read or learned here
+        self._evidence: dict[str, dict[str, int]] = {}
         self._lock = threading.Lock()
         self._expired_at = -1e9
 
     # -- catalog ----------------------------------------------------------------------------
     def catalog(self) -> dict[str, Action]:
         """Every action of the current version of every deployed bundle, by id. The files of a
-        bundle version are read and parsed once; every CATALOG_TTL_S the list of current
-        versions is looked at again."""
+        bundle version are read and parsed once (the last CATALOG_VERSIONS_KEPT versions are
+        kept, so a store deployed to all day does not grow the process); every
+        CATALOG_TTL_S the list of current versions is looked at again."""
+        return self._current().actions
+
+    def _current(self) -> _Catalog:
+        """The catalog and its eligibility rules compiled together (one FEEL evaluation per
+        decision), replaced together when a bundle version changes."""
         now = time.monotonic()
         if now - self._catalog_at < CATALOG_TTL_S:
-            return self._catalog
+            return self._snapshot
+        with self._lock:  # one thread reads the versions; the others wait for its catalog
+            if now - self._catalog_at < CATALOG_TTL_S:
+                return self._snapshot
+            return self._refresh(now)
+
+    def _refresh(self, now: float) -> _Catalog:
         current = flows(self.store)
         signature = tuple((f.name, f.bundle_id) for f in current)
         if signature != self._signature:
             found: dict[str, Action] = {}
             for flow in current:
                 actions = self._by_bundle.get(flow.bundle_id)
-                if actions is None:
+                if actions is not None:
+                    self._by_bundle.move_to_end(flow.bundle_id)
+                else:
                     latest = versions(self.store, flow.name)[-1]
                     files = (
                         version_files(self.store, flow.name, latest.number)
@@ -270,12 +265,18 @@ class NextBestAction:
                     )
                     actions = load_bundle_actions(flow.name, files)
                     self._by_bundle[flow.bundle_id] = actions
+                    while len(self._by_bundle) > max(CATALOG_VERSIONS_KEPT, len(current)):
+                        self._by_bundle.popitem(last=False)
                 for action in actions:
                     found.setdefault(action.id, action)
-            with self._lock:
-                self._catalog, self._signature = found, signature
+            lookback = max(
+                (max(a.policy.window, a.policy.cooldown_after_decline) for a in found.values()),
+                default=timedelta(0),
+            )
+            self._snapshot = _Catalog(found, EligibilityRules(found.values()), lookback)
+            self._signature = signature
         self._catalog_at = now
-        return self._catalog
+        return self._snapshot
 
     def invalidate(self) -> None:
         """Read the catalog again on the next decision (after a deploy)."""
@@ -283,14 +284,20 @@ class NextBestAction:
 
     # -- context ----------------------------------------------------------------------------
     def _context(
-        self, conn: Connection, customer_id: str, extra: Mapping[str, Any] | None
+        self,
+        conn: Connection,
+        customer_id: str,
+        extra: Mapping[str, Any] | None,
+        lookback: timedelta | None = None,
     ) -> _Context:
-        """Five small queries, built once (module level) so a decision pays for executing
-        them, not for constructing them."""
+        """Four small queries on the driver (nba/hotpath.py). Presentations are read as far
+        back as the catalog's longest contact-policy window or cool-down (`lookback`), and
+        any still open."""
         now = self.clock.now()
-        row = conn.execute(_CUSTOMER, {"cid": customer_id}).first()
+        io = decision_io(conn)
+        row = io.customer(conn, customer_id)
         if row is not None and row.status == "merged":
-            row = conn.execute(_CUSTOMER, {"cid": resolve_survivor(conn, customer_id)}).first()
+            row = io.customer(conn, resolve_survivor(conn, customer_id))
         if row is None:
             raise NotFoundError(f"no customer {customer_id!r}")
         cid = row.id
@@ -315,17 +322,29 @@ class NextBestAction:
         for key, value in (extra or {}).items():
             customer[str(key)] = value
         open_cases = [
-            {"reason": c.reason, "process_key": c.process_key, "reference": c.reference}
-            for c in conn.execute(_OPEN_CASES, {"cid": cid})
+            {"reason": reason, "process_key": process_key, "reference": reference}
+            for reason, process_key, reference in io.open_cases(conn, cid)
         ]
-        recent = sorted(conn.execute(_RECENT, {"cid": cid, "since": now - RECENT}).scalars())
-        presented = conn.execute(_PRESENTED, {"cid": cid, "since": now - LOOKBACK}).all()
-        return _Context(customer, open_cases, recent, list(presented))
+        recent = sorted(io.recent_types(conn, cid, now - RECENT))
+        if lookback is None:
+            lookback = self._current().lookback
+        presented = io.presented(conn, cid, now - lookback)
+        return _Context(customer, open_cases, recent, presented)
 
     # -- models -----------------------------------------------------------------------------
     def _load_models(self, conn: Connection, channel: str, actions: Iterable[Action]) -> None:
+        """Read again the models of the channel that learned elsewhere (another process, or
+        this one in a transaction that did not commit): one aggregate row tells whether any
+        did; only then are the evidence counts read, and only the stale states."""
         m = nba_models.c
-        counts = dict(conn.execute(_EVIDENCE, {"channel": channel}).all())
+        counts = self._evidence.get(channel)
+        if counts is not None:
+            n, total = decision_io(conn).evidence_sum(conn, channel)
+            if n != len(counts) or total != sum(counts.values()):
+                counts = None
+        if counts is None:
+            counts = decision_io(conn).evidence(conn, channel)
+            self._evidence[channel] = counts
         stale = [
             a.id
             for a in actions
@@ -351,37 +370,62 @@ class NextBestAction:
 
     # -- eligibility and contact policy -------------------------------------------------------
     def _excluded(
-        self, action: Action, channel: str, ctx: _Context, feel: Mapping[str, Any], now: datetime
+        self,
+        action: Action,
+        channel: str,
+        ctx: _Context,
+        eligible: Mapping[str, bool],
+        now: datetime,
+        today: date,
     ) -> str | None:
-        """Why the action may not be presented now, or None."""
+        """Why the action may not be presented now, or None. `eligible` holds the outcome of
+        every eligibility rule of the catalog for this customer (by rule text)."""
         if channel not in action.treatments:
             return f"no {channel} treatment"
-        if not action.valid_on(now.date()):
+        if (action.valid_from is not None or action.valid_until is not None) and not (
+            action.valid_on(today)
+        ):
             return "not valid today"
         policy = action.policy
-        for case in ctx.open_cases:
-            if {case["reason"], case["process_key"]} & set(policy.suppress_while_open):
-                return f"suppressed while case {case['reference']} ({case['reason']}) is open"
-        if action.eligible is not None:
-            env = Env()
-            if action.eligible.evaluate(feel, env) is not True:
-                return f"not eligible ({action.eligible_text})"
-        mine = [p for p in ctx.presented if p.action_id == action.id]
-        if any(p.outcome is None and p.channel == channel for p in mine):
-            return None  # presented and still open: offered again under the same id
+        suppress = policy.suppress_while_open
+        if suppress:
+            for case in ctx.open_cases:
+                if case["reason"] in suppress or case["process_key"] in suppress:
+                    return f"suppressed while case {case['reference']} ({case['reason']}) is open"
+        if action.eligible is not None and not eligible.get(action.eligible.text, False):
+            return f"not eligible ({action.eligible_text})"
+        mine = ctx.by_action.get(action.id)
+        if not mine:
+            return None
+        # one pass over the customer's presentations of this action
         since = now - policy.window
-        in_window = [p for p in mine if p.decided_at >= since]
-        if any(p.outcome == "accepted" for p in in_window):
+        in_window = on_channel = 0
+        accepted = False
+        last_decline: datetime | None = None
+        for p in mine:
+            outcome = p.outcome
+            if outcome is None and p.channel == channel:
+                return None  # presented and still open: offered again under the same id
+            if p.decided_at >= since:
+                in_window += 1
+                on_channel += p.channel == channel
+                accepted = accepted or outcome == "accepted"
+            if (
+                outcome == "declined"
+                and p.outcome_at
+                and (last_decline is None or p.outcome_at > last_decline)
+            ):
+                last_decline = p.outcome_at
+        if accepted:
             return "accepted already"
-        if len(in_window) >= policy.max_per_customer:
+        if in_window >= policy.max_per_customer:
             days = policy.window.days
             return f"contact limit: {policy.max_per_customer} per customer in {days} days"
-        if sum(1 for p in in_window if p.channel == channel) >= policy.max_per_channel:
+        if on_channel >= policy.max_per_channel:
             return (
                 f"contact limit: {policy.max_per_channel} on {channel} in {policy.window.days} days"
             )
-        declined = [p.outcome_at for p in mine if p.outcome == "declined" and p.outcome_at]
-        if declined and max(declined) > now - policy.cooldown_after_decline:
+        if last_decline is not None and last_decline > now - policy.cooldown_after_decline:
             return f"declined less than {policy.cooldown_after_decline.days} days ago"
         return None
 
@@ -396,7 +440,10 @@ class NextBestAction:
         case_id: str | None = None,
         actor: str | None = None,
     ) -> Decision:
-        """The best `limit` actions for this customer on this channel, recorded as presented."""
+        """The best `limit` actions for this customer on this channel. Actions still presented
+        on the channel (no outcome, not timed out) come first, in their place, under their
+        decision id: showing a page again repeats what the customer was offered and writes
+        nothing. Free places go to the best other actions, each recorded as presented."""
         if channel not in CHANNELS:
             raise InvalidRequest(
                 f"unknown channel {channel!r}", hint=f"one of {', '.join(CHANNELS)}"
@@ -404,42 +451,62 @@ class NextBestAction:
         if not 1 <= limit <= 20:
             raise InvalidRequest("limit must be between 1 and 20")
         self.expire_due()
-        catalog = self.catalog()
+        current = self._current()
+        catalog = current.actions
         now = self.clock.now()
         with self.store.reading() as conn:
-            ctx = self._context(conn, customer_id, context)
+            ctx = self._context(conn, customer_id, context, current.lookback)
             self._load_models(conn, channel, catalog.values())
         customer = ctx.customer["id"]
         arm = arm_of(customer, self.challenger_share)
-        feel = ctx.feel(channel, now.date())
+        # every rule in one FEEL evaluation, with the engine's clock behind today() and now()
+        eligible = current.rules.evaluate(ctx.feel(channel, now.date()), Env(clock=self.clock))
         predictors = ctx.predictors()
+        labels = {name: bin_of(value) for name, value in predictors.items()}
+        still_open = {
+            p.action_id: p for p in ctx.presented if p.outcome is None and p.channel == channel
+        }
         excluded: dict[str, str] = {}
-        scored: list[tuple[float, float, Action, Any]] = []
+        again: list[tuple[Any, Action, AdaptiveModel]] = []
+        candidates: list[Action] = []
+        models: list[AdaptiveModel] = []
+        today = now.date()
         for action in catalog.values():
-            why_not = self._excluded(action, channel, ctx, feel, now)
+            why_not = self._excluded(action, channel, ctx, eligible, now, today)
             if why_not is not None:
                 excluded[action.id] = why_not
                 continue
             model = self.model(action, channel)
-            score = model.score(predictors)
-            if arm == "challenger":
-                ranked = action.prior
-            elif self.explore:
-                ranked = model.sample(score.propensity, self.rng)
+            shown = still_open.get(action.id)
+            if shown is not None:
+                again.append((shown, action, model))
             else:
-                ranked = score.propensity
-            priority = ranked * action.net_value * action.lever
-            scored.append((priority, score.propensity, action, model))
+                candidates.append(action)
+                models.append(model)
+        propensities = [m.propensity_of_bins(labels) for m in models]
+        if arm == "challenger":
+            ranks = [a.prior for a in candidates]
+        elif self.explore:
+            ranks = sample_many(models, propensities, self._draws)
+        else:
+            ranks = propensities
+        scored = [
+            (ranked * a.net_value * a.lever, p, a, m)
+            for ranked, p, a, m in zip(ranks, propensities, candidates, models, strict=True)
+        ]
+        again.sort(key=lambda t: (t[0].rank, t[0].decided_at))
         scored.sort(key=lambda t: t[0], reverse=True)
-        chosen = scored[:limit]
-        open_ids = {
-            p.action_id: p.id for p in ctx.presented if p.outcome is None and p.channel == channel
-        }
+        chosen: list[tuple[float, float, Action, AdaptiveModel, str | None]] = [
+            (shown.priority, shown.propensity, action, model, shown.id)
+            for shown, action, model in again[:limit]
+        ]
+        chosen += [(*t, None) for t in scored[: limit - len(chosen)]]
         rows: list[dict[str, Any]] = []
         suggestions: list[Suggestion] = []
-        for rank, (priority, propensity, action, model) in enumerate(chosen, start=1):
-            decision_id = open_ids.get(action.id) or self.store.ids.new_id()
-            if action.id not in open_ids:
+        facts = _jsonable(predictors)
+        for rank, (priority, propensity, action, model, known) in enumerate(chosen, start=1):
+            decision_id = known or self.store.ids.new_id()
+            if known is None:
                 rows.append(
                     {
                         "id": decision_id,
@@ -452,7 +519,7 @@ class NextBestAction:
                         "priority": priority,
                         "segment": ctx.customer.get("segment"),
                         "case_id": case_id,
-                        "predictors": _jsonable(predictors),
+                        "predictors": facts,
                         "decided_at": now,
                         "expires_at": now + action.timeout,
                         "actor": actor,
@@ -483,7 +550,9 @@ class NextBestAction:
                 )
             )
         if rows:
-            self.store.run_unit(lambda uow: uow.connection.execute(nba_decisions.insert(), rows))
+            self.store.run_unit(
+                lambda uow: decision_io(uow.connection).insert_presented(uow.connection, rows)
+            )
         return Decision(customer, channel, arm, suggestions, len(catalog), excluded)
 
     # -- outcomes ---------------------------------------------------------------------------
@@ -497,12 +566,24 @@ class NextBestAction:
                 f"unknown outcome {outcome!r}",
                 hint="accepted or declined (ignored comes by time-out)",
             )
+        # read before the write transaction: the catalog may query the store, which must not
+        # happen while this unit holds the write lock
+        priors = self._priors()
         return self.store.run_unit(
-            lambda uow: self._record(uow.connection, decision_id, outcome, actor)
+            lambda uow: self._record(uow.connection, decision_id, outcome, actor, priors)
         )
 
+    def _priors(self) -> dict[str, float]:
+        """Each action's cold-start prior (for the first outcome of a model)."""
+        return {a.id: a.prior for a in self.catalog().values()}
+
     def _record(
-        self, conn: Connection, decision_id: str, outcome: str, actor: str | None
+        self,
+        conn: Connection,
+        decision_id: str,
+        outcome: str,
+        actor: str | None,
+        priors: Mapping[str, float],
     ) -> Outcome:
         d = nba_decisions.c
         # locked: two answers to one decision at once must not both teach the model
@@ -537,13 +618,13 @@ class NextBestAction:
             .where(d.id == decision_id)
             .values(outcome=outcome, outcome_at=now, actor=actor or row.actor)
         )
-        evidence, version, ms = self._learn(conn, row, outcome == "accepted", now)
+        evidence, version, ms = self._learn(conn, row, outcome == "accepted", now, priors)
         return Outcome(
             row.id, row.action_id, row.channel, row.customer_id, outcome, evidence, version, ms
         )
 
     def _learn(
-        self, conn: Connection, row: Any, accepted: bool, now: datetime
+        self, conn: Connection, row: Any, accepted: bool, now: datetime, priors: Mapping[str, float]
     ) -> tuple[int, int, float]:
         m = nba_models.c
         key = (row.action_id, row.channel)
@@ -556,8 +637,7 @@ class NextBestAction:
             model = AdaptiveModel.from_dict(stored.state)
             version = int(stored.version)
         else:
-            action = self.catalog().get(row.action_id)
-            model = AdaptiveModel(prior=action.prior if action else 0.05)
+            model = AdaptiveModel(prior=priors.get(row.action_id, 0.05))
             version = 1
         started = time.perf_counter()
         model.learn(row.predictors or {}, accepted, row.propensity)
@@ -600,6 +680,9 @@ class NextBestAction:
                 )
             )
         self._models[key] = (evidence, model)
+        known = self._evidence.get(row.channel)
+        if known is not None:  # a new dict: a decision may be summing the old one
+            self._evidence[row.channel] = {**known, row.action_id: evidence}
         return evidence, version, ms
 
     def expire_due(self, *, force: bool = False) -> int:
@@ -621,6 +704,7 @@ class NextBestAction:
             )
         if not due:
             return 0
+        priors = self._priors()
 
         def run(conn: Connection) -> int:
             done = 0
@@ -635,7 +719,7 @@ class NextBestAction:
                     .where(d.id == decision_id)
                     .values(outcome="ignored", outcome_at=now)
                 )
-                self._learn(conn, row, False, now)
+                self._learn(conn, row, False, now, priors)
                 done += 1
             return done
 
