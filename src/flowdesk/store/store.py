@@ -61,7 +61,7 @@ class Store:
         self.ids = ids or UuidIds()
         self._writer = EventWriter(engine.dialect)
         self._gate = writer_gate(engine)
-        self._group = GroupCommit(self) if self.dialect == "sqlite" else None
+        self._group = GroupCommit(self) if self.dialect in ("sqlite", "postgresql") else None
         self.events = EventLog(self)
 
     @classmethod
@@ -129,7 +129,7 @@ class Store:
     def run_unit(self, fn: Callable[[UnitOfWork], T]) -> T:
         """Run `fn` in a unit of work of its own and return what it returns. Unlike
         `unit_of_work`, the unit may share its transaction with units of other threads (group
-        commit on SQLite, see groupcommit.py): still atomic, isolated as if run one after
+        commit, see groupcommit.py): still atomic, isolated as if run one after
         another, and committed before this returns."""
         if self._group is None or self._joined() is not None:
             with self.unit_of_work() as uow:
