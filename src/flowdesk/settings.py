@@ -37,6 +37,11 @@ class Settings(BaseSettings):
     )
     sqlite_synchronous: Literal["OFF", "NORMAL", "FULL", "EXTRA"] = "NORMAL"
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
+    group_commit: bool = Field(
+        default=True,
+        description="Commands of concurrent requests share one transaction and COMMIT, each in "
+        "a savepoint (SQLite and PostgreSQL; docs/scaling.md); off: one transaction each",
+    )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     log_level: Literal["debug", "info", "warning", "error"] = "info"

@@ -55,19 +55,22 @@ class UnitOfWork:
 
 
 class Store:
-    def __init__(self, engine: Engine, *, ids: IdGenerator | None = None):
+    def __init__(
+        self, engine: Engine, *, ids: IdGenerator | None = None, group_commit: bool = True
+    ):
         self.engine = engine
         self.dialect = engine.dialect.name
         self.ids = ids or UuidIds()
         self._writer = EventWriter(engine.dialect)
         self._gate = writer_gate(engine)
-        self._group = GroupCommit(self) if self.dialect in ("sqlite", "postgresql") else None
+        grouped = group_commit and self.dialect in ("sqlite", "postgresql")
+        self._group = GroupCommit(self) if grouped else None
         self.events = EventLog(self)
 
     @classmethod
-    def open(cls, url: str, **options: Any) -> Store:
+    def open(cls, url: str, *, group_commit: bool = True, **options: Any) -> Store:
         """Open (and check) the database; does not migrate: call `upgrade()` for that."""
-        return cls(create_database_engine(url, **options))
+        return cls(create_database_engine(url, **options), group_commit=group_commit)
 
     def upgrade(self) -> None:
         migrate.upgrade(self.engine)
