@@ -7,7 +7,7 @@
     .venv/bin/python benchmarks/api_throughput.py --no-sqlite --pg-group-commit on
 
 PostgreSQL runs twice by default (issue 24): one transaction per command
-(FLOWDESK_GROUP_COMMIT=false, `postgresql_one_commit_each`), then with group commit
+(FLOWDESK_GROUP_COMMIT=off, the default there: `postgresql_one_commit_each`), then with group commit
 (`postgresql`); `postgresql_share_of_sqlite` is its saturation figure over SQLite's, same run.
 
 Workload: a process with one user task. One "instance" = POST /process-instances (the answer
@@ -104,7 +104,7 @@ class Served:
             FLOWDESK_DATABASE_URL=url,
             FLOWDESK_LOG_LEVEL="warning",
             FLOWDESK_EMBEDDED_WORKER=str(routing == "embedded").lower(),
-            FLOWDESK_GROUP_COMMIT=str(group_commit).lower(),
+            FLOWDESK_GROUP_COMMIT="on" if group_commit else "off",
         )
         # The worker's log goes to a file (a pipe nobody reads would stall it once full).
         self.worker_log = Path(tempfile.mkstemp(prefix="flowdesk-bench-worker-", suffix=".log")[1])
@@ -129,7 +129,8 @@ class Served:
             text=True,
         )
         self.base = f"http://127.0.0.1:{self.port}"
-        deadline = time.monotonic() + 90  # a loaded machine starts processes slowly
+        # A loaded 2-core machine took 67 s to start `serve --workers 2` on PostgreSQL.
+        deadline = time.monotonic() + 180
         while True:
             try:
                 httpx.get(f"{self.base}/health", timeout=2)
@@ -137,8 +138,8 @@ class Served:
             except httpx.TransportError:
                 if self.proc.poll() is not None or time.monotonic() > deadline:
                     # Stop first: reading the stderr of a live server would wait forever.
-                    self.proc.kill()
-                    errors = self.proc.communicate(timeout=20)[1] or "no answer on /health"
+                    self.proc.terminate()
+                    errors = self.proc.communicate(timeout=60)[1] or "no answer on /health"
                     self.stop()
                     raise RuntimeError(errors) from None
                 time.sleep(0.1)
@@ -155,7 +156,7 @@ class Served:
         for proc in (self.proc, self.worker):
             if proc is not None:
                 proc.terminate()
-                proc.communicate(timeout=20)
+                proc.communicate(timeout=60)
         self._log_file.close()
         self.worker_log.unlink(missing_ok=True)
 

@@ -42,7 +42,7 @@ children = Table(
 
 @pytest.fixture
 def store(database_url: str) -> Iterator[Store]:
-    s = Store.open(database_url)
+    s = Store.open(database_url, group_commit=True)
     s.upgrade()
     scratch.create_all(s.engine)
     try:
@@ -253,7 +253,7 @@ def test_engine_commands_from_many_threads_all_complete(store: Store) -> None:
 def test_on_postgresql_a_unit_that_swallowed_a_database_error_is_undone_alone(
     pg_url: str, clock: FixedClock
 ) -> None:
-    s = Store.open(pg_url)
+    s = Store.open(pg_url, group_commit=True)
     s.upgrade()
     scratch.create_all(s.engine)
     try:
@@ -280,7 +280,7 @@ def test_on_postgresql_a_unit_caught_in_a_deadlock_by_its_batch_runs_again_after
     """Another transaction holds row 1 and then waits for row 2, which a unit earlier in the
     batch locked while a later unit waits for row 1: a deadlock the later unit would not have
     met alone. It is undone to its savepoint, the batch commits, and it runs again."""
-    s = Store.open(pg_url)
+    s = Store.open(pg_url, group_commit=True)
     s.upgrade()
     scratch.create_all(s.engine)
     with s.engine.begin() as conn:

@@ -56,19 +56,29 @@ class UnitOfWork:
 
 class Store:
     def __init__(
-        self, engine: Engine, *, ids: IdGenerator | None = None, group_commit: bool = True
+        self, engine: Engine, *, ids: IdGenerator | None = None, group_commit: bool | None = None
     ):
         self.engine = engine
         self.dialect = engine.dialect.name
         self.ids = ids or UuidIds()
         self._writer = EventWriter(engine.dialect)
         self._gate = writer_gate(engine)
+        # Group commit by default on SQLite only: on PostgreSQL one connection running the
+        # commands of a process one after another, a round trip at a time, measured slower
+        # than a connection per command (docs/performance.md, "Service API"); it can be asked.
+        if group_commit is None:
+            group_commit = self.dialect == "sqlite"
         grouped = group_commit and self.dialect in ("sqlite", "postgresql")
         self._group = GroupCommit(self) if grouped else None
         self.events = EventLog(self)
+        # Reads on PostgreSQL run without BEGIN and ROLLBACK: at READ COMMITTED every statement
+        # takes its own snapshot anyway, so the transaction bought nothing but two round trips.
+        self._read_options: dict[str, Any] = {"readonly": True}
+        if self.dialect == "postgresql":
+            self._read_options["isolation_level"] = "AUTOCOMMIT"
 
     @classmethod
-    def open(cls, url: str, *, group_commit: bool = True, **options: Any) -> Store:
+    def open(cls, url: str, *, group_commit: bool | None = None, **options: Any) -> Store:
         """Open (and check) the database; does not migrate: call `upgrade()` for that."""
         return cls(create_database_engine(url, **options), group_commit=group_commit)
 
@@ -148,7 +158,7 @@ class Store:
             yield outer.connection
             return
         with (
-            self.engine.connect().execution_options(readonly=True) as connection,
+            self.engine.connect().execution_options(**self._read_options) as connection,
             connection.begin(),
         ):
             yield connection
