@@ -6,9 +6,14 @@ import psycopg
 import pytest
 from sqlalchemy import text
 
+from flowdesk.core.clock import FixedClock
+from flowdesk.core.events import NewEvent
 from flowdesk.store import Store, database
 
 pytestmark = pytest.mark.postgres
+
+#: Quotes, a backslash and a non-ASCII letter: JSON text that must come back unchanged.
+TRICKY = "\u00e9 \\ \" '"
 
 
 def test_reads_run_without_a_transaction_and_writes_inside_one(pg_url: str) -> None:
@@ -42,5 +47,32 @@ def test_a_pooled_connection_whose_server_side_died_while_idle_is_replaced(
         monkeypatch.setattr(database, "IDLE_PING_S", 0.0)  # it has been idle long enough
         with store.reading() as conn:
             assert conn.execute(text("SELECT pg_backend_pid()")).scalar_one() != pid
+    finally:
+        store.close()
+
+
+@pytest.mark.usefixtures("loose_events")
+def test_the_events_of_a_command_keep_their_order_and_values(
+    pg_url: str, clock: FixedClock
+) -> None:
+    store = Store.open(pg_url)
+    store.upgrade()
+    try:
+        with store.unit_of_work() as uow:
+            for i in range(7):
+                uow.append(
+                    NewEvent(
+                        "note.added",
+                        clock.now(),
+                        {"i": i, "text": TRICKY},
+                        case_id="c1" if i % 2 else None,
+                        channel=None,
+                    )
+                )
+        got = store.events.after(0)
+        assert [e.data for e in got] == [{"i": i, "text": TRICKY} for i in range(7)]
+        assert [e.case_id for e in got] == ["c1" if i % 2 else None for i in range(7)]
+        assert [e.seq for e in got] == sorted(e.seq for e in got)
+        assert len({e.time for e in got}) == 1 and got[0].time == clock.now()
     finally:
         store.close()
