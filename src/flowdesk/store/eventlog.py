@@ -70,10 +70,6 @@ _COLUMNS = (
 )
 
 
-#: PostgreSQL types of the arrays EventWriter unnests, in the order of _COLUMNS (data as text).
-_PG_KINDS = ("text", "timestamptz", "text", "int4", *["text"] * 9, "text")
-
-
 class EventWriter:
     """Appends events with one pre-rendered INSERT through the driver.
 
@@ -91,16 +87,6 @@ class EventWriter:
             f"INSERT INTO events ({', '.join(_COLUMNS)}, txid) "
             f"VALUES ({', '.join([mark] * len(_COLUMNS))}, {txid})"
         )
-        # PostgreSQL: the events of a command in one statement, one round trip (psycopg's
-        # executemany runs them in pipeline mode, which cost two, issue 24): one array per
-        # column, unnested in order. The text stays the same for any number of rows, so
-        # psycopg caches its parsing and the server keeps it prepared.
-        arrays = ", ".join(f"%s::{kind}[]" for kind in _PG_KINDS)
-        self.pg_sql = (
-            f"INSERT INTO events ({', '.join(_COLUMNS)}, txid) "
-            f"SELECT {', '.join(_COLUMNS[:-1])}, data::json, {txid} "
-            f"FROM unnest({arrays}) WITH ORDINALITY AS t({', '.join(_COLUMNS)}, n) ORDER BY n"
-        )
 
     def write(self, connection: Connection, pending: list[NewEvent], ids: IdGenerator) -> None:
         times: dict[datetime, Any] = {}  # the events of a command mostly share one time
@@ -109,10 +95,7 @@ class EventWriter:
         # exec_driver_sql SQLAlchemy's execution context cost about as much as the insert.
         cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
-            if self._sqlite:
-                cursor.executemany(self.sql, rows)
-            else:
-                cursor.execute(self.pg_sql, [list(column) for column in zip(*rows, strict=True)])
+            cursor.executemany(self.sql, rows)
         finally:
             cursor.close()
 
