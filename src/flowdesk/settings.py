@@ -37,6 +37,12 @@ class Settings(BaseSettings):
     )
     sqlite_synchronous: Literal["OFF", "NORMAL", "FULL", "EXTRA"] = "NORMAL"
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
+    group_commit: Literal["auto", "on", "off"] = Field(
+        default="auto",
+        description="Commands of concurrent requests share one transaction and COMMIT, each in "
+        "a savepoint; auto: on for SQLite, off for PostgreSQL, where it measured slower "
+        "(docs/scaling.md); off: one transaction per command",
+    )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     log_level: Literal["debug", "info", "warning", "error"] = "info"

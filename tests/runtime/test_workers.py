@@ -215,3 +215,73 @@ def test_a_negative_pause_is_refused() -> None:
     )
     assert result.returncode == 2
     assert "--pause" in result.stderr
+
+
+ONE_TASK = wrap(
+    """
+    <bpmn:startEvent id="s"/>
+    <bpmn:userTask id="handle"/>
+    <bpmn:endEvent id="e"/>
+    <bpmn:sequenceFlow id="f0" sourceRef="s" targetRef="handle"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="handle" targetRef="e"/>
+    """,
+    process_id="one_task",
+)
+
+
+@pytest.mark.postgres
+def test_two_worker_processes_on_postgresql_queue_each_work_item_once(pg_url: str) -> None:
+    """Work started by concurrent callers (their commands share commits) and two `flowdesk
+    worker` processes consuming the log at once: every work item is queued exactly once."""
+    import threading
+
+    from flowdesk.core.event_types import EventType
+    from flowdesk.routing.models import routing_queue
+
+    store = Store.open(pg_url, group_commit=True)
+    store.upgrade()
+    runtime = ProcessRuntime(store)
+    runtime.deploy("one_task", [("one_task.bpmn", ONE_TASK.encode())])
+    started: list[str] = []
+
+    def caller() -> None:
+        for _ in range(25):
+            started.append(runtime.start("one_task").id)
+
+    threads = [threading.Thread(target=caller) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert len(set(started)) == 150
+    group = store._group
+    assert group is not None and group.commits < group.units  # callers shared commits
+    env = dict(os.environ, FLOWDESK_DATABASE_URL=pg_url, FLOWDESK_LOG_LEVEL="warning")
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "flowdesk.cli.main", "worker", "--id", f"w{n}", "--until-idle"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for n in (1, 2)
+    ]
+    outputs = [w.communicate(timeout=240) for w in workers]
+    assert [w.returncode for w in workers] == [0, 0], outputs
+    items = {item["id"] for item in runtime.work_items(limit=1000)}
+    assert len(items) == 150
+    with store.reading() as conn:
+        queued = Counter(
+            conn.execute(select(routing_queue.c.id).where(routing_queue.c.source == "work_item"))
+            .scalars()
+            .all()
+        )
+    assert set(queued) == items and set(queued.values()) == {1}
+    events = Counter(
+        e.data["work_item_id"]
+        for e in store.events.after(0, limit=100_000)
+        if e.type == EventType.WORK_ITEM_QUEUED
+    )
+    assert set(events) == items and set(events.values()) == {1}  # no work item queued twice
+    store.close()

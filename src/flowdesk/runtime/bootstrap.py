@@ -11,4 +11,5 @@ def open_store(settings: Settings) -> Store:
         settings.database_url,
         sqlite_synchronous=settings.sqlite_synchronous,
         sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+        group_commit={"auto": None, "on": True, "off": False}[settings.group_commit],
     )

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DisconnectionError, OperationalError
 from sqlalchemy.exc import DBAPIError as _DBAPIError
 from sqlalchemy.pool import StaticPool
 
@@ -86,7 +87,8 @@ def create_database_engine(
         )
         _install_sqlite_pragmas(engine, sqlite_synchronous, sqlite_busy_timeout_ms)
     else:
-        engine = create_engine(url, pool_size=pool_size, pool_pre_ping=True, json_serializer=dumps)
+        engine = create_engine(url, pool_size=pool_size, json_serializer=dumps)
+        _install_idle_ping(engine)
     check_connection(engine)
     return engine
 
@@ -113,6 +115,34 @@ def _install_sqlite_pragmas(engine: Engine, synchronous: str, busy_timeout_ms: i
             dbapi.execute("BEGIN")
         else:
             dbapi.execute("BEGIN IMMEDIATE")
+
+
+#: Seconds a pooled PostgreSQL connection may sit idle before its checkout pings it.
+IDLE_PING_S = 5.0
+
+
+def _install_idle_ping(engine: Engine) -> None:
+    """Ping a pooled PostgreSQL connection at checkout only if it sat idle IDLE_PING_S or more.
+
+    SQLAlchemy's pool_pre_ping pings at every checkout: a round trip per command (issue 24).
+    A server restarted while a connection idled is still found before use; a connection
+    that breaks within seconds of its last use fails its statement, and SQLAlchemy then
+    replaces the pool's connections, as it does for a ping that fails."""
+
+    @event.listens_for(engine, "checkin")
+    def _checkin(_dbapi: Any, record: Any) -> None:
+        record.info["flowdesk_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("flowdesk_idle_since")
+        if since is None or time.monotonic() - since < IDLE_PING_S:
+            return
+        try:
+            dbapi.execute("SELECT 1")
+            dbapi.rollback()  # leave no transaction open: a reader may turn autocommit on
+        except Exception as exc:
+            raise DisconnectionError(f"stale pooled connection: {exc}") from exc
 
 
 def check_connection(engine: Engine) -> None:

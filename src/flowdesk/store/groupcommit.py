@@ -1,4 +1,4 @@
-"""Group commit on SQLite: units of work of concurrent threads share one transaction.
+"""Group commit: units of work of concurrent threads share one transaction and one COMMIT.
 
 SQLite runs one write transaction at a time, so under concurrent requests each command waits
 for the writer gate, then pays for BEGIN, COMMIT and the WAL pages its commit writes. Here the
@@ -11,7 +11,14 @@ ones before it, so the result is that of running them one after another. If BEGI
 fails, no unit of the batch took effect and every caller gets that error. A unit started from
 inside a unit of the batch (same thread) runs in a savepoint of the same transaction.
 
-PostgreSQL has its own group commit and concurrent writers, so Store uses this on SQLite only.
+On PostgreSQL the same batching pays too (issue 24): each command of its own costs a pool
+checkout with its ping, BEGIN and COMMIT round trips and a WAL flush; in a batch they are paid
+once (measured in docs/performance.md, "Service API"). Writers of other processes still run
+concurrently under row locks, so there a member can meet a deadlock or serialization failure
+that it would not have met alone (the batch holds the locks of the units before it): such a
+member is undone to its savepoint and run once more in the next batch, after this one
+committed. A member that swallowed a database error leaves PostgreSQL's transaction aborted:
+it is undone as if it had raised (`InFailedSqlTransaction`), so the others still commit.
 """
 
 from __future__ import annotations
@@ -29,8 +36,16 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
+#: SQLSTATEs of PostgreSQL's concurrency failures: deadlock, serialization, lock not available.
+_TRANSIENT = frozenset({"40P01", "40001", "55P03"})
+
+
+def _transient(exc: BaseException) -> bool:
+    return getattr(getattr(exc, "orig", exc), "sqlstate", None) in _TRANSIENT
+
+
 class _Unit:
-    __slots__ = ("fn", "done", "value", "error", "uow")
+    __slots__ = ("fn", "done", "value", "error", "uow", "retry", "attempts")
 
     def __init__(self, fn: Callable[[UnitOfWork], Any]):
         self.fn = fn
@@ -38,6 +53,20 @@ class _Unit:
         self.value: Any = None
         self.error: BaseException | None = None
         self.uow: UnitOfWork | None = None
+        self.retry = False  # undone by a concurrency failure: run again in the next batch
+        self.attempts = 0
+
+
+_INERROR = 3  # psycopg.pq.TransactionStatus.INERROR, compared without importing the driver
+
+
+def _aborted() -> Exception:
+    from psycopg.errors import InFailedSqlTransaction
+
+    return InFailedSqlTransaction(
+        "a unit of work caught a database error and went on; PostgreSQL aborted its "
+        "transaction, so the unit is undone (run the failing statement in a savepoint)"
+    )
 
 
 class GroupCommit:
@@ -49,6 +78,10 @@ class GroupCommit:
         self._busy = False
         self._local = threading.local()
         self._connection: Connection | None = None
+        self._postgres = store.dialect == "postgresql"
+        #: Transactions committed and units run in them (tests and benchmarks read these).
+        self.commits = 0
+        self.units = 0
 
     def run(self, fn: Callable[[UnitOfWork], T]) -> T:
         unit = _Unit(fn)
@@ -82,6 +115,7 @@ class GroupCommit:
 
     def _execute(self, batch: list[_Unit]) -> None:
         store = self._store
+        committed = False
         try:
             with store._gate:
                 # One connection kept from batch to batch (batches never overlap): a pool
@@ -97,6 +131,9 @@ class GroupCommit:
                         else:
                             for unit in batch:
                                 self._member(connection, unit)
+                    committed = True
+                    self.commits += 1
+                    self.units += sum(1 for unit in batch if unit.error is None)
                 finally:
                     self._local.connection = None
         except BaseException as exc:
@@ -109,8 +146,17 @@ class GroupCommit:
             if not isinstance(exc, Exception):
                 raise
         finally:
+            # Members undone by a concurrency failure go first into the next batch, once the
+            # locks of this one are gone; their callers wait on.
+            again = [u for u in batch if committed and u.retry and u.attempts < 2]
             for unit in batch:
-                unit.done = True
+                if unit in again:
+                    unit.error, unit.retry = None, False
+                else:
+                    unit.done = True
+            if again:
+                with self._cv:
+                    self._queue[:0] = again
 
     def _drop_connection(self) -> None:
         connection, self._connection = self._connection, None
@@ -148,9 +194,12 @@ class GroupCommit:
         enclosing = getattr(self._local, "unit", None)
         self._local.unit = uow
         dbapi.execute("SAVEPOINT flowdesk_unit")
+        unit.attempts += 1
         try:
             unit.value = unit.fn(uow)
             uow._flush_events()
+            if self._postgres and dbapi.info.transaction_status == _INERROR:
+                raise _aborted()
         except Exception as exc:
             self._local.unit = enclosing
             # Undo this unit only; if SQLite already rolled the whole transaction back (an I/O
@@ -158,6 +207,7 @@ class GroupCommit:
             dbapi.execute("ROLLBACK TO flowdesk_unit")
             dbapi.execute("RELEASE flowdesk_unit")
             unit.error = exc
+            unit.retry = self._postgres and _transient(exc)
             return
         self._local.unit = enclosing
         dbapi.execute("RELEASE flowdesk_unit")

@@ -55,19 +55,32 @@ class UnitOfWork:
 
 
 class Store:
-    def __init__(self, engine: Engine, *, ids: IdGenerator | None = None):
+    def __init__(
+        self, engine: Engine, *, ids: IdGenerator | None = None, group_commit: bool | None = None
+    ):
         self.engine = engine
         self.dialect = engine.dialect.name
         self.ids = ids or UuidIds()
         self._writer = EventWriter(engine.dialect)
         self._gate = writer_gate(engine)
-        self._group = GroupCommit(self) if self.dialect == "sqlite" else None
+        # Group commit by default on SQLite only: on PostgreSQL one connection running the
+        # commands of a process one after another, a round trip at a time, measured slower
+        # than a connection per command (docs/performance.md, "Service API"); it can be asked.
+        if group_commit is None:
+            group_commit = self.dialect == "sqlite"
+        grouped = group_commit and self.dialect in ("sqlite", "postgresql")
+        self._group = GroupCommit(self) if grouped else None
         self.events = EventLog(self)
+        # Reads on PostgreSQL run without BEGIN and ROLLBACK: at READ COMMITTED every statement
+        # takes its own snapshot anyway, so the transaction bought nothing but two round trips.
+        self._read_options: dict[str, Any] = {"readonly": True}
+        if self.dialect == "postgresql":
+            self._read_options["isolation_level"] = "AUTOCOMMIT"
 
     @classmethod
-    def open(cls, url: str, **options: Any) -> Store:
+    def open(cls, url: str, *, group_commit: bool | None = None, **options: Any) -> Store:
         """Open (and check) the database; does not migrate: call `upgrade()` for that."""
-        return cls(create_database_engine(url, **options))
+        return cls(create_database_engine(url, **options), group_commit=group_commit)
 
     def upgrade(self) -> None:
         migrate.upgrade(self.engine)
@@ -129,7 +142,7 @@ class Store:
     def run_unit(self, fn: Callable[[UnitOfWork], T]) -> T:
         """Run `fn` in a unit of work of its own and return what it returns. Unlike
         `unit_of_work`, the unit may share its transaction with units of other threads (group
-        commit on SQLite, see groupcommit.py): still atomic, isolated as if run one after
+        commit, see groupcommit.py): still atomic, isolated as if run one after
         another, and committed before this returns."""
         if self._group is None or self._joined() is not None:
             with self.unit_of_work() as uow:
@@ -145,7 +158,7 @@ class Store:
             yield outer.connection
             return
         with (
-            self.engine.connect().execution_options(readonly=True) as connection,
+            self.engine.connect().execution_options(**self._read_options) as connection,
             connection.begin(),
         ):
             yield connection
