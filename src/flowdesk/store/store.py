@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, text
@@ -63,6 +64,9 @@ class Store:
         self._gate = writer_gate(engine)
         self._group = GroupCommit(self) if self.dialect == "sqlite" else None
         self.events = EventLog(self)
+        #: Where closed months of the event log lie as Parquet (store/archive.py); readers of
+        #: the whole log (`events.iterate`, mining, KPIs) read them with the live table.
+        self.archive_dir: Path | None = None
 
     @classmethod
     def open(cls, url: str, **options: Any) -> Store:
