@@ -28,10 +28,11 @@ def needed_live() -> ColumnElement[bool]:
         cases.c.status != "closed", cases.c.instance_id.is_not(None)
     )
     running = select(process_instances.c.id).where(process_instances.c.ended_at.is_(None))
+    case, flow = events.c.case_id, events.c.process_instance_id
+    # Never NULL (a NULL would make NOT keep NULL, and the row neither kept nor moved).
     return or_(
-        events.c.case_id.in_(open_cases),
-        events.c.process_instance_id.in_(running),
-        events.c.process_instance_id.in_(open_case_flows),
+        case.is_not(None) & case.in_(open_cases),
+        flow.is_not(None) & (flow.in_(running) | flow.in_(open_case_flows)),
     )
 
 

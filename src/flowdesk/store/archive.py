@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, Text, cast, delete, func, not_, select, text, true
+from sqlalchemy import Connection, Text, cast, delete, false, func, not_, select, text, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from flowdesk.store.crashpoints import crash_point
@@ -270,7 +270,7 @@ def archive_month(
     report = MonthReport(f"{month:%Y-%m}")
     start, end = _start(month), _start(next_month(month))
     in_month = (events.c.time >= start) & (events.c.time < end)
-    movable = in_month & (not_(keep) if keep is not None else true())
+    movable = in_month & _not_kept(keep)
     columns = [cast(c, Text) if c.name == "data" else c for c in events.columns]
     chunks: list[pl.DataFrame] = []
     with store.reading() as conn:
@@ -304,6 +304,11 @@ def archive_month(
         _delete_seqs(uow.connection, seqs)
     _drop_empty_partition(store, month, report)
     return report
+
+
+def _not_kept(keep: ColumnElement[bool] | None) -> ColumnElement[bool]:
+    """NOT keep, where a NULL (an event without the column keep looks at) counts as not kept."""
+    return true() if keep is None else not_(func.coalesce(keep, false()))
 
 
 def _delete_seqs(conn: Connection, seqs: list[int]) -> None:
@@ -344,8 +349,7 @@ def expire_live(
             if period is None:
                 continue
             condition = (events.c.type == kind) & (events.c.time < now - period)
-            if keep is not None:
-                condition = condition & not_(keep)
+            condition = condition & _not_kept(keep)
             removed += int(conn.execute(delete(events).where(condition)).rowcount or 0)
     return removed
 
@@ -382,6 +386,7 @@ def archive(
 ) -> ArchiveReport:
     """Retention, then every month before `before` archived (see the module's docstring)."""
     report = ArchiveReport()
+    maintain_partitions(store, now)
     report.expired_live = expire_live(store, retention, now, keep)
     report.expired_archived = expire_archived(directory, retention, now)
     with store.reading() as conn:
@@ -438,3 +443,19 @@ def upcoming_months(now: datetime, ahead: int = 2) -> list[date]:
     for _ in range(ahead):
         months.append(next_month(months[-1]))
     return months
+
+
+def maintain_partitions(store: Any, now: datetime) -> list[str]:
+    """PostgreSQL: the partitions of this month and the next two, and of every month whose
+    rows landed in the default partition (back-dated or imported events). None on SQLite."""
+    if store.dialect != "postgresql":
+        return []
+    with store.unit_of_work() as uow:
+        conn = uow.connection
+        if conn.execute(text("SELECT to_regclass('events_default')")).scalar() is None:
+            return []
+        stray = conn.execute(
+            text("SELECT DISTINCT date_trunc('month', time AT TIME ZONE 'UTC') FROM events_default")
+        ).scalars()
+        months = [month_of(m) for m in stray] + upcoming_months(now)
+        return ensure_partitions(conn, months)
