@@ -73,6 +73,12 @@ class Settings(BaseSettings):
         "file per month) and where mining and KPIs read them; default: `archive` next to the "
         "SQLite database, `var/archive` with PostgreSQL",
     )
+    archive_every_hours: float = Field(
+        default=0,
+        ge=0,
+        description="The worker rounds apply the event retention and archive closed months "
+        "this often (0: off; run `flowdesk archive` from cron instead)",
+    )
     api_key_cache_seconds: float = Field(
         default=30.0,
         ge=0,

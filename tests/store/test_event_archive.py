@@ -36,10 +36,11 @@ def _live(store: Store) -> int:
 
 
 def test_event_retention_errors_name_file_line_and_key(tmp_path: Path) -> None:
-    text_ = COMPANY.read_text(encoding="utf-8").replace(
-        "  failed_checks: P1D\n",
-        "  failed_checks: P1D\n  events:\n    default: 3y\n    Work Items: P1Y\n"
-        "    variables.*: P0D\n",
+    demo = COMPANY.read_text(encoding="utf-8")
+    assert "  events:\n    default: P3Y\n    variables.*: P90D\n" in demo  # the demo's rules
+    text_ = demo.replace(
+        "    default: P3Y\n    variables.*: P90D\n",
+        "    default: 3y\n    Work Items: P1Y\n    variables.*: P0D\n",
     )
     broken = tmp_path / "company.yaml"
     broken.write_text(text_, encoding="utf-8")
@@ -114,6 +115,9 @@ def test_archive_moves_closed_months_and_keeps_open_cases_live(
         frame = pl.read_parquet(month_file(store.archive_dir, date(2026, 9, 1)))
         assert frame.height == 5 and frame["time"].dtype == pl.Datetime("us", "UTC")
         assert json.loads(frame["data"][0]) == {"n": 1}
+        # a closed case's timeline is read from the archive
+        assert len(store.events.where(case_id="done")) == 10
+        assert len(store.events.where(case_id="open")) == 1
         if store.dialect == "postgresql":
             # August left nothing live: its partition is gone; September keeps the open case's
             assert report.months[0].partition_dropped and not report.months[1].partition_dropped

@@ -21,7 +21,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from json import loads
@@ -140,6 +140,7 @@ def read_archive(
     since: datetime | None = None,
     until: datetime | None = None,
     columns: Sequence[str] = COLUMNS,
+    subject: Mapping[str, str] | None = None,
 ) -> pl.DataFrame:
     """The archived events (in seq order) with seq > `after`, of `types`, with `since` <= time
     < `until`: the one reader of the archive (a lazy Polars scan, so only the files, row groups
@@ -156,13 +157,19 @@ def read_archive(
         scan = scan.filter(pl.col("time") >= since)
     if until is not None:
         scan = scan.filter(pl.col("time") < until)
+    for column, value in (subject or {}).items():
+        scan = scan.filter(pl.col(column) == value)
     return scan.select(list(dict.fromkeys(("seq", *columns)))).sort("seq").collect()
 
 
-def archived_events(directory: Path | None, after: int = 0) -> Iterator[tuple[Any, ...]]:
-    """The archived rows after `after` as tuples in the `events` table's column order (data
-    decoded), for `EventLog` to merge with the live rows."""
-    frame = read_archive(directory, after=after)
+def archived_events(
+    directory: Path | None, after: int = 0, subject: Mapping[str, str] | None = None
+) -> Iterator[tuple[Any, ...]]:
+    """The archived rows after `after` (of one subject, e.g. case_id=...) as tuples in the
+    `events` table's column order (data decoded), for `EventLog` to merge with the live rows."""
+    if not archive_files(directory):
+        return
+    frame = read_archive(directory, after=after, subject=subject)
     data_at = COLUMNS.index("data")
     for row in frame.iter_rows():
         values = list(row)

@@ -220,11 +220,14 @@ class EventLog:
         yield from _merged(self._archived(position), self._live(position, batch))
 
     def _archived(
-        self, position: int, instances: Callable[[str | None], bool] | None = None
+        self,
+        position: int,
+        instances: Callable[[str | None], bool] | None = None,
+        subject: dict[str, str] | None = None,
     ) -> Iterator[StoredEvent]:
         from flowdesk.store.archive import archived_events
 
-        rows = archived_events(self._store.archive_dir, position)
+        rows = archived_events(self._store.archive_dir, position, subject)
         if instances is not None:
             at = _COLUMN["process_instance_id"]
             rows = (r for r in rows if instances(r[at]))
@@ -287,12 +290,15 @@ class EventLog:
             position = rows[-1]._mapping["seq"]
 
     def where(self, **subject: str) -> list[StoredEvent]:
-        """Events of one subject, e.g. where(case_id=...) or where(process_instance_id=...)."""
+        """Events of one subject, e.g. where(case_id=...) or where(process_instance_id=...),
+        archived months included."""
         query = select(events).order_by(events.c.seq)
         for column, value in subject.items():
             query = query.where(events.c[column] == value)
         with self._store.reading() as conn:
-            return list(_expanded(conn.execute(query)))
+            live = list(_expanded(conn.execute(query)))
+        # a closed case's timeline may lie in archived months (store/archive.py)
+        return list(_merged(self._archived(0, subject=subject), iter(live)))
 
     def type_counts(self) -> dict[str, int]:
         """How many events of each type the log holds, as its readers see them: a compact
