@@ -231,7 +231,8 @@ def _with_archived(
     store: Store, work_rows: Sequence[Any], survey_rows: Sequence[Any]
 ) -> tuple[Sequence[Any], Sequence[Any]]:
     """The work-item and survey rows of the archived months (store/archive.py) merged with the
-    live ones in seq order, so KPIs of past periods see the months moved out to Parquet."""
+    live ones in seq order, so KPIs of past periods see the months moved out to Parquet. The
+    data fields are extracted by Polars (JSON path), as the database does for live rows."""
     from json import loads
     from types import SimpleNamespace
 
@@ -241,31 +242,30 @@ def _with_archived(
     if frame.height == 0:
         return work_rows, survey_rows
     live = {r.seq for r in work_rows} | {r.seq for r in survey_rows}
-    work: list[Any] = list(work_rows)
-    surveys: list[Any] = list(survey_rows)
-    for row in frame.iter_rows(named=True):
-        if row["seq"] in live:  # both places after a crash mid-archive: once
-            continue
-        data = loads(row["data"]) if row["data"] else {}
-        if row["type"] == SURVEY_EVENT:
-            if row["case_id"] is not None:
-                surveys.append(SimpleNamespace(seq=row["seq"], case_id=row["case_id"], data=data))
-            continue
-        groups = data.get("candidate_groups")
-        work.append(
-            SimpleNamespace(
-                **{k: row[k] for k in ("seq", "type", "time", "process_instance_id")},
-                **{k: row[k] for k in ("element_id", "department", "actor")},
-                **{k: _text(data.get(k)) for k in ("work_item_id", "name", "process_key")},
-                first_group=_text(groups[0]) if isinstance(groups, list) and groups else None,
-            )
-        )
-    return sorted(work, key=lambda r: r.seq), sorted(surveys, key=lambda r: r.seq)
-
-
-def _text(value: Any) -> str | None:
-    """As the database's JSON path `as_string` gives it: strings only."""
-    return value if isinstance(value, str) else None
+    frame = frame.filter(~pl.col("seq").is_in(list(live)))  # both places after a crash: once
+    data = pl.col("data").str
+    work = frame.filter(pl.col("type") != SURVEY_EVENT).select(
+        "seq",
+        "type",
+        "time",
+        "process_instance_id",
+        "element_id",
+        "department",
+        "actor",
+        *(data.json_path_match(f"$.{k}").alias(k) for k in ("work_item_id", "name")),
+        data.json_path_match("$.process_key").alias("process_key"),
+        data.json_path_match("$.candidate_groups[0]").alias("first_group"),
+    )
+    surveys = frame.filter((pl.col("type") == SURVEY_EVENT) & pl.col("case_id").is_not_null())
+    merged_work = [*work_rows, *(SimpleNamespace(**r) for r in work.iter_rows(named=True))]
+    merged_surveys = [
+        *survey_rows,
+        *(
+            SimpleNamespace(seq=r["seq"], case_id=r["case_id"], data=loads(r["data"] or "{}"))
+            for r in surveys.iter_rows(named=True)
+        ),
+    ]
+    return sorted(merged_work, key=lambda r: r.seq), sorted(merged_surveys, key=lambda r: r.seq)
 
 
 def _items(

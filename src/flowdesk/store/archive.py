@@ -21,7 +21,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from json import loads
@@ -29,11 +29,26 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, Text, cast, delete, false, func, not_, select, text, true
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    String,
+    Text,
+    cast,
+    delete,
+    false,
+    func,
+    not_,
+    select,
+    text,
+    true,
+    type_coerce,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import ColumnElement
 
 from flowdesk.store.crashpoints import crash_point
-from flowdesk.store.tables import events
+from flowdesk.store.tables import event_archive_subjects, events
 
 #: The archive files' columns and types: those of the `events` table, `data` as JSON text.
 SCHEMA: dict[str, Any] = {
@@ -56,6 +71,8 @@ SCHEMA: dict[str, Any] = {
 }
 COLUMNS = tuple(SCHEMA)
 assert tuple(c.name for c in events.columns) == COLUMNS, "archive schema != events table"
+#: The columns naming a subject whose timeline `EventLog.where` reads.
+SUBJECTS = ("case_id", "contact_id", "customer_id", "process_instance_id")
 FILE = re.compile(r"^events-(\d{4})-(\d{2})\.parquet$")
 
 # -- retention ------------------------------------------------------------------------------
@@ -141,13 +158,16 @@ def read_archive(
     until: datetime | None = None,
     columns: Sequence[str] = COLUMNS,
     subject: Mapping[str, str] | None = None,
+    months: Collection[str] | None = None,
 ) -> pl.DataFrame:
     """The archived events (in seq order) with seq > `after`, of `types`, with `since` <= time
     < `until`: the one reader of the archive (a lazy Polars scan, so only the files, row groups
     and columns needed are read). The lead may replace it with analytics.columnar's scans."""
     files = archive_files(directory)
+    if months is not None:
+        files = [f for f in files if f.name[len("events-") : -len(".parquet")] in months]
     if not files:
-        return pl.DataFrame(schema={c: SCHEMA[c] for c in columns})
+        return pl.DataFrame(schema={c: SCHEMA[c] for c in dict.fromkeys(("seq", *columns))})
     scan = pl.scan_parquet(files)
     if after:
         scan = scan.filter(pl.col("seq") > after)
@@ -163,13 +183,16 @@ def read_archive(
 
 
 def archived_events(
-    directory: Path | None, after: int = 0, subject: Mapping[str, str] | None = None
+    directory: Path | None,
+    after: int = 0,
+    subject: Mapping[str, str] | None = None,
+    months: Collection[str] | None = None,
 ) -> Iterator[tuple[Any, ...]]:
-    """The archived rows after `after` (of one subject, e.g. case_id=...) as tuples in the
-    `events` table's column order (data decoded), for `EventLog` to merge with the live rows."""
-    if not archive_files(directory):
+    """The archived rows after `after` (of one subject, e.g. case_id=..., in `months`) as
+    tuples in the `events` table's column order (data decoded), for `EventLog` to merge."""
+    if not archive_files(directory) or (months is not None and not months):
         return
-    frame = read_archive(directory, after=after, subject=subject)
+    frame = read_archive(directory, after=after, subject=subject, months=months)
     data_at = COLUMNS.index("data")
     for row in frame.iter_rows():
         values = list(row)
@@ -223,8 +246,32 @@ def write_month(directory: Path, month: date, frame: pl.DataFrame) -> int:
     return written
 
 
-def _frame(rows: Iterable[Sequence[Any]]) -> pl.DataFrame:
-    return pl.DataFrame(list(rows), schema=SCHEMA, orient="row")
+def _raw(column: Any, sqlite: bool) -> Any:
+    """The column as the driver gives it, without SQLAlchemy's per-row conversion (the cost
+    of archiving was mostly that): data as JSON text, on SQLite the time as its stored text."""
+    if column.name == "data":
+        return cast(column, Text).label("data")
+    if column.name == "time" and sqlite:
+        return type_coerce(column, String).label("time")
+    return column
+
+
+#: SQLAlchemy's SQLite DATETIME text (UTC wall time).
+_SQLITE_TIME = "%Y-%m-%d %H:%M:%S%.f"
+
+
+def _frame(rows: Sequence[Sequence[Any]], sqlite: bool = False) -> pl.DataFrame:
+    """Rows of the `events` columns as an archive frame, built column by column."""
+    if not rows:
+        return pl.DataFrame(schema=SCHEMA)
+    values = dict(zip(COLUMNS, (list(c) for c in zip(*rows, strict=True)), strict=True))
+    schema = dict(SCHEMA)
+    schema["time"] = pl.String if sqlite else pl.Datetime("us", "UTC")
+    frame = pl.DataFrame(values, schema=schema)
+    if sqlite:
+        parsed = pl.col("time").str.to_datetime(_SQLITE_TIME, time_unit="us", time_zone="UTC")
+        frame = frame.with_columns(parsed)
+    return frame
 
 
 @dataclass
@@ -278,14 +325,15 @@ def archive_month(
     start, end = _start(month), _start(next_month(month))
     in_month = (events.c.time >= start) & (events.c.time < end)
     movable = in_month & _not_kept(keep)
-    columns = [cast(c, Text) if c.name == "data" else c for c in events.columns]
+    sqlite = store.dialect == "sqlite"
+    columns = [_raw(c, sqlite) for c in events.columns]
     chunks: list[pl.DataFrame] = []
     with store.reading() as conn:
         result = conn.execution_options(yield_per=batch).execute(
             select(*columns).where(movable).order_by(events.c.seq)
         )
         for part in result.partitions(batch):
-            chunks.append(_frame(part))
+            chunks.append(_frame(part, sqlite))
         report.kept_live = int(
             conn.execute(select(func.count()).where(in_month & ~movable)).scalar_one()
         )
@@ -307,7 +355,15 @@ def archive_month(
     crash_point("archive-written")
     seqs = fresh["seq"].to_list()
     report.archived = len(seqs) - int(retention.expired(fresh, now).sum())
+    subjects = (
+        fresh.select(pl.concat_list(list(SUBJECTS)).alias("s"))
+        .explode("s")
+        .drop_nulls()
+        .unique()["s"]
+        .to_list()
+    )
     with store.unit_of_work() as uow:
+        _index_subjects(uow.connection, subjects, report.month)
         _delete_seqs(uow.connection, seqs)
     _drop_empty_partition(store, month, report)
     return report
@@ -318,10 +374,43 @@ def _not_kept(keep: ColumnElement[bool] | None) -> ColumnElement[bool]:
     return true() if keep is None else not_(func.coalesce(keep, false()))
 
 
+def _index_subjects(conn: Connection, subjects: list[str], month: str) -> None:
+    """Record that `month` holds events of these subjects (event_archive_subjects)."""
+    insert = (
+        postgresql.insert(event_archive_subjects)
+        if conn.dialect.name == "postgresql"
+        else sqlite.insert(event_archive_subjects)
+    ).on_conflict_do_nothing()
+    for at in range(0, len(subjects), 5000):
+        rows = [{"subject": s, "month": month} for s in subjects[at : at + 5000]]
+        conn.execute(insert, rows)
+
+
+def archived_months(conn: Connection, subject: str) -> list[str]:
+    """The archived months that hold events of `subject` (an id of any kind)."""
+    return list(
+        conn.execute(
+            select(event_archive_subjects.c.month).where(
+                event_archive_subjects.c.subject == subject
+            )
+        ).scalars()
+    )
+
+
 def _delete_seqs(conn: Connection, seqs: list[int]) -> None:
-    step = 900  # under SQLite's bound-parameter limit
-    for at in range(0, len(seqs), step):
-        conn.execute(delete(events).where(events.c.seq.in_(seqs[at : at + step])))
+    """One DELETE joined to a temporary table of the archived seqs (an IN list per 900 seqs
+    cost more in compiling statements than in deleting)."""
+    conn.exec_driver_sql("CREATE TEMPORARY TABLE IF NOT EXISTS archived_seqs (seq BIGINT)")
+    conn.exec_driver_sql("DELETE FROM archived_seqs")
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.executemany(f"INSERT INTO archived_seqs VALUES ({mark})", [(s,) for s in seqs])
+    finally:
+        cursor.close()
+    archived = text("SELECT seq FROM archived_seqs").columns(seq=BigInteger)
+    conn.execute(delete(events).where(events.c.seq.in_(archived)))
+    conn.exec_driver_sql("DELETE FROM archived_seqs")
 
 
 def _drop_empty_partition(store: Any, month: date, report: MonthReport) -> None:

@@ -224,10 +224,11 @@ class EventLog:
         position: int,
         instances: Callable[[str | None], bool] | None = None,
         subject: dict[str, str] | None = None,
+        months: Collection[str] | None = None,
     ) -> Iterator[StoredEvent]:
         from flowdesk.store.archive import archived_events
 
-        rows = archived_events(self._store.archive_dir, position, subject)
+        rows = archived_events(self._store.archive_dir, position, subject, months)
         if instances is not None:
             at = _COLUMN["process_instance_id"]
             rows = (r for r in rows if instances(r[at]))
@@ -295,10 +296,16 @@ class EventLog:
         query = select(events).order_by(events.c.seq)
         for column, value in subject.items():
             query = query.where(events.c[column] == value)
+        months: list[str] | None = None
         with self._store.reading() as conn:
             live = list(_expanded(conn.execute(query)))
-        # a closed case's timeline may lie in archived months (store/archive.py)
-        return list(_merged(self._archived(0, subject=subject), iter(live)))
+            if len(subject) == 1 and self._store.archive_dir is not None:
+                from flowdesk.store.archive import archived_months
+
+                months = archived_months(conn, next(iter(subject.values())))
+        # a closed case's timeline may lie in archived months (store/archive.py): only those
+        # the archive's subject index names are read, none for a subject never archived
+        return list(_merged(self._archived(0, subject=subject, months=months), iter(live)))
 
     def type_counts(self) -> dict[str, int]:
         """How many events of each type the log holds, as its readers see them: a compact

@@ -1,4 +1,5 @@
-"""PostgreSQL: the event log partitioned by month (declarative range partitions on `time`), so
+"""The index of archived months per subject (both databases), and on PostgreSQL the event log
+partitioned by month (declarative range partitions on `time`), so
 archived months are detached and dropped instead of deleted row by row (store/archive.py).
 The existing rows are copied into the new table; SQLite keeps its one table (its archive is a
 Parquet file per month) and this revision does nothing there.
@@ -41,6 +42,12 @@ def _create_indexes() -> None:
 
 
 def upgrade() -> None:
+    op.create_table(
+        "event_archive_subjects",
+        sa.Column("subject", sa.String(64), nullable=False),
+        sa.Column("month", sa.String(7), nullable=False),
+        sa.PrimaryKeyConstraint("subject", "month", name="pk_event_archive_subjects"),
+    )
     bind = op.get_bind()
     if bind.dialect.name != "postgresql":
         return
@@ -76,6 +83,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("event_archive_subjects")
     bind = op.get_bind()
     if bind.dialect.name != "postgresql":
         return
