@@ -221,3 +221,36 @@ def test_archive_refuses_an_open_month_and_a_bad_one(sqlite_url: str) -> None:
     assert bad.exit_code == 2 and "is not a month" in bad.output
     future = runner.invoke(app, ["archive", "--before", "2999-01", "--database-url", sqlite_url])
     assert future.exit_code == 2 and "is not closed yet" in future.output
+
+
+@pytest.mark.postgres
+def test_the_partitioning_migration_keeps_the_rows(pg_url: str, loose_events: None) -> None:
+    from flowdesk.store import migrate
+
+    store = Store.open(pg_url)
+    try:
+        migrate.upgrade(store.engine, "0001")  # the event log as it was
+        with store.unit_of_work() as uow:
+            uow.append(_event("case.note", datetime(2025, 1, 5, tzinfo=UTC), case_id="old"))
+            uow.append(_event("case.note", NOW, case_id="new"))
+        before = [(e.seq, e.id, e.time) for e in store.events.iterate()]
+        store.upgrade()
+        partitioned = (
+            "SELECT count(*) FROM pg_partitioned_table WHERE partrelid = 'events'::regclass"
+        )
+        with store.reading() as conn:
+            assert conn.execute(text(partitioned)).scalar() == 1
+            months = conn.execute(
+                text("SELECT count(*) FROM pg_inherits WHERE inhparent = 'events'::regclass")
+            ).scalar()
+        assert months is not None and months >= 24 + 3  # 2025-01 .. next months, default
+        assert [(e.seq, e.id, e.time) for e in store.events.iterate()] == before
+        with store.unit_of_work() as uow:  # the sequence goes on
+            uow.append(_event("case.note", NOW, case_id="new"))
+        assert store.events.head() == before[-1][0] + 1
+        migrate.downgrade(store.engine, "0012_event_partitions@-1")
+        with store.reading() as conn:
+            assert conn.execute(text(partitioned)).scalar() == 0
+        assert len(list(store.events.iterate())) == 3
+    finally:
+        store.close()
