@@ -440,11 +440,13 @@ def expire_live(
     with store.unit_of_work() as uow:
         conn = uow.connection
         kinds = [str(t) for t in conn.execute(select(events.c.type).distinct()).scalars()]
+        by_period: dict[timedelta, list[str]] = {}
         for kind in kinds:
             period = retention.period_of(kind)
-            if period is None:
-                continue
-            condition = (events.c.type == kind) & (events.c.time < now - period)
+            if period is not None:
+                by_period.setdefault(period, []).append(kind)
+        for period, types in by_period.items():  # one pass over the table per period
+            condition = events.c.type.in_(types) & (events.c.time < now - period)
             condition = condition & _not_kept(keep)
             removed += int(conn.execute(delete(events).where(condition)).rowcount or 0)
     return removed
