@@ -233,6 +233,7 @@ def _with_archived(
     """The work-item and survey rows of the archived months (store/archive.py) merged with the
     live ones in seq order, so KPIs of past periods see the months moved out to Parquet. The
     data fields are extracted by Polars (JSON path), as the database does for live rows."""
+    from collections import namedtuple
     from json import loads
     from types import SimpleNamespace
 
@@ -257,7 +258,8 @@ def _with_archived(
         data.json_path_match("$.candidate_groups[0]").alias("first_group"),
     )
     surveys = frame.filter((pl.col("type") == SURVEY_EVENT) & pl.col("case_id").is_not_null())
-    merged_work = [*work_rows, *(SimpleNamespace(**r) for r in work.iter_rows(named=True))]
+    row = namedtuple("row", work.columns)  # type: ignore[misc]
+    merged_work = [*work_rows, *(row(*r) for r in work.rows())]
     merged_surveys = [
         *survey_rows,
         *(
