@@ -270,6 +270,10 @@ def main() -> None:
     result["after"] = {**after, "vacuumed_mb": vacuumed_mb(store, path)}
     result["after"].update(pages(url, store, args.repeat))
     store.close()
+    if not args.keep:
+        import shutil
+
+        shutil.rmtree(folder, ignore_errors=True)
     print(json.dumps(result))
 
 
