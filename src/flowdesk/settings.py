@@ -73,6 +73,18 @@ class Settings(BaseSettings):
         "scorecard the dashboards measure against; `flowdesk serve` uses the demo's when it "
         "loads the demo",
     )
+    archive_dir: str | None = Field(
+        default=None,
+        description="Where `flowdesk archive` puts closed months of the event log (one Parquet "
+        "file per month) and where mining and KPIs read them; default: `archive` next to the "
+        "SQLite database, `var/archive` with PostgreSQL",
+    )
+    archive_every_hours: float = Field(
+        default=0,
+        ge=0,
+        description="The worker rounds apply the event retention and archive closed months "
+        "this often (0: off; run `flowdesk archive` from cron instead)",
+    )
     api_key_cache_seconds: float = Field(
         default=30.0,
         ge=0,

@@ -118,6 +118,7 @@ def load_facts(store: Store, config: AnalyticsConfig, now: datetime) -> Facts:
         # path on SQLite and PostgreSQL) instead of decoding every document in Python.
         work_rows = conn.execute(
             select(
+                events.c.seq,
                 events.c.type,
                 events.c.time,
                 events.c.process_instance_id,
@@ -133,7 +134,7 @@ def load_facts(store: Store, config: AnalyticsConfig, now: datetime) -> Facts:
             .order_by(events.c.seq)
         ).all()
         survey_rows = conn.execute(
-            select(events.c.case_id, events.c.data)
+            select(events.c.seq, events.c.case_id, events.c.data)
             .where(events.c.type == SURVEY_EVENT, events.c.case_id.is_not(None))
             .order_by(events.c.seq)
         ).all()
@@ -148,6 +149,7 @@ def load_facts(store: Store, config: AnalyticsConfig, now: datetime) -> Facts:
                 .group_by(contacts.c.case_id)
             ).all()
         )
+    work_rows, survey_rows = _with_archived(store, work_rows, survey_rows)
     items, per_instance = _items(work_rows, instances, config)
     surveys = _surveys(survey_rows)
     rows: list[dict[str, Any]] = []
@@ -223,6 +225,49 @@ def load_facts(store: Store, config: AnalyticsConfig, now: datetime) -> Facts:
 class _InstanceWork:
     rework: bool = False
     handoffs: int = 0
+
+
+def _with_archived(
+    store: Store, work_rows: Sequence[Any], survey_rows: Sequence[Any]
+) -> tuple[Sequence[Any], Sequence[Any]]:
+    """The work-item and survey rows of the archived months (store/archive.py) merged with the
+    live ones in seq order, so KPIs of past periods see the months moved out to Parquet. The
+    data fields are extracted by Polars (JSON path), as the database does for live rows."""
+    from collections import namedtuple
+    from json import loads
+    from types import SimpleNamespace
+
+    from flowdesk.store.archive import read_archive
+
+    frame = read_archive(store.archive_dir, types=[*WORK_EVENTS, SURVEY_EVENT])
+    if frame.height == 0:
+        return work_rows, survey_rows
+    live = {r.seq for r in work_rows} | {r.seq for r in survey_rows}
+    frame = frame.filter(~pl.col("seq").is_in(list(live)))  # both places after a crash: once
+    data = pl.col("data").str
+    work = frame.filter(pl.col("type") != SURVEY_EVENT).select(
+        "seq",
+        "type",
+        "time",
+        "process_instance_id",
+        "element_id",
+        "department",
+        "actor",
+        *(data.json_path_match(f"$.{k}").alias(k) for k in ("work_item_id", "name")),
+        data.json_path_match("$.process_key").alias("process_key"),
+        data.json_path_match("$.candidate_groups[0]").alias("first_group"),
+    )
+    surveys = frame.filter((pl.col("type") == SURVEY_EVENT) & pl.col("case_id").is_not_null())
+    row = namedtuple("row", work.columns)  # type: ignore[misc]
+    merged_work = [*work_rows, *(row(*r) for r in work.rows())]
+    merged_surveys = [
+        *survey_rows,
+        *(
+            SimpleNamespace(seq=r["seq"], case_id=r["case_id"], data=loads(r["data"] or "{}"))
+            for r in surveys.iter_rows(named=True)
+        ),
+    ]
+    return sorted(merged_work, key=lambda r: r.seq), sorted(merged_surveys, key=lambda r: r.seq)
 
 
 def _items(

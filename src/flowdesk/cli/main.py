@@ -34,6 +34,7 @@ app.add_typer(keys_app, name="keys")
 def _register_domain_commands() -> None:
     """Commands that live with their domain (each module exposes `register(app)`)."""
     from flowdesk.cli import (
+        archive,
         contacts,
         customers,
         decide,
@@ -57,6 +58,7 @@ def _register_domain_commands() -> None:
         service,
         patterns,
         simulate,
+        archive,
     ):
         module.register(app)
 

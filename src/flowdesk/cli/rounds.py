@@ -87,6 +87,10 @@ class WorkerRounds:
 
         self.retention = retention_of(settings.company_file)
         self._retained_at: Any = None
+        # event retention and archival of closed months (flowdesk.app.archive), if asked for
+        self.archive_every = timedelta(hours=settings.archive_every_hours)
+        self._archived_at: Any = None
+        self._company_file = settings.company_file
         # customers' email from the IMAP mailboxes of the settings (channels.imap)
         self.mailboxes = list(settings.imap_mailboxes)
         self.mail_intake: Any = self.intake if self.mailboxes else None
@@ -108,12 +112,28 @@ class WorkerRounds:
         if self._retained_at is None or now - self._retained_at >= self.retention.every:
             self._retained_at = now  # like the purge: never counted as work
             self.retention.apply(self.runtime.store, now)
+        if self.archive_every and (
+            self._archived_at is None or now - self._archived_at >= self.archive_every
+        ):
+            self._archived_at = now  # never counted as work either
+            self._archive()
         routed += len(self.closer.tick()) + len(self.surveys.tick())
         if not self.situations_apart:
             routed += self.situations.tick() + self.actions.tick()
         routed += self.scores.tick()
         routed += self.sentiment.tick()
         return int(done + routed + self.notifier.tick().total + self._poll_mail())
+
+    def _archive(self) -> None:
+        from flowdesk.app.archive import archive_events
+        from flowdesk.app.context import Ops
+        from flowdesk.auth.roles import permissions_of
+        from flowdesk.auth.service import Principal
+
+        roles = ("admin",)
+        worker = Principal("worker", "worker", "worker rounds", roles, (), permissions_of(roles))
+        ops = Ops(store=self.runtime.store, clock=self.runtime.clock, runtime=self.runtime)
+        archive_events(worker, ops, company_file=self._company_file)
 
     def _poll_mail(self) -> int:
         """One poll of every mailbox, unless watchers (IDLE) already take the mail."""

@@ -212,6 +212,9 @@ COMPANY_SCHEMA: dict[str, Any] = {
             "properties": {
                 "raw_contacts": {"$ref": "#/$defs/duration"},
                 "failed_checks": {"$ref": "#/$defs/duration"},
+                # how long the event log keeps each kind of event (flowdesk.store.archive):
+                # type or glob pattern (or `default`) -> PnY / PnD
+                "events": {"type": "object", "additionalProperties": {"type": "string"}},
             },
         },
         "analytics": {
@@ -384,9 +387,33 @@ def load_company(path: str | Path) -> dict[str, Any]:
                     ("departments", index, "lanes", n),
                     f"lane {lane!r} is already mapped to department {lanes[lane]!r}",
                 )
+    for kind, period in ((data.get("retention") or {}).get("events") or {}).items():
+        where = ("retention", "events", kind)
+        for problem in event_retention_problems(kind, period):
+            add(where, problem)
     if issues:
         raise BundleError(issues)
     return data
+
+
+_EVENT_KIND = re.compile(r"^(default|[a-z_]+(\.([a-z_]+|\*))*)$")
+
+
+def event_retention_problems(kind: str, period: str) -> list[str]:
+    """What is wrong with one `retention.events` entry (the schema only knows it is text)."""
+    from flowdesk.store.archive import parse_period
+
+    problems = []
+    if not _EVENT_KIND.match(kind):
+        problems.append(
+            f"{kind!r} is not an event type or pattern: use `default`, a type such as "
+            "`variables.changed` or a pattern such as `variables.*`"
+        )
+    try:
+        parse_period(period)
+    except ValueError as exc:
+        problems.append(f"{exc} (years and days: P3Y, P90D, P1Y30D)")
+    return problems
 
 
 def _check_rung(

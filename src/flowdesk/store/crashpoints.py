@@ -5,7 +5,8 @@ Inert in production: the variable is read once, at import; with it unset `crash_
 comparison with None. The points: `after-raw-store` (a contact stored raw, not yet handled),
 `after-reservation` (an Idempotency-Key claimed, before the effect), `after-effect` (the
 effect done, its answer not yet recorded), `mid-commit` (every row written, COMMIT not yet
-sent) and `before-answer` (committed, the HTTP answer not yet sent).
+sent), `before-answer` (committed, the HTTP answer not yet sent) and `archive-written` (a
+month's Parquet file in place, its live rows not yet deleted).
 """
 
 from __future__ import annotations
@@ -14,7 +15,14 @@ import os
 import signal
 
 ENV = "FLOWDESK_CRASH_POINT"
-POINTS = ("after-raw-store", "after-reservation", "after-effect", "mid-commit", "before-answer")
+POINTS = (
+    "after-raw-store",
+    "after-reservation",
+    "after-effect",
+    "mid-commit",
+    "before-answer",
+    "archive-written",
+)
 _ARMED: str | None = os.environ.get(ENV) or None
 
 

@@ -16,7 +16,8 @@ there txid is 0 and the order is seq.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator
+import heapq
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import fields
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -179,6 +180,19 @@ def _stored_types(types: Collection[str]) -> list[str]:
     return wanted
 
 
+def _merged(archived: Iterator[StoredEvent], live: Iterator[StoredEvent]) -> Iterator[StoredEvent]:
+    """Archived and live events in seq order, each once: after a crash between writing a
+    month's file and deleting its live rows, both hold the same events."""
+    seq, ids = -1, set[str]()
+    for event in heapq.merge(archived, live, key=lambda e: e.seq):
+        if event.seq != seq:
+            seq, ids = event.seq, set[str]()
+        if event.id in ids:
+            continue
+        ids.add(event.id)
+        yield event
+
+
 class Window(NamedTuple):
     """What `EventLog.read_types` found: the matching events, the position to acknowledge
     (None when nothing was after the cursor) and how many events it looked at."""
@@ -201,7 +215,26 @@ class EventLog:
             return list(_expanded(rows))
 
     def iterate(self, position: int = 0, batch: int = 5000) -> Iterator[StoredEvent]:
-        """Every event after `position`, in order, fetched in batches (for exports)."""
+        """Every event after `position`, in order, fetched in batches (for exports): the
+        archived months (store/archive.py) merged with the live table."""
+        yield from _merged(self._archived(position), self._live(position, batch))
+
+    def _archived(
+        self,
+        position: int,
+        instances: Callable[[str | None], bool] | None = None,
+        subject: dict[str, str] | None = None,
+        months: Collection[str] | None = None,
+    ) -> Iterator[StoredEvent]:
+        from flowdesk.store.archive import archived_events
+
+        rows = archived_events(self._store.archive_dir, position, subject, months)
+        if instances is not None:
+            at = _COLUMN["process_instance_id"]
+            rows = (r for r in rows if instances(r[at]))
+        return _expanded(rows)  # type: ignore[arg-type]
+
+    def _live(self, position: int, batch: int) -> Iterator[StoredEvent]:
         while True:
             chunk = self.after(position, batch)
             yield from chunk
@@ -224,6 +257,25 @@ class EventLog:
             pid.in_(known.where(process_instances.c.process_key == process_key)),
             pid.is_not(None) & pid.not_in(known),
         )
+        yield from _merged(self._archived_of(process_key), self._live_of(mine, batch))
+
+    def _archived_of(self, process_key: str) -> Iterator[StoredEvent]:
+        from flowdesk.store.archive import archive_files
+        from flowdesk.store.process_tables import process_instances
+
+        if not archive_files(self._store.archive_dir):
+            return iter(())
+        with self._store.reading() as conn:
+            keys = dict(
+                conn.execute(select(process_instances.c.id, process_instances.c.process_key))
+                .tuples()
+                .all()
+            )
+        return self._archived(
+            0, lambda pid: pid is not None and keys.get(pid, process_key) == process_key
+        )
+
+    def _live_of(self, mine: Any, batch: int) -> Iterator[StoredEvent]:
         position = 0
         while True:
             with self._store.reading() as conn:
@@ -239,12 +291,21 @@ class EventLog:
             position = rows[-1]._mapping["seq"]
 
     def where(self, **subject: str) -> list[StoredEvent]:
-        """Events of one subject, e.g. where(case_id=...) or where(process_instance_id=...)."""
+        """Events of one subject, e.g. where(case_id=...) or where(process_instance_id=...),
+        archived months included."""
         query = select(events).order_by(events.c.seq)
         for column, value in subject.items():
             query = query.where(events.c[column] == value)
+        months: list[str] | None = None
         with self._store.reading() as conn:
-            return list(_expanded(conn.execute(query)))
+            live = list(_expanded(conn.execute(query)))
+            if len(subject) == 1 and self._store.archive_dir is not None:
+                from flowdesk.store.archive import archived_months
+
+                months = archived_months(conn, next(iter(subject.values())))
+        # a closed case's timeline may lie in archived months (store/archive.py): only those
+        # the archive's subject index names are read, none for a subject never archived
+        return list(_merged(self._archived(0, subject=subject, months=months), iter(live)))
 
     def type_counts(self) -> dict[str, int]:
         """How many events of each type the log holds, as its readers see them: a compact

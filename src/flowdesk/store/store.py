@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, text
@@ -76,6 +77,9 @@ class Store:
         self._read_options: dict[str, Any] = {"readonly": True}
         if self.dialect == "postgresql":
             self._read_options["isolation_level"] = "AUTOCOMMIT"
+        #: Where closed months of the event log lie as Parquet (store/archive.py); readers of
+        #: the whole log (`events.iterate`, mining, KPIs) read them with the live table.
+        self.archive_dir: Path | None = None
 
     @classmethod
     def open(cls, url: str, *, group_commit: bool | None = None, **options: Any) -> Store:

@@ -100,3 +100,12 @@ event_consumers = Table(
     Column("position_txid", BigInteger, nullable=False, default=0),
     Column("updated_at", UtcDateTime, nullable=False),
 )
+
+#: Which archived months (store/archive.py) hold events of a case, contact, customer or process
+#: instance: a timeline reads only those Parquet files, and none for a subject never archived.
+event_archive_subjects = Table(
+    "event_archive_subjects",
+    metadata,
+    Column("subject", String(64), primary_key=True),
+    Column("month", String(7), primary_key=True),
+)
