@@ -33,6 +33,34 @@ _NS = uuid.UUID("9a7c1e44-5b2f-4c8e-b1d3-7e6f0a2c4d58")
 MAX_ATTEMPTS = 3
 
 
+def alert_of(spec: dict[str, Any], now: datetime) -> tuple[dict[str, Any], NewEvent]:
+    """An alert action's result and its event: the effect is a row of ours, so the consumer
+    raises it in the transaction that plans it (no second transaction, no wait for a round of
+    the action runner)."""
+    situation = spec.get("situation") or {}
+    text = str(spec.get("text") or situation.get("title") or "")
+    alert = NewEvent(
+        EventType.SITUATION_ALERT,
+        now,
+        {"situation_id": situation.get("id"), "title": situation.get("title"), "text": text},
+        department=str(spec["department"]),
+    )
+    return {"department": spec["department"]}, alert
+
+
+def record_done(
+    uow: UnitOfWork,
+    key: str,
+    kind: str,
+    situation: dict[str, Any],
+    result: dict[str, Any],
+    now: datetime,
+    *also: NewEvent,
+) -> None:
+    """The events of an action done (its own and `also`), in the transaction that marks it."""
+    ActionRunner._events(uow, key, kind, situation, result, now, *also)
+
+
 class _OneId:
     def __init__(self, value: str) -> None:
         self.value = value
@@ -77,19 +105,9 @@ class ActionRunner:
 
     def _run(self, key: str, kind: str, customer_id: str | None, spec: dict[str, Any]) -> None:
         situation = spec.get("situation") or {}
-        if kind == "alert":
-            text = str(spec.get("text") or situation.get("title") or "")
-            alert = NewEvent(
-                EventType.SITUATION_ALERT,
-                self.clock.now(),
-                {
-                    "situation_id": situation.get("id"),
-                    "title": situation.get("title"),
-                    "text": text,
-                },
-                department=str(spec["department"]),
-            )
-            self._done(key, kind, situation, {"department": spec["department"]}, alert)
+        if kind == "alert":  # planned before alerts were raised in the planning transaction
+            result, alert = alert_of(spec, self.clock.now())
+            self._done(key, kind, situation, result, alert)
         elif kind in ("notify_customers", "hold_contacts"):
             self._notify(key, kind, customer_id, spec, situation)
         elif kind == "start_flow":

@@ -27,6 +27,7 @@ from flowdesk.core.event_types import EventType
 from flowdesk.core.events import NewEvent
 from flowdesk.core.jsonutil import dumps
 from flowdesk.experience.patterns import compile_deployed
+from flowdesk.situations.actions import alert_of, record_done
 from flowdesk.situations.customers import customer_contexts, select_customers, situation_scope
 from flowdesk.situations.models import (
     cep_partitions,
@@ -402,6 +403,29 @@ class SituationConsumer:
                 spec[name] = rendered
         spec["situation"] = {"id": s["id"], "key": s["key"], "title": s.get("title")}
         conn = uow.connection
+        now = self.clock.now()
+        if action.kind == "alert":  # its effect is a row of ours: done here, at once
+            result, alert = alert_of(spec, now)
+            planned = conn.execute(
+                _insert(conn)(situation_actions)
+                .values(
+                    key=key,
+                    situation_id=s["id"],
+                    kind=action.kind,
+                    customer_id=customer_id,
+                    status="done",
+                    attempts=0,
+                    spec=spec,
+                    result=result,
+                    created_at=now,
+                    done_at=now,
+                )
+                .on_conflict_do_nothing()
+                .returning(situation_actions.c.key)
+            ).first()
+            if planned is not None:  # None: planned before, by a batch read again after a crash
+                record_done(uow, key, action.kind, spec["situation"], result, now, alert)
+            return
         conn.execute(
             _insert(conn)(situation_actions)
             .values(
@@ -412,7 +436,7 @@ class SituationConsumer:
                 status="pending",
                 attempts=0,
                 spec=spec,
-                created_at=self.clock.now(),
+                created_at=now,
             )
             .on_conflict_do_nothing()
         )
