@@ -1,5 +1,6 @@
 """The demo's area outage end to end: Northwind's bundle with its pattern file, customers with
-areas and products, three node-down CloudEvents, a case waiting for its area, then node-up."""
+areas and products, three node-down CloudEvents, a case waiting for its area, then node-up and
+the compensation flow it starts for every affected customer."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from tests.api.test_service_api import Api, make_api
 from tests.situations.test_situations_api import BATCH, Worker, situations
 
@@ -20,6 +22,7 @@ from flowdesk.demo.outages import assign_service_points, service_of
 from flowdesk.experience.service import deploy_bundle
 from flowdesk.runtime.processes import ProcessRuntime
 from flowdesk.store import Store
+from flowdesk.store.process_tables import process_instances
 
 
 @pytest.fixture
@@ -27,8 +30,9 @@ def api(sqlite_url: str, clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("FLOWDESK_WEBHOOK_INTERVAL", "0")
     store = Store.open(sqlite_url)
     store.upgrade()
-    folder: Path = default_demo_dir() / "outage-restoration"
-    deploy_bundle(ProcessRuntime(store, clock=clock), store, folder, actor="demo")
+    for name in ("outage-restoration", "outage-compensation"):
+        folder: Path = default_demo_dir() / name
+        deploy_bundle(ProcessRuntime(store, clock=clock), store, folder, actor="demo")
     try:
         yield from make_api(store, clock, sqlite_url)
     finally:
@@ -87,6 +91,7 @@ def test_northwind_area_outage(api: Api) -> None:
     ops = Ops(api.store, api.clock, runtime)
     shown = selfservice.view(ops, runtime.instance(case.id))["texts"]
     assert shown[0] == f"We know about it: Broadband outage in area {area}. We are working on it."
+    api.clock.advance(timedelta(hours=3))  # a three-hour outage: a 10 EUR credit, no approval
     node("node_up", "a")
     worker.round()
     worker.round()
@@ -97,3 +102,36 @@ def test_northwind_area_outage(api: Api) -> None:
     assert confirm["element_id"] == "confirm_restoration"
     restored = [m for m in worker.email.sent if "works again" in m.text]
     assert len(restored) == len(told)
+    # the compensation flow started once per affected customer, decided 10 EUR and told them
+    with api.store.reading() as conn:
+        found = conn.execute(
+            select(process_instances.c.id).where(
+                process_instances.c.process_key == "outage_compensation"
+            )
+        ).scalars()
+        compensations = [runtime.instance(i) for i in found]
+    assert sorted(i.vars["customerId"] for i in compensations) == sorted(told)
+    assert {i.status for i in compensations} == {"completed"}
+    assert {i.vars["credit"]["amount"] for i in compensations} == {10}
+    credited = [m for m in worker.email.sent if "we credit 10 EUR" in m.text]
+    assert sorted(m.to for m in credited) == sorted(m.to for m in restored)
+    worker.round()  # nothing twice
+    assert len([m for m in worker.email.sent if "we credit" in m.text]) == len(told)
+
+    # a nine-hour outage: 25 EUR, over the threshold, so billing approves before the customer
+    # is told
+    long = runtime.start(
+        "outage_compensation",
+        {"customerId": someone, "situationKey": area, "situationHours": 9},
+    )
+    (approval,) = runtime.work_items(instance_id=long.id)
+    assert approval["element_id"] == "approve_credit" and approval["candidate_groups"] == [
+        "billing"
+    ]
+    worker.round()
+    assert not [m for m in worker.email.sent if "25 EUR" in m.text]
+    runtime.complete_work_item(approval["id"], {"creditApproved": True})
+    worker.round()
+    (told_25,) = [m for m in worker.email.sent if "we credit 25 EUR" in m.text]
+    assert told_25.to == f"c{ids.index(someone)}@example.nl"
+    assert runtime.instance(long.id).status == "completed"

@@ -31,6 +31,11 @@ from flowdesk.store.process_tables import process_instances
 
 _NS = uuid.UUID("9a7c1e44-5b2f-4c8e-b1d3-7e6f0a2c4d58")
 MAX_ATTEMPTS = 3
+#: Service tasks of this topic (external) tell the instance's customer (`customerId`) the text
+#: of variable `message` on their preferred channel; the situations worker runs them, so a flow
+#: a situation starts (the demo's outage compensation) can tell the customer its outcome.
+NOTIFY_TOPIC = "notify-customer"
+WORKER = "flowdesk-situations"
 
 
 def alert_of(spec: dict[str, Any], now: datetime) -> tuple[dict[str, Any], NewEvent]:
@@ -101,6 +106,42 @@ class ActionRunner:
                 done += 1
             except Exception as error:  # one failing action must not stop the others
                 self._failed(row.key, row.attempts, error)
+        return done + self.notify_tasks(limit)
+
+    def notify_tasks(self, limit: int = 100) -> int:
+        """Run the `notify-customer` service tasks that are due; returns how many finished.
+        The contact id is derived from the task, so a task run again after a crash between
+        sending and completing finds its contact and only completes."""
+        if not self.runtime.external_due([NOTIFY_TOPIC]):
+            return 0
+        done = 0
+        for task in self.runtime.fetch_and_lock(WORKER, [NOTIFY_TOPIC], max_tasks=limit):
+            try:
+                customer_id = task.variables.get("customerId")
+                text = task.variables.get("message")
+                if not isinstance(customer_id, str) or not isinstance(text, str) or not text:
+                    raise ValueError("a notify-customer task needs variables customerId, message")
+                contact_id = str(uuid.uuid5(_NS, f"task\n{task.id}"))
+                with self.store.reading() as conn:
+                    found = conn.execute(select(contacts.c.id).where(contacts.c.id == contact_id))
+                    sent = found.first() is not None
+                status = "sent before"
+                if not sent:
+                    outcome = notify(
+                        self.store,
+                        self.clock,
+                        customer_id,
+                        text,
+                        senders=self.senders,
+                        subject=task.variables.get("subject"),
+                        ids=_OneId(contact_id),
+                    )
+                    status = outcome.status
+                variables = {"notified": status, "notificationContactId": contact_id}
+                self.runtime.complete_external_task(task.id, WORKER, variables)
+                done += 1
+            except Exception as error:  # the task shows the error; the others go on
+                self.runtime.fail_external_task(task.id, WORKER, f"{type(error).__name__}: {error}")
         return done
 
     def _run(self, key: str, kind: str, customer_id: str | None, spec: dict[str, Any]) -> None:
@@ -166,6 +207,11 @@ class ActionRunner:
             situationKey=situation.get("key"),
             situationTitle=situation.get("title"),
         )
+        raised = situation.get("raised_at")
+        if isinstance(raised, int | float):  # how long it lasted (so far): what a credit reads
+            cleared = situation.get("cleared_at")
+            end = cleared if isinstance(cleared, int | float) else self.clock.now().timestamp()
+            variables["situationHours"] = round(max(0.0, end - raised) / 3600, 2)
         if customer_id is not None:
             variables["customerId"] = customer_id
         state = self.runtime.start(

@@ -402,6 +402,8 @@ class SituationConsumer:
                 rendered = _render(spec[name], scope)
                 spec[name] = rendered
         spec["situation"] = {"id": s["id"], "key": s["key"], "title": s.get("title")}
+        if action.kind == "start_flow":  # the flow reads how long it lasted (situationHours)
+            spec["situation"].update(raised_at=s.get("raised_at"), cleared_at=s.get("cleared_at"))
         conn = uow.connection
         now = self.clock.now()
         if action.kind == "alert":  # its effect is a row of ours: done here, at once
