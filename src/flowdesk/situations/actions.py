@@ -24,6 +24,7 @@ from flowdesk.contacts.models import contacts
 from flowdesk.core.clock import Clock, SystemClock
 from flowdesk.core.event_types import EventType
 from flowdesk.core.events import NewEvent
+from flowdesk.customers.models import customers
 from flowdesk.runtime.processes import ProcessRuntime
 from flowdesk.situations.models import situation_actions
 from flowdesk.store import Store, UnitOfWork
@@ -214,6 +215,12 @@ class ActionRunner:
             variables["situationHours"] = round(max(0.0, end - raised) / 3600, 2)
         if customer_id is not None:
             variables["customerId"] = customer_id
+            with self.store.reading() as conn:  # what decisions about the customer read
+                segment = conn.execute(
+                    select(customers.c.segment).where(customers.c.id == customer_id)
+                ).scalar()
+            if segment is not None:
+                variables.setdefault("customerSegment", segment)
         state = self.runtime.start(
             str(spec["process"]), variables, business_key=business_key, actor="situations"
         )
