@@ -150,7 +150,7 @@ class Floor:
                 waiting[:] = [s for s in waiting if s >= t]
         elif kind == "pay_failed":
             amount = d["amount"]
-            if amount > 10 and any(t - s <= 3600 for s in self.orders.pop(k, [])):
+            if amount > 10 and any(t - s < 3600 for s in self.orders.pop(k, [])):
                 self.hit("failed-after-order", k)
             if amount > 498:
                 self.hit("big-failure", k)
@@ -193,7 +193,7 @@ class Floor:
             if len(q5) >= 5:
                 self.hit("brute-force", k)
             self.lfails.setdefault(k, []).append(t)
-        elif kind == "reset" and any(t - s <= 600 for s in self.lfails.pop(k, [])):
+        elif kind == "reset" and any(t - s < 600 for s in self.lfails.pop(k, [])):
             self.hit("reset-after-failures", k)
 
 

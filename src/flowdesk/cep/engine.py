@@ -530,8 +530,8 @@ class _Runner:
             kept: list[Any] = []
             done: list[Any] = []
             for partial in partials:
-                if partial[1] < horizon:
-                    continue  # too old: the sequence can no longer complete
+                if partial[1] <= horizon:
+                    continue  # too old (Flink's `within`: B exactly T after A is too late)
                 if partial[0] == role:
                     if role == last:
                         done.append(partial)
@@ -618,7 +618,7 @@ class _Runner:
             if isinstance(match, Threshold):
                 self.evict(match, part, now)
             elif isinstance(match, Sequence) and part.get("p"):
-                part["p"] = [p for p in part["p"] if p[1] >= now - match.within]
+                part["p"] = [p for p in part["p"] if p[1] > now - match.within]
             if before != len(part.get("w", ())) + len(part.get("p", ())):
                 self.tidy(key, part)
 
