@@ -61,8 +61,14 @@ class Change(NamedTuple):
 
 #: What a rule does with an event of its key: (key, event, changes out).
 Handler = Callable[[str, Event, list[Change]], None]
-#: The handlers that share a key expression (its compiled function; None: no key).
-_Group = tuple[Callable[[Any], Any] | None, tuple[Handler, ...]]
+#: The handlers that share a key expression (its compiled function, None: no key; the two
+#: names of a `a.b` path, read inline).
+_Group = tuple[Callable[[Any], Any] | None, tuple[str, str] | None, tuple[Handler, ...]]
+
+
+def _pair(getter: Getter | None) -> tuple[str, str] | None:
+    path = None if getter is None else getter.path
+    return (path[0], path[1]) if path is not None and len(path) == 2 else None
 
 
 def _key(value: Any) -> str | None:
@@ -162,26 +168,33 @@ class _Runner:
         within = match.within
         function = match.function
         of = match.of.get if match.of is not None else None
+        # `of: data.amount` is read inline (a call per event less); anything else through `of`
+        pair = _pair(match.of)
+        first, second = pair if pair is not None else ("", "")
         at_least = match.at_least
         at_most = match.at_most
         matched = self.matched
         tidy = self.tidy
 
-        def window_of(key: str) -> tuple[dict[str, Any], list[Any]]:
-            part = parts.get(key)
-            if part is None:
-                window: list[Any] = []
-                part = parts[key] = {"w": window}
-                return part, window
-            existing: list[Any] | None = part.get("w")
-            if existing is None:
-                existing = part["w"] = []
-            return part, existing
+        def value_of(context: Mapping[str, Any]) -> Any:
+            if pair is not None:
+                inner = context.get(first)
+                if type(inner) is dict:
+                    return inner.get(second)
+            return of(context) if of is not None else None
 
         if function == "count":
 
             def count(key: str, event: Event, out: list[Change]) -> None:
-                part, window = window_of(key)
+                part = parts.get(key)
+                window: list[Any] | None
+                if part is None:
+                    window = []
+                    part = parts[key] = {"w": window}
+                else:
+                    window = part.get("w")
+                    if window is None:
+                        window = part["w"] = []
                 mark(key)
                 now = event.time
                 window.append((now, None))
@@ -202,10 +215,23 @@ class _Runner:
         if function == "distinct":
 
             def distinct(key: str, event: Event, out: list[Change]) -> None:
-                value: Any = of(event.context) if of is not None else None
+                context = event.context
+                value: Any
+                if pair is not None and type(inner := context.get(first)) is dict:
+                    value = inner.get(second)
+                else:
+                    value = value_of(context)
                 if type(value) is not str:
                     value = _key(value)
-                part, window = window_of(key)
+                part = parts.get(key)
+                window: list[Any] | None
+                if part is None:
+                    window = []
+                    part = parts[key] = {"w": window}
+                else:
+                    window = part.get("w")
+                    if window is None:
+                        window = part["w"] = []
                 mark(key)
                 now = event.time
                 window.append((now, value))
@@ -236,12 +262,25 @@ class _Runner:
         average = function == "avg"
 
         def numeric(key: str, event: Event, out: list[Change]) -> None:
-            value: Any = of(event.context) if of is not None else None
+            context = event.context
+            value: Any
+            if pair is not None and type(inner := context.get(first)) is dict:
+                value = inner.get(second)
+            else:
+                value = value_of(context)
             if type(value) is not int and type(value) is not float:
                 value = _number(value)
                 if value is None:
                     return
-            part, window = window_of(key)
+            part = parts.get(key)
+            window: list[Any] | None
+            if part is None:
+                window = []
+                part = parts[key] = {"w": window}
+            else:
+                window = part.get("w")
+                if window is None:
+                    window = part["w"] = []
             mark(key)
             now = event.time
             window.append((now, value))
@@ -653,7 +692,7 @@ class Engine:
                     self._route(t, runner.key_getter(specs[role]), runner.handlers[role])
         #: the same, flattened for the per-event path: (key function or None, handlers)
         self._dispatch: dict[str, tuple[_Group, ...]] = {
-            t: tuple((None if g is None else g.get, tuple(hs)) for g, hs in groups)
+            t: tuple((None if g is None else g.get, _pair(g), tuple(hs)) for g, hs in groups)
             for t, groups in self.routes.items()
         }
         self.now = 0.0
@@ -704,8 +743,13 @@ class Engine:
         groups = self._dispatch.get(event.type)
         if groups is not None:
             context = event.context
-            for get, handlers in groups:
-                key: Any = NO_KEY if get is None else get(context)
+            for get, path, handlers in groups:
+                key: Any
+                if path is not None:  # `data.area`: read here, not through a call
+                    inner = context.get(path[0])
+                    key = inner.get(path[1]) if type(inner) is dict else get(context)  # type: ignore[misc]
+                else:
+                    key = NO_KEY if get is None else get(context)
                 if type(key) is not str:
                     key = _key(key)
                     if key is None:
