@@ -49,7 +49,7 @@ def test_the_built_package_carries_the_demo_company_and_loads_it(tmp_path: Path)
         timeout=180,
     )
     assert run.returncode == 0, run.stderr
-    assert f"deployed 9 experience flows from {shipped}" in run.stdout
+    assert f"deployed 8 experience flows from {shipped}" in run.stdout
     store = Store.open(f"sqlite:///{database}")
     try:
         keys = {d["key"] for d in ProcessRuntime(store).definitions()}

@@ -96,6 +96,6 @@ def test_a_malformed_owner_is_refused_with_its_line(tmp_path: Path) -> None:
 
 def test_every_demo_flow_has_an_owner() -> None:
     flows = sorted(p.parent for p in DEMO.glob("*/flow.yaml"))
-    assert len(flows) == 9
+    assert len(flows) == 8
     for folder in flows:
         assert load_bundle(folder).owner, folder.name

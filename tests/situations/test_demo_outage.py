@@ -31,9 +31,8 @@ def api(sqlite_url: str, clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("FLOWDESK_WEBHOOK_INTERVAL", "0")
     store = Store.open(sqlite_url)
     store.upgrade()
-    for name in ("outage-restoration", "outage-compensation"):
-        folder: Path = default_demo_dir() / name
-        deploy_bundle(ProcessRuntime(store, clock=clock), store, folder, actor="demo")
+    folder: Path = default_demo_dir() / "outage-restoration"
+    deploy_bundle(ProcessRuntime(store, clock=clock), store, folder, actor="demo")
     try:
         yield from make_api(store, clock, sqlite_url)
     finally:

@@ -26,7 +26,7 @@ def test_supervisor_sees_each_flow_with_its_owner(
             page.text,
         )
     )
-    assert len(rows) == 9  # the eight case flows and outage compensation
+    assert len(rows) == 8
     assert rows["outage_restoration"][0] == "wchen"
     assert rows["refund_request"][0] == "kkowalski"
     owner, open_items = rows["complaint"]

@@ -451,7 +451,7 @@ def outage_compensation() -> tuple[str, Flow]:
         F("f_notify", "word_credit", "notify_credit"),
         F("f_granted", "notify_credit", "credit_granted"),
     ]
-    return "outage-compensation", Flow(
+    return "outage-restoration", Flow(
         "outage_compensation",
         "Outage compensation",
         nodes,
