@@ -166,3 +166,18 @@ patterns:
     assert "patterns.1.actions.0.start_flow.process" in paths
     with pytest.raises(RuleError):
         compile_rules({"patterns": []})
+
+
+def test_window_boundaries_are_half_open_and_time_passes_first() -> None:
+    """Every window is (t - T, t], as in Esper and Flink CEP: an entry exactly T old is out, a
+    B exactly T after its A is too late; a deadline due at t fires before an event at t."""
+    engine = Engine(compile_rules(yaml.safe_load(RULES)))
+    down = [ev(i, t, "network.node_down", area="x") for i, t in enumerate((0, 300, 600))]
+    assert run(engine, down) == []  # at 600 the event at 0 is exactly ten minutes old: out
+    assert run(engine, [ev(3, 601, "network.node_down", area="x")]) == [("raised", "outage", "x")]
+    late = [ev(4, 1000, "order.placed", order=7), ev(5, 4600, "payment.failed", order=7, amount=20)]
+    assert run(engine, late) == []  # exactly an hour after the order
+    just = [ev(6, 2000, "order.placed", order=8), ev(7, 5599, "payment.failed", order=8, amount=20)]
+    assert run(engine, just) == [("raised", "failed-after-order", "8")]
+    # order 7 (placed at 1000) is due at 8200: a shipment at exactly 8200 comes too late
+    assert run(engine, [ev(8, 8200, "order.shipped", order=7)]) == [("raised", "not-shipped", "7")]

@@ -1,4 +1,4 @@
-"""The eight demo flows of Northwind Energy & Fibre, written out as
+"""The demo flows of Northwind Energy & Fibre, written out as
 src/flowdesk/demo/company/<flow>/<process>.bpmn (package data: the demo ships in the wheel).
 
 Run `python tools/demo_flows/build_flows.py` after changing a flow here; tests/demo checks that the
@@ -27,6 +27,7 @@ from bpmn_layout import (
     user,
     xor,
 )
+from bpmn_layout import N as Node
 
 DEMO = Path(__file__).resolve().parents[2] / "src" / "flowdesk" / "demo" / "company"
 
@@ -408,6 +409,57 @@ def cancellation_retention() -> tuple[str, Flow]:
     )
 
 
+def outage_compensation() -> tuple[str, Flow]:
+    """Started per affected customer when an area outage clears (the area-outage pattern's
+    `start_flow` on `cleared`): a DMN table decides the credit from the outage's duration,
+    billing approves the larger ones, the customer is told by the `notify-customer` task."""
+    approve = user("approve_credit", "Approve outage credit", "billing", 3, row=-1)
+    notify = Node(
+        "notify_credit",
+        "serviceTask",
+        "Tell the customer",
+        "front_office",
+        7,
+        0,
+        {"camunda:type": "external", "camunda:topic": "notify-customer"},
+    )
+    message = (
+        '"Northwind: for the broadband outage in your area (" + situationKey + ") we credit "'
+        ' + string(credit.amount) + " EUR to your next bill. Sorry for the trouble."'
+    )
+    nodes = [
+        start("outage_cleared", "billing", 0, "Area outage cleared"),
+        rule("decide_credit", "Decide the outage credit", "billing", 1, "outage_credit", "credit"),
+        xor("needs_approval", "Approval needed?", "billing", 2),
+        approve,
+        xor("is_approved", "Approved?", "billing", 4, row=-1),
+        end("credit_declined", "billing", 5, "Credit declined", row=-2),
+        xor("credit_merge", None, "billing", 5),
+        script("word_credit", "Word the credit", "front_office", 6, "message", message),
+        notify,
+        end("credit_granted", "front_office", 8, "Credit granted"),
+    ]
+    flows = [
+        F("f_decide", "outage_cleared", "decide_credit"),
+        F("f_level", "decide_credit", "needs_approval"),
+        F("f_auto", "needs_approval", "credit_merge", "auto", "credit.approval = false"),
+        F("f_needs", "needs_approval", "approve_credit", "approval"),
+        F("f_approved_q", "approve_credit", "is_approved"),
+        F("f_approved", "is_approved", "credit_merge", "approved", "creditApproved = true"),
+        F("f_declined", "is_approved", "credit_declined", "declined"),
+        F("f_word", "credit_merge", "word_credit"),
+        F("f_notify", "word_credit", "notify_credit"),
+        F("f_granted", "notify_credit", "credit_granted"),
+    ]
+    return "outage-restoration", Flow(
+        "outage_compensation",
+        "Outage compensation",
+        nodes,
+        flows,
+        defaults={"needs_approval": "f_needs", "is_approved": "f_declined"},
+    )
+
+
 FLOWS = [
     new_installation,
     outage_restoration,
@@ -417,6 +469,7 @@ FLOWS = [
     moving_house,
     account_takeover,
     cancellation_retention,
+    outage_compensation,
 ]
 
 

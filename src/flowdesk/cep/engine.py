@@ -61,6 +61,14 @@ class Change(NamedTuple):
 
 #: What a rule does with an event of its key: (key, event, changes out).
 Handler = Callable[[str, Event, list[Change]], None]
+#: The handlers that share a key expression (its compiled function, None: no key; the two
+#: names of a `a.b` path, read inline).
+_Group = tuple[Callable[[Any], Any] | None, tuple[str, str] | None, tuple[Handler, ...]]
+
+
+def _pair(getter: Getter | None) -> tuple[str, str] | None:
+    path = None if getter is None else getter.path
+    return (path[0], path[1]) if path is not None and len(path) == 2 else None
 
 
 def _key(value: Any) -> str | None:
@@ -91,6 +99,8 @@ class _Runner:
         self.dirty: set[str] = set()  # keys of the partitions changed since take_dirty
         match = rule.match
         self.match = match
+        self.rule_id = rule.id
+        self.timeout = rule.timeout
         self.title = rule.title
         text = rule.title.text if rule.title is not None else ""
         # a title that does not read count or value is the same for every update
@@ -124,7 +134,7 @@ class _Runner:
         if isinstance(match, Threshold):
             if match.window == "sliding":
                 return self.sliding(match)
-            return lambda key, event, out: self.tumbling(match, key, event, out)
+            return self.tumbling(match)
         if isinstance(match, EventSpec):
 
             def single(key: str, event: Event, out: list[Change]) -> None:
@@ -135,8 +145,8 @@ class _Runner:
             return single
         if isinstance(match, Sequence):
             if role == 0:
-                return self.sequence_start
-            return lambda key, event, out: self.sequence(match, key, event, role, out)
+                return self.sequence_starter()
+            return self.sequence_step(match, role)
         if role == 0:
             name = match.calendar
             add: CalendarAdd = _wall_clock
@@ -145,70 +155,152 @@ class _Runner:
                 def add(start: float, seconds: float) -> float:
                     return self.engine.calendar(name)(start, seconds)
 
-            return lambda key, event, out: self.absence_start(add, match, key, event)
+            return self.absence_starter(add, match)
         return self.absence_cancel
 
     def sliding(self, match: Threshold) -> Handler:
         """A sliding window with its running aggregate (sum, distinct counts) kept beside the
-        entries, specialised for the rule's function: adding an event and evicting the old
-        ones never recomputes the window."""
+        entries, one closure per aggregate function: adding an event and evicting the old
+        ones never recomputes the window, and the per-event path tests nothing about the rule
+        (the window is usually two or three entries: a list and a slice delete beat a deque)."""
         parts = self.parts
-        dirty = self.dirty
+        mark = self.dirty.add
         within = match.within
         function = match.function
-        numeric = function == "sum" or function == "avg"
-        distinct = function == "distinct"
         of = match.of.get if match.of is not None else None
+        # `of: data.amount` is read inline (a call per event less); anything else through `of`
+        pair = _pair(match.of)
+        first, second = pair if pair is not None else ("", "")
         at_least = match.at_least
         at_most = match.at_most
-        evict = self.evict
         matched = self.matched
         tidy = self.tidy
 
-        def slide(key: str, event: Event, out: list[Change]) -> None:
-            value: Any = None
-            if of is not None:
-                value = of(event.context)
-                if numeric:
-                    if type(value) is not int and type(value) is not float:
-                        value = _number(value)
-                        if value is None:
-                            return
-                elif type(value) is not str:
+        def value_of(context: Mapping[str, Any]) -> Any:
+            if pair is not None:
+                inner = context.get(first)
+                if type(inner) is dict:
+                    return inner.get(second)
+            return of(context) if of is not None else None
+
+        if function == "count":
+
+            def count(key: str, event: Event, out: list[Change]) -> None:
+                part = parts.get(key)
+                window: list[Any] | None
+                if part is None:
+                    window = []
+                    part = parts[key] = {"w": window}
+                else:
+                    window = part.get("w")
+                    if window is None:
+                        window = part["w"] = []
+                mark(key)
+                now = event.time
+                window.append((now, None))
+                horizon = now - within
+                if window[0][0] <= horizon:
+                    drop = 1
+                    while window[drop][0] <= horizon:
+                        drop += 1
+                    del window[:drop]
+                result = len(window)
+                reached = at_least is not None and result >= at_least
+                if reached and (at_most is None or result <= at_most):
+                    matched(key, part, now, event.id, float(result), out)
+                    if "due" in part["s"]:
+                        tidy(key, part)
+
+            return count
+        if function == "distinct":
+
+            def distinct(key: str, event: Event, out: list[Change]) -> None:
+                context = event.context
+                value: Any
+                if pair is not None and type(inner := context.get(first)) is dict:
+                    value = inner.get(second)
+                else:
+                    value = value_of(context)
+                if type(value) is not str:
                     value = _key(value)
-            part = parts.get(key)
-            if part is None:
-                part = parts[key] = {}
-            dirty.add(key)
-            now = event.time
-            window = part.get("w")
-            if window is None:
-                window = part["w"] = []
-            window.append((now, value))
-            result: float
-            if numeric:
-                part["sum"] = part.get("sum", 0.0) + value
-            elif distinct:
+                part = parts.get(key)
+                window: list[Any] | None
+                if part is None:
+                    window = []
+                    part = parts[key] = {"w": window}
+                else:
+                    window = part.get("w")
+                    if window is None:
+                        window = part["w"] = []
+                mark(key)
+                now = event.time
+                window.append((now, value))
                 seen = part.get("d")
                 if seen is None:
                     seen = part["d"] = {}
                 seen[value] = seen.get(value, 0) + 1
-            if window[0][0] <= now - within:
-                evict(match, part, now)
-            if function == "count":
-                result = len(window)
-            elif numeric:
-                result = part["sum"] if function == "sum" else part["sum"] / len(window)
+                horizon = now - within
+                if window[0][0] <= horizon:
+                    drop = 0
+                    while window[drop][0] <= horizon:
+                        old = window[drop][1]
+                        left = seen[old] - 1
+                        if left:
+                            seen[old] = left
+                        else:
+                            del seen[old]
+                        drop += 1
+                    del window[:drop]
+                result = len(seen)
+                reached = at_least is not None and result >= at_least
+                if reached and (at_most is None or result <= at_most):
+                    matched(key, part, now, event.id, float(result), out)
+                    if "due" in part["s"]:
+                        tidy(key, part)
+
+            return distinct
+        average = function == "avg"
+
+        def numeric(key: str, event: Event, out: list[Change]) -> None:
+            context = event.context
+            value: Any
+            if pair is not None and type(inner := context.get(first)) is dict:
+                value = inner.get(second)
             else:
-                result = len(part["d"])
+                value = value_of(context)
+            if type(value) is not int and type(value) is not float:
+                value = _number(value)
+                if value is None:
+                    return
+            part = parts.get(key)
+            window: list[Any] | None
+            if part is None:
+                window = []
+                part = parts[key] = {"w": window}
+            else:
+                window = part.get("w")
+                if window is None:
+                    window = part["w"] = []
+            mark(key)
+            now = event.time
+            window.append((now, value))
+            total = part.get("sum", 0.0) + value
+            horizon = now - within
+            if window[0][0] <= horizon:
+                drop = 0
+                while window[drop][0] <= horizon:
+                    total -= window[drop][1]
+                    drop += 1
+                del window[:drop]
+            part["sum"] = total
+            result = total / len(window) if average else total
             reached = at_least is not None and result >= at_least
             if reached and (at_most is None or result <= at_most):
                 matched(key, part, now, event.id, float(result), out)
-            situation = part.get("s")
-            if situation is not None and "due" in situation:
-                tidy(key, part)
+                if "due" in part["s"]:
+                    tidy(key, part)
 
-        return slide
+        return numeric
 
     # -- helpers ------------------------------------------------------------------------------
     def part(self, key: str) -> dict[str, Any]:
@@ -253,34 +345,36 @@ class _Runner:
     def matched(
         self, key: str, part: dict[str, Any], at: float, trigger: str, value: Any, out: list[Change]
     ) -> None:
-        rule = self.rule
         situation = part.get("s")
-        if situation is None:
-            situation = {
-                "id": _situation_id(f"{rule.id}\n{key}\n{trigger}"),
-                "rule": rule.id,
-                "key": key,
-                "status": "active",
-                "raised_at": at,
-                "updated_at": at,
-                "count": 1,
-                "value": value,
-                "first_event": trigger,
-                "last_event": trigger,
-            }
-            kind = "raised"
-            part["s"] = situation
-        else:
+        if situation is not None:  # the common case: more events match an active situation
             situation["count"] += 1
             situation["updated_at"] = at
             situation["value"] = value
             situation["last_event"] = trigger
-            kind = "updated"
+            if self.timeout is not None:
+                situation["due"] = at + self.timeout
+            if self.title_varies:
+                situation["title"] = self.title_of(situation)
+            out.append(Change("updated", self.rule_id, situation.copy()))
+            return
+        rule = self.rule
+        situation = {
+            "id": _situation_id(f"{rule.id}\n{key}\n{trigger}"),
+            "rule": rule.id,
+            "key": key,
+            "status": "active",
+            "raised_at": at,
+            "updated_at": at,
+            "count": 1,
+            "value": value,
+            "first_event": trigger,
+            "last_event": trigger,
+        }
+        part["s"] = situation
         if rule.timeout is not None:
             situation["due"] = at + rule.timeout
-        if kind == "raised" or self.title_varies:
-            situation["title"] = self.title_of(situation)
-        out.append(Change(kind, rule.id, dict(situation)))
+        situation["title"] = self.title_of(situation)
+        out.append(Change("raised", rule.id, dict(situation)))
 
     def title_of(self, situation: dict[str, Any]) -> str:
         if self.title is None:
@@ -313,48 +407,65 @@ class _Runner:
         self.cleared(key, part, event.time, event.id, out)
         self.tidy(key, part)
 
-    def tumbling(self, match: Threshold, key: str, event: Event, out: list[Change]) -> None:
+    def tumbling(self, match: Threshold) -> Handler:
         """A tumbling window aligned to the epoch: one running bucket per key; the timer is
         set when a bucket opens (its end) or a situation changes, not for every event."""
         function = match.function
         numeric = function == "sum" or function == "avg"
-        value: Any = None
-        if match.of is not None:
-            value = match.of.get(event.context)
-            if numeric:
-                if type(value) is not int and type(value) is not float:
-                    value = _number(value)
-                    if value is None:
-                        return
-            elif type(value) is not str:
-                value = _key(value)
+        distinct = function == "distinct"
+        of = match.of.get if match.of is not None else None
         parts = self.parts
-        part = parts.get(key)
-        if part is None:
-            part = parts[key] = {}
-        self.dirty.add(key)
-        now = event.time
-        start = (now // match.within) * match.within
-        bucket = part.get("b")
-        fresh = bucket is None or bucket["start"] != start
-        if bucket is not None and fresh:
-            self.close_bucket(match, key, part, out)
-        if fresh:
-            bucket = part["b"] = {"start": start, "n": 0, "sum": 0.0, "d": {}}
-        assert bucket is not None
-        bucket["n"] += 1
-        if numeric:
-            bucket["sum"] += value
-        elif function == "distinct":
-            bucket["d"][value] = 1
-        result = self.bucket_value(match, bucket)
+        mark = self.dirty.add
+        within = match.within
         at_least = match.at_least
-        reached = at_least is not None and result >= at_least
-        if reached and (match.at_most is None or result <= match.at_most):
-            self.matched(key, part, now, event.id, result, out)
-            fresh = True
-        if fresh:
-            self.tidy(key, part)
+        at_most = match.at_most
+        close = self.close_bucket
+        matched = self.matched
+        tidy = self.tidy
+
+        def tumble(key: str, event: Event, out: list[Change]) -> None:
+            value: Any = None
+            if of is not None:
+                value = of(event.context)
+                if numeric:
+                    if type(value) is not int and type(value) is not float:
+                        value = _number(value)
+                        if value is None:
+                            return
+                elif type(value) is not str:
+                    value = _key(value)
+            part = parts.get(key)
+            if part is None:
+                part = parts[key] = {}
+            mark(key)
+            now = event.time
+            start = (now // within) * within
+            bucket = part.get("b")
+            fresh = bucket is None or bucket["start"] != start
+            if fresh:
+                if bucket is not None:
+                    close(match, key, part, out)
+                bucket = part["b"] = {"start": start, "n": 0, "sum": 0.0, "d": {}}
+            assert bucket is not None
+            n = bucket["n"] = bucket["n"] + 1
+            result: float
+            if numeric:
+                total = bucket["sum"] = bucket["sum"] + value
+                result = total if function == "sum" else total / n
+            elif distinct:
+                seen = bucket["d"]
+                seen[value] = 1
+                result = len(seen)
+            else:
+                result = n
+            reached = at_least is not None and result >= at_least
+            if reached and (at_most is None or result <= at_most):
+                matched(key, part, now, event.id, float(result), out)
+                fresh = True
+            if fresh:
+                tidy(key, part)
+
+        return tumble
 
     @staticmethod
     def bucket_value(match: Threshold, bucket: dict[str, Any]) -> float:
@@ -412,70 +523,99 @@ class _Runner:
             part.pop("sum", None)
             part.pop("d", None)
 
-    def sequence_start(self, key: str, event: Event, _out: list[Change]) -> None:
+    def sequence_starter(self) -> Handler:
         """Every A starts its own partial match."""
         parts = self.parts
-        part = parts.get(key)
-        if part is None:
-            part = parts[key] = {}
-        self.dirty.add(key)
-        partials = part.get("p")
-        if partials is None:
-            part["p"] = [(1, event.time, event.id)]
-        else:
-            partials.append((1, event.time, event.id))
-        situation = part.get("s")
-        if situation is not None and "due" in situation:
-            self.tidy(key, part)
+        mark = self.dirty.add
+        tidy = self.tidy
 
-    def sequence(
-        self, match: Sequence, key: str, event: Event, role: int, out: list[Change]
-    ) -> None:
+        def start(key: str, event: Event, _out: list[Change]) -> None:
+            part = parts.get(key)
+            if part is None:
+                parts[key] = {"p": [(1, event.time, event.id)]}
+                mark(key)
+                return
+            mark(key)
+            partials = part.get("p")
+            if partials is None:
+                part["p"] = [(1, event.time, event.id)]
+            else:
+                partials.append((1, event.time, event.id))
+            situation = part.get("s")
+            if situation is not None and "due" in situation:
+                tidy(key, part)
+
+        return start
+
+    def sequence_step(self, match: Sequence, role: int) -> Handler:
         """A later step: advances the partial matches waiting for it, completes the last."""
-        part = self.parts.get(key)
-        if part is None:
-            return
-        partials = part.get("p")
-        if not partials:
-            return
-        now = event.time
+        parts = self.parts
+        mark = self.dirty.add
+        matched = self.matched
+        tidy = self.tidy
         last = len(match.steps) - 1
-        horizon = now - match.within
-        kept: list[Any] = []
-        done: list[Any] = []
-        for partial in partials:
-            if partial[1] < horizon:
-                continue  # too old: the sequence can no longer complete
-            if partial[0] == role:
-                if role == last:
-                    done.append(partial)
-                    continue
-                partial = (role + 1, partial[1], partial[2])
-            kept.append(partial)
-        part["p"] = kept
-        self.dirty.add(key)
-        for partial in done:
-            self.matched(key, part, now, partial[2], None, out)
-        self.tidy(key, part)
+        within = match.within
+        following = role + 1
 
-    def absence_start(self, add: CalendarAdd, match: Absence, key: str, event: Event) -> None:
+        def step(key: str, event: Event, out: list[Change]) -> None:
+            part = parts.get(key)
+            if part is None:
+                return
+            partials = part.get("p")
+            if not partials:
+                return
+            now = event.time
+            horizon = now - within
+            kept: list[Any] = []
+            done: list[Any] = []
+            for partial in partials:
+                if partial[1] <= horizon:
+                    continue  # too old (Flink's `within`: B exactly T after A is too late)
+                if partial[0] == role:
+                    if role == last:
+                        done.append(partial)
+                        continue
+                    partial = (following, partial[1], partial[2])
+                kept.append(partial)
+            part["p"] = kept
+            mark(key)
+            for partial in done:
+                matched(key, part, now, partial[2], None, out)
+            tidy(key, part)
+
+        return step
+
+    def absence_starter(self, add: CalendarAdd, match: Absence) -> Handler:
         """An A: its deadline joins the pending ones (the timer moves only when it is the
         earliest: deadlines arrive in time order, so usually it does not)."""
         parts = self.parts
-        part = parts.get(key)
-        if part is None:
-            part = parts[key] = {}
-        self.dirty.add(key)
-        deadline = add(event.time, match.within)
-        pending = part.get("a")
-        if pending:
-            pending.append((deadline, event.time, event.id))
-            timer = self.engine._scheduled.get((self.rule.id, key))
-            if timer is not None and timer <= deadline:
-                return  # the timer fires first; `expire` schedules what follows
-        else:
-            part["a"] = [(deadline, event.time, event.id)]
-        self.tidy(key, part)
+        mark = self.dirty.add
+        within = match.within
+        scheduled = self.engine._scheduled
+        schedule = self.engine.schedule
+        rule_id = self.rule_id
+        tidy = self.tidy
+
+        def start(key: str, event: Event, _out: list[Change]) -> None:
+            now = event.time
+            deadline = add(now, within)
+            mark(key)
+            part = parts.get(key)
+            if part is None:  # nothing else pending for the key: its deadline is the timer
+                parts[key] = {"a": [(deadline, now, event.id)]}
+                schedule(deadline, self, key)
+                return
+            pending = part.get("a")
+            if pending:
+                pending.append((deadline, now, event.id))
+                timer = scheduled.get((rule_id, key))
+                if timer is not None and timer <= deadline:
+                    return  # the timer fires first; `expire` schedules what follows
+            else:
+                part["a"] = [(deadline, now, event.id)]
+            tidy(key, part)
+
+        return start
 
     def absence_cancel(self, key: str, event: Event, _out: list[Change]) -> None:
         """A B cancels the As before it."""
@@ -517,7 +657,7 @@ class _Runner:
             if isinstance(match, Threshold):
                 self.evict(match, part, now)
             elif isinstance(match, Sequence) and part.get("p"):
-                part["p"] = [p for p in part["p"] if p[1] >= now - match.within]
+                part["p"] = [p for p in part["p"] if p[1] > now - match.within]
             if before != len(part.get("w", ())) + len(part.get("p", ())):
                 self.tidy(key, part)
 
@@ -534,6 +674,8 @@ class Engine:
     ) -> None:
         self.rules = list(rules)
         self.calendars = dict(calendars or {})
+        self._timers: list[tuple[float, str, str]] = []
+        self._scheduled: dict[tuple[str, str], float] = {}
         self.runners = {rule.id: _Runner(rule, self) for rule in self.rules}
         #: event type -> the handlers of the rules (and steps) that read it, nothing else;
         #: consecutive handlers with the same key expression share one evaluation of it
@@ -548,9 +690,12 @@ class Engine:
             for role in sorted(range(len(specs)), reverse=True):  # later steps first
                 for t in specs[role].types:
                     self._route(t, runner.key_getter(specs[role]), runner.handlers[role])
+        #: the same, flattened for the per-event path: (key function or None, handlers)
+        self._dispatch: dict[str, tuple[_Group, ...]] = {
+            t: tuple((None if g is None else g.get, _pair(g), tuple(hs)) for g, hs in groups)
+            for t, groups in self.routes.items()
+        }
         self.now = 0.0
-        self._timers: list[tuple[float, str, str]] = []
-        self._scheduled: dict[tuple[str, str], float] = {}
         self._swept = 0.0
         windows = [_window(r) for r in self.rules]
         self._sweep_every = max(60.0, min((w for w in windows if w), default=3600.0))
@@ -595,21 +740,20 @@ class Engine:
             if self._timers and self._timers[0][0] <= at:
                 self._fire(at, out)
             self.now = at
-        groups = self.routes.get(event.type)
-        if groups:
+        groups = self._dispatch.get(event.type)
+        if groups is not None:
             context = event.context
-            for getter, handlers in groups:
-                if getter is None:
-                    key = NO_KEY
+            for get, path, handlers in groups:
+                key: Any
+                if path is not None:  # `data.area`: read here, not through a call
+                    inner = context.get(path[0])
+                    key = inner.get(path[1]) if type(inner) is dict else get(context)  # type: ignore[misc]
                 else:
-                    value = getter.get(context)
-                    if type(value) is str:
-                        key = value
-                    else:
-                        other = _key(value)
-                        if other is None:
-                            continue
-                        key = other
+                    key = NO_KEY if get is None else get(context)
+                if type(key) is not str:
+                    key = _key(key)
+                    if key is None:
+                        continue
                 for handle in handlers:
                     handle(key, event, out)
         return out

@@ -68,15 +68,18 @@ class Getter:
     common case for keys - is read straight from the dictionaries, about twenty times faster
     than the general evaluation and with the same result for present and missing fields."""
 
-    __slots__ = ("expression", "get", "text")
+    __slots__ = ("expression", "get", "path", "text")
 
     def __init__(self, text: str, names: tuple[str, ...] = _NAMES):
         self.text = text
         self.expression: CompiledExpression = compile_expression(text, names=names)
         self.get: Callable[[Mapping[str, Any]], Any]
+        #: the names of a plain dotted path (the engine reads a two-name key inline)
+        self.path: tuple[str, ...] | None = None
         compare = _COMPARE.match(text.strip())
         if _PATH.match(text) and text not in ("null", "true", "false"):
-            self.get = _path_getter(tuple(text.split(".")))
+            self.path = tuple(text.split("."))
+            self.get = _path_getter(self.path)
         elif compare and compare.group(1) not in ("null", "true", "false"):
             path, op, literal = compare.groups()
             self.get = _comparison(_path_getter(tuple(path.split("."))), op, literal)

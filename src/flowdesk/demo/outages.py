@@ -5,11 +5,11 @@ events as the network monitoring would post them (CloudEvents, the same log entr
 from __future__ import annotations
 
 import hashlib
-import uuid
 from datetime import datetime
 
 from sqlalchemy import select
 
+from flowdesk.core.cloudevents import from_cloudevent
 from flowdesk.core.events import NewEvent
 from flowdesk.customers.models import customers
 from flowdesk.situations.customers import set_service_points
@@ -18,7 +18,6 @@ from flowdesk.store import Store
 
 AREAS = [f"NW-{n}" for n in range(1, 9)]
 SOURCE = "/northwind/network"
-_NS = uuid.UUID("6f1e8a52-3c0e-4c1e-9a35-8f0f2f7d8e10")  # as flowdesk.app.events
 
 
 def service_of(customer_id: str) -> tuple[str, list[str]]:
@@ -42,17 +41,18 @@ def assign_service_points(store: Store) -> int:
 
 
 def node_event(kind: str, area: str, node: str, at: datetime) -> NewEvent:
-    """`network.node_down` or `network.node_up` for a node of an area, as a CloudEvent."""
-    event_id = f"{kind}-{area}-{node}-{at.timestamp():.0f}"
-    external_type = "network." + kind  # another system's type: not in Flowdesk's registry
-    return NewEvent(
-        type=external_type,
-        time=at,
-        data={"cloudevent_id": event_id, "subject": node, "data": {"area": area, "node": node}},
-        source=SOURCE,
-        actor="demo",
-        id=str(uuid.uuid5(_NS, f"{SOURCE}\n{event_id}")),
-    )
+    """`network.node_down` or `network.node_up` for a node of an area: the CloudEvent the
+    monitoring would post, turned into its log entry the way `POST /api/v1/events` does."""
+    cloudevent = {
+        "specversion": "1.0",
+        "id": f"{kind}-{area}-{node}-{at.timestamp():.0f}",
+        "source": SOURCE,
+        "type": "network." + kind,  # another system's type: not in Flowdesk's registry
+        "subject": node,
+        "time": at.isoformat(),
+        "data": {"area": area, "node": node},
+    }
+    return from_cloudevent(cloudevent, at, "demo")
 
 
 def send(store: Store, *events: NewEvent) -> None:

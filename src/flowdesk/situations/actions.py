@@ -24,6 +24,7 @@ from flowdesk.contacts.models import contacts
 from flowdesk.core.clock import Clock, SystemClock
 from flowdesk.core.event_types import EventType
 from flowdesk.core.events import NewEvent
+from flowdesk.customers.models import customers
 from flowdesk.runtime.processes import ProcessRuntime
 from flowdesk.situations.models import situation_actions
 from flowdesk.store import Store, UnitOfWork
@@ -31,6 +32,39 @@ from flowdesk.store.process_tables import process_instances
 
 _NS = uuid.UUID("9a7c1e44-5b2f-4c8e-b1d3-7e6f0a2c4d58")
 MAX_ATTEMPTS = 3
+#: Service tasks of this topic (external) tell the instance's customer (`customerId`) the text
+#: of variable `message` on their preferred channel; the situations worker runs them, so a flow
+#: a situation starts (the demo's outage compensation) can tell the customer its outcome.
+NOTIFY_TOPIC = "notify-customer"
+WORKER = "flowdesk-situations"
+
+
+def alert_of(spec: dict[str, Any], now: datetime) -> tuple[dict[str, Any], NewEvent]:
+    """An alert action's result and its event: the effect is a row of ours, so the consumer
+    raises it in the transaction that plans it (no second transaction, no wait for a round of
+    the action runner)."""
+    situation = spec.get("situation") or {}
+    text = str(spec.get("text") or situation.get("title") or "")
+    alert = NewEvent(
+        EventType.SITUATION_ALERT,
+        now,
+        {"situation_id": situation.get("id"), "title": situation.get("title"), "text": text},
+        department=str(spec["department"]),
+    )
+    return {"department": spec["department"]}, alert
+
+
+def record_done(
+    uow: UnitOfWork,
+    key: str,
+    kind: str,
+    situation: dict[str, Any],
+    result: dict[str, Any],
+    now: datetime,
+    *also: NewEvent,
+) -> None:
+    """The events of an action done (its own and `also`), in the transaction that marks it."""
+    ActionRunner._events(uow, key, kind, situation, result, now, *also)
 
 
 class _OneId:
@@ -73,23 +107,49 @@ class ActionRunner:
                 done += 1
             except Exception as error:  # one failing action must not stop the others
                 self._failed(row.key, row.attempts, error)
+        return done + self.notify_tasks(limit)
+
+    def notify_tasks(self, limit: int = 100) -> int:
+        """Run the `notify-customer` service tasks that are due; returns how many finished.
+        The contact id is derived from the task, so a task run again after a crash between
+        sending and completing finds its contact and only completes."""
+        if not self.runtime.external_due([NOTIFY_TOPIC]):
+            return 0
+        done = 0
+        for task in self.runtime.fetch_and_lock(WORKER, [NOTIFY_TOPIC], max_tasks=limit):
+            try:
+                customer_id = task.variables.get("customerId")
+                text = task.variables.get("message")
+                if not isinstance(customer_id, str) or not isinstance(text, str) or not text:
+                    raise ValueError("a notify-customer task needs variables customerId, message")
+                contact_id = str(uuid.uuid5(_NS, f"task\n{task.id}"))
+                with self.store.reading() as conn:
+                    found = conn.execute(select(contacts.c.id).where(contacts.c.id == contact_id))
+                    sent = found.first() is not None
+                status = "sent before"
+                if not sent:
+                    outcome = notify(
+                        self.store,
+                        self.clock,
+                        customer_id,
+                        text,
+                        senders=self.senders,
+                        subject=task.variables.get("subject"),
+                        ids=_OneId(contact_id),
+                    )
+                    status = outcome.status
+                variables = {"notified": status, "notificationContactId": contact_id}
+                self.runtime.complete_external_task(task.id, WORKER, variables)
+                done += 1
+            except Exception as error:  # the task shows the error; the others go on
+                self.runtime.fail_external_task(task.id, WORKER, f"{type(error).__name__}: {error}")
         return done
 
     def _run(self, key: str, kind: str, customer_id: str | None, spec: dict[str, Any]) -> None:
         situation = spec.get("situation") or {}
-        if kind == "alert":
-            text = str(spec.get("text") or situation.get("title") or "")
-            alert = NewEvent(
-                EventType.SITUATION_ALERT,
-                self.clock.now(),
-                {
-                    "situation_id": situation.get("id"),
-                    "title": situation.get("title"),
-                    "text": text,
-                },
-                department=str(spec["department"]),
-            )
-            self._done(key, kind, situation, {"department": spec["department"]}, alert)
+        if kind == "alert":  # planned before alerts were raised in the planning transaction
+            result, alert = alert_of(spec, self.clock.now())
+            self._done(key, kind, situation, result, alert)
         elif kind in ("notify_customers", "hold_contacts"):
             self._notify(key, kind, customer_id, spec, situation)
         elif kind == "start_flow":
@@ -148,8 +208,19 @@ class ActionRunner:
             situationKey=situation.get("key"),
             situationTitle=situation.get("title"),
         )
+        raised = situation.get("raised_at")
+        if isinstance(raised, int | float):  # how long it lasted (so far): what a credit reads
+            cleared = situation.get("cleared_at")
+            end = cleared if isinstance(cleared, int | float) else self.clock.now().timestamp()
+            variables["situationHours"] = round(max(0.0, end - raised) / 3600, 2)
         if customer_id is not None:
             variables["customerId"] = customer_id
+            with self.store.reading() as conn:  # what decisions about the customer read
+                segment = conn.execute(
+                    select(customers.c.segment).where(customers.c.id == customer_id)
+                ).scalar()
+            if segment is not None:
+                variables.setdefault("customerSegment", segment)
         state = self.runtime.start(
             str(spec["process"]), variables, business_key=business_key, actor="situations"
         )

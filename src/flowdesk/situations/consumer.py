@@ -27,6 +27,7 @@ from flowdesk.core.event_types import EventType
 from flowdesk.core.events import NewEvent
 from flowdesk.core.jsonutil import dumps
 from flowdesk.experience.patterns import compile_deployed
+from flowdesk.situations.actions import alert_of, record_done
 from flowdesk.situations.customers import customer_contexts, select_customers, situation_scope
 from flowdesk.situations.models import (
     cep_partitions,
@@ -401,7 +402,32 @@ class SituationConsumer:
                 rendered = _render(spec[name], scope)
                 spec[name] = rendered
         spec["situation"] = {"id": s["id"], "key": s["key"], "title": s.get("title")}
+        if action.kind == "start_flow":  # the flow reads how long it lasted (situationHours)
+            spec["situation"].update(raised_at=s.get("raised_at"), cleared_at=s.get("cleared_at"))
         conn = uow.connection
+        now = self.clock.now()
+        if action.kind == "alert":  # its effect is a row of ours: done here, at once
+            result, alert = alert_of(spec, now)
+            planned = conn.execute(
+                _insert(conn)(situation_actions)
+                .values(
+                    key=key,
+                    situation_id=s["id"],
+                    kind=action.kind,
+                    customer_id=customer_id,
+                    status="done",
+                    attempts=0,
+                    spec=spec,
+                    result=result,
+                    created_at=now,
+                    done_at=now,
+                )
+                .on_conflict_do_nothing()
+                .returning(situation_actions.c.key)
+            ).first()
+            if planned is not None:  # None: planned before, by a batch read again after a crash
+                record_done(uow, key, action.kind, spec["situation"], result, now, alert)
+            return
         conn.execute(
             _insert(conn)(situation_actions)
             .values(
@@ -412,7 +438,7 @@ class SituationConsumer:
                 status="pending",
                 attempts=0,
                 spec=spec,
-                created_at=self.clock.now(),
+                created_at=now,
             )
             .on_conflict_do_nothing()
         )
@@ -431,6 +457,7 @@ class SituationConsumer:
         conn = uow.connection
         wanted = {e.customer_id for e in held if e.customer_id}
         contexts = {c["id"]: c for c in customer_contexts(conn, wanted)} if wanted else {}
+        pairs: list[tuple[_Held, dict[str, Any], dict[str, Any], int, Any]] = []
         for stored in held:
             customer = contexts.get(stored.customer_id or "")
             if customer is None or stored.contact_id is None:
@@ -441,42 +468,51 @@ class SituationConsumer:
                 if reasons and reason not in reasons:
                     continue
                 assert action.customers is not None
-                if not select_customers(action.customers, situation, [customer]):
-                    continue
-                h = situation_contacts.c
-                held_before = conn.execute(
-                    select(h.contact_id).where(
-                        h.situation_id == situation["id"], h.contact_id == stored.contact_id
-                    )
-                ).first()
-                if held_before is not None:
-                    continue  # a batch read again after a crash
-                conn.execute(
-                    situation_contacts.insert().values(
-                        situation_id=situation["id"],
-                        contact_id=stored.contact_id,
-                        customer_id=customer["id"],
-                        attached_at=self.clock.now(),
-                    )
+                if select_customers(action.customers, situation, [customer]):
+                    pairs.append((stored, customer, situation, index, action))
+        if not pairs:
+            return
+        h = situation_contacts.c
+        contact_ids = sorted({stored.contact_id for stored, *_ in pairs if stored.contact_id})
+        held_before = {  # one query for the batch: pairs attached by a batch read again
+            (row.situation_id, row.contact_id)
+            for start in range(0, len(contact_ids), 500)
+            for row in conn.execute(
+                select(h.situation_id, h.contact_id).where(
+                    h.contact_id.in_(contact_ids[start : start + 500])
                 )
-                uow.append(
-                    NewEvent(
-                        EventType.SITUATION_CONTACT_HELD,
-                        self.clock.now(),
-                        {"situation_id": situation["id"], "title": situation.get("title", "")},
-                        contact_id=stored.contact_id,
-                        customer_id=customer["id"],
-                        case_id=stored.case_id,
-                    )
+            )
+        }
+        for stored, customer, situation, index, action in pairs:
+            if (situation["id"], stored.contact_id) in held_before:
+                continue
+            held_before.add((situation["id"], stored.contact_id))
+            conn.execute(
+                situation_contacts.insert().values(
+                    situation_id=situation["id"],
+                    contact_id=stored.contact_id,
+                    customer_id=customer["id"],
+                    attached_at=self.clock.now(),
                 )
-                text = action.spec.get("text") or (
-                    '"We know about it: " + situation.title + ". We will keep you posted."'
+            )
+            uow.append(
+                NewEvent(
+                    EventType.SITUATION_CONTACT_HELD,
+                    self.clock.now(),
+                    {"situation_id": situation["id"], "title": situation.get("title", "")},
+                    contact_id=stored.contact_id,
+                    customer_id=customer["id"],
+                    case_id=stored.case_id,
                 )
-                change = Change("raised", situation["rule"], situation)
-                hold = type(action)(
-                    "hold_contacts", "raised", {"text": text, "contact_id": stored.contact_id}
-                )
-                self._plan(uow, change, index, hold, customer["id"], stored.contact_id)
+            )
+            text = action.spec.get("text") or (
+                '"We know about it: " + situation.title + ". We will keep you posted."'
+            )
+            change = Change("raised", situation["rule"], situation)
+            hold = type(action)(
+                "hold_contacts", "raised", {"text": text, "contact_id": stored.contact_id}
+            )
+            self._plan(uow, change, index, hold, customer["id"], stored.contact_id)
 
 
 class _Held(NamedTuple):
