@@ -328,7 +328,9 @@ def archive_month(
     sqlite = store.dialect == "sqlite"
     columns = [_raw(c, sqlite) for c in events.columns]
     chunks: list[pl.DataFrame] = []
-    with store.reading() as conn:
+    # A transaction of its own, not `store.reading()`: PostgreSQL reads run in autocommit,
+    # and the server-side cursor that streams the month needs a transaction block.
+    with store.engine.connect() as conn, conn.begin():
         result = conn.execution_options(yield_per=batch).execute(
             select(*columns).where(movable).order_by(events.c.seq)
         )
