@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 KINDS = ("const", "exp", "lognorm", "gamma", "uniform")
+K = TypeVar("K", bound=Hashable)
 
 
 @dataclass(frozen=True)
@@ -110,3 +111,69 @@ def fit(values: Sequence[float], candidates: Sequence[str] = ("exp", "lognorm", 
         if math.isfinite(aic) and (best is None or aic < best[0]):
             best = (aic, dist)
     return best[1] if best is not None else Dist("exp", mean)
+
+
+def loglik(dist: Dist, values: Sequence[float]) -> float:
+    """Log-likelihood of `values` (minutes) under `dist` (-inf where it cannot produce them)."""
+    import numpy as np
+    from scipy import stats
+
+    arr = np.asarray([max(v, 1e-3) for v in values], dtype=float)
+    if dist.kind == "exp":
+        return float(stats.expon.logpdf(arr, scale=dist.a).sum())
+    if dist.kind == "lognorm":
+        return float(stats.lognorm.logpdf(arr, dist.b, scale=math.exp(dist.a)).sum())
+    if dist.kind == "gamma":
+        return float(stats.gamma.logpdf(arr, dist.a, scale=dist.b).sum())
+    if dist.kind == "uniform":
+        return float(stats.uniform.logpdf(arr, dist.a, dist.b - dist.a).sum())
+    return 0.0 if all(abs(v - dist.a) < 1e-6 for v in arr) else -math.inf
+
+
+_PARAMETERS = {"exp": 1, "lognorm": 2, "gamma": 2, "uniform": 2, "const": 1}
+
+
+def fit_pooled(groups: Mapping[K, Sequence[float]]) -> dict[K, Dist]:
+    """One distribution per group, borrowing strength across groups (partial pooling).
+
+    The groups are the steps of one department: a step keeps a distribution of its own only
+    where its data fit it better than they fit the department's pooled one by more than the
+    own one's parameters cost (BIC: k ln n, the pooled fit counting as given; AIC's 2k let
+    about one step in six break away by chance); the others share the
+    pooled fit of the steps that did not break away. A step seen 60 times estimates an
+    exponential mean to +-13 %; five steps of one queue that wait alike estimate it together to
+    +-6 %, which is what keeps a back-test's per-flow turnarounds from inheriting each step's
+    sampling noise, while a step that really waits differently (a priority, another team)
+    still gets its own."""
+    data = {k: [v for v in vs if v >= 0 and math.isfinite(v)] for k, vs in groups.items()}
+    data = {k: vs for k, vs in data.items() if vs}
+    if not data:
+        return {}
+    own: dict[K, Dist] = {}
+    shared = list(data)
+    for _ in range(2):  # the pooled fit of the steps that stay, then once more against it
+        values = [v for k in shared for v in data[k]]
+        if len(values) < 5:
+            break
+        pooled = fit(values)
+        stay = []
+        for key in shared:
+            mine = data[key]
+            if len(mine) < 5:
+                stay.append(key)
+                continue
+            alone = fit(mine)
+            own_bic = _PARAMETERS[alone.kind] * math.log(len(mine)) - 2 * loglik(alone, mine)
+            if own_bic < -2 * loglik(pooled, mine):
+                own[key] = alone
+            else:
+                stay.append(key)
+        if stay == shared:
+            break
+        shared = stay
+    values = [v for k in shared for v in data[k]]
+    if values:
+        pooled = fit(values)
+        for key in shared:
+            own[key] = pooled
+    return own
