@@ -111,6 +111,12 @@ def test_a_back_test_simulates_the_last_days_from_the_days_before(seeded: str) -
     # the p90 of ~90 cases rests on the slowest nine: a loose check here, the 60-day run of
     # benchmarks/simulation.py measures it (+0.8 %, docs/simulation.md)
     assert abs(errors["turnaround_p90_h"]) < 0.4, report["pooled"]
+    # every figure with the observed value's bootstrap interval and the simulated one's
+    table = report["table"]
+    assert len(table) == len(errors) and report["within_10pct"].endswith(f"/{len(table)}")
+    for row in (r for r in table if r["flow"] == "all"):  # pooled: enough data for both
+        assert row["observed_low"] <= row["observed"] <= row["observed_high"], row
+        assert row["simulated_low"] <= row["simulated"] <= row["simulated_high"], row
     judged = [k for k, row in report["flows"].items() if row["cases"] >= 10]
     assert judged
     for key in judged:

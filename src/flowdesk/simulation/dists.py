@@ -131,49 +131,46 @@ def loglik(dist: Dist, values: Sequence[float]) -> float:
 
 
 _PARAMETERS = {"exp": 1, "lognorm": 2, "gamma": 2, "uniform": 2, "const": 1}
+#: A step breaks away from its department's pooled fit when a likelihood-ratio test rejects the
+#: pooled one for it at this level (5 % let one alike step in twenty go its own way by chance).
+SPLIT_LEVEL = 0.01
 
 
 def fit_pooled(groups: Mapping[K, Sequence[float]]) -> dict[K, Dist]:
     """One distribution per group, borrowing strength across groups (partial pooling).
 
     The groups are the steps of one department: a step keeps a distribution of its own only
-    where its data fit it better than they fit the department's pooled one by more than the
-    own one's parameters cost (BIC: k ln n, the pooled fit counting as given; AIC's 2k let
-    about one step in six break away by chance); the others share the
-    pooled fit of the steps that did not break away. A step seen 60 times estimates an
-    exponential mean to +-13 %; five steps of one queue that wait alike estimate it together to
-    +-6 %, which is what keeps a back-test's per-flow turnarounds from inheriting each step's
-    sampling noise, while a step that really waits differently (a priority, another team)
-    still gets its own."""
+    where a likelihood-ratio test says, at 1 %, that the pooled one does not fit its data;
+    the others share the pooled fit of the steps that did not break away. A step seen 60 times
+    estimates an exponential mean to +-13 %; five steps of one queue that wait alike estimate
+    it together to +-6 %, which keeps a back-test's per-flow turnarounds from inheriting each
+    step's sampling noise, while a step that really waits differently (a priority, another
+    team) still gets its own."""
     data = {k: [v for v in vs if v >= 0 and math.isfinite(v)] for k, vs in groups.items()}
     data = {k: vs for k, vs in data.items() if vs}
     if not data:
         return {}
+    from scipy import stats
+
+    alone = {k: fit(vs) for k, vs in data.items() if len(vs) >= 5}
+    # -2 log-likelihood under its own fit, plus what the own parameters must earn: the
+    # likelihood-ratio test's 1 % critical value (the pooled fit counting as given)
+    cost = {
+        k: float(stats.chi2.ppf(1 - SPLIT_LEVEL, _PARAMETERS[d.kind])) - 2 * loglik(d, data[k])
+        for k, d in alone.items()
+    }
     own: dict[K, Dist] = {}
     shared = list(data)
-    for _ in range(2):  # the pooled fit of the steps that stay, then once more against it
-        values = [v for k in shared for v in data[k]]
-        if len(values) < 5:
+    while shared:
+        pooled = fit([v for k in shared for v in data[k]])
+        # the step the pooled fit serves worst breaks away first (one at a time: a pooled fit
+        # bent by one odd step serves the alike ones badly too, until that step is out)
+        gains = {k: -2 * loglik(pooled, data[k]) - cost[k] for k in shared if k in alone}
+        worst = max(gains, key=lambda k: gains[k], default=None)
+        if worst is None or gains[worst] <= 0 or len(shared) == 1:
+            for key in shared:
+                own[key] = pooled
             break
-        pooled = fit(values)
-        stay = []
-        for key in shared:
-            mine = data[key]
-            if len(mine) < 5:
-                stay.append(key)
-                continue
-            alone = fit(mine)
-            own_bic = _PARAMETERS[alone.kind] * math.log(len(mine)) - 2 * loglik(alone, mine)
-            if own_bic < -2 * loglik(pooled, mine):
-                own[key] = alone
-            else:
-                stay.append(key)
-        if stay == shared:
-            break
-        shared = stay
-    values = [v for k in shared for v in data[k]]
-    if values:
-        pooled = fit(values)
-        for key in shared:
-            own[key] = pooled
+        own[worst] = alone[worst]
+        shared.remove(worst)
     return own

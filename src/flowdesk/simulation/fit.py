@@ -8,7 +8,7 @@ What is fitted, from the events of a window:
   the history's load) and the work time (claimed -> completed), each by `dists.fit`, pooled
   with the other steps of its department where they do not differ (`dists.fit_pooled`);
 - waits for the customer or a partner (catch events): reached -> completed, with the share
-  that is never answered (still open long after the slowest answer: `_answered`);
+  that is never answered (still open long after the slowest answer: `answered_waits`);
 - branch probabilities of exclusive and event-based gateways: which target came next;
 - agents' working hours and capacity: the hours they claim work in, and the most items they
   held at once;
@@ -217,7 +217,7 @@ def fit_history(
         node = flows[key].nodes[node_id]
         if node.delay.kind == "const":
             continue  # a timer: it always fires
-        never, dist = _answered(seen, until)
+        never, dist = answered_waits(seen, until)
         node.never = never
         if dist is not None:
             node.delay = dist
@@ -264,7 +264,7 @@ def fit_history(
     return Fitted(streams, own, agents, attached / max(cases, 1), cases, notes)
 
 
-def _answered(
+def answered_waits(
     seen: list[tuple[datetime, float | None]], until: datetime
 ) -> tuple[float, Dist | None]:
     """(share of waits never answered, the answered waits' distribution) from waits reached
