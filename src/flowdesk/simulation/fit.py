@@ -271,16 +271,20 @@ def answered_waits(
     in the window: (reached, minutes to the answer or None while open at `until`).
 
     A wait still open at the window's end is either slow or never answered; one reached
-    longer ago than the slowest answer seen counts as never (a customer who does not reply, a
-    partner who forgets). Only waits reached that long before the end say which, and only
-    their answers are free of the window's cut (late waits show only their quick answers), so
-    both come from them when there are enough; else the answers seen and no never share."""
-    answers = [m for _, m in seen if m is not None]
+    longer ago than twice the 95th percentile of the answers seen counts as never (a customer
+    who does not reply, a partner who forgets; twice a high percentile rather than the slowest
+    answer, which one straggler would stretch over most of the window). Only waits reached
+    that long before the end say which, and only their answers are free of the window's cut
+    (late waits show only their quick answers), so both come from them when there are enough;
+    else the answers seen and no never share."""
+    answers = sorted(m for _, m in seen if m is not None)
     if not answers:
         return 0.0, None
-    horizon = timedelta(minutes=max(answers))
+    p95 = answers[min(len(answers) - 1, int(0.95 * len(answers)))]
+    first = min(at for at, _ in seen)
+    horizon = min(timedelta(minutes=2 * p95), (until - first) / 2)
     old = [(at, m) for at, m in seen if at <= until - horizon]
-    if len(old) < 10:
+    if len(old) < 20:
         return 0.0, None
     old_answers = [m for _, m in old if m is not None]
     never = 1 - len(old_answers) / len(old)
