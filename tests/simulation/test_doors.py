@@ -194,6 +194,10 @@ def test_a_prepared_scenario_runs_through_the_api_and_its_limits_hold_at_every_d
         answer = client.post("/api/v1/simulations", json={"scenario": scenario})
         assert answer.status_code == 422, (scenario, answer.text)
         assert message in answer.json()["detail"], answer.text
+    # the page offers the same files; one it does not have is a 404, not an empty form
+    page = client.get("/simulation", params={"start": "price-change"})
+    assert page.status_code == 200 and "billing-inquiry: 1.3" in page.text
+    assert client.get("/simulation", params={"start": "no-such"}).status_code == 404
     bad = tmp_path / "crowd.yaml"
     bad.write_text("name: Crowd\nstaff: {billing: {early: 600}}\n")
     failed = CliRunner().invoke(cli, ["simulate", str(bad), "--database-url", seeded])

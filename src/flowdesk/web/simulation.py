@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from flowdesk.api.routes.common import ops_of
 from flowdesk.app import simulation as use
 from flowdesk.auth.roles import Permission
-from flowdesk.core.errors import FlowdeskError
+from flowdesk.core.errors import FlowdeskError, NotFoundError
 from flowdesk.web import charts, csrf
 from flowdesk.web.access import PageAccess, page_access
 from flowdesk.web.pages import form_data
@@ -189,7 +189,8 @@ def simulation_page(request: Request, access: Supervise, start: str = "") -> Res
         points = use.starting_points(access.user, ops)
         point = use.starting_point(access.user, ops, start) if start else None
     except FlowdeskError as exc:
-        return error_page(request, exc.message, status_code=422, principal=access.user)
+        status = 404 if isinstance(exc, NotFoundError) else 422
+        return error_page(request, exc.message, status_code=status, principal=access.user)
     return _page(request, access, base=base, form=_form_of(base, point), points=points)
 
 
