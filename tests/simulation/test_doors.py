@@ -20,6 +20,7 @@ from flowdesk.api.app import create_app
 from flowdesk.cli.demo import default_demo_dir, load_demo_content
 from flowdesk.cli.main import app as cli
 from flowdesk.core.clock import FixedClock
+from flowdesk.demo import COMPANY_DIR
 from flowdesk.demo.seed import seed
 from flowdesk.settings import Settings
 from flowdesk.simulation.backtest import backtest
@@ -110,6 +111,12 @@ def test_a_back_test_simulates_the_last_days_from_the_days_before(seeded: str) -
     # the p90 of ~90 cases rests on the slowest nine: a loose check here, the 60-day run of
     # benchmarks/simulation.py measures it (+0.8 %, docs/simulation.md)
     assert abs(errors["turnaround_p90_h"]) < 0.4, report["pooled"]
+    # every figure with the observed value's bootstrap interval and the simulated one's
+    table = report["table"]
+    assert len(table) == len(errors) and report["within_10pct"].endswith(f"/{len(table)}")
+    for row in (r for r in table if r["flow"] == "all"):  # pooled: enough data for both
+        assert row["observed_low"] <= row["observed"] <= row["observed_high"], row
+        assert row["simulated_low"] <= row["simulated"] <= row["simulated_high"], row
     judged = [k for k, row in report["flows"].items() if row["cases"] >= 10]
     assert judged
     for key in judged:
@@ -153,14 +160,60 @@ def test_bad_scenarios_are_422_and_agents_are_refused(client: TestClient) -> Non
     assert client.post("/api/v1/simulations", json={}).status_code == 403
 
 
+def test_a_prepared_scenario_runs_through_the_api_and_its_limits_hold_at_every_door(
+    client: TestClient, seeded: str, tmp_path: Path
+) -> None:
+    login(client, "akeller")
+    listed = client.get("/api/v1/simulations/scenarios")
+    assert listed.status_code == 200, listed.text
+    points = {p["id"]: p for p in listed.json()}
+    assert {"billing-leave", "price-change"} <= set(points)
+    leave = points["billing-leave"]
+    assert leave["name"] == "Three billing agents on leave"
+    ran = client.post(
+        "/api/v1/simulations", json={"scenario": leave["scenario"], "days": 2, "replications": 1}
+    )
+    assert ran.status_code == 200, ran.text
+    result = ran.json()
+    assert result["name"] == "Three billing agents on leave" and result["days"] == 2
+    assert result["baseline_model"]["staff"]["billing"]["early"] == 3
+    assert "early" not in result["scenario_model"]["staff"]["billing"]
+    # the limits are the scenario's: the API and the CLI refuse the same value the same way
+    refused = {
+        "staff.billing.early: must be 0 to 500, got 600": {"staff": {"billing": {"early": 600}}},
+        "staff_change.billing: must be -500 to 500, got 1000": {"staff_change": {"billing": 1000}},
+        "arrivals.all: must be 0 to 20, got 50": {"arrivals": {"all": 50}},
+        "arrivals.reasons.billing-inquiry: must be 0 to 20, got -1": {
+            "arrivals": {"reasons": {"billing-inquiry": -1}}
+        },
+        "capacity.billing: must be 1 to 50, got 0": {"capacity": {"billing": 0}},
+        "scenario: days: must be 1 to 90, got 91": {"days": 91},
+        "scenario: replications: expected a whole number, got 2.5": {"replications": 2.5},
+    }
+    for message, scenario in refused.items():
+        answer = client.post("/api/v1/simulations", json={"scenario": scenario})
+        assert answer.status_code == 422, (scenario, answer.text)
+        assert message in answer.json()["detail"], answer.text
+    # the page offers the same files; one it does not have is a 404, not an empty form
+    page = client.get("/simulation", params={"start": "price-change"})
+    assert page.status_code == 200 and "billing-inquiry: 1.3" in page.text
+    assert client.get("/simulation", params={"start": "no-such"}).status_code == 404
+    bad = tmp_path / "crowd.yaml"
+    bad.write_text("name: Crowd\nstaff: {billing: {early: 600}}\n")
+    failed = CliRunner().invoke(cli, ["simulate", str(bad), "--database-url", seeded])
+    assert failed.exit_code == 2
+    assert f"{bad}: staff.billing.early: must be 0 to 500, got 600" in " ".join(
+        failed.output.split()
+    )
+
+
 def test_the_cli_prints_baseline_and_scenario_side_by_side(seeded: str, tmp_path: Path) -> None:
-    scenario = tmp_path / "leave.yaml"
-    scenario.write_text("name: Billing on leave\nstaff_change: {billing: -3}\n")
+    scenario = COMPANY_DIR / "scenarios" / "billing-leave.yaml"  # a prepared one, package data
     runner = CliRunner()
     args = ["simulate", str(scenario), "--days", "2", "--replications", "2"]
     done = runner.invoke(cli, [*args, "--database-url", seeded])
     assert done.exit_code == 0, done.output
-    assert "Billing on leave" in done.output and "Baseline" in done.output
+    assert "Three billing agents on leave" in done.output and "Baseline" in done.output
     assert "billing: staff" in done.output
     broken = tmp_path / "broken.yaml"
     broken.write_text("name: x\nstaff: {billing: [\n")

@@ -17,15 +17,15 @@ from typing import Any
 from flowdesk.app.context import Caller, Ops, require
 from flowdesk.app.values import InvalidInput
 from flowdesk.auth.roles import Permission
-from flowdesk.core.errors import ConflictError
+from flowdesk.core.errors import ConflictError, NotFoundError
 from flowdesk.simulation import scenario as scenarios
 from flowdesk.simulation.baseline import BaselineError, baseline
 from flowdesk.simulation.model import Model
 from flowdesk.simulation.results import replicate, summarise
 from flowdesk.simulation.staffing import staffing_search
 
-MAX_DAYS = 90
-MAX_REPLICATIONS = 20
+MAX_DAYS = scenarios.MAX_DAYS
+MAX_REPLICATIONS = scenarios.MAX_REPLICATIONS
 FIT_DAYS = 30
 Progress = Callable[[int, int], None]
 
@@ -72,10 +72,8 @@ def _baseline(ops: Ops, versions: Mapping[str, int] | None = None) -> Model:
 
 
 def _check_limits(days: int, replications: int) -> None:
-    if not 1 <= days <= MAX_DAYS:
-        raise InvalidInput(f"days must be 1 to {MAX_DAYS}, got {days}")
-    if not 1 <= replications <= MAX_REPLICATIONS:
-        raise InvalidInput(f"replications must be 1 to {MAX_REPLICATIONS}, got {replications}")
+    """The scenario model's limits (flowdesk.simulation.scenario), for runs without one."""
+    scenarios.run_settings({}, days=days, replications=replications)
 
 
 def describe(model: Model) -> dict[str, Any]:
@@ -110,6 +108,40 @@ def baseline_view(caller: Caller, ops: Ops) -> dict[str, Any]:
     return describe(_baseline(ops))
 
 
+def starting_points(caller: Caller, ops: Ops) -> list[dict[str, Any]]:
+    """The company's prepared scenarios (scenarios/*.yaml beside the company file): what a
+    supervisor starts from instead of a blank copy; each is checked as a scenario file is."""
+    require(caller, Permission.SUPERVISE)
+    folder = Path(_company_file(ops)).parent / "scenarios"
+    out = []
+    for path in sorted(folder.glob("*.yaml")):
+        spec = scenarios.load_scenario(path)
+        out.append(
+            {
+                "id": path.stem,
+                "name": str(spec.get("name") or path.stem),
+                "description": str(spec.get("description") or ""),
+                "scenario": spec,
+            }
+        )
+    return out
+
+
+def starting_point(caller: Caller, ops: Ops, point: str) -> dict[str, Any]:
+    """One prepared scenario with the roster it gives (`staff`, per department and shift, the
+    baseline's shifts all present), for the page's editable copy."""
+    found = next((p for p in starting_points(caller, ops) if p["id"] == point), None)
+    if found is None:
+        raise NotFoundError(f"no prepared scenario {point!r}")
+    base = _baseline(ops)
+    changed = describe(scenarios.apply(base, found["scenario"], source=f"scenarios/{point}"))
+    staff = {
+        dept: {shift: changed["staff"].get(dept, {}).get(shift, 0) for shift in shifts}
+        for dept, shifts in describe(base)["staff"].items()
+    }
+    return {**found, "staff": staff}
+
+
 def _clean(value: Any) -> Any:
     """NaN (a figure with nothing to measure) as null, so the result is valid JSON."""
     if isinstance(value, float):
@@ -135,14 +167,9 @@ def run(
 ) -> dict[str, Any]:
     """Run the scenario (and the baseline beside it, same seeds) and summarise both."""
     require(caller, Permission.SUPERVISE)
-    try:
-        scenarios.check(scenario, source=source)
-        days = int(days or scenario.get("days") or 7)
-        replications = int(replications or scenario.get("replications") or 3)
-        seed = int(seed if seed is not None else scenario.get("seed") or 1)
-    except (TypeError, ValueError) as exc:
-        raise InvalidInput(f"scenario: {exc}") from None
-    _check_limits(days, replications)
+    days, replications, seed = scenarios.run_settings(
+        scenario, days=days, replications=replications, seed=seed, source=source
+    )
     versions = {}
     for key, spec in dict(scenario.get("flows") or {}).items():
         version = spec.get("version") if isinstance(spec, Mapping) else spec

@@ -439,6 +439,8 @@ def simulate(
                 new_item(case, node_id, now, first)
                 return
             if kind == DELAY:
+                if node.never > 0 and rng.random() < node.never:
+                    return  # no answer ever comes: the case stays open, as in the log
                 seq += 1
                 push(heap, (now + delays[(case.flow, node_id)](), seq, _ADVANCE, (case, node_id)))
                 return

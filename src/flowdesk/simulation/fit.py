@@ -5,8 +5,10 @@ What is fitted, from the events of a window:
   the window's day-of-week and hour-of-day shares (a product form: a month holds too few
   cases per flow for 168 separate rates);
 - per step (flow, task): the pickup delay (created -> claimed: the history's own waiting at
-  the history's load) and the work time (claimed -> completed), each by `dists.fit`;
-- waits for the customer or a partner (catch events): activated -> completed;
+  the history's load) and the work time (claimed -> completed), each by `dists.fit`, pooled
+  with the other steps of its department where they do not differ (`dists.fit_pooled`);
+- waits for the customer or a partner (catch events): reached -> completed, with the share
+  that is never answered (still open long after the slowest answer: `answered_waits`);
 - branch probabilities of exclusive and event-based gateways: which target came next;
 - agents' working hours and capacity: the hours they claim work in, and the most items they
   held at once;
@@ -29,7 +31,7 @@ from zoneinfo import ZoneInfo
 from flowdesk.calendars.calendar import BusinessCalendar
 from flowdesk.core.event_types import EventType
 from flowdesk.core.events import StoredEvent
-from flowdesk.simulation.dists import fit
+from flowdesk.simulation.dists import Dist, fit, fit_pooled
 from flowdesk.simulation.model import DELAY, TASK, XOR, Agent, Flow, Stream
 
 
@@ -70,6 +72,11 @@ def fit_history(
     act_open: dict[tuple[str, str], datetime] = {}
     token_at: dict[str, datetime] = {}
     delays: dict[tuple[str, str], list[float]] = defaultdict(list)
+    # waits reached straight from a step (task -> catch event): (instance, wait) -> reached;
+    # those still open at the window's end are the answers that never came (or not yet)
+    reached: dict[tuple[str, str], datetime] = {}
+    waits_seen: dict[tuple[str, str], list[tuple[datetime, float | None]]] = defaultdict(list)
+    ended: set[str] = set()
     items: dict[str, dict[str, Any]] = {}
     attached = 0
     cases = 0
@@ -96,6 +103,9 @@ def fit_history(
             dow[local.weekday()] += 1
             hod[local.hour] += 1
             cases += 1
+        elif kind in (EventType.PROCESS_COMPLETED, EventType.PROCESS_CANCELLED):
+            if ev.process_instance_id is not None:
+                ended.add(ev.process_instance_id)
         elif kind == EventType.CASE_CONTACT_ATTACHED:
             attached += 1
         elif kind == EventType.WORK_ITEM_CLAIMED:
@@ -120,7 +130,18 @@ def fit_history(
             elif kind == EventType.ELEMENT_COMPLETED:
                 completed[iid].append((ev.element_id, ev.time))
                 began = act_open.pop((iid, ev.element_id), None)
-                node = flows[instance_flow[iid]].nodes.get(ev.element_id)
+                flow_nodes = flows[instance_flow[iid]].nodes
+                node = flow_nodes.get(ev.element_id)
+                waited = reached.pop((iid, ev.element_id), None)
+                if waited is not None:
+                    waits_seen[(instance_flow[iid], ev.element_id)].append(
+                        (waited, (ev.time - waited).total_seconds() / 60)
+                    )
+                if node is not None and node.kind == TASK:
+                    for after in node.nexts:
+                        target = flow_nodes.get(after)
+                        if target is not None and target.kind == DELAY:
+                            reached[(iid, after)] = ev.time
                 if node is None or (node.kind != DELAY and not node.race):
                     # the token moves on when a step completes (an event-based gateway
                     # completes when its event comes: the wait began at its activation)
@@ -171,16 +192,35 @@ def fit_history(
             if "completed" in item:
                 works[k].append((item["completed"] - item["claimed"]).total_seconds() / 60)
                 held[agent] += [(item["claimed"], 1), (item["completed"], -1)]
-    for (key, node_id), values in works.items():
+    # per department, steps that wait and work alike share one fit (dists.fit_pooled)
+    by_dept: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for key, node_id in works:
         node = flows[key].nodes.get(node_id)
         if node is not None and node.kind == TASK:
-            node.work = fit(values)
-            if pickups.get((key, node_id)):
-                node.pickup = fit(pickups[(key, node_id)])
+            by_dept[node.department].append((key, node_id))
+    for steps in by_dept.values():
+        work_of = fit_pooled({k: works[k] for k in steps})
+        pickup_of = fit_pooled({k: pickups[k] for k in steps if pickups.get(k)})
+        for k in steps:
+            node = flows[k[0]].nodes[k[1]]
+            node.work = work_of[k]
+            if k in pickup_of:
+                node.pickup = pickup_of[k]
+    for (iid, node_id), at in reached.items():
+        if iid not in ended:
+            waits_seen[(instance_flow[iid], node_id)].append((at, None))
     for (key, node_id), values in delays.items():
         node = flows[key].nodes[node_id]
         if len(values) >= 3:
             node.delay = fit(values)
+    for (key, node_id), seen in waits_seen.items():
+        node = flows[key].nodes[node_id]
+        if node.delay.kind == "const":
+            continue  # a timer: it always fires
+        never, dist = answered_waits(seen, until)
+        node.never = never
+        if dist is not None:
+            node.delay = dist
     # branch probabilities: which target followed the gateway in the same instance
     taken: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
     for iid, seq in activated.items():
@@ -222,6 +262,33 @@ def fit_history(
             most = max(most, level)
         agents[agent] = (span, most)
     return Fitted(streams, own, agents, attached / max(cases, 1), cases, notes)
+
+
+def answered_waits(
+    seen: list[tuple[datetime, float | None]], until: datetime
+) -> tuple[float, Dist | None]:
+    """(share of waits never answered, the answered waits' distribution) from waits reached
+    in the window: (reached, minutes to the answer or None while open at `until`).
+
+    A wait still open at the window's end is either slow or never answered; one reached
+    longer ago than twice the 95th percentile of the answers seen counts as never (a customer
+    who does not reply, a partner who forgets; twice a high percentile rather than the slowest
+    answer, which one straggler would stretch over most of the window). Only waits reached
+    that long before the end say which, and only their answers are free of the window's cut
+    (late waits show only their quick answers), so both come from them when there are enough;
+    else the answers seen and no never share."""
+    answers = sorted(m for _, m in seen if m is not None)
+    if not answers:
+        return 0.0, None
+    p95 = answers[min(len(answers) - 1, int(0.95 * len(answers)))]
+    first = min(at for at, _ in seen)
+    horizon = min(timedelta(minutes=2 * p95), (until - first) / 2)
+    old = [(at, m) for at, m in seen if at <= until - horizon]
+    if len(old) < 20:
+        return 0.0, None
+    old_answers = [m for _, m in old if m is not None]
+    never = 1 - len(old_answers) / len(old)
+    return never, fit(old_answers) if len(old_answers) >= 5 else None
 
 
 def _longest_timer(flow: Flow, targets: list[str]) -> float:

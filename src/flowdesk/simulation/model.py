@@ -34,6 +34,7 @@ class Node:
     work: Dist = field(default_factory=lambda: Dist("exp", 10.0))
     pickup: Dist | None = None  # history's own delay before an item reaches the queue
     delay: Dist = field(default_factory=lambda: Dist("const", 0.0))
+    never: float = 0.0  # DELAY: share of waits never answered (the token stays; no turnaround)
     sla_minutes: float | None = None
     joins: int = 1  # AND_JOIN: tokens it waits for
     boundary: tuple[float, str, bool] | None = None  # (minutes, next step, interrupting)

@@ -12,12 +12,15 @@ patience: {phone: 4}                # mean minutes before a caller hangs up
 capacity: {billing: 2}              # items an agent of the department works at once
 ```
 Every key is optional; unknown keys and unknown departments, shifts, reasons, channels or
-flows are refused with the path of the offending entry, so a typo never runs silently.
+flows are refused with the path of the offending entry, so a typo never runs silently. The
+limits below are the scenario's own (not a page's or a route's): the API, the CLI and the
+/simulation page refuse the same out-of-range value with the same message.
 """
 
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -26,7 +29,7 @@ import yaml
 
 from flowdesk.core.errors import FlowdeskError
 from flowdesk.simulation.dists import Dist
-from flowdesk.simulation.model import Agent, Model
+from flowdesk.simulation.model import WAITING_CHANNELS, Agent, Model
 
 KEYS = {
     "name",
@@ -42,6 +45,20 @@ KEYS = {
     "replications",
     "seed",
 }
+
+
+#: Simulated days and replications of one run: what a request may keep a server busy with.
+MAX_DAYS = 90
+MAX_REPLICATIONS = 20
+#: Agents per department (or department and shift): far above any roster, below a typo's 10**6.
+MAX_STAFF = 500
+#: Arrival multipliers (all, per reason, per channel): 0 silences a stream, 20 is a storm.
+MAX_MULTIPLIER = 20.0
+#: Items an agent works at once, and a caller's mean patience (minutes).
+MAX_CAPACITY = 50
+MAX_PATIENCE = 24 * 60.0
+#: Routing weight of a flow's work, either way.
+MAX_PRIORITY = 1000.0
 
 
 class ScenarioError(FlowdeskError):
@@ -71,12 +88,49 @@ def load_scenario(path: str | Path) -> dict[str, Any]:
     return data
 
 
-def _number(value: Any, where: str, *, low: float = 0.0) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
+def _number(
+    value: Any, where: str, *, low: float = 0.0, high: float = math.inf, whole: bool = False
+) -> float:
+    """`value` as a number in [low, high] (a whole one if `whole`), else a ScenarioError naming
+    `where` and the range."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
         raise ScenarioError(f"{where}: expected a number, got {value!r}")
-    if value < low:
-        raise ScenarioError(f"{where}: must be at least {low:g}, got {value!r}")
+    if whole and value != int(value):
+        raise ScenarioError(f"{where}: expected a whole number, got {value!r}")
+    if not low <= value <= high:
+        span = f"{low:g} to {high:g}" if high != math.inf else f"at least {low:g}"
+        raise ScenarioError(f"{where}: must be {span}, got {value!r}")
     return float(value)
+
+
+def _whole(value: Any, where: str, low: int, high: int) -> int:
+    return int(_number(value, where, low=low, high=high, whole=True))
+
+
+def run_settings(
+    scenario: Mapping[str, Any],
+    *,
+    days: int | None = None,
+    replications: int | None = None,
+    seed: int | None = None,
+    source: str = "scenario",
+) -> tuple[int, int, int]:
+    """(days, replications, seed) of a run: the caller's values, else the scenario's, else 7
+    days, 3 replications, seed 1; out of range is refused whichever door it came through."""
+    check(scenario, source=source)
+    given_days = days if days is not None else scenario.get("days", 7)
+    given_reps = replications if replications is not None else scenario.get("replications", 3)
+    given_seed = seed if seed is not None else scenario.get("seed", 1)
+    return (
+        _whole(given_days, "days" if days is not None else f"{source}: days", 1, MAX_DAYS),
+        _whole(
+            given_reps,
+            "replications" if replications is not None else f"{source}: replications",
+            1,
+            MAX_REPLICATIONS,
+        ),
+        _whole(given_seed, "seed" if seed is not None else f"{source}: seed", 0, 2**31 - 1),
+    )
 
 
 def _mapping(value: Any, where: str) -> Mapping[str, Any]:
@@ -91,6 +145,15 @@ def check(scenario: Mapping[str, Any], *, source: str = "scenario") -> None:
         raise ScenarioError(
             f"{source}: unknown key {unknown[0]!r}", hint=f"use {', '.join(sorted(KEYS))}"
         )
+    for key in ("name", "description"):
+        if scenario.get(key) is not None and not isinstance(scenario[key], str):
+            raise ScenarioError(f"{source}: {key}: expected text, got {scenario[key]!r}")
+    if "days" in scenario:
+        _whole(scenario["days"], f"{source}: days", 1, MAX_DAYS)
+    if "replications" in scenario:
+        _whole(scenario["replications"], f"{source}: replications", 1, MAX_REPLICATIONS)
+    if "seed" in scenario:
+        _whole(scenario["seed"], f"{source}: seed", 0, 2**31 - 1)
 
 
 def apply(model: Model, scenario: Mapping[str, Any], *, source: str = "scenario") -> Model:
@@ -120,20 +183,25 @@ def apply(model: Model, scenario: Mapping[str, Any], *, source: str = "scenario"
                         f"{where}.{shift}: unknown shift {shift!r}",
                         hint=f"use {', '.join(sorted(str(s) for s in shifts_in))}",
                     )
-                _set_headcount(out, str(dept), int(_number(count, f"{where}.{shift}")), str(shift))
+                _set_headcount(
+                    out, str(dept), _whole(count, f"{where}.{shift}", 0, MAX_STAFF), str(shift)
+                )
         else:
-            _set_headcount(out, str(dept), int(_number(value, where)), None)
+            _set_headcount(out, str(dept), _whole(value, where, 0, MAX_STAFF), None)
     for dept, delta in _mapping(
         scenario.get("staff_change") or {}, f"{source}: staff_change"
     ).items():
         where = f"{source}: staff_change.{dept}"
         dept_of(str(dept), where)
         now = sum(1 for a in out.agents if a.department == dept)
-        _set_headcount(out, str(dept), max(0, now + int(_number(delta, where, low=-1e9))), None)
+        change = _whole(delta, where, -MAX_STAFF, MAX_STAFF)
+        if now + change > MAX_STAFF:
+            raise ScenarioError(f"{where}: {now} + {change} agents is over {MAX_STAFF}")
+        _set_headcount(out, str(dept), max(0, now + change), None)
     arrivals = _mapping(scenario.get("arrivals") or {}, f"{source}: arrivals")
     reasons = {s.reason for s in out.streams}
     channels = {s.channel for s in out.streams}
-    everything = _number(arrivals.get("all", 1.0), f"{source}: arrivals.all")
+    everything = _number(arrivals.get("all", 1.0), f"{source}: arrivals.all", high=MAX_MULTIPLIER)
     by_reason = _mapping(arrivals.get("reasons") or {}, f"{source}: arrivals.reasons")
     by_channel = _mapping(arrivals.get("channels") or {}, f"{source}: arrivals.channels")
     extra = sorted(set(arrivals) - {"all", "reasons", "channels"})
@@ -141,12 +209,14 @@ def apply(model: Model, scenario: Mapping[str, Any], *, source: str = "scenario"
         raise ScenarioError(
             f"{source}: arrivals.{extra[0]}: unknown key", hint="use all, reasons, channels"
         )
-    for name in by_reason:
+    for name, factor in by_reason.items():
         if name not in reasons:
             raise ScenarioError(f"{source}: arrivals.reasons.{name}: no arrivals for this reason")
-    for name in by_channel:
+        _number(factor, f"{source}: arrivals.reasons.{name}", high=MAX_MULTIPLIER)
+    for name, factor in by_channel.items():
         if name not in channels:
             raise ScenarioError(f"{source}: arrivals.channels.{name}: no arrivals on this channel")
+        _number(factor, f"{source}: arrivals.channels.{name}", high=MAX_MULTIPLIER)
     for stream in out.streams:
         factor = everything
         factor *= _number(
@@ -163,16 +233,24 @@ def apply(model: Model, scenario: Mapping[str, Any], *, source: str = "scenario"
                 f"{source}: priorities.{key}: unknown flow",
                 hint=f"use {', '.join(sorted(out.flows))}",
             )
-        out.flows[key].priority = _number(weight, f"{source}: priorities.{key}", low=-1e9)
+        out.flows[key].priority = _number(
+            weight, f"{source}: priorities.{key}", low=-MAX_PRIORITY, high=MAX_PRIORITY
+        )
     for channel, minutes in _mapping(scenario.get("patience") or {}, f"{source}: patience").items():
+        where = f"{source}: patience.{channel}"
+        if channel not in WAITING_CHANNELS:
+            raise ScenarioError(
+                f"{where}: not a waiting channel", hint=f"use {', '.join(sorted(WAITING_CHANNELS))}"
+            )
         out.patience[str(channel)] = Dist(
-            "exp", _number(minutes, f"{source}: patience.{channel}", low=1e-6)
+            "exp", _number(minutes, where, low=0.1, high=MAX_PATIENCE)
         )
     for dept, cap in _mapping(scenario.get("capacity") or {}, f"{source}: capacity").items():
         dept_of(str(dept), f"{source}: capacity.{dept}")
+        items = _whole(cap, f"{source}: capacity.{dept}", 1, MAX_CAPACITY)
         for a in out.agents:
             if a.department == dept:
-                a.capacity = max(1, int(_number(cap, f"{source}: capacity.{dept}", low=1)))
+                a.capacity = items
     for key in _mapping(scenario.get("flows") or {}, f"{source}: flows"):
         if key not in out.flows:
             raise ScenarioError(

@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from flowdesk.api.routes.common import ops_of
 from flowdesk.app import simulation as use
 from flowdesk.auth.roles import Permission
-from flowdesk.core.errors import FlowdeskError
+from flowdesk.core.errors import FlowdeskError, NotFoundError
 from flowdesk.web import charts, csrf
 from flowdesk.web.access import PageAccess, page_access
 from flowdesk.web.pages import form_data
@@ -50,12 +50,19 @@ def _page(
     *,
     base: dict[str, Any],
     form: dict[str, Any],
+    points: list[dict[str, Any]] | None = None,
     result: Any = None,
     error: str | None = None,
     status_code: int = 200,
 ) -> Response:
     assert access.user is not None
-    context: dict[str, Any] = {"baseline": base, "form": form, "result": result, "error": error}
+    context: dict[str, Any] = {
+        "baseline": base,
+        "form": form,
+        "points": points or [],
+        "result": result,
+        "error": error,
+    }
     if result is not None:
         b = (result.get("baseline") or {}).get("figures", {})
         s = result["scenario"]["figures"]
@@ -118,19 +125,73 @@ def _copy_of(base: dict[str, Any]) -> dict[str, Any]:
         "days": 7,
         "replications": 3,
         "name": "Copy of the baseline",
+        "start": "",
+        "also": [],
     }
 
 
+#: What the form edits itself; the rest of a starting point's scenario rides along unchanged.
+_FORM_KEYS = {"name", "description", "staff", "staff_change", "days", "replications", "seed"}
+
+
+def _rest_of(point: dict[str, Any] | None) -> dict[str, Any]:
+    """The starting point's changes the form has no field for (reason and channel multipliers,
+    priorities, patience, capacity, flow versions)."""
+    if point is None:
+        return {}
+    rest = {k: v for k, v in point["scenario"].items() if k not in _FORM_KEYS}
+    arrivals = dict(rest.get("arrivals") or {})
+    arrivals.pop("all", None)
+    if arrivals:
+        rest["arrivals"] = arrivals
+    else:
+        rest.pop("arrivals", None)
+    return rest
+
+
+def _also(rest: dict[str, Any]) -> list[str]:
+    """The carried changes as lines a supervisor reads under the form."""
+    lines = []
+    for key, value in sorted(rest.items()):
+        if isinstance(value, dict):
+            for inner, v in sorted(value.items()):
+                if isinstance(v, dict):
+                    lines += [f"{key} {inner} {k}: {x}" for k, x in sorted(v.items())]
+                else:
+                    lines.append(f"{key} {inner}: {v}")
+        else:
+            lines.append(f"{key}: {value}")
+    return lines
+
+
+def _form_of(base: dict[str, Any], point: dict[str, Any] | None) -> dict[str, Any]:
+    form = _copy_of(base)
+    if point is not None:
+        spec = point["scenario"]
+        form["staff"] = {d: dict(v) for d, v in point["staff"].items()}
+        form["arrivals"] = float((spec.get("arrivals") or {}).get("all", 1.0))
+        form["days"] = int(spec.get("days", form["days"]))
+        form["replications"] = int(spec.get("replications", form["replications"]))
+        form["name"] = point["name"]
+        form["start"] = point["id"]
+        form["also"] = _also(_rest_of(point))
+    return form
+
+
 @router.get("/simulation")
-def simulation_page(request: Request, access: Supervise) -> Response:
+def simulation_page(request: Request, access: Supervise, start: str = "") -> Response:
     if access.denied:
         return access.denied
     assert access.user is not None
+    ops = ops_of(request)
     try:
-        base = use.baseline_view(access.user, ops_of(request))
+        base = use.baseline_view(access.user, ops)
+        points = use.starting_points(access.user, ops)
+        point = use.starting_point(access.user, ops, start) if start else None
     except FlowdeskError as exc:
-        return error_page(request, exc.message, status_code=422, principal=access.user)
-    return _page(request, access, base=base, form=_copy_of(base))
+        status = 404 if isinstance(exc, NotFoundError) else 422
+        return error_page(request, exc.message, status_code=status, principal=access.user)
+    return _page(request, access, base=base, form=_form_of(base, point), points=points)
 
 
 @router.post("/simulation")
@@ -145,18 +206,25 @@ def simulation_run(request: Request, access: Supervise, fields: Form) -> Respons
             status_code=400,
             principal=access.user,
         )
-    base = use.baseline_view(access.user, ops_of(request))
-    form = _copy_of(base)
+    ops = ops_of(request)
+    start = fields.get("start", "").strip()
+    try:
+        base = use.baseline_view(access.user, ops)
+        points = use.starting_points(access.user, ops)
+        point = use.starting_point(access.user, ops, start) if start else None
+    except FlowdeskError as exc:
+        return error_page(request, exc.message, status_code=422, principal=access.user)
+    form = _form_of(base, point)
     form["name"] = fields.get("name", "").strip()[:200] or "Scenario"
-    scenario: dict[str, Any] = {"name": form["name"], "staff": {}}
+    rest = _rest_of(point)
+    scenario: dict[str, Any] = {**rest, "name": form["name"], "staff": {}}
+    # numbers are read here; their limits are the scenario's (the same 422 as the API's)
     try:
         for dept, shifts in base["staff"].items():
             scenario["staff"][dept] = {}
             for shift in shifts:
-                raw = fields.get(f"staff.{dept}.{shift}", str(shifts[shift])).strip()
+                raw = fields.get(f"staff.{dept}.{shift}", str(form["staff"][dept][shift])).strip()
                 count = int(raw)
-                if count < 0 or count > 500:
-                    raise ValueError(f"{dept}, {shift} shift: give 0 to 500 agents, not {raw}")
                 form["staff"][dept][shift] = count
                 if shift != "any":
                     scenario["staff"][dept][shift] = count
@@ -165,20 +233,28 @@ def simulation_run(request: Request, access: Supervise, fields: Form) -> Respons
         form["arrivals"] = float(fields.get("arrivals", "1") or 1)
         form["days"] = int(fields.get("days", "7") or 7)
         form["replications"] = int(fields.get("replications", "3") or 3)
-        if not 0 <= form["arrivals"] <= 20:
-            raise ValueError("arrivals: give a multiplier from 0 to 20")
     except ValueError as exc:
-        message = str(exc) if "give" in str(exc) else f"Not a number: {exc}"
-        return _page(request, access, base=base, form=form, error=message, status_code=422)
-    scenario["arrivals"] = {"all": form["arrivals"]}
+        message = f"Not a number: {exc}"
+        return _page(
+            request, access, base=base, form=form, points=points, error=message, status_code=422
+        )
+    scenario["arrivals"] = {**dict(rest.get("arrivals") or {}), "all": form["arrivals"]}
     try:
         result = use.run(
             access.user,
-            ops_of(request),
+            ops,
             scenario,
             days=form["days"],
             replications=form["replications"],
         )
     except FlowdeskError as exc:
-        return _page(request, access, base=base, form=form, error=exc.message, status_code=422)
-    return _page(request, access, base=base, form=form, result=result)
+        return _page(
+            request,
+            access,
+            base=base,
+            form=form,
+            points=points,
+            error=exc.message,
+            status_code=422,
+        )
+    return _page(request, access, base=base, form=form, points=points, result=result)

@@ -66,6 +66,11 @@ def baseline(request: Request, caller: Supervisor) -> dict[str, Any]:
     return use.baseline_view(caller, ops_of(request))
 
 
+@router.get("/scenarios", responses=errors(), summary="Prepared scenarios to run or start from")
+def scenarios(request: Request, caller: Supervisor) -> list[dict[str, Any]]:
+    return use.starting_points(caller, ops_of(request))
+
+
 @router.post("", responses=errors(409), summary="Run a scenario (and the baseline beside it)")
 def run(request: Request, body: RunBody, caller: Supervisor) -> dict[str, Any]:
     return use.run(
