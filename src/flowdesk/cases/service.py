@@ -15,8 +15,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from flowdesk.cases.models import cases
 from flowdesk.cases.references import new_reference, normalize_reference
@@ -105,6 +105,29 @@ class CaseStatus:
         return f"Your case {self.reference}: {detail}"
 
 
+# Built once (intake opens a case per contact; building a Core statement costs more than running
+# it). A drawn reference that is taken inserts nothing (ON CONFLICT on the unique reference, on
+# both backends) and another is drawn, without a savepoint around each try.
+_INSERT_CASE = {
+    name: dialect.insert(cases)
+    .on_conflict_do_nothing(index_elements=["reference"])
+    .returning(cases.c.reference)  # psycopg gives no rowcount here: a row back means inserted
+    for name, dialect in (("sqlite", sqlite), ("postgresql", postgresql))
+}
+_SET_INSTANCE = (
+    update(cases).where(cases.c.id == bindparam("case_id")).values(instance_id=bindparam("iid"))
+)
+_OPEN_FOR = (
+    select(cases)
+    .where(
+        cases.c.customer_id == bindparam("customer_id"),
+        cases.c.reason == bindparam("reason"),
+        cases.c.status == "open",
+    )
+    .order_by(cases.c.opened_at.desc(), cases.c.id.desc())
+)
+
+
 def case_from_row(row: Any) -> Case:
     """A Case from a row of the cases table."""
     m = row._mapping
@@ -138,26 +161,25 @@ def open_case(
     """A new open case with a fresh reference (retried on the rare reference collision)."""
     now = clock.now()
     case_id = ids.new_id()
+    insert = _INSERT_CASE[uow.connection.dialect.name]
     for _ in range(8):
         reference = new_reference()
-        try:
-            with uow.connection.begin_nested():
-                uow.connection.execute(
-                    cases.insert().values(
-                        id=case_id,
-                        reference=reference,
-                        customer_id=customer_id,
-                        reason=reason,
-                        process_key=process_key,
-                        instance_id=None,
-                        status="open",
-                        channel=channel,
-                        opened_at=now,
-                    )
-                )
+        inserted = uow.connection.execute(
+            insert,
+            {
+                "id": case_id,
+                "reference": reference,
+                "customer_id": customer_id,
+                "reason": reason,
+                "process_key": process_key,
+                "instance_id": None,
+                "status": "open",
+                "channel": channel,
+                "opened_at": now,
+            },
+        ).first()
+        if inserted is not None:
             break
-        except IntegrityError:
-            continue
     else:  # pragma: no cover - 8 collisions in a space of 24 million
         raise RuntimeError("could not draw a free case reference")
     uow.append(
@@ -188,7 +210,7 @@ def open_case(
 
 
 def set_instance(conn: Connection, case_id: str, instance_id: str) -> None:
-    conn.execute(update(cases).where(cases.c.id == case_id).values(instance_id=instance_id))
+    conn.execute(_SET_INSTANCE, {"case_id": case_id, "iid": instance_id})
 
 
 def get_case(conn: Connection, case_id: str) -> Case | None:
@@ -208,12 +230,7 @@ def open_case_for(
     uow: UnitOfWork, customer_id: str, reason: str, now: datetime | None = None
 ) -> Case | None:
     """The customer's newest open case for this reason (whose flow still runs)."""
-    rows = uow.connection.execute(
-        select(cases)
-        .where(cases.c.customer_id == customer_id, cases.c.reason == reason)
-        .where(cases.c.status == "open")
-        .order_by(cases.c.opened_at.desc(), cases.c.id.desc())
-    ).all()
+    rows = uow.connection.execute(_OPEN_FOR, {"customer_id": customer_id, "reason": reason}).all()
     for row in rows:
         case = case_from_row(row)
         if _refresh(uow, case, now).status == "open":

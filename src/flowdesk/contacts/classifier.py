@@ -296,14 +296,13 @@ def train(
 
 _CACHE: dict[str, Pipeline] = {}
 _LOCK = threading.Lock()
+_ACTIVE = select(reason_models.c.id, reason_models.c.sha256).where(reason_models.c.active)
 
 
 def active_model(store: Store) -> tuple[str, Pipeline] | None:
     """The active model (id, pipeline), loaded once per process and version."""
     with store.reading() as conn:
-        row = conn.execute(
-            select(reason_models.c.id, reason_models.c.sha256).where(reason_models.c.active)
-        ).first()
+        row = conn.execute(_ACTIVE).first()  # built once: intake asks this for every contact
         if row is None:
             return None
         model_id, digest = row

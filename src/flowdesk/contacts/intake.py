@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import make_msgid
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, bindparam, select, update
 
 from flowdesk.cases import service as cases
 from flowdesk.cases import surveys
@@ -145,6 +145,36 @@ class _Quoted:
 _contact = contact_from_row
 _LIGHT = LIGHT_COLUMNS
 
+# The statements every contact runs, built once: building a Core statement costs several times
+# what executing it does (about 300 µs against 100 µs for the duplicate lookup).
+_INSERT_RAW = contacts.insert()
+_DUPLICATE = (
+    select(contacts.c.id, contacts.c.case_id, contacts.c.customer_id)
+    .where(
+        contacts.c.dedup_key == bindparam("key"),
+        contacts.c.id != bindparam("self_id"),
+        contacts.c.direction == "in",
+        contacts.c.received_at >= bindparam("since"),
+        contacts.c.status.in_(("processed", "triage", "received")),
+    )
+    .order_by(contacts.c.received_at, contacts.c.id)
+    .limit(1)
+)
+#: The contact's final row: the decided columns and the status come as parameters.
+_SETTLE = (
+    update(contacts)
+    .where(contacts.c.id == bindparam("row_id"))
+    .values(attempts=contacts.c.attempts + 1)
+)
+_KNOWN_REASONS = select(contact_reasons.c.id, contact_reasons.c.process_key)
+_WHO = select(
+    customers.c.display_name,
+    customers.c.given_name,
+    customers.c.family_name,
+    customers.c.segment,
+    customers.c.value,
+).where(customers.c.id == bindparam("customer_id"))
+
 
 def default_runtime(store: Store, clock: Clock) -> ProcessRuntime:
     """A process runtime (with the deployed DMN decisions, as every ProcessRuntime has)."""
@@ -201,18 +231,19 @@ class Intake:
         now = self.clock.now()
         with self.store.unit_of_work() as uow:
             uow.connection.execute(
-                contacts.insert().values(
-                    id=contact_id,
-                    channel=channel,
-                    direction=direction,
-                    received_at=now,
-                    content_type=(content_type or "")[:100] or None,
-                    raw=raw,
-                    status="received",
-                    attempts=0,
-                    attachments=[],
-                    details={},
-                )
+                _INSERT_RAW,
+                {
+                    "id": contact_id,
+                    "channel": channel,
+                    "direction": direction,
+                    "received_at": now,
+                    "content_type": (content_type or "")[:100] or None,
+                    "raw": raw,
+                    "status": "received",
+                    "attempts": 0,
+                    "attachments": [],
+                    "details": {},
+                },
             )
             uow.append(
                 NewEvent(
@@ -533,15 +564,14 @@ class Intake:
         if plan.start is not None and result.case_id and plan.instance_id:
             cases.set_instance(uow.connection, result.case_id, plan.instance_id)
         uow.connection.execute(
-            update(contacts)
-            .where(contacts.c.id == result.contact_id)
-            .values(
+            _SETTLE,
+            {
                 **plan.pending,
-                status="processed",
-                processed_at=self.clock.now(),
-                error=None,
-                attempts=contacts.c.attempts + 1,
-            )
+                "row_id": result.contact_id,
+                "status": "processed",
+                "processed_at": self.clock.now(),
+                "error": None,
+            },
         )
         return None
 
@@ -607,16 +637,7 @@ class Intake:
 
     def _duplicate_of(self, conn: Connection, contact_id: str, key: str, now: Any) -> Any:
         return conn.execute(
-            select(contacts.c.id, contacts.c.case_id, contacts.c.customer_id)
-            .where(
-                contacts.c.dedup_key == key,
-                contacts.c.id != contact_id,
-                contacts.c.direction == "in",
-                contacts.c.received_at >= now - self.dedup_window,
-                contacts.c.status.in_(("processed", "triage", "received")),
-            )
-            .order_by(contacts.c.received_at, contacts.c.id)
-            .limit(1)
+            _DUPLICATE, {"key": key, "self_id": contact_id, "since": now - self.dedup_window}
         ).first()
 
     def _merge_duplicate(
@@ -824,7 +845,7 @@ class Intake:
         return cases.belongs_to(conn, case, customer_id)
 
     def _known_reasons(self, conn: Connection) -> dict[str, str]:
-        rows = conn.execute(select(contact_reasons.c.id, contact_reasons.c.process_key)).all()
+        rows = conn.execute(_KNOWN_REASONS).all()
         return {r.id: r.process_key for r in rows}
 
     def _recognise(
@@ -970,15 +991,7 @@ class Intake:
     ) -> dict[str, Any]:
         """The flow's start variables: the contact, the case and who the customer is (rules
         such as refund approval and retention offers decide on segment and value)."""
-        found = conn.execute(
-            select(
-                customers.c.display_name,
-                customers.c.given_name,
-                customers.c.family_name,
-                customers.c.segment,
-                customers.c.value,
-            ).where(customers.c.id == customer_id)
-        ).first()
+        found = conn.execute(_WHO, {"customer_id": customer_id}).first()
         who: dict[str, Any] = {}
         if found is not None:
             names = (found.given_name, found.family_name)

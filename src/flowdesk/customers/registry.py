@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from flowdesk.core.clock import Clock
 from flowdesk.core.errors import ConflictError, NotFoundError
@@ -69,13 +69,39 @@ def _event_value(value: Any) -> Any:
     return value if value is None or isinstance(value, str | int | bool) else str(value)
 
 
+# Built once: every contact looks its sender up (building a Core statement costs more than
+# running it).
+_OWNER = select(customer_identities.c.customer_id).where(
+    customer_identities.c.kind == bindparam("kind"),
+    customer_identities.c.value == bindparam("value"),
+)
+_OWNER_AND_MERGE = (
+    select(customer_identities.c.customer_id, customers.c.merged_into)
+    .select_from(
+        customer_identities.outerjoin(
+            customers, customers.c.id == customer_identities.c.customer_id
+        )
+    )
+    .where(
+        customer_identities.c.kind == bindparam("kind"),
+        customer_identities.c.value == bindparam("value"),
+    )
+)
+
+
 def identity_owner(connection: Connection, kind: str, value: str) -> str | None:
     """The id of the customer holding the normalised identifier (no merge-following)."""
-    return connection.execute(
-        select(customer_identities.c.customer_id).where(
-            customer_identities.c.kind == kind, customer_identities.c.value == value
-        )
-    ).scalar_one_or_none()
+    return connection.execute(_OWNER, {"kind": kind, "value": value}).scalar_one_or_none()
+
+
+def identity_survivor(connection: Connection, kind: str, value: str) -> str | None:
+    """The customer that now stands for the holder of the identifier (merges followed): one
+    query with the holder's `merged_into`, a second only when it was merged."""
+    found = connection.execute(_OWNER_AND_MERGE, {"kind": kind, "value": value}).first()
+    if found is None:
+        return None
+    owner, merged_into = found
+    return str(owner) if merged_into is None else resolve_survivor(connection, merged_into)
 
 
 def insert_identity(

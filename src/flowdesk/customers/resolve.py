@@ -32,7 +32,7 @@ from flowdesk.customers.registry import (
     IdentityInput,
     IdentityLike,
     create_customer,
-    identity_owner,
+    identity_survivor,
     insert_identity,
 )
 from flowdesk.customers.resolution.blocking import name_key
@@ -43,7 +43,7 @@ from flowdesk.customers.resolution.defaults import (
     REVIEW_PROBABILITY,
 )
 from flowdesk.customers.resolution.records import PersonRecord
-from flowdesk.customers.views import Customer, customers_by_ids, resolve_survivor
+from flowdesk.customers.views import Customer, customers_by_ids
 from flowdesk.store import UnitOfWork
 
 #: Priority when identifiers point at different customers: the most specific one wins.
@@ -243,9 +243,10 @@ def _by_identity(
     conn = uow.connection
     owners: dict[str, str] = {}  # kind -> survivor id (first identifier of each kind)
     for kind, value, _ in valid:
-        owner = identity_owner(conn, kind, value)
-        if owner is not None:
-            owners.setdefault(kind, resolve_survivor(conn, owner))
+        if kind not in owners:
+            owner = identity_survivor(conn, kind, value)
+            if owner is not None:
+                owners[kind] = owner
     if not owners:
         return None
     ranked = sorted(owners.items(), key=lambda kv: KIND_PRIORITY.index(kv[0]))
