@@ -123,7 +123,10 @@ def check(
             problem = "an unknown sender got two customers"
         elif not known and r.customer_id in customer_of.values():
             problem = "an unknown sender resolved to a known customer"
-        elif repeat and (r.action != "duplicate" or row.duplicate_of != previous[email]):
+        elif repeat and (
+            r.action != "duplicate"
+            or row.duplicate_of not in (previous[email], stored[previous[email]].duplicate_of)
+        ):
             problem = "a resubmission was not merged into the contact it repeats"
         elif r.action == "started":
             case = cases.get(r.case_id)

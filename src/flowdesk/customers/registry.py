@@ -165,6 +165,36 @@ def create_customer(
 
     A provisional customer (an unknown sender) is always flagged for review.
     """
+    customer_id = add_customer(
+        uow=uow,
+        clock=clock,
+        ids=ids,
+        profile=profile,
+        identities=identities,
+        status=status,
+        review_reason=review_reason,
+        default_region=default_region,
+        actor=actor,
+        channel=channel,
+    )
+    return get_customer(uow.connection, customer_id, follow_merges=False)
+
+
+def add_customer(
+    *,
+    uow: UnitOfWork,
+    clock: Clock,
+    ids: IdGenerator | None = None,
+    profile: Mapping[str, Any] | None = None,
+    identities: Sequence[IdentityLike] = (),
+    status: str = "active",
+    review_reason: str | None = None,
+    default_region: str | None = None,
+    actor: str | None = None,
+    channel: str | None = None,
+) -> str:
+    """`create_customer` without reading the new customer back: its id (intake makes one for
+    every unknown sender and needs no more)."""
     if status not in ("active", "provisional"):
         raise ValueError(f"a new customer is active or provisional, not {status!r}")
     generator = _ids(ids)
@@ -231,7 +261,7 @@ def create_customer(
             )
         )
     uow.append(*events)
-    return get_customer(uow.connection, customer_id, follow_merges=False)
+    return customer_id
 
 
 def _live_row(connection: Connection, customer_id: str) -> Any:

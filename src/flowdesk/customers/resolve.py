@@ -31,7 +31,7 @@ from flowdesk.customers.profile import clean_profile
 from flowdesk.customers.registry import (
     IdentityInput,
     IdentityLike,
-    create_customer,
+    add_customer,
     identity_survivor,
     insert_identity,
 )
@@ -205,7 +205,7 @@ def resolve_contact(
     profile = clean_profile({k: v for k, v in (person or {}).items() if v not in (None, "")})
     try:
         with conn.begin_nested():
-            created = create_customer(
+            created = add_customer(
                 uow=uow,
                 clock=clock,
                 ids=generator,
@@ -222,7 +222,7 @@ def resolve_contact(
             raise
         return raced
     return Resolution(
-        created.id,
+        created,
         "provisional",
         created=True,
         review_required=True,
