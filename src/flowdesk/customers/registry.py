@@ -41,6 +41,7 @@ from flowdesk.customers.views import (
     resolve_survivor,
 )
 from flowdesk.store import UnitOfWork
+from flowdesk.store.hotpath import driver_io
 
 STATUSES = ("active", "provisional", "merged")
 
@@ -75,18 +76,14 @@ _OWNER = select(customer_identities.c.customer_id).where(
     customer_identities.c.kind == bindparam("kind"),
     customer_identities.c.value == bindparam("value"),
 )
+# Straight to the driver (store/hotpath.py): every contact runs it, and through Core it cost
+# about 90 µs of Python for the driver's 5.
 _OWNER_AND_MERGE = (
-    select(customer_identities.c.customer_id, customers.c.merged_into)
-    .select_from(
-        customer_identities.outerjoin(
-            customers, customers.c.id == customer_identities.c.customer_id
-        )
-    )
-    .where(
-        customer_identities.c.kind == bindparam("kind"),
-        customer_identities.c.value == bindparam("value"),
-    )
+    "SELECT i.customer_id, c.merged_into FROM customer_identities i "
+    "LEFT JOIN customers c ON c.id = i.customer_id WHERE i.kind = ? AND i.value = ?"
 )
+_INSERT_IDENTITY = customer_identities.insert()
+_INSERT_CUSTOMER = customers.insert()
 
 
 def identity_owner(connection: Connection, kind: str, value: str) -> str | None:
@@ -97,7 +94,8 @@ def identity_owner(connection: Connection, kind: str, value: str) -> str | None:
 def identity_survivor(connection: Connection, kind: str, value: str) -> str | None:
     """The customer that now stands for the holder of the identifier (merges followed): one
     query with the holder's `merged_into`, a second only when it was merged."""
-    found = connection.execute(_OWNER_AND_MERGE, {"kind": kind, "value": value}).first()
+    io = driver_io(connection)
+    found = io.one(connection, io.sql(_OWNER_AND_MERGE), (kind, value))
     if found is None:
         return None
     owner, merged_into = found
@@ -129,15 +127,16 @@ def insert_identity(
         created_at=clock.now(),
     )
     connection.execute(
-        customer_identities.insert().values(
-            id=identity.id,
-            customer_id=customer_id,
-            kind=kind,
-            value=value,
-            raw=raw[:400],
-            verified=verified,
-            created_at=identity.created_at,
-        )
+        _INSERT_IDENTITY,
+        {
+            "id": identity.id,
+            "customer_id": customer_id,
+            "kind": kind,
+            "value": value,
+            "raw": raw[:400],
+            "verified": verified,
+            "created_at": identity.created_at,
+        },
     )
     event = NewEvent(
         EventType.CUSTOMER_IDENTITY_ADDED,
@@ -215,17 +214,18 @@ def add_customer(
     if review_reason is not None:
         review_reason = review_reason[:200]
     uow.connection.execute(
-        customers.insert().values(
-            id=customer_id,
-            status=status,
-            review_required=review,
-            review_reason=review_reason,
-            name_key=name_key(clean_text(fields.get("family_name"))) or None,
-            version=1,
-            created_at=now,
-            updated_at=now,
+        _INSERT_CUSTOMER,
+        {
             **fields,
-        )
+            "id": customer_id,
+            "status": status,
+            "review_required": review,
+            "review_reason": review_reason,
+            "name_key": name_key(clean_text(fields.get("family_name"))) or None,
+            "version": 1,
+            "created_at": now,
+            "updated_at": now,
+        },
     )
     events = [
         NewEvent(
