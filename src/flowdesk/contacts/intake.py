@@ -48,7 +48,6 @@ from flowdesk.core.events import NewEvent
 from flowdesk.core.ids import IdGenerator, UuidIds
 from flowdesk.customers.models import customers
 from flowdesk.customers.resolve import Resolution, resolve_contact
-from flowdesk.experience.models import contact_reasons
 from flowdesk.runtime.processes import ProcessRuntime
 from flowdesk.store import Store, UnitOfWork
 from flowdesk.store.crashpoints import crash_point
@@ -175,7 +174,7 @@ _SETTLE = (
     .where(contacts.c.id == bindparam("row_id"))
     .values(attempts=contacts.c.attempts + 1)
 )
-_KNOWN_REASONS = select(contact_reasons.c.id, contact_reasons.c.process_key)
+_KNOWN_REASONS = "SELECT id, process_key FROM contact_reasons"
 _WHO = select(
     customers.c.display_name,
     customers.c.given_name,
@@ -857,8 +856,11 @@ class Intake:
         return cases.belongs_to(conn, case, customer_id)
 
     def _known_reasons(self, conn: Connection) -> dict[str, str]:
-        rows = conn.execute(_KNOWN_REASONS).all()
-        return {r.id: r.process_key for r in rows}
+        cursor = driver_io(conn).cursor(conn)
+        try:
+            return dict(cursor.execute(_KNOWN_REASONS).fetchall())
+        finally:
+            cursor.close()
 
     def _recognise(
         self, draft: ContactDraft, assigned: str | None, known: dict[str, str]
