@@ -6,9 +6,11 @@ transaction, merges a duplicate submission, resolves the customer, answers a sta
 finds the open case it belongs to (a reply to a case message, a case reference of the same
 customer, the same reason) or recognises its reason (rules, then the trained model; below the
 confidence threshold it waits in the triage queue for a person) and opens a case. The flow is
-then started (or the contact correlated into it as a message) by the process runtime, which
-runs its own transaction; a failure anywhere leaves the contact in the dead-letter list with the
-reason, and `replay` takes it up again where it stopped (a case already opened is reused).
+started (or the contact correlated into it as a message) by the process runtime in the same
+transaction, in a savepoint of its own, and the contact's final row is written once: two commits
+a contact in all. A flow that fails to start is undone alone and the contact dead-lettered with
+the case it opened; a failure before leaves it dead-lettered with nothing decided. `replay` takes
+it up again where it stopped (a case already opened is reused).
 """
 
 from __future__ import annotations
