@@ -31,6 +31,7 @@ from flowdesk.customers.registry import identity_owner
 from flowdesk.customers.views import resolve_survivor
 from flowdesk.experience.service import customer_status
 from flowdesk.store import Store, UnitOfWork
+from flowdesk.store.hotpath import driver_io
 from flowdesk.store.processes import ProcessRepository
 from flowdesk.store.tables import events
 
@@ -114,9 +115,7 @@ _INSERT_CASE = {
     .returning(cases.c.reference)  # psycopg gives no rowcount here: a row back means inserted
     for name, dialect in (("sqlite", sqlite), ("postgresql", postgresql))
 }
-_SET_INSTANCE = (
-    update(cases).where(cases.c.id == bindparam("case_id")).values(instance_id=bindparam("iid"))
-)
+_SET_INSTANCE = "UPDATE cases SET instance_id = ? WHERE id = ?"  # on the driver: hot as intake
 _OPEN_FOR = (
     select(cases)
     .where(
@@ -210,7 +209,8 @@ def open_case(
 
 
 def set_instance(conn: Connection, case_id: str, instance_id: str) -> None:
-    conn.execute(_SET_INSTANCE, {"case_id": case_id, "iid": instance_id})
+    io = driver_io(conn)
+    io.run(conn, io.sql(_SET_INSTANCE), (instance_id, case_id))
 
 
 def get_case(conn: Connection, case_id: str) -> Case | None:

@@ -33,6 +33,7 @@ from flowdesk.core.event_types import EventType
 from flowdesk.core.events import NewEvent
 from flowdesk.core.ids import IdGenerator, UuidIds
 from flowdesk.store import Store
+from flowdesk.store.hotpath import driver_io
 
 ALGORITHM = "tfidf(word 1-2 + char_wb 2-5, sublinear) + logistic regression (saga, C=20)"
 MIN_EXAMPLES_PER_REASON = 2
@@ -296,13 +297,14 @@ def train(
 
 _CACHE: dict[str, Pipeline] = {}
 _LOCK = threading.Lock()
-_ACTIVE = select(reason_models.c.id, reason_models.c.sha256).where(reason_models.c.active)
+#: On the driver (store/hotpath.py): intake asks it for every contact.
+_ACTIVE = "SELECT id, sha256 FROM reason_models WHERE active"
 
 
 def active_model(store: Store) -> tuple[str, Pipeline] | None:
     """The active model (id, pipeline), loaded once per process and version."""
     with store.reading() as conn:
-        row = conn.execute(_ACTIVE).first()  # built once: intake asks this for every contact
+        row = driver_io(conn).one(conn, _ACTIVE, ())
         if row is None:
             return None
         model_id, digest = row

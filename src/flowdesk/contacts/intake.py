@@ -48,7 +48,6 @@ from flowdesk.core.errors import FlowdeskError, NotFoundError
 from flowdesk.core.event_types import EventType
 from flowdesk.core.events import NewEvent
 from flowdesk.core.ids import IdGenerator, UuidIds
-from flowdesk.customers.models import customers
 from flowdesk.customers.resolve import Resolution, resolve_contact
 from flowdesk.runtime.processes import ProcessRuntime
 from flowdesk.store import Store, UnitOfWork
@@ -177,13 +176,7 @@ _SETTLE = (
     .values(attempts=contacts.c.attempts + 1)
 )
 _KNOWN_REASONS = "SELECT id, process_key FROM contact_reasons"
-_WHO = select(
-    customers.c.display_name,
-    customers.c.given_name,
-    customers.c.family_name,
-    customers.c.segment,
-    customers.c.value,
-).where(customers.c.id == bindparam("customer_id"))
+_WHO = "SELECT display_name, given_name, family_name, segment, value FROM customers WHERE id = ?"
 
 
 def default_runtime(store: Store, clock: Clock) -> ProcessRuntime:
@@ -1007,14 +1000,16 @@ class Intake:
     ) -> dict[str, Any]:
         """The flow's start variables: the contact, the case and who the customer is (rules
         such as refund approval and retention offers decide on segment and value)."""
-        found = conn.execute(_WHO, {"customer_id": customer_id}).first()
+        io = driver_io(conn)
+        found = io.one(conn, io.sql(_WHO), (customer_id,))
         who: dict[str, Any] = {}
         if found is not None:
-            names = (found.given_name, found.family_name)
+            display_name, given_name, family_name, segment, value = found
+            names = (given_name, family_name)
             who = {
-                "customerName": found.display_name or " ".join(n for n in names if n) or None,
-                "customerSegment": found.segment,
-                "customerValue": float(found.value) if found.value is not None else None,
+                "customerName": display_name or " ".join(n for n in names if n) or None,
+                "customerSegment": segment,
+                "customerValue": float(value) if value is not None else None,
             }
         return {
             **who,
