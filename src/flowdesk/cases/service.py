@@ -16,7 +16,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from flowdesk.cases.models import cases
 from flowdesk.cases.references import new_reference, normalize_reference
@@ -106,15 +105,15 @@ class CaseStatus:
         return f"Your case {self.reference}: {detail}"
 
 
-# Built once (intake opens a case per contact; building a Core statement costs more than running
-# it). A drawn reference that is taken inserts nothing (ON CONFLICT on the unique reference, on
-# both backends) and another is drawn, without a savepoint around each try.
-_INSERT_CASE = {
-    name: dialect.insert(cases)
-    .on_conflict_do_nothing(index_elements=["reference"])
-    .returning(cases.c.reference)  # psycopg gives no rowcount here: a row back means inserted
-    for name, dialect in (("sqlite", sqlite), ("postgresql", postgresql))
-}
+# Intake opens a case per contact: its statements are built once, the insert and the instance
+# straight on the driver (store/hotpath.py). A drawn reference that is taken inserts nothing (ON
+# CONFLICT on the unique reference, on both backends) and another is drawn, without a savepoint
+# around each try.
+_INSERT_CASE = (
+    "INSERT INTO cases (id, reference, customer_id, reason, process_key, instance_id, status, "
+    "channel, opened_at) VALUES (?, ?, ?, ?, ?, NULL, 'open', ?, ?) "
+    "ON CONFLICT (reference) DO NOTHING RETURNING reference"  # a row back means inserted
+)
 _SET_INSTANCE = "UPDATE cases SET instance_id = ? WHERE id = ?"  # on the driver: hot as intake
 _OPEN_FOR = (
     select(cases)
@@ -160,24 +159,13 @@ def open_case(
     """A new open case with a fresh reference (retried on the rare reference collision)."""
     now = clock.now()
     case_id = ids.new_id()
-    insert = _INSERT_CASE[uow.connection.dialect.name]
+    conn = uow.connection
+    io = driver_io(conn)
+    insert = io.sql(_INSERT_CASE)
     for _ in range(8):
         reference = new_reference()
-        inserted = uow.connection.execute(
-            insert,
-            {
-                "id": case_id,
-                "reference": reference,
-                "customer_id": customer_id,
-                "reason": reason,
-                "process_key": process_key,
-                "instance_id": None,
-                "status": "open",
-                "channel": channel,
-                "opened_at": now,
-            },
-        ).first()
-        if inserted is not None:
+        row = (case_id, reference, customer_id, reason, process_key, channel, io.time(now))
+        if io.one(conn, insert, row) is not None:
             break
     else:  # pragma: no cover - 8 collisions in a space of 24 million
         raise RuntimeError("could not draw a free case reference")

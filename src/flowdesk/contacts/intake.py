@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import make_msgid
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import JSON, Connection, select, update
 
 from flowdesk.cases import service as cases
 from flowdesk.cases import surveys
@@ -53,6 +53,7 @@ from flowdesk.runtime.processes import ProcessRuntime
 from flowdesk.store import Store, UnitOfWork
 from flowdesk.store.crashpoints import crash_point
 from flowdesk.store.hotpath import driver_io
+from flowdesk.store.tables import UtcDateTime
 
 _log = logging.getLogger(__name__)
 
@@ -169,14 +170,31 @@ class _Original(NamedTuple):
     customer_id: str | None
 
 
-#: The contact's final row: the decided columns and the status come as parameters.
-_SETTLE = (
-    update(contacts)
-    .where(contacts.c.id == bindparam("row_id"))
-    .values(attempts=contacts.c.attempts + 1)
-)
+#: How the contact's final row converts its columns on the driver, as their column types do.
+_JSON_COLUMNS = frozenset(c.name for c in contacts.columns if isinstance(c.type, JSON))
+_TIME_COLUMNS = frozenset(c.name for c in contacts.columns if isinstance(c.type, UtcDateTime))
 _KNOWN_REASONS = "SELECT id, process_key FROM contact_reasons"
 _WHO = "SELECT display_name, given_name, family_name, segment, value FROM customers WHERE id = ?"
+
+
+def _settle(conn: Connection, contact_id: str, values: dict[str, Any]) -> None:
+    """The contact's final row in one UPDATE on the driver (JSON and times converted as the
+    column types convert them), counting the attempt."""
+    io = driver_io(conn)
+    names = sorted(values)
+    params: list[Any] = []
+    for name in names:
+        if name not in contacts.c:  # pragma: no cover - the keys are intake's own
+            raise KeyError(f"contacts has no column {name!r}")
+        value = values[name]
+        if name in _JSON_COLUMNS:
+            value = io.json_in(value)
+        elif name in _TIME_COLUMNS:
+            value = io.time(value)
+        params.append(value)
+    assigned = ", ".join(f'"{name}" = ?' for name in names)
+    sql = f"UPDATE contacts SET {assigned}, attempts = attempts + 1 WHERE id = ?"
+    io.run(conn, io.sql(sql), (*params, contact_id))
 
 
 def default_runtime(store: Store, clock: Clock) -> ProcessRuntime:
@@ -566,16 +584,8 @@ class Intake:
             return exc
         if plan.start is not None and result.case_id and plan.instance_id:
             cases.set_instance(uow.connection, result.case_id, plan.instance_id)
-        uow.connection.execute(
-            _SETTLE,
-            {
-                **plan.pending,
-                "row_id": result.contact_id,
-                "status": "processed",
-                "processed_at": self.clock.now(),
-                "error": None,
-            },
-        )
+        values = {**plan.pending, "status": "processed", "processed_at": self.clock.now()}
+        _settle(uow.connection, result.contact_id, {**values, "error": None})
         return None
 
     def _finish(self, plan: _Plan) -> IntakeResult:
