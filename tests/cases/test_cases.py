@@ -82,3 +82,23 @@ def test_case_closes_when_its_flow_ends(
         json.dumps({"email": "ann@example.com", "reason": "complaint", "message": "y"}).encode(),
     )
     assert again.action == "started" and again.case_id != started.case_id
+
+
+def test_a_drawn_reference_that_is_taken_is_drawn_again(
+    store: Store, clock: FixedClock, intake: Intake, monkeypatch: object
+) -> None:
+    """The case insert skips a taken reference (ON CONFLICT, no savepoint) and draws again."""
+    first = intake.submit(
+        "web",
+        json.dumps({"email": "ann@example.com", "reason": "complaint", "message": "x"}).encode(),
+    )
+    taken = first.case_reference or ""
+    draws = iter([taken, taken, "FD-22222"])
+    monkeypatch.setattr(cases, "new_reference", lambda: next(draws))  # type: ignore[attr-defined]
+    second = intake.submit(
+        "web",
+        json.dumps({"email": "bob@example.com", "reason": "complaint", "message": "y"}).encode(),
+    )
+    assert second.action == "started" and second.case_reference == "FD-22222"
+    with store.reading() as conn:
+        assert cases.by_reference(conn, taken).customer_id == first.customer_id  # type: ignore[union-attr]

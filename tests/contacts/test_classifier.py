@@ -98,3 +98,24 @@ def test_model_recognises_reasons_and_low_confidence_goes_to_triage(
     assert vague.action == "triage"
     assert vague.recognition is not None and vague.recognition.confidence < intake.threshold
     assert len(vague.recognition.candidates) >= 2
+
+
+def test_prediction_gives_scikit_learns_probabilities(
+    fitted: tuple[object, classifier.Scores, int],
+) -> None:
+    """Intake scores one text with the fitted parameters directly (scikit-learn's per-call
+    overhead was most of a contact's cost): the same probabilities, for the pipeline as trained
+    and as loaded back from its stored form, on texts with no known n-gram too."""
+    pipeline, _, _ = fitted
+    loaded = classifier.load_pipeline(classifier.dump_pipeline(pipeline))  # type: ignore[arg-type]
+    texts = [t for t, _ in classifier.read_examples(DATA / "reasons_holdout.csv")]
+    texts += ["", "zzzz qqqq", "FACTURE ÉLEVÉE, remboursement ?", "refund " * 200]
+    for model in (pipeline, loaded):
+        for text in texts:
+            expected = model.predict_proba([text])[0]  # type: ignore[attr-defined]
+            ranked = classifier.predict(model, text, top=100)  # type: ignore[arg-type]
+            assert [p for _, p in ranked] == sorted((p for _, p in ranked), reverse=True)
+            got = dict(ranked)
+            assert len(got) == len(expected)
+            for reason, probability in zip(model.classes_, expected, strict=True):  # type: ignore[attr-defined]
+                assert got[str(reason)] == pytest.approx(probability, abs=1e-12)

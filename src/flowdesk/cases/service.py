@@ -15,8 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, bindparam, select, update
 
 from flowdesk.cases.models import cases
 from flowdesk.cases.references import new_reference, normalize_reference
@@ -31,6 +30,7 @@ from flowdesk.customers.registry import identity_owner
 from flowdesk.customers.views import resolve_survivor
 from flowdesk.experience.service import customer_status
 from flowdesk.store import Store, UnitOfWork
+from flowdesk.store.hotpath import driver_io
 from flowdesk.store.processes import ProcessRepository
 from flowdesk.store.tables import events
 
@@ -105,6 +105,27 @@ class CaseStatus:
         return f"Your case {self.reference}: {detail}"
 
 
+# Intake opens a case per contact: its statements are built once, the insert and the instance
+# straight on the driver (store/hotpath.py). A drawn reference that is taken inserts nothing (ON
+# CONFLICT on the unique reference, on both backends) and another is drawn, without a savepoint
+# around each try.
+_INSERT_CASE = (
+    "INSERT INTO cases (id, reference, customer_id, reason, process_key, instance_id, status, "
+    "channel, opened_at) VALUES (?, ?, ?, ?, ?, NULL, 'open', ?, ?) "
+    "ON CONFLICT (reference) DO NOTHING RETURNING reference"  # a row back means inserted
+)
+_SET_INSTANCE = "UPDATE cases SET instance_id = ? WHERE id = ?"  # on the driver: hot as intake
+_OPEN_FOR = (
+    select(cases)
+    .where(
+        cases.c.customer_id == bindparam("customer_id"),
+        cases.c.reason == bindparam("reason"),
+        cases.c.status == "open",
+    )
+    .order_by(cases.c.opened_at.desc(), cases.c.id.desc())
+)
+
+
 def case_from_row(row: Any) -> Case:
     """A Case from a row of the cases table."""
     m = row._mapping
@@ -138,26 +159,14 @@ def open_case(
     """A new open case with a fresh reference (retried on the rare reference collision)."""
     now = clock.now()
     case_id = ids.new_id()
+    conn = uow.connection
+    io = driver_io(conn)
+    insert = io.sql(_INSERT_CASE)
     for _ in range(8):
         reference = new_reference()
-        try:
-            with uow.connection.begin_nested():
-                uow.connection.execute(
-                    cases.insert().values(
-                        id=case_id,
-                        reference=reference,
-                        customer_id=customer_id,
-                        reason=reason,
-                        process_key=process_key,
-                        instance_id=None,
-                        status="open",
-                        channel=channel,
-                        opened_at=now,
-                    )
-                )
+        row = (case_id, reference, customer_id, reason, process_key, channel, io.time(now))
+        if io.one(conn, insert, row) is not None:
             break
-        except IntegrityError:
-            continue
     else:  # pragma: no cover - 8 collisions in a space of 24 million
         raise RuntimeError("could not draw a free case reference")
     uow.append(
@@ -188,7 +197,8 @@ def open_case(
 
 
 def set_instance(conn: Connection, case_id: str, instance_id: str) -> None:
-    conn.execute(update(cases).where(cases.c.id == case_id).values(instance_id=instance_id))
+    io = driver_io(conn)
+    io.run(conn, io.sql(_SET_INSTANCE), (instance_id, case_id))
 
 
 def get_case(conn: Connection, case_id: str) -> Case | None:
@@ -208,12 +218,7 @@ def open_case_for(
     uow: UnitOfWork, customer_id: str, reason: str, now: datetime | None = None
 ) -> Case | None:
     """The customer's newest open case for this reason (whose flow still runs)."""
-    rows = uow.connection.execute(
-        select(cases)
-        .where(cases.c.customer_id == customer_id, cases.c.reason == reason)
-        .where(cases.c.status == "open")
-        .order_by(cases.c.opened_at.desc(), cases.c.id.desc())
-    ).all()
+    rows = uow.connection.execute(_OPEN_FOR, {"customer_id": customer_id, "reason": reason}).all()
     for row in rows:
         case = case_from_row(row)
         if _refresh(uow, case, now).status == "open":

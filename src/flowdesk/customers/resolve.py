@@ -31,8 +31,8 @@ from flowdesk.customers.profile import clean_profile
 from flowdesk.customers.registry import (
     IdentityInput,
     IdentityLike,
-    create_customer,
-    identity_owner,
+    add_customer,
+    identity_survivor,
     insert_identity,
 )
 from flowdesk.customers.resolution.blocking import name_key
@@ -43,7 +43,7 @@ from flowdesk.customers.resolution.defaults import (
     REVIEW_PROBABILITY,
 )
 from flowdesk.customers.resolution.records import PersonRecord
-from flowdesk.customers.views import Customer, customers_by_ids, resolve_survivor
+from flowdesk.customers.views import Customer, customers_by_ids
 from flowdesk.store import UnitOfWork
 
 #: Priority when identifiers point at different customers: the most specific one wins.
@@ -205,7 +205,7 @@ def resolve_contact(
     profile = clean_profile({k: v for k, v in (person or {}).items() if v not in (None, "")})
     try:
         with conn.begin_nested():
-            created = create_customer(
+            created = add_customer(
                 uow=uow,
                 clock=clock,
                 ids=generator,
@@ -222,7 +222,7 @@ def resolve_contact(
             raise
         return raced
     return Resolution(
-        created.id,
+        created,
         "provisional",
         created=True,
         review_required=True,
@@ -243,9 +243,10 @@ def _by_identity(
     conn = uow.connection
     owners: dict[str, str] = {}  # kind -> survivor id (first identifier of each kind)
     for kind, value, _ in valid:
-        owner = identity_owner(conn, kind, value)
-        if owner is not None:
-            owners.setdefault(kind, resolve_survivor(conn, owner))
+        if kind not in owners:
+            owner = identity_survivor(conn, kind, value)
+            if owner is not None:
+                owners[kind] = owner
     if not owners:
         return None
     ranked = sorted(owners.items(), key=lambda kv: KIND_PRIORITY.index(kv[0]))

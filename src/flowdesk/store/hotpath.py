@@ -38,6 +38,8 @@ class DriverIO:
     def __init__(self, dialect_name: str, paramstyle: str):
         self.sqlite = dialect_name == "sqlite"
         p = "?" if paramstyle == "qmark" else "%s"
+        self.p = p
+        self._texts: dict[str, str] = {}
         self.load_sql = (
             f"SELECT state, version, definition_id FROM process_instances WHERE id = {p}"
         )
@@ -69,6 +71,14 @@ class DriverIO:
         self.latest_sql = (
             f"SELECT id FROM process_definitions WHERE key = {p} ORDER BY version DESC LIMIT 1"
         )
+
+    def sql(self, text: str) -> str:
+        """`text` written with `?` placeholders, in this driver's paramstyle (cached): for the
+        domains' few per-contact statements (intake), as hot as the runtime's."""
+        found = self._texts.get(text)
+        if found is None:
+            found = self._texts[text] = text if self.p == "?" else text.replace("?", self.p)
+        return found
 
     # -- conversions, as the column types do them ------------------------------------------
     def time(self, value: datetime | None) -> Any:
