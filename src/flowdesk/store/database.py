@@ -20,6 +20,7 @@ from sqlalchemy.pool import StaticPool
 
 from flowdesk.core.errors import ConfigurationError
 from flowdesk.core.jsonutil import dumps
+from flowdesk.store import checkpoint
 
 EXAMPLES = "sqlite:///var/flowdesk.db or postgresql://user:password@localhost:5432/flowdesk"
 
@@ -103,6 +104,8 @@ def _install_sqlite_pragmas(engine: Engine, synchronous: str, busy_timeout_ms: i
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute(f"PRAGMA synchronous={synchronous}")
+        # Checkpoints run in the background (checkpoint.py), not in the COMMIT that fills the log.
+        cursor.execute(f"PRAGMA wal_autocheckpoint={checkpoint.SAFETY_NET_PAGES}")
         cursor.close()
 
     @event.listens_for(engine, "begin")

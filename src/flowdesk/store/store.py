@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine, text
 
 from flowdesk.core.events import NewEvent
 from flowdesk.core.ids import IdGenerator, UuidIds
-from flowdesk.store import migrate
+from flowdesk.store import checkpoint, migrate
 from flowdesk.store.crashpoints import crash_point
 from flowdesk.store.database import create_database_engine
 from flowdesk.store.eventlog import EventLog, EventWriter
@@ -80,6 +80,10 @@ class Store:
         #: Where closed months of the event log lie as Parquet (store/archive.py); readers of
         #: the whole log (`events.iterate`, mining, KPIs) read them with the live table.
         self.archive_dir: Path | None = None
+        database = engine.url.database if self.dialect == "sqlite" else None
+        self._wal_file = database if database and database != ":memory:" else None
+        if self._wal_file is not None:
+            checkpoint.register(self._wal_file)
 
     @classmethod
     def open(cls, url: str, *, group_commit: bool | None = None, **options: Any) -> Store:
@@ -94,6 +98,9 @@ class Store:
             self._group.close()
         self.engine.dispose()
         release_gate(self._gate)
+        if self._wal_file is not None:
+            checkpoint.unregister(self._wal_file)
+            self._wal_file = None
 
     def _joined(self) -> UnitOfWork | None:
         outer = _ambient.get()
