@@ -42,7 +42,7 @@ contracts: install-dev
 
 # Two test processes (the CI machine has two cores; most tests wait on browsers, servers and
 # databases), a test file per process so module fixtures are built once. Serial: PYTEST_ARGS=
-PYTEST_ARGS ?= -n 2 --dist loadfile
+PYTEST_ARGS ?= -n 2 --dist loadfile --durations=25
 # pytest exits 5 when it collected no tests; that is not a failure of the suite.
 pytest: install-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then exit 0; else exit $$rc; fi
