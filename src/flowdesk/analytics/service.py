@@ -118,8 +118,11 @@ class Analytics:
         return kpis.backlog(filters.cases(facts), filters.items(facts), facts.now)
 
     def scorecard(self, window: timedelta, weeks: int = 8) -> list[CriterionResult]:
-        facts = self.facts()
-        until = up_to(facts.now)
+        now = self.clock.now()
+        until = up_to(now)
+        # the cases of the value's window and of the weekly trend, nothing older
+        since = until - max(window, timedelta(weeks=weeks))
+        facts = load_facts(self.store, self.config, now, since=since, until=until)
         return scorecard(facts.cases, self.config, now=until, window=window, weeks=weeks)
 
     def overview(self, filters: Filters, grain: kpis.Grain) -> dict[str, Any]:
