@@ -121,7 +121,9 @@ def load_facts(
     closed_at = func.coalesce(pi.c.ended_at, cases.c.closed_at)
     case_window = _open_or_overlapping(cases.c.opened_at, closed_at, since, until)
     instance_window = _open_or_overlapping(pi.c.started_at, pi.c.ended_at, since, until)
-    #: The process instances (roots and children) whose work items the window needs.
+    #: The process instances (roots and children) whose work items the window needs: an item
+    #: is completed while its instance runs, so one completed in the window or still open is
+    #: of an instance open at some moment of the window or now.
     wanted = union(
         select(pi.c.id).where(instance_window),
         select(cases.c.instance_id)
