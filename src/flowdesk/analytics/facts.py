@@ -15,7 +15,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import polars as pl
-from sqlalchemy import func, select
+from sqlalchemy import and_, exists, func, or_, select, true, union
+from sqlalchemy.sql.elements import ColumnElement
 
 from flowdesk.analytics.config import AnalyticsConfig
 from flowdesk.cases.models import cases
@@ -23,6 +24,7 @@ from flowdesk.contacts.models import contacts
 from flowdesk.core.event_types import EventType
 from flowdesk.customers.models import customers
 from flowdesk.store import Store
+from flowdesk.store.archive import archive_files
 from flowdesk.store.process_tables import process_instances
 from flowdesk.store.tables import events
 
@@ -80,18 +82,62 @@ class Facts:
     now: datetime
 
 
-def load_facts(store: Store, config: AnalyticsConfig, now: datetime) -> Facts:
-    """Read everything the KPIs need; open cases are measured up to `now`."""
+def _open_or_overlapping(
+    start: Any, end: Any, since: datetime | None, until: datetime | None
+) -> ColumnElement[bool]:
+    """Still open (the backlog counts those whenever they began), or open at some moment of
+    [since, until): begun before `until` and not ended before `since`."""
+    overlap: list[ColumnElement[bool]] = []
+    if until is not None:
+        overlap.append(start < until)
+    if since is not None:
+        overlap.append(end >= since)
+    return or_(end.is_(None), and_(*overlap)) if overlap else true()
+
+
+def load_facts(
+    store: Store,
+    config: AnalyticsConfig,
+    now: datetime,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Facts:
+    """Read what the KPIs need; open cases are measured up to `now`.
+
+    Without `since`/`until` every case and item of the history. With them, only what a
+    [since, until) window's figures need, so a dashboard's cost follows its window, not the
+    history: the cases and process instances open at some moment of the window or still open
+    now (an item opened before the window and closed in it counts), every work-item event of
+    those instances (hand-offs and rework look at the instance's earlier items), their
+    surveys, the contacts received in the window, and the cases of the same customers (to
+    know whether a case was reopened). Archived months before the earliest of those are
+    never opened. The figures of the window are the same as from all facts (tested)."""
+    windowed = since is not None or until is not None
+    pi = process_instances
+    case_join = cases.outerjoin(
+        pi, and_(pi.c.id == cases.c.instance_id, pi.c.parent_id.is_(None))
+    ).outerjoin(customers, customers.c.id == cases.c.customer_id)
+    closed_at = func.coalesce(pi.c.ended_at, cases.c.closed_at)
+    case_window = _open_or_overlapping(cases.c.opened_at, closed_at, since, until)
+    instance_window = _open_or_overlapping(pi.c.started_at, pi.c.ended_at, since, until)
+    #: The process instances (roots and children) whose work items the window needs: an item
+    #: is completed while its instance runs, so one completed in the window or still open is
+    #: of an instance open at some moment of the window or now.
+    wanted = union(
+        select(pi.c.id).where(instance_window),
+        select(cases.c.instance_id)
+        .select_from(case_join)
+        .where(case_window, cases.c.instance_id.is_not(None)),
+    ).subquery()
+    wanted_ids = select(wanted.c.id)
     with store.reading() as conn:
         instances = {
             r.id: r
             for r in conn.execute(
-                select(
-                    process_instances.c.id,
-                    process_instances.c.process_key,
-                    process_instances.c.started_at,
-                    process_instances.c.ended_at,
-                ).where(process_instances.c.parent_id.is_(None))
+                select(pi.c.id, pi.c.process_key, pi.c.started_at, pi.c.ended_at).where(
+                    pi.c.parent_id.is_(None), pi.c.id.in_(wanted_ids) if windowed else true()
+                )
             )
         }
         case_rows = conn.execute(
@@ -100,18 +146,55 @@ def load_facts(store: Store, config: AnalyticsConfig, now: datetime) -> Facts:
                 cases.c.reference,
                 cases.c.customer_id,
                 cases.c.reason,
-                cases.c.process_key,
+                func.coalesce(cases.c.process_key, pi.c.process_key).label("flow"),
                 cases.c.instance_id,
                 cases.c.channel,
                 cases.c.opened_at,
-                cases.c.closed_at,
+                closed_at.label("closed_at"),
                 customers.c.segment,
-            ).select_from(cases.outerjoin(customers, customers.c.id == cases.c.customer_id))
-        ).all()
-        contact_rows = conn.execute(
-            select(contacts.c.received_at, contacts.c.channel, contacts.c.case_id).where(
-                contacts.c.direction == "in", contacts.c.status != "duplicate"
             )
+            .select_from(case_join)
+            .where(case_window)
+            .order_by(cases.c.opened_at, cases.c.id)
+        ).all()
+        relevant_cases = select(cases.c.id).select_from(case_join).where(case_window)
+        # Root instances no case stands for: they are a case of their own.
+        lone_rows = conn.execute(
+            select(pi.c.id, pi.c.process_key, pi.c.started_at, pi.c.ended_at)
+            .where(
+                pi.c.parent_id.is_(None),
+                ~exists().where(cases.c.instance_id == pi.c.id),
+                instance_window,
+            )
+            .order_by(pi.c.started_at, pi.c.id)
+        ).all()
+        neighbours = (
+            conn.execute(
+                select(
+                    cases.c.id,
+                    cases.c.customer_id,
+                    cases.c.reason,
+                    cases.c.opened_at,
+                    closed_at.label("closed_at"),
+                )
+                .select_from(case_join)
+                .where(
+                    cases.c.customer_id.in_(
+                        select(cases.c.customer_id).select_from(case_join).where(case_window)
+                    )
+                )
+                .order_by(cases.c.opened_at, cases.c.id)
+            ).all()
+            if windowed
+            else None
+        )
+        received = [contacts.c.direction == "in", contacts.c.status != "duplicate"]
+        if since is not None:
+            received.append(contacts.c.received_at >= since)
+        if until is not None:
+            received.append(contacts.c.received_at < until)
+        contact_rows = conn.execute(
+            select(contacts.c.received_at, contacts.c.channel, contacts.c.case_id).where(*received)
         ).all()
         data = events.c.data
         # Only these fields of the events' data are needed: extracted by the database (JSON
@@ -130,12 +213,18 @@ def load_facts(store: Store, config: AnalyticsConfig, now: datetime) -> Facts:
                 data["process_key"].as_string().label("process_key"),
                 data[("candidate_groups", 0)].as_string().label("first_group"),
             )
-            .where(events.c.type.in_(WORK_EVENTS))
+            .where(
+                events.c.type.in_(WORK_EVENTS),
+                events.c.process_instance_id.in_(wanted_ids) if windowed else true(),
+            )
             .order_by(events.c.seq)
         ).all()
         survey_rows = conn.execute(
             select(events.c.seq, events.c.case_id, events.c.data)
-            .where(events.c.type == SURVEY_EVENT, events.c.case_id.is_not(None))
+            .where(
+                events.c.type == SURVEY_EVENT,
+                events.c.case_id.in_(relevant_cases) if windowed else events.c.case_id.is_not(None),
+            )
             .order_by(events.c.seq)
         ).all()
         count_by_case: dict[str, int] = dict(
@@ -144,33 +233,46 @@ def load_facts(store: Store, config: AnalyticsConfig, now: datetime) -> Facts:
                 .where(
                     contacts.c.direction == "in",
                     contacts.c.status != "duplicate",
-                    contacts.c.case_id.is_not(None),
+                    contacts.c.case_id.in_(relevant_cases)
+                    if windowed
+                    else contacts.c.case_id.is_not(None),
                 )
                 .group_by(contacts.c.case_id)
             ).all()
         )
-    work_rows, survey_rows = _with_archived(store, work_rows, survey_rows)
+        scope = None
+        if windowed and archive_files(store.archive_dir):
+            # Archived rows are of ended instances and closed cases only (analytics/archive.py),
+            # none older than the start of the earliest such one the window needs.
+            ended_from = conn.execute(
+                select(func.min(pi.c.started_at)).where(
+                    pi.c.id.in_(wanted_ids), pi.c.ended_at.is_not(None)
+                )
+            ).scalar()
+            closed = [c.opened_at for c in case_rows if c.closed_at is not None]
+            scope = _Scope(
+                work_since=ended_from,
+                survey_since=min(closed) if closed else None,
+                instances={r[0] for r in conn.execute(wanted_ids)},
+                cases={c.id for c in case_rows},
+            )
+    work_rows, survey_rows = _with_archived(store, work_rows, survey_rows, scope, windowed)
     items, per_instance = _items(work_rows, instances, config)
     surveys = _surveys(survey_rows)
     rows: list[dict[str, Any]] = []
-    covered: set[str] = set()
     for c in case_rows:
-        instance = instances.get(c.instance_id) if c.instance_id else None
-        if c.instance_id:
-            covered.add(c.instance_id)
-        closed = instance.ended_at if instance is not None else c.closed_at
         rows.append(
             _case_row(
                 case=c.id,
                 reference=c.reference,
-                flow=c.process_key or (instance.process_key if instance else None),
+                flow=c.flow,
                 reason=c.reason,
                 channel=c.channel,
                 customer_id=c.customer_id,
                 segment=c.segment,
                 instance_id=c.instance_id,
                 opened=c.opened_at,
-                closed=closed or c.closed_at,
+                closed=c.closed_at,
                 contacts=int(count_by_case.get(c.id, 0)),
                 work=per_instance.get(c.instance_id or ""),
                 survey=surveys.get(c.id),
@@ -178,29 +280,45 @@ def load_facts(store: Store, config: AnalyticsConfig, now: datetime) -> Facts:
                 now=now,
             )
         )
-    for instance_id, instance in instances.items():
-        if instance_id in covered:
-            continue
+    for instance in lone_rows:
         rows.append(
             _case_row(
-                case=instance_id,
+                case=instance.id,
                 reference=None,
                 flow=instance.process_key,
                 reason=instance.process_key,
                 channel=None,
                 customer_id=None,
                 segment=None,
-                instance_id=instance_id,
+                instance_id=instance.id,
                 opened=instance.started_at,
                 closed=instance.ended_at,
                 contacts=0,
-                work=per_instance.get(instance_id),
+                work=per_instance.get(instance.id),
                 survey=None,
                 config=config,
                 now=now,
             )
         )
-    _mark_reopened(rows, config.reopen_window)
+    if neighbours is None:
+        _mark_reopened(rows, config.reopen_window)
+    else:
+        # Whether a case was reopened depends on the customer's next case, whenever it was.
+        light = [
+            {
+                "case": n.id,
+                "customer_id": n.customer_id,
+                "reason": n.reason,
+                "opened_at": n.opened_at,
+                "closed_at": n.closed_at,
+                "reopened": False,
+            }
+            for n in neighbours
+        ]
+        _mark_reopened(light, config.reopen_window)
+        reopened = {r["case"] for r in light if r["reopened"]}
+        for row in rows:
+            row["reopened"] = row["case"] in reopened
     contact_frame = pl.DataFrame(
         {
             "received_at": [r.received_at for r in contact_rows],
@@ -221,6 +339,48 @@ def load_facts(store: Store, config: AnalyticsConfig, now: datetime) -> Facts:
     )
 
 
+def choices(store: Store) -> dict[str, list[str]]:
+    """The flows, channels and segments of every case (the dashboards' filter menus), as
+    `sorted(set(...))` of the facts' columns, counted by the database."""
+    pi = process_instances
+    case_join = cases.outerjoin(
+        pi, and_(pi.c.id == cases.c.instance_id, pi.c.parent_id.is_(None))
+    ).outerjoin(customers, customers.c.id == cases.c.customer_id)
+    with store.reading() as conn:
+        flows = set(
+            conn.execute(
+                select(func.coalesce(cases.c.process_key, pi.c.process_key))
+                .select_from(case_join)
+                .distinct()
+            ).scalars()
+        ) | set(
+            conn.execute(
+                select(pi.c.process_key)
+                .where(pi.c.parent_id.is_(None), ~exists().where(cases.c.instance_id == pi.c.id))
+                .distinct()
+            ).scalars()
+        )
+        channels = set(conn.execute(select(cases.c.channel).distinct()).scalars())
+        segments = set(
+            conn.execute(select(customers.c.segment).select_from(case_join).distinct()).scalars()
+        )
+    return {
+        name: sorted(v for v in values if v)
+        for name, values in (("flow", flows), ("channel", channels), ("segment", segments))
+    }
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """What a window needs of the archive: work events of `instances` from `work_since`,
+    surveys of `cases` from `survey_since` (None: nothing archived can be needed)."""
+
+    work_since: datetime | None
+    survey_since: datetime | None
+    instances: set[str]
+    cases: set[str]
+
+
 @dataclass
 class _InstanceWork:
     rework: bool = False
@@ -228,18 +388,35 @@ class _InstanceWork:
 
 
 def _with_archived(
-    store: Store, work_rows: Sequence[Any], survey_rows: Sequence[Any]
+    store: Store,
+    work_rows: Sequence[Any],
+    survey_rows: Sequence[Any],
+    scope: _Scope | None = None,
+    windowed: bool = False,
 ) -> tuple[Sequence[Any], Sequence[Any]]:
     """The work-item and survey rows of the archived months (store/archive.py) merged with the
     live ones in seq order, so KPIs of past periods see the months moved out to Parquet. The
-    data fields are extracted by Polars (JSON path), as the database does for live rows."""
+    data fields are extracted by Polars (JSON path), as the database does for live rows.
+    `windowed`: only what `scope` says a window needs (nothing when there is no scope)."""
     from collections import namedtuple
     from json import loads
     from types import SimpleNamespace
 
     from flowdesk.store.archive import read_archive
 
-    frame = read_archive(store.archive_dir, types=[*WORK_EVENTS, SURVEY_EVENT])
+    if windowed:
+        if scope is None:
+            return work_rows, survey_rows
+        parts = []
+        if scope.work_since is not None and scope.instances:
+            part = read_archive(store.archive_dir, types=WORK_EVENTS, since=scope.work_since)
+            parts.append(part.filter(pl.col("process_instance_id").is_in(list(scope.instances))))
+        if scope.survey_since is not None and scope.cases:
+            part = read_archive(store.archive_dir, types=[SURVEY_EVENT], since=scope.survey_since)
+            parts.append(part.filter(pl.col("case_id").is_in(list(scope.cases))))
+        frame = pl.concat(parts).sort("seq") if parts else pl.DataFrame()
+    else:
+        frame = read_archive(store.archive_dir, types=[*WORK_EVENTS, SURVEY_EVENT])
     if frame.height == 0:
         return work_rows, survey_rows
     live = {r.seq for r in work_rows} | {r.seq for r in survey_rows}

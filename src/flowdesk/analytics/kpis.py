@@ -225,7 +225,8 @@ def backlog(cases: pl.DataFrame, items: pl.DataFrame, now: datetime) -> dict[str
     by_flow = (
         open_cases.group_by("flow")
         .agg(pl.len().alias("open"), *buckets, pl.col("age").max().alias("oldest_hours"))
-        .sort("open", descending=True)
+        # ties by name: group_by keeps no order, and the same figures should read the same
+        .sort(["open", "flow"], descending=[True, False], nulls_last=True)
     )
     waiting = (pl.lit(now) - pl.col("created_at")).dt.total_seconds() / HOURS
     open_items = items.filter(pl.col("completed_at").is_null())
@@ -236,7 +237,7 @@ def backlog(cases: pl.DataFrame, items: pl.DataFrame, now: datetime) -> dict[str
             pl.col("claimed_at").is_null().sum().alias("unclaimed"),
             waiting.max().alias("oldest_hours"),
         )
-        .sort("open", descending=True)
+        .sort(["open", "department"], descending=[True, False], nulls_last=True)
     )
     return {
         "open_cases": open_cases.height,

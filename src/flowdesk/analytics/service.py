@@ -11,7 +11,7 @@ import polars as pl
 
 from flowdesk.analytics import kpis
 from flowdesk.analytics.config import AnalyticsConfig
-from flowdesk.analytics.facts import Facts, load_facts
+from flowdesk.analytics.facts import Facts, choices, load_facts
 from flowdesk.analytics.scorecard import CriterionResult, scorecard
 from flowdesk.core.clock import Clock
 from flowdesk.store import Store
@@ -68,13 +68,23 @@ class Analytics:
         self.config = config
         self.clock = clock
 
-    def facts(self) -> Facts:
-        return load_facts(self.store, self.config, self.clock.now())
+    def facts(self, filters: Filters | None = None) -> Facts:
+        """All facts, or (with `filters`) those its window's figures need: a dashboard's
+        cost then follows its window, not the length of the history."""
+        if filters is None:
+            return load_facts(self.store, self.config, self.clock.now())
+        return load_facts(
+            self.store,
+            self.config,
+            self.clock.now(),
+            since=filters.since,
+            until=filters.until,
+        )
 
     def case_kpis(
         self, filters: Filters, *, grain: kpis.Grain | None, by: str | None
     ) -> pl.DataFrame:
-        facts = self.facts()
+        facts = self.facts(filters)
         return kpis.case_kpis(
             filters.cases(facts),
             grain=grain,
@@ -93,7 +103,7 @@ class Analytics:
         facts: Facts | None = None,
     ) -> pl.DataFrame:
         """`facts`: those a page already read, so two tables on one page cost one read."""
-        facts = facts or self.facts()
+        facts = facts or self.facts(filters)
         return kpis.work_kpis(
             filters.items(facts),
             grain=grain,
@@ -104,17 +114,20 @@ class Analytics:
         )
 
     def backlog(self, filters: Filters, facts: Facts | None = None) -> dict[str, Any]:
-        facts = facts or self.facts()
+        facts = facts or self.facts(filters)
         return kpis.backlog(filters.cases(facts), filters.items(facts), facts.now)
 
     def scorecard(self, window: timedelta, weeks: int = 8) -> list[CriterionResult]:
-        facts = self.facts()
-        until = up_to(facts.now)
+        now = self.clock.now()
+        until = up_to(now)
+        # the cases of the value's window and of the weekly trend, nothing older
+        since = until - max(window, timedelta(weeks=weeks))
+        facts = load_facts(self.store, self.config, now, since=since, until=until)
         return scorecard(facts.cases, self.config, now=until, window=window, weeks=weeks)
 
     def overview(self, filters: Filters, grain: kpis.Grain) -> dict[str, Any]:
         """Everything the overview dashboard draws, from one read of the facts."""
-        facts = self.facts()
+        facts = self.facts(filters)
         cases = filters.cases(facts)
         since, until = filters.since, filters.until
         contacts = facts.contacts
@@ -123,12 +136,8 @@ class Analytics:
         if filters.flow or filters.segment:
             contacts = contacts.filter(pl.col("case").is_in(cases["case"].to_list()))
         tz = self.config.timezone
-        every = facts.cases
         return {
-            "choices": {
-                column: sorted(v for v in every[column].unique().to_list() if v)
-                for column in ("flow", "channel", "segment")
-            },
+            "choices": choices(self.store),
             "totals": kpis.case_kpis(cases, grain=None, since=since, until=until).row(
                 0, named=True
             ),

@@ -113,7 +113,7 @@ def departments(
 ) -> tuple[list[dict[str, Any]], dict[str, str], dict[str, Any]]:
     """Work KPIs by department, the departments' names and the backlog, from one read."""
     service = _service(caller, ops)
-    facts = service.facts()
+    facts = service.facts(filters)
     rows = service.work_kpis(filters, grain=None, by="department", facts=facts).to_dicts()
     return rows, dict(service.config.department_names), service.backlog(filters, facts)
 

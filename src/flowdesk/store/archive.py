@@ -149,6 +149,10 @@ def archive_files(directory: Path | None) -> list[Path]:
     return sorted(p for p in directory.iterdir() if FILE.match(p.name))
 
 
+def _file_month(path: Path) -> str:
+    return path.name[len("events-") : -len(".parquet")]
+
+
 def read_archive(
     directory: Path | None,
     *,
@@ -166,6 +170,11 @@ def read_archive(
     files = archive_files(directory)
     if months is not None:
         files = [f for f in files if f.name[len("events-") : -len(".parquet")] in months]
+    # A file holds one month of event times: months outside [since, until) are never opened.
+    if since is not None:
+        files = [f for f in files if _file_month(f) >= f"{since.astimezone(UTC):%Y-%m}"]
+    if until is not None:
+        files = [f for f in files if _file_month(f) <= f"{until.astimezone(UTC):%Y-%m}"]
     if not files:
         return pl.DataFrame(schema={c: SCHEMA[c] for c in dict.fromkeys(("seq", *columns))})
     scan = pl.scan_parquet(files)
