@@ -57,3 +57,17 @@ def test_a_closed_store_stops_being_checkpointed(tmp_path: Path) -> None:
     db.unlink()
     time.sleep(3 * checkpoint.INTERVAL_S)
     assert not db.exists(), "the checkpointer must never create a database file"
+
+
+def test_a_store_dropped_without_close_stops_being_checkpointed(tmp_path: Path) -> None:
+    import gc
+
+    db = tmp_path / "dropped.db"
+    store = Store.open(f"sqlite:///{db}")
+    store.upgrade()
+    key = str(db.resolve())
+    assert key in checkpoint._paths
+    store.engine.dispose()
+    del store
+    gc.collect()
+    assert key not in checkpoint._paths

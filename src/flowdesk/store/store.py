@@ -7,6 +7,7 @@ that never skips an event of a transaction that commits late).
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -81,9 +82,13 @@ class Store:
         #: the whole log (`events.iterate`, mining, KPIs) read them with the live table.
         self.archive_dir: Path | None = None
         database = engine.url.database if self.dialect == "sqlite" else None
-        self._wal_file = database if database and database != ":memory:" else None
-        if self._wal_file is not None:
-            checkpoint.register(self._wal_file)
+        wal_file = database if database and database != ":memory:" else None
+        # A store dropped without close() stops being checkpointed when it is collected.
+        self._unwatch = (
+            weakref.finalize(self, checkpoint.unregister, wal_file) if wal_file else None
+        )
+        if wal_file is not None:
+            checkpoint.register(wal_file)
 
     @classmethod
     def open(cls, url: str, *, group_commit: bool | None = None, **options: Any) -> Store:
@@ -98,9 +103,8 @@ class Store:
             self._group.close()
         self.engine.dispose()
         release_gate(self._gate)
-        if self._wal_file is not None:
-            checkpoint.unregister(self._wal_file)
-            self._wal_file = None
+        if self._unwatch is not None:
+            self._unwatch()  # unregisters once, however often close() is called
 
     def _joined(self) -> UnitOfWork | None:
         outer = _ambient.get()
