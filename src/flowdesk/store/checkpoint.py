@@ -21,7 +21,9 @@ INTERVAL_S = 0.2
 #: the log reach, so it runs only if the thread cannot.
 SAFETY_NET_PAGES = 20_000
 
-_lock = threading.Lock()
+#: Re-entrant: a store collected without close() unregisters from its finalizer, which the
+#: garbage collector may run in this very thread while it holds the lock.
+_lock = threading.RLock()
 _paths: dict[str, int] = {}  # database file -> how many open stores use it
 _connections: dict[str, sqlite3.Connection] = {}
 _thread: threading.Thread | None = None
