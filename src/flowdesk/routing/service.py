@@ -20,6 +20,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Row, bindparam, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from flowdesk.core.clock import Clock, SystemClock
 from flowdesk.core.errors import ConflictError, FlowdeskError, NotFoundError
@@ -458,17 +460,24 @@ class RoutingService:
             seen.add(key)
         if conn.execute(select(routing_classes.c.key).where(routing_classes.c.key == key)).first():
             return key
-        conn.execute(
-            insert(routing_classes).values(
-                key=key,
-                channel=item.channel,
-                skills=[list(p) for p in sorted(item.skills.items())],
-                language=item.language,
-                department=item.department,
-                candidate_groups=sorted(item.candidate_groups),
-                candidate_users=sorted(item.candidate_users),
-            )
-        )
+        values = {
+            "key": key,
+            "channel": item.channel,
+            "skills": [list(p) for p in sorted(item.skills.items())],
+            "language": item.language,
+            "department": item.department,
+            "candidate_groups": sorted(item.candidate_groups),
+            "candidate_users": sorted(item.candidate_users),
+        }
+        # Another process may add the same class between the look and the insert (two
+        # workers on one PostgreSQL): the class is the same either way, so a conflict is fine.
+        dialect = conn.dialect.name
+        if dialect == "postgresql":
+            conn.execute(pg_insert(routing_classes).values(**values).on_conflict_do_nothing())
+        elif dialect == "sqlite":
+            conn.execute(sqlite_insert(routing_classes).values(**values).on_conflict_do_nothing())
+        else:
+            conn.execute(insert(routing_classes).values(**values))
         return key
 
     def _enqueue(
