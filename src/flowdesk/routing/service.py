@@ -471,13 +471,8 @@ class RoutingService:
         }
         # Another process may add the same class between the look and the insert (two
         # workers on one PostgreSQL): the class is the same either way, so a conflict is fine.
-        dialect = conn.dialect.name
-        if dialect == "postgresql":
-            conn.execute(pg_insert(routing_classes).values(**values).on_conflict_do_nothing())
-        elif dialect == "sqlite":
-            conn.execute(sqlite_insert(routing_classes).values(**values).on_conflict_do_nothing())
-        else:
-            conn.execute(insert(routing_classes).values(**values))
+        dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+        conn.execute(dialect_insert(routing_classes).values(**values).on_conflict_do_nothing())
         return key
 
     def _enqueue(

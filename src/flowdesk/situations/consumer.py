@@ -406,42 +406,28 @@ class SituationConsumer:
             spec["situation"].update(raised_at=s.get("raised_at"), cleared_at=s.get("cleared_at"))
         conn = uow.connection
         now = self.clock.now()
+        row = {
+            "key": key,
+            "situation_id": s["id"],
+            "kind": action.kind,
+            "customer_id": customer_id,
+            "attempts": 0,
+            "spec": spec,
+            "created_at": now,
+        }
         if action.kind == "alert":  # its effect is a row of ours: done here, at once
             result, alert = alert_of(spec, now)
             planned = conn.execute(
                 _insert(conn)(situation_actions)
-                .values(
-                    key=key,
-                    situation_id=s["id"],
-                    kind=action.kind,
-                    customer_id=customer_id,
-                    status="done",
-                    attempts=0,
-                    spec=spec,
-                    result=result,
-                    created_at=now,
-                    done_at=now,
-                )
+                .values(**row, status="done", result=result, done_at=now)
                 .on_conflict_do_nothing()
                 .returning(situation_actions.c.key)
             ).first()
             if planned is not None:  # None: planned before, by a batch read again after a crash
                 record_done(uow, key, action.kind, spec["situation"], result, now, alert)
             return
-        conn.execute(
-            _insert(conn)(situation_actions)
-            .values(
-                key=key,
-                situation_id=s["id"],
-                kind=action.kind,
-                customer_id=customer_id,
-                status="pending",
-                attempts=0,
-                spec=spec,
-                created_at=now,
-            )
-            .on_conflict_do_nothing()
-        )
+        pending = _insert(conn)(situation_actions).values(**row, status="pending")
+        conn.execute(pending.on_conflict_do_nothing())
 
     def _hold(self, uow: UnitOfWork, engine: Engine, held: list[_Held]) -> None:
         """Attach each recognised inbound contact to the active situations that cover its
